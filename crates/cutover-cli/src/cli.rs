@@ -1,0 +1,67 @@
+/*!
+The command-line interface: global options and one subcommand enum.
+*/
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, about = "Upgrade an OpenStack cloud's Nova by the parallel compute method")]
+pub struct Cli {
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve a simulated two-region OpenStack cloud on loopback.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NetworkMode {
+    Neutron,
+    NovaNetwork,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to serve on (loopback only); port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Scenario file (YAML); default: the built-in scenario.
+    #[arg(long, conflicts_with_all = ["hosts", "servers"])]
+    pub scenario: Option<PathBuf>,
+    /// Operation durations: 1.0 realistic, 0 instant.
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// Write a clouds.yaml with a cloud named `sim` (admin user) here.
+    #[arg(long)]
+    pub write_clouds_yaml: Option<PathBuf>,
+    /// Generate a scenario with this many old-region hosts.
+    #[arg(long, requires = "servers")]
+    pub hosts: Option<usize>,
+    /// Generate a scenario with this many servers on the old hosts.
+    #[arg(long, requires = "hosts")]
+    pub servers: Option<usize>,
+    /// New-region hosts of a generated scenario (default: room for all).
+    #[arg(long, requires = "hosts")]
+    pub new_hosts: Option<usize>,
+    /// Networking of a generated scenario.
+    #[arg(long, value_enum, default_value = "neutron", requires = "hosts")]
+    pub network: NetworkMode,
+    /// Seed of a generated scenario.
+    #[arg(long, default_value_t = 1, requires = "hosts")]
+    pub seed: u64,
+    /// Print the scenario (built-in, loaded or generated) as YAML and exit.
+    #[arg(long)]
+    pub print_scenario: bool,
+}

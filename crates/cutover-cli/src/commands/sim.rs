@@ -1,0 +1,81 @@
+/*!
+`cutover sim`: serve a simulated cloud until SIGINT or SIGTERM.
+*/
+
+use anyhow::Context as _;
+use cutover_sim::model::compute::Networking;
+use cutover_sim::{clouds_yaml, generate, GenerateOptions, RunningSim, Scenario, ServeError};
+
+use super::InputError;
+use crate::cli::{NetworkMode, SimArgs};
+
+pub fn run(args: SimArgs) -> anyhow::Result<()> {
+    if let Some(scale) = args.time_scale {
+        if !(scale >= 0.0 && scale.is_finite()) {
+            return Err(InputError(format!("--time-scale must be a number >= 0, not {scale}")).into());
+        }
+    }
+    let scenario = scenario(&args)?;
+    if args.print_scenario {
+        print!("{}", serde_yaml::to_string(&scenario).context("rendering the scenario")?);
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(args, scenario))
+}
+
+fn scenario(args: &SimArgs) -> anyhow::Result<Scenario> {
+    if let (Some(hosts), Some(servers)) = (args.hosts, args.servers) {
+        if hosts == 0 {
+            return Err(InputError("--hosts must be at least 1".into()).into());
+        }
+        let networking = match args.network {
+            NetworkMode::Neutron => Networking::Neutron,
+            NetworkMode::NovaNetwork => Networking::NovaNetwork,
+        };
+        return Ok(generate(&GenerateOptions { hosts, servers, new_hosts: args.new_hosts, networking, seed: args.seed }));
+    }
+    match &args.scenario {
+        None => Ok(Scenario::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| InputError(format!("cannot read scenario {}: {e}", path.display())))?;
+            Scenario::from_yaml(&text).map_err(|e| InputError(format!("scenario {}: {e}", path.display())).into())
+        }
+    }
+}
+
+async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let running = RunningSim::start(args.listen, &scenario, args.time_scale).await.map_err(|e| match e {
+        ServeError::Scenario(_) | ServeError::NotLoopback(_) => anyhow::Error::new(InputError(e.to_string())),
+        other => anyhow::Error::new(other),
+    })?;
+    let old_region = scenario.old_region().unwrap_or("RegionOne").to_string();
+    if let Some(path) = &args.write_clouds_yaml {
+        let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
+        let Some(admin) = admin else {
+            return Err(InputError("the scenario has no user with the admin role to write clouds.yaml for".into()).into());
+        };
+        let project = admin.roles.iter().find(|(_, r)| r.iter().any(|r| r == "admin")).map(|(p, _)| p.as_str()).unwrap_or("admin");
+        let text = clouds_yaml(&running.auth_url(), &old_region, &admin.name, &admin.password, project);
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("cutover sim: wrote {} (cloud `sim`)", path.display());
+    }
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "simulator loaded");
+    println!("{}", running.auth_url());
+    wait_for_signal().await?;
+    eprintln!("cutover sim: stopping");
+    running.stop().await.context("stopping the simulator")?;
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+/*!
+The HTTP surface: one router per service, mounted where the catalog points,
+each wrapped in its error renderer and request counter.
+
+Layout: Keystone at `/` (`/v3`), Nova per region at `/compute/{region}`,
+Glance at `/image`, Neutron at `/network`, Cinder at `/volume`, and the
+simulator's own extension at `/sim`.
+*/
+
+pub mod cinder;
+pub mod glance;
+pub mod keystone;
+pub mod neutron;
+pub mod nova;
+pub mod simext;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde::de::DeserializeOwned;
+
+use crate::error::{render_errors, ApiError};
+use crate::service::ServiceKind;
+use crate::sim::{apply_faults, count_requests, Sim};
+
+/// The whole simulator as one router.
+pub fn router(sim: Sim) -> Router {
+    let service = |kind: ServiceKind, routes: Router<Sim>| {
+        routes
+            .fallback(not_found)
+            .route_layer(from_fn_with_state(sim.clone(), count_requests))
+            .layer(from_fn(move |req, next| render_errors(kind, req, next)))
+    };
+    Router::new()
+        .nest("/compute/{region}", service(ServiceKind::Compute, nova::routes(sim.clone())))
+        .nest("/image", service(ServiceKind::Image, glance::routes()))
+        .nest("/network", service(ServiceKind::Network, neutron::routes()))
+        .nest("/volume", service(ServiceKind::Volume, cinder::routes()))
+        .nest("/sim", service(ServiceKind::Sim, simext::routes()))
+        .merge(service(ServiceKind::Identity, keystone::routes()))
+        .fallback(|| async { crate::error::render_for(ServiceKind::Identity, ApiError::not_found("The resource could not be found."), true) })
+        .layer(from_fn_with_state(sim.clone(), apply_faults))
+        .with_state(sim)
+}
+
+/// Unknown URLs: 404 in the error format of the service owning the prefix.
+async fn not_found() -> ApiError {
+    ApiError::not_found("The resource could not be found.")
+}
+
+/// A JSON response with the given status.
+pub fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+pub fn ok(body: serde_json::Value) -> Response {
+    reply(StatusCode::OK, body)
+}
+
+/// A JSON request body; malformed input is a 400 in the service's format.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::bad_request(e.body_text()))?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))
+    }
+}
+
+/// `limit` and `marker` from a list query: the page after `marker` (which
+/// must exist, else 400 as Nova and Glance answer), at most `limit` long.
+pub fn page<'a, T>(
+    items: &'a [T],
+    id_of: impl Fn(&T) -> &str,
+    marker: Option<&str>,
+    limit: Option<usize>,
+) -> Result<&'a [T], ApiError> {
+    let start = match marker {
+        None => 0,
+        Some(m) => {
+            items.iter().position(|i| id_of(i) == m).ok_or_else(|| ApiError::bad_request(format!("marker [{m}] not found")))?
+                + 1
+        }
+    };
+    let end = limit.map_or(items.len(), |l| (start + l).min(items.len()));
+    Ok(&items[start..end])
+}

@@ -1,0 +1,58 @@
+/*!
+Nova v2.1, one router serving every region at `/compute/{region}`; each
+region has its own state and microversion range. The [`microversion`]
+layer negotiates the version and stamps it on every response.
+*/
+
+mod microversion;
+
+use axum::extract::{Path, State};
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+pub use microversion::{Nova, RegionPath};
+
+use crate::api::ok;
+use crate::error::{ApiError, ApiResult};
+use crate::model::compute::Microversion;
+use crate::sim::Sim;
+
+pub fn routes(sim: Sim) -> Router<Sim> {
+    let v21 = Router::new().route("/", get(version));
+    Router::new()
+        .route("/", get(versions))
+        .nest("/v2.1", v21.layer(from_fn_with_state(sim, microversion::negotiate)))
+}
+
+fn version_doc(base: &str, region: &str, min: Microversion, max: Microversion) -> Value {
+    json!({
+        "id": "v2.1",
+        "status": "CURRENT",
+        "version": if max > min { max.to_string() } else { String::new() },
+        "min_version": if max > min { min.to_string() } else { String::new() },
+        "updated": "2013-07-23T11:33:21Z",
+        "links": [{"rel": "self", "href": format!("{base}/compute/{region}/v2.1/")}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}]
+    })
+}
+
+/// The region's version range, or 404 for a region this simulator lacks.
+fn region_versions(sim: &Sim, region: &str) -> ApiResult<(String, Microversion, Microversion)> {
+    let w = sim.world();
+    let r = w.compute_region(region).ok_or_else(|| ApiError::not_found(format!("No compute service in region {region}.")))?;
+    let min = r.min_version.unwrap_or(Microversion::new(2, 1));
+    Ok((w.base_url.clone(), min, r.max_version.unwrap_or(min)))
+}
+
+async fn versions(State(sim): State<Sim>, Path(RegionPath { region }): Path<RegionPath>) -> ApiResult<Response> {
+    let (base, min, max) = region_versions(&sim, &region)?;
+    Ok(crate::api::reply(axum::http::StatusCode::MULTIPLE_CHOICES, json!({"versions": [version_doc(&base, &region, min, max)]})))
+}
+
+async fn version(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
+    let (base, min, max) = region_versions(&sim, &nova.region)?;
+    Ok(ok(json!({"version": version_doc(&base, &nova.region, min, max)})))
+}

@@ -1,0 +1,218 @@
+/*!
+The simulator's own admin-only extension under `/sim/` (not OpenStack):
+dump the state, read request counts, inject faults, revoke tokens, take a
+service down, and move a host between regions as a redeploy would.
+*/
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::{ok, JsonBody};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::faults::{FaultRule, Faults};
+use crate::model::compute::{ComputeService, Host};
+use crate::sim::Sim;
+
+pub fn routes() -> Router<Sim> {
+    Router::new()
+        .route("/state", get(state))
+        .route("/stats", get(stats).delete(reset_stats))
+        .route("/faults", get(faults).put(replace_faults).post(add_fault).delete(clear_faults))
+        .route("/tokens/revoke", post(revoke_tokens))
+        .route("/regions/{region}/hosts/{host}/service", post(set_service_state))
+        .route("/hosts/{host}/move", post(move_host))
+}
+
+fn admin(caller: &Caller) -> ApiResult<()> {
+    caller.require_admin("sim:admin")
+}
+
+async fn state(State(sim): State<Sim>, c: Caller) -> ApiResult {
+    admin(&c)?;
+    let w = sim.world();
+    let body = json!({
+        "now": crate::model::iso_micros_z(&w.now),
+        "pending_events": w.timeline.len(),
+        "identity": w.identity,
+        "compute": w.compute,
+        "image": w.image,
+        "network": w.network,
+        "volume": w.volume,
+        "faults": w.faults,
+    });
+    Ok(ok(body))
+}
+
+async fn stats(State(sim): State<Sim>, c: Caller) -> ApiResult {
+    admin(&c)?;
+    let counts = sim.request_counts();
+    let total: u64 = counts.values().sum();
+    Ok(ok(json!({"total": total, "requests": counts})))
+}
+
+async fn reset_stats(State(sim): State<Sim>, c: Caller) -> ApiResult {
+    admin(&c)?;
+    sim.reset_request_counts();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn faults(State(sim): State<Sim>, c: Caller) -> ApiResult {
+    admin(&c)?;
+    Ok(ok(json!({"faults": sim.world().faults})))
+}
+
+async fn replace_faults(State(sim): State<Sim>, c: Caller, JsonBody(f): JsonBody<Faults>) -> ApiResult {
+    admin(&c)?;
+    sim.world().faults = f;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn add_fault(State(sim): State<Sim>, c: Caller, JsonBody(rule): JsonBody<FaultRule>) -> ApiResult {
+    admin(&c)?;
+    sim.world().faults.rules.push(rule);
+    Ok(StatusCode::CREATED.into_response())
+}
+
+async fn clear_faults(State(sim): State<Sim>, c: Caller) -> ApiResult {
+    admin(&c)?;
+    sim.world().faults = Faults::default();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct RevokeBody {
+    /// Only this user's tokens; all tokens when absent.
+    user_id: Option<String>,
+}
+
+async fn revoke_tokens(State(sim): State<Sim>, c: Caller, JsonBody(b): JsonBody<RevokeBody>) -> ApiResult {
+    admin(&c)?;
+    let mut w = sim.world();
+    let mut revoked = 0;
+    for t in w.identity.tokens.values_mut() {
+        if b.user_id.as_ref().is_none_or(|u| &t.user_id == u) && !t.revoked {
+            t.revoked = true;
+            revoked += 1;
+        }
+    }
+    Ok(ok(json!({"revoked": revoked})))
+}
+
+#[derive(Deserialize)]
+struct HostRef {
+    region: String,
+    host: String,
+}
+
+#[derive(Deserialize)]
+struct ServiceStateBody {
+    /// `up` or `down`.
+    state: String,
+    #[serde(default = "compute_binary")]
+    binary: String,
+}
+
+fn compute_binary() -> String {
+    "nova-compute".into()
+}
+
+/// Makes a service stop (or resume) reporting: a "service down" fault.
+async fn set_service_state(
+    State(sim): State<Sim>,
+    c: Caller,
+    Path(p): Path<HostRef>,
+    JsonBody(b): JsonBody<ServiceStateBody>,
+) -> ApiResult {
+    admin(&c)?;
+    let up = match b.state.as_str() {
+        "up" => true,
+        "down" => false,
+        other => return Err(ApiError::bad_request(format!("state must be up or down, not '{other}'"))),
+    };
+    let mut w = sim.world();
+    let now = w.now;
+    let region = w.compute_region_mut(&p.region).ok_or_else(|| ApiError::not_found(format!("No region {}", p.region)))?;
+    let svc = region
+        .services
+        .values_mut()
+        .find(|s| s.host == p.host && s.binary == b.binary)
+        .ok_or_else(|| ApiError::not_found(format!("No {} service on host {}", b.binary, p.host)))?;
+    svc.up = up;
+    svc.updated_at = now;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct MoveBody {
+    from: String,
+    to: String,
+}
+
+/// Moves an emptied host from one region to another, as redeploying it
+/// into the new environment does: its old `nova-compute` record stays
+/// behind, down, until deleted; the new region gains an enabled, empty
+/// compute service and hypervisor with fresh ids.
+async fn move_host(
+    State(sim): State<Sim>,
+    c: Caller,
+    Path(host): Path<String>,
+    JsonBody(b): JsonBody<MoveBody>,
+) -> ApiResult<Response> {
+    admin(&c)?;
+    let mut w = sim.world();
+    if !w.compute.contains_key(&b.to) {
+        return Err(ApiError::not_found(format!("No region {}", b.to)));
+    }
+    let now = w.now;
+    let from = w.compute_region_mut(&b.from).ok_or_else(|| ApiError::not_found(format!("No region {}", b.from)))?;
+    let spec = from.hosts.get(&host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {}", b.from)))?;
+    let residents: Vec<String> = from.servers_on_host(&host).map(|s| s.id.clone()).collect();
+    if !residents.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "Host {host} still holds {} server(s) in {}; redeploying it would destroy them: {}",
+            residents.len(),
+            b.from,
+            residents.join(", ")
+        )));
+    }
+    for svc in from.services.values_mut().filter(|s| s.host == host && s.binary == "nova-compute") {
+        svc.up = false;
+        svc.updated_at = now;
+    }
+    let (hyp_uuid, svc_uuid) = (w.new_uuid(), w.new_uuid());
+    let to = w.compute_region_mut(&b.to).expect("checked above");
+    if to.hosts.contains_key(&host) {
+        return Err(ApiError::conflict(format!("Host {host} is already in {}", b.to)));
+    }
+    let id = to.next_int_id();
+    let zone = to.host_zone(&host);
+    to.hosts.insert(
+        host.clone(),
+        Host { hypervisor_id: id, hypervisor_uuid: hyp_uuid, availability_zone: Some(zone.clone()), ..spec },
+    );
+    to.services.insert(
+        id,
+        ComputeService {
+            id,
+            uuid: svc_uuid,
+            binary: "nova-compute".into(),
+            host: host.clone(),
+            zone,
+            disabled: false,
+            disabled_reason: None,
+            up: true,
+            forced_down: false,
+            updated_at: now,
+        },
+    );
+    let moved = BTreeMap::from([("host", host), ("from", b.from), ("to", b.to)]);
+    Ok(ok(json!({"moved": moved})))
+}

@@ -1,0 +1,507 @@
+/*!
+One Nova region's records: its hosts and services, flavors, keypairs,
+quotas, server groups, aggregates, servers and, in nova-network regions,
+fixed networks and floating IPs. Each region has its own copy, as each Nova
+has its own database.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How a Nova region provides networking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Networking {
+    #[default]
+    Neutron,
+    NovaNetwork,
+}
+
+/// A Nova API microversion such as 2.53.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Microversion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl Microversion {
+    pub const fn new(major: u32, minor: u32) -> Microversion {
+        Microversion { major, minor }
+    }
+
+    /// Parses `2.53`; `None` for anything else (`latest` is handled by callers).
+    pub fn parse(s: &str) -> Option<Microversion> {
+        let (a, b) = s.trim().split_once('.')?;
+        Some(Microversion { major: a.parse().ok()?, minor: b.parse().ok()? })
+    }
+
+    pub fn at_least(&self, minor: u32) -> bool {
+        self.minor >= minor
+    }
+}
+
+impl std::fmt::Display for Microversion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A compute host: a hypervisor with capacity, and its `nova-compute` service.
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub name: String,
+    /// Integer id used in URLs before microversion 2.53.
+    pub hypervisor_id: u64,
+    /// UUID used from 2.53 on.
+    pub hypervisor_uuid: String,
+    pub vcpus: u32,
+    pub memory_mb: u64,
+    pub local_gb: u64,
+    pub host_ip: String,
+    /// The availability zone of an aggregate holding the host, else the default.
+    pub availability_zone: Option<String>,
+}
+
+/// A row of `os-services`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComputeService {
+    pub id: u64,
+    pub uuid: String,
+    pub binary: String,
+    pub host: String,
+    /// `internal` for control services, else the host's zone.
+    pub zone: String,
+    pub disabled: bool,
+    pub disabled_reason: Option<String>,
+    /// False when the service stopped reporting (a "service down" fault).
+    pub up: bool,
+    pub forced_down: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Flavor {
+    pub id: String,
+    pub name: String,
+    pub vcpus: u32,
+    pub ram_mb: u64,
+    pub disk_gb: u64,
+    pub ephemeral_gb: u64,
+    pub swap_mb: u64,
+    pub rxtx_factor: f64,
+    pub is_public: bool,
+    pub disabled: bool,
+    pub description: Option<String>,
+    pub extra_specs: BTreeMap<String, String>,
+    /// Projects given access to a private flavor.
+    pub access: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Keypair {
+    pub name: String,
+    pub user_id: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    /// `ssh` or `x509` (2.2+).
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub id: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerGroup {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub user_id: String,
+    /// `affinity`, `anti-affinity`, `soft-affinity` or `soft-anti-affinity`.
+    pub policy: String,
+    pub rules: BTreeMap<String, serde_json::Value>,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Aggregate {
+    pub id: u64,
+    pub uuid: String,
+    pub name: String,
+    pub availability_zone: Option<String>,
+    pub hosts: BTreeSet<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Nova quota limits; `-1` is unlimited.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct QuotaSet {
+    pub instances: i64,
+    pub cores: i64,
+    pub ram: i64,
+    pub key_pairs: i64,
+    pub metadata_items: i64,
+    pub server_groups: i64,
+    pub server_group_members: i64,
+    pub injected_files: i64,
+    pub injected_file_content_bytes: i64,
+    pub injected_file_path_bytes: i64,
+    /// nova-network only (and below 2.36 in the API).
+    pub floating_ips: i64,
+    pub fixed_ips: i64,
+    pub security_groups: i64,
+    pub security_group_rules: i64,
+}
+
+impl Default for QuotaSet {
+    fn default() -> QuotaSet {
+        // Nova's shipped defaults.
+        QuotaSet {
+            instances: 10,
+            cores: 20,
+            ram: 51200,
+            key_pairs: 100,
+            metadata_items: 128,
+            server_groups: 10,
+            server_group_members: 10,
+            injected_files: 5,
+            injected_file_content_bytes: 10240,
+            injected_file_path_bytes: 255,
+            floating_ips: 10,
+            fixed_ips: -1,
+            security_groups: 10,
+            security_group_rules: 20,
+        }
+    }
+}
+
+/// Nova's `vm_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmState {
+    Building,
+    Active,
+    Stopped,
+    Paused,
+    Suspended,
+    Shelved,
+    ShelvedOffloaded,
+    Error,
+    Deleted,
+    SoftDeleted,
+}
+
+impl VmState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VmState::Building => "building",
+            VmState::Active => "active",
+            VmState::Stopped => "stopped",
+            VmState::Paused => "paused",
+            VmState::Suspended => "suspended",
+            VmState::Shelved => "shelved",
+            VmState::ShelvedOffloaded => "shelved_offloaded",
+            VmState::Error => "error",
+            VmState::Deleted => "deleted",
+            VmState::SoftDeleted => "soft-delete",
+        }
+    }
+}
+
+/// Nova's `power_state` numbers as the API shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PowerState {
+    NoState = 0,
+    Running = 1,
+    Paused = 3,
+    Shutdown = 4,
+    Crashed = 6,
+    Suspended = 7,
+}
+
+/// A server's network attachment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nic {
+    /// Neutron port id; `None` in nova-network regions.
+    pub port_id: Option<String>,
+    pub network_id: String,
+    /// Network label as shown in `addresses`.
+    pub network_name: String,
+    pub mac_address: String,
+    pub fixed_ips: Vec<String>,
+    /// Floating IPs shown in `addresses` (nova-network) — Neutron ones are
+    /// looked up through the port.
+    pub floating_ips: Vec<String>,
+    /// The user passed this port by id at boot: Nova unbinds it on delete
+    /// instead of deleting it.
+    pub preserve_on_delete: bool,
+    pub tag: Option<String>,
+}
+
+/// A block device mapping of a server.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockDevice {
+    pub volume_id: String,
+    pub boot_index: Option<i32>,
+    pub device_name: String,
+    pub delete_on_termination: bool,
+    pub tag: Option<String>,
+    /// The attachment's id (2.89+).
+    pub attachment_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fault {
+    pub code: u16,
+    pub message: String,
+    pub details: String,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Server {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub flavor_id: String,
+    /// `None` for servers booted from a volume.
+    pub image_id: Option<String>,
+    pub key_name: Option<String>,
+    /// Base64 text, as given at boot.
+    pub user_data: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub tags: BTreeSet<String>,
+    pub description: Option<String>,
+    /// The zone the user asked for, if any.
+    pub requested_az: Option<String>,
+    pub host: Option<String>,
+    pub vm_state: VmState,
+    pub task_state: Option<String>,
+    pub power_state: PowerState,
+    pub nics: Vec<Nic>,
+    pub block_devices: Vec<BlockDevice>,
+    /// Security group names.
+    pub security_groups: Vec<String>,
+    pub server_group: Option<String>,
+    pub config_drive: bool,
+    /// Paths of files injected at boot (personality, below 2.57).
+    pub personality: Vec<String>,
+    pub access_ipv4: String,
+    pub access_ipv6: String,
+    pub locked: bool,
+    pub fault: Option<Fault>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub launched_at: Option<DateTime<Utc>>,
+    pub terminated_at: Option<DateTime<Utc>>,
+    /// Monotonic revision so a completed transition can tell whether a newer
+    /// action superseded it.
+    pub generation: u64,
+}
+
+impl Server {
+    /// A server record with Nova's defaults, not yet placed or started.
+    pub fn new(id: String, name: String, project_id: String, user_id: String, flavor_id: String, now: DateTime<Utc>) -> Server {
+        Server {
+            id,
+            name,
+            project_id,
+            user_id,
+            flavor_id,
+            image_id: None,
+            key_name: None,
+            user_data: None,
+            metadata: BTreeMap::new(),
+            tags: BTreeSet::new(),
+            description: None,
+            requested_az: None,
+            host: None,
+            vm_state: VmState::Building,
+            task_state: Some("scheduling".into()),
+            power_state: PowerState::NoState,
+            nics: Vec::new(),
+            block_devices: Vec::new(),
+            security_groups: Vec::new(),
+            server_group: None,
+            config_drive: false,
+            personality: Vec::new(),
+            access_ipv4: String::new(),
+            access_ipv6: String::new(),
+            locked: false,
+            fault: None,
+            created: now,
+            updated: now,
+            launched_at: None,
+            terminated_at: None,
+            generation: 0,
+        }
+    }
+
+    /// The API's `status`, derived from `vm_state` and `task_state` the way
+    /// Nova's `common.status_from_state` does.
+    pub fn status(&self) -> &'static str {
+        let task = self.task_state.as_deref();
+        match self.vm_state {
+            VmState::Building => "BUILD",
+            VmState::Active => match task {
+                Some("rebooting") | Some("reboot_pending") | Some("reboot_started") => "REBOOT",
+                Some("rebooting_hard") | Some("reboot_pending_hard") | Some("reboot_started_hard") => {
+                    "HARD_REBOOT"
+                }
+                Some("rebuilding") | Some("rebuild_block_device_mapping") | Some("rebuild_spawning") => "REBUILD",
+                Some("migrating") => "MIGRATING",
+                Some("resize_prep") | Some("resize_migrating") | Some("resize_migrated") | Some("resize_finish") => {
+                    "RESIZE"
+                }
+                Some("updating_password") => "PASSWORD",
+                _ => "ACTIVE",
+            },
+            VmState::Stopped => "SHUTOFF",
+            VmState::Paused => "PAUSED",
+            VmState::Suspended => "SUSPENDED",
+            VmState::Shelved => "SHELVED",
+            VmState::ShelvedOffloaded => "SHELVED_OFFLOADED",
+            VmState::Error => "ERROR",
+            VmState::Deleted => "DELETED",
+            VmState::SoftDeleted => "SOFT_DELETED",
+        }
+    }
+}
+
+/// A nova-network fixed network.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedNetwork {
+    pub id: String,
+    pub label: String,
+    pub cidr: String,
+    pub gateway: String,
+    /// Project the network is assigned to; `None` for shared.
+    pub project_id: Option<String>,
+}
+
+/// A nova-network floating IP.
+#[derive(Debug, Clone, Serialize)]
+pub struct NovaFloatingIp {
+    pub id: u64,
+    pub address: String,
+    pub pool: String,
+    pub interface: String,
+    pub project_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub fixed_ip: Option<String>,
+}
+
+/// One Nova region.
+#[derive(Debug, Default, Serialize)]
+pub struct ComputeRegion {
+    pub name: String,
+    pub networking: Networking,
+    pub min_version: Option<Microversion>,
+    pub max_version: Option<Microversion>,
+    pub default_az: String,
+    pub hosts: BTreeMap<String, Host>,
+    pub services: BTreeMap<u64, ComputeService>,
+    pub flavors: BTreeMap<String, Flavor>,
+    /// Keyed by (user id, keypair name).
+    #[serde(serialize_with = "crate::model::values_only")]
+    pub keypairs: BTreeMap<(String, String), Keypair>,
+    pub quota_defaults: QuotaSet,
+    pub quotas: BTreeMap<String, QuotaSet>,
+    pub server_groups: BTreeMap<String, ServerGroup>,
+    pub aggregates: BTreeMap<u64, Aggregate>,
+    /// Servers by id. Add, remove and re-host them through the methods
+    /// below so that `servers_by_host` stays right.
+    pub servers: BTreeMap<String, Server>,
+    /// Index: host name to the ids of servers placed on it.
+    #[serde(skip)]
+    pub servers_by_host: BTreeMap<String, BTreeSet<String>>,
+    pub fixed_networks: BTreeMap<String, FixedNetwork>,
+    pub floating_ips: BTreeMap<u64, NovaFloatingIp>,
+    /// nova-network fixed IPs leased to servers.
+    pub fixed_ips_in_use: BTreeSet<String>,
+    /// Hosts on which every boot fails (a fault).
+    pub failing_hosts: BTreeSet<String>,
+    pub next_id: u64,
+}
+
+impl ComputeRegion {
+    /// Allocates the next integer id for services, hypervisors, aggregates
+    /// and nova-network floating IPs.
+    pub fn next_int_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn service_of_host(&self, host: &str, binary: &str) -> Option<&ComputeService> {
+        self.services.values().find(|s| s.host == host && s.binary == binary)
+    }
+
+    /// The zone of `host`: from an aggregate with an AZ, else the default.
+    pub fn host_zone(&self, host: &str) -> String {
+        self.aggregates
+            .values()
+            .find(|a| a.hosts.contains(host) && a.availability_zone.is_some())
+            .and_then(|a| a.availability_zone.clone())
+            .unwrap_or_else(|| self.default_az.clone())
+    }
+
+    pub fn insert_server(&mut self, server: Server) {
+        if let Some(host) = &server.host {
+            self.servers_by_host.entry(host.clone()).or_default().insert(server.id.clone());
+        }
+        self.servers.insert(server.id.clone(), server);
+    }
+
+    pub fn remove_server(&mut self, id: &str) -> Option<Server> {
+        let server = self.servers.remove(id)?;
+        if let Some(host) = &server.host {
+            if let Some(ids) = self.servers_by_host.get_mut(host) {
+                ids.remove(id);
+            }
+        }
+        Some(server)
+    }
+
+    /// Moves a server onto `host` (or off any host), keeping the index right.
+    pub fn set_server_host(&mut self, id: &str, host: Option<String>) {
+        let Some(server) = self.servers.get_mut(id) else { return };
+        if let Some(old) = server.host.take() {
+            if let Some(ids) = self.servers_by_host.get_mut(&old) {
+                ids.remove(id);
+            }
+        }
+        if let Some(new) = &host {
+            self.servers_by_host.entry(new.clone()).or_default().insert(id.to_string());
+        }
+        server.host = host;
+    }
+
+    pub fn servers_on_host<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a Server> + 'a {
+        self.servers_by_host.get(host).into_iter().flatten().filter_map(|id| self.servers.get(id))
+    }
+
+    /// vCPUs, RAM (MB) and disk (GB) used on `host` by servers placed there.
+    pub fn host_usage(&self, host: &str) -> (u64, u64, u64) {
+        self.servers_on_host(host)
+            .filter(|s| s.vm_state != VmState::Deleted)
+            .filter_map(|s| self.flavors.get(&s.flavor_id))
+            .fold((0, 0, 0), |(c, r, d), f| (c + f.vcpus as u64, r + f.ram_mb, d + f.disk_gb + f.ephemeral_gb))
+    }
+
+    /// The first free address of a nova-network fixed network (skipping
+    /// the network address, the gateway and the broadcast address).
+    pub fn free_fixed_ip(&self, network_id: &str) -> Option<String> {
+        use crate::model::network::{ipv4, parse_cidr};
+        let net = self.fixed_networks.get(network_id)?;
+        let (first, last, _) = parse_cidr(&net.cidr)?;
+        (first + 2..last).map(ipv4).find(|ip| !self.fixed_ips_in_use.contains(ip))
+    }
+
+    pub fn effective_quota(&self, project_id: &str) -> QuotaSet {
+        self.quotas.get(project_id).cloned().unwrap_or_else(|| self.quota_defaults.clone())
+    }
+}

@@ -1,0 +1,128 @@
+/*!
+Glance's records: images with their status, data, checksums and properties.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    Queued,
+    Saving,
+    Active,
+    Killed,
+    Deleted,
+    PendingDelete,
+    Deactivated,
+    Uploading,
+    Importing,
+}
+
+impl ImageStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ImageStatus::Queued => "queued",
+            ImageStatus::Saving => "saving",
+            ImageStatus::Active => "active",
+            ImageStatus::Killed => "killed",
+            ImageStatus::Deleted => "deleted",
+            ImageStatus::PendingDelete => "pending_delete",
+            ImageStatus::Deactivated => "deactivated",
+            ImageStatus::Uploading => "uploading",
+            ImageStatus::Importing => "importing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub id: String,
+    pub name: Option<String>,
+    pub owner: Option<String>,
+    pub status: ImageStatus,
+    /// `public`, `private`, `shared` or `community`.
+    pub visibility: String,
+    pub container_format: Option<String>,
+    pub disk_format: Option<String>,
+    pub min_disk: u64,
+    pub min_ram: u64,
+    pub protected: bool,
+    pub tags: BTreeSet<String>,
+    /// Additional properties (everything not a core attribute), as strings
+    /// or JSON values the way Glance stores them.
+    pub properties: BTreeMap<String, serde_json::Value>,
+    pub size: Option<u64>,
+    /// Virtual size of the disk the image holds, in bytes.
+    pub virtual_size: Option<u64>,
+    /// MD5 of the data, hex.
+    pub checksum: Option<String>,
+    pub os_hash_algo: Option<String>,
+    pub os_hash_value: Option<String>,
+    #[serde(skip)]
+    pub data: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImageStore {
+    pub images: BTreeMap<String, Image>,
+}
+
+impl Image {
+    /// A queued image record with Glance's defaults.
+    pub fn new(id: String, name: Option<String>, owner: Option<String>, now: DateTime<Utc>) -> Image {
+        Image {
+            id,
+            name,
+            owner,
+            status: ImageStatus::Queued,
+            visibility: "shared".into(),
+            container_format: None,
+            disk_format: None,
+            min_disk: 0,
+            min_ram: 0,
+            protected: false,
+            tags: BTreeSet::new(),
+            properties: BTreeMap::new(),
+            size: None,
+            virtual_size: None,
+            checksum: None,
+            os_hash_algo: None,
+            os_hash_value: None,
+            data: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Stores the image data with its size, MD5 checksum and SHA-512 hash,
+    /// as Glance computes them on upload.
+    pub fn set_data(&mut self, data: Vec<u8>) {
+        use md5::Digest as _;
+        self.size = Some(data.len() as u64);
+        self.checksum = Some(hex(&md5::Md5::digest(&data)));
+        self.os_hash_algo = Some("sha512".into());
+        self.os_hash_value = Some(hex(&sha2::Sha512::digest(&data)));
+        self.data = Some(data);
+    }
+}
+
+/// Deterministic filler bytes standing in for a disk image's content.
+pub fn synthetic_data(seed: &str, len: usize) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut out = Vec::with_capacity(len);
+    let mut block = sha2::Sha256::digest(seed.as_bytes());
+    while out.len() < len {
+        out.extend_from_slice(&block[..block.len().min(len - out.len())]);
+        block = sha2::Sha256::digest(block);
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,324 @@
+/*!
+Neutron's records: networks, subnets, ports, floating IPs and security
+groups, with the address bookkeeping that keeps IPs and MACs unique per
+network.
+*/
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Network {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub shared: bool,
+    /// `router:external`: floating IPs are allocated from it.
+    pub external: bool,
+    pub admin_state_up: bool,
+    pub mtu: u32,
+    pub provider_network_type: Option<String>,
+    pub provider_physical_network: Option<String>,
+    pub provider_segmentation_id: Option<u32>,
+    pub description: String,
+    pub availability_zones: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision_number: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AllocationPool {
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subnet {
+    pub id: String,
+    pub name: String,
+    pub network_id: String,
+    pub project_id: String,
+    pub cidr: String,
+    pub ip_version: u8,
+    pub gateway_ip: Option<String>,
+    pub allocation_pools: Vec<AllocationPool>,
+    pub enable_dhcp: bool,
+    pub dns_nameservers: Vec<String>,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision_number: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FixedIp {
+    pub subnet_id: String,
+    pub ip_address: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Port {
+    pub id: String,
+    pub name: String,
+    pub network_id: String,
+    pub project_id: String,
+    pub mac_address: String,
+    pub fixed_ips: Vec<FixedIp>,
+    pub device_id: String,
+    pub device_owner: String,
+    pub binding_host_id: String,
+    pub binding_vif_type: String,
+    pub binding_vnic_type: String,
+    pub security_groups: Vec<String>,
+    pub admin_state_up: bool,
+    /// `ACTIVE` when bound to a host, `DOWN` otherwise.
+    pub status: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision_number: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FloatingIp {
+    pub id: String,
+    pub floating_ip_address: String,
+    pub floating_network_id: String,
+    pub project_id: String,
+    pub port_id: Option<String>,
+    pub fixed_ip_address: Option<String>,
+    pub router_id: Option<String>,
+    pub status: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision_number: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityGroupRule {
+    pub id: String,
+    pub security_group_id: String,
+    pub project_id: String,
+    /// `ingress` or `egress`.
+    pub direction: String,
+    pub ethertype: String,
+    pub protocol: Option<String>,
+    pub port_range_min: Option<u16>,
+    pub port_range_max: Option<u16>,
+    pub remote_ip_prefix: Option<String>,
+    pub remote_group_id: Option<String>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub description: String,
+    pub stateful: bool,
+    pub rules: Vec<SecurityGroupRule>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision_number: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct NetworkStore {
+    pub networks: BTreeMap<String, Network>,
+    pub subnets: BTreeMap<String, Subnet>,
+    pub ports: BTreeMap<String, Port>,
+    pub floating_ips: BTreeMap<String, FloatingIp>,
+    pub security_groups: BTreeMap<String, SecurityGroup>,
+    /// Index: (network id, IP address) to the port holding it.
+    #[serde(skip)]
+    pub ip_owner: BTreeMap<(String, String), String>,
+    /// Index: (network id, MAC address) to the port holding it.
+    #[serde(skip)]
+    pub mac_owner: BTreeMap<(String, String), String>,
+    /// Index: device id to its ports, so a server's ports are found fast.
+    #[serde(skip)]
+    pub ports_by_device: BTreeMap<String, Vec<String>>,
+    /// Per subnet, where the next free-address search starts.
+    #[serde(skip)]
+    pub alloc_cursor: BTreeMap<String, u32>,
+}
+
+/// Why an address could not be given to a port.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("IP address {ip} already allocated in subnet {subnet_id}")]
+    IpInUse { ip: String, subnet_id: String },
+    #[error("Unable to complete operation for network {network_id}. The mac address {mac} is in use.")]
+    MacInUse { mac: String, network_id: String },
+    #[error("No more IP addresses available on network {network_id}.")]
+    Exhausted { network_id: String },
+    #[error("IP address {ip} is not a valid IP for the specified subnet.")]
+    OutOfSubnet { ip: String },
+}
+
+/// An IPv4 CIDR as first and last address (inclusive) and prefix length.
+pub fn parse_cidr(cidr: &str) -> Option<(u32, u32, u8)> {
+    let (addr, len) = cidr.split_once('/')?;
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    let len: u8 = len.parse().ok()?;
+    if len > 32 {
+        return None;
+    }
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    let first = u32::from(addr) & mask;
+    Some((first, first | !mask, len))
+}
+
+pub fn ipv4(n: u32) -> String {
+    std::net::Ipv4Addr::from(n).to_string()
+}
+
+pub fn ipv4_num(s: &str) -> Option<u32> {
+    s.parse::<std::net::Ipv4Addr>().ok().map(u32::from)
+}
+
+impl Subnet {
+    /// The default allocation pool: the CIDR less network, gateway and broadcast.
+    pub fn default_pool(cidr: &str, gateway: Option<&str>) -> Vec<AllocationPool> {
+        let Some((first, last, _)) = parse_cidr(cidr) else { return Vec::new() };
+        let gw = gateway.and_then(ipv4_num);
+        let (mut start, end) = (first + 1, last.saturating_sub(1));
+        if gw == Some(start) {
+            start += 1;
+        }
+        if start > end {
+            return Vec::new();
+        }
+        vec![AllocationPool { start: ipv4(start), end: ipv4(end) }]
+    }
+
+    pub fn contains(&self, ip: &str) -> bool {
+        match (parse_cidr(&self.cidr), ipv4_num(ip)) {
+            (Some((first, last, _)), Some(n)) => n >= first && n <= last,
+            _ => false,
+        }
+    }
+}
+
+impl NetworkStore {
+    /// The first free address of the subnet's allocation pools.
+    pub fn free_ip(&self, subnet_id: &str) -> Option<String> {
+        let subnet = self.subnets.get(subnet_id)?;
+        let start_at = self.alloc_cursor.get(subnet_id).copied().unwrap_or(0);
+        let in_use = |n: u32| self.ip_owner.contains_key(&(subnet.network_id.clone(), ipv4(n)));
+        let pools: Vec<(u32, u32)> = subnet
+            .allocation_pools
+            .iter()
+            .filter_map(|p| Some((ipv4_num(&p.start)?, ipv4_num(&p.end)?)))
+            .collect();
+        // Scan from the cursor first, then from the start, as addresses free up.
+        for from in [start_at, 0] {
+            for &(lo, hi) in &pools {
+                let mut n = lo.max(from);
+                while n <= hi {
+                    if !in_use(n) {
+                        return Some(ipv4(n));
+                    }
+                    n += 1;
+                }
+            }
+        }
+        None
+    }
+
+    /// A random locally administered MAC in OpenStack's `fa:16:3e` prefix,
+    /// unique on the network.
+    pub fn new_mac(&self, network_id: &str, rng: &mut impl rand::Rng) -> String {
+        loop {
+            let b: [u8; 3] = rng.random();
+            let mac = format!("fa:16:3e:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2]);
+            if !self.mac_owner.contains_key(&(network_id.to_string(), mac.clone())) {
+                return mac;
+            }
+        }
+    }
+
+    /// Checks that the port's addresses are free, then stores it and
+    /// indexes its addresses and device.
+    pub fn insert_port(&mut self, port: Port) -> Result<(), AddressError> {
+        let net = port.network_id.clone();
+        if let Some(owner) = self.mac_owner.get(&(net.clone(), port.mac_address.clone())) {
+            if owner != &port.id {
+                return Err(AddressError::MacInUse { mac: port.mac_address.clone(), network_id: net });
+            }
+        }
+        for ip in &port.fixed_ips {
+            if let Some(owner) = self.ip_owner.get(&(net.clone(), ip.ip_address.clone())) {
+                if owner != &port.id {
+                    return Err(AddressError::IpInUse { ip: ip.ip_address.clone(), subnet_id: ip.subnet_id.clone() });
+                }
+            }
+        }
+        if let Some(old) = self.ports.get(&port.id).cloned() {
+            self.unindex_port(&old);
+        }
+        self.mac_owner.insert((net.clone(), port.mac_address.clone()), port.id.clone());
+        for ip in &port.fixed_ips {
+            self.ip_owner.insert((net.clone(), ip.ip_address.clone()), port.id.clone());
+            if let (Some(n), Some(s)) = (ipv4_num(&ip.ip_address), self.subnets.get(&ip.subnet_id)) {
+                if s.contains(&ip.ip_address) {
+                    self.alloc_cursor.insert(ip.subnet_id.clone(), n + 1);
+                }
+            }
+        }
+        if !port.device_id.is_empty() {
+            self.ports_by_device.entry(port.device_id.clone()).or_default().push(port.id.clone());
+        }
+        self.ports.insert(port.id.clone(), port);
+        Ok(())
+    }
+
+    fn unindex_port(&mut self, port: &Port) {
+        self.mac_owner.remove(&(port.network_id.clone(), port.mac_address.clone()));
+        for ip in &port.fixed_ips {
+            self.ip_owner.remove(&(port.network_id.clone(), ip.ip_address.clone()));
+        }
+        if let Some(ids) = self.ports_by_device.get_mut(&port.device_id) {
+            ids.retain(|id| id != &port.id);
+            if ids.is_empty() {
+                self.ports_by_device.remove(&port.device_id);
+            }
+        }
+    }
+
+    /// Removes a port, freeing its addresses and disassociating its
+    /// floating IPs.
+    pub fn remove_port(&mut self, port_id: &str) -> Option<Port> {
+        let port = self.ports.remove(port_id)?;
+        self.unindex_port(&port);
+        for fip in self.floating_ips.values_mut().filter(|f| f.port_id.as_deref() == Some(port_id)) {
+            fip.port_id = None;
+            fip.fixed_ip_address = None;
+            fip.status = "DOWN".into();
+        }
+        Some(port)
+    }
+
+    /// Changes a port in place (device, binding, addresses), re-checking and
+    /// re-indexing its addresses.
+    pub fn update_port(&mut self, port_id: &str, change: impl FnOnce(&mut Port)) -> Result<Option<&Port>, AddressError> {
+        let Some(mut port) = self.ports.get(port_id).cloned() else { return Ok(None) };
+        change(&mut port);
+        self.insert_port(port)?;
+        Ok(self.ports.get(port_id))
+    }
+
+    pub fn ports_of_device(&self, device_id: &str) -> Vec<&Port> {
+        self.ports_by_device.get(device_id).into_iter().flatten().filter_map(|id| self.ports.get(id)).collect()
+    }
+
+    /// The project's `default` security group.
+    pub fn default_security_group(&self, project_id: &str) -> Option<&SecurityGroup> {
+        self.security_groups.values().find(|g| g.project_id == project_id && g.name == "default")
+    }
+}

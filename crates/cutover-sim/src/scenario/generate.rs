@@ -1,0 +1,305 @@
+/*!
+Generated scenarios: N old hosts holding M varied servers (image- and
+volume-booted, user and Nova ports, floating IPs, data volumes, some shut
+off) and K new-region hosts, deterministic for a seed.
+*/
+
+use std::collections::BTreeMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::model::network::ipv4;
+
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub hosts: usize,
+    pub servers: usize,
+    /// New-region hosts; `None` gives as many as needed to hold every server.
+    pub new_hosts: Option<usize>,
+    pub networking: Networking,
+    pub seed: u64,
+}
+
+const FLAVORS: [(&str, &str, u32, u64, u64); 4] =
+    [("1", "m1.tiny", 1, 512, 1), ("2", "m1.small", 1, 2048, 20), ("3", "m1.medium", 2, 4096, 40), ("4", "m1.large", 4, 8192, 80)];
+
+/// Capacity of one generated host.
+const HOST_VCPUS: u32 = 64;
+const HOST_RAM_MB: u64 = 262_144;
+const HOST_DISK_GB: u64 = 8_000;
+
+pub fn generate(opts: &GenerateOptions) -> Scenario {
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut s = Scenario { seed: opts.seed, ..Scenario::default() };
+    let project_count = (opts.servers / 25).clamp(2, 500);
+    let projects: Vec<String> = (1..=project_count).map(|i| format!("project-{i:03}")).collect();
+    s.projects = projects
+        .iter()
+        .map(|p| ProjectSpec { name: p.clone(), id: None, domain: default_domain(), description: String::new() })
+        .collect();
+    s.users.push(UserSpec {
+        name: "admin".into(),
+        id: None,
+        password: "secret".into(),
+        domain: default_domain(),
+        project: Some("admin".into()),
+        roles: BTreeMap::from([("admin".into(), vec!["admin".into()])]),
+    });
+    for p in &projects {
+        s.users.push(UserSpec {
+            name: format!("{p}-user"),
+            id: None,
+            password: "secret".into(),
+            domain: default_domain(),
+            project: Some(p.clone()),
+            roles: BTreeMap::from([(p.clone(), vec!["member".into()])]),
+        });
+    }
+    s.images = vec![
+        image("cirros", BTreeMap::new()),
+        image("ubuntu-24.04", BTreeMap::new()),
+        image("windows-2022", BTreeMap::from([("os_type".into(), "windows".into())])),
+    ];
+
+    let old = old_region(opts, &projects);
+    let mut new = RegionSpec { name: "RegionTwo".into(), ..old_region(opts, &projects) };
+    new.hosts.clear();
+    new.servers.clear();
+    new.keypairs.clear();
+    new.server_groups.clear();
+    new.floating_ip_pools.clear();
+    new.flavors.clear();
+    // A new Nova speaks current microversions even where networking is
+    // still nova-network; that Nova is the highest release that has it.
+    new.max_microversion = if opts.networking == Networking::NovaNetwork { "2.35".into() } else { "2.96".into() };
+    s.regions = vec![old, new];
+
+    let mut fip_next = 0u32;
+    let public_base = 0xac10_0000; // 172.16.0.0/12 for floating IPs
+    if opts.networking == Networking::Neutron {
+        s.networks.push(NetworkSpec {
+            name: "public".into(),
+            project: None,
+            shared: false,
+            external: true,
+            subnets: vec![SubnetSpec { name: "public-subnet".into(), cidr: "172.16.0.0/12".into(), gateway_ip: None }],
+        });
+        for (i, p) in projects.iter().enumerate() {
+            s.networks.push(NetworkSpec {
+                name: format!("{p}-net"),
+                project: Some(p.clone()),
+                shared: false,
+                external: false,
+                subnets: vec![SubnetSpec {
+                    name: format!("{p}-subnet"),
+                    cidr: format!("10.{}.{}.0/20", i / 16, (i % 16) * 16),
+                    gateway_ip: None,
+                }],
+            });
+        }
+    }
+
+    let host_names: Vec<String> = (1..=opts.hosts.max(1)).map(|i| format!("old-{i:04}")).collect();
+    let mut used = vec![(0u64, 0u64, 0u64); host_names.len()];
+    let mut volume_no = 0usize;
+    let mut fixed_next: BTreeMap<String, u32> = BTreeMap::new();
+    for n in 0..opts.servers {
+        let h = n % host_names.len();
+        let p = &projects[n % projects.len()];
+        let (flavor_id, _, vcpus, ram, disk) = FLAVORS[rng.random_range(0..FLAVORS.len())];
+        used[h] = (used[h].0 + vcpus as u64, used[h].1 + ram, used[h].2 + disk);
+        let user = format!("{p}-user");
+        let mut server = ServerSpec {
+            name: format!("vm-{n:06}"),
+            project: p.clone(),
+            user: user.clone(),
+            host: host_names[h].clone(),
+            flavor: flavor_id.into(),
+            image: Some(s.images[rng.random_range(0..s.images.len())].name.clone()),
+            boot_volume: None,
+            boot_volume_delete_on_termination: rng.random_bool(0.5),
+            key_name: Some(format!("{p}-key")),
+            user_data: rng.random_bool(0.3).then(|| "#cloud-config\npackages: [nginx]\n".into()),
+            metadata: BTreeMap::from([("role".into(), ["web", "db", "cache", "batch"][n % 4].into())]),
+            tags: if rng.random_bool(0.3) { vec!["prod".into()] } else { Vec::new() },
+            description: None,
+            availability_zone: None,
+            server_group: None,
+            security_groups: vec!["default".into()],
+            status: if rng.random_bool(0.15) { "SHUTOFF".into() } else { "ACTIVE".into() },
+            nics: Vec::new(),
+            volumes: Vec::new(),
+            config_drive: rng.random_bool(0.05),
+            personality: Vec::new(),
+        };
+        if rng.random_bool(0.2) {
+            volume_no += 1;
+            let name = format!("boot-{volume_no:06}");
+            s.volumes.push(VolumeSpec {
+                name: name.clone(),
+                project: p.clone(),
+                user: user.clone(),
+                size_gb: disk.max(10),
+                image: server.image.take(),
+                volume_type: None,
+            });
+            server.boot_volume = Some(name);
+        }
+        if rng.random_bool(0.15) {
+            volume_no += 1;
+            let name = format!("data-{volume_no:06}");
+            s.volumes.push(VolumeSpec {
+                name: name.clone(),
+                project: p.clone(),
+                user: user.clone(),
+                size_gb: 50,
+                image: None,
+                volume_type: None,
+            });
+            server.volumes.push(AttachedVolumeSpec { volume: name, delete_on_termination: false });
+        }
+        let floating = rng.random_bool(0.25).then(|| {
+            fip_next += 1;
+            ipv4(public_base + 10 + fip_next)
+        });
+        let nic = match opts.networking {
+            Networking::Neutron => {
+                if let Some(address) = &floating {
+                    s.floating_ips.push(FloatingIpSpec { address: address.clone(), network: "public".into(), project: p.clone() });
+                }
+                NicSpec { network: format!("{p}-net"), fixed_ip: None, mac: None, user_port: rng.random_bool(0.2), floating_ip: floating }
+            }
+            Networking::NovaNetwork => {
+                let next = fixed_next.entry(p.clone()).or_insert(2);
+                let i = projects.iter().position(|x| x == p).unwrap_or(0) as u32;
+                let ip = ipv4(0x0a00_0000 + (i << 12) + *next);
+                *next += 1;
+                NicSpec { network: format!("{p}-net"), fixed_ip: Some(ip), mac: None, user_port: false, floating_ip: floating }
+            }
+        };
+        server.nics.push(nic);
+        s.regions[0].servers.push(server);
+    }
+    let total = used.iter().fold((0u64, 0u64, 0u64), |a, u| (a.0 + u.0, a.1 + u.1, a.2 + u.2));
+    for (name, (c, r, d)) in host_names.iter().zip(used) {
+        s.regions[0].hosts.push(host(name, c, r, d));
+    }
+    if opts.networking == Networking::NovaNetwork && fip_next > 0 {
+        let bits = 32 - (fip_next + 16).next_power_of_two().trailing_zeros();
+        s.regions[0].floating_ip_pools.push(FloatingPoolSpec {
+            name: "public".into(),
+            ip_range: format!("{}/{bits}", ipv4(public_base)),
+            interface: "eth0".into(),
+        });
+    }
+    let needed = [total.0.div_ceil(HOST_VCPUS as u64), total.1.div_ceil(HOST_RAM_MB), total.2.div_ceil(HOST_DISK_GB)]
+        .into_iter()
+        .max()
+        .unwrap_or(1)
+        .max(1) as usize
+        + 1;
+    let new_hosts = opts.new_hosts.unwrap_or(needed);
+    s.regions[1].hosts = (1..=new_hosts)
+        .map(|i| HostSpec {
+            name: format!("new-{i:04}"),
+            vcpus: HOST_VCPUS,
+            memory_mb: HOST_RAM_MB,
+            disk_gb: HOST_DISK_GB,
+            disabled: false,
+            disabled_reason: None,
+            down: false,
+        })
+        .collect();
+    s
+}
+
+/// An old host, sized to hold what it runs with some room to spare.
+fn host(name: &str, vcpus: u64, ram: u64, disk: u64) -> HostSpec {
+    HostSpec {
+        name: name.into(),
+        vcpus: (vcpus as u32).max(HOST_VCPUS),
+        memory_mb: ram.max(HOST_RAM_MB),
+        disk_gb: disk.max(HOST_DISK_GB),
+        disabled: false,
+        disabled_reason: None,
+        down: false,
+    }
+}
+
+fn image(name: &str, properties: BTreeMap<String, String>) -> ImageSpec {
+    ImageSpec {
+        name: name.into(),
+        id: None,
+        owner: None,
+        visibility: "public".into(),
+        disk_format: "qcow2".into(),
+        container_format: "bare".into(),
+        size: 4096,
+        min_disk: 0,
+        min_ram: 0,
+        properties,
+    }
+}
+
+fn old_region(opts: &GenerateOptions, projects: &[String]) -> RegionSpec {
+    let nova_network = opts.networking == Networking::NovaNetwork;
+    RegionSpec {
+        name: "RegionOne".into(),
+        networking: opts.networking,
+        max_microversion: if nova_network { "2.1".into() } else { "2.96".into() },
+        default_az: "nova".into(),
+        control_services: vec!["nova-conductor".into(), "nova-scheduler".into(), "nova-consoleauth".into()],
+        hosts: Vec::new(),
+        aggregates: Vec::new(),
+        flavors: FLAVORS
+            .iter()
+            .map(|&(id, name, vcpus, ram_mb, disk_gb)| FlavorSpec {
+                id: id.into(),
+                name: name.into(),
+                vcpus,
+                ram_mb,
+                disk_gb,
+                ephemeral_gb: 0,
+                swap_mb: 0,
+                is_public: true,
+                description: None,
+                extra_specs: BTreeMap::from([("hw:cpu_policy".into(), "shared".into())]),
+                access: Vec::new(),
+            })
+            .collect(),
+        keypairs: projects
+            .iter()
+            .map(|p| KeypairSpec {
+                name: format!("{p}-key"),
+                user: format!("{p}-user"),
+                public_key: format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{p} {p}-user@example"),
+            })
+            .collect(),
+        quota_defaults: Some(crate::model::compute::QuotaSet {
+            instances: -1,
+            cores: -1,
+            ram: -1,
+            ..Default::default()
+        }),
+        quotas: BTreeMap::new(),
+        server_groups: Vec::new(),
+        fixed_networks: if nova_network {
+            projects
+                .iter()
+                .enumerate()
+                .map(|(i, p)| FixedNetworkSpec {
+                    label: format!("{p}-net"),
+                    cidr: format!("{}/20", ipv4(0x0a00_0000 + ((i as u32) << 12))),
+                    project: Some(p.clone()),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        floating_ip_pools: Vec::new(),
+        servers: Vec::new(),
+        failing_hosts: Vec::new(),
+    }
+}
