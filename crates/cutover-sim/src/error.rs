@@ -134,7 +134,9 @@ fn render(service: ServiceKind, e: &ApiError, wants_json: bool, old: Response) -
         ServiceKind::Identity | ServiceKind::Sim => {
             json!({"error": {"code": code, "message": e.message, "title": title}})
         }
-        ServiceKind::Compute | ServiceKind::Volume => json!({ nova_key(e.status): {"code": code, "message": e.message} }),
+        ServiceKind::Compute | ServiceKind::Volume => {
+            json!({ nova_key(e.status): {"code": code, "message": e.message} })
+        }
         ServiceKind::Network => json!({"NeutronError": {
             "type": e.neutron_type.unwrap_or_else(|| neutron_type(e.status)),
             "message": e.message,

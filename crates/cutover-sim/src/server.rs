@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use axum::extract::Request;
 use axum::ServiceExt;
 use tokio::net::TcpListener;
-use tower_http::normalize_path::NormalizePath;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::normalize_path::NormalizePath;
 
 use crate::api::router;
 use crate::scenario::{load, LoadError, Scenario};
@@ -31,7 +31,11 @@ pub enum ServeError {
 /// Serves `sim` on `listener` until `shutdown` resolves, then finishes the
 /// requests in flight. A trailing slash is ignored, as OpenStack's routers
 /// ignore it (`/v2.1/` is `/v2.1`).
-pub async fn serve(listener: TcpListener, sim: Sim, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    sim: Sim,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = NormalizePath::trim_trailing_slash(router(sim));
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await
 }
@@ -46,7 +50,11 @@ pub struct RunningSim {
 
 impl RunningSim {
     /// Binds `addr` (port 0 picks one), loads `scenario` and serves it.
-    pub async fn start(addr: SocketAddr, scenario: &Scenario, time_scale: Option<f64>) -> Result<RunningSim, ServeError> {
+    pub async fn start(
+        addr: SocketAddr,
+        scenario: &Scenario,
+        time_scale: Option<f64>,
+    ) -> Result<RunningSim, ServeError> {
         if !addr.ip().is_loopback() {
             return Err(ServeError::NotLoopback(addr));
         }

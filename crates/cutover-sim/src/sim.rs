@@ -78,7 +78,9 @@ pub async fn apply_faults(State(sim): State<Sim>, req: Request, next: Next) -> R
     }
     let error = match answer {
         None => return next.run(req).await,
-        Some(Answer::Down) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable (injected fault)."),
+        Some(Answer::Down) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable (injected fault).")
+        }
         Some(Answer::Error { status }) => ApiError::new(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "An unexpected error occurred (injected fault).",

@@ -33,7 +33,13 @@ fn scenario(args: &SimArgs) -> anyhow::Result<Scenario> {
             NetworkMode::Neutron => Networking::Neutron,
             NetworkMode::NovaNetwork => Networking::NovaNetwork,
         };
-        return Ok(generate(&GenerateOptions { hosts, servers, new_hosts: args.new_hosts, networking, seed: args.seed }));
+        return Ok(generate(&GenerateOptions {
+            hosts,
+            servers,
+            new_hosts: args.new_hosts,
+            networking,
+            seed: args.seed,
+        }));
     }
     match &args.scenario {
         None => Ok(Scenario::builtin()),
@@ -55,9 +61,16 @@ async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
     if let Some(path) = &args.write_clouds_yaml {
         let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
         let Some(admin) = admin else {
-            return Err(InputError("the scenario has no user with the admin role to write clouds.yaml for".into()).into());
+            return Err(
+                InputError("the scenario has no user with the admin role to write clouds.yaml for".into()).into()
+            );
         };
-        let project = admin.roles.iter().find(|(_, r)| r.iter().any(|r| r == "admin")).map(|(p, _)| p.as_str()).unwrap_or("admin");
+        let project = admin
+            .roles
+            .iter()
+            .find(|(_, r)| r.iter().any(|r| r == "admin"))
+            .map(|(p, _)| p.as_str())
+            .unwrap_or("admin");
         let text = clouds_yaml(&running.auth_url(), &old_region, &admin.name, &admin.password, project);
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("cutover sim: wrote {} (cloud `sim`)", path.display());

@@ -41,7 +41,13 @@ pub fn router(sim: Sim) -> Router {
         .nest("/volume", service(ServiceKind::Volume, cinder::routes()))
         .nest("/sim", service(ServiceKind::Sim, simext::routes()))
         .merge(service(ServiceKind::Identity, keystone::routes()))
-        .fallback(|| async { crate::error::render_for(ServiceKind::Identity, ApiError::not_found("The resource could not be found."), true) })
+        .fallback(|| async {
+            crate::error::render_for(
+                ServiceKind::Identity,
+                ApiError::not_found("The resource could not be found."),
+                true,
+            )
+        })
         .layer(from_fn_with_state(sim.clone(), apply_faults))
         .with_state(sim)
 }
@@ -85,7 +91,10 @@ pub fn page<'a, T>(
     let start = match marker {
         None => 0,
         Some(m) => {
-            items.iter().position(|i| id_of(i) == m).ok_or_else(|| ApiError::bad_request(format!("marker [{m}] not found")))?
+            items
+                .iter()
+                .position(|i| id_of(i) == m)
+                .ok_or_else(|| ApiError::bad_request(format!("marker [{m}] not found")))?
                 + 1
         }
     };

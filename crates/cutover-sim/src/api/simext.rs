@@ -139,7 +139,8 @@ async fn set_service_state(
     };
     let mut w = sim.world();
     let now = w.now;
-    let region = w.compute_region_mut(&p.region).ok_or_else(|| ApiError::not_found(format!("No region {}", p.region)))?;
+    let region =
+        w.compute_region_mut(&p.region).ok_or_else(|| ApiError::not_found(format!("No region {}", p.region)))?;
     let svc = region
         .services
         .values_mut()
@@ -173,7 +174,8 @@ async fn move_host(
     }
     let now = w.now;
     let from = w.compute_region_mut(&b.from).ok_or_else(|| ApiError::not_found(format!("No region {}", b.from)))?;
-    let spec = from.hosts.get(&host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {}", b.from)))?;
+    let spec =
+        from.hosts.get(&host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {}", b.from)))?;
     let residents: Vec<String> = from.servers_on_host(&host).map(|s| s.id.clone()).collect();
     if !residents.is_empty() {
         return Err(ApiError::conflict(format!(

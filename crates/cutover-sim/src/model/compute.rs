@@ -305,7 +305,14 @@ pub struct Server {
 
 impl Server {
     /// A server record with Nova's defaults, not yet placed or started.
-    pub fn new(id: String, name: String, project_id: String, user_id: String, flavor_id: String, now: DateTime<Utc>) -> Server {
+    pub fn new(
+        id: String,
+        name: String,
+        project_id: String,
+        user_id: String,
+        flavor_id: String,
+        now: DateTime<Utc>,
+    ) -> Server {
         Server {
             id,
             name,
@@ -349,9 +356,7 @@ impl Server {
             VmState::Building => "BUILD",
             VmState::Active => match task {
                 Some("rebooting") | Some("reboot_pending") | Some("reboot_started") => "REBOOT",
-                Some("rebooting_hard") | Some("reboot_pending_hard") | Some("reboot_started_hard") => {
-                    "HARD_REBOOT"
-                }
+                Some("rebooting_hard") | Some("reboot_pending_hard") | Some("reboot_started_hard") => "HARD_REBOOT",
                 Some("rebuilding") | Some("rebuild_block_device_mapping") | Some("rebuild_spawning") => "REBUILD",
                 Some("migrating") => "MIGRATING",
                 Some("resize_prep") | Some("resize_migrating") | Some("resize_migrated") | Some("resize_finish") => {

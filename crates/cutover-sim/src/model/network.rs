@@ -211,11 +211,8 @@ impl NetworkStore {
         let subnet = self.subnets.get(subnet_id)?;
         let start_at = self.alloc_cursor.get(subnet_id).copied().unwrap_or(0);
         let in_use = |n: u32| self.ip_owner.contains_key(&(subnet.network_id.clone(), ipv4(n)));
-        let pools: Vec<(u32, u32)> = subnet
-            .allocation_pools
-            .iter()
-            .filter_map(|p| Some((ipv4_num(&p.start)?, ipv4_num(&p.end)?)))
-            .collect();
+        let pools: Vec<(u32, u32)> =
+            subnet.allocation_pools.iter().filter_map(|p| Some((ipv4_num(&p.start)?, ipv4_num(&p.end)?))).collect();
         // Scan from the cursor first, then from the start, as addresses free up.
         for from in [start_at, 0] {
             for &(lo, hi) in &pools {
@@ -306,7 +303,11 @@ impl NetworkStore {
 
     /// Changes a port in place (device, binding, addresses), re-checking and
     /// re-indexing its addresses.
-    pub fn update_port(&mut self, port_id: &str, change: impl FnOnce(&mut Port)) -> Result<Option<&Port>, AddressError> {
+    pub fn update_port(
+        &mut self,
+        port_id: &str,
+        change: impl FnOnce(&mut Port),
+    ) -> Result<Option<&Port>, AddressError> {
         let Some(mut port) = self.ports.get(port_id).cloned() else { return Ok(None) };
         change(&mut port);
         self.insert_port(port)?;

@@ -22,8 +22,12 @@ pub struct GenerateOptions {
     pub seed: u64,
 }
 
-const FLAVORS: [(&str, &str, u32, u64, u64); 4] =
-    [("1", "m1.tiny", 1, 512, 1), ("2", "m1.small", 1, 2048, 20), ("3", "m1.medium", 2, 4096, 40), ("4", "m1.large", 4, 8192, 80)];
+const FLAVORS: [(&str, &str, u32, u64, u64); 4] = [
+    ("1", "m1.tiny", 1, 512, 1),
+    ("2", "m1.small", 1, 2048, 20),
+    ("3", "m1.medium", 2, 4096, 40),
+    ("4", "m1.large", 4, 8192, 80),
+];
 
 /// Capacity of one generated host.
 const HOST_VCPUS: u32 = 64;
@@ -167,16 +171,32 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
         let nic = match opts.networking {
             Networking::Neutron => {
                 if let Some(address) = &floating {
-                    s.floating_ips.push(FloatingIpSpec { address: address.clone(), network: "public".into(), project: p.clone() });
+                    s.floating_ips.push(FloatingIpSpec {
+                        address: address.clone(),
+                        network: "public".into(),
+                        project: p.clone(),
+                    });
                 }
-                NicSpec { network: format!("{p}-net"), fixed_ip: None, mac: None, user_port: rng.random_bool(0.2), floating_ip: floating }
+                NicSpec {
+                    network: format!("{p}-net"),
+                    fixed_ip: None,
+                    mac: None,
+                    user_port: rng.random_bool(0.2),
+                    floating_ip: floating,
+                }
             }
             Networking::NovaNetwork => {
                 let next = fixed_next.entry(p.clone()).or_insert(2);
                 let i = projects.iter().position(|x| x == p).unwrap_or(0) as u32;
                 let ip = ipv4(0x0a00_0000 + (i << 12) + *next);
                 *next += 1;
-                NicSpec { network: format!("{p}-net"), fixed_ip: Some(ip), mac: None, user_port: false, floating_ip: floating }
+                NicSpec {
+                    network: format!("{p}-net"),
+                    fixed_ip: Some(ip),
+                    mac: None,
+                    user_port: false,
+                    floating_ip: floating,
+                }
             }
         };
         server.nics.push(nic);

@@ -124,8 +124,13 @@ impl Loader {
             let domain_id = Names::get(&self.names.domains, "domain", &p.domain, &format!("project {}", p.name))?;
             let id = self.id_or_new(&p.id);
             self.names.projects.insert(p.name.clone(), id.clone());
-            let project =
-                Project { id: id.clone(), name: p.name.clone(), domain_id, description: p.description.clone(), enabled: true };
+            let project = Project {
+                id: id.clone(),
+                name: p.name.clone(),
+                domain_id,
+                description: p.description.clone(),
+                enabled: true,
+            };
             self.w.identity.projects.insert(id, project);
         }
         for u in &s.users {
@@ -147,8 +152,12 @@ impl Loader {
             for (project, roles) in &u.roles {
                 let project_id = self.names.project(project, &ctx)?;
                 for role in roles {
-                    let role_id =
-                        self.w.identity.role_by_name(role).map(|r| r.id.clone()).ok_or_else(|| unknown("role", role, &ctx))?;
+                    let role_id = self
+                        .w
+                        .identity
+                        .role_by_name(role)
+                        .map(|r| r.id.clone())
+                        .ok_or_else(|| unknown("role", role, &ctx))?;
                     self.w.identity.assign(&id, &role_id, Scope::Project(project_id.clone()));
                 }
             }
@@ -162,7 +171,13 @@ impl Loader {
         let base = self.w.base_url.clone();
         let service = |w: &mut World, kind: &str, name: &str| {
             let id = w.new_hex_id();
-            let svc = Service { id: id.clone(), kind: kind.into(), name: name.into(), description: String::new(), enabled: true };
+            let svc = Service {
+                id: id.clone(),
+                kind: kind.into(),
+                name: name.into(),
+                description: String::new(),
+                enabled: true,
+            };
             w.identity.services.insert(id.clone(), svc);
             id
         };
@@ -174,7 +189,10 @@ impl Loader {
         let volumev3 = service(&mut self.w, "volumev3", "cinderv3");
         for region in &s.regions {
             let r = region.name.clone();
-            self.w.identity.regions.insert(r.clone(), Region { id: r.clone(), description: String::new(), parent_region_id: None });
+            self.w
+                .identity
+                .regions
+                .insert(r.clone(), Region { id: r.clone(), description: String::new(), parent_region_id: None });
             let mut entries = vec![
                 (identity.clone(), urls::identity(&base)),
                 (compute.clone(), urls::compute(&base, &r)),
@@ -380,7 +398,8 @@ impl Loader {
         let admin = self.names.project("admin", "networks")?;
         for n in &s.networks {
             let ctx = format!("network {}", n.name);
-            let project_id = n.project.as_deref().map(|p| self.names.project(p, &ctx)).transpose()?.unwrap_or(admin.clone());
+            let project_id =
+                n.project.as_deref().map(|p| self.names.project(p, &ctx)).transpose()?.unwrap_or(admin.clone());
             let net = Network {
                 id: self.w.new_uuid(),
                 name: n.name.clone(),
@@ -399,7 +418,8 @@ impl Loader {
                 revision_number: 1,
             };
             for sn in &n.subnets {
-                let (first, _, _) = parse_cidr(&sn.cidr).ok_or_else(|| invalid(&ctx, format!("bad CIDR '{}'", sn.cidr)))?;
+                let (first, _, _) =
+                    parse_cidr(&sn.cidr).ok_or_else(|| invalid(&ctx, format!("bad CIDR '{}'", sn.cidr)))?;
                 let gateway_ip = sn.gateway_ip.clone().unwrap_or_else(|| ipv4(first + 1));
                 let subnet = Subnet {
                     id: self.w.new_uuid(),
@@ -518,12 +538,19 @@ impl Loader {
         let mut types = vec![VolumeTypeSpec { name: "__DEFAULT__".into(), extra_specs: BTreeMap::new() }];
         types.extend(s.volume_types.iter().cloned());
         for t in types {
-            let vt = VolumeType { id: self.w.new_uuid(), name: t.name, description: None, is_public: true, extra_specs: t.extra_specs };
+            let vt = VolumeType {
+                id: self.w.new_uuid(),
+                name: t.name,
+                description: None,
+                is_public: true,
+                extra_specs: t.extra_specs,
+            };
             self.w.volume.types.insert(vt.id.clone(), vt);
         }
         for v in &s.volumes {
             let ctx = format!("volume {}", v.name);
-            let source_image_id = v.image.as_deref().map(|i| Names::get(&self.names.images, "image", i, &ctx)).transpose()?;
+            let source_image_id =
+                v.image.as_deref().map(|i| Names::get(&self.names.images, "image", i, &ctx)).transpose()?;
             let image_metadata = source_image_id
                 .as_ref()
                 .and_then(|i| self.w.image.images.get(i))
@@ -581,7 +608,13 @@ impl Loader {
             .clone();
         let group = match &s.server_group {
             Some(g) => Some(
-                region.server_groups.values().find(|sg| &sg.name == g).ok_or_else(|| unknown("server group", g, &ctx))?.id.clone(),
+                region
+                    .server_groups
+                    .values()
+                    .find(|sg| &sg.name == g)
+                    .ok_or_else(|| unknown("server group", g, &ctx))?
+                    .id
+                    .clone(),
             ),
             None => None,
         };
@@ -617,7 +650,8 @@ impl Loader {
                 server.image_id = Some(Names::get(&self.names.images, "image", image, &ctx)?);
             }
             (None, Some(volume)) => {
-                let bdm = self.attach(&id, &s.host, volume, Some(0), "/dev/vda", s.boot_volume_delete_on_termination, &ctx)?;
+                let bdm =
+                    self.attach(&id, &s.host, volume, Some(0), "/dev/vda", s.boot_volume_delete_on_termination, &ctx)?;
                 server.block_devices.push(bdm);
             }
             _ => return Err(invalid(&ctx, "give exactly one of image and boot_volume")),
@@ -668,7 +702,14 @@ impl Loader {
             device: device.into(),
             attached_at: now,
         });
-        Ok(BlockDevice { volume_id, boot_index, device_name: device.into(), delete_on_termination, tag: None, attachment_id })
+        Ok(BlockDevice {
+            volume_id,
+            boot_index,
+            device_name: device.into(),
+            delete_on_termination,
+            tag: None,
+            attachment_id,
+        })
     }
 
     fn neutron_nic(&mut self, zone: &str, server: &Server, nic: &NicSpec, ctx: &str) -> Result<Nic, LoadError> {
@@ -684,7 +725,11 @@ impl Loader {
             .clone();
         let ip = match &nic.fixed_ip {
             Some(ip) => ip.clone(),
-            None => self.w.network.free_ip(&subnet).ok_or_else(|| invalid(ctx, format!("network '{}' is full", nic.network)))?,
+            None => self
+                .w
+                .network
+                .free_ip(&subnet)
+                .ok_or_else(|| invalid(ctx, format!("network '{}' is full", nic.network)))?,
         };
         let mac = match &nic.mac {
             Some(m) => m.clone(),
@@ -753,7 +798,13 @@ impl Loader {
         })
     }
 
-    fn nova_network_nic(&mut self, region_name: &str, server: &Server, nic: &NicSpec, ctx: &str) -> Result<Nic, LoadError> {
+    fn nova_network_nic(
+        &mut self,
+        region_name: &str,
+        server: &Server,
+        nic: &NicSpec,
+        ctx: &str,
+    ) -> Result<Nic, LoadError> {
         let mac = nic.mac.clone().unwrap_or_else(|| {
             let b: [u8; 3] = rand::Rng::random(&mut self.w.rng);
             format!("fa:16:3e:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
@@ -767,7 +818,9 @@ impl Loader {
             .clone();
         let ip = match &nic.fixed_ip {
             Some(ip) => ip.clone(),
-            None => region.free_fixed_ip(&net.id).ok_or_else(|| invalid(ctx, format!("network '{}' is full", net.label)))?,
+            None => {
+                region.free_fixed_ip(&net.id).ok_or_else(|| invalid(ctx, format!("network '{}' is full", net.label)))?
+            }
         };
         let mut floating = Vec::new();
         if let Some(address) = &nic.floating_ip {
@@ -807,4 +860,3 @@ pub(crate) fn fingerprint(public_key: &str) -> String {
     let digest = md5::Md5::digest(public_key.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
-

@@ -17,9 +17,7 @@ pub fn routes() -> Router<Sim> {
 }
 
 fn versions_doc(base: &str) -> Value {
-    let v = |id: &str, status: &str| {
-        json!({"id": id, "status": status, "links": [{"rel": "self", "href": format!("{base}/image/v2/")}]})
-    };
+    let v = |id: &str, status: &str| json!({"id": id, "status": status, "links": [{"rel": "self", "href": format!("{base}/image/v2/")}]});
     json!({"versions": [v("v2.16", "CURRENT"), v("v2.15", "SUPPORTED"), v("v2.9", "SUPPORTED"), v("v2.0", "SUPPORTED")]})
 }
 

@@ -72,7 +72,9 @@ fn not_found(kind: &str, id: &str) -> ApiError {
 }
 
 fn duplicate(kind: &str, name: &str) -> ApiError {
-    ApiError::conflict(format!("Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."))
+    ApiError::conflict(format!(
+        "Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."
+    ))
 }
 
 /// Keystone lets users read their own user and projects; the rest is admin.
@@ -415,7 +417,7 @@ fn assignment_json(w: &World, user_id: &str, role_id: &str, scope: &Scope, names
     if names {
         if let Some(u) = w.identity.users.get(user_id) {
             user["name"] = json!(u.name);
-            user["domain"] = json!({"id": u.domain_id});
+            user["domain"] = domain_ref(w, &u.domain_id);
         }
         if let Some(r) = w.identity.roles.get(role_id) {
             role["name"] = json!(r.name);
@@ -423,11 +425,19 @@ fn assignment_json(w: &World, user_id: &str, role_id: &str, scope: &Scope, names
         if let Scope::Project(p) = scope {
             if let Some(p) = w.identity.projects.get(p) {
                 scope_json["project"]["name"] = json!(p.name);
-                scope_json["project"]["domain"] = json!({"id": p.domain_id});
+                scope_json["project"]["domain"] = domain_ref(w, &p.domain_id);
             }
+        }
+        if let Scope::Domain(d) = scope {
+            scope_json["domain"] = domain_ref(w, d);
         }
     }
     json!({"user": user, "role": role, "scope": scope_json, "links": {"assignment": ""}})
+}
+
+fn domain_ref(w: &World, id: &str) -> Value {
+    let name = w.identity.domains.get(id).map(|d| d.name.as_str()).unwrap_or("");
+    json!({"id": id, "name": name})
 }
 
 #[derive(Deserialize)]
@@ -463,7 +473,8 @@ async fn list_grants(State(sim): State<Sim>, c: Caller, Path(p): Path<GrantPath>
     c.require_admin("identity:list_grants")?;
     let w = sim.world();
     let scope = grant_scope(&w, &p)?;
-    let roles: Vec<Value> = w.identity.roles_on(&p.user_id, &scope).into_iter().map(|r| role_json(&w.base_url, r)).collect();
+    let roles: Vec<Value> =
+        w.identity.roles_on(&p.user_id, &scope).into_iter().map(|r| role_json(&w.base_url, r)).collect();
     Ok(ok(json!({"roles": roles, "links": collection_links(&w.base_url, "roles")})))
 }
 

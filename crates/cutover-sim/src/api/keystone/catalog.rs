@@ -269,7 +269,9 @@ fn check_interface(interface: &str) -> ApiResult<()> {
     if ["public", "internal", "admin"].contains(&interface) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!("Invalid input for field 'interface': '{interface}' is not one of ['admin', 'internal', 'public']")))
+        Err(ApiError::bad_request(format!(
+            "Invalid input for field 'interface': '{interface}' is not one of ['admin', 'internal', 'public']"
+        )))
     }
 }
 
@@ -290,7 +292,8 @@ async fn create_endpoint(State(sim): State<Sim>, c: Caller, JsonBody(b): JsonBod
             return Err(ApiError::not_found(format!("Could not find region: {r}.")));
         }
     }
-    let endpoint = Endpoint { id: w.new_hex_id(), service_id, region_id, interface, url, enabled: f.enabled.unwrap_or(true) };
+    let endpoint =
+        Endpoint { id: w.new_hex_id(), service_id, region_id, interface, url, enabled: f.enabled.unwrap_or(true) };
     let body = json!({"endpoint": endpoint_json(&w.base_url, &endpoint)});
     w.identity.endpoints.insert(endpoint.id.clone(), endpoint);
     Ok(reply(StatusCode::CREATED, body))

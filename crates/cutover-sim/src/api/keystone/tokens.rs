@@ -78,8 +78,12 @@ struct NamedRef {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum ScopeReq {
-    Project { project: ProjectRef },
-    Domain { domain: NamedRef },
+    Project {
+        project: ProjectRef,
+    },
+    Domain {
+        domain: NamedRef,
+    },
     /// System scope and anything else Keystone may add.
     Other(#[allow(dead_code)] Value),
 }
@@ -280,7 +284,8 @@ fn token_body(world: &World, token: &Token, with_catalog: bool) -> Value {
     let scoped_project = match &token.scope {
         Some(Scope::Project(p)) => {
             let project = &id.projects[p];
-            body["project"] = json!({"id": project.id, "name": project.name, "domain": named(world, &project.domain_id)});
+            body["project"] =
+                json!({"id": project.id, "name": project.name, "domain": named(world, &project.domain_id)});
             body["is_domain"] = json!(false);
             Some(p.as_str())
         }

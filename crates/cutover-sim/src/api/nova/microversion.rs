@@ -71,7 +71,12 @@ pub async fn negotiate(State(sim): State<Sim>, mut req: Request, next: Next) -> 
                 )
                 .into_response()
             }
-            None => return ApiError::bad_request(format!("API Version String {s} is of invalid format. Must be of format MajorNum.MinorNum.")).into_response(),
+            None => {
+                return ApiError::bad_request(format!(
+                    "API Version String {s} is of invalid format. Must be of format MajorNum.MinorNum."
+                ))
+                .into_response()
+            }
         },
     };
     req.extensions_mut().insert(Negotiated(version));

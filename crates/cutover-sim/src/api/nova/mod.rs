@@ -4,7 +4,9 @@ region has its own state and microversion range. The [`microversion`]
 layer negotiates the version and stamps it on every response.
 */
 
+mod admin;
 mod microversion;
+mod servers;
 
 use axum::extract::{Path, State};
 use axum::middleware::from_fn_with_state;
@@ -21,10 +23,8 @@ use crate::model::compute::Microversion;
 use crate::sim::Sim;
 
 pub fn routes(sim: Sim) -> Router<Sim> {
-    let v21 = Router::new().route("/", get(version));
-    Router::new()
-        .route("/", get(versions))
-        .nest("/v2.1", v21.layer(from_fn_with_state(sim, microversion::negotiate)))
+    let v21 = Router::new().route("/", get(version)).merge(servers::routes()).merge(admin::routes());
+    Router::new().route("/", get(versions)).nest("/v2.1", v21.layer(from_fn_with_state(sim, microversion::negotiate)))
 }
 
 fn version_doc(base: &str, region: &str, min: Microversion, max: Microversion) -> Value {
@@ -42,14 +42,19 @@ fn version_doc(base: &str, region: &str, min: Microversion, max: Microversion) -
 /// The region's version range, or 404 for a region this simulator lacks.
 fn region_versions(sim: &Sim, region: &str) -> ApiResult<(String, Microversion, Microversion)> {
     let w = sim.world();
-    let r = w.compute_region(region).ok_or_else(|| ApiError::not_found(format!("No compute service in region {region}.")))?;
+    let r = w
+        .compute_region(region)
+        .ok_or_else(|| ApiError::not_found(format!("No compute service in region {region}.")))?;
     let min = r.min_version.unwrap_or(Microversion::new(2, 1));
     Ok((w.base_url.clone(), min, r.max_version.unwrap_or(min)))
 }
 
 async fn versions(State(sim): State<Sim>, Path(RegionPath { region }): Path<RegionPath>) -> ApiResult<Response> {
     let (base, min, max) = region_versions(&sim, &region)?;
-    Ok(crate::api::reply(axum::http::StatusCode::MULTIPLE_CHOICES, json!({"versions": [version_doc(&base, &region, min, max)]})))
+    Ok(crate::api::reply(
+        axum::http::StatusCode::MULTIPLE_CHOICES,
+        json!({"versions": [version_doc(&base, &region, min, max)]}),
+    ))
 }
 
 async fn version(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {

@@ -1,0 +1,8 @@
+//! HTTP-level tests of the simulator: real requests over loopback, asserting
+//! the bodies, headers and status codes OpenStack's API references give.
+
+mod util;
+
+mod api {
+    mod keystone;
+}

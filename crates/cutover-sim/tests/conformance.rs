@@ -1,0 +1,8 @@
+//! Conformance: the real, pinned `openstack` client and openstacksdk drive
+//! the simulator, and the tests assert on what they print.
+
+mod util;
+
+mod conformance {
+    mod identity;
+}
