@@ -10,10 +10,19 @@ use axum::Router;
 use serde_json::json;
 
 use crate::api::reply;
+use crate::error::ApiError;
+use crate::model::volume::VolumeError;
 use crate::sim::Sim;
 
 pub fn routes() -> Router<Sim> {
     Router::new().route("/", get(versions))
+}
+
+impl From<VolumeError> for ApiError {
+    fn from(e: VolumeError) -> ApiError {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::new(status, e.to_string())
+    }
 }
 
 async fn versions(State(sim): State<Sim>) -> Response {
