@@ -301,6 +301,9 @@ pub struct Server {
     /// Monotonic revision so a completed transition can tell whether a newer
     /// action superseded it.
     pub generation: u64,
+    /// Nova's integer database id (for `instance-%08x` names); given by
+    /// [`ComputeRegion::insert_server`] when zero.
+    pub internal_id: u64,
 }
 
 impl Server {
@@ -345,6 +348,7 @@ impl Server {
             launched_at: None,
             terminated_at: None,
             generation: 0,
+            internal_id: 0,
         }
     }
 
@@ -424,6 +428,13 @@ pub struct ComputeRegion {
     /// Index: host name to the ids of servers placed on it.
     #[serde(skip)]
     pub servers_by_host: BTreeMap<String, BTreeSet<String>>,
+    /// Index: (created, id) of every live server, so listings in Nova's
+    /// default order (newest first) need no per-request sort.
+    #[serde(skip)]
+    pub servers_by_created: BTreeSet<(DateTime<Utc>, String)>,
+    /// Deleted servers (`vm_state` deleted), kept as Nova keeps soft-deleted
+    /// rows, for `changes-since` listings.
+    pub deleted_servers: BTreeMap<String, Server>,
     pub fixed_networks: BTreeMap<String, FixedNetwork>,
     pub floating_ips: BTreeMap<u64, NovaFloatingIp>,
     /// nova-network fixed IPs leased to servers.
@@ -454,7 +465,14 @@ impl ComputeRegion {
             .unwrap_or_else(|| self.default_az.clone())
     }
 
-    pub fn insert_server(&mut self, server: Server) {
+    pub fn insert_server(&mut self, mut server: Server) {
+        if server.internal_id == 0 {
+            server.internal_id = self.next_int_id();
+        }
+        if let Some(old) = self.servers.get(&server.id) {
+            self.servers_by_created.remove(&(old.created, old.id.clone()));
+        }
+        self.servers_by_created.insert((server.created, server.id.clone()));
         if let Some(host) = &server.host {
             self.servers_by_host.entry(host.clone()).or_default().insert(server.id.clone());
         }
@@ -463,6 +481,7 @@ impl ComputeRegion {
 
     pub fn remove_server(&mut self, id: &str) -> Option<Server> {
         let server = self.servers.remove(id)?;
+        self.servers_by_created.remove(&(server.created, server.id.clone()));
         if let Some(host) = &server.host {
             if let Some(ids) = self.servers_by_host.get_mut(host) {
                 ids.remove(id);
@@ -490,11 +509,16 @@ impl ComputeRegion {
     }
 
     /// vCPUs, RAM (MB) and disk (GB) used on `host` by servers placed there.
+    /// A volume-backed server's root disk is in Cinder, not on the host, so
+    /// only its ephemeral disk counts (as placement counts `DISK_GB`).
     pub fn host_usage(&self, host: &str) -> (u64, u64, u64) {
         self.servers_on_host(host)
             .filter(|s| s.vm_state != VmState::Deleted)
-            .filter_map(|s| self.flavors.get(&s.flavor_id))
-            .fold((0, 0, 0), |(c, r, d), f| (c + f.vcpus as u64, r + f.ram_mb, d + f.disk_gb + f.ephemeral_gb))
+            .filter_map(|s| Some((s, self.flavors.get(&s.flavor_id)?)))
+            .fold((0, 0, 0), |(c, r, d), (s, f)| {
+                let root = if s.image_id.is_some() { f.disk_gb } else { 0 };
+                (c + f.vcpus as u64, r + f.ram_mb, d + root + f.ephemeral_gb)
+            })
     }
 
     /// The first free address of a nova-network fixed network (skipping
@@ -508,5 +532,151 @@ impl ComputeRegion {
 
     pub fn effective_quota(&self, project_id: &str) -> QuotaSet {
         self.quotas.get(project_id).cloned().unwrap_or_else(|| self.quota_defaults.clone())
+    }
+}
+
+/// Placement's allocation ratios for the hosts' inventories: Nova's
+/// `initial_{cpu,ram,disk}_allocation_ratio` defaults (4.0, 1.0, 1.0 since
+/// Stein; before that the scheduler filters' 16.0, 1.5, 1.0).
+pub const CPU_ALLOCATION_RATIO: f64 = 4.0;
+pub const RAM_ALLOCATION_RATIO: f64 = 1.0;
+pub const DISK_ALLOCATION_RATIO: f64 = 1.0;
+
+/// What one server asks of a host: vCPUs, RAM (MB) and local disk (GB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Demand {
+    pub vcpus: u64,
+    pub ram_mb: u64,
+    pub disk_gb: u64,
+}
+
+impl Demand {
+    /// The flavor's demand; a volume-backed server needs no root disk.
+    pub fn of(flavor: &Flavor, volume_backed: bool) -> Demand {
+        let root = if volume_backed { 0 } else { flavor.disk_gb };
+        Demand { vcpus: flavor.vcpus as u64, ram_mb: flavor.ram_mb, disk_gb: root + flavor.ephemeral_gb }
+    }
+}
+
+/// A project's Nova usage in one region: instances, cores and RAM (MB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProjectUsage {
+    pub instances: i64,
+    pub cores: i64,
+    pub ram: i64,
+}
+
+impl ComputeRegion {
+    /// Whether `host` can take `demand` on top of what is placed there,
+    /// within the allocation ratios.
+    pub fn host_has_room(&self, host: &str, demand: Demand) -> bool {
+        let Some(h) = self.hosts.get(host) else { return false };
+        let (cpu, ram, disk) = self.host_usage(host);
+        let fits = |used: u64, want: u64, total: u64, ratio: f64| (used + want) as f64 <= total as f64 * ratio;
+        fits(cpu, demand.vcpus, h.vcpus as u64, CPU_ALLOCATION_RATIO)
+            && fits(ram, demand.ram_mb, h.memory_mb, RAM_ALLOCATION_RATIO)
+            && fits(disk, demand.disk_gb, h.local_gb, DISK_ALLOCATION_RATIO)
+    }
+
+    /// RAM (MB) still free on `host`, the measure Nova's default RAM weigher
+    /// spreads servers by.
+    pub fn host_free_ram(&self, host: &str) -> i64 {
+        let total = self.hosts.get(host).map_or(0, |h| (h.memory_mb as f64 * RAM_ALLOCATION_RATIO) as i64);
+        total - self.host_usage(host).1 as i64
+    }
+
+    /// Whether the host's `nova-compute` service is enabled and up, so the
+    /// scheduler may pick it.
+    pub fn host_schedulable(&self, host: &str) -> bool {
+        self.service_of_host(host, "nova-compute").is_some_and(|s| !s.disabled && s.up && !s.forced_down)
+    }
+
+    /// Every availability zone with at least one compute host.
+    pub fn zones(&self) -> BTreeSet<String> {
+        self.hosts.keys().map(|h| self.host_zone(h)).collect()
+    }
+
+    /// The project's live servers counted as Nova's quota counts them.
+    pub fn project_usage(&self, project_id: &str) -> ProjectUsage {
+        self.servers.values().filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted).fold(
+            ProjectUsage::default(),
+            |u, s| {
+                let f = self.flavors.get(&s.flavor_id);
+                ProjectUsage {
+                    instances: u.instances + 1,
+                    cores: u.cores + f.map_or(0, |f| f.vcpus as i64),
+                    ram: u.ram + f.map_or(0, |f| f.ram_mb as i64),
+                }
+            },
+        )
+    }
+
+    /// The zone a server is in: its host's, else the one it asked for.
+    pub fn server_zone(&self, server: &Server) -> Option<String> {
+        match &server.host {
+            Some(h) => Some(self.host_zone(h)),
+            None => server.requested_az.clone(),
+        }
+    }
+
+    /// A live server or a deleted one's tombstone.
+    pub fn server_or_tombstone(&self, id: &str) -> Option<&Server> {
+        self.servers.get(id).or_else(|| self.deleted_servers.get(id))
+    }
+}
+
+/// Nova's `hostId`: SHA-224 of project id and host name, so that servers of
+/// one project on one host share it without revealing the host.
+pub fn host_id(project_id: &str, host: Option<&str>) -> String {
+    use sha2::Digest as _;
+    match host {
+        Some(h) if !h.is_empty() => {
+            sha2::Sha224::digest(format!("{project_id}{h}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        }
+        _ => String::new(),
+    }
+}
+
+/// What Nova puts on a Neutron port it creates for a server.
+pub struct ServerPort<'a> {
+    pub id: String,
+    pub network_id: String,
+    pub project_id: &'a str,
+    pub mac_address: String,
+    pub fixed_ips: Vec<crate::model::network::FixedIp>,
+    pub server_id: &'a str,
+    /// The server's availability zone (`device_owner` is `compute:<az>`).
+    pub zone: &'a str,
+    /// The host the port is bound to; `None` until the server spawns.
+    pub host: Option<&'a str>,
+    pub security_groups: Vec<String>,
+    pub now: DateTime<Utc>,
+}
+
+impl ServerPort<'_> {
+    /// The port record: owned by the server, `ACTIVE` once bound to a host
+    /// (the VIF is plugged), `DOWN` before.
+    pub fn build(self) -> crate::model::network::Port {
+        let bound = self.host.is_some();
+        crate::model::network::Port {
+            id: self.id,
+            name: String::new(),
+            network_id: self.network_id,
+            project_id: self.project_id.to_string(),
+            mac_address: self.mac_address,
+            fixed_ips: self.fixed_ips,
+            device_id: self.server_id.to_string(),
+            device_owner: format!("compute:{}", self.zone),
+            binding_host_id: self.host.unwrap_or_default().to_string(),
+            binding_vif_type: if bound { "ovs" } else { "unbound" }.into(),
+            binding_vnic_type: "normal".into(),
+            security_groups: self.security_groups,
+            admin_state_up: true,
+            status: if bound { "ACTIVE" } else { "DOWN" }.into(),
+            description: String::new(),
+            created_at: self.now,
+            updated_at: self.now,
+            revision_number: 1,
+        }
     }
 }

@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::*;
 use crate::model::compute::{
     Aggregate, BlockDevice, ComputeRegion, ComputeService, FixedNetwork, Flavor, Host, Keypair, Microversion, Nic,
-    NovaFloatingIp, PowerState, Server, ServerGroup, VmState,
+    NovaFloatingIp, PowerState, Server, ServerGroup, ServerPort, VmState,
 };
 use crate::model::identity::{Domain, Endpoint, Project, Region, Role, Scope, Service, User};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
 use crate::model::network::{
-    ipv4, parse_cidr, FixedIp, FloatingIp, Network, Port, SecurityGroup, SecurityGroupRule, Subnet,
+    ipv4, parse_cidr, FixedIp, FloatingIp, Network, SecurityGroup, SecurityGroupRule, Subnet,
 };
 use crate::model::volume::{Volume, VolumeAttachment, VolumeType};
 use crate::model::World;
@@ -748,27 +748,19 @@ impl Loader {
                     .ok_or_else(|| unknown("security group", name, ctx))
             })
             .collect::<Result<_, _>>()?;
-        let now = self.w.now;
-        let port = Port {
+        let port = ServerPort {
             id: self.w.new_uuid(),
-            name: String::new(),
             network_id: network_id.clone(),
-            project_id: server.project_id.clone(),
+            project_id: &server.project_id,
             mac_address: mac.clone(),
             fixed_ips: vec![FixedIp { subnet_id: subnet, ip_address: ip.clone() }],
-            device_id: server.id.clone(),
-            device_owner: format!("compute:{zone}"),
-            binding_host_id: server.host.clone().unwrap_or_default(),
-            binding_vif_type: "ovs".into(),
-            binding_vnic_type: "normal".into(),
+            server_id: &server.id,
+            zone,
+            host: server.host.as_deref(),
             security_groups: groups,
-            admin_state_up: true,
-            status: "ACTIVE".into(),
-            description: String::new(),
-            created_at: now,
-            updated_at: now,
-            revision_number: 1,
-        };
+            now: self.w.now,
+        }
+        .build();
         let port_id = port.id.clone();
         self.w.network.insert_port(port).map_err(|e| invalid(ctx, e.to_string()))?;
         if let Some(address) = &nic.floating_ip {
