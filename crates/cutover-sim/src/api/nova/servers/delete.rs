@@ -1,0 +1,116 @@
+/*!
+`DELETE /servers/{id}`: task_state deleting, then after `time.delete_secs`
+the server's resources are released as Nova's compute manager releases them
+(ports deleted or unbound, volumes detached or deleted, nova-network
+addresses freed, group membership dropped) and the record becomes a DELETED
+tombstone for `changes-since`.
+*/
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::api::nova::{visible_server_mut, Nova};
+use crate::clock::TimeModel;
+use crate::error::{ApiError, ApiResult};
+use crate::model::compute::{PowerState, VmState};
+use crate::model::World;
+use crate::sim::Sim;
+
+pub async fn delete(State(sim): State<Sim>, nova: Nova, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
+    let mut w = sim.world();
+    let now = w.now;
+    let admin = nova.caller.is_admin();
+    let s = visible_server_mut(&mut w, &nova, &id)?;
+    if s.locked && !admin {
+        return Err(ApiError::conflict(format!("Instance {id} is locked")));
+    }
+    if s.task_state.as_deref() == Some("deleting") {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    // A server never placed on a host is deleted at once by the API
+    // (Nova's local delete); others wait for their compute host.
+    let local = s.host.is_none();
+    s.task_state = Some("deleting".into());
+    s.generation += 1;
+    s.updated = now;
+    let generation = s.generation;
+    if local {
+        finish(&mut w, &nova.region, &id);
+    } else {
+        let region = nova.region.clone();
+        let due = TimeModel::secs(w.time.delete_secs);
+        w.after(due, move |w| {
+            let current = w.compute_region(&region).and_then(|r| r.servers.get(&id)).map(|s| s.generation);
+            if current == Some(generation) {
+                finish(w, &region, &id);
+            }
+        });
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Frees what the server held and turns it into a tombstone.
+pub fn finish(w: &mut World, region: &str, id: &str) {
+    release_network(w, region, id);
+    let now = w.now;
+    let Some(r) = w.compute_region_mut(region) else { return };
+    let Some(mut server) = r.remove_server(id) else { return };
+    for g in r.server_groups.values_mut() {
+        g.members.retain(|m| m != id);
+    }
+    for b in &server.block_devices {
+        let _ = w.volume.detach(&b.volume_id, id);
+        if b.delete_on_termination {
+            w.volume.volumes.remove(&b.volume_id);
+        }
+    }
+    server.block_devices.clear();
+    server.vm_state = VmState::Deleted;
+    server.task_state = None;
+    server.power_state = PowerState::NoState;
+    server.terminated_at = Some(now);
+    server.updated = now;
+    if let Some(r) = w.compute_region_mut(region) {
+        r.deleted_servers.insert(id.to_string(), server);
+    }
+}
+
+/// Nova's `deallocate_for_instance`: ports Nova created are deleted, ports
+/// the user passed are unbound and kept (with their floating IPs); in
+/// nova-network, fixed IPs are released and floating IPs disassociated.
+pub fn release_network(w: &mut World, region: &str, id: &str) {
+    let Some(server) = w.compute_region(region).and_then(|r| r.servers.get(id)) else { return };
+    let preserved: Vec<String> =
+        server.nics.iter().filter(|n| n.preserve_on_delete).filter_map(|n| n.port_id.clone()).collect();
+    let fixed: Vec<String> =
+        server.nics.iter().filter(|n| n.port_id.is_none()).flat_map(|n| n.fixed_ips.clone()).collect();
+    let now = w.now;
+    let ports: Vec<String> = w.network.ports_of_device(id).iter().map(|p| p.id.clone()).collect();
+    for port_id in ports {
+        if preserved.contains(&port_id) {
+            let _ = w.network.update_port(&port_id, |p| {
+                p.device_id.clear();
+                p.device_owner.clear();
+                p.binding_host_id.clear();
+                p.binding_vif_type = "unbound".into();
+                p.status = "DOWN".into();
+                p.updated_at = now;
+                p.revision_number += 1;
+            });
+        } else {
+            w.network.remove_port(&port_id);
+        }
+    }
+    let Some(r) = w.compute_region_mut(region) else { return };
+    for ip in &fixed {
+        r.fixed_ips_in_use.remove(ip);
+    }
+    for fip in r.floating_ips.values_mut().filter(|f| f.instance_id.as_deref() == Some(id)) {
+        fip.instance_id = None;
+        fip.fixed_ip = None;
+    }
+    if let Some(s) = r.servers.get_mut(id) {
+        s.nics.clear();
+    }
+}
