@@ -222,18 +222,23 @@ pub fn ipv4_num(s: &str) -> Option<u32> {
 }
 
 impl Subnet {
-    /// The default allocation pool: the CIDR less network, gateway and broadcast.
+    /// The default allocation pools: the CIDR less network, broadcast and
+    /// gateway addresses (a gateway inside the range splits it in two).
     pub fn default_pool(cidr: &str, gateway: Option<&str>) -> Vec<AllocationPool> {
         let Some((first, last, _)) = parse_cidr(cidr) else { return Vec::new() };
-        let gw = gateway.and_then(ipv4_num);
-        let (mut start, end) = (first + 1, last.saturating_sub(1));
-        if gw == Some(start) {
-            start += 1;
-        }
+        let (start, end) = (first + 1, last.saturating_sub(1));
         if start > end {
             return Vec::new();
         }
-        vec![AllocationPool { start: ipv4(start), end: ipv4(end) }]
+        let ranges = match gateway.and_then(ipv4_num) {
+            Some(gw) if gw >= start && gw <= end => vec![(start, gw.saturating_sub(1)), (gw + 1, end)],
+            _ => vec![(start, end)],
+        };
+        ranges
+            .into_iter()
+            .filter(|(lo, hi)| lo <= hi && *lo >= start)
+            .map(|(lo, hi)| AllocationPool { start: ipv4(lo), end: ipv4(hi) })
+            .collect()
     }
 
     pub fn contains(&self, ip: &str) -> bool {
