@@ -34,7 +34,7 @@ pub fn routes() -> Router<Sim> {
         .merge(floatingips::routes())
         .merge(security_groups::routes())
         .merge(tags::routes());
-    Router::new().route("/", get(versions)).route("/v2.0", get(resources)).nest("/v2.0", v2)
+    Router::new().route("/", get(versions)).nest("/v2.0", v2)
 }
 
 async fn versions(State(sim): State<Sim>) -> Response {
