@@ -6,4 +6,5 @@ mod util;
 mod api {
     mod keystone;
     mod sim_ext;
+    mod neutron;
 }
