@@ -4,5 +4,7 @@
 mod util;
 
 mod api {
+    mod cinder;
+    mod glance;
     mod keystone;
 }
