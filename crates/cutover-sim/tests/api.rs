@@ -4,6 +4,8 @@
 mod util;
 
 mod api {
+    mod cinder;
+    mod glance;
     mod keystone;
     mod sim_ext;
     mod neutron;
