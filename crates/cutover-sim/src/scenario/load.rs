@@ -854,9 +854,13 @@ pub(crate) fn base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// An SSH-style MD5 fingerprint of a public key's text.
+/// Nova's fingerprint of a public key; for text that is not a valid
+/// OpenSSH key (which a scenario may hold), the MD5 of the text.
 pub(crate) fn fingerprint(public_key: &str) -> String {
     use md5::Digest as _;
+    if let Some(f) = crate::model::compute::keypair_fingerprint(public_key) {
+        return f;
+    }
     let digest = md5::Md5::digest(public_key.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
