@@ -5,7 +5,7 @@ proxies. One module per resource; this one merges their routers and holds
 the small helpers they share.
 */
 
-// mod aggregates;
+mod aggregates;
 mod flavor_access;
 mod flavors;
 // mod hypervisors;
@@ -13,7 +13,8 @@ mod keypairs;
 // mod nova_network;
 mod quotas;
 mod server_groups;
-// mod services;
+mod services;
+mod zones;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -31,8 +32,9 @@ pub fn routes() -> Router<Sim> {
         .merge(keypairs::routes())
         .merge(quotas::routes())
         .merge(server_groups::routes())
-        // .merge(aggregates::routes())
-        // .merge(services::routes())
+        .merge(aggregates::routes())
+        .merge(services::routes())
+        .merge(zones::routes())
         // .merge(hypervisors::routes())
         // .merge(nova_network::routes())
 }
