@@ -8,7 +8,7 @@ the small helpers they share.
 mod aggregates;
 mod flavor_access;
 mod flavors;
-// mod hypervisors;
+mod hypervisors;
 mod keypairs;
 // mod nova_network;
 mod quotas;
@@ -35,7 +35,7 @@ pub fn routes() -> Router<Sim> {
         .merge(aggregates::routes())
         .merge(services::routes())
         .merge(zones::routes())
-        // .merge(hypervisors::routes())
+        .merge(hypervisors::routes())
         // .merge(nova_network::routes())
 }
 
