@@ -521,6 +521,40 @@ impl ComputeRegion {
             })
     }
 
+    /// Adds unallocated floating IPs for `addresses` to `pool`, as one
+    /// bulk create; fails without change when one already exists.
+    pub fn add_floating_ips(&mut self, addresses: &[String], pool: &str, interface: &str) -> Result<(), String> {
+        if let Some(dup) = addresses.iter().find(|a| self.floating_ips.values().any(|f| &f.address == *a)) {
+            return Err(dup.clone());
+        }
+        for address in addresses {
+            let id = self.next_int_id();
+            let fip = NovaFloatingIp {
+                id,
+                address: address.clone(),
+                pool: pool.to_string(),
+                interface: interface.to_string(),
+                project_id: None,
+                instance_id: None,
+                fixed_ip: None,
+            };
+            self.floating_ips.insert(id, fip);
+        }
+        Ok(())
+    }
+
+    /// Disassociates a nova-network floating IP from its server, if any.
+    pub fn disassociate_floating_ip(&mut self, id: u64) {
+        let Some(fip) = self.floating_ips.get_mut(&id) else { return };
+        let (address, instance) = (fip.address.clone(), fip.instance_id.take());
+        fip.fixed_ip = None;
+        if let Some(server) = instance.and_then(|i| self.servers.get_mut(&i)) {
+            for nic in &mut server.nics {
+                nic.floating_ips.retain(|a| *a != address);
+            }
+        }
+    }
+
     /// Ids of the servers in server group `group_id`, in creation order of
     /// the servers (Nova lists a group's members from its instances).
     pub fn group_members(&self, group_id: &str) -> Vec<String> {
@@ -583,4 +617,20 @@ pub fn keypair_fingerprint(public_key: &str) -> Option<String> {
     }
     let digest = md5::Md5::digest(&blob);
     Some(digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"))
+}
+
+/// The addresses of a nova-network floating range as `nova-manage` and
+/// `os-floating-ips-bulk` expand it: a single address, or the host
+/// addresses of a CIDR (no network or broadcast address); a CIDR of
+/// fewer than four addresses is refused.
+pub fn floating_range(ip_range: &str) -> Result<Vec<String>, String> {
+    use crate::model::network::{ipv4, ipv4_num, parse_cidr};
+    if let Some(n) = ipv4_num(ip_range) {
+        return Ok(vec![ipv4(n)]);
+    }
+    let (first, last, len) = parse_cidr(ip_range).ok_or_else(|| format!("invalid IPNetwork {ip_range}"))?;
+    if len > 30 {
+        return Err(format!("/{len} should be specified as single address(es) not in cidr format"));
+    }
+    Ok((first + 1..last).map(ipv4).collect())
 }

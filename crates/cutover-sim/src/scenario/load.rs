@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::*;
 use crate::model::compute::{
     Aggregate, BlockDevice, ComputeRegion, ComputeService, FixedNetwork, Flavor, Host, Keypair, Microversion, Nic,
-    NovaFloatingIp, PowerState, Server, ServerGroup, VmState,
+    PowerState, Server, ServerGroup, VmState,
 };
 use crate::model::identity::{Domain, Endpoint, Project, Region, Role, Scope, Service, User};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
@@ -371,21 +371,11 @@ impl Loader {
             region.fixed_networks.insert(net.id.clone(), net);
         }
         for pool in &spec.floating_ip_pools {
-            let (first, last, _) =
-                parse_cidr(&pool.ip_range).ok_or_else(|| invalid(&ctx, format!("bad ip_range '{}'", pool.ip_range)))?;
-            for n in first..=last {
-                let id = region.next_int_id();
-                let fip = NovaFloatingIp {
-                    id,
-                    address: ipv4(n),
-                    pool: pool.name.clone(),
-                    interface: pool.interface.clone(),
-                    project_id: None,
-                    instance_id: None,
-                    fixed_ip: None,
-                };
-                region.floating_ips.insert(id, fip);
-            }
+            let addresses = crate::model::compute::floating_range(&pool.ip_range)
+                .map_err(|e| invalid(&ctx, format!("bad ip_range '{}': {e}", pool.ip_range)))?;
+            region
+                .add_floating_ips(&addresses, &pool.name, &pool.interface)
+                .map_err(|a| invalid(&ctx, format!("floating IP {a} is in two pools")))?;
         }
         if self.w.compute.insert(spec.name.clone(), region).is_some() {
             return Err(invalid(ctx, "region listed twice"));

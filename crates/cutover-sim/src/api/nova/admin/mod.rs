@@ -10,7 +10,7 @@ mod flavor_access;
 mod flavors;
 mod hypervisors;
 mod keypairs;
-// mod nova_network;
+mod nova_network;
 mod quotas;
 mod server_groups;
 mod services;
@@ -36,7 +36,7 @@ pub fn routes() -> Router<Sim> {
         .merge(services::routes())
         .merge(zones::routes())
         .merge(hypervisors::routes())
-        // .merge(nova_network::routes())
+        .merge(nova_network::routes())
 }
 
 /// The caller's region (the microversion layer already checked it exists).
