@@ -7,14 +7,14 @@ zones, and the hosts' and services' zones follow every change.
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{action, admin, empty, region, region_mut};
+use super::{Id, action, admin, empty, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -93,7 +93,7 @@ async fn list(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     Ok(ok(json!({"aggregates": aggs})))
 }
 
-async fn show(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn show(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-aggregates:show")?;
     let mut w = sim.world();
     let a = find(region_mut(&mut w, &nova)?, &id)?;
@@ -161,7 +161,7 @@ fn set_zone(r: &mut ComputeRegion, id: &str, zone: Option<String>, context: &str
 async fn update(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-aggregates:update")?;
@@ -198,7 +198,7 @@ async fn update(
     Ok(ok(json!({"aggregate": v})))
 }
 
-async fn delete(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-aggregates:delete")?;
     let mut w = sim.world();
     let r = region_mut(&mut w, &nova)?;
@@ -281,7 +281,7 @@ fn set_metadata(r: &mut ComputeRegion, id: &str, arg: &Value) -> Result<(), ApiE
 async fn aggregate_action(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     let (name, arg) = action(&body)?;

@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::flavors::{find, not_found};
-use super::{action, admin, empty, region, region_mut};
+use super::{Id, IdKey, action, admin, empty, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -55,13 +55,13 @@ fn flavor_mut<'r>(r: &'r mut crate::model::ComputeRegion, id: &str) -> Result<&'
     r.flavors.get_mut(id).ok_or_else(|| not_found(id))
 }
 
-async fn list_specs(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn list_specs(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let w = sim.world();
     let f = find(region(&w, &nova)?, &nova, &id)?;
     Ok(ok(json!({"extra_specs": f.extra_specs})))
 }
 
-async fn show_spec(State(sim): State<Sim>, nova: Nova, Path((id, key)): Path<(String, String)>) -> ApiResult<Response> {
+async fn show_spec(State(sim): State<Sim>, nova: Nova, Path(IdKey { id, key }): Path<IdKey>) -> ApiResult<Response> {
     let w = sim.world();
     let f = find(region(&w, &nova)?, &nova, &id)?;
     let value = f
@@ -74,7 +74,7 @@ async fn show_spec(State(sim): State<Sim>, nova: Nova, Path((id, key)): Path<(St
 async fn create_specs(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-flavor-extra-specs:create")?;
@@ -93,7 +93,7 @@ async fn create_specs(
 async fn update_spec(
     State(sim): State<Sim>,
     nova: Nova,
-    Path((id, key)): Path<(String, String)>,
+    Path(IdKey { id, key }): Path<IdKey>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-flavor-extra-specs:update")?;
@@ -115,7 +115,7 @@ async fn update_spec(
 async fn delete_spec(
     State(sim): State<Sim>,
     nova: Nova,
-    Path((id, key)): Path<(String, String)>,
+    Path(IdKey { id, key }): Path<IdKey>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-flavor-extra-specs:delete")?;
     let mut w = sim.world();
@@ -131,7 +131,7 @@ fn access_json(f: &Flavor) -> Value {
     json!({"flavor_access": rows})
 }
 
-async fn list_access(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn list_access(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-flavor-access")?;
     let w = sim.world();
     let f = region(&w, &nova)?.flavors.get(&id).ok_or_else(|| not_found(&id))?;
@@ -144,7 +144,7 @@ async fn list_access(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>)
 async fn flavor_action(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     let (name, arg) = action(&body)?;

@@ -7,14 +7,14 @@ lists are in [`super::flavor_access`].
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{admin, empty, parse_bool, region, region_mut};
+use super::{Id, admin, empty, parse_bool, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, page, JsonBody};
 use crate::auth::Caller;
@@ -125,7 +125,7 @@ async fn detail(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<Stri
     list_of(sim, nova, q, true).await
 }
 
-async fn show(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn show(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let w = sim.world();
     let f = find(region(&w, &nova)?, &nova, &id)?;
     Ok(ok(json!({"flavor": flavor_json(&w.base_url, &nova, f, true)})))
@@ -231,7 +231,7 @@ async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody<Val
 async fn update(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     super::requires(nova.at_least(55))?;
@@ -249,7 +249,7 @@ async fn update(
     Ok(ok(json!({"flavor": flavor_json(&base, &nova, f, true)})))
 }
 
-async fn delete(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-flavor-manage:delete")?;
     let mut w = sim.world();
     region_mut(&mut w, &nova)?.flavors.remove(&id).ok_or_else(|| not_found(&id))?;

@@ -7,14 +7,14 @@ parameters; 2.88 drops the resource fields and `statistics`.
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
 use super::services::{service_id, state, status};
-use super::{admin, parse_bool, region, requires};
+use super::{Id, admin, parse_bool, region, requires};
 use crate::api::nova::Nova;
 use crate::api::{ok, page};
 use crate::error::{ApiError, ApiResult};
@@ -160,7 +160,7 @@ async fn detail(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<Stri
 async fn show(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-hypervisors:show")?;
@@ -206,11 +206,11 @@ fn matching(nova: &Nova, sim: &Sim, pattern: &str, servers: bool) -> ApiResult<R
     Ok(ok(json!({"hypervisors": rows})))
 }
 
-async fn servers_of(State(sim): State<Sim>, nova: Nova, Path(pattern): Path<String>) -> ApiResult<Response> {
+async fn servers_of(State(sim): State<Sim>, nova: Nova, Id(pattern): Id) -> ApiResult<Response> {
     matching(&nova, &sim, &pattern, true)
 }
 
-async fn search(State(sim): State<Sim>, nova: Nova, Path(pattern): Path<String>) -> ApiResult<Response> {
+async fn search(State(sim): State<Sim>, nova: Nova, Id(pattern): Id) -> ApiResult<Response> {
     matching(&nova, &sim, &pattern, false)
 }
 

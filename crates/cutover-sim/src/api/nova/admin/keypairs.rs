@@ -6,7 +6,7 @@ generate the pair; 2.2 adds `type`, 2.35 paging, 2.92 requires the key.
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -15,7 +15,7 @@ use base64::Engine as _;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut};
+use super::{Id, admin, empty, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, page, reply, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -26,7 +26,7 @@ use crate::sim::Sim;
 pub fn routes() -> Router<Sim> {
     Router::new()
         .route("/os-keypairs", get(list).post(create))
-        .route("/os-keypairs/{name}", get(show).delete(delete))
+        .route("/os-keypairs/{id}", get(show).delete(delete))
 }
 
 /// The user whose keypairs a request is about: the caller, or with
@@ -80,7 +80,7 @@ async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String
 async fn show(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(name): Path<String>,
+    Id(name): Id,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let user = target_user(&nova, q.get("user_id").map(|s| s.as_str()), "os_compute_api:os-keypairs:show")?;
@@ -99,7 +99,7 @@ async fn show(
 async fn delete(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(name): Path<String>,
+    Id(name): Id,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let user = target_user(&nova, q.get("user_id").map(|s| s.as_str()), "os_compute_api:os-keypairs:delete")?;

@@ -16,9 +16,13 @@ mod server_groups;
 mod services;
 mod zones;
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+
+use serde::Deserialize;
 
 use super::Nova;
 use crate::error::ApiError;
@@ -86,4 +90,31 @@ fn action(body: &serde_json::Value) -> Result<(&str, &serde_json::Value), ApiErr
         Some(o) if o.len() == 1 => Ok(o.iter().next().map(|(k, v)| (k.as_str(), v)).expect("one entry")),
         _ => Err(ApiError::bad_request("There is no such action.")),
     }
+}
+
+/// The `{id}` of a route (nested under `/compute/{region}`, whose
+/// parameter a plain `Path<String>` would trip over).
+struct Id(String);
+
+#[derive(Deserialize)]
+struct IdParams {
+    id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Id, ApiError> {
+        let Path(p) = Path::<IdParams>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(Id(p.id))
+    }
+}
+
+/// The `{id}` and `{key}` of an extra spec's route.
+#[derive(Deserialize)]
+struct IdKey {
+    id: String,
+    key: String,
 }

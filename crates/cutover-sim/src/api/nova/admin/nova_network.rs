@@ -5,14 +5,14 @@ removed them): floating IP pools, a project's floating IPs, the admin
 `os-floating-ips-bulk` and the fixed networks (`os-networks`).
 */
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut, requires};
+use super::{Id, admin, empty, region, region_mut, requires};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -33,7 +33,7 @@ pub fn routes() -> Router<Sim> {
         .route("/os-floating-ips/{id}", get(show).delete(deallocate))
         .route("/os-floating-ips-bulk", get(bulk_list).post(bulk_create))
         .route("/os-floating-ips-bulk/delete", put(bulk_delete))
-        .route("/os-floating-ips-bulk/{host}", get(bulk_list_host))
+        .route("/os-floating-ips-bulk/{id}", get(bulk_list_host))
         .route("/os-networks", get(networks))
         .route("/os-networks/{id}", get(network))
 }
@@ -85,7 +85,7 @@ fn own_key(r: &ComputeRegion, project: &str, id: &str) -> Result<u64, ApiError> 
         .ok_or_else(|| ApiError::not_found(format!("Floating IP not found for ID {id}")))
 }
 
-async fn show(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn show(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let project = nova.caller.project()?.to_string();
     let w = sim.world();
     let r = nova_net(&w, &nova)?;
@@ -130,7 +130,7 @@ async fn allocate(State(sim): State<Sim>, nova: Nova, raw: axum::body::Bytes) ->
     Ok(ok(json!({"floating_ip": floating_json(f)})))
 }
 
-async fn deallocate(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn deallocate(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let project = nova.caller.project()?.to_string();
     let mut w = sim.world();
     let r = nova_net_mut(&mut w, &nova)?;
@@ -166,7 +166,7 @@ async fn bulk_list(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     Ok(ok(bulk_json(r, None)))
 }
 
-async fn bulk_list_host(State(sim): State<Sim>, nova: Nova, Path(host): Path<String>) -> ApiResult<Response> {
+async fn bulk_list_host(State(sim): State<Sim>, nova: Nova, Id(host): Id) -> ApiResult<Response> {
     let w = sim.world();
     let r = nova_net(&w, &nova)?;
     admin(&nova, "os_compute_api:os-floating-ips-bulk")?;
@@ -261,7 +261,7 @@ async fn networks(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     Ok(ok(json!({"networks": rows})))
 }
 
-async fn network(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn network(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let w = sim.world();
     let n = nova_net(&w, &nova)?
         .fixed_networks

@@ -7,14 +7,14 @@ injected-file ones, 2.39 `maxImageMeta`.
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{admin, empty, region, region_mut};
+use super::{Id, admin, empty, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -24,9 +24,9 @@ use crate::sim::Sim;
 
 pub fn routes() -> Router<Sim> {
     Router::new()
-        .route("/os-quota-sets/{project}", get(show).put(update).delete(revert))
-        .route("/os-quota-sets/{project}/defaults", get(defaults))
-        .route("/os-quota-sets/{project}/detail", get(detail))
+        .route("/os-quota-sets/{id}", get(show).put(update).delete(revert))
+        .route("/os-quota-sets/{id}/defaults", get(defaults))
+        .route("/os-quota-sets/{id}/detail", get(detail))
         .route("/limits", get(limits))
 }
 
@@ -77,7 +77,7 @@ fn may_read(nova: &Nova, project: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn show(State(sim): State<Sim>, nova: Nova, Path(project): Path<String>) -> ApiResult<Response> {
+async fn show(State(sim): State<Sim>, nova: Nova, Id(project): Id) -> ApiResult<Response> {
     may_read(&nova, &project)?;
     let w = sim.world();
     let mut q = quota_json(&nova, &region(&w, &nova)?.effective_quota(&project));
@@ -85,14 +85,14 @@ async fn show(State(sim): State<Sim>, nova: Nova, Path(project): Path<String>) -
     Ok(ok(json!({"quota_set": q})))
 }
 
-async fn defaults(State(sim): State<Sim>, nova: Nova, Path(project): Path<String>) -> ApiResult<Response> {
+async fn defaults(State(sim): State<Sim>, nova: Nova, Id(project): Id) -> ApiResult<Response> {
     let w = sim.world();
     let mut q = quota_json(&nova, &region(&w, &nova)?.quota_defaults);
     q.insert("id".into(), json!(project));
     Ok(ok(json!({"quota_set": q})))
 }
 
-async fn detail(State(sim): State<Sim>, nova: Nova, Path(project): Path<String>) -> ApiResult<Response> {
+async fn detail(State(sim): State<Sim>, nova: Nova, Id(project): Id) -> ApiResult<Response> {
     may_read(&nova, &project)?;
     let w = sim.world();
     let r = region(&w, &nova)?;
@@ -121,7 +121,7 @@ fn quota_value(key: &str, v: &Value) -> Result<i64, ApiError> {
 async fn update(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(project): Path<String>,
+    Id(project): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-quota-sets:update")?;
@@ -164,7 +164,7 @@ async fn update(
     Ok(ok(json!({"quota_set": shown_set})))
 }
 
-async fn revert(State(sim): State<Sim>, nova: Nova, Path(project): Path<String>) -> ApiResult<Response> {
+async fn revert(State(sim): State<Sim>, nova: Nova, Id(project): Id) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-quota-sets:delete")?;
     let mut w = sim.world();
     region_mut(&mut w, &nova)?.quotas.remove(&project);

@@ -7,14 +7,14 @@ and `metadata` with `policy` and `rules`.
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut};
+use super::{Id, admin, empty, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -77,7 +77,7 @@ async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String
     Ok(ok(json!({"server_groups": groups})))
 }
 
-async fn show(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn show(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let w = sim.world();
     let r = region(&w, &nova)?;
     let g = r.server_groups.get(&id).filter(|g| nova.caller.can_see_project(&g.project_id)).ok_or_else(|| not_found(&id))?;
@@ -171,7 +171,7 @@ async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody<Val
     Ok(ok(body))
 }
 
-async fn delete(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let mut w = sim.world();
     let r = region_mut(&mut w, &nova)?;
     r.server_groups.get(&id).filter(|g| nova.caller.can_see_project(&g.project_id)).ok_or_else(|| not_found(&id))?;

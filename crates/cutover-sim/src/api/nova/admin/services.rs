@@ -8,14 +8,14 @@ Deleting a `nova-compute` service removes its host.
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut};
+use super::{Id, admin, empty, region, region_mut};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -106,7 +106,7 @@ fn str_field<'a>(body: &'a Value, key: &str) -> Result<&'a str, ApiError> {
 async fn update(
     State(sim): State<Sim>,
     nova: Nova,
-    Path(id): Path<String>,
+    Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-services:update")?;
@@ -213,7 +213,7 @@ fn update_by_uuid(sim: Sim, nova: Nova, id: String, body: Value) -> ApiResult<Re
     Ok(ok(json!({"service": service_json(&nova, s)})))
 }
 
-async fn delete(State(sim): State<Sim>, nova: Nova, Path(id): Path<String>) -> ApiResult<Response> {
+async fn delete(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-services:delete")?;
     let mut w = sim.world();
     let r = region_mut(&mut w, &nova)?;
