@@ -4,5 +4,6 @@
 mod util;
 
 mod conformance {
+    mod compute_admin;
     mod identity;
 }

@@ -512,13 +512,13 @@ impl ComputeRegion {
     /// Instances, cores and RAM (MB) used by `project_id`'s servers, as
     /// Nova counts them for quotas and limits.
     pub fn project_usage(&self, project_id: &str) -> (i64, i64, i64) {
-        self.servers
-            .values()
-            .filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted)
-            .fold((0, 0, 0), |(n, c, r), s| match self.flavors.get(&s.flavor_id) {
+        self.servers.values().filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted).fold(
+            (0, 0, 0),
+            |(n, c, r), s| match self.flavors.get(&s.flavor_id) {
                 Some(f) => (n + 1, c + f.vcpus as i64, r + f.ram_mb as i64),
                 None => (n + 1, c, r),
-            })
+            },
+        )
     }
 
     /// Adds unallocated floating IPs for `addresses` to `pool`, as one

@@ -36,7 +36,9 @@ fn flavor_visibility_and_microversion_shapes() {
     let cloud = TestCloud::start();
     let (admin, alice, bob) =
         (cloud.admin_token(), cloud.token("alice", "alice-secret", "acme"), cloud.token("bob", "bob-secret", "globex"));
-    let listed = |t: &str, q: &str| names(&at(&cloud, Method::GET, &format!("/flavors{q}"), t, "2.1", None).body["flavors"], "name");
+    let listed = |t: &str, q: &str| {
+        names(&at(&cloud, Method::GET, &format!("/flavors{q}"), t, "2.1", None).body["flavors"], "name")
+    };
     assert!(listed(&alice, "").contains(&"acme.gold".to_string()));
     assert!(!listed(&bob, "").contains(&"acme.gold".to_string()));
     assert!(!listed(&admin, "").contains(&"acme.gold".to_string()));
@@ -44,7 +46,8 @@ fn flavor_visibility_and_microversion_shapes() {
     assert_eq!(listed(&admin, "?is_public=false"), vec!["acme.gold"]);
     assert_eq!(listed(&alice, "?minRam=4096"), vec!["m1.medium", "acme.gold"]);
     assert_eq!(listed(&alice, "?limit=1&marker=2"), vec!["m1.medium"]);
-    let r = at(&cloud, Method::GET, "/flavors/gold", &bob, "2.1", None); assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = at(&cloud, Method::GET, "/flavors/gold", &bob, "2.1", None);
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 
     let old = at(&cloud, Method::GET, "/flavors/3", &alice, "2.1", None).body;
     assert_eq!(old["flavor"]["swap"], "");
@@ -62,20 +65,32 @@ fn flavor_management_is_admin_only() {
     let body = json!({"flavor": {"name": "x1", "id": "x1", "ram": 256, "vcpus": 1, "disk": 1}});
     let r = at(&cloud, Method::POST, "/flavors", &alice, "2.1", Some(body.clone()));
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(r.body["forbidden"]["message"], "Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed.");
+    assert_eq!(
+        r.body["forbidden"]["message"],
+        "Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed."
+    );
     assert_eq!(at(&cloud, Method::POST, "/flavors", &admin, "2.1", Some(body.clone())).status, StatusCode::OK);
     assert_eq!(at(&cloud, Method::POST, "/flavors", &admin, "2.1", Some(body)).status, StatusCode::CONFLICT);
     let same_id = json!({"flavor": {"name": "other", "id": "1", "ram": 256, "vcpus": 1, "disk": 1}});
     assert_eq!(at(&cloud, Method::POST, "/flavors", &admin, "2.1", Some(same_id)).status, StatusCode::CONFLICT);
 
     let describe = json!({"flavor": {"description": "tiny"}});
-    assert_eq!(at(&cloud, Method::PUT, "/flavors/x1", &admin, "2.54", Some(describe.clone())).status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        at(&cloud, Method::PUT, "/flavors/x1", &admin, "2.54", Some(describe.clone())).status,
+        StatusCode::NOT_FOUND
+    );
     let r = at(&cloud, Method::PUT, "/flavors/x1", &admin, "2.55", Some(describe));
     assert_eq!(r.body["flavor"]["description"], "tiny");
 
     let specs = json!({"extra_specs": {"hw:numa_nodes": "1"}});
-    assert_eq!(at(&cloud, Method::POST, "/flavors/x1/os-extra_specs", &alice, "2.1", Some(specs.clone())).status, StatusCode::FORBIDDEN);
-    assert_eq!(at(&cloud, Method::POST, "/flavors/x1/os-extra_specs", &admin, "2.1", Some(specs)).status, StatusCode::OK);
+    assert_eq!(
+        at(&cloud, Method::POST, "/flavors/x1/os-extra_specs", &alice, "2.1", Some(specs.clone())).status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        at(&cloud, Method::POST, "/flavors/x1/os-extra_specs", &admin, "2.1", Some(specs)).status,
+        StatusCode::OK
+    );
     let r = at(&cloud, Method::GET, "/flavors/x1/os-extra_specs/hw:numa_nodes", &alice, "2.1", None);
     assert_eq!(r.body, json!({"hw:numa_nodes": "1"}));
     let mismatch = json!({"other": "1"});
@@ -93,8 +108,14 @@ fn flavor_access_actions() {
     let admin = cloud.admin_token();
     let globex = cloud.sim().world().identity.projects.values().find(|p| p.name == "globex").unwrap().id.clone();
     let add = json!({"addTenantAccess": {"tenant": globex}});
-    assert_eq!(at(&cloud, Method::POST, "/flavors/1/action", &admin, "2.7", Some(add.clone())).status, StatusCode::CONFLICT);
-    assert_eq!(at(&cloud, Method::GET, "/flavors/1/os-flavor-access", &admin, "2.1", None).status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        at(&cloud, Method::POST, "/flavors/1/action", &admin, "2.7", Some(add.clone())).status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        at(&cloud, Method::GET, "/flavors/1/os-flavor-access", &admin, "2.1", None).status,
+        StatusCode::NOT_FOUND
+    );
     let r = at(&cloud, Method::POST, "/flavors/gold/action", &admin, "2.7", Some(add.clone()));
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["flavor_access"].as_array().unwrap().len(), 2);
@@ -102,9 +123,18 @@ fn flavor_access_actions() {
     let bob = cloud.token("bob", "bob-secret", "globex");
     assert_eq!(at(&cloud, Method::GET, "/flavors/gold", &bob, "2.1", None).status, StatusCode::OK);
     let remove = json!({"removeTenantAccess": {"tenant": globex}});
-    assert_eq!(at(&cloud, Method::POST, "/flavors/gold/action", &admin, "2.7", Some(remove.clone())).status, StatusCode::OK);
-    assert_eq!(at(&cloud, Method::POST, "/flavors/gold/action", &admin, "2.7", Some(remove)).status, StatusCode::NOT_FOUND);
-    assert_eq!(at(&cloud, Method::GET, "/flavors/gold/os-flavor-access", &bob, "2.1", None).status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        at(&cloud, Method::POST, "/flavors/gold/action", &admin, "2.7", Some(remove.clone())).status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        at(&cloud, Method::POST, "/flavors/gold/action", &admin, "2.7", Some(remove)).status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        at(&cloud, Method::GET, "/flavors/gold/os-flavor-access", &bob, "2.1", None).status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[test]
@@ -130,10 +160,20 @@ fn keypairs_per_user_with_nova_fingerprints() {
     let r = at(&cloud, Method::POST, "/os-keypairs", &alice, "2.92", Some(json!({"keypair": {"name": "gen2"}})));
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
-    let mine = names(&at(&cloud, Method::GET, "/os-keypairs", &alice, "2.2", None).body["keypairs"]
-        .as_array().unwrap().iter().map(|k| k["keypair"].clone()).collect::<Value>(), "name");
+    let mine = names(
+        &at(&cloud, Method::GET, "/os-keypairs", &alice, "2.2", None).body["keypairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["keypair"].clone())
+            .collect::<Value>(),
+        "name",
+    );
     assert_eq!(mine, vec!["alice-key", "gen", "k1"]);
-    assert!(at(&cloud, Method::GET, "/os-keypairs", &admin, "2.2", None).body["keypairs"].as_array().unwrap().is_empty());
+    assert!(at(&cloud, Method::GET, "/os-keypairs", &admin, "2.2", None).body["keypairs"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let alice_id = cloud.sim().world().identity.users.values().find(|u| u.name == "alice").unwrap().id.clone();
     let r = at(&cloud, Method::GET, &format!("/os-keypairs/k1?user_id={alice_id}"), &admin, "2.10", None);
     assert_eq!(r.body["keypair"]["fingerprint"], fingerprint.as_str());
@@ -179,7 +219,11 @@ fn quotas_and_limits() {
     assert_eq!(abs["totalRAMUsed"], 2048 * 2 + 8192 + 4096);
     assert!(abs.get("maxImageMeta").is_some() && abs.get("maxPersonality").is_some());
     let abs = at(&cloud, Method::GET, "/limits", &alice, "2.57", None).body["limits"]["absolute"].clone();
-    assert!(abs.get("maxImageMeta").is_none() && abs.get("maxPersonality").is_none() && abs.get("maxSecurityGroups").is_none());
+    assert!(
+        abs.get("maxImageMeta").is_none()
+            && abs.get("maxPersonality").is_none()
+            && abs.get("maxSecurityGroups").is_none()
+    );
 }
 
 #[test]
@@ -196,21 +240,36 @@ fn server_groups_by_version() {
     assert!(new["server_groups"][0].get("policies").is_none());
 
     let old_body = json!({"server_group": {"name": "g1", "policies": ["soft-affinity"]}});
-    assert_eq!(at(&cloud, Method::POST, "/os-server-groups", &alice, "2.14", Some(old_body.clone())).status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        at(&cloud, Method::POST, "/os-server-groups", &alice, "2.14", Some(old_body.clone())).status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(at(&cloud, Method::POST, "/os-server-groups", &alice, "2.15", Some(old_body)).status, StatusCode::OK);
     let rules = json!({"server_group": {"name": "g2", "policy": "affinity", "rules": {"max_server_per_host": 2}}});
-    assert_eq!(at(&cloud, Method::POST, "/os-server-groups", &alice, "2.64", Some(rules)).status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        at(&cloud, Method::POST, "/os-server-groups", &alice, "2.64", Some(rules)).status,
+        StatusCode::BAD_REQUEST
+    );
     let ok = json!({"server_group": {"name": "g2", "policy": "anti-affinity", "rules": {"max_server_per_host": 2}}});
     let r = at(&cloud, Method::POST, "/os-server-groups", &alice, "2.64", Some(ok));
     let id = r.body["server_group"]["id"].as_str().unwrap().to_string();
     assert_eq!(r.body["server_group"]["rules"]["max_server_per_host"], 2);
 
     let bob = cloud.token("bob", "bob-secret", "globex");
-    assert_eq!(at(&cloud, Method::GET, &format!("/os-server-groups/{id}"), &bob, "2.1", None).status, StatusCode::NOT_FOUND);
-    assert_eq!(at(&cloud, Method::GET, "/os-server-groups?all_projects=True", &alice, "2.1", None).status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        at(&cloud, Method::GET, &format!("/os-server-groups/{id}"), &bob, "2.1", None).status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        at(&cloud, Method::GET, "/os-server-groups?all_projects=True", &alice, "2.1", None).status,
+        StatusCode::FORBIDDEN
+    );
     let all = at(&cloud, Method::GET, "/os-server-groups?all_projects=True", &admin, "2.1", None).body;
     assert_eq!(all["server_groups"].as_array().unwrap().len(), 3);
-    assert_eq!(at(&cloud, Method::DELETE, &format!("/os-server-groups/{id}"), &alice, "2.1", None).status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        at(&cloud, Method::DELETE, &format!("/os-server-groups/{id}"), &alice, "2.1", None).status,
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[test]
@@ -218,11 +277,19 @@ fn aggregates_keep_zones_consistent() {
     let cloud = TestCloud::start();
     let (admin, alice) = (cloud.admin_token(), cloud.token("alice", "alice-secret", "acme"));
     assert_eq!(at(&cloud, Method::GET, "/os-aggregates", &alice, "2.1", None).status, StatusCode::FORBIDDEN);
-    let r = at(&cloud, Method::POST, "/os-aggregates", &admin, "2.1", Some(json!({"aggregate": {"name": "a9", "availability_zone": "az9"}})));
+    let r = at(
+        &cloud,
+        Method::POST,
+        "/os-aggregates",
+        &admin,
+        "2.1",
+        Some(json!({"aggregate": {"name": "a9", "availability_zone": "az9"}})),
+    );
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["aggregate"].get("hosts").is_none());
     let id = r.body["aggregate"]["id"].as_u64().unwrap();
-    let act = |body: Value| at(&cloud, Method::POST, &format!("/os-aggregates/{id}/action"), &admin, "2.41", Some(body));
+    let act =
+        |body: Value| at(&cloud, Method::POST, &format!("/os-aggregates/{id}/action"), &admin, "2.41", Some(body));
     assert_eq!(act(json!({"add_host": {"host": "nope"}})).status, StatusCode::NOT_FOUND);
     // old-3 is already in az-fast.
     assert_eq!(act(json!({"add_host": {"host": "old-3"}})).status, StatusCode::CONFLICT);
@@ -237,7 +304,10 @@ fn aggregates_keep_zones_consistent() {
         assert_eq!(region.service_of_host("old-1", "nova-compute").unwrap().zone, "az9");
     }
     // old-1 runs servers: its zone cannot change under them.
-    assert_eq!(act(json!({"set_metadata": {"metadata": {"availability_zone": "az10"}}})).status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        act(json!({"set_metadata": {"metadata": {"availability_zone": "az10"}}})).status,
+        StatusCode::BAD_REQUEST
+    );
     let r = act(json!({"set_metadata": {"metadata": {"ssd": "false"}}}));
     assert_eq!(r.body["aggregate"]["metadata"], json!({"availability_zone": "az9", "ssd": "false"}));
     let del = at(&cloud, Method::DELETE, &format!("/os-aggregates/{id}"), &admin, "2.1", None);
@@ -245,9 +315,13 @@ fn aggregates_keep_zones_consistent() {
 
     let zones = at(&cloud, Method::GET, "/os-availability-zone", &alice, "2.1", None).body;
     assert_eq!(names(&zones["availabilityZoneInfo"], "zoneName"), vec!["az-fast", "az9", "nova"]);
-    assert_eq!(at(&cloud, Method::GET, "/os-availability-zone/detail", &alice, "2.1", None).status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        at(&cloud, Method::GET, "/os-availability-zone/detail", &alice, "2.1", None).status,
+        StatusCode::FORBIDDEN
+    );
     let detail = at(&cloud, Method::GET, "/os-availability-zone/detail", &admin, "2.1", None).body;
-    let internal = detail["availabilityZoneInfo"].as_array().unwrap().iter().find(|z| z["zoneName"] == "internal").unwrap();
+    let internal =
+        detail["availabilityZoneInfo"].as_array().unwrap().iter().find(|z| z["zoneName"] == "internal").unwrap();
     assert_eq!(internal["hosts"]["controller"]["nova-scheduler"]["available"], true);
 
     assert_eq!(act(json!({"remove_host": {"host": "old-1"}})).status, StatusCode::OK);
@@ -264,24 +338,50 @@ fn services_by_version() {
     let old = at(&cloud, Method::GET, "/os-services?binary=nova-compute&host=old-2", &admin, "2.1", None).body;
     let svc = &old["services"][0];
     assert!(svc["id"].is_u64() && svc.get("forced_down").is_none());
-    assert_eq!((svc["state"].as_str(), svc["status"].as_str(), svc["zone"].as_str()), (Some("up"), Some("enabled"), Some("nova")));
+    assert_eq!(
+        (svc["state"].as_str(), svc["status"].as_str(), svc["zone"].as_str()),
+        (Some("up"), Some("enabled"), Some("nova"))
+    );
 
     let body = json!({"host": "old-2", "binary": "nova-compute", "disabled_reason": "maintenance"});
     let r = at(&cloud, Method::PUT, "/os-services/disable-log-reason", &admin, "2.11", Some(body.clone()));
-    assert_eq!(r.body["service"], json!({"host": "old-2", "binary": "nova-compute", "status": "disabled", "disabled_reason": "maintenance"}));
-    assert_eq!(at(&cloud, Method::PUT, "/os-services/disable-log-reason", &admin, "2.53", Some(body)).status, StatusCode::BAD_REQUEST);
-    let r = at(&cloud, Method::PUT, "/os-services/enable", &admin, "2.1", Some(json!({"host": "old-2", "binary": "nova-compute"})));
+    assert_eq!(
+        r.body["service"],
+        json!({"host": "old-2", "binary": "nova-compute", "status": "disabled", "disabled_reason": "maintenance"})
+    );
+    assert_eq!(
+        at(&cloud, Method::PUT, "/os-services/disable-log-reason", &admin, "2.53", Some(body)).status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = at(
+        &cloud,
+        Method::PUT,
+        "/os-services/enable",
+        &admin,
+        "2.1",
+        Some(json!({"host": "old-2", "binary": "nova-compute"})),
+    );
     assert_eq!(r.body["service"]["status"], "enabled");
 
     let new = at(&cloud, Method::GET, "/os-services?host=old-2", &admin, "2.53", None).body;
     let uuid = new["services"][0]["id"].as_str().unwrap().to_string();
-    let r = at(&cloud, Method::PUT, &format!("/os-services/{uuid}"), &admin, "2.53", Some(json!({"forced_down": true})));
-    assert_eq!((r.body["service"]["state"].as_str(), r.body["service"]["forced_down"].as_bool()), (Some("down"), Some(true)));
+    let r =
+        at(&cloud, Method::PUT, &format!("/os-services/{uuid}"), &admin, "2.53", Some(json!({"forced_down": true})));
+    assert_eq!(
+        (r.body["service"]["state"].as_str(), r.body["service"]["forced_down"].as_bool()),
+        (Some("down"), Some(true))
+    );
     let bad = json!({"status": "enabled", "disabled_reason": "x"});
-    assert_eq!(at(&cloud, Method::PUT, &format!("/os-services/{uuid}"), &admin, "2.53", Some(bad)).status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        at(&cloud, Method::PUT, &format!("/os-services/{uuid}"), &admin, "2.53", Some(bad)).status,
+        StatusCode::BAD_REQUEST
+    );
 
     // old-2 hosts servers; RegionTwo's new-2 hosts none.
-    assert_eq!(at(&cloud, Method::DELETE, &format!("/os-services/{uuid}"), &admin, "2.53", None).status, StatusCode::CONFLICT);
+    assert_eq!(
+        at(&cloud, Method::DELETE, &format!("/os-services/{uuid}"), &admin, "2.53", None).status,
+        StatusCode::CONFLICT
+    );
     let r2 = "/compute/RegionTwo/v2.1";
     let hdr = [("OpenStack-API-Version", "compute 2.53")];
     let list = cloud.call(Method::GET, &format!("{r2}/os-services?host=new-2"), Some(&admin), &hdr, None).body;
@@ -299,22 +399,42 @@ fn hypervisors_by_version() {
     let old = at(&cloud, Method::GET, "/os-hypervisors/detail", &admin, "2.1", None).body;
     let h1 = old["hypervisors"].as_array().unwrap().iter().find(|h| h["hypervisor_hostname"] == "old-1").unwrap();
     // web-1 (m1.small) and db-1 (gold) run on old-1.
-    assert_eq!((h1["vcpus_used"].as_u64(), h1["memory_mb_used"].as_u64(), h1["running_vms"].as_u64()), (Some(5), Some(10240), Some(2)));
+    assert_eq!(
+        (h1["vcpus_used"].as_u64(), h1["memory_mb_used"].as_u64(), h1["running_vms"].as_u64()),
+        (Some(5), Some(10240), Some(2))
+    );
     assert!(h1["cpu_info"].is_string() && h1["id"].is_u64());
     let servers = at(&cloud, Method::GET, "/os-hypervisors/old-1/servers", &admin, "2.1", None).body;
     assert_eq!(servers["hypervisors"][0]["servers"].as_array().unwrap().len(), 2);
-    assert_eq!(at(&cloud, Method::GET, "/os-hypervisors/old-1/servers", &admin, "2.53", None).status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        at(&cloud, Method::GET, "/os-hypervisors/old-1/servers", &admin, "2.53", None).status,
+        StatusCode::NOT_FOUND
+    );
     let stats = at(&cloud, Method::GET, "/os-hypervisors/statistics", &admin, "2.1", None).body;
     assert_eq!(stats["hypervisor_statistics"]["count"], 3);
     assert_eq!(stats["hypervisor_statistics"]["running_vms"], 6);
 
-    let new = at(&cloud, Method::GET, "/os-hypervisors?with_servers=true&hypervisor_hostname_pattern=old-1", &admin, "2.53", None).body;
+    let new = at(
+        &cloud,
+        Method::GET,
+        "/os-hypervisors?with_servers=true&hypervisor_hostname_pattern=old-1",
+        &admin,
+        "2.53",
+        None,
+    )
+    .body;
     assert_eq!(new["hypervisors"][0]["servers"].as_array().unwrap().len(), 2);
     let uuid = new["hypervisors"][0]["id"].as_str().unwrap().to_string();
     let shown = at(&cloud, Method::GET, &format!("/os-hypervisors/{uuid}"), &admin, "2.88", None).body;
     assert!(shown["hypervisor"].get("vcpus").is_none() && shown["hypervisor"]["service"]["host"] == "old-1");
-    assert_eq!(at(&cloud, Method::GET, "/os-hypervisors/statistics", &admin, "2.88", None).status, StatusCode::NOT_FOUND);
-    assert_eq!(at(&cloud, Method::GET, "/os-hypervisors", &cloud.token("alice", "alice-secret", "acme"), "2.1", None).status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        at(&cloud, Method::GET, "/os-hypervisors/statistics", &admin, "2.88", None).status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        at(&cloud, Method::GET, "/os-hypervisors", &cloud.token("alice", "alice-secret", "acme"), "2.1", None).status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[test]
@@ -347,13 +467,22 @@ fn nova_network_apis_only_in_nova_network_regions_below_2_36() {
 
     let bulk = json!({"floating_ips_bulk_create": {"ip_range": "198.51.100.0/30", "pool": "extra"}});
     let r = legacy.post(&format!("{base}/os-floating-ips-bulk"), &admin, bulk.clone());
-    assert_eq!(r.body["floating_ips_bulk_create"], json!({"ip_range": "198.51.100.0/30", "pool": "extra", "interface": "eth0"}));
+    assert_eq!(
+        r.body["floating_ips_bulk_create"],
+        json!({"ip_range": "198.51.100.0/30", "pool": "extra", "interface": "eth0"})
+    );
     assert_eq!(legacy.post(&format!("{base}/os-floating-ips-bulk"), &admin, bulk).status, StatusCode::BAD_REQUEST);
     let info = get("/os-floating-ips-bulk").body;
     assert_eq!(info["floating_ip_info"].as_array().unwrap().len(), 6 + 2);
     let alice = legacy.token("alice", "alice-secret", "acme");
     assert_eq!(legacy.get(&format!("{base}/os-floating-ips-bulk"), &alice).status, StatusCode::FORBIDDEN);
-    let r = legacy.call(Method::PUT, &format!("{base}/os-floating-ips-bulk/delete"), Some(&admin), &[], Some(json!({"ip_range": "198.51.100.0/30"})));
+    let r = legacy.call(
+        Method::PUT,
+        &format!("{base}/os-floating-ips-bulk/delete"),
+        Some(&admin),
+        &[],
+        Some(json!({"ip_range": "198.51.100.0/30"})),
+    );
     assert_eq!(r.body, json!({"floating_ips_bulk_delete": "198.51.100.0/30"}));
     assert_eq!(get("/os-floating-ips-bulk").body["floating_ip_info"].as_array().unwrap().len(), 6);
 }

@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::flavors::{find, not_found};
-use super::{Id, IdKey, action, admin, empty, region, region_mut};
+use super::{action, admin, empty, region, region_mut, Id, IdKey};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -112,11 +112,7 @@ async fn update_spec(
     Ok(ok(json!({ k: v })))
 }
 
-async fn delete_spec(
-    State(sim): State<Sim>,
-    nova: Nova,
-    Path(IdKey { id, key }): Path<IdKey>,
-) -> ApiResult<Response> {
+async fn delete_spec(State(sim): State<Sim>, nova: Nova, Path(IdKey { id, key }): Path<IdKey>) -> ApiResult<Response> {
     admin(&nova, "os_compute_api:os-flavor-extra-specs:delete")?;
     let mut w = sim.world();
     let f = flavor_mut(region_mut(&mut w, &nova)?, &id)?;

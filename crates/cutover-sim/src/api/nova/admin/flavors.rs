@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{Id, admin, empty, parse_bool, region, region_mut};
+use super::{admin, empty, parse_bool, region, region_mut, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, page, JsonBody};
 use crate::auth::Caller;

@@ -14,7 +14,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::services::{service_id, state, status};
-use super::{Id, admin, parse_bool, region, requires};
+use super::{admin, parse_bool, region, requires, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, page};
 use crate::error::{ApiError, ApiResult};

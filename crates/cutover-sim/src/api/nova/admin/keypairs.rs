@@ -15,7 +15,7 @@ use base64::Engine as _;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::{Id, admin, empty, region, region_mut};
+use super::{admin, empty, region, region_mut, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, page, reply, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -24,9 +24,7 @@ use crate::model::iso_micros;
 use crate::sim::Sim;
 
 pub fn routes() -> Router<Sim> {
-    Router::new()
-        .route("/os-keypairs", get(list).post(create))
-        .route("/os-keypairs/{id}", get(show).delete(delete))
+    Router::new().route("/os-keypairs", get(list).post(create)).route("/os-keypairs/{id}", get(show).delete(delete))
 }
 
 /// The user whose keypairs a request is about: the caller, or with
@@ -59,7 +57,8 @@ async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String
     let r = region(&w, &nova)?;
     let mine: Vec<&Keypair> = r.keypairs.values().filter(|k| k.user_id == user).collect();
     let (marker, limit) = if nova.at_least(35) {
-        let limit = q.get("limit").map(|l| l.parse::<usize>()).transpose().map_err(|_| ApiError::bad_request("limit"))?;
+        let limit =
+            q.get("limit").map(|l| l.parse::<usize>()).transpose().map_err(|_| ApiError::bad_request("limit"))?;
         (q.get("marker").map(|s| s.as_str()), limit)
     } else {
         (None, None)
@@ -70,7 +69,8 @@ async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String
     let mut out = json!({"keypairs": body});
     if let (Some(l), Some(last)) = (limit, items.last()) {
         if items.len() == l {
-            let href = format!("{}/compute/{}/v2.1/os-keypairs?limit={l}&marker={}", w.base_url, nova.region, last.name);
+            let href =
+                format!("{}/compute/{}/v2.1/os-keypairs?limit={l}&marker={}", w.base_url, nova.region, last.name);
             out["keypairs_links"] = json!([{"rel": "next", "href": href}]);
         }
     }

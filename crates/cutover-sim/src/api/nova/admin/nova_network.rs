@@ -12,7 +12,7 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{Id, admin, empty, region, region_mut, requires};
+use super::{admin, empty, region, region_mut, requires, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -196,7 +196,8 @@ async fn bulk_create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBod
         .to_string();
     let pool = text(spec.get("pool"), "pool", DEFAULT_POOL)?;
     let interface = text(spec.get("interface"), "interface", DEFAULT_INTERFACE)?;
-    let addresses = floating_range(&ip_range).map_err(|e| ApiError::bad_request(format!("Invalid input received: {e}")))?;
+    let addresses =
+        floating_range(&ip_range).map_err(|e| ApiError::bad_request(format!("Invalid input received: {e}")))?;
     let r = region_mut(&mut w, &nova)?;
     r.add_floating_ips(&addresses, &pool, &interface)
         .map_err(|a| ApiError::bad_request(format!("Floating IP {a} already exists.")))?;
@@ -212,7 +213,8 @@ async fn bulk_delete(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBod
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad_request("'ip_range' is a required property"))?
         .to_string();
-    let addresses = floating_range(&ip_range).map_err(|e| ApiError::bad_request(format!("Invalid input received: {e}")))?;
+    let addresses =
+        floating_range(&ip_range).map_err(|e| ApiError::bad_request(format!("Invalid input received: {e}")))?;
     let r = region_mut(&mut w, &nova)?;
     let keys: Vec<u64> = r.floating_ips.values().filter(|f| addresses.contains(&f.address)).map(|f| f.id).collect();
     for key in keys {

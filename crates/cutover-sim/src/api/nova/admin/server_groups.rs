@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{Id, admin, empty, region, region_mut};
+use super::{admin, empty, region, region_mut, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -50,7 +50,9 @@ fn not_found(id: &str) -> ApiError {
 
 fn usize_param(q: &HashMap<String, String>, key: &str) -> Result<Option<usize>, ApiError> {
     q.get(key)
-        .map(|v| v.parse::<usize>().map_err(|_| ApiError::bad_request(format!("Invalid input for query parameters {key}."))))
+        .map(|v| {
+            v.parse::<usize>().map_err(|_| ApiError::bad_request(format!("Invalid input for query parameters {key}.")))
+        })
         .transpose()
 }
 
@@ -80,13 +82,20 @@ async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String
 async fn show(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let w = sim.world();
     let r = region(&w, &nova)?;
-    let g = r.server_groups.get(&id).filter(|g| nova.caller.can_see_project(&g.project_id)).ok_or_else(|| not_found(&id))?;
+    let g = r
+        .server_groups
+        .get(&id)
+        .filter(|g| nova.caller.can_see_project(&g.project_id))
+        .ok_or_else(|| not_found(&id))?;
     Ok(ok(json!({"server_group": group_json(&nova, r, g)})))
 }
 
 /// The policy and rules of a create body, checked as Nova's schema for
 /// the request's version does.
-fn policy_of(nova: &Nova, body: &serde_json::Map<String, Value>) -> Result<(String, BTreeMap<String, Value>), ApiError> {
+fn policy_of(
+    nova: &Nova,
+    body: &serde_json::Map<String, Value>,
+) -> Result<(String, BTreeMap<String, Value>), ApiError> {
     let mut allowed = vec!["affinity", "anti-affinity"];
     if nova.at_least(15) {
         allowed.extend(["soft-affinity", "soft-anti-affinity"]);

@@ -15,7 +15,7 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{Id, admin, empty, region, region_mut};
+use super::{admin, empty, region, region_mut, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -120,7 +120,8 @@ async fn update(
 /// The pre-2.53 actions: the URL's last segment names the action and the
 /// body the service by host and binary.
 fn legacy_update(sim: Sim, nova: Nova, action: &str, body: Value) -> ApiResult<Response> {
-    let known = ["enable", "disable", "disable-log-reason"].contains(&action) || action == "force-down" && nova.at_least(11);
+    let known =
+        ["enable", "disable", "disable-log-reason"].contains(&action) || action == "force-down" && nova.at_least(11);
     if !known {
         return Err(ApiError::not_found("Unknown action"));
     }
