@@ -9,4 +9,5 @@ mod api {
     mod keystone;
     mod sim_ext;
     mod neutron;
+    mod nova_admin;
 }

@@ -4,6 +4,7 @@
 mod util;
 
 mod conformance {
+    mod compute_admin;
     mod identity;
     mod network;
     mod image_volume;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::*;
 use crate::model::compute::{
     Aggregate, BlockDevice, ComputeRegion, ComputeService, FixedNetwork, Flavor, Host, Keypair, Microversion, Nic,
-    NovaFloatingIp, PowerState, Server, ServerGroup, VmState,
+    PowerState, Server, ServerGroup, VmState,
 };
 use crate::model::identity::{Domain, Endpoint, Project, Region, Role, Scope, Service, User};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
@@ -393,6 +393,11 @@ impl Loader {
                 self.names.nova_floating_ips.insert((spec.name.clone(), fip.address.clone()), id);
                 region.floating_ips.insert(id, fip);
             }
+            let addresses = crate::model::compute::floating_range(&pool.ip_range)
+                .map_err(|e| invalid(&ctx, format!("bad ip_range '{}': {e}", pool.ip_range)))?;
+            region
+                .add_floating_ips(&addresses, &pool.name, &pool.interface)
+                .map_err(|a| invalid(&ctx, format!("floating IP {a} is in two pools")))?;
         }
         if self.w.compute.insert(spec.name.clone(), region).is_some() {
             return Err(invalid(ctx, "region listed twice"));
@@ -861,9 +866,13 @@ pub(crate) fn base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// An SSH-style MD5 fingerprint of a public key's text.
+/// Nova's fingerprint of a public key; for text that is not a valid
+/// OpenSSH key (which a scenario may hold), the MD5 of the text.
 pub(crate) fn fingerprint(public_key: &str) -> String {
     use md5::Digest as _;
+    if let Some(f) = crate::model::compute::keypair_fingerprint(public_key) {
+        return f;
+    }
     let digest = md5::Md5::digest(public_key.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
