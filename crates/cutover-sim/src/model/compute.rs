@@ -524,7 +524,8 @@ impl ComputeRegion {
     /// Adds unallocated floating IPs for `addresses` to `pool`, as one
     /// bulk create; fails without change when one already exists.
     pub fn add_floating_ips(&mut self, addresses: &[String], pool: &str, interface: &str) -> Result<(), String> {
-        if let Some(dup) = addresses.iter().find(|a| self.floating_ips.values().any(|f| &f.address == *a)) {
+        let existing: BTreeSet<&str> = self.floating_ips.values().map(|f| f.address.as_str()).collect();
+        if let Some(dup) = addresses.iter().find(|a| existing.contains(a.as_str())) {
             return Err(dup.clone());
         }
         for address in addresses {

@@ -377,27 +377,14 @@ impl Loader {
             region.fixed_networks.insert(net.id.clone(), net);
         }
         for pool in &spec.floating_ip_pools {
-            let (first, last, _) =
-                parse_cidr(&pool.ip_range).ok_or_else(|| invalid(&ctx, format!("bad ip_range '{}'", pool.ip_range)))?;
-            for n in first..=last {
-                let id = region.next_int_id();
-                let fip = NovaFloatingIp {
-                    id,
-                    address: ipv4(n),
-                    pool: pool.name.clone(),
-                    interface: pool.interface.clone(),
-                    project_id: None,
-                    instance_id: None,
-                    fixed_ip: None,
-                };
-                self.names.nova_floating_ips.insert((spec.name.clone(), fip.address.clone()), id);
-                region.floating_ips.insert(id, fip);
-            }
             let addresses = crate::model::compute::floating_range(&pool.ip_range)
                 .map_err(|e| invalid(&ctx, format!("bad ip_range '{}': {e}", pool.ip_range)))?;
             region
                 .add_floating_ips(&addresses, &pool.name, &pool.interface)
                 .map_err(|a| invalid(&ctx, format!("floating IP {a} is in two pools")))?;
+        }
+        for fip in region.floating_ips.values() {
+            self.names.nova_floating_ips.insert((spec.name.clone(), fip.address.clone()), fip.id);
         }
         if self.w.compute.insert(spec.name.clone(), region).is_some() {
             return Err(invalid(ctx, "region listed twice"));
