@@ -5,4 +5,6 @@ mod util;
 
 mod api {
     mod keystone;
+    mod nova_actions;
+    mod nova_server_resources;
 }
