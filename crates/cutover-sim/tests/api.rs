@@ -7,4 +7,6 @@ mod api {
     mod keystone;
     mod nova_actions;
     mod nova_server_resources;
+    mod sim_ext;
+    mod neutron;
 }

@@ -5,4 +5,5 @@ mod util;
 
 mod conformance {
     mod identity;
+    mod network;
 }

@@ -70,6 +70,12 @@ struct Names {
     networks: HashMap<String, String>,
     images: HashMap<String, String>,
     volumes: HashMap<String, String>,
+    /// Neutron floating IP address to id.
+    floating_ips: HashMap<String, String>,
+    /// (project id, group name) to security group id.
+    security_groups: HashMap<(String, String), String>,
+    /// (region, address) to nova-network floating IP id.
+    nova_floating_ips: HashMap<(String, String), u64>,
 }
 
 impl Names {
@@ -384,6 +390,7 @@ impl Loader {
                     instance_id: None,
                     fixed_ip: None,
                 };
+                self.names.nova_floating_ips.insert((spec.name.clone(), fip.address.clone()), id);
                 region.floating_ips.insert(id, fip);
             }
         }
@@ -467,6 +474,7 @@ impl Loader {
                 updated_at: now,
                 revision_number: 0,
             };
+            self.names.floating_ips.insert(fip.floating_ip_address.clone(), fip.id.clone());
             self.w.network.floating_ips.insert(fip.id.clone(), fip);
         }
         Ok(())
@@ -509,6 +517,7 @@ impl Loader {
             updated_at: now,
             revision_number: 1,
         };
+        self.names.security_groups.insert((project_id.to_string(), name.to_string()), id.clone());
         self.w.network.security_groups.insert(id, group);
     }
 
@@ -739,12 +748,10 @@ impl Loader {
             .security_groups
             .iter()
             .map(|name| {
-                self.w
-                    .network
+                self.names
                     .security_groups
-                    .values()
-                    .find(|g| &g.name == name && g.project_id == server.project_id)
-                    .map(|g| g.id.clone())
+                    .get(&(server.project_id.clone(), name.clone()))
+                    .cloned()
                     .ok_or_else(|| unknown("security group", name, ctx))
             })
             .collect::<Result<_, _>>()?;
@@ -773,11 +780,10 @@ impl Loader {
         self.w.network.insert_port(port).map_err(|e| invalid(ctx, e.to_string()))?;
         if let Some(address) = &nic.floating_ip {
             let fip = self
-                .w
-                .network
+                .names
                 .floating_ips
-                .values_mut()
-                .find(|f| &f.floating_ip_address == address)
+                .get(address)
+                .and_then(|id| self.w.network.floating_ips.get_mut(id))
                 .ok_or_else(|| unknown("floating IP", address, ctx))?;
             if fip.port_id.is_some() {
                 return Err(invalid(ctx, format!("floating IP {address} is already associated")));
@@ -824,10 +830,11 @@ impl Loader {
         };
         let mut floating = Vec::new();
         if let Some(address) = &nic.floating_ip {
-            let fip = region
-                .floating_ips
-                .values_mut()
-                .find(|f| &f.address == address)
+            let fip = self
+                .names
+                .nova_floating_ips
+                .get(&(region_name.to_string(), address.clone()))
+                .and_then(|id| region.floating_ips.get_mut(id))
                 .ok_or_else(|| unknown("floating IP", address, ctx))?;
             fip.project_id = Some(server.project_id.clone());
             fip.instance_id = Some(server.id.clone());
