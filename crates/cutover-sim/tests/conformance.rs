@@ -6,4 +6,5 @@ mod util;
 mod conformance {
     mod identity;
     mod network;
+    mod image_volume;
 }

@@ -50,6 +50,8 @@ pub struct Image {
     pub min_disk: u64,
     pub min_ram: u64,
     pub protected: bool,
+    /// Hidden from image lists unless asked for (`os_hidden=true`).
+    pub os_hidden: bool,
     pub tags: BTreeSet<String>,
     /// Additional properties (everything not a core attribute), as strings
     /// or JSON values the way Glance stores them.
@@ -63,6 +65,9 @@ pub struct Image {
     pub os_hash_value: Option<String>,
     #[serde(skip)]
     pub data: Option<Vec<u8>>,
+    /// Projects the image is shared with, and each member's status
+    /// (`pending`, `accepted`, `rejected`); only `shared` images use them.
+    pub members: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -86,6 +91,7 @@ impl Image {
             min_disk: 0,
             min_ram: 0,
             protected: false,
+            os_hidden: false,
             tags: BTreeSet::new(),
             properties: BTreeMap::new(),
             size: None,
@@ -94,6 +100,7 @@ impl Image {
             os_hash_algo: None,
             os_hash_value: None,
             data: None,
+            members: BTreeMap::new(),
             created_at: now,
             updated_at: now,
         }
@@ -108,6 +115,28 @@ impl Image {
         self.os_hash_algo = Some("sha512".into());
         self.os_hash_value = Some(hex(&sha2::Sha512::digest(&data)));
         self.data = Some(data);
+    }
+}
+
+impl Image {
+    /// Whether a caller of `project` (or an admin) may see the image at all:
+    /// Glance shows public and community images to everyone, the others to
+    /// their owner and shared ones to their members, whatever their status.
+    pub fn visible_to(&self, project: Option<&str>, admin: bool) -> bool {
+        admin
+            || matches!(self.visibility.as_str(), "public" | "community")
+            || (project.is_some() && self.owner.as_deref() == project)
+            || (self.visibility == "shared" && project.is_some_and(|p| self.members.contains_key(p)))
+    }
+
+    /// Whether `project` owns the image (admins may act as owners).
+    pub fn owned_by(&self, project: Option<&str>, admin: bool) -> bool {
+        admin || (project.is_some() && self.owner.as_deref() == project)
+    }
+
+    /// Size in GiB, as a fraction, for the time model.
+    pub fn size_gib(&self) -> f64 {
+        self.size.unwrap_or(0) as f64 / (1u64 << 30) as f64
     }
 }
 
