@@ -5,8 +5,8 @@ mod util;
 
 mod api {
     mod keystone;
+    mod neutron;
     mod nova_actions;
     mod nova_server_resources;
     mod sim_ext;
-    mod neutron;
 }

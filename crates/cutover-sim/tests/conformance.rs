@@ -5,6 +5,6 @@ mod util;
 
 mod conformance {
     mod identity;
-    mod network;
     mod image_volume;
+    mod network;
 }

@@ -88,13 +88,15 @@ async fn negotiate(mut req: Request, next: Next) -> Response {
         Some(s) if s.eq_ignore_ascii_case("latest") => MAX_VERSION,
         Some(s) => match Microversion::parse(s) {
             Some(v) if v >= MIN_VERSION && v <= MAX_VERSION => v,
-            Some(v) => return ApiError::new(
-                StatusCode::NOT_ACCEPTABLE,
-                format!(
+            Some(v) => {
+                return ApiError::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    format!(
                     "Version {v} is not supported by the API. Minimum is {MIN_VERSION} and maximum is {MAX_VERSION}."
                 ),
-            )
-            .into_response(),
+                )
+                .into_response()
+            }
             None => {
                 return ApiError::bad_request(format!(
                     "API Version String {s} is of invalid format. Must be of format MajorNum.MinorNum."

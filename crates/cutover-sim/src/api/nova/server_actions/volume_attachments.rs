@@ -19,7 +19,7 @@ use crate::api::nova::{visible_server, visible_server_mut, Nova};
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{BlockDevice, Server, VmState};
-use crate::model::volume::{Volume, VolumeAttachment};
+use crate::model::volume::Volume;
 use crate::model::World;
 use crate::sim::Sim;
 
@@ -188,40 +188,29 @@ pub async fn create(
             "Multiattach volumes are only supported starting with compute API version 2.60.",
         ));
     }
-    let reservable = volume.status == "available" || (volume.multiattach && volume.status == "in-use");
-    if !reservable {
-        return Err(ApiError::bad_request(format!(
-            "Invalid input received: Invalid volume: Volume {} status must be available or downloading to reserve, \
-             but the current status is {}. (HTTP 400)",
-            volume.id, volume.status
-        )));
-    }
     let device = next_device(server);
     let host = server.host.clone();
-    let attachment_id = w.new_uuid();
     let now = w.now;
+    // Cinder's attachment create: checks the status and records the
+    // attachment; it reads `attaching` until the guest sees the disk.
+    let attachment = w
+        .volume
+        .attach(&req.volume_id, &p.server_id, host, &device, now)
+        .map_err(|e| ApiError::bad_request(format!("Invalid input received: {e} (HTTP 400)")))?;
+    if let Some(v) = w.volume.volumes.get_mut(&req.volume_id) {
+        v.status = "attaching".into();
+    }
     let bdm = BlockDevice {
         volume_id: req.volume_id.clone(),
         boot_index: None,
         device_name: device.clone(),
         delete_on_termination: req.delete_on_termination,
         tag: req.tag.clone(),
-        attachment_id: attachment_id.clone(),
+        attachment_id: attachment.id,
     };
     let server = visible_server_mut(&mut w, &nova, &p.server_id)?;
-    server.block_devices.push(bdm.clone());
+    server.block_devices.push(bdm);
     server.updated = now;
-    if let Some(v) = w.volume.volumes.get_mut(&req.volume_id) {
-        v.status = "attaching".into();
-        v.updated_at = Some(now);
-        v.attachments.push(VolumeAttachment {
-            id: attachment_id,
-            server_id: p.server_id.clone(),
-            host_name: host,
-            device: device.clone(),
-            attached_at: now,
-        });
-    }
     let volume_id = req.volume_id.clone();
     let secs = crate::clock::TimeModel::secs(w.time.volume_attach_secs);
     w.after(secs, move |w| {
@@ -276,10 +265,11 @@ pub async fn delete(State(sim): State<Sim>, nova: Nova, Path(p): Path<ItemPath>)
             s.block_devices.retain(|b| b.attachment_id != attachment_id);
             s.updated = now;
         }
+        // Cinder's attachment delete; the volume may have gone meanwhile.
+        let _ = w.volume.remove_attachment(&attachment_id);
         if let Some(v) = w.volume.volumes.get_mut(&volume_id) {
-            v.attachments.retain(|a| a.id != attachment_id);
             if v.status == "detaching" {
-                v.status = if v.attachments.is_empty() { "available" } else { "in-use" }.into();
+                v.status = "in-use".into();
             }
             v.updated_at = Some(now);
         }
