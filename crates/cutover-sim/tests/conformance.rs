@@ -7,4 +7,5 @@ mod conformance {
     mod identity;
     mod image_volume;
     mod network;
+    mod server_actions;
 }
