@@ -265,7 +265,7 @@ fn volume_backed_snapshot_maps_the_volumes() {
     assert_eq!(mapping.len(), 2, "root and data volumes");
     assert_eq!(mapping[0]["boot_index"], 0);
     assert_eq!(mapping[0]["source_type"], "snapshot");
-    assert!(image.properties.get("instance_uuid").is_none());
+    assert!(!image.properties.contains_key("instance_uuid"));
 }
 
 #[test]

@@ -15,11 +15,7 @@ use super::{check_state, check_unlocked, invalid_input, only_keys, ItemPath, Ser
 use crate::api::nova::{region, visible_server, visible_server_mut, Nova};
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
-use crate::model::compute::VmState;
 use crate::sim::Sim;
-
-/// States in which metadata may change (`update_instance_metadata`).
-const CHANGEABLE: [VmState; 4] = [VmState::Active, VmState::Paused, VmState::Suspended, VmState::Stopped];
 
 fn valid_key(k: &str) -> bool {
     let n = k.chars().count();
@@ -74,7 +70,7 @@ fn write(
     };
     let server = visible_server_mut(&mut w, nova, id)?;
     check_unlocked(server, nova)?;
-    check_state(server, action, &CHANGEABLE, true)?;
+    check_state(server, action, &super::CHANGEABLE, true)?;
     let mut next = server.metadata.clone();
     change(&mut next);
     if limit >= 0 && next.len() as i64 > limit {

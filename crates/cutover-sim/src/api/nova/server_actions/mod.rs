@@ -60,6 +60,9 @@ pub struct ItemPath {
     pub item: String,
 }
 
+/// States in which a server's metadata and tags may change.
+pub const CHANGEABLE: [VmState; 4] = [VmState::Active, VmState::Paused, VmState::Suspended, VmState::Stopped];
+
 /// Nova's 409 for an operation refused in the server's current state
 /// (`common.raise_http_conflict_for_instance_invalid_state`).
 pub fn invalid_state(action: &str, id: &str, attr: &str, state: &str) -> ApiError {

@@ -13,14 +13,11 @@ use super::{invalid_input, ItemPath, ServerPath};
 use crate::api::nova::{visible_server, visible_server_mut, Nova};
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
-use crate::model::compute::{Server, VmState};
+use crate::model::compute::Server;
 use crate::sim::Sim;
 
 const MAX_TAGS: usize = 50;
 const MAX_TAG_LENGTH: usize = 60;
-
-/// States in which tags may change (`_check_instance_in_valid_state`).
-const CHANGEABLE: [VmState; 4] = [VmState::Active, VmState::Paused, VmState::Suspended, VmState::Stopped];
 
 fn require_version(nova: &Nova) -> ApiResult<()> {
     if nova.at_least(26) {
@@ -48,7 +45,7 @@ fn tag_error(tag: &str) -> Option<String> {
 fn changeable<'a>(w: &'a mut crate::model::World, nova: &Nova, id: &str, action: &str) -> ApiResult<&'a mut Server> {
     require_version(nova)?;
     let server = visible_server_mut(w, nova, id)?;
-    if !CHANGEABLE.contains(&server.vm_state) {
+    if !super::CHANGEABLE.contains(&server.vm_state) {
         return Err(super::invalid_state(action, id, "vm_state", server.vm_state.as_str()));
     }
     Ok(server)
