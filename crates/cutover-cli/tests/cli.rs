@@ -79,7 +79,8 @@ fn bad_scenario_names_the_problem() {
 
 #[test]
 fn generated_scenario_prints_as_yaml() {
-    let out = cutover().args(["sim", "--hosts", "3", "--servers", "10", "--seed", "5", "--print-scenario"]).output().unwrap();
+    let out =
+        cutover().args(["sim", "--hosts", "3", "--servers", "10", "--seed", "5", "--print-scenario"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.matches("- name: vm-").count(), 10);

@@ -32,8 +32,13 @@ fn main() {
 }
 
 async fn run(duration: Duration, clients: usize) {
-    let scenario =
-        generate(&GenerateOptions { hosts: 50, servers: 1000, new_hosts: None, networking: Networking::Neutron, seed: 1 });
+    let scenario = generate(&GenerateOptions {
+        hosts: 50,
+        servers: 1000,
+        new_hosts: None,
+        networking: Networking::Neutron,
+        seed: 1,
+    });
     let sim = RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(0.0)).await.expect("simulator starts");
     let http = reqwest::Client::new();
     let base = sim.base_url();

@@ -7,7 +7,9 @@ mod api {
     mod cinder;
     mod glance;
     mod keystone;
-    mod sim_ext;
     mod neutron;
     mod nova_admin;
+    mod nova_actions;
+    mod nova_server_resources;
+    mod sim_ext;
 }

@@ -8,4 +8,7 @@ mod conformance {
     mod identity;
     mod network;
     mod image_volume;
+    mod image_volume;
+    mod network;
+    mod server_actions;
 }

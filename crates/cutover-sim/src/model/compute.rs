@@ -293,6 +293,11 @@ pub struct Server {
     pub access_ipv4: String,
     pub access_ipv6: String,
     pub locked: bool,
+    /// Why the server was locked (2.73+).
+    pub locked_reason: Option<String>,
+    /// `owner` or `admin`: who locked it, so only an admin can lift an
+    /// admin's lock.
+    pub locked_by: Option<String>,
     pub fault: Option<Fault>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
@@ -339,6 +344,8 @@ impl Server {
             access_ipv4: String::new(),
             access_ipv6: String::new(),
             locked: false,
+            locked_reason: None,
+            locked_by: None,
             fault: None,
             created: now,
             updated: now,
