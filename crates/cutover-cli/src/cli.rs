@@ -41,7 +41,7 @@ pub struct SimArgs {
     #[arg(long, conflicts_with_all = ["hosts", "servers"])]
     pub scenario: Option<PathBuf>,
     /// Operation durations: 1.0 realistic, 0 instant.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
     /// Write a clouds.yaml with a cloud named `sim` (admin user) here.
     #[arg(long)]

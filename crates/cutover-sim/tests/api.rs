@@ -4,6 +4,13 @@
 mod util;
 
 mod api {
+    mod cinder;
+    mod glance;
     mod keystone;
+    mod neutron;
+    mod nova_admin;
+    mod nova_actions;
+    mod nova_server_resources;
     mod nova_servers;
+    mod sim_ext;
 }

@@ -293,6 +293,11 @@ pub struct Server {
     pub access_ipv4: String,
     pub access_ipv6: String,
     pub locked: bool,
+    /// Why the server was locked (2.73+).
+    pub locked_reason: Option<String>,
+    /// `owner` or `admin`: who locked it, so only an admin can lift an
+    /// admin's lock.
+    pub locked_by: Option<String>,
     pub fault: Option<Fault>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
@@ -342,6 +347,8 @@ impl Server {
             access_ipv4: String::new(),
             access_ipv6: String::new(),
             locked: false,
+            locked_reason: None,
+            locked_by: None,
             fault: None,
             created: now,
             updated: now,
@@ -533,6 +540,131 @@ impl ComputeRegion {
     pub fn effective_quota(&self, project_id: &str) -> QuotaSet {
         self.quotas.get(project_id).cloned().unwrap_or_else(|| self.quota_defaults.clone())
     }
+    /// Instances, cores and RAM (MB) used by `project_id`'s servers, as
+    /// Nova counts them for quotas and limits.
+    pub fn project_usage(&self, project_id: &str) -> (i64, i64, i64) {
+        self.servers.values().filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted).fold(
+            (0, 0, 0),
+            |(n, c, r), s| match self.flavors.get(&s.flavor_id) {
+                Some(f) => (n + 1, c + f.vcpus as i64, r + f.ram_mb as i64),
+                None => (n + 1, c, r),
+            },
+        )
+    }
+
+    /// Adds unallocated floating IPs for `addresses` to `pool`, as one
+    /// bulk create; fails without change when one already exists.
+    pub fn add_floating_ips(&mut self, addresses: &[String], pool: &str, interface: &str) -> Result<(), String> {
+        let existing: BTreeSet<&str> = self.floating_ips.values().map(|f| f.address.as_str()).collect();
+        if let Some(dup) = addresses.iter().find(|a| existing.contains(a.as_str())) {
+            return Err(dup.clone());
+        }
+        for address in addresses {
+            let id = self.next_int_id();
+            let fip = NovaFloatingIp {
+                id,
+                address: address.clone(),
+                pool: pool.to_string(),
+                interface: interface.to_string(),
+                project_id: None,
+                instance_id: None,
+                fixed_ip: None,
+            };
+            self.floating_ips.insert(id, fip);
+        }
+        Ok(())
+    }
+
+    /// Disassociates a nova-network floating IP from its server, if any.
+    pub fn disassociate_floating_ip(&mut self, id: u64) {
+        let Some(fip) = self.floating_ips.get_mut(&id) else { return };
+        let (address, instance) = (fip.address.clone(), fip.instance_id.take());
+        fip.fixed_ip = None;
+        if let Some(server) = instance.and_then(|i| self.servers.get_mut(&i)) {
+            for nic in &mut server.nics {
+                nic.floating_ips.retain(|a| *a != address);
+            }
+        }
+    }
+
+    /// Ids of the servers in server group `group_id`, in creation order of
+    /// the servers (Nova lists a group's members from its instances).
+    pub fn group_members(&self, group_id: &str) -> Vec<String> {
+        let mut members: Vec<&Server> = self
+            .servers
+            .values()
+            .filter(|s| s.server_group.as_deref() == Some(group_id) && s.vm_state != VmState::Deleted)
+            .collect();
+        members.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        members.into_iter().map(|s| s.id.clone()).collect()
+    }
+
+    /// The zone an aggregate would give `host` if aggregate `skip` were
+    /// left out: how Nova checks that a host never sits in two zones.
+    pub fn host_zone_without(&self, host: &str, skip: u64) -> Option<String> {
+        self.aggregates
+            .values()
+            .find(|a| a.id != skip && a.hosts.contains(host) && a.availability_zone.is_some())
+            .and_then(|a| a.availability_zone.clone())
+    }
+
+    /// Recomputes every host's zone (and its compute services' `zone`)
+    /// from the aggregates, after aggregates or their hosts changed.
+    pub fn refresh_zones(&mut self) {
+        let zones: Vec<(String, String)> = self.hosts.keys().map(|h| (h.clone(), self.host_zone(h))).collect();
+        for (host, zone) in zones {
+            for svc in self.services.values_mut().filter(|s| s.host == host && s.zone != "internal") {
+                svc.zone = zone.clone();
+            }
+            if let Some(h) = self.hosts.get_mut(&host) {
+                h.availability_zone = Some(zone);
+            }
+        }
+    }
+
+    /// Forgets a compute host, as deleting its `nova-compute` service does:
+    /// the hypervisor goes and the host leaves every aggregate.
+    pub fn remove_compute_host(&mut self, host: &str) {
+        self.hosts.remove(host);
+        for agg in self.aggregates.values_mut() {
+            agg.hosts.remove(host);
+        }
+        self.servers_by_host.remove(host);
+    }
+}
+
+/// Nova's keypair fingerprint: the MD5 of the decoded key blob, as
+/// colon-separated hex; `None` when the text is not an OpenSSH public key
+/// (Nova answers 400 "Keypair data is invalid").
+pub fn keypair_fingerprint(public_key: &str) -> Option<String> {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    let mut words = public_key.split_whitespace();
+    let kind = words.next()?;
+    let blob = base64::engine::general_purpose::STANDARD.decode(words.next()?).ok()?;
+    // The blob starts with the key type as a length-prefixed string.
+    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    if blob.get(4..4 + len)? != kind.as_bytes() {
+        return None;
+    }
+    let digest = md5::Md5::digest(&blob);
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"))
+}
+
+/// The addresses of a nova-network floating range as `nova-manage` and
+/// `os-floating-ips-bulk` expand it: a single address, or the host
+/// addresses of a CIDR (no network or broadcast address); a CIDR of
+/// fewer than four addresses is refused.
+pub fn floating_range(ip_range: &str) -> Result<Vec<String>, String> {
+    use crate::model::network::{ipv4, ipv4_num, parse_cidr};
+    if let Some(n) = ipv4_num(ip_range) {
+        return Ok(vec![ipv4(n)]);
+    }
+    let (first, last, len) = parse_cidr(ip_range).ok_or_else(|| format!("invalid IPNetwork {ip_range}"))?;
+    if len > 30 {
+        return Err(format!("/{len} should be specified as single address(es) not in cidr format"));
+    }
+    Ok((first + 1..last).map(ipv4).collect())
 }
 
 /// Placement's allocation ratios for the hosts' inventories: Nova's
@@ -556,14 +688,6 @@ impl Demand {
         let root = if volume_backed { 0 } else { flavor.disk_gb };
         Demand { vcpus: flavor.vcpus as u64, ram_mb: flavor.ram_mb, disk_gb: root + flavor.ephemeral_gb }
     }
-}
-
-/// A project's Nova usage in one region: instances, cores and RAM (MB).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ProjectUsage {
-    pub instances: i64,
-    pub cores: i64,
-    pub ram: i64,
 }
 
 impl ComputeRegion {
@@ -594,21 +718,6 @@ impl ComputeRegion {
     /// Every availability zone with at least one compute host.
     pub fn zones(&self) -> BTreeSet<String> {
         self.hosts.keys().map(|h| self.host_zone(h)).collect()
-    }
-
-    /// The project's live servers counted as Nova's quota counts them.
-    pub fn project_usage(&self, project_id: &str) -> ProjectUsage {
-        self.servers.values().filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted).fold(
-            ProjectUsage::default(),
-            |u, s| {
-                let f = self.flavors.get(&s.flavor_id);
-                ProjectUsage {
-                    instances: u.instances + 1,
-                    cores: u.cores + f.map_or(0, |f| f.vcpus as i64),
-                    ram: u.ram + f.map_or(0, |f| f.ram_mb as i64),
-                }
-            },
-        )
     }
 
     /// The zone a server is in: its host's, else the one it asked for.

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::World;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Network {
     pub id: String,
@@ -146,6 +148,8 @@ pub struct NetworkStore {
     /// Per subnet, where the next free-address search starts.
     #[serde(skip)]
     pub alloc_cursor: BTreeMap<String, u32>,
+    /// `standard-attr-tag` tags of any Neutron resource, by resource id.
+    pub tags: BTreeMap<String, Vec<String>>,
 }
 
 /// Why an address could not be given to a port.
@@ -159,7 +163,42 @@ pub enum AddressError {
     Exhausted { network_id: String },
     #[error("IP address {ip} is not a valid IP for the specified subnet.")]
     OutOfSubnet { ip: String },
+    #[error("IP address {ip} is not a valid IP for any of the subnets on the specified network.")]
+    NotOnNetwork { ip: String },
+    #[error("Invalid input for operation: Failed to create port on network {network_id}, because fixed_ips included invalid subnet {subnet_id}.")]
+    ForeignSubnet { subnet_id: String, network_id: String },
 }
+
+impl AddressError {
+    /// Neutron's exception class for the error, sent as the error `type`.
+    pub fn neutron_type(&self) -> &'static str {
+        match self {
+            AddressError::IpInUse { .. } => "IpAddressAlreadyAllocated",
+            AddressError::MacInUse { .. } => "MacAddressInUse",
+            AddressError::Exhausted { .. } => "IpAddressGenerationFailure",
+            AddressError::OutOfSubnet { .. } => "InvalidIpForSubnet",
+            AddressError::NotOnNetwork { .. } => "InvalidIpForNetwork",
+            AddressError::ForeignSubnet { .. } => "InvalidInput",
+        }
+    }
+
+    /// 409 for addresses taken or used up, 400 for addresses that cannot be.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, AddressError::IpInUse { .. } | AddressError::MacInUse { .. } | AddressError::Exhausted { .. })
+    }
+}
+
+/// One entry of a port's requested `fixed_ips`: a subnet, an address or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixedIpRequest {
+    pub subnet_id: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// Device owners of ports Neutron deletes together with their network;
+/// they do not make a network "in use" (neutron-lib `AUTO_DELETE_PORT_OWNERS`).
+pub const AUTO_DELETE_PORT_OWNERS: [&str; 3] =
+    ["network:dhcp", "network:router_interface_distributed", "network:floatingip_agent_gateway"];
 
 /// An IPv4 CIDR as first and last address (inclusive) and prefix length.
 pub fn parse_cidr(cidr: &str) -> Option<(u32, u32, u8)> {
@@ -183,18 +222,23 @@ pub fn ipv4_num(s: &str) -> Option<u32> {
 }
 
 impl Subnet {
-    /// The default allocation pool: the CIDR less network, gateway and broadcast.
+    /// The default allocation pools: the CIDR less network, broadcast and
+    /// gateway addresses (a gateway inside the range splits it in two).
     pub fn default_pool(cidr: &str, gateway: Option<&str>) -> Vec<AllocationPool> {
         let Some((first, last, _)) = parse_cidr(cidr) else { return Vec::new() };
-        let gw = gateway.and_then(ipv4_num);
-        let (mut start, end) = (first + 1, last.saturating_sub(1));
-        if gw == Some(start) {
-            start += 1;
-        }
+        let (start, end) = (first + 1, last.saturating_sub(1));
         if start > end {
             return Vec::new();
         }
-        vec![AllocationPool { start: ipv4(start), end: ipv4(end) }]
+        let ranges = match gateway.and_then(ipv4_num) {
+            Some(gw) if gw >= start && gw <= end => vec![(start, gw.saturating_sub(1)), (gw + 1, end)],
+            _ => vec![(start, end)],
+        };
+        ranges
+            .into_iter()
+            .filter(|(lo, hi)| lo <= hi && *lo >= start)
+            .map(|(lo, hi)| AllocationPool { start: ipv4(lo), end: ipv4(hi) })
+            .collect()
     }
 
     pub fn contains(&self, ip: &str) -> bool {
@@ -210,7 +254,7 @@ impl NetworkStore {
     pub fn free_ip(&self, subnet_id: &str) -> Option<String> {
         let subnet = self.subnets.get(subnet_id)?;
         let start_at = self.alloc_cursor.get(subnet_id).copied().unwrap_or(0);
-        let in_use = |n: u32| self.ip_owner.contains_key(&(subnet.network_id.clone(), ipv4(n)));
+        let in_use = |n: u32| self.ip_in_use(&subnet.network_id, &ipv4(n), None);
         let pools: Vec<(u32, u32)> =
             subnet.allocation_pools.iter().filter_map(|p| Some((ipv4_num(&p.start)?, ipv4_num(&p.end)?))).collect();
         // Scan from the cursor first, then from the start, as addresses free up.
@@ -250,10 +294,8 @@ impl NetworkStore {
             }
         }
         for ip in &port.fixed_ips {
-            if let Some(owner) = self.ip_owner.get(&(net.clone(), ip.ip_address.clone())) {
-                if owner != &port.id {
-                    return Err(AddressError::IpInUse { ip: ip.ip_address.clone(), subnet_id: ip.subnet_id.clone() });
-                }
+            if self.ip_in_use(&net, &ip.ip_address, Some(&port.id)) {
+                return Err(AddressError::IpInUse { ip: ip.ip_address.clone(), subnet_id: ip.subnet_id.clone() });
             }
         }
         if let Some(old) = self.ports.get(&port.id).cloned() {
@@ -321,5 +363,182 @@ impl NetworkStore {
     /// The project's `default` security group.
     pub fn default_security_group(&self, project_id: &str) -> Option<&SecurityGroup> {
         self.security_groups.values().find(|g| g.project_id == project_id && g.name == "default")
+    }
+
+    /// Whether an address of the network is held by a port (other than
+    /// `except_port`) or by a floating IP allocated from it. Neutron backs
+    /// each floating IP with a port; the simulator checks both records.
+    pub fn ip_in_use(&self, network_id: &str, ip: &str, except_port: Option<&str>) -> bool {
+        let by_port = self
+            .ip_owner
+            .get(&(network_id.to_string(), ip.to_string()))
+            .is_some_and(|owner| Some(owner.as_str()) != except_port);
+        by_port
+            || self.floating_ips.values().any(|f| f.floating_network_id == network_id && f.floating_ip_address == ip)
+    }
+
+    /// The network's IPv4 subnets, in creation (id) order.
+    pub fn subnets_of(&self, network_id: &str) -> Vec<&Subnet> {
+        self.subnets.values().filter(|s| s.network_id == network_id && s.ip_version == 4).collect()
+    }
+
+    /// A free address on any subnet of the network, as Neutron allocates one
+    /// when a port names only its network.
+    pub fn free_ip_on_network(&self, network_id: &str) -> Option<FixedIp> {
+        self.subnets_of(network_id)
+            .into_iter()
+            .find_map(|s| self.free_ip(&s.id).map(|ip_address| FixedIp { subnet_id: s.id.clone(), ip_address }))
+    }
+
+    /// Turns requested `fixed_ips` into addresses on the network: explicit
+    /// addresses are checked against their subnet and against other holders
+    /// (`port_id` itself excepted, for updates), subnet-only entries get the
+    /// subnet's next free address. No request at all means one address from
+    /// the network (none when it has no subnet).
+    pub fn resolve_fixed_ips(
+        &self,
+        network_id: &str,
+        requested: Option<&[FixedIpRequest]>,
+        port_id: Option<&str>,
+    ) -> Result<Vec<FixedIp>, AddressError> {
+        let exhausted = || AddressError::Exhausted { network_id: network_id.to_string() };
+        let Some(requested) = requested else {
+            if self.subnets_of(network_id).is_empty() {
+                return Ok(Vec::new());
+            }
+            return self.free_ip_on_network(network_id).map(|ip| vec![ip]).ok_or_else(exhausted);
+        };
+        let mut out: Vec<FixedIp> = Vec::new();
+        for req in requested {
+            let subnet = match (&req.subnet_id, &req.ip_address) {
+                (Some(id), _) => match self.subnets.get(id) {
+                    Some(s) if s.network_id == network_id => s,
+                    _ => {
+                        return Err(AddressError::ForeignSubnet {
+                            subnet_id: id.clone(),
+                            network_id: network_id.to_string(),
+                        })
+                    }
+                },
+                (None, Some(ip)) => self
+                    .subnets_of(network_id)
+                    .into_iter()
+                    .find(|s| s.contains(ip))
+                    .ok_or_else(|| AddressError::NotOnNetwork { ip: ip.clone() })?,
+                (None, None) => continue,
+            };
+            let fixed = match &req.ip_address {
+                Some(ip) => {
+                    if !subnet.contains(ip) {
+                        return Err(AddressError::OutOfSubnet { ip: ip.clone() });
+                    }
+                    let taken_here = out.iter().any(|f| &f.ip_address == ip);
+                    if taken_here || self.ip_in_use(network_id, ip, port_id) {
+                        return Err(AddressError::IpInUse { ip: ip.clone(), subnet_id: subnet.id.clone() });
+                    }
+                    FixedIp { subnet_id: subnet.id.clone(), ip_address: ip.clone() }
+                }
+                None => {
+                    // An update that keeps the subnet keeps the port's address there.
+                    let kept = port_id
+                        .and_then(|p| self.ports.get(p))
+                        .and_then(|p| p.fixed_ips.iter().find(|f| f.subnet_id == subnet.id))
+                        .filter(|f| !out.contains(f));
+                    match kept {
+                        Some(f) => f.clone(),
+                        None => self.free_ip_excluding(&subnet.id, &out).ok_or_else(exhausted)?,
+                    }
+                }
+            };
+            out.push(fixed);
+        }
+        Ok(out)
+    }
+
+    fn free_ip_excluding(&self, subnet_id: &str, taken: &[FixedIp]) -> Option<FixedIp> {
+        let subnet = self.subnets.get(subnet_id)?;
+        subnet
+            .allocation_pools
+            .iter()
+            .find_map(|p| {
+                let (lo, hi) = (ipv4_num(&p.start)?, ipv4_num(&p.end)?);
+                (lo..=hi).map(ipv4).find(|ip| {
+                    !self.ip_in_use(&subnet.network_id, ip, None) && !taken.iter().any(|t| &t.ip_address == ip)
+                })
+            })
+            .map(|ip_address| FixedIp { subnet_id: subnet_id.to_string(), ip_address })
+    }
+
+    /// Ports that keep a network from being deleted.
+    pub fn network_in_use(&self, network_id: &str) -> bool {
+        let ports = self
+            .ports
+            .values()
+            .any(|p| p.network_id == network_id && !AUTO_DELETE_PORT_OWNERS.contains(&p.device_owner.as_str()));
+        ports || self.floating_ips.values().any(|f| f.floating_network_id == network_id)
+    }
+
+    /// Whether any port holds an address of the subnet.
+    pub fn subnet_in_use(&self, subnet_id: &str) -> bool {
+        self.ports.values().any(|p| p.fixed_ips.iter().any(|f| f.subnet_id == subnet_id))
+    }
+
+    /// A resource's tags (empty when it has none).
+    pub fn tags_of(&self, id: &str) -> Vec<String> {
+        self.tags.get(id).cloned().unwrap_or_default()
+    }
+}
+
+impl SecurityGroup {
+    /// A new group with Neutron's default rules: egress to anywhere over
+    /// IPv4 and IPv6 and, for a project's `default` group, ingress from
+    /// members of the group itself.
+    pub fn new(w: &mut World, project_id: &str, name: &str, description: &str) -> SecurityGroup {
+        let id = w.new_uuid();
+        let mut rules = Vec::new();
+        let directions: &[&str] = if name == "default" { &["egress", "ingress"] } else { &["egress"] };
+        for direction in directions {
+            for ethertype in ["IPv4", "IPv6"] {
+                let remote_group_id = (*direction == "ingress").then(|| id.clone());
+                rules.push(SecurityGroupRule {
+                    id: w.new_uuid(),
+                    security_group_id: id.clone(),
+                    project_id: project_id.to_string(),
+                    direction: direction.to_string(),
+                    ethertype: ethertype.into(),
+                    protocol: None,
+                    port_range_min: None,
+                    port_range_max: None,
+                    remote_ip_prefix: None,
+                    remote_group_id,
+                    description: String::new(),
+                });
+            }
+        }
+        SecurityGroup {
+            id,
+            name: name.into(),
+            project_id: project_id.into(),
+            description: description.into(),
+            stateful: true,
+            rules,
+            created_at: w.now,
+            updated_at: w.now,
+            revision_number: 1,
+        }
+    }
+}
+
+impl World {
+    /// The project's `default` security group, created first if missing, as
+    /// Neutron does on a project's first security-group or port request.
+    pub fn ensure_default_security_group(&mut self, project_id: &str) -> String {
+        if let Some(g) = self.network.default_security_group(project_id) {
+            return g.id.clone();
+        }
+        let group = SecurityGroup::new(self, project_id, "default", "Default security group");
+        let id = group.id.clone();
+        self.network.security_groups.insert(id.clone(), group);
+        id
     }
 }

@@ -176,3 +176,35 @@ fn attachment_id(volume_id: &str, server_id: &str, serial: u64) -> String {
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
+
+impl Volume {
+    /// A `creating` volume with Cinder's defaults.
+    pub fn new(
+        id: String,
+        project_id: String,
+        user_id: String,
+        size_gb: u64,
+        volume_type: String,
+        now: DateTime<Utc>,
+    ) -> Volume {
+        Volume {
+            id,
+            name: None,
+            description: None,
+            project_id,
+            user_id,
+            size_gb,
+            status: "creating".into(),
+            volume_type,
+            bootable: false,
+            multiattach: false,
+            availability_zone: "nova".into(),
+            attachments: Vec::new(),
+            source_image_id: None,
+            image_metadata: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            created_at: now,
+            updated_at: None,
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::*;
 use crate::model::compute::{
     Aggregate, BlockDevice, ComputeRegion, ComputeService, FixedNetwork, Flavor, Host, Keypair, Microversion, Nic,
-    NovaFloatingIp, PowerState, Server, ServerGroup, ServerPort, VmState,
+    PowerState, Server, ServerGroup, ServerPort, VmState,
 };
 use crate::model::identity::{Domain, Endpoint, Project, Region, Role, Scope, Service, User};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
@@ -70,6 +70,12 @@ struct Names {
     networks: HashMap<String, String>,
     images: HashMap<String, String>,
     volumes: HashMap<String, String>,
+    /// Neutron floating IP address to id.
+    floating_ips: HashMap<String, String>,
+    /// (project id, group name) to security group id.
+    security_groups: HashMap<(String, String), String>,
+    /// (region, address) to nova-network floating IP id.
+    nova_floating_ips: HashMap<(String, String), u64>,
 }
 
 impl Names {
@@ -371,21 +377,14 @@ impl Loader {
             region.fixed_networks.insert(net.id.clone(), net);
         }
         for pool in &spec.floating_ip_pools {
-            let (first, last, _) =
-                parse_cidr(&pool.ip_range).ok_or_else(|| invalid(&ctx, format!("bad ip_range '{}'", pool.ip_range)))?;
-            for n in first..=last {
-                let id = region.next_int_id();
-                let fip = NovaFloatingIp {
-                    id,
-                    address: ipv4(n),
-                    pool: pool.name.clone(),
-                    interface: pool.interface.clone(),
-                    project_id: None,
-                    instance_id: None,
-                    fixed_ip: None,
-                };
-                region.floating_ips.insert(id, fip);
-            }
+            let addresses = crate::model::compute::floating_range(&pool.ip_range)
+                .map_err(|e| invalid(&ctx, format!("bad ip_range '{}': {e}", pool.ip_range)))?;
+            region
+                .add_floating_ips(&addresses, &pool.name, &pool.interface)
+                .map_err(|a| invalid(&ctx, format!("floating IP {a} is in two pools")))?;
+        }
+        for fip in region.floating_ips.values() {
+            self.names.nova_floating_ips.insert((spec.name.clone(), fip.address.clone()), fip.id);
         }
         if self.w.compute.insert(spec.name.clone(), region).is_some() {
             return Err(invalid(ctx, "region listed twice"));
@@ -467,6 +466,7 @@ impl Loader {
                 updated_at: now,
                 revision_number: 0,
             };
+            self.names.floating_ips.insert(fip.floating_ip_address.clone(), fip.id.clone());
             self.w.network.floating_ips.insert(fip.id.clone(), fip);
         }
         Ok(())
@@ -509,6 +509,7 @@ impl Loader {
             updated_at: now,
             revision_number: 1,
         };
+        self.names.security_groups.insert((project_id.to_string(), name.to_string()), id.clone());
         self.w.network.security_groups.insert(id, group);
     }
 
@@ -739,12 +740,10 @@ impl Loader {
             .security_groups
             .iter()
             .map(|name| {
-                self.w
-                    .network
+                self.names
                     .security_groups
-                    .values()
-                    .find(|g| &g.name == name && g.project_id == server.project_id)
-                    .map(|g| g.id.clone())
+                    .get(&(server.project_id.clone(), name.clone()))
+                    .cloned()
                     .ok_or_else(|| unknown("security group", name, ctx))
             })
             .collect::<Result<_, _>>()?;
@@ -765,11 +764,10 @@ impl Loader {
         self.w.network.insert_port(port).map_err(|e| invalid(ctx, e.to_string()))?;
         if let Some(address) = &nic.floating_ip {
             let fip = self
-                .w
-                .network
+                .names
                 .floating_ips
-                .values_mut()
-                .find(|f| &f.floating_ip_address == address)
+                .get(address)
+                .and_then(|id| self.w.network.floating_ips.get_mut(id))
                 .ok_or_else(|| unknown("floating IP", address, ctx))?;
             if fip.port_id.is_some() {
                 return Err(invalid(ctx, format!("floating IP {address} is already associated")));
@@ -816,10 +814,11 @@ impl Loader {
         };
         let mut floating = Vec::new();
         if let Some(address) = &nic.floating_ip {
-            let fip = region
-                .floating_ips
-                .values_mut()
-                .find(|f| &f.address == address)
+            let fip = self
+                .names
+                .nova_floating_ips
+                .get(&(region_name.to_string(), address.clone()))
+                .and_then(|id| region.floating_ips.get_mut(id))
                 .ok_or_else(|| unknown("floating IP", address, ctx))?;
             fip.project_id = Some(server.project_id.clone());
             fip.instance_id = Some(server.id.clone());
@@ -846,9 +845,13 @@ pub(crate) fn base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// An SSH-style MD5 fingerprint of a public key's text.
+/// Nova's fingerprint of a public key; for text that is not a valid
+/// OpenSSH key (which a scenario may hold), the MD5 of the text.
 pub(crate) fn fingerprint(public_key: &str) -> String {
     use md5::Digest as _;
+    if let Some(f) = crate::model::compute::keypair_fingerprint(public_key) {
+        return f;
+    }
     let digest = md5::Md5::digest(public_key.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }

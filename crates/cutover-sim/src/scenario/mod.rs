@@ -458,3 +458,59 @@ pub struct FloatingIpSpec {
     pub network: String,
     pub project: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_scenario_loads_with_its_servers_wired() {
+        let w = load(&Scenario::builtin(), "http://127.0.0.1:1", None).expect("loads");
+        let old = &w.compute["RegionOne"];
+        assert_eq!(old.servers.len(), 6);
+        assert_eq!(w.compute["RegionTwo"].servers.len(), 0);
+        let web1 = old.servers.values().find(|s| s.name == "web-1").unwrap();
+        let port = web1.nics[0].port_id.as_ref().unwrap();
+        assert_eq!(w.network.ports[port].device_id, web1.id);
+        let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.10").unwrap();
+        assert_eq!(fip.port_id.as_ref(), Some(port));
+        let db1 = old.servers.values().find(|s| s.name == "db-1").unwrap();
+        assert_eq!(db1.block_devices.len(), 2);
+        assert!(db1.block_devices.iter().all(|b| w.volume.volumes[&b.volume_id].status == "in-use"));
+        assert_eq!(old.host_zone("old-3"), "az-fast");
+    }
+
+    #[test]
+    fn unknown_reference_is_named() {
+        let mut s = Scenario::builtin();
+        s.regions[0].servers[0].flavor = "m9.huge".into();
+        let err = load(&s, "http://127.0.0.1:1", None).err().expect("refused").to_string();
+        assert_eq!(err, "region RegionOne, server web-1: unknown flavor 'm9.huge'");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Scenario::from_yaml("seed: 1\nregoins: []\n").unwrap_err().to_string();
+        assert!(err.contains("unknown field `regoins`"), "{err}");
+    }
+
+    #[test]
+    fn generated_scenarios_are_deterministic_and_load() {
+        for networking in [Networking::Neutron, Networking::NovaNetwork] {
+            let opts = GenerateOptions { hosts: 7, servers: 120, new_hosts: None, networking, seed: 9 };
+            let a = serde_yaml::to_string(&generate(&opts)).unwrap();
+            assert_eq!(a, serde_yaml::to_string(&generate(&opts)).unwrap());
+            let w = load(&generate(&opts), "http://127.0.0.1:1", None).expect("generated scenario loads");
+            let old = &w.compute["RegionOne"];
+            assert_eq!(old.servers.len(), 120);
+            assert_eq!(old.hosts.len(), 7);
+            let shutoff = old.servers.values().filter(|s| s.status() == "SHUTOFF").count();
+            let from_volume = old.servers.values().filter(|s| s.image_id.is_none()).count();
+            assert!(shutoff > 0 && from_volume > 0, "varied servers: {shutoff} off, {from_volume} from volume");
+            let new = &w.compute["RegionTwo"];
+            let capacity: u64 = new.hosts.values().map(|h| h.vcpus as u64).sum();
+            let needed: u64 = old.servers.values().map(|s| old.flavors[&s.flavor_id].vcpus as u64).sum();
+            assert!(capacity >= needed, "by default the new region has room for all");
+        }
+    }
+}

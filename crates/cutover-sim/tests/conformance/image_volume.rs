@@ -31,3 +31,28 @@ fn image_list_create_upload_show_and_set() {
     let shown = cloud.openstack(&["image", "show", "x"]);
     assert_eq!(shown["properties"]["k"], "v", "{shown}");
 }
+
+#[test]
+fn volume_create_list_show_and_types() {
+    let cloud = TestCloud::start();
+    let v = cloud.openstack(&["volume", "create", "--size", "1", "v"]);
+    assert_eq!(v["name"], "v");
+    assert_eq!(v["size"], 1);
+
+    let bv = cloud.openstack(&["volume", "create", "--image", "cirros", "--size", "1", "--bootable", "bv"]);
+    assert_eq!(bv["name"], "bv");
+    let shown = cloud.openstack(&["volume", "show", "bv"]);
+    assert_eq!(shown["status"], "available");
+    assert_eq!(shown["bootable"], true);
+    assert_eq!(shown["volume_image_metadata"]["image_name"], "cirros", "{shown}");
+
+    let listed = cloud.openstack(&["volume", "list"]);
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|v| v["Name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"v") && names.contains(&"bv"), "{names:?}");
+    let v = listed.as_array().unwrap().iter().find(|v| v["Name"] == "v").unwrap();
+    assert_eq!(v["Status"], "available");
+
+    let types = cloud.openstack(&["volume", "type", "list"]);
+    let names: Vec<&str> = types.as_array().unwrap().iter().map(|t| t["Name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"__DEFAULT__"), "{names:?}");
+}

@@ -26,7 +26,7 @@ pub const DISK_FORMATS: [&str; 11] =
     ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"];
 
 /// Attributes Glance computes itself; setting one is a 403.
-const READ_ONLY: [&str; 12] = [
+pub const READ_ONLY: [&str; 12] = [
     "status",
     "size",
     "virtual_size",

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::images::{owned, render, set_attribute};
+use super::images::{owned, render, set_attribute, READ_ONLY};
 use crate::api::ok;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -44,7 +44,8 @@ fn apply(img: &mut Image, op: &Value, caller: &Caller) -> Result<(), ApiError> {
     let invalid = || ApiError::bad_request(format!("Unable to find '{op}' in JSON Schema change"));
     let kind = op.get("op").and_then(Value::as_str).ok_or_else(invalid)?;
     let key = attribute(op.get("path").and_then(Value::as_str).ok_or_else(invalid)?)?;
-    let exists = img.properties.contains_key(&key) || CORE.contains(&key.as_str());
+    // Read-only attributes "exist", so that changing one is Glance's 403.
+    let exists = img.properties.contains_key(&key) || CORE.contains(&key.as_str()) || READ_ONLY.contains(&key.as_str());
     match kind {
         "add" | "replace" => {
             let value = op.get("value").ok_or_else(|| ApiError::bad_request("Operation requires a value."))?;

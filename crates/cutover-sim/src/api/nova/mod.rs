@@ -6,6 +6,7 @@ layer negotiates the version and stamps it on every response.
 
 mod admin;
 mod microversion;
+mod server_actions;
 mod servers;
 
 use axum::extract::{Path, State};
@@ -24,7 +25,11 @@ use crate::model::World;
 use crate::sim::Sim;
 
 pub fn routes(sim: Sim) -> Router<Sim> {
-    let v21 = Router::new().route("/", get(version)).merge(servers::routes()).merge(admin::routes());
+    let v21 = Router::new()
+        .route("/", get(version))
+        .merge(servers::routes())
+        .merge(server_actions::routes())
+        .merge(admin::routes());
     Router::new().route("/", get(versions)).nest("/v2.1", v21.layer(from_fn_with_state(sim, microversion::negotiate)))
 }
 
@@ -70,20 +75,30 @@ pub fn server_not_found(id: &str) -> ApiError {
 
 /// The caller's region; the negotiation layer has already checked it exists.
 pub fn region_mut<'a>(w: &'a mut World, nova: &Nova) -> ApiResult<&'a mut ComputeRegion> {
-    w.compute_region_mut(&nova.region).ok_or_else(|| ApiError::not_found(format!("No compute service in region {}.", nova.region)))
+    w.compute_region_mut(&nova.region)
+        .ok_or_else(|| ApiError::not_found(format!("No compute service in region {}.", nova.region)))
 }
 
 pub fn region<'a>(w: &'a World, nova: &Nova) -> ApiResult<&'a ComputeRegion> {
-    w.compute_region(&nova.region).ok_or_else(|| ApiError::not_found(format!("No compute service in region {}.", nova.region)))
+    w.compute_region(&nova.region)
+        .ok_or_else(|| ApiError::not_found(format!("No compute service in region {}.", nova.region)))
 }
 
 /// A server of the caller's region the caller may see: its own project's,
 /// or any for an admin. Others' servers are 404, as Nova hides them.
 pub fn visible_server<'a>(w: &'a World, nova: &Nova, id: &str) -> ApiResult<&'a Server> {
-    region(w, nova)?.servers.get(id).filter(|s| nova.caller.can_see_project(&s.project_id)).ok_or_else(|| server_not_found(id))
+    region(w, nova)?
+        .servers
+        .get(id)
+        .filter(|s| nova.caller.can_see_project(&s.project_id))
+        .ok_or_else(|| server_not_found(id))
 }
 
 pub fn visible_server_mut<'a>(w: &'a mut World, nova: &Nova, id: &str) -> ApiResult<&'a mut Server> {
     let caller = nova.caller.clone();
-    region_mut(w, nova)?.servers.get_mut(id).filter(|s| caller.can_see_project(&s.project_id)).ok_or_else(|| server_not_found(id))
+    region_mut(w, nova)?
+        .servers
+        .get_mut(id)
+        .filter(|s| caller.can_see_project(&s.project_id))
+        .ok_or_else(|| server_not_found(id))
 }

@@ -457,11 +457,11 @@ fn server_group(r: &ComputeRegion, nova: &Nova, project: &str, body: &Value) -> 
 /// limits in this region.
 fn check_quota(r: &ComputeRegion, project: &str, flavor: &Flavor) -> ApiResult<()> {
     let q = r.effective_quota(project);
-    let used = r.project_usage(project);
+    let (instances, cores, ram) = r.project_usage(project);
     let checks = [
-        ("cores", flavor.vcpus as i64, used.cores, q.cores),
-        ("instances", 1, used.instances, q.instances),
-        ("ram", flavor.ram_mb as i64, used.ram, q.ram),
+        ("cores", flavor.vcpus as i64, cores, q.cores),
+        ("instances", 1, instances, q.instances),
+        ("ram", flavor.ram_mb as i64, ram, q.ram),
     ];
     let overs: Vec<_> = checks.iter().filter(|(_, req, used, limit)| *limit >= 0 && used + req > *limit).collect();
     if overs.is_empty() {

@@ -1,0 +1,87 @@
+//! The `cutover` binary end to end: `cutover sim` serves, writes its
+//! clouds.yaml, stops cleanly on SIGTERM, and refuses bad input with one
+//! line and exit status 2.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+fn cutover() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+}
+
+/// A bare HTTP/1.1 GET, enough to see the simulator answer.
+fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
+    let mut stream = TcpStream::connect(authority).expect("connects");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn sim_serves_writes_clouds_yaml_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let clouds = dir.path().join("clouds.yaml");
+    let mut child = cutover()
+        .args(["sim", "--listen", "127.0.0.1:0", "--time-scale", "0", "--write-clouds-yaml"])
+        .arg(&clouds)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cutover sim starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let auth_url = line.trim().to_string();
+    assert!(auth_url.starts_with("http://127.0.0.1:") && auth_url.ends_with("/v3"), "{auth_url}");
+    let yaml = std::fs::read_to_string(&clouds).unwrap();
+    assert!(yaml.contains(&format!("auth_url: {auth_url}")) && yaml.contains("region_name: RegionOne"), "{yaml}");
+    assert!(http_get(&auth_url).starts_with("HTTP/1.1 200"));
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "clean stop on SIGTERM: {exit:?}");
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("stopping"), "{stderr}");
+}
+
+fn refused(args: &[&str]) -> String {
+    let out = cutover().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "exit 2 for {args:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(out.stdout.is_empty());
+    stderr
+}
+
+#[test]
+fn bad_input_is_refused_with_one_line() {
+    let e = refused(&["sim", "--scenario", "/nonexistent/scenario.yaml"]);
+    assert!(e.starts_with("cutover: error: cannot read scenario /nonexistent/scenario.yaml"), "{e}");
+    let e = refused(&["sim", "--time-scale", "-1"]);
+    assert!(e.contains("--time-scale must be a number >= 0"), "{e}");
+    let e = refused(&["sim", "--listen", "0.0.0.0:0"]);
+    assert!(e.contains("loopback only"), "{e}");
+}
+
+#[test]
+fn bad_scenario_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, "regions:\n  - name: R1\n    servers:\n      - {name: a, project: nope, user: x, host: h, flavor: f, image: i}\n").unwrap();
+    let e = refused(&["sim", "--scenario", path.to_str().unwrap()]);
+    assert!(e.contains("unknown project 'nope'"), "{e}");
+}
+
+#[test]
+fn generated_scenario_prints_as_yaml() {
+    let out =
+        cutover().args(["sim", "--hosts", "3", "--servers", "10", "--seed", "5", "--print-scenario"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("- name: vm-").count(), 10);
+}

@@ -1,0 +1,500 @@
+/*!
+Cinder volumes: rendering (summary and detail, attachments as Cinder lists
+them), list with filters, sorting and `volumes_links`, create (from nothing,
+an image or another volume, `creating → available` on the time model),
+update and delete (`deleting → gone`).
+*/
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{Cinder, Id};
+use crate::api::{ok, page, reply, JsonBody};
+use crate::clock::TimeModel;
+use crate::error::{ApiError, ApiResult};
+use crate::model::image::ImageStatus;
+use crate::model::volume::Volume;
+use crate::model::{iso_micros, World};
+use crate::sim::Sim;
+
+const MAX_LIMIT: usize = 1000;
+const SORT_KEYS: [&str; 8] =
+    ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable"];
+/// Query parameters Cinder accepts on volume lists; others are a 400.
+const LIST_PARAMS: [&str; 16] = [
+    "all_tenants",
+    "project_id",
+    "name",
+    "status",
+    "metadata",
+    "bootable",
+    "availability_zone",
+    "volume_type",
+    "limit",
+    "marker",
+    "sort",
+    "sort_key",
+    "sort_dir",
+    "with_count",
+    "user_id",
+    "offset",
+];
+
+pub fn routes() -> Router<Sim> {
+    Router::new()
+        .route("/volumes", get(list).post(create))
+        .route("/volumes/detail", get(list_detail))
+        .route("/volumes/{id}", get(show).put(update).delete(delete))
+}
+
+fn links(c: &Cinder, base: &str, id: &str) -> Value {
+    json!([
+        {"href": c.href(base, &format!("volumes/{id}")), "rel": "self"},
+        {"href": format!("{base}/volume/{}/volumes/{id}", c.url_project), "rel": "bookmark"}
+    ])
+}
+
+/// A volume as Cinder's detail view renders it at the request's version.
+pub fn render(c: &Cinder, w: &World, v: &Volume) -> Value {
+    let vtype = w.volume.find_type(&v.volume_type);
+    let attachments: Vec<Value> = v
+        .attachments
+        .iter()
+        .map(|a| {
+            json!({"id": v.id, "attachment_id": a.id, "volume_id": v.id, "server_id": a.server_id,
+                "host_name": a.host_name, "device": a.device, "attached_at": iso_micros(&a.attached_at)})
+        })
+        .collect();
+    let mut out = json!({
+        "id": v.id,
+        "name": v.name,
+        "description": v.description,
+        "status": v.status,
+        "size": v.size_gb,
+        "availability_zone": v.availability_zone,
+        "created_at": iso_micros(&v.created_at),
+        "updated_at": v.updated_at.as_ref().map(iso_micros),
+        "volume_type": vtype.map_or(v.volume_type.clone(), |t| t.name.clone()),
+        "snapshot_id": null,
+        "source_volid": null,
+        "metadata": v.metadata,
+        "bootable": v.bootable.to_string(),
+        "encrypted": false,
+        "multiattach": v.multiattach,
+        "replication_status": null,
+        "consistencygroup_id": null,
+        "user_id": v.user_id,
+        "os-vol-tenant-attr:tenant_id": v.project_id,
+        "attachments": attachments,
+        "links": links(c, &w.base_url, &v.id),
+    });
+    if !v.image_metadata.is_empty() {
+        out["volume_image_metadata"] = json!(v.image_metadata);
+    }
+    if c.caller.is_admin() {
+        out["os-vol-host-attr:host"] = json!(format!("cinder@lvm#{}", out["volume_type"].as_str().unwrap_or("")));
+        out["os-vol-mig-status-attr:migstat"] = Value::Null;
+        out["os-vol-mig-status-attr:name_id"] = Value::Null;
+    }
+    if c.at_least(13) {
+        out["group_id"] = Value::Null;
+    }
+    if c.at_least(48) {
+        out["shared_targets"] = json!(false);
+        out["service_uuid"] = Value::Null;
+    }
+    if c.at_least(63) {
+        out["volume_type_id"] = json!(vtype.map(|t| t.id.clone()));
+    }
+    if c.at_least(65) {
+        out["consumes_quota"] = json!(true);
+    }
+    out
+}
+
+/// The volume if the caller's project owns it (or the caller is an admin).
+pub fn visible<'w>(c: &Cinder, w: &'w World, id: &str) -> Result<&'w Volume, ApiError> {
+    w.volume
+        .volumes
+        .get(id)
+        .filter(|v| c.caller.can_see_project(&v.project_id))
+        .ok_or_else(|| ApiError::not_found(format!("Volume {id} could not be found.")))
+}
+
+fn truthy(s: &str) -> bool {
+    matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "t" | "y" | "on")
+}
+
+/// `metadata={'k': 'v'}` as Cinder's clients send it (a Python dict literal).
+fn metadata_filter(s: &str) -> BTreeMap<String, String> {
+    let inner = s.trim().trim_start_matches('{').trim_end_matches('}');
+    inner
+        .split(',')
+        .filter_map(|kv| kv.split_once(':'))
+        .map(|(k, v)| {
+            let clean = |x: &str| x.trim().trim_matches(|c| c == '\'' || c == '"').to_string();
+            (clean(k), clean(v))
+        })
+        .collect()
+}
+
+fn matches(v: &Volume, key: &str, want: &str, w: &World) -> bool {
+    match key {
+        "name" => v.name.as_deref() == Some(want),
+        "status" => v.status == want,
+        "project_id" => v.project_id == want,
+        "user_id" => v.user_id == want,
+        "availability_zone" => v.availability_zone == want,
+        "bootable" => v.bootable == truthy(want),
+        "volume_type" => w.volume.find_type(want).is_some_and(|t| t.name == v.volume_type || t.id == v.volume_type),
+        "metadata" => metadata_filter(want).iter().all(|(k, val)| v.metadata.get(k) == Some(val)),
+        _ => true,
+    }
+}
+
+fn sort_key(v: &Volume, key: &str) -> (u64, String) {
+    match key {
+        "size" => (v.size_gb, String::new()),
+        "name" => (0, v.name.clone().unwrap_or_default()),
+        "status" => (0, v.status.clone()),
+        "created_at" => (0, iso_micros(&v.created_at)),
+        "updated_at" => (0, v.updated_at.as_ref().map(iso_micros).unwrap_or_default()),
+        "availability_zone" => (0, v.availability_zone.clone()),
+        "bootable" => (v.bootable as u64, String::new()),
+        _ => (0, v.id.clone()),
+    }
+}
+
+/// Sort keys and directions from `sort=k:dir,...` or `sort_key`/`sort_dir`.
+fn sort_order(q: &BTreeMap<String, String>) -> Result<Vec<(String, bool)>, ApiError> {
+    let mut order: Vec<(String, String)> =
+        match (q.get("sort"), q.get("sort_key")) {
+            (Some(_), Some(_)) => return Err(ApiError::bad_request(
+                "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.",
+            )),
+            (Some(s), None) => s
+                .split(',')
+                .map(|p| {
+                    let (k, d) = p.split_once(':').unwrap_or((p, "desc"));
+                    (k.trim().to_string(), d.trim().to_string())
+                })
+                .collect(),
+            (None, k) => vec![(
+                k.cloned().unwrap_or_else(|| "created_at".into()),
+                q.get("sort_dir").cloned().unwrap_or_else(|| "desc".into()),
+            )],
+        };
+    order.push(("id".into(), order.last().map_or("desc".into(), |(_, d)| d.clone())));
+    order
+        .into_iter()
+        .map(|(k, d)| {
+            if !SORT_KEYS.contains(&k.as_str()) {
+                return Err(ApiError::bad_request(format!("Invalid input received: Invalid sort key {k}")));
+            }
+            match d.to_ascii_lowercase().as_str() {
+                "asc" => Ok((k, true)),
+                "desc" => Ok((k, false)),
+                _ => Err(ApiError::bad_request(format!(
+                    "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'. ({d})"
+                ))),
+            }
+        })
+        .collect()
+}
+
+fn list_volumes(sim: &Sim, c: &Cinder, q: &BTreeMap<String, String>, detail: bool) -> ApiResult {
+    if let Some(bad) = q.keys().find(|k| !LIST_PARAMS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid input received: Invalid filters {bad} are found in query options."
+        )));
+    }
+    let all = c.caller.is_admin() && q.get("all_tenants").is_some_and(|v| truthy(v));
+    let own = c.project()?.to_string();
+    let limit = match q.get("limit") {
+        None => MAX_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| ApiError::bad_request("Invalid input received: limit must be a non-negative integer"))?
+            .min(MAX_LIMIT),
+    };
+    let order = sort_order(q)?;
+    let w = sim.world();
+    let mut vols: Vec<&Volume> = w
+        .volume
+        .volumes
+        .values()
+        .filter(|v| all || v.project_id == own)
+        .filter(|v| q.iter().all(|(k, want)| (k == "project_id" && !all) || matches(v, k, want, &w)))
+        .collect();
+    vols.sort_by(|a, b| {
+        order.iter().fold(std::cmp::Ordering::Equal, |acc, (k, asc)| {
+            acc.then_with(|| {
+                let o = sort_key(a, k).cmp(&sort_key(b, k));
+                if *asc {
+                    o
+                } else {
+                    o.reverse()
+                }
+            })
+        })
+    });
+    let marker = q.get("marker").map(String::as_str);
+    let shown = page(&vols, |v| &v.id, marker, Some(limit)).map_err(|_| {
+        ApiError::bad_request(format!("Invalid input received: marker [{}] not found", marker.unwrap_or("")))
+    })?;
+    let items: Vec<Value> = shown
+        .iter()
+        .map(|v| {
+            if detail {
+                render(c, &w, v)
+            } else {
+                json!({"id": v.id, "name": v.name, "links": links(c, &w.base_url, &v.id)})
+            }
+        })
+        .collect();
+    let mut body = json!({ "volumes": items });
+    if let Some(last) = shown.last().filter(|_| shown.len() == limit) {
+        let path = if detail { "volumes/detail" } else { "volumes" };
+        let mut params: Vec<String> =
+            q.iter().filter(|(k, _)| k.as_str() != "marker").map(|(k, v)| format!("{k}={v}")).collect();
+        params.push(format!("marker={}", last.id));
+        body["volumes_links"] =
+            json!([{"href": format!("{}?{}", c.href(&w.base_url, path), params.join("&")), "rel": "next"}]);
+    }
+    Ok(ok(body))
+}
+
+async fn list(State(sim): State<Sim>, c: Cinder, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
+    list_volumes(&sim, &c, &q, false)
+}
+
+async fn list_detail(State(sim): State<Sim>, c: Cinder, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
+    list_volumes(&sim, &c, &q, true)
+}
+
+async fn show(State(sim): State<Sim>, c: Cinder, Id(id): Id) -> ApiResult {
+    let w = sim.world();
+    let v = visible(&c, &w, &id)?;
+    Ok(ok(json!({"volume": render(&c, &w, v)})))
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    volume: CreateVolume,
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateVolume {
+    size: Option<Value>,
+    name: Option<String>,
+    description: Option<String>,
+    volume_type: Option<String>,
+    availability_zone: Option<String>,
+    #[serde(rename = "imageRef")]
+    image_ref: Option<String>,
+    source_volid: Option<String>,
+    snapshot_id: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+    multiattach: Option<bool>,
+}
+
+fn invalid_input(msg: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("Invalid input received: {msg}"))
+}
+
+/// The requested size: a positive integer (or a numeric string, as Cinder
+/// accepts), or the given default when absent.
+fn parse_size(size: Option<&Value>, default: Option<u64>) -> Result<u64, ApiError> {
+    let bad = |s: &Value| invalid_input(format!("Volume size '{s}' must be an integer and greater than 0"));
+    match size {
+        None | Some(Value::Null) => default.ok_or_else(|| bad(&Value::Null)),
+        Some(s) => {
+            s.as_u64().or_else(|| s.as_str().and_then(|t| t.parse().ok())).filter(|n| *n > 0).ok_or_else(|| bad(s))
+        }
+    }
+}
+
+async fn create(State(sim): State<Sim>, c: Cinder, JsonBody(body): JsonBody<CreateBody>) -> ApiResult {
+    let req = body.volume;
+    let mut w = sim.world();
+    if let Some(snap) = &req.snapshot_id {
+        return Err(ApiError::not_found(format!("Snapshot {snap} could not be found.")));
+    }
+    let zone = req.availability_zone.clone().unwrap_or_else(|| "nova".into());
+    if zone != "nova" {
+        return Err(invalid_input(format!("Availability zone '{zone}' is invalid.")));
+    }
+    let vtype = match &req.volume_type {
+        Some(t) => w
+            .volume
+            .find_type(t)
+            .ok_or_else(|| ApiError::not_found(format!("Volume type with name {t} could not be found.")))?,
+        None => w
+            .volume
+            .find_type("__DEFAULT__")
+            .ok_or_else(|| ApiError::not_found("Volume type with name __DEFAULT__ could not be found."))?,
+    }
+    .name
+    .clone();
+    let mut image_metadata = BTreeMap::new();
+    let mut bootable = false;
+    let (mut size, mut source_image_id) = (None, None);
+    if let Some(src) = &req.source_volid {
+        let s = visible(&c, &w, src).map_err(|_| ApiError::not_found(format!("Volume {src} could not be found.")))?;
+        if !matches!(s.status.as_str(), "available" | "in-use") {
+            return Err(ApiError::bad_request(format!(
+                "Invalid volume: Volume {src} status must be available or in-use, but current status is: {}.",
+                s.status
+            )));
+        }
+        let want = parse_size(req.size.as_ref(), Some(s.size_gb))?;
+        if want < s.size_gb {
+            return Err(invalid_input(format!("Volume size '{want}'GB cannot be smaller than original volume size {}GB. They must be >= original volume size.", s.size_gb)));
+        }
+        (bootable, image_metadata, source_image_id, size) =
+            (s.bootable, s.image_metadata.clone(), s.source_image_id.clone(), Some(want));
+    }
+    let size = parse_size(req.size.as_ref(), size)?;
+    let mut wait = TimeModel::secs(w.time.volume_create_secs);
+    if let Some(image_id) = &req.image_ref {
+        let img = w
+            .image
+            .images
+            .get(image_id)
+            .filter(|i| i.visible_to(c.caller.project_id.as_deref(), c.caller.is_admin()))
+            .ok_or_else(|| ApiError::bad_request("Invalid image identifier or unable to access requested image."))?;
+        if img.status != ImageStatus::Active {
+            return Err(invalid_input(format!("Image {image_id} is not active.")));
+        }
+        let image_gb = img.size.unwrap_or(0).div_ceil(1 << 30);
+        if image_gb > size {
+            return Err(invalid_input(format!(
+                "Size of specified image {image_gb}GB is larger than volume size {size}GB."
+            )));
+        }
+        if img.min_disk > size {
+            return Err(invalid_input(format!(
+                "Volume size {size}GB cannot be smaller than the image minDisk size {}GB.",
+                img.min_disk
+            )));
+        }
+        image_metadata = image_metadata_of(img);
+        bootable = true;
+        source_image_id = Some(img.id.clone());
+        wait = TimeModel::secs(w.time.volume_from_image_secs_per_gb * size as f64);
+    }
+    let id = w.new_uuid();
+    let mut v = Volume::new(id.clone(), c.project()?.to_string(), c.caller.user_id.clone(), size, vtype, w.now);
+    v.name = req.name;
+    v.description = req.description;
+    v.metadata = req.metadata.unwrap_or_default();
+    v.multiattach = req.multiattach.unwrap_or(false);
+    v.bootable = bootable;
+    v.image_metadata = image_metadata;
+    v.source_image_id = source_image_id;
+    let mut body = json!({"volume": render(&c, &w, &v)});
+    if let Some(src) = &req.source_volid {
+        body["volume"]["source_volid"] = json!(src);
+    }
+    w.volume.volumes.insert(id.clone(), v);
+    w.after(wait, move |w| {
+        let now = w.now;
+        if let Some(v) = w.volume.volumes.get_mut(&id).filter(|v| v.status == "creating") {
+            v.status = "available".into();
+            v.updated_at = Some(now);
+        }
+    });
+    Ok(reply(StatusCode::ACCEPTED, body))
+}
+
+/// What Cinder copies from an image into `volume_image_metadata`.
+fn image_metadata_of(img: &crate::model::image::Image) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, String> = img
+        .properties
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), String::from)))
+        .collect();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k.into(), v);
+        }
+    };
+    put("image_id", Some(img.id.clone()));
+    put("image_name", img.name.clone());
+    put("checksum", img.checksum.clone());
+    put("container_format", img.container_format.clone());
+    put("disk_format", img.disk_format.clone());
+    put("min_disk", Some(img.min_disk.to_string()));
+    put("min_ram", Some(img.min_ram.to_string()));
+    put("size", img.size.map(|s| s.to_string()));
+    m
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateBody {
+    volume: UpdateVolume,
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateVolume {
+    name: Option<String>,
+    description: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+async fn update(State(sim): State<Sim>, c: Cinder, Id(id): Id, JsonBody(body): JsonBody<UpdateBody>) -> ApiResult {
+    let mut w = sim.world();
+    visible(&c, &w, &id)?;
+    let now = w.now;
+    let v = w.volume.get_mut(&id)?;
+    let u = body.volume;
+    if u.name.is_none() && u.description.is_none() && u.metadata.is_none() {
+        return Err(ApiError::bad_request(
+            "Invalid input received: 'volume' must contain one of name, description or metadata.",
+        ));
+    }
+    if let Some(n) = u.name {
+        v.name = Some(n);
+    }
+    if let Some(d) = u.description {
+        v.description = Some(d);
+    }
+    if let Some(m) = u.metadata {
+        v.metadata = m;
+    }
+    v.updated_at = Some(now);
+    let v = &w.volume.volumes[&id];
+    Ok(ok(json!({"volume": render(&c, &w, v)})))
+}
+
+/// Statuses a volume may be deleted from (without `force`).
+const DELETABLE: [&str; 5] = ["available", "error", "error_restoring", "error_extending", "error_managing"];
+
+async fn delete(State(sim): State<Sim>, c: Cinder, Id(id): Id) -> ApiResult<Response> {
+    let mut w = sim.world();
+    visible(&c, &w, &id)?;
+    let now = w.now;
+    let v = w.volume.get_mut(&id)?;
+    if !DELETABLE.contains(&v.status.as_str()) || !v.attachments.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Invalid volume: Volume status must be {} and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.",
+            DELETABLE.join(" or ")
+        )));
+    }
+    v.status = "deleting".into();
+    v.updated_at = Some(now);
+    let wait = TimeModel::secs(w.time.volume_delete_secs);
+    w.after(wait, move |w| {
+        if w.volume.volumes.get(&id).is_some_and(|v| v.status == "deleting") {
+            w.volume.volumes.remove(&id);
+        }
+    });
+    Ok(StatusCode::ACCEPTED.into_response())
+}
