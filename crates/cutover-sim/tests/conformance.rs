@@ -6,9 +6,8 @@ mod util;
 mod conformance {
     mod compute_admin;
     mod identity;
-    mod network;
-    mod image_volume;
     mod image_volume;
     mod network;
     mod server_actions;
+    mod servers;
 }

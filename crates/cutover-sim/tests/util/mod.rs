@@ -20,6 +20,8 @@ pub struct TestCloud {
     runtime: Option<tokio::runtime::Runtime>,
     dir: tempfile::TempDir,
     http: Client,
+    /// The scenario's first Nova region, the clients' default.
+    old_region: String,
 }
 
 /// One HTTP answer, body parsed as JSON when it is JSON (else `Null`).
@@ -44,13 +46,26 @@ impl TestCloud {
             .block_on(RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(time_scale)))
             .expect("simulator starts");
         let dir = tempfile::tempdir().expect("temp dir");
-        let region = scenario.old_region().unwrap_or("RegionOne");
-        std::fs::write(
-            dir.path().join("clouds.yaml"),
-            clouds_yaml(&running.auth_url(), region, "admin", "secret", "admin"),
-        )
-        .expect("clouds.yaml written");
-        TestCloud { running: Some(running), runtime: Some(runtime), dir, http: Client::new() }
+        let old_region = scenario.old_region().unwrap_or("RegionOne").to_string();
+        let cloud = TestCloud { running: Some(running), runtime: Some(runtime), dir, http: Client::new(), old_region };
+        std::fs::write(cloud.clouds_yaml(), "clouds:\n").expect("clouds.yaml written");
+        cloud.add_cloud("sim", "admin", "secret", "admin");
+        cloud
+    }
+
+    /// The cloud entry for `user`, listing every region (the old one first,
+    /// the default) so that `--os-region-name` may pick any of them.
+    fn cloud_entry(&self, name: &str, user: &str, password: &str, project: &str) -> String {
+        let regions: Vec<String> = {
+            let w = self.sim().world();
+            let mut names: Vec<String> = w.identity.regions.keys().cloned().collect();
+            names.sort_by_key(|r| *r != self.old_region);
+            names
+        };
+        let entry = clouds_yaml(&self.auth_url(), &regions[0], user, password, project);
+        let body = entry.split_once("clouds:\n").map_or(entry.as_str(), |(_, rest)| rest);
+        body.replacen("  sim:\n", &format!("  {name}:\n"), 1)
+            .replacen(&format!("region_name: {}\n", regions[0]), &format!("regions: [{}]\n", regions.join(", ")), 1)
     }
 
     fn running(&self) -> &RunningSim {
@@ -75,6 +90,15 @@ impl TestCloud {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Adds cloud `name` to clouds.yaml: this simulator as `user` scoped to
+    /// `project`, for `openstack --os-cloud NAME ...`.
+    pub fn add_cloud(&self, name: &str, user: &str, password: &str, project: &str) {
+        let body = self.cloud_entry(name, user, password, project);
+        let mut text = std::fs::read_to_string(self.clouds_yaml()).expect("clouds.yaml readable");
+        text.push_str(&body);
+        std::fs::write(self.clouds_yaml(), text).expect("clouds.yaml written");
     }
 
     /// A project-scoped token for `user` (domain `Default`).
