@@ -8,8 +8,8 @@ mod api {
     mod glance;
     mod keystone;
     mod neutron;
-    mod nova_admin;
     mod nova_actions;
+    mod nova_admin;
     mod nova_server_resources;
     mod nova_servers;
     mod sim_ext;

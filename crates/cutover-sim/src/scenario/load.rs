@@ -13,9 +13,7 @@ use crate::model::compute::{
 };
 use crate::model::identity::{Domain, Endpoint, Project, Region, Role, Scope, Service, User};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
-use crate::model::network::{
-    ipv4, parse_cidr, FixedIp, FloatingIp, Network, SecurityGroup, SecurityGroupRule, Subnet,
-};
+use crate::model::network::{ipv4, parse_cidr, FixedIp, FloatingIp, Network, SecurityGroup, SecurityGroupRule, Subnet};
 use crate::model::volume::{Volume, VolumeAttachment, VolumeType};
 use crate::model::World;
 use crate::service::{urls, ServiceKind};

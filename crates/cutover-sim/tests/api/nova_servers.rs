@@ -76,8 +76,7 @@ fn detail_body_follows_nova() {
     assert_eq!(web1["status"], "ACTIVE");
     let project = web1["tenant_id"].as_str().unwrap();
     use sha2::Digest as _;
-    let expected: String =
-        sha2::Sha224::digest(format!("{project}old-1")).iter().map(|b| format!("{b:02x}")).collect();
+    let expected: String = sha2::Sha224::digest(format!("{project}old-1")).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(web1["hostId"], expected);
     let addrs = web1["addresses"]["acme-net"].as_array().unwrap();
     assert_eq!(addrs[0]["addr"], "10.0.0.10");
@@ -137,7 +136,8 @@ fn paging_filters_and_sorting() {
     assert_eq!(names(&get(&cloud, "/servers?all_tenants=1&flavor=gold", &admin)), ["db-1"]);
     assert_eq!(names(&get(&cloud, "/servers?all_tenants=1&availability_zone=az-fast", &admin)), ["batch-1", "win-1"]);
     let sorted = get(&cloud, "/servers?all_tenants=1&sort_key=display_name&sort_dir=asc", &admin);
-    let order: Vec<&str> = sorted.body["servers"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let order: Vec<&str> =
+        sorted.body["servers"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(order, ["app-1", "batch-1", "db-1", "web-1", "web-2", "win-1"]);
     assert_eq!(get(&cloud, "/servers?sort_key=bogus", &admin).status, StatusCode::BAD_REQUEST);
 }
@@ -207,7 +207,10 @@ fn create_rejects_what_nova_rejects() {
     let mut b = tiny(&cloud, "x");
     b["key_name"] = json!("bob-key");
     let r = boot(&cloud, &alice, b);
-    assert_eq!((r.status, r.body["badRequest"]["message"].as_str()), (StatusCode::BAD_REQUEST, Some("Invalid key_name provided.")));
+    assert_eq!(
+        (r.status, r.body["badRequest"]["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("Invalid key_name provided."))
+    );
     let mut b = tiny(&cloud, "x");
     b["flavorRef"] = json!("gold");
     b["networks"] = json!("none");
@@ -329,8 +332,12 @@ fn boot_from_volumes() {
         w.volume.volumes.values().find(|v| v.name.as_deref() == Some("spare")).unwrap().id.clone()
     };
     let globex_net = network_id(&cloud, "globex-net");
-    let r = boot(&cloud, &bob, json!({"name": "bfv", "flavorRef": "1", "networks": [{"uuid": globex_net}],
-        "block_device_mapping_v2": [{"uuid": spare, "source_type": "volume", "destination_type": "volume", "boot_index": 0}]}));
+    let r = boot(
+        &cloud,
+        &bob,
+        json!({"name": "bfv", "flavorRef": "1", "networks": [{"uuid": globex_net}],
+        "block_device_mapping_v2": [{"uuid": spare, "source_type": "volume", "destination_type": "volume", "boot_index": 0}]}),
+    );
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     let id = r.body["server"]["id"].as_str().unwrap().to_string();
     let s = get(&cloud, &format!("/servers/{id}"), &bob).body["server"].clone();
@@ -338,13 +345,21 @@ fn boot_from_volumes() {
     assert_eq!(s["os-extended-volumes:volumes_attached"][0]["id"], spare.as_str());
     assert_eq!(cloud.sim().world().volume.volumes[&spare].status, "in-use");
     // The volume is taken now.
-    let again = boot(&cloud, &bob, json!({"name": "bfv2", "flavorRef": "1", "networks": "none",
-        "block_device_mapping_v2": [{"uuid": spare, "source_type": "volume", "destination_type": "volume", "boot_index": 0}]}));
+    let again = boot(
+        &cloud,
+        &bob,
+        json!({"name": "bfv2", "flavorRef": "1", "networks": "none",
+        "block_device_mapping_v2": [{"uuid": spare, "source_type": "volume", "destination_type": "volume", "boot_index": 0}]}),
+    );
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     let img = image_id(&cloud, "cirros");
-    let r = boot(&cloud, &bob, json!({"name": "from-image", "flavorRef": "1", "networks": "none",
+    let r = boot(
+        &cloud,
+        &bob,
+        json!({"name": "from-image", "flavorRef": "1", "networks": "none",
         "block_device_mapping_v2": [{"uuid": img, "source_type": "image", "destination_type": "volume",
-            "boot_index": 0, "volume_size": 5, "delete_on_termination": true}]}));
+            "boot_index": 0, "volume_size": 5, "delete_on_termination": true}]}),
+    );
     let id = r.body["server"]["id"].as_str().unwrap().to_string();
     let s = get(&cloud, &format!("/servers/{id}"), &bob).body["server"].clone();
     assert_eq!(s["status"], "ACTIVE");
@@ -374,9 +389,15 @@ fn delete_releases_ports_volumes_and_leaves_a_tombstone() {
     cloud.sim().world().compute.get_mut("RegionOne").unwrap().servers.get_mut(&web1.id).unwrap().locked = true;
     let r = nova(&cloud, Method::DELETE, &format!("/servers/{}", web1.id), &alice, "2.96", None);
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert_eq!(nova(&cloud, Method::DELETE, &format!("/servers/{}", web1.id), &admin, "2.96", None).status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        nova(&cloud, Method::DELETE, &format!("/servers/{}", web1.id), &admin, "2.96", None).status,
+        StatusCode::NO_CONTENT
+    );
     for s in [&web2, &db1] {
-        assert_eq!(nova(&cloud, Method::DELETE, &format!("/servers/{}", s.id), &alice, "2.96", None).status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            nova(&cloud, Method::DELETE, &format!("/servers/{}", s.id), &alice, "2.96", None).status,
+            StatusCode::NO_CONTENT
+        );
     }
     assert_eq!(get(&cloud, &format!("/servers/{}", web1.id), &admin).status, StatusCode::NOT_FOUND);
     let w = cloud.sim().world();
@@ -406,13 +427,25 @@ fn update_renames_and_describes() {
     let cloud = TestCloud::start();
     let alice = cloud.token("alice", "alice-secret", "acme");
     let id = cloud.sim().world().compute["RegionOne"].servers.values().find(|s| s.name == "web-1").unwrap().id.clone();
-    let r = nova(&cloud, Method::PUT, &format!("/servers/{id}"), &alice, "2.96",
-        Some(json!({"server": {"name": "web-one", "description": "renamed"}})));
+    let r = nova(
+        &cloud,
+        Method::PUT,
+        &format!("/servers/{id}"),
+        &alice,
+        "2.96",
+        Some(json!({"server": {"name": "web-one", "description": "renamed"}})),
+    );
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["server"]["name"], "web-one");
     assert_eq!(r.body["server"]["description"], "renamed");
-    let old = nova(&cloud, Method::PUT, &format!("/servers/{id}"), &alice, "2.1",
-        Some(json!({"server": {"description": "x"}})));
+    let old = nova(
+        &cloud,
+        Method::PUT,
+        &format!("/servers/{id}"),
+        &alice,
+        "2.1",
+        Some(json!({"server": {"description": "x"}})),
+    );
     assert_eq!(old.status, StatusCode::BAD_REQUEST, "description needs 2.19");
 }
 

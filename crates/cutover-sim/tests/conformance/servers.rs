@@ -32,8 +32,18 @@ fn alice_creates_and_deletes_a_server_that_bob_cannot_see() {
     cloud.add_cloud("alice", "alice", "alice-secret", "acme");
     cloud.add_cloud("bob", "bob", "bob-secret", "globex");
     let created = cloud.openstack(&[
-        "--os-cloud", "alice", "server", "create", "--flavor", "m1.tiny", "--image", "cirros", "--network",
-        "acme-net", "--wait", "vm-1",
+        "--os-cloud",
+        "alice",
+        "server",
+        "create",
+        "--flavor",
+        "m1.tiny",
+        "--image",
+        "cirros",
+        "--network",
+        "acme-net",
+        "--wait",
+        "vm-1",
     ]);
     assert_eq!(created["status"], "ACTIVE");
     let id = created["id"].as_str().unwrap().to_string();
@@ -64,8 +74,18 @@ fn server_boots_from_a_volume() {
     let cloud = TestCloud::start();
     cloud.add_cloud("bob", "bob", "bob-secret", "globex");
     let created = cloud.openstack(&[
-        "--os-cloud", "bob", "server", "create", "--flavor", "m1.tiny", "--volume", "spare", "--network",
-        "globex-net", "--wait", "bfv-1",
+        "--os-cloud",
+        "bob",
+        "server",
+        "create",
+        "--flavor",
+        "m1.tiny",
+        "--volume",
+        "spare",
+        "--network",
+        "globex-net",
+        "--wait",
+        "bfv-1",
     ]);
     assert_eq!(created["status"], "ACTIVE");
     let id = created["id"].as_str().unwrap();
@@ -83,8 +103,20 @@ fn boot_on_a_failing_host_ends_in_error_with_its_fault() {
     scenario.regions[1].failing_hosts = vec!["new-1".into(), "new-2".into()];
     let cloud = TestCloud::with(scenario, 0.0);
     let out = cloud.openstack_output(&[
-        "--os-region-name", "RegionTwo", "server", "create", "--flavor", "m1.tiny", "--image", "cirros",
-        "--network", "acme-net", "--wait", "doomed", "-f", "json",
+        "--os-region-name",
+        "RegionTwo",
+        "server",
+        "create",
+        "--flavor",
+        "m1.tiny",
+        "--image",
+        "cirros",
+        "--network",
+        "acme-net",
+        "--wait",
+        "doomed",
+        "-f",
+        "json",
     ]);
     assert!(!out.status.success(), "--wait fails on ERROR");
     let shown = cloud.openstack(&["--os-region-name", "RegionTwo", "server", "show", "doomed"]);

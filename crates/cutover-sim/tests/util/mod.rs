@@ -64,8 +64,11 @@ impl TestCloud {
         };
         let entry = clouds_yaml(&self.auth_url(), &regions[0], user, password, project);
         let body = entry.split_once("clouds:\n").map_or(entry.as_str(), |(_, rest)| rest);
-        body.replacen("  sim:\n", &format!("  {name}:\n"), 1)
-            .replacen(&format!("region_name: {}\n", regions[0]), &format!("regions: [{}]\n", regions.join(", ")), 1)
+        body.replacen("  sim:\n", &format!("  {name}:\n"), 1).replacen(
+            &format!("region_name: {}\n", regions[0]),
+            &format!("regions: [{}]\n", regions.join(", ")),
+            1,
+        )
     }
 
     fn running(&self) -> &RunningSim {

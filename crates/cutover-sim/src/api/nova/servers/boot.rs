@@ -103,9 +103,12 @@ fn schedule(w: &mut World, region: &str, plan: BootPlan) {
                 r.set_server_host(&plan.server_id, Some(host.clone()));
             }
             for b in server.block_devices.iter() {
-                if let Some(a) = w.volume.volumes.get_mut(&b.volume_id).and_then(|v| {
-                    v.attachments.iter_mut().find(|a| a.server_id == server.id)
-                }) {
+                if let Some(a) = w
+                    .volume
+                    .volumes
+                    .get_mut(&b.volume_id)
+                    .and_then(|v| v.attachments.iter_mut().find(|a| a.server_id == server.id))
+                {
                     a.host_name = Some(host.clone());
                 }
             }
@@ -301,7 +304,8 @@ fn neutron_nic(w: &mut World, server: &Server, zone: &str, req: &NicRequest, gro
             tag: req.tag.clone(),
         });
     }
-    let fixed = address_for(w, req).ok_or_else(|| format!("No more IP addresses available on network {}.", req.network_id))?;
+    let fixed =
+        address_for(w, req).ok_or_else(|| format!("No more IP addresses available on network {}.", req.network_id))?;
     let mac = w.network.new_mac(&req.network_id, &mut w.rng);
     let port = ServerPort {
         id: w.new_uuid(),
@@ -336,13 +340,12 @@ fn address_for(w: &World, req: &NicRequest) -> Option<FixedIp> {
     let mut subnets: Vec<_> = w.network.subnets.values().filter(|s| s.network_id == req.network_id).collect();
     subnets.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     match &req.fixed_ip {
-        Some(ip) => subnets
+        Some(ip) => {
+            subnets.iter().find(|s| s.contains(ip)).map(|s| FixedIp { subnet_id: s.id.clone(), ip_address: ip.clone() })
+        }
+        None => subnets
             .iter()
-            .find(|s| s.contains(ip))
-            .map(|s| FixedIp { subnet_id: s.id.clone(), ip_address: ip.clone() }),
-        None => subnets.iter().find_map(|s| {
-            w.network.free_ip(&s.id).map(|ip| FixedIp { subnet_id: s.id.clone(), ip_address: ip })
-        }),
+            .find_map(|s| w.network.free_ip(&s.id).map(|ip| FixedIp { subnet_id: s.id.clone(), ip_address: ip })),
     }
 }
 

@@ -123,10 +123,9 @@ fn admin_password(w: &mut World) -> String {
 
 /// Everything `POST /servers` checks before the server exists.
 fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResult<(Server, BootPlan)> {
-    let o = body
-        .get("server")
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::bad_request("Invalid input for field/attribute server. 'server' is a required property"))?;
+    let o = body.get("server").and_then(Value::as_object).ok_or_else(|| {
+        ApiError::bad_request("Invalid input for field/attribute server. 'server' is a required property")
+    })?;
     if let Some(k) = o.keys().find(|k| !allowed_key(nova, k)) {
         return Err(ApiError::bad_request(format!(
             "Invalid input for field/attribute server. Additional properties are not allowed ('{k}' was unexpected)"
@@ -178,7 +177,8 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
         Networking::NovaNetwork => Vec::new(),
     };
     let now = w.now;
-    let mut server = Server::new(id.clone(), name.to_string(), project.into(), nova.caller.user_id.clone(), flavor.id.clone(), now);
+    let mut server =
+        Server::new(id.clone(), name.to_string(), project.into(), nova.caller.user_id.clone(), flavor.id.clone(), now);
     server.key_name = key_name;
     server.user_data = user_data;
     server.metadata = metadata;
@@ -453,27 +453,35 @@ fn server_group(r: &ComputeRegion, nova: &Nova, project: &str, body: &Value) -> 
     Ok(Some(g.id.clone()))
 }
 
+struct QuotaCheck {
+    resource: &'static str,
+    requested: i64,
+    used: i64,
+    limit: i64,
+}
+
 /// Nova's `TooManyInstances`: instances, cores and RAM over the project's
 /// limits in this region.
 fn check_quota(r: &ComputeRegion, project: &str, flavor: &Flavor) -> ApiResult<()> {
     let q = r.effective_quota(project);
     let (instances, cores, ram) = r.project_usage(project);
+    let check = |resource, requested, used, limit| QuotaCheck { resource, requested, used, limit };
     let checks = [
-        ("cores", flavor.vcpus as i64, cores, q.cores),
-        ("instances", 1, instances, q.instances),
-        ("ram", flavor.ram_mb as i64, ram, q.ram),
+        check("cores", flavor.vcpus as i64, cores, q.cores),
+        check("instances", 1, instances, q.instances),
+        check("ram", flavor.ram_mb as i64, ram, q.ram),
     ];
-    let overs: Vec<_> = checks.iter().filter(|(_, req, used, limit)| *limit >= 0 && used + req > *limit).collect();
+    let overs: Vec<&QuotaCheck> = checks.iter().filter(|c| c.limit >= 0 && c.used + c.requested > c.limit).collect();
     if overs.is_empty() {
         return Ok(());
     }
-    let join = |f: &dyn Fn(&(&str, i64, i64, i64)) -> String| overs.iter().map(|c| f(c)).collect::<Vec<_>>().join(", ");
+    let join = |f: fn(&QuotaCheck) -> String| overs.iter().map(|c| f(c)).collect::<Vec<_>>().join(", ");
     Err(ApiError::forbidden(format!(
         "Quota exceeded for {}: Requested {}, but already used {} of {} {}",
-        join(&|c| c.0.to_string()),
-        join(&|c| c.1.to_string()),
-        join(&|c| c.2.to_string()),
-        join(&|c| c.3.to_string()),
-        join(&|c| c.0.to_string()),
+        join(|c| c.resource.to_string()),
+        join(|c| c.requested.to_string()),
+        join(|c| c.used.to_string()),
+        join(|c| c.limit.to_string()),
+        join(|c| c.resource.to_string()),
     )))
 }

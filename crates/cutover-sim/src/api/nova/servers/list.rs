@@ -111,9 +111,7 @@ fn list(sim: Sim, nova: Nova, query: Vec<(String, String)>, is_detail: bool) -> 
 
 fn parse(nova: &Nova, query: &[(String, String)], is_detail: bool) -> ApiResult<Listing> {
     let admin = nova.caller.is_admin();
-    let allowed = |k: &str| {
-        admin || USER_FILTERS.contains(&k) || (nova.at_least(83) && USER_FILTERS_2_83.contains(&k))
-    };
+    let allowed = |k: &str| admin || USER_FILTERS.contains(&k) || (nova.at_least(83) && USER_FILTERS_2_83.contains(&k));
     let mut listing = Listing {
         filters: Vec::new(),
         all_tenants: false,
@@ -193,9 +191,9 @@ fn bool_param(key: &str, value: &str) -> ApiResult<bool> {
 }
 
 fn timestamp(key: &str, value: &str) -> ApiResult<DateTime<Utc>> {
-    let parsed = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).or_else(|_| {
-        chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
-    });
+    let parsed = DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()));
     parsed.map_err(|_| {
         ApiError::bad_request(format!("Invalid input for query parameters {key}. Value: {value}. is not a 'date-time'"))
     })

@@ -43,10 +43,9 @@ async fn update(
     Path((_, id)): Path<(String, String)>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult {
-    let o = body
-        .get("server")
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::bad_request("Invalid input for field/attribute server. 'server' is a required property"))?;
+    let o = body.get("server").and_then(Value::as_object).ok_or_else(|| {
+        ApiError::bad_request("Invalid input for field/attribute server. 'server' is a required property")
+    })?;
     let allowed = |k: &str| {
         matches!(k, "name" | "accessIPv4" | "accessIPv6" | "OS-DCF:diskConfig")
             || (k == "description" && nova.at_least(19))

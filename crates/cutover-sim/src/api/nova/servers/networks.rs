@@ -205,25 +205,24 @@ fn nova_network(w: &World, nova: &Nova, project: &str, arg: NetworksArg) -> ApiR
             };
             Ok(nets.into_iter().map(as_request).collect())
         }
-        NetworksArg::List(list) => list
-            .into_iter()
-            .map(|r| {
-                if r.port_id.is_some() {
-                    return Err(ApiError::bad_request("Unknown argument: port"));
-                }
-                let n = region
-                    .fixed_networks
-                    .get(&r.network_id)
-                    .filter(usable)
-                    .ok_or_else(|| ApiError::bad_request(format!("Network {} could not be found.", r.network_id)))?;
-                if let Some(ip) = &r.fixed_ip {
-                    if region.fixed_ips_in_use.contains(ip) {
-                        return Err(ApiError::bad_request(format!("Fixed IP address {ip} is already in use.")));
+        NetworksArg::List(list) => {
+            list.into_iter()
+                .map(|r| {
+                    if r.port_id.is_some() {
+                        return Err(ApiError::bad_request("Unknown argument: port"));
                     }
-                }
-                Ok(NicRequest { fixed_ip: r.fixed_ip.clone(), tag: r.tag.clone(), ..as_request(n) })
-            })
-            .collect(),
+                    let n = region.fixed_networks.get(&r.network_id).filter(usable).ok_or_else(|| {
+                        ApiError::bad_request(format!("Network {} could not be found.", r.network_id))
+                    })?;
+                    if let Some(ip) = &r.fixed_ip {
+                        if region.fixed_ips_in_use.contains(ip) {
+                            return Err(ApiError::bad_request(format!("Fixed IP address {ip} is already in use.")));
+                        }
+                    }
+                    Ok(NicRequest { fixed_ip: r.fixed_ip.clone(), tag: r.tag.clone(), ..as_request(n) })
+                })
+                .collect()
+        }
     }
 }
 
@@ -233,11 +232,8 @@ fn nova_network(w: &World, nova: &Nova, project: &str, arg: NetworksArg) -> ApiR
 pub fn security_group_ids(w: &World, project: &str, names: &[String]) -> ApiResult<Vec<String>> {
     let mut ids = Vec::new();
     for name in names {
-        let found = w
-            .network
-            .security_groups
-            .values()
-            .find(|g| g.project_id == project && (&g.name == name || &g.id == name));
+        let found =
+            w.network.security_groups.values().find(|g| g.project_id == project && (&g.name == name || &g.id == name));
         match found {
             Some(g) => ids.push(g.id.clone()),
             None if name == "default" => {}
