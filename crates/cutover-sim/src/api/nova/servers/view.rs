@@ -113,7 +113,7 @@ impl<'a> ViewCtx<'a> {
             o.insert("trusted_image_certificates".into(), Value::Null);
         }
         if nova.at_least(73) {
-            o.insert("locked_reason".into(), Value::Null);
+            o.insert("locked_reason".into(), json!(s.locked_reason));
         }
         if nova.at_least(96) {
             o.insert("pinned_availability_zone".into(), json!(s.requested_az));
