@@ -11,7 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::ApiError;
 use crate::faults::{Answer, RequestFacts};
@@ -25,21 +25,37 @@ pub struct Sim {
 }
 
 struct Inner {
-    world: Mutex<World>,
+    /// A read-write lock so that large reads (a page of 1,000 servers) run
+    /// side by side; every change, and every due transition, takes it for writing.
+    world: RwLock<World>,
     /// Requests per `METHOD /matched/path/{template}`.
     counts: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Sim {
     pub fn new(world: World) -> Sim {
-        Sim { inner: Arc::new(Inner { world: Mutex::new(world), counts: Mutex::new(BTreeMap::new()) }) }
+        Sim { inner: Arc::new(Inner { world: RwLock::new(world), counts: Mutex::new(BTreeMap::new()) }) }
     }
 
-    /// Locks the world, first running every transition that is due.
-    pub fn world(&self) -> MutexGuard<'_, World> {
-        let mut world = self.inner.world.lock();
+    /// Locks the world for writing, first running every transition that is due.
+    pub fn world(&self) -> RwLockWriteGuard<'_, World> {
+        let mut world = self.inner.world.write();
         world.advance_to(Instant::now());
         world
+    }
+
+    /// Locks the world for reading, after running any transition that is
+    /// due. For handlers that change nothing; `World::now` is the time of
+    /// the last write (the caller's token check takes one just before).
+    pub fn read(&self) -> RwLockReadGuard<'_, World> {
+        let now = Instant::now();
+        {
+            let world = self.inner.world.read();
+            if world.timeline.next_due().is_none_or(|due| due > now) {
+                return world;
+            }
+        }
+        RwLockWriteGuard::downgrade(self.world())
     }
 
     pub fn request_counts(&self) -> BTreeMap<String, u64> {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use crate::model::World;
 
-pub type Event = Box<dyn FnOnce(&mut World) + Send>;
+pub type Event = Box<dyn FnOnce(&mut World) + Send + Sync>;
 
 struct Entry {
     due: Instant,

@@ -59,7 +59,8 @@ async fn not_found() -> ApiError {
 
 /// A JSON response with the given status.
 pub fn reply(status: StatusCode, body: serde_json::Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
+    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
 pub fn ok(body: serde_json::Value) -> Response {

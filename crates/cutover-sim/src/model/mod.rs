@@ -87,7 +87,7 @@ impl World {
 
     /// Schedules `event` to run once `realistic` (scaled by the time scale)
     /// has passed from now. A zero scale still defers it to the next request.
-    pub fn after(&mut self, realistic: Duration, event: impl FnOnce(&mut World) + Send + 'static) {
+    pub fn after(&mut self, realistic: Duration, event: impl FnOnce(&mut World) + Send + Sync + 'static) {
         let due = self.instant + self.time.scaled(realistic);
         self.timeline.push(due, Box::new(event));
     }

@@ -169,7 +169,7 @@ pub fn step(
     id: &str,
     generation: u64,
     secs: f64,
-    then: impl FnOnce(&mut Server, chrono::DateTime<chrono::Utc>) + Send + 'static,
+    then: impl FnOnce(&mut Server, chrono::DateTime<chrono::Utc>) + Send + Sync + 'static,
 ) {
     let (region, id) = (region.to_string(), id.to_string());
     w.after(crate::clock::TimeModel::secs(secs), move |w| {

@@ -222,7 +222,7 @@ impl Job {
     /// Schedules a step `secs` from now. If the server was deleted or a
     /// newer operation took over, the snapshot is abandoned and its
     /// unfinished image deleted, as the compute manager does.
-    fn at(&self, w: &mut World, secs: f64, step: impl FnOnce(&mut Image, &mut Server) + Send + 'static) {
+    fn at(&self, w: &mut World, secs: f64, step: impl FnOnce(&mut Image, &mut Server) + Send + Sync + 'static) {
         let job = self.clone();
         w.after(crate::clock::TimeModel::secs(secs), move |w| {
             let now = w.now;

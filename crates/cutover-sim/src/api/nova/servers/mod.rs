@@ -30,7 +30,7 @@ pub fn routes() -> Router<Sim> {
 }
 
 async fn show(State(sim): State<Sim>, nova: Nova, Path((_, id)): Path<(String, String)>) -> ApiResult {
-    let w = sim.world();
+    let w = sim.read();
     let server = visible_server(&w, &nova, &id)?;
     let ctx = ViewCtx::new(&w, region(&w, &nova)?, &nova);
     Ok(ok(json!({"server": ctx.full(server, Shape::Show)})))
