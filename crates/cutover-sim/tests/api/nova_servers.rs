@@ -450,18 +450,21 @@ fn update_renames_and_describes() {
 }
 
 #[test]
-fn detail_of_a_thousand_among_many_is_fast() {
+fn detail_pages_a_thousand_among_many() {
+    // How fast this is belongs to the benchmark (benches/throughput.rs);
+    // here only that a full page and its next link come back.
     let opts = cutover_sim::GenerateOptions {
-        hosts: 400,
-        servers: 20_000,
+        hosts: 60,
+        servers: 2_500,
         new_hosts: Some(2),
         networking: cutover_sim::model::compute::Networking::Neutron,
         seed: 7,
     };
     let cloud = TestCloud::with(cutover_sim::generate(&opts), 0.0);
     let admin = cloud.admin_token();
-    let started = std::time::Instant::now();
     let r = get(&cloud, "/servers/detail?all_tenants=1&limit=1000", &admin);
     assert_eq!(r.body["servers"].as_array().unwrap().len(), 1000);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    let next = r.body["servers_links"][0]["href"].as_str().unwrap();
+    let marker = r.body["servers"][999]["id"].as_str().unwrap();
+    assert!(next.contains(&format!("marker={marker}")), "{next}");
 }
