@@ -4,7 +4,7 @@ groups, with the address bookkeeping that keeps IPs and MACs unique per
 network.
 */
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -145,6 +145,10 @@ pub struct NetworkStore {
     /// Index: device id to its ports, so a server's ports are found fast.
     #[serde(skip)]
     pub ports_by_device: BTreeMap<String, Vec<String>>,
+    /// Index: (network id, address) of every floating IP. Add and remove
+    /// floating IPs through `insert_floating_ip`/`remove_floating_ip`.
+    #[serde(skip)]
+    pub floating_addresses: BTreeSet<(String, String)>,
     /// Per subnet, where the next free-address search starts.
     #[serde(skip)]
     pub alloc_cursor: BTreeMap<String, u32>,
@@ -373,8 +377,18 @@ impl NetworkStore {
             .ip_owner
             .get(&(network_id.to_string(), ip.to_string()))
             .is_some_and(|owner| Some(owner.as_str()) != except_port);
-        by_port
-            || self.floating_ips.values().any(|f| f.floating_network_id == network_id && f.floating_ip_address == ip)
+        by_port || self.floating_addresses.contains(&(network_id.to_string(), ip.to_string()))
+    }
+
+    pub fn insert_floating_ip(&mut self, fip: FloatingIp) {
+        self.floating_addresses.insert((fip.floating_network_id.clone(), fip.floating_ip_address.clone()));
+        self.floating_ips.insert(fip.id.clone(), fip);
+    }
+
+    pub fn remove_floating_ip(&mut self, id: &str) -> Option<FloatingIp> {
+        let fip = self.floating_ips.remove(id)?;
+        self.floating_addresses.remove(&(fip.floating_network_id.clone(), fip.floating_ip_address.clone()));
+        Some(fip)
     }
 
     /// The network's IPv4 subnets, in creation (id) order.

@@ -465,7 +465,7 @@ impl Loader {
                 revision_number: 0,
             };
             self.names.floating_ips.insert(fip.floating_ip_address.clone(), fip.id.clone());
-            self.w.network.floating_ips.insert(fip.id.clone(), fip);
+            self.w.network.insert_floating_ip(fip);
         }
         Ok(())
     }

@@ -217,7 +217,7 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
     if let Some(t) = tags {
         world.network.tags.insert(id.clone(), t);
     }
-    world.network.floating_ips.insert(id.clone(), fip);
+    world.network.insert_floating_ip(fip);
     settle_status(&mut world, &id);
     let body = render(&world.network, &world.network.floating_ips[&id]);
     Ok(reply(StatusCode::CREATED, json!({ "floatingip": body })))
@@ -252,7 +252,7 @@ async fn update(
     }
     fip.updated_at = world.now;
     fip.revision_number += 1;
-    world.network.floating_ips.insert(id.clone(), fip);
+    world.network.insert_floating_ip(fip);
     settle_status(&mut world, &id);
     let body = render(&world.network, &world.network.floating_ips[&id]);
     Ok(reply(StatusCode::OK, json!({ "floatingip": body })))
@@ -261,7 +261,7 @@ async fn update(
 async fn delete(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let mut world = sim.world();
     find(&world.network, &caller, &id)?;
-    world.network.floating_ips.remove(&id);
+    world.network.remove_floating_ip(&id);
     world.network.tags.remove(&id);
     Ok(no_content())
 }
