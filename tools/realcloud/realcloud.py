@@ -180,6 +180,7 @@ def run(cmd, env=None, check=True, quiet=True, log=None):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, cwd=STATE)
     if log:
+        os.makedirs(LOG, exist_ok=True)
         with open(os.path.join(LOG, log), 'a') as f:
             f.write('$ %s\n%s\n' % (' '.join(cmd), r.stdout))
     if check and r.returncode != 0:
@@ -567,6 +568,7 @@ def clouds_yaml():
       project_domain_name: Default
     identity_api_version: 3
     interface: public
+    regions: [RegionOne, RegionTwo]
 ''' % KEYSTONE_URL
     write(path, 'clouds:\n  real:\n    region_name: RegionOne\n' + auth +
           '  real-regiontwo:\n    region_name: RegionTwo\n' + auth)

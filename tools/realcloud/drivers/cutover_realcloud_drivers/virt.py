@@ -35,6 +35,11 @@ class SnapshotFakeDriver(fake.FakeDriver):
     def get_nodenames_by_uuid(self, refresh=False):
         return {self._node_uuid(n): n for n in self.get_available_nodes()}
 
+    def get_host_uptime(self):
+        # The base class raises NotImplementedError (os-hypervisors uptime).
+        return (' 08:32:11 up 93 days, 18:25, 12 users,  load average:'
+                ' 0.20, 0.12, 0.14')
+
     def snapshot(self, context, instance, image_id, update_task_state):
         if instance.uuid not in self.instances:
             raise exception.InstanceNotRunning(instance_id=instance.uuid)
