@@ -139,35 +139,40 @@ def start(name, cmd, env=None):
     return p.pid
 
 
-def stop_all():
-    procs = recorded()
-    if not procs:
-        return False
-    # Reverse start order: computes first, MariaDB last.
-    for name, pid in reversed(procs):
-        pids = group_pids(pid)
-        if not pids:
-            os.unlink(pidfile(name))
-            continue
+def stop_group(procs, timeout):
+    """SIGTERM the process groups together, SIGKILL what is left."""
+    for name, pid in procs:
         try:
             os.killpg(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        deadline = time.time() + (30 if name in ('mariadb', 'rabbitmq')
-                                  else 10)
-        while group_pids(pid) and time.time() < deadline:
-            time.sleep(0.2)
+    deadline = time.time() + timeout
+    while time.time() < deadline and any(group_pids(p) for _, p in procs):
+        time.sleep(0.2)
+    for name, pid in procs:
         if group_pids(pid):
             try:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            time.sleep(0.5)
+    time.sleep(0.3)
+    for name, pid in procs:
         left = group_pids(pid)
-        print('stopped %-22s pid %-7d%s' % (
+        print('stopped %-24s pid %-7d%s' % (
             name, pid, ' (STILL RUNNING: %s)' % left if left else ''))
         if not left:
             os.unlink(pidfile(name))
+
+
+def stop_all():
+    procs = recorded()
+    if not procs:
+        return False
+    infra = ('rabbitmq', 'epmd', 'mariadb')
+    # OpenStack services first (all together), then RabbitMQ, epmd, MariaDB.
+    stop_group([np for np in procs if np[0] not in infra], 10)
+    for name in infra:
+        stop_group([np for np in procs if np[0] == name], 30)
     return True
 
 
@@ -586,6 +591,10 @@ def smoke(region):
     name = 'realcloud-smoke-%s-%d' % (region, os.getpid())
     deadline = time.time() + 240
     while True:  # the new compute must be discovered and report to placement
+        pid = dict(recorded()).get('nova-compute-' + region)
+        if not pid or not group_pids(pid):
+            return '%s: nova-compute died; see %s' % (
+                region, os.path.join(LOG, 'nova-compute-%s.log' % region))
         hv = osc(['hypervisor', 'list', '-f', 'value', '-c', 'State'], region)
         if 'up' in hv.stdout:
             break

@@ -8,32 +8,30 @@ Differences from nova.virt.fake.FakeDriver:
 - snapshot() uploads a few bytes through Glance (as a real hypervisor
   uploads the disk), so the image from createImage goes `active` with a
   size and checksum instead of staying `queued` forever;
-- the compute node UUID is stable (uuid5 of the host name) instead of a
-  random sentinel per process, so a compute service can be restarted.
+- the compute node UUID is the host's persisted node identity
+  ($state_path/compute_id, written on first start, as for real drivers)
+  instead of a random sentinel per process, so a compute service can be
+  restarted.
 """
 import io
-import uuid
 
 from nova.compute import task_states
 from nova import exception
 from nova.image import glance
 from nova.virt import fake
-
-_NS = uuid.UUID('5d1c6b3e-8c55-4c3b-9b0e-6f2f3c7a0e11')
+import nova.virt.node
 
 
 class SnapshotFakeDriver(fake.FakeDriver):
 
-    def _node_uuid(self, nodename):
-        return str(uuid.uuid5(_NS, nodename))
-
     def get_available_resource(self, nodename):
         resources = super().get_available_resource(nodename)
-        resources['uuid'] = self._node_uuid(nodename)
+        resources['uuid'] = nova.virt.node.get_local_node_uuid()
         return resources
 
     def get_nodenames_by_uuid(self, refresh=False):
-        return {self._node_uuid(n): n for n in self.get_available_nodes()}
+        return {nova.virt.node.get_local_node_uuid():
+                self.get_available_nodes()[0]}
 
     def get_host_uptime(self):
         # The base class raises NotImplementedError (os-hypervisors uptime).
