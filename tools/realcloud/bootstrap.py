@@ -46,7 +46,8 @@ def identity(cfg):
     services = {}
     for stype, sname in (('identity', 'keystone'), ('compute', 'nova'),
                          ('placement', 'placement'), ('image', 'glance'),
-                         ('network', 'neutron')):
+                         ('network', 'neutron'), ('volumev3', 'cinderv3'),
+                         ('block-storage', 'cinder')):
         services[stype] = one(idn.services(type=stype)) or \
             idn.create_service(type=stype, name=sname, is_enabled=True)
 

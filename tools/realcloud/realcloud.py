@@ -40,8 +40,10 @@ PORTS = {
     'mysql': 25306, 'rabbit': 25671, 'rabbit_dist': 25672, 'epmd': 25369,
 }
 REGIONS = {
-    'RegionOne': {'tag': 'r1', 'nova': 25774, 'placement': 25778},
-    'RegionTwo': {'tag': 'r2', 'nova': 25775, 'placement': 25779},
+    'RegionOne': {'tag': 'r1', 'nova': 25774, 'placement': 25778,
+                  'cinder': 25776},
+    'RegionTwo': {'tag': 'r2', 'nova': 25775, 'placement': 25779,
+                  'cinder': 25777},
 }
 SERVICE_PASSWORD = 'realcloud-service'
 DB_USER = DB_PASS = 'realcloud'
@@ -50,7 +52,7 @@ RABBIT_USER = RABBIT_PASS = 'realcloud'
 APT_PACKAGES = ['rabbitmq-server', 'mariadb-server']
 PIP_PACKAGES = [
     'keystone==30.0.0', 'nova==34.0.0', 'openstack-placement==16.0.0',
-    'glance==33.0.0', 'neutron==29.0.0', 'gunicorn==27.0.1',
+    'glance==33.0.0', 'neutron==29.0.0', 'cinder==29.0.0', 'gunicorn==27.0.1',
     'PyMySQL', 'python-openstackclient==10.5.0',
 ]
 KEYSTONE_URL = 'http://%s:%d/v3' % (HOST, PORTS['keystone'])
@@ -250,7 +252,8 @@ service_token_roles_required = true''' % (
 SUBST = dict(state=STATE, etc=ETC, db_url=DB_URL, rabbit_url=RABBIT_URL,
              keystone_url=KEYSTONE_URL, service_password=SERVICE_PASSWORD,
              authtoken=AUTHTOKEN, glance_port=PORTS['glance'],
-             rabbit_port=PORTS['rabbit'])
+             rabbit_port=PORTS['rabbit'],
+             glance_url='http://%s:%d' % (HOST, PORTS['glance']))
 
 
 # ----------------------------------------------------------------- install
@@ -371,7 +374,8 @@ def start_infra():
         run(ctl + ['add_user', RABBIT_USER, RABBIT_PASS], env=renv)
         run(ctl + ['set_user_tags', RABBIT_USER, 'administrator'], env=renv)
     vhosts = run(ctl + ['list_vhosts'], env=renv).stdout.split()
-    for vh in ['neutron'] + ['nova_' + r['tag'] for r in REGIONS.values()]:
+    for vh in ['neutron'] + [s + '_' + r['tag'] for r in REGIONS.values()
+                             for s in ('nova', 'cinder')]:
         if vh not in vhosts:
             run(ctl + ['add_vhost', vh], env=renv)
         run(ctl + ['set_permissions', '-p', vh, RABBIT_USER, '.*', '.*',
@@ -379,7 +383,7 @@ def start_infra():
 
     dbs = ['keystone', 'glance', 'neutron']
     for r in REGIONS.values():
-        dbs += ['placement_' + r['tag']] + [
+        dbs += ['placement_' + r['tag'], 'cinder_' + r['tag']] + [
             'nova_%s_%s' % (r['tag'], s) for s in ('api', 'cell0', 'cell1')]
     mysql(''.join('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4;'
                   % d for d in dbs) +
@@ -414,9 +418,15 @@ def write_configs():
         write(os.path.join(d, 'nova-compute.conf'), common +
               '\n[DEFAULT]\nhost = %s-compute\n' % r['tag'])
         shutil.copy(os.path.join(venv_etc, 'nova', 'api-paste.ini'), d)
+        d = os.path.join(ETC, 'cinder-' + region)
+        write(os.path.join(d, 'cinder.conf'),
+              tmpl('cinder.conf', rtag=r['tag'], region=region))
+        for f in ('api-paste.ini', 'resource_filters.json'):
+            shutil.copy(os.path.join(venv_etc, 'cinder', f), d)
     for sub in ('glance/images', 'glance/staging', 'glance/tasks', 'neutron',
                 'lock', 'nova-RegionOne/instances',
-                'nova-RegionTwo/instances'):
+                'nova-RegionTwo/instances', 'cinder-RegionOne',
+                'cinder-RegionTwo'):
         os.makedirs(os.path.join(STATE, sub), exist_ok=True)
 
 
@@ -463,6 +473,9 @@ def db_sync():
         run([vb('placement-manage'), '--config-file',
              os.path.join(ETC, 'placement-' + region, 'placement.conf'),
              'db', 'sync'], log='sync.log')
+        run([vb('cinder-manage'), '--config-file',
+             os.path.join(ETC, 'cinder-' + region, 'cinder.conf'),
+             'db', 'sync'], log='sync.log')
         nm = [vb('nova-manage'), '--config-file',
               os.path.join(ETC, 'nova-' + region, 'nova.conf')]
         run(nm + ['api_db', 'sync'], log='sync.log')
@@ -485,10 +498,10 @@ def db_sync():
 
 # ----------------------------------------------------------------- services
 
-def wsgi(name, module, port, env, threads=4):
+def wsgi(name, module, port, env, threads=4, oslo_args=()):
     return start(name, [vb('python'), os.path.join(HERE, 'wsgi_run.py'),
-                        name, module, '%s:%d' % (HOST, port), str(threads)],
-                 env=env)
+                        name, module, '%s:%d' % (HOST, port), str(threads)] +
+                 list(oslo_args), env=env)
 
 
 def bootstrap(step):
@@ -501,6 +514,10 @@ def bootstrap(step):
             'placement': 'http://%s:%d' % (HOST, r['placement']),
             'image': 'http://%s:%d' % (HOST, PORTS['glance']),
             'network': 'http://%s:%d' % (HOST, PORTS['neutron']),
+            'volumev3': 'http://%s:%d/v3/%%(project_id)s' % (
+                HOST, r['cinder']),
+            'block-storage': 'http://%s:%d/v3/%%(project_id)s' % (
+                HOST, r['cinder']),
         }
     path = os.path.join(RUN, 'bootstrap.json')
     write(path, json.dumps(cfg))
@@ -516,6 +533,8 @@ def http_services():
         out.append(('placement-' + region, 'http://%s:%d/' % (
             HOST, r['placement'])))
         out.append(('nova-api-' + region, 'http://%s:%d/' % (HOST, r['nova'])))
+        out.append(('cinder-api-' + region, 'http://%s:%d/' % (
+            HOST, r['cinder'])))
     return out
 
 
@@ -541,6 +560,13 @@ def start_openstack():
                  ETC, 'placement-' + region)}, threads=2)
         wsgi('nova-api-' + region, 'nova.wsgi.osapi_compute', r['nova'],
              {'OS_NOVA_CONFIG_DIR': os.path.join(ETC, 'nova-' + region)})
+        # cinder.wsgi reads no OS_CINDER_* variables: pass --config-file.
+        cconf = ['--config-file', os.path.join(ETC, 'cinder-' + region,
+                                               'cinder.conf')]
+        wsgi('cinder-api-' + region, 'cinder.wsgi.api', r['cinder'], {},
+             threads=2, oslo_args=cconf)
+        start('cinder-scheduler-' + region, [vb('cinder-scheduler')] + cconf)
+        start('cinder-volume-' + region, [vb('cinder-volume')] + cconf)
     for region, r in REGIONS.items():
         conf = ['--config-file', os.path.join(ETC, 'nova-' + region,
                                               'nova.conf')]
@@ -614,10 +640,38 @@ def smoke(region):
     srv = json.loads(r.stdout[r.stdout.index('{'):])
     ports = osc(['port', 'list', '--server', srv['id'], '-f', 'json', '-c',
                  'ID', '-c', 'Fixed IP Addresses'], region)
-    osc(['server', 'delete', '--wait', name], region)
+    err = None
     if srv.get('status') != 'ACTIVE' or '10.200.' not in ports.stdout:
-        return '%s: server %s status %s, ports %s' % (
+        err = '%s: server %s status %s, ports %s' % (
             region, srv['id'], srv.get('status'), ports.stdout)
+    else:
+        err = smoke_volume(region, name)
+    osc(['server', 'delete', '--wait', name], region)
+    osc(['volume', 'delete', name], region)
+    return err
+
+
+def volume_status(region, name):
+    return osc(['volume', 'show', '-f', 'value', '-c', 'status', name],
+               region).stdout.strip()
+
+
+def smoke_volume(region, server):
+    """Create a volume in region's Cinder and attach it to server."""
+    r = osc(['volume', 'create', '--size', '1', server], region)
+    if r.returncode:
+        return '%s: volume create failed: %s' % (region, r.stdout[-2000:])
+    for want in ('available', 'in-use'):
+        deadline = time.time() + 60
+        while volume_status(region, server) != want:
+            if time.time() > deadline:
+                return '%s: volume not %s: %s' % (
+                    region, want, volume_status(region, server))
+            time.sleep(1)
+        if want == 'available':
+            r = osc(['server', 'add', 'volume', server, server], region)
+            if r.returncode:
+                return '%s: attach failed: %s' % (region, r.stdout[-2000:])
     return None
 
 
@@ -626,7 +680,8 @@ def smoke(region):
 EXPECTED = (['mariadb', 'epmd', 'rabbitmq', 'keystone', 'glance', 'neutron'] +
             [s + '-' + r for r in REGIONS for s in (
                 'placement', 'nova-api', 'nova-conductor', 'nova-scheduler',
-                'nova-compute')])
+                'nova-compute', 'cinder-api', 'cinder-scheduler',
+                'cinder-volume')])
 
 
 def memory_mb():
@@ -660,7 +715,8 @@ def cmd_up():
     if errs:
         print('\n'.join(errs))
         sys.exit('smoke test failed; logs in %s' % LOG)
-    say('both regions booted and deleted a server with a port')
+    say('both regions booted a server with a port, attached a volume, '
+        'deleted both')
     print('realcloud is up in %.0f s, %.0f MB RSS' % (time.time() - T0,
                                                       memory_mb()))
     print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=real' % path)
@@ -705,7 +761,7 @@ def cmd_status():
         else:
             state = 'running'
         bad += state not in ('answers', 'running')
-        print('%-24s %-14s pid %-8s %6.0f MB' % (name, state, pid or '-', mem))
+        print('%-26s %-14s pid %-8s %6.0f MB' % (name, state, pid or '-', mem))
     print('total RSS %.0f MB' % memory_mb())
     return 1 if bad else 0
 
