@@ -623,6 +623,7 @@ def smoke(region):
                 region, os.path.join(LOG, 'nova-compute-%s.log' % region))
         hv = osc(['hypervisor', 'list', '-f', 'value', '-c', 'State'], region)
         if 'up' in hv.stdout:
+            say('%s: hypervisor up' % region)
             break
         if time.time() > deadline:
             return '%s: no hypervisor up: %s' % (region, hv.stdout)
@@ -632,7 +633,10 @@ def smoke(region):
                  'cirros', '--network', 'private', '--wait', '-f', 'json',
                  name], region)
         if r.returncode == 0:
+            say('%s: server ACTIVE' % region)
             break
+        with open(os.path.join(LOG, 'smoke.log'), 'a') as f:
+            f.write('%s: boot failed, retrying:\n%s\n' % (region, r.stdout))
         osc(['server', 'delete', '--wait', name], region)
         if time.time() > deadline:
             return '%s: boot failed: %s' % (region, r.stdout[-2000:])
