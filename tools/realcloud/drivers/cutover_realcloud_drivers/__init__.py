@@ -1,0 +1,1 @@
+"""Test-only drivers for cutover's realcloud (tools/realcloud)."""
