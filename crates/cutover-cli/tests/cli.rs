@@ -37,7 +37,12 @@ fn sim_serves_writes_clouds_yaml_and_stops_on_sigterm() {
     let auth_url = line.trim().to_string();
     assert!(auth_url.starts_with("http://127.0.0.1:") && auth_url.ends_with("/v3"), "{auth_url}");
     let yaml = std::fs::read_to_string(&clouds).unwrap();
-    assert!(yaml.contains(&format!("auth_url: {auth_url}")) && yaml.contains("region_name: RegionOne"), "{yaml}");
+    assert!(
+        yaml.contains(&format!("auth_url: {auth_url}"))
+            && yaml.contains("region_name: RegionOne")
+            && yaml.contains("regions: [RegionOne, RegionTwo]"),
+        "{yaml}"
+    );
     assert!(http_get(&auth_url).starts_with("HTTP/1.1 200"));
 
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

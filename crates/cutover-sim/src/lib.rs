@@ -29,5 +29,5 @@ pub mod sim;
 pub mod timeline;
 
 pub use scenario::{generate, GenerateOptions, Scenario};
-pub use server::{clouds_yaml, serve, RunningSim, ServeError};
+pub use server::{clouds_yaml, clouds_yaml_entry, serve, RunningSim, ServeError};
 pub use sim::Sim;

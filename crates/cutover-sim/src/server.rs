@@ -98,13 +98,31 @@ impl Drop for RunningSim {
     }
 }
 
-/// A `clouds.yaml` with one cloud, `sim`, for the admin user: the file
-/// `--write-clouds-yaml` writes.
-pub fn clouds_yaml(auth_url: &str, region: &str, user: &str, password: &str, project: &str) -> String {
+/// One cloud of a `clouds.yaml`: this simulator as `user` scoped to
+/// `project`, listing every region (the first is the default, the old one)
+/// so that `--os-region-name` can pick any of them.
+pub fn clouds_yaml_entry(
+    name: &str,
+    auth_url: &str,
+    regions: &[&str],
+    user: &str,
+    password: &str,
+    project: &str,
+) -> String {
+    let default = regions.first().copied().unwrap_or("RegionOne");
     format!(
-        "# Written by `cutover sim`: the simulated cloud, as the admin user.\n\
-         clouds:\n  sim:\n    auth:\n      auth_url: {auth_url}\n      username: {user}\n      password: {password}\n\
+        "  {name}:\n    auth:\n      auth_url: {auth_url}\n      username: {user}\n      password: {password}\n\
          \x20     project_name: {project}\n      user_domain_name: Default\n      project_domain_name: Default\n\
-         \x20   region_name: {region}\n    identity_api_version: 3\n    interface: public\n"
+         \x20   region_name: {default}\n    regions: [{}]\n    identity_api_version: 3\n    interface: public\n",
+        regions.join(", ")
+    )
+}
+
+/// The `clouds.yaml` that `--write-clouds-yaml` writes: one cloud, `sim`,
+/// for the admin user.
+pub fn clouds_yaml(auth_url: &str, regions: &[&str], user: &str, password: &str, project: &str) -> String {
+    format!(
+        "# Written by `cutover sim`: the simulated cloud, as the admin user.\nclouds:\n{}",
+        clouds_yaml_entry("sim", auth_url, regions, user, password, project)
     )
 }

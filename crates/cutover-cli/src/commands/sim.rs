@@ -57,7 +57,6 @@ async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
         ServeError::Scenario(_) | ServeError::NotLoopback(_) => anyhow::Error::new(InputError(e.to_string())),
         other => anyhow::Error::new(other),
     })?;
-    let old_region = scenario.old_region().unwrap_or("RegionOne").to_string();
     if let Some(path) = &args.write_clouds_yaml {
         let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
         let Some(admin) = admin else {
@@ -71,7 +70,8 @@ async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
             .find(|(_, r)| r.iter().any(|r| r == "admin"))
             .map(|(p, _)| p.as_str())
             .unwrap_or("admin");
-        let text = clouds_yaml(&running.auth_url(), &old_region, &admin.name, &admin.password, project);
+        let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
+        let text = clouds_yaml(&running.auth_url(), &regions, &admin.name, &admin.password, project);
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("cutover sim: wrote {} (cloud `sim`)", path.display());
     }

@@ -8,7 +8,7 @@ with token helpers, and the real `openstack` client pointed at it.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cutover_sim::{clouds_yaml, RunningSim, Scenario, Sim};
+use cutover_sim::{clouds_yaml_entry, RunningSim, Scenario, Sim};
 use reqwest::blocking::Client;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -56,19 +56,10 @@ impl TestCloud {
     /// The cloud entry for `user`, listing every region (the old one first,
     /// the default) so that `--os-region-name` may pick any of them.
     fn cloud_entry(&self, name: &str, user: &str, password: &str, project: &str) -> String {
-        let regions: Vec<String> = {
-            let w = self.sim().world();
-            let mut names: Vec<String> = w.identity.regions.keys().cloned().collect();
-            names.sort_by_key(|r| *r != self.old_region);
-            names
-        };
-        let entry = clouds_yaml(&self.auth_url(), &regions[0], user, password, project);
-        let body = entry.split_once("clouds:\n").map_or(entry.as_str(), |(_, rest)| rest);
-        body.replacen("  sim:\n", &format!("  {name}:\n"), 1).replacen(
-            &format!("region_name: {}\n", regions[0]),
-            &format!("regions: [{}]\n", regions.join(", ")),
-            1,
-        )
+        let mut regions: Vec<String> = self.sim().world().identity.regions.keys().cloned().collect();
+        regions.sort_by_key(|r| *r != self.old_region);
+        let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
+        clouds_yaml_entry(name, &self.auth_url(), &regions, user, password, project)
     }
 
     fn running(&self) -> &RunningSim {
