@@ -10,6 +10,7 @@ simulator's own extension at `/sim`.
 pub mod cinder;
 pub mod glance;
 pub mod keystone;
+pub mod microversion;
 pub mod neutron;
 pub mod nova;
 pub mod simext;

@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::api::microversion::{choose, requested};
 use crate::api::{ok, reply};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -77,33 +78,10 @@ struct Negotiated(Microversion);
 /// Middleware: `OpenStack-API-Version: volume 3.x` (none = 3.0, `latest` =
 /// 3.70); 400 when malformed, 406 outside the range; echoed on the response.
 async fn negotiate(mut req: Request, next: Next) -> Response {
-    let asked = req.headers().get("openstack-api-version").and_then(|v| v.to_str().ok()).and_then(|v| {
-        v.split(',').find_map(|part| {
-            let mut words = part.split_whitespace();
-            words.next().filter(|s| s.eq_ignore_ascii_case("volume")).map(|_| words.next().unwrap_or("").to_string())
-        })
-    });
-    let version = match asked.as_deref() {
-        None => MIN_VERSION,
-        Some(s) if s.eq_ignore_ascii_case("latest") => MAX_VERSION,
-        Some(s) => match Microversion::parse(s) {
-            Some(v) if v >= MIN_VERSION && v <= MAX_VERSION => v,
-            Some(v) => {
-                return ApiError::new(
-                    StatusCode::NOT_ACCEPTABLE,
-                    format!(
-                    "Version {v} is not supported by the API. Minimum is {MIN_VERSION} and maximum is {MAX_VERSION}."
-                ),
-                )
-                .into_response()
-            }
-            None => {
-                return ApiError::bad_request(format!(
-                    "API Version String {s} is of invalid format. Must be of format MajorNum.MinorNum."
-                ))
-                .into_response()
-            }
-        },
+    let asked = requested(req.headers(), "volume", None);
+    let version = match choose(asked.as_deref(), MIN_VERSION, MAX_VERSION) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
     req.extensions_mut().insert(Negotiated(version));
     let mut resp = next.run(req).await;

@@ -8,11 +8,12 @@ Every response says which version served it.
 
 use axum::extract::{FromRequestParts, OriginalUri, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::api::microversion::{choose, requested};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model::compute::Microversion;
@@ -27,18 +28,6 @@ pub struct RegionPath {
 /// The negotiated version of this request, stored by [`negotiate`].
 #[derive(Debug, Clone, Copy)]
 struct Negotiated(Microversion);
-
-fn requested(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get("openstack-api-version").and_then(|v| v.to_str().ok()) {
-        for part in v.split(',') {
-            let mut words = part.split_whitespace();
-            if words.next().is_some_and(|s| s.eq_ignore_ascii_case("compute")) {
-                return Some(words.next().unwrap_or("").to_string());
-            }
-        }
-    }
-    headers.get("x-openstack-nova-api-version").and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
-}
 
 /// The region of a `/compute/{region}/...` URI (nested routers see only
 /// the rest of the path, so this reads the original URI).
@@ -59,25 +48,10 @@ pub async fn negotiate(State(sim): State<Sim>, mut req: Request, next: Next) -> 
     let Some((min, max)) = range else {
         return ApiError::not_found(format!("No compute service in region {region}.")).into_response();
     };
-    let version = match requested(req.headers()).as_deref() {
-        None => min,
-        Some(s) if s.eq_ignore_ascii_case("latest") => max,
-        Some(s) => match Microversion::parse(s) {
-            Some(v) if v >= min && v <= max => v,
-            Some(v) => {
-                return ApiError::new(
-                    axum::http::StatusCode::NOT_ACCEPTABLE,
-                    format!("Version {v} is not supported by the API. Minimum is {min} and maximum is {max}."),
-                )
-                .into_response()
-            }
-            None => {
-                return ApiError::bad_request(format!(
-                    "API Version String {s} is of invalid format. Must be of format MajorNum.MinorNum."
-                ))
-                .into_response()
-            }
-        },
+    let asked = requested(req.headers(), "compute", Some("x-openstack-nova-api-version"));
+    let version = match choose(asked.as_deref(), min, max) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
     req.extensions_mut().insert(Negotiated(version));
     let mut resp = next.run(req).await;
