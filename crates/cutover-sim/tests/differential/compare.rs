@@ -29,8 +29,12 @@ pub fn load_allow(text: &str) -> Vec<Allow> {
     entries
         .iter()
         .map(|e| {
-            let field = |k: &str| e[k].as_str().unwrap_or_else(|| panic!("allow.yaml entry without {k}: {e}")).to_string();
-            assert!(e["reason"].as_str().is_some_and(|r| !r.trim().is_empty()), "allow.yaml entry without a reason: {e}");
+            let field =
+                |k: &str| e[k].as_str().unwrap_or_else(|| panic!("allow.yaml entry without {k}: {e}")).to_string();
+            assert!(
+                e["reason"].as_str().is_some_and(|r| !r.trim().is_empty()),
+                "allow.yaml entry without a reason: {e}"
+            );
             Allow { step: field("step"), kind: field("kind"), path: field("path"), used: false }
         })
         .collect()
@@ -41,10 +45,11 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, tail)) => {
-            text.starts_with(head) && (0..=text.len() - head.len()).any(|i| {
-                let rest = &text[head.len() + i..];
-                text.is_char_boundary(head.len() + i) && glob(tail, rest)
-            })
+            text.starts_with(head)
+                && (0..=text.len() - head.len()).any(|i| {
+                    let rest = &text[head.len() + i..];
+                    text.is_char_boundary(head.len() + i) && glob(tail, rest)
+                })
         }
     }
 }

@@ -67,7 +67,11 @@ impl Runner {
                 }
                 self.capture(step, &headers, &text);
                 let id = mv.as_ref().map_or(name.to_string(), |v| format!("{name}@{v}"));
-                out.push(Outcome { id, record: step["record"] != json!(false), fixture: fixture(status, &headers, &text) });
+                out.push(Outcome {
+                    id,
+                    record: step["record"] != json!(false),
+                    fixture: fixture(status, &headers, &text),
+                });
             }
         }
         out
@@ -109,7 +113,13 @@ impl Runner {
             .unwrap_or_else(|| panic!("no {service} endpoint in {region} in the catalog"))
     }
 
-    fn send(&self, method: &Method, url: &str, mv: Option<&str>, body: Option<&Value>) -> (u16, BTreeMap<String, String>, String) {
+    fn send(
+        &self,
+        method: &Method,
+        url: &str,
+        mv: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, BTreeMap<String, String>, String) {
         let mut req = self.http.request(method.clone(), url).header("Accept", "application/json");
         if let Some(t) = &self.token {
             req = req.header("X-Auth-Token", t);
