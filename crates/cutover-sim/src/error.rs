@@ -150,7 +150,10 @@ fn render(service: ServiceKind, e: &ApiError, wants_json: bool, old: Response) -
             return finish(old, e, Body::from(text), "text/plain; charset=UTF-8");
         }
     };
-    finish(old, e, Body::from(body.to_string()), "application/json")
+    // Nova's faults are webob responses, which add the charset.
+    let content_type =
+        if service == ServiceKind::Compute { "application/json; charset=UTF-8" } else { "application/json" };
+    finish(old, e, Body::from(body.to_string()), content_type)
 }
 
 /// Renders an error that never reached a handler (an injected fault).

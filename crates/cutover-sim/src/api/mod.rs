@@ -17,8 +17,8 @@ pub mod simext;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -34,6 +34,7 @@ pub fn router(sim: Sim) -> Router {
             .fallback(not_found)
             .route_layer(from_fn_with_state(sim.clone(), count_requests))
             .layer(from_fn(move |req, next| render_errors(kind, req, next)))
+            .layer(from_fn(move |req, next| common_headers(kind, req, next)))
     };
     Router::new()
         .nest("/compute/{region}", service(ServiceKind::Compute, nova::routes(sim.clone())))
@@ -51,6 +52,26 @@ pub fn router(sim: Sim) -> Router {
         })
         .layer(from_fn_with_state(sim.clone(), apply_faults))
         .with_state(sim)
+}
+
+/// oslo.middleware's request id on every answer (errors included), which
+/// clients log; Nova repeats it as `x-compute-request-id`. Not a record,
+/// so not from the seeded id generator. Nova also types its bodiless
+/// 202/204 answers as JSON.
+async fn common_headers(kind: ServiceKind, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let id = format!("req-{}", uuid::Uuid::new_v4());
+    let headers = resp.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        if kind == ServiceKind::Compute {
+            headers.insert("x-compute-request-id", value.clone());
+        }
+        headers.insert("x-openstack-request-id", value);
+    }
+    if kind == ServiceKind::Compute && !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    resp
 }
 
 /// Unknown URLs: 404 in the error format of the service owning the prefix.

@@ -88,6 +88,7 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
             project: None,
             shared: false,
             external: true,
+            physical_network: None,
             subnets: vec![SubnetSpec { name: "public-subnet".into(), cidr: "172.16.0.0/12".into(), gateway_ip: None }],
         });
         for (i, p) in projects.iter().enumerate() {
@@ -96,6 +97,7 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
                 project: Some(p.clone()),
                 shared: false,
                 external: false,
+                physical_network: None,
                 subnets: vec![SubnetSpec {
                     name: format!("{p}-subnet"),
                     cidr: format!("10.{}.{}.0/20", i / 16, (i % 16) * 16),

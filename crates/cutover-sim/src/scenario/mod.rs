@@ -364,6 +364,10 @@ pub struct NetworkSpec {
     pub shared: bool,
     #[serde(default)]
     pub external: bool,
+    /// A flat provider network on this physical network; when omitted,
+    /// external networks are flat on `public`, others vxlan tenant networks.
+    #[serde(default)]
+    pub physical_network: Option<String>,
     #[serde(default)]
     pub subnets: Vec<SubnetSpec>,
 }

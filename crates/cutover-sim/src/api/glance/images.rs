@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use crate::api::{ok, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::image::Image;
+use crate::model::image::{Image, ImageStatus};
 use crate::model::{iso_seconds, World};
 use crate::sim::Sim;
 
@@ -79,6 +79,11 @@ pub fn render(img: &Image) -> Value {
     });
     if let Value::Object(core) = core {
         m.extend(core);
+    }
+    // The stores holding the image's data (one file store here): shown once
+    // the image has data.
+    if img.status == ImageStatus::Active {
+        m.insert("stores".into(), json!("file"));
     }
     Value::Object(m)
 }

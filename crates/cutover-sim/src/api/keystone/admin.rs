@@ -63,7 +63,10 @@ fn user_json(base: &str, u: &User) -> Value {
 }
 
 fn role_json(base: &str, r: &Role) -> Value {
-    json!({"id": r.id, "name": r.name, "domain_id": null, "description": null, "options": {},
+    // `keystone-manage bootstrap` creates these three as immutable roles.
+    let options =
+        if ["admin", "member", "reader"].contains(&r.name.as_str()) { json!({"immutable": true}) } else { json!({}) };
+    json!({"id": r.id, "name": r.name, "domain_id": null, "description": null, "options": options,
            "links": self_link(base, "roles", &r.id)})
 }
 

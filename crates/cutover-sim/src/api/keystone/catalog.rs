@@ -35,8 +35,13 @@ fn region_json(base: &str, r: &Region) -> Value {
 }
 
 fn service_json(base: &str, s: &Service) -> Value {
-    json!({"id": s.id, "type": s.kind, "name": s.name, "description": s.description, "enabled": s.enabled,
-           "links": self_link(base, "services", &s.id)})
+    let mut v = json!({"id": s.id, "type": s.kind, "name": s.name, "enabled": s.enabled,
+           "links": self_link(base, "services", &s.id)});
+    // Keystone stores `description` as an extra attribute: absent unless given.
+    if !s.description.is_empty() {
+        v["description"] = json!(s.description);
+    }
+    v
 }
 
 fn endpoint_json(base: &str, e: &Endpoint) -> Value {

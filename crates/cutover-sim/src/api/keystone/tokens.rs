@@ -238,7 +238,8 @@ async fn catalog(State(sim): State<Sim>, headers: HeaderMap) -> ApiResult {
         _ => None,
     };
     let base = &world.base_url;
-    Ok(ok(json!({"catalog": catalog_json(&world, project), "links": super::collection_links(base, "auth/catalog")})))
+    // The catalog is not a paged collection: its links carry `self` only.
+    Ok(ok(json!({"catalog": catalog_json(&world, project), "links": {"self": format!("{base}/v3/auth/catalog")}})))
 }
 
 async fn my_projects(State(sim): State<Sim>, caller: Caller) -> Response {

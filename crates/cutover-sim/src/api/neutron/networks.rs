@@ -64,9 +64,13 @@ fn render(store: &NetworkStore, caller: &Caller, n: &Network) -> Value {
         "subnets": subnets, "shared": n.shared, "router:external": n.external, "mtu": n.mtu,
         "availability_zone_hints": [], "availability_zones": n.availability_zones,
         "ipv4_address_scope": null, "ipv6_address_scope": null, "l2_adjacency": true,
-        "port_security_enabled": true, "description": n.description,
+        "port_security_enabled": true, "description": n.description, "qinq": false, "vlan_transparent": false,
     });
     let obj = v.as_object_mut().expect("object literal");
+    // auto-allocated-topology shows `is_default` on external networks only.
+    if n.external {
+        obj.insert("is_default".into(), json!(false));
+    }
     standard_attrs(obj, &n.project_id, &n.created_at, &n.updated_at, n.revision_number, store.tags_of(&n.id));
     if caller.is_admin() {
         obj.insert("provider:network_type".into(), json!(n.provider_network_type));

@@ -88,7 +88,9 @@ fn render(store: &NetworkStore, caller: &Caller, p: &Port) -> Value {
         let details = if p.binding_host_id.is_empty() {
             json!({})
         } else {
-            json!({"port_filter": true, "connectivity": "l2", "bridge_name": "br-int", "datapath_type": "system"})
+            // ML2 records which mechanism driver bound the port, per binding level.
+            json!({"port_filter": true, "connectivity": "l2", "bridge_name": "br-int", "datapath_type": "system",
+                   "bound_drivers": {"0": "openvswitch"}})
         };
         obj.insert("binding:host_id".into(), json!(p.binding_host_id));
         obj.insert("binding:profile".into(), json!({}));

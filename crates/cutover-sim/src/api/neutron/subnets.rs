@@ -71,6 +71,8 @@ fn render(store: &NetworkStore, s: &Subnet) -> Value {
         "gateway_ip": s.gateway_ip, "allocation_pools": s.allocation_pools, "host_routes": [],
         "dns_nameservers": s.dns_nameservers, "enable_dhcp": s.enable_dhcp, "ipv6_ra_mode": null,
         "ipv6_address_mode": null, "subnetpool_id": null, "service_types": [], "description": s.description,
+        // subnet-external-network: the network's router:external, read-only.
+        "router:external": store.networks.get(&s.network_id).is_some_and(|n| n.external),
     });
     let obj = v.as_object_mut().expect("object literal");
     standard_attrs(obj, &s.project_id, &s.created_at, &s.updated_at, s.revision_number, store.tags_of(&s.id));

@@ -28,8 +28,10 @@ impl Loader {
                 external: n.external,
                 admin_state_up: true,
                 mtu: 1500,
-                provider_network_type: Some(if n.external { "flat" } else { "vxlan" }.into()),
-                provider_physical_network: n.external.then(|| "public".into()),
+                provider_network_type: Some(
+                    if n.external || n.physical_network.is_some() { "flat" } else { "vxlan" }.into(),
+                ),
+                provider_physical_network: n.physical_network.clone().or_else(|| n.external.then(|| "public".into())),
                 provider_segmentation_id: None,
                 description: String::new(),
                 availability_zones: vec!["nova".into()],

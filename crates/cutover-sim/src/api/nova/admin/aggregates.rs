@@ -304,8 +304,14 @@ async fn aggregate_action(
         _ => return Err(ApiError::bad_request("There is no such action.")),
     }
     let a = find(r, &id)?;
-    a.updated_at = Some(now);
-    let v = aggregate_json(&nova, a);
+    // Hosts and metadata live in their own tables: the stored aggregate
+    // row, and so `updated_at`, stays as it was (null until a rename or AZ
+    // change). Only set_metadata's answer shows a time: Nova's in-memory
+    // object stamps it (`Aggregate.update_metadata`) without saving it.
+    let mut v = aggregate_json(&nova, a);
+    if name == "set_metadata" {
+        v["updated_at"] = json!(iso_micros(&now));
+    }
     r.refresh_zones();
     Ok(ok(json!({"aggregate": v})))
 }

@@ -11,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
 
 use super::services::{service_id, state, status};
@@ -68,7 +69,7 @@ fn with_servers(v: &mut Value, nova: &Nova, r: &ComputeRegion, h: &Host) {
     }
 }
 
-fn detailed(nova: &Nova, r: &ComputeRegion, h: &Host) -> Value {
+fn detailed(nova: &Nova, r: &ComputeRegion, h: &Host, now: DateTime<Utc>) -> Value {
     let mut v = brief(nova, r, h);
     let svc = r.service_of_host(&h.name, "nova-compute");
     v["host_ip"] = json!(h.host_ip);
@@ -80,6 +81,8 @@ fn detailed(nova: &Nova, r: &ComputeRegion, h: &Host) -> Value {
         "disabled_reason": svc.and_then(|s| s.disabled_reason.clone()),
     });
     if nova.at_least(88) {
+        // 2.88 folded GET /os-hypervisors/{id}/uptime into show and detail.
+        v["uptime"] = json!(uptime_line(now));
         return v;
     }
     let (cpus, ram, disk) = r.host_usage(&h.name);
@@ -139,7 +142,7 @@ async fn list_view(sim: Sim, nova: Nova, q: HashMap<String, String>, detail: boo
     let rows: Vec<Value> = listed(&nova, r, &q)?
         .into_iter()
         .map(|h| {
-            let mut v = if detail { detailed(&nova, r, h) } else { brief(&nova, r, h) };
+            let mut v = if detail { detailed(&nova, r, h, w.now) } else { brief(&nova, r, h) };
             if servers {
                 with_servers(&mut v, &nova, r, h);
             }
@@ -175,7 +178,7 @@ async fn show(
         .values()
         .find(|h| id_text(&nova, h) == id)
         .ok_or_else(|| ApiError::not_found(format!("Hypervisor with ID '{id}' could not be found.")))?;
-    let mut v = detailed(&nova, r, h);
+    let mut v = detailed(&nova, r, h, w.now);
     if servers {
         with_servers(&mut v, &nova, r, h);
     }
@@ -247,4 +250,16 @@ async fn statistics(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
         "free_ram_mb": free_ram_mb, "free_disk_gb": free_disk_gb, "current_workload": 0,
         "running_vms": running_vms, "disk_available_least": least,
     }})))
+}
+
+/// What `uptime(1)` prints on the host, which the libvirt driver returns.
+/// Host boots are not modelled: every host reports having booted at midnight.
+fn uptime_line(now: DateTime<Utc>) -> String {
+    let since_midnight = now.num_seconds_from_midnight();
+    format!(
+        " {} up {}:{:02},  0 users,  load average: 0.00, 0.00, 0.00",
+        now.format("%H:%M:%S"),
+        since_midnight / 3600,
+        since_midnight / 60 % 60
+    )
 }

@@ -16,6 +16,7 @@ use super::{begin, check_state, invalid_input, only_keys};
 use crate::api::nova::{region, visible_server, Nova};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{Server, VmState};
+use crate::model::identity::Scope;
 use crate::model::image::{synthetic_data, Image, ImageStatus};
 use crate::model::World;
 use crate::sim::Sim;
@@ -108,7 +109,9 @@ pub fn create_image(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult
         return Ok(crate::api::reply(StatusCode::ACCEPTED, json!({"image_id": image_id})));
     }
     let location = format!("{}/image/v2/images/{image_id}", w.base_url);
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)]).into_response())
+    // Nova answers with a bare webob.Response here, whose default type this is.
+    let headers = [(header::LOCATION, location), (header::CONTENT_TYPE, "text/html; charset=UTF-8".to_string())];
+    Ok((StatusCode::ACCEPTED, headers).into_response())
 }
 
 /// The image record every snapshot starts from
@@ -128,6 +131,11 @@ fn initial_image(w: &mut World, nova: &Nova, server: &Server, name: String) -> I
         image.properties.insert("owner_user_name".into(), json!(user));
         image.properties.insert("owner_project_name".into(), json!(project));
     }
+    // Nova keeps the booting user's roles in the server's system metadata
+    // (`boot_roles`) and every snapshot inherits them.
+    let scope = Scope::Project(server.project_id.clone());
+    let roles: Vec<&str> = w.identity.roles_on(&server.user_id, &scope).iter().map(|r| r.name.as_str()).collect();
+    image.properties.insert("boot_roles".into(), json!(roles.join(",")));
     image
 }
 
