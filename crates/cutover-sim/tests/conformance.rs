@@ -8,6 +8,7 @@ mod conformance {
     mod identity;
     mod image_volume;
     mod network;
+    mod nova_network;
     mod server_actions;
     mod servers;
 }

@@ -148,7 +148,16 @@ impl TestCloud {
     /// Runs the real `openstack` client against this cloud (cloud `sim`)
     /// and returns its output, whatever the exit status.
     pub fn openstack_output(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(venv_bin("openstack"));
+        self.client_output(OsClient::Current, args)
+    }
+
+    /// The legacy client's output, whatever the exit status.
+    pub fn client_output_legacy(&self, args: &[&str]) -> Output {
+        self.client_output(OsClient::Legacy, args)
+    }
+
+    fn client_output(&self, client: OsClient, args: &[&str]) -> Output {
+        let mut cmd = Command::new(venv_bin(client, "openstack"));
         self.client_env(&mut cmd);
         cmd.args(args).output().expect("openstack runs")
     }
@@ -156,9 +165,19 @@ impl TestCloud {
     /// Runs `openstack ARGS -f json` and parses its output; panics with the
     /// client's stderr when it fails.
     pub fn openstack(&self, args: &[&str]) -> Value {
+        self.client_json(OsClient::Current, args)
+    }
+
+    /// The same with the legacy client (python-openstackclient 6.6.1, the
+    /// last with nova-network commands), for nova-network regions.
+    pub fn openstack_legacy(&self, args: &[&str]) -> Value {
+        self.client_json(OsClient::Legacy, args)
+    }
+
+    fn client_json(&self, client: OsClient, args: &[&str]) -> Value {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["-f", "json"]);
-        let out = self.openstack_output(&all);
+        let out = self.client_output(client, &all);
         assert!(out.status.success(), "openstack {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!("openstack {}: output is not JSON ({e}): {}", args.join(" "), String::from_utf8_lossy(&out.stdout))
@@ -174,7 +193,7 @@ impl TestCloud {
     /// Runs a Python script with the pinned openstacksdk; the script finds
     /// the cloud as `openstack.connect(cloud="sim")` and prints JSON.
     pub fn python(&self, script: &str) -> Value {
-        let mut cmd = Command::new(venv_bin("python"));
+        let mut cmd = Command::new(venv_bin(OsClient::Current, "python"));
         self.client_env(&mut cmd);
         let out = cmd.args(["-c", script]).output().expect("python runs");
         assert!(out.status.success(), "python script failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -201,16 +220,29 @@ impl Drop for TestCloud {
     }
 }
 
-/// A program of the pinned client venv that `tools/test` installs.
-pub fn venv_bin(name: &str) -> PathBuf {
-    if let Some(dir) = std::env::var_os("CUTOVER_CONFORMANCE_VENV") {
-        return PathBuf::from(dir).join("bin").join(name);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = workspace.join("target/conformance-venv/bin").join(name);
+/// The pinned clients `tools/conformance/install` puts under `target/`.
+#[derive(Debug, Clone, Copy)]
+pub enum OsClient {
+    /// python-openstackclient 10.5 and openstacksdk 4.22.
+    Current,
+    /// python-openstackclient 6.6.1, for nova-network commands.
+    Legacy,
+}
+
+/// A program of a pinned client's venv (`CUTOVER_CONFORMANCE_DIR` holds the
+/// venvs when they are not under the workspace's `target/`).
+pub fn venv_bin(client: OsClient, name: &str) -> PathBuf {
+    let venv = match client {
+        OsClient::Current => "conformance-venv",
+        OsClient::Legacy => "conformance-venv-legacy",
+    };
+    let dir = std::env::var_os("CUTOVER_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let path = dir.join(venv).join("bin").join(name);
     assert!(
         path.exists(),
-        "{} is missing: run tools/test (or tools/conformance/install) to install the pinned openstack client",
+        "{} is missing: run tools/test (or tools/conformance/install) to install the pinned openstack clients",
         path.display()
     );
     path

@@ -103,7 +103,10 @@ impl Loader {
         let identity = service(&mut self.w, "identity", "keystone");
         let compute = service(&mut self.w, "compute", "nova");
         let image = service(&mut self.w, "image", "glance");
-        let network = service(&mut self.w, "network", "neutron");
+        // A cloud whose Novas all run nova-network has no Neutron at all;
+        // clients look for the service type to choose their network API.
+        let uses_neutron = s.regions.iter().any(|r| r.networking == Networking::Neutron);
+        let network = uses_neutron.then(|| service(&mut self.w, "network", "neutron"));
         let block = service(&mut self.w, ServiceKind::Volume.catalog_entry().0, "cinder");
         let volumev3 = service(&mut self.w, "volumev3", "cinderv3");
         for region in &s.regions {
@@ -119,7 +122,7 @@ impl Loader {
                 (block.clone(), urls::volume(&base)),
                 (volumev3.clone(), urls::volume(&base)),
             ];
-            if region.networking == Networking::Neutron {
+            if let (Networking::Neutron, Some(network)) = (region.networking, &network) {
                 entries.push((network.clone(), urls::network(&base)));
             }
             for (service_id, url) in entries {
