@@ -138,24 +138,28 @@ fn parse_mac(mac: &str) -> ApiResult<String> {
 
 /// `fixed_ips` of a request body: entries with `subnet_id` and/or `ip_address`.
 fn parse_fixed_ips(store: &NetworkStore, attrs: &Attrs) -> ApiResult<Option<Vec<FixedIpRequest>>> {
-    let Some(raw) = attrs.value("fixed_ips") else { return Ok(None) };
+    attrs.value("fixed_ips").map(|raw| parse_fixed_ip_list(store, "fixed_ips", raw)).transpose()
+}
+
+/// A `fixed_ips`-style list (`[{subnet_id, ip_address}]`) named `key`.
+pub fn parse_fixed_ip_list(store: &NetworkStore, key: &str, raw: &Value) -> ApiResult<Vec<FixedIpRequest>> {
     let items = raw
         .as_array()
-        .ok_or_else(|| bad_request(format!("Invalid input for fixed_ips. Reason: '{raw}' is not a list.")))?;
+        .ok_or_else(|| bad_request(format!("Invalid input for {key}. Reason: '{raw}' is not a list.")))?;
     let mut out = Vec::new();
     for item in items {
         let field = |k: &str| -> ApiResult<Option<String>> {
             match &item[k] {
                 Value::Null => Ok(None),
                 Value::String(s) => Ok(Some(s.clone())),
-                v => Err(bad_request(format!("Invalid input for fixed_ips. Reason: '{v}' is not a valid {k}."))),
+                v => Err(bad_request(format!("Invalid input for {key}. Reason: '{v}' is not a valid {k}."))),
             }
         };
         let req = FixedIpRequest { subnet_id: field("subnet_id")?, ip_address: field("ip_address")? };
         if let Some(ip) = &req.ip_address {
             if ipv4_num(ip).is_none() {
                 return Err(bad_request(format!(
-                    "Invalid input for fixed_ips. Reason: '{ip}' is not a valid IP address."
+                    "Invalid input for {key}. Reason: '{ip}' is not a valid IP address."
                 )));
             }
         }
@@ -166,7 +170,7 @@ fn parse_fixed_ips(store: &NetworkStore, attrs: &Attrs) -> ApiResult<Option<Vec<
         }
         out.push(req);
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Attribute policies that only admins and the network's owner pass.
