@@ -158,9 +158,7 @@ pub fn parse_fixed_ip_list(store: &NetworkStore, key: &str, raw: &Value) -> ApiR
         let req = FixedIpRequest { subnet_id: field("subnet_id")?, ip_address: field("ip_address")? };
         if let Some(ip) = &req.ip_address {
             if ipv4_num(ip).is_none() {
-                return Err(bad_request(format!(
-                    "Invalid input for {key}. Reason: '{ip}' is not a valid IP address."
-                )));
+                return Err(bad_request(format!("Invalid input for {key}. Reason: '{ip}' is not a valid IP address.")));
             }
         }
         if let Some(s) = &req.subnet_id {

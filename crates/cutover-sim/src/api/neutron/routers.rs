@@ -334,7 +334,9 @@ fn attach_port(store: &NetworkStore, caller: &Caller, router_id: &str, port_id: 
         return Err(bad_router("Router port must have at least one fixed IP"));
     }
     let existing = store.router_interfaces(router_id);
-    if let Some(f) = port.fixed_ips.iter().find(|f| existing.iter().any(|p| p.fixed_ips.iter().any(|e| e.subnet_id == f.subnet_id))) {
+    if let Some(f) =
+        port.fixed_ips.iter().find(|f| existing.iter().any(|p| p.fixed_ips.iter().any(|e| e.subnet_id == f.subnet_id)))
+    {
         return Err(bad_router(format_args!("Router already has a port on subnet {}", f.subnet_id)));
     }
     Ok(())

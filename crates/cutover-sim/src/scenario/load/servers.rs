@@ -202,7 +202,8 @@ impl Loader {
                     ),
                 )
             })?;
-            let fip = self.w.network.floating_ips.get_mut(&fip_id).ok_or_else(|| unknown("floating IP", address, ctx))?;
+            let fip =
+                self.w.network.floating_ips.get_mut(&fip_id).ok_or_else(|| unknown("floating IP", address, ctx))?;
             fip.port_id = Some(port_id.clone());
             fip.fixed_ip_address = Some(ip.clone());
             fip.router_id = Some(router_id);

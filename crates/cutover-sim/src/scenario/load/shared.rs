@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 use super::{invalid, unknown, LoadError, Loader, Names};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
-use crate::model::network::{
-    ipv4, parse_cidr, FloatingIp, Network, Router, SecurityGroup, SecurityGroupRule, Subnet,
-};
+use crate::model::network::{ipv4, parse_cidr, FloatingIp, Network, Router, SecurityGroup, SecurityGroupRule, Subnet};
 use crate::model::volume::{Volume, VolumeType};
 use crate::model::World;
 use crate::scenario::{Scenario, VolumeTypeSpec};
