@@ -383,6 +383,7 @@ fn router_crud_gateway_and_interfaces() {
     let again = interface(&cloud, &alice, &router, "add", json!({"subnet_id": subnet}));
     assert_error(&again, StatusCode::BAD_REQUEST, "BadRequest");
     assert_error(&delete(&cloud, &format!("{V2}/routers/{router}"), &alice), StatusCode::CONFLICT, "RouterInUse");
+    assert_error(&delete(&cloud, &format!("{V2}/ports/{port}"), &alice), StatusCode::CONFLICT, "ServicePortInUse");
 
     let r = interface(&cloud, &alice, &router, "remove", json!({"subnet_id": subnet}));
     assert_eq!((r.status, r.body["port_id"].as_str()), (StatusCode::OK, Some(port.as_str())), "{}", r.text);

@@ -19,6 +19,7 @@ use crate::api::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4_num, FixedIpRequest, NetworkStore, Port};
+use crate::model::routing::{ROUTER_GATEWAY, ROUTER_INTERFACE};
 use crate::model::World;
 use crate::sim::Sim;
 
@@ -410,7 +411,17 @@ async fn update(
 
 async fn delete(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let mut world = sim.world();
-    find(&world.network, &caller, &id)?;
+    let port = find(&world.network, &caller, &id)?;
+    // l3_db's `prevent_l3_port_deletion`: a live router's ports go through
+    // the router API.
+    let router_owned = [ROUTER_INTERFACE, ROUTER_GATEWAY].contains(&port.device_owner.as_str());
+    if router_owned && world.network.routers.contains_key(&port.device_id) {
+        return Err(ApiError::conflict(format!(
+            "Port {id} cannot be deleted directly via the port API: has device owner {}.",
+            port.device_owner
+        ))
+        .with_type("ServicePortInUse"));
+    }
     world.network.remove_port(&id);
     world.network.tags.remove(&id);
     Ok(no_content())
