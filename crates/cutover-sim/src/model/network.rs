@@ -1,6 +1,6 @@
 /*!
-Neutron's records: networks, subnets, ports, floating IPs and security
-groups, with the address bookkeeping that keeps IPs and MACs unique per
+Neutron's records: networks, subnets, ports, routers, floating IPs and
+security groups, with the address bookkeeping that keeps IPs and MACs unique per
 network.
 */
 
@@ -100,6 +100,30 @@ pub struct FloatingIp {
     pub revision_number: u64,
 }
 
+/// A router's `external_gateway_info`: its address on the external network
+/// is held by the port `port_id` (device owner `network:router_gateway`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RouterGateway {
+    pub network_id: String,
+    pub enable_snat: bool,
+    pub port_id: String,
+}
+
+/// A Neutron router; its interfaces are the ports whose device is the
+/// router, with device owner `network:router_interface`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Router {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub admin_state_up: bool,
+    pub description: String,
+    pub gateway: Option<RouterGateway>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision_number: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SecurityGroupRule {
     pub id: String,
@@ -135,6 +159,7 @@ pub struct NetworkStore {
     pub subnets: BTreeMap<String, Subnet>,
     pub ports: BTreeMap<String, Port>,
     pub floating_ips: BTreeMap<String, FloatingIp>,
+    pub routers: BTreeMap<String, Router>,
     pub security_groups: BTreeMap<String, SecurityGroup>,
     /// Index: (network id, IP address) to the port holding it.
     #[serde(skip)]
@@ -342,6 +367,7 @@ impl NetworkStore {
         for fip in self.floating_ips.values_mut().filter(|f| f.port_id.as_deref() == Some(port_id)) {
             fip.port_id = None;
             fip.fixed_ip_address = None;
+            fip.router_id = None;
             fip.status = "DOWN".into();
         }
         Some(port)

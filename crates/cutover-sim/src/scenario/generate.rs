@@ -104,6 +104,13 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
                     gateway_ip: None,
                 }],
             });
+            // Floating IPs of the project's servers go through this router.
+            s.routers.push(RouterSpec {
+                name: format!("{p}-router"),
+                project: Some(p.clone()),
+                external_network: Some("public".into()),
+                interfaces: vec![format!("{p}-subnet")],
+            });
         }
     }
 

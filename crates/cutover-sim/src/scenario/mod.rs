@@ -35,6 +35,9 @@ pub struct Scenario {
     pub users: Vec<UserSpec>,
     pub regions: Vec<RegionSpec>,
     pub networks: Vec<NetworkSpec>,
+    /// Neutron routers joining project subnets to external networks;
+    /// a floating IP associated by a server's nic needs one.
+    pub routers: Vec<RouterSpec>,
     pub security_groups: Vec<SecurityGroupSpec>,
     pub images: Vec<ImageSpec>,
     pub volume_types: Vec<VolumeTypeSpec>,
@@ -383,6 +386,21 @@ pub struct SubnetSpec {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    pub name: String,
+    /// Owner project name; `admin` if omitted.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// External network name for the gateway (none if omitted).
+    #[serde(default)]
+    pub external_network: Option<String>,
+    /// Subnet names; each gets an interface holding its gateway IP.
+    #[serde(default)]
+    pub interfaces: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SecurityGroupSpec {
     pub name: String,
     pub project: String,
@@ -478,6 +496,8 @@ mod tests {
         assert_eq!(w.network.ports[port].device_id, web1.id);
         let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.10").unwrap();
         assert_eq!(fip.port_id.as_ref(), Some(port));
+        let router = &w.network.routers[fip.router_id.as_ref().expect("associated through a router")];
+        assert_eq!(router.name, "acme-router");
         let db1 = old.servers.values().find(|s| s.name == "db-1").unwrap();
         assert_eq!(db1.block_devices.len(), 2);
         assert!(db1.block_devices.iter().all(|b| w.volume.volumes[&b.volume_id].status == "in-use"));
@@ -490,6 +510,17 @@ mod tests {
         s.regions[0].servers[0].flavor = "m9.huge".into();
         let err = load(&s, "http://127.0.0.1:1", None).err().expect("refused").to_string();
         assert_eq!(err, "region RegionOne, server web-1: unknown flavor 'm9.huge'");
+    }
+
+    #[test]
+    fn floating_ip_without_a_router_path_is_refused() {
+        let mut s = Scenario::builtin();
+        s.routers.retain(|r| r.name != "acme-router");
+        let err = load(&s, "http://127.0.0.1:1", None).err().expect("refused").to_string();
+        assert_eq!(
+            err,
+            "region RegionOne, server web-1: floating IP 172.24.4.10: no router joins network 'acme-net' to the external network (add one under `routers:`)"
+        );
     }
 
     #[test]

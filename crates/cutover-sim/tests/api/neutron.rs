@@ -215,6 +215,7 @@ fn floating_ip_allocate_associate_disassociate() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["floatingip"]["fixed_ip_address"], fixed.as_str());
     assert_eq!(r.body["floatingip"]["port_details"]["network_id"], acme_net.as_str());
+    assert_eq!(r.body["floatingip"]["router_id"], id_of(&cloud, &alice, "routers", "acme-router").as_str());
     let shown = cloud.get(&format!("{V2}/floatingips/{fip}"), &alice);
     assert_eq!(shown.body["floatingip"]["status"], "ACTIVE");
     // A second floating IP of the same network cannot take the same fixed IP.
@@ -323,4 +324,122 @@ fn security_groups_default_rules_and_tags() {
         StatusCode::NOT_FOUND,
         "SecurityGroupNotFound",
     );
+}
+
+/// A new network of the caller's project with one subnet; (network, subnet).
+fn own_subnet(cloud: &TestCloud, token: &str, name: &str, cidr: &str) -> (String, String) {
+    let r = cloud.post(&format!("{V2}/networks"), token, json!({"network": {"name": name}}));
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let net = r.body["network"]["id"].as_str().unwrap().to_string();
+    let body = json!({"subnet": {"network_id": net, "cidr": cidr, "ip_version": 4, "name": format!("{name}-subnet")}});
+    let r = cloud.post(&format!("{V2}/subnets"), token, body);
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    (net, r.body["subnet"]["id"].as_str().unwrap().to_string())
+}
+
+fn interface(cloud: &TestCloud, token: &str, router: &str, action: &str, body: Value) -> Reply {
+    put(cloud, &format!("{V2}/routers/{router}/{action}_router_interface"), token, body)
+}
+
+#[test]
+fn router_crud_gateway_and_interfaces() {
+    let cloud = TestCloud::start();
+    let alice = cloud.token("alice", "alice-secret", "acme");
+    let bob = cloud.token("bob", "bob-secret", "globex");
+    let public = id_of(&cloud, &alice, "networks", "public");
+    let acme_net = id_of(&cloud, &alice, "networks", "acme-net");
+    let create = |gw: Value| {
+        cloud.post(&format!("{V2}/routers"), &alice, json!({"router": {"name": "r1", "external_gateway_info": gw}}))
+    };
+    assert_error(&create(json!({"network_id": acme_net})), StatusCode::BAD_REQUEST, "BadRequest");
+    let r = create(json!({"network_id": public, "enable_snat": false}));
+    assert_error(&r, StatusCode::FORBIDDEN, "PolicyNotAuthorized");
+    let r = create(json!({"network_id": public}));
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let router = r.body["router"]["id"].as_str().unwrap().to_string();
+    let gw = &r.body["router"]["external_gateway_info"];
+    assert_eq!((gw["network_id"].as_str(), gw["enable_snat"].as_bool()), (Some(public.as_str()), Some(true)));
+    let gw_ip = gw["external_fixed_ips"][0]["ip_address"].as_str().unwrap();
+    assert!(gw_ip.starts_with("172.24.4."), "{gw_ip}");
+    assert!(r.body["router"].get("distributed").is_none(), "distributed is admin-only");
+    assert_error(&cloud.get(&format!("{V2}/routers/{router}"), &bob), StatusCode::NOT_FOUND, "RouterNotFound");
+    let mut listed = names(&cloud.get(&format!("{V2}/routers"), &alice), "routers");
+    listed.sort();
+    assert_eq!(listed, ["acme-router", "r1"]);
+
+    let (_, subnet) = own_subnet(&cloud, &alice, "inner", "10.9.0.0/24");
+    let r = interface(&cloud, &alice, &router, "add", json!({}));
+    assert_error(&r, StatusCode::BAD_REQUEST, "BadRequest");
+    let r = interface(&cloud, &alice, &router, "add", json!({"subnet_id": subnet}));
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!((r.body["id"].as_str(), r.body["subnet_id"].as_str()), (Some(router.as_str()), Some(subnet.as_str())));
+    let port = r.body["port_id"].as_str().unwrap().to_string();
+    let p = &cloud.get(&format!("{V2}/ports/{port}"), &alice).body["port"];
+    assert_eq!(
+        (p["device_owner"].as_str(), p["device_id"].as_str()),
+        (Some("network:router_interface"), Some(router.as_str()))
+    );
+    assert_eq!(p["fixed_ips"][0]["ip_address"], "10.9.0.1", "the interface holds the subnet's gateway IP");
+    let again = interface(&cloud, &alice, &router, "add", json!({"subnet_id": subnet}));
+    assert_error(&again, StatusCode::BAD_REQUEST, "BadRequest");
+    assert_error(&delete(&cloud, &format!("{V2}/routers/{router}"), &alice), StatusCode::CONFLICT, "RouterInUse");
+    assert_error(&delete(&cloud, &format!("{V2}/ports/{port}"), &alice), StatusCode::CONFLICT, "ServicePortInUse");
+
+    let r = interface(&cloud, &alice, &router, "remove", json!({"subnet_id": subnet}));
+    assert_eq!((r.status, r.body["port_id"].as_str()), (StatusCode::OK, Some(port.as_str())), "{}", r.text);
+    assert_error(&cloud.get(&format!("{V2}/ports/{port}"), &alice), StatusCode::NOT_FOUND, "PortNotFound");
+    let r = interface(&cloud, &alice, &router, "remove", json!({"subnet_id": subnet}));
+    assert_error(&r, StatusCode::NOT_FOUND, "RouterInterfaceNotFoundForSubnet");
+    let r = interface(&cloud, &alice, &router, "remove", json!({"port_id": port}));
+    assert_error(&r, StatusCode::NOT_FOUND, "RouterInterfaceNotFound");
+
+    let body = json!({"router": {"name": "r1b", "external_gateway_info": null}});
+    let r = put(&cloud, &format!("{V2}/routers/{router}"), &alice, body);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.body["router"]["name"].as_str(), &r.body["router"]["external_gateway_info"]),
+        (Some("r1b"), &Value::Null)
+    );
+    let gw_ports = cloud.sim().world().network.ports.values().filter(|p| p.device_id == router).count();
+    assert_eq!(gw_ports, 0, "clearing the gateway frees its port");
+    assert_eq!(delete(&cloud, &format!("{V2}/routers/{router}"), &alice).status, StatusCode::NO_CONTENT);
+    assert_error(&cloud.get(&format!("{V2}/routers/{router}"), &alice), StatusCode::NOT_FOUND, "RouterNotFound");
+}
+
+#[test]
+fn floating_ip_association_goes_through_a_router() {
+    let cloud = TestCloud::start();
+    let alice = cloud.token("alice", "alice-secret", "acme");
+    let public = id_of(&cloud, &alice, "networks", "public");
+    let (net, subnet) = own_subnet(&cloud, &alice, "lonely", "10.8.0.0/24");
+    let r = cloud.post(&format!("{V2}/ports"), &alice, json!({"port": {"network_id": net}}));
+    let port = r.body["port"]["id"].as_str().unwrap().to_string();
+    let fips = format!("{V2}/floatingips");
+    let r = cloud.post(&fips, &alice, json!({"floatingip": {"floating_network_id": public, "port_id": port}}));
+    assert_error(&r, StatusCode::NOT_FOUND, "ExternalGatewayForFloatingIPNotFound");
+    let message = r.body["NeutronError"]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!("External network {public} is not reachable from subnet {subnet}.  Therefore, cannot associate Port {port} with a Floating IP.")
+    );
+    let r = cloud.post(&fips, &alice, json!({"floatingip": {"floating_network_id": public}}));
+    let fip = r.body["floatingip"]["id"].as_str().unwrap().to_string();
+    let r = put(&cloud, &format!("{fips}/{fip}"), &alice, json!({"floatingip": {"port_id": port}}));
+    assert_error(&r, StatusCode::NOT_FOUND, "ExternalGatewayForFloatingIPNotFound");
+
+    let body = json!({"router": {"name": "gw", "external_gateway_info": {"network_id": public}}});
+    let router = cloud.post(&format!("{V2}/routers"), &alice, body).body["router"]["id"].as_str().unwrap().to_string();
+    assert_eq!(interface(&cloud, &alice, &router, "add", json!({"subnet_id": subnet})).status, StatusCode::OK);
+    let r = put(&cloud, &format!("{fips}/{fip}"), &alice, json!({"floatingip": {"port_id": port}}));
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["floatingip"]["router_id"], router.as_str());
+
+    let r = interface(&cloud, &alice, &router, "remove", json!({"subnet_id": subnet}));
+    assert_error(&r, StatusCode::CONFLICT, "RouterInterfaceInUseByFloatingIP");
+    let r = put(&cloud, &format!("{V2}/routers/{router}"), &alice, json!({"router": {"external_gateway_info": {}}}));
+    assert_error(&r, StatusCode::CONFLICT, "RouterExternalGatewayInUseByFloatingIp");
+
+    let r = put(&cloud, &format!("{fips}/{fip}"), &alice, json!({"floatingip": {"port_id": null}}));
+    assert_eq!(r.body["floatingip"]["router_id"], Value::Null, "{}", r.text);
+    assert_eq!(interface(&cloud, &alice, &router, "remove", json!({"subnet_id": subnet})).status, StatusCode::OK);
 }

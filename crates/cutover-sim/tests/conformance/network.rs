@@ -83,3 +83,20 @@ fn security_group_list() {
     assert!(names.iter().filter(|n| **n == "default").count() >= 3, "one default per project: {names:?}");
     assert!(names.contains(&"web"));
 }
+
+#[test]
+fn router_with_gateway_and_subnet_interface() {
+    let cloud = TestCloud::start();
+    cloud.openstack(&["network", "create", "rnet"]);
+    cloud.openstack(&["subnet", "create", "--network", "rnet", "--subnet-range", "10.50.0.0/24", "rsub"]);
+    let router = cloud.openstack(&["router", "create", "--external-gateway", "public", "r1"]);
+    assert_eq!(router["name"], "r1");
+    cloud.openstack_ok(&["router", "add", "subnet", "r1", "rsub"]);
+    let ports = cloud.openstack(&["port", "list", "--router", "r1", "--device-owner", "network:router_interface"]);
+    assert_eq!(ports[0]["Fixed IP Addresses"][0]["ip_address"], "10.50.0.1", "{ports}");
+    let busy = cloud.openstack_output(&["router", "delete", "r1"]);
+    assert!(!busy.status.success(), "a router with interfaces stays");
+    cloud.openstack_ok(&["router", "remove", "subnet", "r1", "rsub"]);
+    cloud.openstack_ok(&["router", "delete", "r1"]);
+    assert!(!column(&cloud.openstack(&["router", "list"]), "Name").contains(&"r1"));
+}

@@ -14,11 +14,31 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::iso_seconds;
 use crate::model::network::AddressError;
+use crate::model::routing::{InterfaceError, RouteError};
 
 impl From<AddressError> for ApiError {
     fn from(e: AddressError) -> ApiError {
         let status = if e.is_conflict() { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, e.to_string()).with_type(e.neutron_type())
+    }
+}
+
+impl From<RouteError> for ApiError {
+    fn from(e: RouteError) -> ApiError {
+        let status = match e {
+            RouteError::NoGatewayIp { .. } => StatusCode::BAD_REQUEST,
+            RouteError::Unreachable { .. } => StatusCode::NOT_FOUND,
+        };
+        ApiError::new(status, e.to_string()).with_type(e.neutron_type())
+    }
+}
+
+impl From<InterfaceError> for ApiError {
+    fn from(e: InterfaceError) -> ApiError {
+        match e {
+            InterfaceError::Address(a) => a.into(),
+            other => ApiError::bad_request(other.to_string()).with_type("BadRequest"),
+        }
     }
 }
 

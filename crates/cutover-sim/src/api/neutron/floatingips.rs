@@ -94,17 +94,24 @@ async fn show(
     Ok(one(StatusCode::OK, "floatingip", render(&world.network, f), &ListQuery::new(q)))
 }
 
+/// An association's fixed IP and the router it goes through.
+struct Association {
+    fixed_ip: String,
+    router_id: String,
+}
+
 /// Checks an association of `fip` with a port and picks the fixed IP:
 /// the port must be visible, belong to the floating IP's project (unless
-/// an admin asks), hold the fixed IP, and that fixed IP must not already
-/// have a floating IP from the same external network.
+/// an admin asks), hold the fixed IP, that fixed IP must not already
+/// have a floating IP from the same external network, and a router must
+/// join its subnet to the floating IP's network.
 fn association(
     store: &NetworkStore,
     caller: &Caller,
     fip: &FloatingIp,
     port_id: &str,
     fixed_ip: Option<String>,
-) -> ApiResult<String> {
+) -> ApiResult<Association> {
     let port = ports::find(store, caller, port_id)?;
     if !caller.is_admin() && port.project_id != fip.project_id {
         return Err(bad_fip(format_args!(
@@ -139,7 +146,14 @@ fn association(
         ))
         .with_type("FloatingIPPortAlreadyAssociated"));
     }
-    Ok(fixed)
+    let router_id = store.fip_router(&fip.floating_network_id, port_id, &fixed)?;
+    Ok(Association { fixed_ip: fixed, router_id })
+}
+
+fn associate(fip: &mut FloatingIp, port_id: String, a: Association) {
+    fip.port_id = Some(port_id);
+    fip.fixed_ip_address = Some(a.fixed_ip);
+    fip.router_id = Some(a.router_id);
 }
 
 /// Lets the status catch up with the association, unless it changed again.
@@ -209,9 +223,8 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
         revision_number: 0,
     };
     if let Some(port_id) = attrs.str("port_id")? {
-        let fixed = association(&world.network, &caller, &fip, &port_id, attrs.str("fixed_ip_address")?)?;
-        fip.port_id = Some(port_id);
-        fip.fixed_ip_address = Some(fixed);
+        let a = association(&world.network, &caller, &fip, &port_id, attrs.str("fixed_ip_address")?)?;
+        associate(&mut fip, port_id, a);
     }
     let id = fip.id.clone();
     if let Some(t) = tags {
@@ -234,13 +247,13 @@ async fn update(
     let mut fip = find(&world.network, &caller, &id)?.clone();
     match attrs.nullable_str("port_id")? {
         Some(Some(port_id)) => {
-            let fixed = association(&world.network, &caller, &fip, &port_id, attrs.str("fixed_ip_address")?)?;
-            fip.port_id = Some(port_id);
-            fip.fixed_ip_address = Some(fixed);
+            let a = association(&world.network, &caller, &fip, &port_id, attrs.str("fixed_ip_address")?)?;
+            associate(&mut fip, port_id, a);
         }
         Some(None) => {
             fip.port_id = None;
             fip.fixed_ip_address = None;
+            fip.router_id = None;
         }
         None if attrs.has("fixed_ip_address") => {
             return Err(bad_fip("fixed_ip_address cannot be specified without a port_id"));

@@ -1,13 +1,14 @@
 /*!
 Neutron v2.0 at `/network`: version and extension discovery here, one
-module per resource (networks, subnets, ports, floating IPs, security
-groups, tags) and the list/body/policy rules they share in `common`.
+module per resource (networks, subnets, ports, routers, floating IPs,
+security groups, tags) and the list/body/policy rules they share in `common`.
 */
 
 mod common;
 mod floatingips;
 mod networks;
 mod ports;
+mod routers;
 mod security_groups;
 mod subnets;
 mod tags;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<Sim> {
         .merge(subnets::routes())
         .merge(ports::routes())
         .merge(floatingips::routes())
+        .merge(routers::routes())
         .merge(security_groups::routes())
         .merge(tags::routes());
     Router::new().route("/", get(versions)).nest("/v2.0", v2)
@@ -44,11 +46,12 @@ async fn versions(State(sim): State<Sim>) -> Response {
 }
 
 /// The collections served, as `GET /v2.0` lists them.
-const RESOURCES: [(&str, &str); 6] = [
+const RESOURCES: [(&str, &str); 7] = [
     ("network", "networks"),
     ("subnet", "subnets"),
     ("port", "ports"),
     ("floatingip", "floatingips"),
+    ("router", "routers"),
     ("security_group", "security-groups"),
     ("security_group_rule", "security-group-rules"),
 ];

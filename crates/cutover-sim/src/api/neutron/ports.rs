@@ -19,6 +19,7 @@ use crate::api::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4_num, FixedIpRequest, NetworkStore, Port};
+use crate::model::routing::{ROUTER_GATEWAY, ROUTER_INTERFACE};
 use crate::model::World;
 use crate::sim::Sim;
 
@@ -138,25 +139,27 @@ fn parse_mac(mac: &str) -> ApiResult<String> {
 
 /// `fixed_ips` of a request body: entries with `subnet_id` and/or `ip_address`.
 fn parse_fixed_ips(store: &NetworkStore, attrs: &Attrs) -> ApiResult<Option<Vec<FixedIpRequest>>> {
-    let Some(raw) = attrs.value("fixed_ips") else { return Ok(None) };
+    attrs.value("fixed_ips").map(|raw| parse_fixed_ip_list(store, "fixed_ips", raw)).transpose()
+}
+
+/// A `fixed_ips`-style list (`[{subnet_id, ip_address}]`) named `key`.
+pub fn parse_fixed_ip_list(store: &NetworkStore, key: &str, raw: &Value) -> ApiResult<Vec<FixedIpRequest>> {
     let items = raw
         .as_array()
-        .ok_or_else(|| bad_request(format!("Invalid input for fixed_ips. Reason: '{raw}' is not a list.")))?;
+        .ok_or_else(|| bad_request(format!("Invalid input for {key}. Reason: '{raw}' is not a list.")))?;
     let mut out = Vec::new();
     for item in items {
         let field = |k: &str| -> ApiResult<Option<String>> {
             match &item[k] {
                 Value::Null => Ok(None),
                 Value::String(s) => Ok(Some(s.clone())),
-                v => Err(bad_request(format!("Invalid input for fixed_ips. Reason: '{v}' is not a valid {k}."))),
+                v => Err(bad_request(format!("Invalid input for {key}. Reason: '{v}' is not a valid {k}."))),
             }
         };
         let req = FixedIpRequest { subnet_id: field("subnet_id")?, ip_address: field("ip_address")? };
         if let Some(ip) = &req.ip_address {
             if ipv4_num(ip).is_none() {
-                return Err(bad_request(format!(
-                    "Invalid input for fixed_ips. Reason: '{ip}' is not a valid IP address."
-                )));
+                return Err(bad_request(format!("Invalid input for {key}. Reason: '{ip}' is not a valid IP address.")));
             }
         }
         if let Some(s) = &req.subnet_id {
@@ -166,7 +169,7 @@ fn parse_fixed_ips(store: &NetworkStore, attrs: &Attrs) -> ApiResult<Option<Vec<
         }
         out.push(req);
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Attribute policies that only admins and the network's owner pass.
@@ -408,7 +411,17 @@ async fn update(
 
 async fn delete(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let mut world = sim.world();
-    find(&world.network, &caller, &id)?;
+    let port = find(&world.network, &caller, &id)?;
+    // l3_db's `prevent_l3_port_deletion`: a live router's ports go through
+    // the router API.
+    let router_owned = [ROUTER_INTERFACE, ROUTER_GATEWAY].contains(&port.device_owner.as_str());
+    if router_owned && world.network.routers.contains_key(&port.device_id) {
+        return Err(ApiError::conflict(format!(
+            "Port {id} cannot be deleted directly via the port API: has device owner {}.",
+            port.device_owner
+        ))
+        .with_type("ServicePortInUse"));
+    }
     world.network.remove_port(&id);
     world.network.tags.remove(&id);
     Ok(no_content())

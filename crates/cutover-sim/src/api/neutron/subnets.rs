@@ -41,7 +41,7 @@ const FILTERS: &[&str] = &[
     "ipv6_address_mode",
 ];
 
-fn not_found(id: &str) -> ApiError {
+pub fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Subnet {id} could not be found.")).with_type("SubnetNotFound")
 }
 
@@ -50,7 +50,7 @@ fn visible(store: &NetworkStore, caller: &Caller, s: &Subnet) -> bool {
     owns(caller, &s.project_id) || store.networks.get(&s.network_id).is_some_and(|n| n.shared)
 }
 
-fn find<'s>(store: &'s NetworkStore, caller: &Caller, id: &str) -> ApiResult<&'s Subnet> {
+pub fn find<'s>(store: &'s NetworkStore, caller: &Caller, id: &str) -> ApiResult<&'s Subnet> {
     store.subnets.get(id).filter(|s| visible(store, caller, s)).ok_or_else(|| not_found(id))
 }
 

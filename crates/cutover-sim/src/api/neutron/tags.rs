@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::common::{bad_request, denied, no_content, owns, Attrs};
-use super::{floatingips, networks, ports, security_groups};
+use super::{floatingips, networks, ports, routers, security_groups};
 use crate::api::{ok, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -20,11 +20,12 @@ use crate::model::network::NetworkStore;
 use crate::sim::Sim;
 
 /// Collection, singular resource name for policy and messages.
-const TAGGED: [(&str, &str); 5] = [
+const TAGGED: [(&str, &str); 6] = [
     ("networks", "network"),
     ("subnets", "subnet"),
     ("ports", "port"),
     ("floatingips", "floatingip"),
+    ("routers", "router"),
     ("security-groups", "security_group"),
 ];
 
@@ -61,6 +62,7 @@ fn owner_of(store: &NetworkStore, caller: &Caller, resource: &str, id: &str) -> 
             .clone(),
         "port" => ports::find(store, caller, id)?.project_id.clone(),
         "floatingip" => floatingips::find(store, caller, id)?.project_id.clone(),
+        "router" => routers::find(store, caller, id)?.project_id.clone(),
         _ => security_groups::find(store, caller, id)?.project_id.clone(),
     })
 }

@@ -192,8 +192,21 @@ impl Loader {
             if fip.port_id.is_some() {
                 return Err(invalid(ctx, format!("floating IP {address} is already associated")));
             }
+            let (fip_id, network_id) = (fip.id.clone(), fip.floating_network_id.clone());
+            let router_id = self.w.network.fip_router(&network_id, &port_id, &ip).map_err(|_| {
+                invalid(
+                    ctx,
+                    format!(
+                        "floating IP {address}: no router joins network '{}' to the external network (add one under `routers:`)",
+                        nic.network
+                    ),
+                )
+            })?;
+            let fip =
+                self.w.network.floating_ips.get_mut(&fip_id).ok_or_else(|| unknown("floating IP", address, ctx))?;
             fip.port_id = Some(port_id.clone());
             fip.fixed_ip_address = Some(ip.clone());
+            fip.router_id = Some(router_id);
             fip.status = "ACTIVE".into();
         }
         Ok(Nic {

@@ -1,13 +1,13 @@
 /*!
 Loads the records every region shares: Neutron networks, subnets, security
-groups and floating IPs, Glance images, Cinder volume types and volumes.
+groups, floating IPs and routers, Glance images, Cinder volume types and volumes.
 */
 
 use std::collections::BTreeMap;
 
-use super::{invalid, LoadError, Loader, Names};
+use super::{invalid, unknown, LoadError, Loader, Names};
 use crate::model::image::{synthetic_data, Image, ImageStatus};
-use crate::model::network::{ipv4, parse_cidr, FloatingIp, Network, SecurityGroup, SecurityGroupRule, Subnet};
+use crate::model::network::{ipv4, parse_cidr, FloatingIp, Network, Router, SecurityGroup, SecurityGroupRule, Subnet};
 use crate::model::volume::{Volume, VolumeType};
 use crate::model::World;
 use crate::scenario::{Scenario, VolumeTypeSpec};
@@ -91,6 +91,41 @@ impl Loader {
             };
             self.names.floating_ips.insert(fip.floating_ip_address.clone(), fip.id.clone());
             self.w.network.insert_floating_ip(fip);
+        }
+        self.routers(s)
+    }
+
+    /// Routers with their gateway and subnet interfaces, loaded before the
+    /// servers so that their floating IP associations find a router.
+    fn routers(&mut self, s: &Scenario) -> Result<(), LoadError> {
+        let now = self.w.now;
+        for r in &s.routers {
+            let ctx = format!("router {}", r.name);
+            let router = Router {
+                id: self.w.new_uuid(),
+                name: r.name.clone(),
+                project_id: self.names.project(r.project.as_deref().unwrap_or("admin"), &ctx)?,
+                admin_state_up: true,
+                description: String::new(),
+                gateway: None,
+                created_at: now,
+                updated_at: now,
+                revision_number: 1,
+            };
+            let id = router.id.clone();
+            self.w.network.routers.insert(id.clone(), router);
+            if let Some(net) = &r.external_network {
+                let network_id = Names::get(&self.names.networks, "network", net, &ctx)?;
+                if !self.w.network.networks.get(&network_id).is_some_and(|n| n.external) {
+                    return Err(invalid(&ctx, format!("network '{net}' is not external")));
+                }
+                self.w.set_router_gateway(&id, &network_id, true, None).map_err(|e| invalid(&ctx, e.to_string()))?;
+            }
+            for name in &r.interfaces {
+                let subnet = self.w.network.subnets.values().find(|sn| &sn.name == name).map(|sn| sn.id.clone());
+                let subnet = subnet.ok_or_else(|| unknown("subnet", name, &ctx))?;
+                self.w.add_router_subnet(&id, &subnet).map_err(|e| invalid(&ctx, e.to_string()))?;
+            }
         }
         Ok(())
     }

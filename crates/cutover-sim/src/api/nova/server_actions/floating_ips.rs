@@ -88,6 +88,7 @@ pub fn remove(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Respo
             if let Some(fip) = w.network.floating_ips.get_mut(&fip_id) {
                 fip.port_id = None;
                 fip.fixed_ip_address = None;
+                fip.router_id = None;
                 fip.status = "DOWN".into();
                 fip.revision_number += 1;
                 fip.updated_at = now;
@@ -156,10 +157,19 @@ fn neutron_add(w: &mut World, nova: &Nova, id: &str, address: &str, fixed: &str)
                  Error: Fixed IP not found for address {fixed}."
             ))
         })?;
+    // Nova passes Neutron's refusal (no router to the external network)
+    // on as a 400 with its own wording.
+    let network_id = w.network.floating_ips.get(&fip_id).map(|f| f.floating_network_id.clone()).unwrap_or_default();
+    let router_id = w.network.fip_router(&network_id, &port_id, fixed).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Unable to associate floating IP {address} to fixed IP {fixed} for instance {id}. Error: {e}"
+        ))
+    })?;
     let now = w.now;
     if let Some(fip) = w.network.floating_ips.get_mut(&fip_id) {
         fip.port_id = Some(port_id);
         fip.fixed_ip_address = Some(fixed.to_string());
+        fip.router_id = Some(router_id);
         fip.status = "ACTIVE".into();
         fip.revision_number += 1;
         fip.updated_at = now;
