@@ -4,7 +4,7 @@ interface ports, and the router a floating IP association goes through
 (Neutron's `_get_router_for_floatingip`).
 */
 
-use super::network::{AddressError, FixedIp, FixedIpRequest, NetworkStore, Port};
+use super::network::{AddressError, FixedIp, FixedIpRequest, NetworkStore, Port, Router};
 use super::World;
 
 pub const ROUTER_GATEWAY: &str = "network:router_gateway";
@@ -56,14 +56,26 @@ impl NetworkStore {
             .and_then(|p| p.fixed_ips.iter().find(|f| f.ip_address == fixed_ip))
             .map(|f| f.subnet_id.clone())
             .unwrap_or_default();
-        if self.subnets.get(&subnet_id).is_none_or(|s| s.gateway_ip.is_none()) {
+        let Some((subnet_network, gateway_ip)) =
+            self.subnets.get(&subnet_id).and_then(|s| Some((s.network_id.clone(), s.gateway_ip.clone()?)))
+        else {
             return Err(RouteError::NoGatewayIp { subnet_id });
-        }
-        self.routers
-            .values()
-            .filter(|r| r.gateway.as_ref().is_some_and(|g| g.network_id == network_id))
-            .find(|r| {
-                self.router_interfaces(&r.id).iter().any(|p| p.fixed_ips.iter().any(|f| f.subnet_id == subnet_id))
+        };
+        let routes_there = |r: &&Router| r.gateway.as_ref().is_some_and(|g| g.network_id == network_id);
+        // Usually the router holds the subnet's gateway address (an interface
+        // added by subnet): one index look-up instead of a scan of every router.
+        let by_gateway = self
+            .ip_owner
+            .get(&(subnet_network, gateway_ip))
+            .and_then(|port| self.ports.get(port))
+            .filter(|p| p.device_owner == ROUTER_INTERFACE)
+            .and_then(|p| self.routers.get(&p.device_id))
+            .filter(routes_there);
+        by_gateway
+            .or_else(|| {
+                self.routers.values().filter(routes_there).find(|r| {
+                    self.router_interfaces(&r.id).iter().any(|p| p.fixed_ips.iter().any(|f| f.subnet_id == subnet_id))
+                })
             })
             .map(|r| r.id.clone())
             .ok_or_else(|| RouteError::Unreachable {
