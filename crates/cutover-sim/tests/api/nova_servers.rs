@@ -468,3 +468,16 @@ fn detail_pages_a_thousand_among_many() {
     let marker = r.body["servers"][999]["id"].as_str().unwrap();
     assert!(next.contains(&format!("marker={marker}")), "{next}");
 }
+
+#[test]
+fn version_document_needs_no_token_and_names_a_single_version_range() {
+    let mut scenario = cutover_sim::Scenario::builtin();
+    scenario.regions[0].max_microversion = "2.1".into();
+    let cloud = TestCloud::with(scenario, 0.0);
+    let r = cloud.call(Method::GET, "/compute/RegionOne/v2.1/", None, &[], None);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["version"]["version"], "2.1");
+    assert_eq!(r.body["version"]["min_version"], "2.1");
+    let r = cloud.call(Method::GET, "/compute/RegionOne/v2.1/servers", None, &[], None);
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the API itself still needs a token");
+}

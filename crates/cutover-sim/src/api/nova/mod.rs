@@ -37,8 +37,10 @@ fn version_doc(base: &str, region: &str, min: Microversion, max: Microversion) -
     json!({
         "id": "v2.1",
         "status": "CURRENT",
-        "version": if max > min { max.to_string() } else { String::new() },
-        "min_version": if max > min { min.to_string() } else { String::new() },
+        // Nova's v2.1 always names its range, even when it is 2.1 alone;
+        // empty strings belong to the legacy v2.0 entry.
+        "version": max.to_string(),
+        "min_version": min.to_string(),
         "updated": "2013-07-23T11:33:21Z",
         "links": [{"rel": "self", "href": format!("{base}/compute/{region}/v2.1/")}],
         "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}]
@@ -63,9 +65,11 @@ async fn versions(State(sim): State<Sim>, Path(RegionPath { region }): Path<Regi
     ))
 }
 
-async fn version(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
-    let (base, min, max) = region_versions(&sim, &nova.region)?;
-    Ok(ok(json!({"version": version_doc(&base, &nova.region, min, max)})))
+/// `GET /v2.1/`: served without a token, as Nova's paste pipeline maps the
+/// version document outside its auth filter.
+async fn version(State(sim): State<Sim>, Path(RegionPath { region }): Path<RegionPath>) -> ApiResult<Response> {
+    let (base, min, max) = region_versions(&sim, &region)?;
+    Ok(ok(json!({"version": version_doc(&base, &region, min, max)})))
 }
 
 /// Nova's answer for a server the caller may not see or that does not exist.
