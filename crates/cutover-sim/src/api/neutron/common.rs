@@ -114,6 +114,11 @@ impl Attrs {
         }
     }
 
+    /// A string the request must carry.
+    pub fn required_str(&self, key: &str) -> ApiResult<String> {
+        self.str(key)?.ok_or_else(|| missing(key))
+    }
+
     /// A string that may be `null` (`Some(None)`), such as `gateway_ip`.
     pub fn nullable_str(&self, key: &str) -> ApiResult<Option<Option<String>>> {
         match self.map.get(key) {
@@ -432,4 +437,9 @@ pub fn creation_tags(attrs: &Attrs) -> ApiResult<Option<Vec<String>>> {
         }
     }
     Ok(tags)
+}
+
+/// Neutron's answer to a POST without a required attribute.
+pub fn missing(key: &str) -> ApiError {
+    bad_request(format!("Failed to parse request. Required attribute '{key}' not specified"))
 }

@@ -184,9 +184,7 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
     let attrs = Attrs::from_body(body, "floatingip", CREATE_ATTRS)?;
     admin_only_attr(&caller, "create_floatingip", &attrs, "floating_ip_address")?;
     let project_id = attrs.owner(&caller)?;
-    let network_id = attrs.str("floating_network_id")?.ok_or_else(|| {
-        bad_request("Failed to parse request. Required attribute 'floating_network_id' not specified")
-    })?;
+    let network_id = attrs.required_str("floating_network_id")?;
     let address = attrs.str("floating_ip_address")?;
     if let Some(a) = &address {
         if ipv4_num(a).is_none() {

@@ -246,9 +246,7 @@ const CREATE_ATTRS: &[&str] = &[
 async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
     let attrs = Attrs::from_body(body, "port", CREATE_ATTRS)?;
     let project_id = attrs.owner(&caller)?;
-    let network_id = attrs
-        .str("network_id")?
-        .ok_or_else(|| bad_request("Failed to parse request. Required attribute 'network_id' not specified"))?;
+    let network_id = attrs.required_str("network_id")?;
     let tags = creation_tags(&attrs)?;
     let mut world = sim.world();
     let net = networks::find(&world.network, &caller, &network_id)?;

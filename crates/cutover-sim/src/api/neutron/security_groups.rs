@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::common::{bad_request, creation_tags, no_content, one, owns, standard_attrs, Attrs, ListQuery};
+use super::common::{bad_request, creation_tags, missing, no_content, one, owns, standard_attrs, Attrs, ListQuery};
 use crate::api::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -260,29 +260,15 @@ fn one_of(attrs: &Attrs, key: &str, allowed: &[&str], default: Option<&str>) -> 
     match attrs.str(key)?.or(default.map(str::to_string)) {
         Some(v) if allowed.contains(&v.as_str()) => Ok(v),
         Some(v) => Err(bad_request(format!("Invalid input for {key}. Reason: '{v}' is not in {allowed:?}."))),
-        None => Err(bad_request(format!("Failed to parse request. Required attribute '{key}' not specified"))),
+        None => Err(missing(key)),
     }
 }
 
 async fn create_rule(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
-    let allowed = [
-        "security_group_id",
-        "direction",
-        "ethertype",
-        "protocol",
-        "port_range_min",
-        "port_range_max",
-        "remote_ip_prefix",
-        "remote_group_id",
-        "description",
-        "project_id",
-        "tenant_id",
-    ];
-    let attrs = Attrs::from_body(body, "security_group_rule", &allowed)?;
+    // The creatable attributes: every filter but `id`.
+    let attrs = Attrs::from_body(body, "security_group_rule", &RULE_FILTERS[1..])?;
     let project_id = attrs.owner(&caller)?;
-    let group_id = attrs
-        .str("security_group_id")?
-        .ok_or_else(|| bad_request("Failed to parse request. Required attribute 'security_group_id' not specified"))?;
+    let group_id = attrs.required_str("security_group_id")?;
     let direction = one_of(&attrs, "direction", &["ingress", "egress"], None)?;
     let ethertype = one_of(&attrs, "ethertype", &["IPv4", "IPv6"], Some("IPv4"))?;
     let protocol = parse_protocol(attrs.str("protocol")?)?;

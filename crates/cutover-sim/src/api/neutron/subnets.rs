@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::common::{bad_request, creation_tags, denied, invalid_input, no_content, one, owns, standard_attrs};
-use super::common::{Attrs, ListQuery};
+use super::common::{missing, Attrs, ListQuery};
 use super::networks;
 use crate::api::{reply, JsonBody};
 use crate::auth::Caller;
@@ -181,16 +181,14 @@ const CREATE_ATTRS: &[&str] = &[
 async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
     let attrs = Attrs::from_body(body, "subnet", CREATE_ATTRS)?;
     let project_id = attrs.owner(&caller)?;
-    let network_id = attrs
-        .str("network_id")?
-        .ok_or_else(|| bad_request("Failed to parse request. Required attribute 'network_id' not specified"))?;
+    let network_id = attrs.required_str("network_id")?;
     match attrs.u32("ip_version")? {
         Some(4) => {}
         Some(6) => {
             return Err(bad_request("Invalid input for ip_version. Reason: the simulator serves IPv4 subnets only."))
         }
         Some(v) => return Err(bad_request(format!("Invalid input for ip_version. Reason: {v} is not in [4, 6]."))),
-        None => return Err(bad_request("Failed to parse request. Required attribute 'ip_version' not specified")),
+        None => return Err(missing("ip_version")),
     }
     let cidr =
         attrs.str("cidr")?.ok_or_else(|| bad_request("a cidr must be specified in the absence of a subnet pool"))?;
