@@ -4,4 +4,9 @@ Nothing here performs I/O, reads a clock or draws randomness; the cloud
 client observes, the core decides, the engine acts.
 
 Layout:
+- [`model`]: Nova's resources as plain values (flavors, ...).
+- [`microversion`]: API microversions and the ranges services offer.
 */
+
+pub mod microversion;
+pub mod model;

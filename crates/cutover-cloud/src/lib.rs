@@ -1,0 +1,27 @@
+/*!
+cutover's OpenStack client: the only code that speaks HTTP to a cloud.
+Authentication, the catalog, version discovery and pagination come from
+`openstack_sdk`; this crate adds one connection per region, the retry rules,
+typed errors that name the failed call, and the calls cutover makes.
+
+Layout:
+- [`config`]: which cloud and credentials (clouds.yaml, secure.yaml, `OS_*`).
+- [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
+- [`call`]: [`Call`], our own typed request with an explicit microversion.
+- [`compute`]: Nova calls, one module per resource.
+- `transport`: the retry rules around openstack_sdk's connection.
+- [`error`]: [`Error`] and [`CallError`].
+*/
+
+pub mod call;
+pub mod compute;
+pub mod config;
+pub mod error;
+pub mod region;
+mod transport;
+
+pub use call::Call;
+pub use config::Profile;
+pub use error::{Built, CallError, ConfigError, Error, Result};
+pub use region::{microversion, CatalogEntry, RegionClient, Scope};
+pub use transport::RetryPolicy;

@@ -1,0 +1,280 @@
+/*!
+A connection to one region: authenticated, its services' versions
+discovered, and every call turned into a typed result or a [`CallError`]
+that names the region, service and call.
+*/
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Response};
+use openstack_sdk::api::{self, ApiError, Pageable, Pagination, QueryAsync, RestEndpoint};
+use openstack_sdk::types::ServiceType;
+use openstack_sdk::{AsyncOpenStack, RestError};
+use serde::de::DeserializeOwned;
+use tracing::debug;
+
+use cutover_core::microversion::{Microversion, VersionRange};
+
+use crate::call::Call;
+use crate::config::Profile;
+use crate::error::{one_line, CallError, Error, Result};
+use crate::transport::{RetryPolicy, Transport};
+
+/// The services cutover uses besides Keystone, discovered at connect time.
+const SERVICES: [ServiceType; 4] =
+    [ServiceType::Compute, ServiceType::Image, ServiceType::Network, ServiceType::BlockStorage];
+
+/// Who a connection's token speaks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub user_id: String,
+    pub user_name: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub roles: Vec<String>,
+}
+
+/// One region of the cloud, reached through its own openstack_sdk session.
+pub struct RegionClient {
+    cloud: String,
+    transport: Transport,
+    services: Vec<ServiceType>,
+    compute_versions: Option<VersionRange>,
+    catalog: Vec<CatalogEntry>,
+}
+
+/// One endpoint of the token's catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    pub service_type: String,
+    pub region: String,
+    pub interface: String,
+    pub url: String,
+}
+
+fn catalog_of(inner: &AsyncOpenStack) -> Vec<CatalogEntry> {
+    let services = inner.get_token_catalog().unwrap_or_default();
+    let mut entries = Vec::new();
+    for service in services {
+        for endpoint in service.endpoints {
+            entries.push(CatalogEntry {
+                service_type: service.service_type.clone(),
+                region: endpoint.region.unwrap_or_default(),
+                interface: endpoint.interface,
+                url: endpoint.url,
+            });
+        }
+    }
+    entries
+}
+
+impl RegionClient {
+    /// Authenticates in `region` and discovers the versions of its services.
+    /// A region missing from the catalog is an error; a missing service is
+    /// not (preflight reports it), see [`RegionClient::has_service`].
+    pub async fn connect(profile: &Profile, region: &str, retry: RetryPolicy) -> Result<RegionClient> {
+        let cloud = profile.name().to_string();
+        let inner = AsyncOpenStack::builder(&profile.for_region(region))
+            .disable_auth_cache(true)
+            .connect()
+            .await
+            .map_err(|e| Error::Auth { cloud: cloud.clone(), region: region.to_string(), reason: chain(&e) })?;
+        // The token's catalog, not the SDK's region list: that one also
+        // names the region we asked for once Keystone's endpoint is discovered.
+        let catalog = catalog_of(&inner);
+        let mut available: Vec<String> = catalog.iter().map(|e| e.region.clone()).collect();
+        available.sort();
+        available.dedup();
+        if !available.iter().any(|r| r == region) {
+            return Err(Error::UnknownRegion { cloud, region: region.to_string(), available: available.join(", ") });
+        }
+        let mut services = Vec::new();
+        for service in SERVICES {
+            match inner.discover_service_endpoint(&service).await {
+                Ok(()) => services.push(service),
+                Err(e) => debug!(region, %service, "no usable endpoint: {}", chain(&e)),
+            }
+        }
+        let transport = Transport { inner, retry, region: region.to_string() };
+        let mut client = RegionClient { cloud, transport, services, compute_versions: None, catalog };
+        if client.has_service(&ServiceType::Compute) {
+            client.compute_versions = client.read_compute_versions().await?;
+        }
+        Ok(client)
+    }
+
+    /// The region's name.
+    pub fn region(&self) -> &str {
+        &self.transport.region
+    }
+
+    /// The cloud's name (from clouds.yaml, or `envvars`).
+    pub fn cloud(&self) -> &str {
+        &self.cloud
+    }
+
+    /// The whole catalog of the token (every region), as Keystone sent it.
+    pub fn catalog(&self) -> &[CatalogEntry] {
+        &self.catalog
+    }
+
+    /// Whether the region's catalog has a reachable endpoint for `service`.
+    pub fn has_service(&self, service: &ServiceType) -> bool {
+        self.services.contains(service)
+    }
+
+    /// Nova's version document names its range as `min_version`..`version`;
+    /// openstack_sdk reads only `max_version`, which Nova does not send.
+    async fn read_compute_versions(&self) -> Result<Option<VersionRange>> {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            min_version: String,
+            version: String,
+        }
+        let doc: Doc = self.query(Call::get(ServiceType::Compute, "").key("version")).await?;
+        // An empty range is a Nova without microversions.
+        Ok(doc.min_version.parse().ok().zip(doc.version.parse().ok()).map(|(min, max)| VersionRange { min, max }))
+    }
+
+    /// The compute microversions the region offers. A Nova without
+    /// microversions (Icehouse, Juno) offers 2.1 alone.
+    pub fn compute_versions(&self) -> VersionRange {
+        let base = Microversion::new(2, 1);
+        self.compute_versions.unwrap_or(VersionRange { min: base, max: base })
+    }
+
+    /// The highest of `wanted` that Nova offers here, or its lowest (2.1).
+    pub fn compute_version(&self, wanted: &[Microversion]) -> Microversion {
+        let range = self.compute_versions();
+        range.best_of(wanted).unwrap_or(range.min)
+    }
+
+    /// Fails with [`Error::NoEndpoint`] unless the region has `service`.
+    pub fn require_service(&self, service: &ServiceType) -> Result<()> {
+        if self.has_service(service) {
+            Ok(())
+        } else {
+            Err(Error::NoEndpoint { region: self.region().to_string(), service: service.to_string() })
+        }
+    }
+
+    /// Who the token speaks for: user, project and roles.
+    pub fn scope(&self) -> Scope {
+        let Some(info) = self.transport.inner.get_auth_info() else { return Scope::default() };
+        let token = info.token;
+        let project = token.project.unwrap_or_default();
+        Scope {
+            user_id: token.user.id,
+            user_name: token.user.name,
+            project_id: project.id.unwrap_or_default(),
+            project_name: project.name.unwrap_or_default(),
+            roles: token.roles.unwrap_or_default().into_iter().map(|r| r.name).collect(),
+        }
+    }
+
+    /// Sends `endpoint` and decodes its response (under its response key).
+    pub async fn query<T, E>(&self, endpoint: E) -> Result<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+        E: RestEndpoint + Sync,
+    {
+        let (service, call) = describe(&endpoint);
+        endpoint.query_async(&self.transport).await.map_err(|e| self.call_error(&service, call, e))
+    }
+
+    /// Sends `endpoint` and every following page; returns all items.
+    pub async fn list<T, E>(&self, endpoint: E) -> Result<Vec<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+        E: RestEndpoint + Pageable + Sync + Send,
+    {
+        let (service, call) = describe(&endpoint);
+        api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| self.call_error(&service, call, e))
+    }
+
+    /// Sends `endpoint` and ignores the body (deletes, actions).
+    pub async fn send<E>(&self, endpoint: E) -> Result<()>
+    where
+        E: RestEndpoint + Sync,
+    {
+        self.raw(endpoint).await.map(drop)
+    }
+
+    /// Sends `endpoint` and returns the whole response (for headers); an
+    /// error status is still an error.
+    pub async fn raw<E>(&self, endpoint: E) -> Result<Response<Bytes>>
+    where
+        E: RestEndpoint + Sync,
+    {
+        let (service, call) = describe(&endpoint);
+        api::raw(endpoint).query_async(&self.transport).await.map_err(|e| self.call_error(&service, call, e))
+    }
+
+    fn call_error(&self, service: &ServiceType, call: String, err: ApiError<RestError>) -> Error {
+        let (status, message) = match err {
+            ApiError::OpenStack { status, msg, .. } => (Some(status), msg),
+            ApiError::OpenStackService { status, data, .. } => (Some(status), data),
+            ApiError::OpenStackUnrecognized { status, obj, .. } => (Some(status), obj.to_string()),
+            other => (None, chain(&other)),
+        };
+        let message = if message.trim().is_empty() { "(no message)".to_string() } else { one_line(&message) };
+        Error::Call(Box::new(CallError {
+            region: self.region().to_string(),
+            service: service.to_string(),
+            call,
+            status,
+            message,
+        }))
+    }
+}
+
+/// The service and `POST flavors`: what an operator needs to recognise the call.
+fn describe<E: RestEndpoint>(endpoint: &E) -> (ServiceType, String) {
+    (endpoint.service_type(), format!("{} {}", endpoint.method(), endpoint.endpoint()))
+}
+
+/// The error and its causes on one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    one_line(&text)
+}
+
+/// The header that asks a service for a microversion, e.g. `compute 2.61`.
+/// Set it wherever the shape of a response matters: openstack_sdk otherwise
+/// negotiates the lowest version an endpoint accepts.
+pub fn microversion(service: &str, version: impl std::fmt::Display) -> (HeaderName, HeaderValue) {
+    let value = HeaderValue::from_str(&format!("{service} {version}")).unwrap_or(HeaderValue::from_static(""));
+    (HeaderName::from_static("openstack-api-version"), value)
+}
+
+/// A path segment from a cloud-given name, percent-encoded.
+pub fn segment(value: &str) -> Cow<'_, str> {
+    let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if plain {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,133 @@
+/*!
+The cloud client against the simulator: connecting per region, typed
+errors for bad configuration and credentials, and the retry rules.
+*/
+
+mod util;
+
+use cutover_cloud::{ConfigError, Error, Profile, RegionClient};
+use openstack_sdk::types::ServiceType;
+use serde_json::json;
+use util::{quick_retries, SimCloud};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connects_to_each_region_with_its_own_session() {
+    let cloud = SimCloud::start().await;
+    let old = cloud.region("RegionOne").await;
+    let new = cloud.region("RegionTwo").await;
+    assert_eq!(old.region(), "RegionOne");
+    assert_eq!(new.region(), "RegionTwo");
+    for service in [ServiceType::Compute, ServiceType::Image, ServiceType::Network, ServiceType::BlockStorage] {
+        assert!(old.has_service(&service), "{service}");
+    }
+    let scope = old.scope();
+    assert_eq!((scope.user_name.as_str(), scope.project_name.as_str()), ("admin", "admin"));
+    assert!(scope.roles.iter().any(|r| r == "admin"), "{scope:?}");
+    assert!(old.compute_versions().max >= "2.53".parse().unwrap(), "{}", old.compute_versions());
+    // Each connection talks to its own region's Nova.
+    let old_flavors = old.flavors().await.expect("old flavors");
+    let new_flavors = new.flavors().await.expect("new flavors");
+    assert!(!old_flavors.is_empty());
+    let ids = |flavors: &[cutover_core::model::Flavor]| flavors.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+    let in_sim = |region: &str| cloud.sim().read().compute[region].flavors.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(ids(&old_flavors), in_sim("RegionOne"));
+    assert_eq!(ids(&new_flavors), in_sim("RegionTwo"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_region_names_the_regions_there_are() {
+    let cloud = SimCloud::start().await;
+    let err = RegionClient::connect(&cloud.profile("sim"), "RegionNine", quick_retries()).await.err().expect("fails");
+    let text = err.to_string();
+    assert!(matches!(err, Error::UnknownRegion { .. }), "{text}");
+    assert!(text.contains("RegionNine") && text.contains("RegionOne, RegionTwo"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_an_auth_error_without_the_password() {
+    let cloud = SimCloud::start().await;
+    cloud.write_clouds(&[("sim", "admin", "not-the-password", "admin")]);
+    let err = RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.err().expect("fails");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Auth { .. }), "{text}");
+    assert!(!text.contains("not-the-password"), "{text}");
+    assert!(!text.contains('\n'), "one line: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_cloud_lists_the_defined_ones() {
+    let cloud = SimCloud::start().await;
+    let err = Profile::resolve_in(Some("prod"), Some(&cloud.clouds_yaml()), None).expect_err("fails");
+    assert!(matches!(err, ConfigError::UnknownCloud { .. }), "{err}");
+    assert!(err.to_string().contains("sim"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_clouds_yaml_is_unreadable() {
+    let cloud = SimCloud::start().await;
+    std::fs::write(cloud.clouds_yaml(), "clouds: [unclosed\n").unwrap();
+    let err = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), None).expect_err("fails");
+    assert!(matches!(err, ConfigError::Unreadable { .. }), "{err}");
+}
+
+/// Installs a fault rule through the simulator's own API, as an operator of
+/// the simulator would.
+fn add_fault(cloud: &SimCloud, rule: serde_json::Value) {
+    let rule = serde_json::from_value(rule).expect("fault rule");
+    cloud.sim().world().faults.rules.push(rule);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_retried_after_retry_after() {
+    let cloud = SimCloud::start().await;
+    let old = cloud.region("RegionOne").await;
+    add_fault(
+        &cloud,
+        json!({"service": "compute", "path_contains": "/flavors/detail", "kind": "rate_limit",
+        "retry_after_secs": 1, "limit": 1}),
+    );
+    let started = std::time::Instant::now();
+    old.flavors().await.expect("succeeds after the 429");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "waited for Retry-After");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_on_a_read_is_retried_but_a_failed_create_is_not() {
+    let cloud = SimCloud::start().await;
+    let old = cloud.region("RegionOne").await;
+    add_fault(
+        &cloud,
+        json!({"service": "compute", "path_contains": "/flavors/detail", "kind": "error",
+        "status": 503, "limit": 2}),
+    );
+    old.flavors().await.expect("succeeds on the third try");
+
+    add_fault(
+        &cloud,
+        json!({"service": "compute", "method": "POST", "path_contains": "/flavors", "kind": "error",
+        "status": 503, "limit": 1}),
+    );
+    let err = old.create_flavor(&test_flavor()).await.expect_err("the 503 is reported");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    let text = err.to_string();
+    assert!(text.starts_with("RegionOne compute POST flavors: 503"), "{text}");
+    // The fault hits only the first POST: a retry would have created the flavor.
+    assert!(!cloud.sim().read().compute["RegionOne"].flavors.contains_key("retry-test"), "a create is sent once");
+}
+
+fn test_flavor() -> cutover_core::model::Flavor {
+    cutover_core::model::Flavor {
+        id: "retry-test".into(),
+        name: "retry.test".into(),
+        vcpus: 1,
+        ram_mib: 512,
+        disk_gib: 1,
+        ephemeral_gib: 0,
+        swap_mib: 0,
+        rxtx_factor: 1.0,
+        is_public: true,
+        description: None,
+        extra_specs: Default::default(),
+        access: Default::default(),
+    }
+}

@@ -1,0 +1,27 @@
+/*!
+A flavor with everything that makes two regions' flavors the same: sizes,
+extra specs, visibility, the projects a private flavor is shared with.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// A Nova flavor. Servers refer to it by id, so the id is its identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flavor {
+    pub id: String,
+    pub name: String,
+    pub vcpus: u32,
+    pub ram_mib: u64,
+    pub disk_gib: u64,
+    pub ephemeral_gib: u64,
+    pub swap_mib: u64,
+    pub rxtx_factor: f64,
+    pub is_public: bool,
+    /// From microversion 2.55; `None` where the cloud cannot tell.
+    pub description: Option<String>,
+    pub extra_specs: BTreeMap<String, String>,
+    /// Projects a private flavor is shared with (empty for public ones).
+    pub access: BTreeSet<String>,
+}
