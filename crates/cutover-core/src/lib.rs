@@ -4,4 +4,9 @@ Nothing here performs I/O, reads a clock or draws randomness; the cloud
 client observes, the core decides, the engine acts.
 
 Layout:
+- [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
+
+pub mod secret;
+
+pub use secret::Secret;
