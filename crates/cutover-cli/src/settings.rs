@@ -308,10 +308,7 @@ mod tests {
     fn missing_regions_are_an_error_only_when_asked_for() {
         let s = Settings::resolve(&flags(&[("new", "B")]), None).unwrap();
         let e = s.regions().unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "no old region: give --old-region, set CUTOVER_OLD_REGION, or put old_region in cutover.toml"
-        );
+        assert_eq!(e, "no old region: give --old-region, set CUTOVER_OLD_REGION, or put old_region in cutover.toml");
         let s = Settings::resolve(&flags(&[("old", "A")]), None).unwrap();
         assert!(s.regions().unwrap_err().to_string().starts_with("no new region: give --new-region"));
     }

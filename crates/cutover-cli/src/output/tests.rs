@@ -40,7 +40,13 @@ fn sample() -> Listing {
             note: Some("disk \"sdb\", degraded".into()),
             zones: vec!["az1", "az2"],
         },
-        Host { host: "cmp-ü2".into(), servers: 0, status: "fail", note: Some("down\nsince 09:00".into()), zones: vec![] },
+        Host {
+            host: "cmp-ü2".into(),
+            servers: 0,
+            status: "fail",
+            note: Some("down\nsince 09:00".into()),
+            zones: vec![],
+        },
     ])
     .unwrap()
     .status_column("Status")
@@ -108,10 +114,7 @@ fn columns_are_picked_in_the_order_asked() {
 fn an_unknown_column_is_bad_input() {
     let err = printer(Format::Table, &["Hots"], false).render(sample().into()).unwrap_err();
     assert!(err.downcast_ref::<crate::commands::InputError>().is_some());
-    assert_eq!(
-        err.to_string(),
-        "no column 'Hots'; the columns are 'Host', 'Servers', 'Status', 'Note', 'Zones'"
-    );
+    assert_eq!(err.to_string(), "no column 'Hots'; the columns are 'Host', 'Servers', 'Status', 'Note', 'Zones'");
 }
 
 #[test]
