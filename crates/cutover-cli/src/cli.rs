@@ -1,5 +1,8 @@
 /*!
-The command-line interface: global options and one subcommand enum.
+The command-line interface: global options and one subcommand enum. The
+global groups are flattened from their owners: [`CloudArgs`] (cloud,
+regions, settings file; see `crate::settings`) and [`OutputArgs`] (`-f`,
+`-c`; see `crate::output`).
 */
 
 use std::net::SocketAddr;
@@ -7,8 +10,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::OutputArgs;
+use crate::settings::CloudArgs;
+
 #[derive(Debug, Parser)]
-#[command(name = "cutover", version, about = "Upgrade an OpenStack cloud's Nova by the parallel compute method")]
+#[command(
+    name = "cutover",
+    version,
+    about = "Upgrade an OpenStack cloud's Nova by the parallel compute method",
+    after_help = crate::exit_code::HELP
+)]
 pub struct Cli {
     /// More log output on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -16,6 +27,10 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -24,6 +39,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve a simulated two-region OpenStack cloud on loopback.
     Sim(SimArgs),
+    /// Show the settings in force (flags, environment, cutover.toml, defaults).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -64,4 +84,10 @@ pub struct SimArgs {
     /// Print the scenario (built-in, loaded or generated) as YAML and exit.
     #[arg(long)]
     pub print_scenario: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the resolved settings (no secret: credentials stay in clouds.yaml).
+    Show,
 }

@@ -1,19 +1,39 @@
 /*!
-Exit statuses, documented in the README so scripts can rely on them.
+Exit statuses, documented in the README and in `cutover --help` so scripts
+can rely on them.
 */
+
+use crate::commands::{ChecksFailed, InputError};
 
 /// Success.
 pub const OK: u8 = 0;
 /// The command failed while running (a cloud error, an I/O error).
 pub const FAILURE: u8 = 1;
-/// Bad input: flags, files, scenario; nothing was changed. (clap uses 2
-/// for usage errors too.)
+/// Bad input: flags, settings file, scenario; nothing was changed. (clap
+/// uses 2 for usage errors too.)
 pub const USAGE: u8 = 2;
+/// Checks ran and at least one failed (preflight, env verify): the report
+/// on stdout says which.
+pub const CHECKS_FAILED: u8 = 3;
+
+/// The `--help` epilogue; keep it in step with the README's "Exit statuses".
+pub const HELP: &str = "\
+Exit statuses:
+  0  success
+  1  the command failed while running (a cloud or I/O error)
+  2  bad input (flags, settings file, scenario); nothing was changed
+  3  checks ran and at least one failed (preflight, env verify)
+
+Settings: a flag wins over its environment variable, which wins over
+cutover.toml (--config, CUTOVER_CONFIG, or ./cutover.toml), which wins over
+the defaults. `cutover config show` prints what is in force.";
 
 /// Picks the exit status for an error.
 pub fn of(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.downcast_ref::<crate::commands::InputError>().is_some()) {
+    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some()) {
         USAGE
+    } else if err.chain().any(|e| e.downcast_ref::<ChecksFailed>().is_some()) {
+        CHECKS_FAILED
     } else {
         FAILURE
     }

@@ -3,13 +3,17 @@
 compute method.
 
 Layout: [`cli`] is the clap tree, [`commands`] one module per subcommand,
-[`exit_code`] the documented exit statuses. `main` only parses, runs, and
-prints a failure as one line.
+[`settings`] the checked cloud/region/file settings, [`output`] the `-f`/`-c`
+formatting of what commands print, [`exit_code`] the documented exit
+statuses. `main` only parses, sets up logging, runs, and prints a failure as
+one line.
 */
 
 mod cli;
 mod commands;
 mod exit_code;
+mod output;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -20,6 +24,7 @@ fn main() -> ExitCode {
     init_logging(args.verbose, args.quiet);
     match commands::run(args) {
         Ok(()) => ExitCode::from(exit_code::OK),
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::from(exit_code::OK),
         Err(err) => {
             eprintln!("cutover: error: {err:#}");
             ExitCode::from(exit_code::of(&err))
@@ -27,8 +32,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `-v` and `-q` move the level, `RUST_LOG` overrides.
+/// Crates whose trace output is a firehose (every socket read): held at
+/// debug even with `-vvv`, unless `RUST_LOG` asks for more.
+const NOISY: &[&str] = &["openstack_sdk", "hyper", "hyper_util", "reqwest", "h2", "rustls", "tower"];
+
+/// Logs go to stderr; `-v` info, `-vv` debug, `-vvv` trace, `-q` errors
+/// only; a valid `RUST_LOG` overrides all of it.
 fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+            eprintln!("cutover: warning: RUST_LOG ignored: {e}");
+            EnvFilter::new(log_directives(verbose, quiet))
+        }),
+        _ => EnvFilter::new(log_directives(verbose, quiet)),
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!no_color && std::io::stderr().is_terminal())
+        .init();
+}
+
+fn log_directives(verbose: u8, quiet: bool) -> String {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -36,7 +65,27 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if level != "trace" {
+        return level.to_string();
+    }
+    std::iter::once(level.to_string()).chain(NOISY.iter().map(|c| format!("{c}=debug"))).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_directives;
+
+    #[test]
+    fn verbosity_maps_to_levels_and_noisy_crates_stay_at_debug() {
+        assert_eq!(log_directives(0, true), "error");
+        assert_eq!(log_directives(0, false), "warn");
+        assert_eq!(log_directives(1, false), "info");
+        assert_eq!(log_directives(2, false), "debug");
+        let trace = log_directives(3, false);
+        assert!(trace.starts_with("trace,") && trace.contains("openstack_sdk=debug") && trace.contains("hyper=debug"));
+        assert_eq!(log_directives(7, false), trace);
+        for d in trace.split(',') {
+            tracing_subscriber::EnvFilter::try_new(d).unwrap();
+        }
+    }
 }

@@ -6,7 +6,11 @@ client observes, the core decides, the engine acts.
 Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`microversion`]: API microversions and the ranges services offer.
+- [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
 pub mod microversion;
 pub mod model;
+pub mod secret;
+
+pub use secret::Secret;

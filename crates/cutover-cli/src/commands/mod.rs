@@ -1,18 +1,46 @@
 /*!
-One module per subcommand; [`run`] dispatches.
+One module per subcommand; [`run`] builds the [`Ctx`] every command gets
+(checked [`Settings`] and the [`Printer`]) and dispatches.
+
+A new command: a variant in `cli::Command`, a module here with
+`pub fn run(args, ctx: &Ctx) -> anyhow::Result<()>`, a match arm below. It
+prints data only through `ctx.out` (see `crate::output`), asks
+`ctx.settings.regions()?` when it needs both regions, and returns
+[`InputError`] for bad input (exit 2), [`ChecksFailed`] when checks failed
+(exit 3), anything else for a failure (exit 1).
 */
 
+mod config;
 mod sim;
 
 use crate::cli::{Cli, Command};
+use crate::output::Printer;
+use crate::settings::Settings;
 
 /// Bad input from the user (flags, files): exit status 2, nothing changed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
 
+/// Checks ran and some failed (the printed report says which): exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} checks failed")]
+pub struct ChecksFailed {
+    pub failed: usize,
+    pub total: usize,
+}
+
+/// What every command gets: settings checked before any cloud call, and
+/// the printer of `-f` / `-c`.
+pub struct Ctx {
+    pub settings: Settings,
+    pub out: Printer,
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Ctx { settings: Settings::load(&cli.cloud)?, out: Printer::new(&cli.output) };
     match cli.command {
         Command::Sim(args) => sim::run(args),
+        Command::Config { command } => config::run(command, &ctx),
     }
 }
