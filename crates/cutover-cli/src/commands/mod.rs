@@ -2,6 +2,7 @@
 One module per subcommand; [`run`] dispatches.
 */
 
+mod env;
 mod sim;
 
 use crate::cli::{Cli, Command};
@@ -14,5 +15,6 @@ pub struct InputError(pub String);
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args),
+        Command::Env { command } => env::run(command),
     }
 }

@@ -144,8 +144,7 @@ impl Document {
         }
     }
 
-    /// Adds `key = value` to `section`: after the last entry of the
-    /// section's last occurrence (or after its header when it has none), or
+    /// Adds `key = value` to `section` (see [`Self::insertion_point`]), or
     /// in a new section at the end of the file. The separator copies the
     /// file's first entry (`key=value` or `key = value`).
     pub(crate) fn add(&mut self, section: &str, key: &str, value: &str) {
@@ -184,17 +183,21 @@ impl Document {
         }
     }
 
+    /// After the last entry of the section's last occurrence; in a section
+    /// of comments only, after its last comment (usually the commented-out
+    /// default of the key being added).
     fn insertion_point(&self, section: &str) -> Option<usize> {
         let header = self.lines.iter().rposition(|l| matches!(&l.kind, Kind::Section(s) if s == section))?;
-        let mut at = header + 1;
-        for (i, line) in self.lines.iter().enumerate().skip(header + 1) {
+        let body = self.lines[header + 1..].iter().take_while(|l| !matches!(l.kind, Kind::Section(_)));
+        let (mut after_entry, mut after_text) = (None, header + 1);
+        for (i, line) in body.enumerate().map(|(i, l)| (header + 1 + i, l)) {
             match &line.kind {
-                Kind::Section(_) => break,
-                Kind::Entry(_) | Kind::Continuation => at = i + 1,
-                Kind::Blank | Kind::Comment => {}
+                Kind::Entry(_) | Kind::Continuation => after_entry = Some(i + 1),
+                Kind::Comment => after_text = i + 1,
+                Kind::Blank | Kind::Section(_) => {}
             }
         }
-        Some(at)
+        Some(after_entry.unwrap_or(after_text))
     }
 
     fn continuations(&self, at: EntryAt) -> impl Iterator<Item = &Line> {

@@ -35,34 +35,43 @@ const VALUE_KEYS: &[(Setting, &[(&str, &str)])] = &[
     (Setting::NovncproxyBaseUrl, &[("DEFAULT", "novncproxy_base_url"), ("vnc", "novncproxy_base_url")]),
 ];
 
-/// A message topic: where, Nova's default, whether to add it when the old
-/// file relies on the default, and whether it is a comma-separated list.
+/// A message topic: the keys Nova reads it from (the first is added when
+/// the old file has none of them), keys the reference guide names but
+/// nothing reads (suffixed when present, never added), Nova's default, and
+/// whether the value is a comma-separated list.
 struct Topic {
-    section: &'static str,
-    key: &'static str,
+    keys: &'static [(&'static str, &'static str)],
+    unread: &'static [(&'static str, &'static str)],
     default: &'static str,
-    add: bool,
     list: bool,
 }
 
-const fn topic(section: &'static str, key: &'static str, default: &'static str, add: bool, list: bool) -> Topic {
-    Topic { section, key, default, add, list }
-}
-
-/// Nova reads `notification_topics` (oslo.messaging, a list) and
-/// `[conductor] topic`. The reference guide's `notifications_topic` and
-/// `[conductor] conductor_topic` are read by nothing: suffixed when a file
-/// has them, never added, because adding them would not move the topic.
+/// Nova reads `notification_topics` (oslo.messaging; `[oslo_messaging_notifications]
+/// topics` from Mitaka) and `[conductor] topic`. The reference guide's
+/// `notifications_topic` and `[conductor] conductor_topic` are read by
+/// nothing: adding them would leave the new Nova on the old topics.
 const TOPICS: &[Topic] = &[
-    topic("DEFAULT", "cert_topic", "cert", true, false),
-    topic("DEFAULT", "compute_topic", "compute", true, false),
-    topic("DEFAULT", "console_topic", "console", true, false),
-    topic("DEFAULT", "consoleauth_topic", "consoleauth", true, false),
-    topic("DEFAULT", "notification_topics", "notifications", true, true),
-    topic("DEFAULT", "scheduler_topic", "scheduler", true, false),
-    topic("DEFAULT", "notifications_topic", "notifications", false, false),
-    topic("conductor", "topic", "conductor", true, false),
-    topic("conductor", "conductor_topic", "conductor", false, false),
+    Topic { keys: &[("DEFAULT", "cert_topic")], unread: &[], default: "cert", list: false },
+    Topic { keys: &[("DEFAULT", "compute_topic")], unread: &[], default: "compute", list: false },
+    Topic { keys: &[("DEFAULT", "console_topic")], unread: &[], default: "console", list: false },
+    Topic { keys: &[("DEFAULT", "consoleauth_topic")], unread: &[], default: "consoleauth", list: false },
+    Topic {
+        keys: &[
+            ("DEFAULT", "notification_topics"),
+            ("oslo_messaging_notifications", "topics"),
+            ("rpc_notifier2", "topics"),
+        ],
+        unread: &[("DEFAULT", "notifications_topic")],
+        default: "notifications",
+        list: true,
+    },
+    Topic { keys: &[("DEFAULT", "scheduler_topic")], unread: &[], default: "scheduler", list: false },
+    Topic {
+        keys: &[("conductor", "topic")],
+        unread: &[("conductor", "conductor_topic")],
+        default: "conductor",
+        list: false,
+    },
 ];
 
 /// Renders the new environment's file from the old one's text.
@@ -144,24 +153,25 @@ fn doc_lacks(doc: &Document, setting: Setting) -> bool {
 }
 
 fn suffix_topic(doc: &mut Document, topic: &Topic, suffix: &str, changes: &mut Vec<Change>) {
-    let found = doc.find(topic.section, topic.key);
-    if found.is_empty() {
-        if topic.add {
-            doc.add(topic.section, topic.key, &format!("{}{suffix}", topic.default));
-            changes.push(change(topic.section, topic.key, true));
+    let mut read = false;
+    for &(section, key) in topic.keys.iter().chain(topic.unread) {
+        for at in doc.find(section, key).into_iter().rev() {
+            read |= topic.keys.contains(&(section, key));
+            let old = doc.value(at);
+            let names: Vec<&str> = if topic.list { old.split(',').map(str::trim).collect() } else { vec![old.trim()] };
+            let new: Vec<String> = names
+                .into_iter()
+                .map(|name| if name.is_empty() { topic.default } else { name })
+                .map(|name| format!("{name}{suffix}"))
+                .collect();
+            doc.set_value(at, &new.join(","));
+            changes.push(change(section, key, false));
         }
-        return;
     }
-    for at in found.into_iter().rev() {
-        let old = doc.value(at);
-        let names: Vec<&str> = if topic.list { old.split(',').map(str::trim).collect() } else { vec![old.trim()] };
-        let new: Vec<String> = names
-            .into_iter()
-            .map(|name| if name.is_empty() { topic.default } else { name })
-            .map(|name| format!("{name}{suffix}"))
-            .collect();
-        doc.set_value(at, &new.join(","));
-        changes.push(change(topic.section, topic.key, false));
+    if !read {
+        let (section, key) = topic.keys[0];
+        doc.add(section, key, &format!("{}{suffix}", topic.default));
+        changes.push(change(section, key, true));
     }
 }
 

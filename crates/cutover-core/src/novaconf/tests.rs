@@ -278,11 +278,13 @@ fn metadata_host_is_added_when_the_default_was_used() {
 }
 
 #[test]
-fn a_section_without_keys_gets_the_topic_after_its_header() {
-    let old = "[DEFAULT]\n[conductor]\n# comment\n\n[libvirt]\nvirt_type = kvm";
+fn a_section_without_keys_gets_the_topic_after_its_comments() {
+    let old = "[DEFAULT]\n[conductor]\n# comment\n#topic=conductor\n\n[libvirt]\nvirt_type = kvm";
     let text = render(old, &RenderSettings::default()).unwrap().text;
-    assert!(text.contains("[conductor]\ntopic = conductor_juno\n# comment\n"), "{text}");
+    assert!(text.contains("[conductor]\n# comment\n#topic=conductor\ntopic = conductor_juno\n\n[libvirt]"), "{text}");
     assert!(text.ends_with("virt_type = kvm"), "the last line keeps its missing newline");
+    let text = render("[conductor]\n[DEFAULT]\n", &RenderSettings::default()).unwrap().text;
+    assert!(text.starts_with("[conductor]\ntopic = conductor_juno\n[DEFAULT]\n"), "{text}");
 }
 
 #[test]
@@ -309,4 +311,17 @@ fn the_diff_shows_the_change_and_hides_passwords() {
     assert!(diff.contains("\n+sql_connection = mysql://nova:***@db.example/nova_juno\n"), "{diff}");
     assert!(!diff.contains("oldpw") && !diff.contains("newpw") && !diff.contains("guest"), "{diff}");
     assert_eq!(unified_diff(old, old, "a", "b"), "");
+}
+
+#[test]
+fn topics_under_newer_names_and_the_guides_unread_names() {
+    let old =
+        "[DEFAULT]\nnotifications_topic = notifications\n[oslo_messaging_notifications]\ntopics = notifications\n";
+    let text = render(old, &RenderSettings::default()).unwrap().text;
+    assert!(text.contains("[oslo_messaging_notifications]\ntopics = notifications_juno\n"), "{text}");
+    assert!(text.contains("notifications_topic = notifications_juno\n"), "{text}");
+    assert!(!text.contains("notification_topics"), "Nova reads the newer key, already suffixed: {text}");
+
+    let text = render("[DEFAULT]\nnotifications_topic=n\n", &RenderSettings::default()).unwrap().text;
+    assert!(text.contains("notifications_topic=n_juno\n") && text.contains("notification_topics=notifications_juno\n"));
 }
