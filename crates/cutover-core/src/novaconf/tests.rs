@@ -6,6 +6,9 @@ use super::ini::Document;
 use super::render::same_database;
 use super::*;
 
+/// A change to the settings a case starts from.
+type Edit = fn(&mut RenderSettings);
+
 fn settings() -> RenderSettings {
     RenderSettings {
         database_url: Some("mysql://nova:newpw@db.example/nova_juno".into()),
@@ -183,7 +186,7 @@ fn duplicates_and_deprecated_spellings_all_change() {
 
 #[test]
 fn missing_values_are_refused_naming_the_key() {
-    let cases: [(&str, fn(&mut RenderSettings), &str); 5] = [
+    let cases: [(&str, Edit, &str); 5] = [
         (
             "[database]\nconnection=mysql://db/nova\n",
             |s| s.database_url = None,
@@ -216,7 +219,7 @@ fn missing_values_are_refused_naming_the_key() {
 
 #[test]
 fn bad_values_are_refused() {
-    let cases: [(fn(&mut RenderSettings), &str); 4] = [
+    let cases: [(Edit, &str); 4] = [
         (|s| s.topic_suffix = String::new(), "the topic suffix is empty"),
         (|s| s.topic_suffix = "_ju no".into(), "may hold only"),
         (|s| s.metadata_host = Some("h\nsql_connection=x".into()), "line break"),
