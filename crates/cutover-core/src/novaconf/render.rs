@@ -217,14 +217,12 @@ fn validate(settings: &RenderSettings) -> Result<(), RenderError> {
 /// environment's rows; cutover does not guess the new replica.
 fn refuse_unsupported(doc: &Document) -> Result<(), RenderError> {
     for section in ["database", "api_database"] {
-        for key in ["slave_connection"] {
-            if !doc.find(section, key).is_empty() {
-                return Err(RenderError::Unsupported {
-                    key: format!("[{section}] {key}"),
-                    reason: "a replica of the old database; remove it and add the new database's replica by hand"
-                        .to_string(),
-                });
-            }
+        if !doc.find(section, "slave_connection").is_empty() {
+            return Err(RenderError::Unsupported {
+                key: format!("[{section}] slave_connection"),
+                reason: "a replica of the old database; remove it and add the new database's replica by hand"
+                    .to_string(),
+            });
         }
     }
     Ok(())

@@ -1,6 +1,8 @@
-//! The parser keeps every line; the renderer changes exactly the keys it
-//! owns, adds missing topics where oslo.config reads them, and refuses
-//! with a reason that names the key.
+/*!
+The parser keeps every line; the renderer changes exactly the keys it
+owns, adds missing topics where oslo.config reads them, and refuses with a
+reason that names the key.
+*/
 
 use super::ini::Document;
 use super::render::same_database;
