@@ -44,6 +44,56 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The new Nova environment: its configuration.
+    Env {
+        #[command(subcommand)]
+        command: EnvCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Render the new environment's nova.conf from the old one.
+    Render(EnvRenderArgs),
+}
+
+/// Values the old file cannot give. Each is required only when the old file
+/// has a key it replaces; the database URLs may come from the environment
+/// so that their passwords stay out of `ps`.
+#[derive(Debug, Args)]
+pub struct EnvRenderArgs {
+    /// The old environment's nova.conf.
+    #[arg(long, value_name = "FILE")]
+    pub old: PathBuf,
+    /// Where to write the new nova.conf (`-` or absent: stdout, unless --diff).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print a unified diff old -> new (passwords hidden); with -o FILE the
+    /// file is written too.
+    #[arg(long)]
+    pub diff: bool,
+    /// The new Nova database ([database] connection / sql_connection).
+    #[arg(long, value_name = "URL", env = "CUTOVER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The new Nova API database ([api_database] connection).
+    #[arg(long, value_name = "URL", env = "CUTOVER_API_DATABASE_URL", hide_env_values = true)]
+    pub api_database_url: Option<String>,
+    /// The new controller's address for metadata_host.
+    #[arg(long, value_name = "HOST")]
+    pub metadata_host: String,
+    /// This compute node's address: vncserver_proxyclient_address, and
+    /// vncserver_listen unless --vnc-listen.
+    #[arg(long, value_name = "ADDR")]
+    pub vnc_address: Option<String>,
+    /// vncserver_listen when it differs from --vnc-address (e.g. 0.0.0.0).
+    #[arg(long, value_name = "ADDR")]
+    pub vnc_listen: Option<String>,
+    /// novncproxy_base_url, e.g. http://CONTROLLER:6080/vnc_auto.html.
+    #[arg(long, value_name = "URL")]
+    pub novncproxy_base_url: Option<String>,
+    /// Appended to every message topic (compute -> compute_juno).
+    #[arg(long, value_name = "SUFFIX", default_value = cutover_core::novaconf::DEFAULT_TOPIC_SUFFIX)]
+    pub topic_suffix: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -6,11 +6,13 @@ client observes, the core decides, the engine acts.
 Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`microversion`]: API microversions and the ranges services offer.
+- [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
 pub mod microversion;
 pub mod model;
+pub mod novaconf;
 pub mod secret;
 
 pub use secret::Secret;

@@ -11,6 +11,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 */
 
 mod config;
+mod env;
 mod sim;
 
 use crate::cli::{Cli, Command};
@@ -42,5 +43,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args),
         Command::Config { command } => config::run(command, &ctx),
+        Command::Env { command } => env::run(command),
     }
 }
