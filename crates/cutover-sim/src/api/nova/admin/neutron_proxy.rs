@@ -24,10 +24,9 @@ pub fn allocation_errors(requested: Option<&str>) -> (ApiError, ApiError) {
             ApiError::not_found(format!("No more floating IPs in pool {p}.")),
             ApiError::forbidden(format!("IP allocation over quota in pool {p}.")),
         ),
-        None => (
-            ApiError::not_found("No more floating IPs available."),
-            ApiError::forbidden("IP allocation over quota."),
-        ),
+        None => {
+            (ApiError::not_found("No more floating IPs available."), ApiError::forbidden("IP allocation over quota."))
+        }
     }
 }
 

@@ -58,11 +58,9 @@ const PER_PROJECT: [&str; 2] = ["fixed_ips", "floating_ips"];
 /// engine counts it; key pairs and group members always count 0 here.
 fn usage(r: &ComputeRegion, project: &str, user: Option<&str>) -> HashMap<&'static str, i64> {
     let (instances, cores, ram) = r.usage_by(project, user);
-    let groups = r
-        .server_groups
-        .values()
-        .filter(|g| g.project_id == project && user.is_none_or(|u| g.user_id == u))
-        .count() as i64;
+    let groups =
+        r.server_groups.values().filter(|g| g.project_id == project && user.is_none_or(|u| g.user_id == u)).count()
+            as i64;
     let floating = match r.networking {
         Networking::NovaNetwork => {
             r.floating_ips.values().filter(|f| f.project_id.as_deref() == Some(project)).count() as i64
@@ -200,7 +198,9 @@ fn check_range(key: &str, limit: i64, (minimum, maximum): (i64, i64)) -> Result<
         )));
     }
     if inf(limit) > inf(maximum) {
-        return Err(ApiError::bad_request(format!("Quota limit {limit} for {key} must be less than or equal to {maximum}.")));
+        return Err(ApiError::bad_request(format!(
+            "Quota limit {limit} for {key} must be less than or equal to {maximum}."
+        )));
     }
     Ok(())
 }
