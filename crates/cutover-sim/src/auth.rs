@@ -50,11 +50,14 @@ impl Caller {
     }
 }
 
-/// Validates a token id, returning the token when it is live.
+/// Validates a token id, returning the token when it is live. Keystone
+/// re-reads a scoped token's roles at validation (`_validate_project_scope`):
+/// once the user holds no role on the scope, the token is no longer valid.
 pub fn live_token<'w>(world: &'w World, token_id: &str) -> Option<&'w Token> {
     let token = world.identity.tokens.get(token_id)?;
     let user_ok = world.identity.users.get(&token.user_id).is_some_and(|u| u.enabled);
-    (!token.revoked && token.expires_at > world.now && user_ok).then_some(token)
+    let scope_ok = token.scope.as_ref().is_none_or(|s| !world.identity.roles_on(&token.user_id, s).is_empty());
+    (!token.revoked && token.expires_at > world.now && user_ok && scope_ok).then_some(token)
 }
 
 /// The caller a live token stands for.

@@ -10,6 +10,7 @@ mod api {
     mod neutron;
     mod nova_actions;
     mod nova_admin;
+    mod nova_ownership;
     mod nova_server_resources;
     mod nova_servers;
     mod sim_ext;

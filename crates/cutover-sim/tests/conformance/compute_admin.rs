@@ -101,3 +101,29 @@ print(json.dumps({"pools": pools, "fip": fip["floating_ip_address"], "created": 
     assert_eq!(bulk["created"]["floating_ips_bulk_create"]["interface"], "eth0");
     assert_eq!(bulk["extra"].as_array().unwrap().len(), 6);
 }
+
+/// An admin copies a keypair for another user (`--user`, microversion
+/// 2.10) and lists it with `--user`; its own list stays empty.
+#[test]
+fn admin_creates_and_lists_another_users_keypair() {
+    let cloud = TestCloud::start();
+    let key = cloud.dir().join("copied.pub");
+    std::fs::write(&key, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9ub3RhcmVhbGtleWJ1dHdlbGxmb3JtZWQxMjM0 x\n").unwrap();
+    let made = cloud.openstack(&[
+        "--os-compute-api-version",
+        "2.10",
+        "keypair",
+        "create",
+        "--user",
+        "bob",
+        "--public-key",
+        key.to_str().unwrap(),
+        "copied",
+    ]);
+    assert_eq!(made["name"], "copied");
+    let bobs = cloud.openstack(&["--os-compute-api-version", "2.10", "keypair", "list", "--user", "bob"]);
+    let names: Vec<&str> = bobs.as_array().unwrap().iter().map(|k| k["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["bob-key", "copied"]);
+    let own = cloud.openstack(&["--os-compute-api-version", "2.10", "keypair", "list"]);
+    assert_eq!(own, serde_json::json!([]));
+}

@@ -6,7 +6,7 @@ security groups, tags) and the list/body/policy rules they share in `common`.
 
 mod common;
 mod floatingips;
-mod networks;
+pub(crate) mod networks;
 mod ports;
 mod routers;
 mod security_groups;

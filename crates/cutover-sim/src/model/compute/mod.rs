@@ -73,6 +73,10 @@ pub struct ComputeRegion {
     pub keypairs: BTreeMap<(String, String), Keypair>,
     pub quota_defaults: QuotaSet,
     pub quotas: BTreeMap<String, QuotaSet>,
+    /// Per-user limits within a project (`?user_id=`), keyed by (project,
+    /// user): only the resources set for the user; the rest follow the project.
+    #[serde(skip)]
+    pub user_quotas: BTreeMap<(String, String), BTreeMap<String, i64>>,
     pub server_groups: BTreeMap<String, ServerGroup>,
     pub aggregates: BTreeMap<u64, Aggregate>,
     /// Servers by id. Add, remove and re-host them through the methods
@@ -155,16 +159,32 @@ impl ComputeRegion {
     pub fn effective_quota(&self, project_id: &str) -> QuotaSet {
         self.quotas.get(project_id).cloned().unwrap_or_else(|| self.quota_defaults.clone())
     }
+
+    /// A user's limits in a project, as `get_user_quotas`: the user's own
+    /// settings over the project's.
+    pub fn user_quota(&self, project_id: &str, user_id: &str) -> QuotaSet {
+        let mut q = self.effective_quota(project_id);
+        if let Some(set) = self.user_quotas.get(&(project_id.to_string(), user_id.to_string())) {
+            q.apply(set);
+        }
+        q
+    }
+
+    /// Instances, cores and RAM of a project's servers, or of one user's.
+    pub fn usage_by(&self, project_id: &str, user_id: Option<&str>) -> (i64, i64, i64) {
+        self.servers
+            .values()
+            .filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted)
+            .filter(|s| user_id.is_none_or(|u| s.user_id == u))
+            .fold((0, 0, 0), |(n, c, r), s| match self.flavors.get(&s.flavor_id) {
+                Some(f) => (n + 1, c + f.vcpus as i64, r + f.ram_mb as i64),
+                None => (n + 1, c, r),
+            })
+    }
     /// Instances, cores and RAM (MB) used by `project_id`'s servers, as
     /// Nova counts them for quotas and limits.
     pub fn project_usage(&self, project_id: &str) -> (i64, i64, i64) {
-        self.servers.values().filter(|s| s.project_id == project_id && s.vm_state != VmState::Deleted).fold(
-            (0, 0, 0),
-            |(n, c, r), s| match self.flavors.get(&s.flavor_id) {
-                Some(f) => (n + 1, c + f.vcpus as i64, r + f.ram_mb as i64),
-                None => (n + 1, c, r),
-            },
-        )
+        self.usage_by(project_id, None)
     }
 
     /// Ids of the servers in server group `group_id`, in creation order of

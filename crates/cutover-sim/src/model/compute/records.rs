@@ -138,6 +138,21 @@ impl Default for QuotaSet {
     }
 }
 
+impl QuotaSet {
+    /// Overrides the named limits (unknown names are ignored).
+    pub fn apply(&mut self, limits: &BTreeMap<String, i64>) {
+        let Ok(serde_json::Value::Object(mut all)) = serde_json::to_value(&*self) else { return };
+        for (k, v) in limits {
+            if all.contains_key(k) {
+                all.insert(k.clone(), serde_json::json!(v));
+            }
+        }
+        if let Ok(q) = serde_json::from_value(serde_json::Value::Object(all)) {
+            *self = q;
+        }
+    }
+}
+
 /// Nova's keypair fingerprint: the MD5 of the decoded key blob, as
 /// colon-separated hex; `None` when the text is not an OpenSSH public key
 /// (Nova answers 400 "Keypair data is invalid").

@@ -164,8 +164,9 @@ async fn flavor_action(
         .ok_or_else(|| ApiError::bad_request("'tenant' is a required property"))?
         .to_string();
     let mut w = sim.world();
-    // Nova checks the project with Keystone before touching the flavor.
-    if !w.identity.projects.contains_key(&tenant) {
+    // Nova checks the project with Keystone before adding access; removing
+    // tolerates a project Keystone no longer knows.
+    if add && !w.identity.projects.contains_key(&tenant) {
         return Err(ApiError::bad_request(format!("Project ID {tenant} is not a valid project.")));
     }
     let version_27 = nova.at_least(7);

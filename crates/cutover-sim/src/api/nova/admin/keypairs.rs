@@ -64,7 +64,8 @@ async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String
         (None, None)
     };
     let items = page(&mine, |k| k.name.as_str(), marker, limit)
-        .map_err(|_| ApiError::not_found(format!("Marker {} could not be found.", marker.unwrap_or(""))))?;
+        // Nova maps `MarkerNotFound` to 400 here (not 404 as for servers).
+        .map_err(|_| ApiError::bad_request(format!("Marker {} could not be found.", marker.unwrap_or(""))))?;
     let body: Vec<Value> = items.iter().map(|k| json!({"keypair": brief_json(&nova, k)})).collect();
     let mut out = json!({"keypairs": body});
     if let (Some(l), Some(last)) = (limit, items.last()) {

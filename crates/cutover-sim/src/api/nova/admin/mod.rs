@@ -10,6 +10,7 @@ mod flavor_access;
 mod flavors;
 mod hypervisors;
 mod keypairs;
+mod neutron_proxy;
 mod nova_network;
 mod quotas;
 mod server_groups;

@@ -1,8 +1,9 @@
 /*!
-The nova-network proxies, served only by regions whose networking is
-nova-network and only below microversion 2.36 (404 otherwise, as Nova
-removed them): floating IP pools, a project's floating IPs, the admin
-`os-floating-ips-bulk` and the fixed networks (`os-networks`).
+The nova-network APIs, only below microversion 2.36 (404 from there, as
+Nova removed them): floating IP pools, a project's floating IPs, the admin
+`os-floating-ips-bulk` and the fixed networks (`os-networks`). In a Neutron
+region Nova proxies the first three to Neutron ([`super::neutron_proxy`])
+and answers the bulk API 410, as it was removed with nova-network.
 */
 
 use axum::extract::State;
@@ -12,12 +13,12 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut, requires, Id};
+use super::{admin, empty, neutron_proxy, region, region_mut, requires, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{floating_range, FixedNetwork, Networking, NovaFloatingIp};
-use crate::model::network::{ipv4, ipv4_num, parse_cidr};
+use crate::model::network::{ipv4, parse_cidr};
 use crate::model::ComputeRegion;
 use crate::model::World;
 use crate::sim::Sim;
@@ -38,17 +39,27 @@ pub fn routes() -> Router<Sim> {
         .route("/os-networks/{id}", get(network))
 }
 
-/// The region, if it serves nova-network APIs at this version.
-fn nova_net<'w>(w: &'w World, nova: &Nova) -> Result<&'w ComputeRegion, ApiError> {
+/// Whether the region answers these APIs from nova-network's own tables
+/// (`true`) or by proxying to Neutron; 404 from 2.36 either way.
+fn own_tables(w: &World, nova: &Nova) -> Result<bool, ApiError> {
     requires(!nova.at_least(36))?;
-    let r = region(w, nova)?;
-    requires(r.networking == Networking::NovaNetwork)?;
-    Ok(r)
+    Ok(region(w, nova)?.networking == Networking::NovaNetwork)
 }
 
-fn nova_net_mut<'w>(w: &'w mut World, nova: &Nova) -> Result<&'w mut ComputeRegion, ApiError> {
-    nova_net(w, nova)?;
-    region_mut(w, nova)
+/// The nova-network region of an `os-floating-ips-bulk` request. A Neutron
+/// Nova answers 410 at any version (the API was removed in Rocky); an old
+/// nova-network Nova 404 from 2.36.
+fn bulk_region<'w>(w: &'w World, nova: &Nova) -> Result<&'w ComputeRegion, ApiError> {
+    let r = region(w, nova)?;
+    if r.networking == Networking::Neutron {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "This resource is no longer available.  No forwarding address is given.",
+        ));
+    }
+    requires(!nova.at_least(36))?;
+    admin(nova, "os_compute_api:os-floating-ips-bulk")?;
+    Ok(r)
 }
 
 fn floating_json(f: &NovaFloatingIp) -> Value {
@@ -57,7 +68,10 @@ fn floating_json(f: &NovaFloatingIp) -> Value {
 
 async fn pools(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     let w = sim.world();
-    let r = nova_net(&w, &nova)?;
+    if !own_tables(&w, &nova)? {
+        return Ok(ok(neutron_proxy::pools(&w)));
+    }
+    let r = region(&w, &nova)?;
     let mut names: Vec<&str> = r.floating_ips.values().map(|f| f.pool.as_str()).collect();
     names.sort();
     names.dedup();
@@ -68,7 +82,10 @@ async fn pools(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
 async fn list(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     let project = nova.caller.project()?.to_string();
     let w = sim.world();
-    let rows: Vec<Value> = nova_net(&w, &nova)?
+    if !own_tables(&w, &nova)? {
+        return Ok(ok(neutron_proxy::list(&w, &project)));
+    }
+    let rows: Vec<Value> = region(&w, &nova)?
         .floating_ips
         .values()
         .filter(|f| f.project_id.as_deref() == Some(project.as_str()))
@@ -77,64 +94,82 @@ async fn list(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     Ok(ok(json!({"floating_ips": rows})))
 }
 
-/// The caller's floating IP `id`, or Nova's 404.
-fn own_key(r: &ComputeRegion, project: &str, id: &str) -> Result<u64, ApiError> {
-    id.parse::<u64>()
-        .ok()
-        .filter(|n| r.floating_ips.get(n).is_some_and(|f| f.project_id.as_deref() == Some(project)))
+/// A floating IP the caller may see by id: nova-network's `floating_ip_get`
+/// is `project_only`, so a member sees its project's (allocated) addresses
+/// and an admin any. A non-integer id is 400 (`InvalidID`).
+fn visible_key(r: &ComputeRegion, nova: &Nova, id: &str) -> Result<u64, ApiError> {
+    let n = id.parse::<u64>().map_err(|_| ApiError::bad_request(format!("Invalid ID received {id}.")))?;
+    r.floating_ips
+        .get(&n)
+        .filter(|f| nova.caller.is_admin() || (f.project_id.is_some() && f.project_id == nova.caller.project_id))
+        .map(|f| f.id)
         .ok_or_else(|| ApiError::not_found(format!("Floating IP not found for ID {id}")))
 }
 
 async fn show(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
-    let project = nova.caller.project()?.to_string();
+    nova.caller.project()?;
     let w = sim.world();
-    let r = nova_net(&w, &nova)?;
-    let key = own_key(r, &project, &id)?;
+    if !own_tables(&w, &nova)? {
+        return neutron_proxy::show(&w, &nova, &id).map(ok);
+    }
+    let r = region(&w, &nova)?;
+    let key = visible_key(r, &nova, &id)?;
     Ok(ok(json!({"floating_ip": floating_json(&r.floating_ips[&key])})))
 }
 
-/// Allocates the pool's first free address (lowest address), as
-/// nova-network's `floating_ip_allocate_address` does.
-async fn allocate(State(sim): State<Sim>, nova: Nova, raw: axum::body::Bytes) -> ApiResult<Response> {
-    let project = nova.caller.project()?.to_string();
-    // The body is optional: none (or `null`) allocates from the default pool.
+/// The optional `{"pool": name}` of an allocation; `None` for no body.
+fn requested_pool(raw: &[u8]) -> Result<Option<String>, ApiError> {
     let body: Value = if raw.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(&raw).map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))?
+        serde_json::from_slice(raw).map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))?
     };
-    let pool = match body.get("pool") {
-        None | Some(Value::Null) => DEFAULT_POOL.to_string(),
-        Some(Value::String(p)) => p.clone(),
-        Some(_) => return Err(ApiError::bad_request("Invalid input for field/attribute pool.")),
-    };
+    match body.get("pool") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(p)) => Ok(Some(p.clone())),
+        Some(_) => Err(ApiError::bad_request("Invalid input for field/attribute pool.")),
+    }
+}
+
+/// Allocates a free address of the pool to the token's project: the
+/// unallocated row that `floating_ip_allocate_address`'s unordered
+/// `first()` returns, which on MySQL's (pool, deleted, fixed_ip_id,
+/// project_id) index is the lowest id, i.e. the earliest created.
+async fn allocate(State(sim): State<Sim>, nova: Nova, raw: axum::body::Bytes) -> ApiResult<Response> {
+    let project = nova.caller.project()?.to_string();
+    let requested = requested_pool(&raw)?;
     let mut w = sim.world();
-    let r = nova_net_mut(&mut w, &nova)?;
+    if !own_tables(&w, &nova)? {
+        return neutron_proxy::allocate(&mut w, &project, requested.as_deref()).map(ok);
+    }
+    let (exhausted, over_quota) = neutron_proxy::allocation_errors(requested.as_deref());
+    let pool = requested.unwrap_or_else(|| DEFAULT_POOL.to_string());
+    let r = region_mut(&mut w, &nova)?;
     if !r.floating_ips.values().any(|f| f.pool == pool) {
         return Err(ApiError::not_found("Floating IP pool not found."));
     }
     let quota = r.effective_quota(&project).floating_ips;
     let used = r.floating_ips.values().filter(|f| f.project_id.as_deref() == Some(project.as_str())).count() as i64;
     if quota >= 0 && used >= quota {
-        return Err(ApiError::forbidden("Maximum number of floating IPs exceeded"));
+        return Err(over_quota);
     }
-    let key = r
+    let f = r
         .floating_ips
-        .values()
-        .filter(|f| f.pool == pool && f.project_id.is_none())
-        .min_by_key(|f| ipv4_num(&f.address).unwrap_or(u32::MAX))
-        .map(|f| f.id)
-        .ok_or_else(|| ApiError::not_found(format!("No more floating IPs in pool {pool}.")))?;
-    let f = r.floating_ips.get_mut(&key).ok_or_else(|| ApiError::not_found("Floating IP pool not found."))?;
+        .values_mut()
+        .find(|f| f.pool == pool && f.project_id.is_none() && f.fixed_ip.is_none())
+        .ok_or(exhausted)?;
     f.project_id = Some(project);
     Ok(ok(json!({"floating_ip": floating_json(f)})))
 }
 
 async fn deallocate(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
-    let project = nova.caller.project()?.to_string();
+    nova.caller.project()?;
     let mut w = sim.world();
-    let r = nova_net_mut(&mut w, &nova)?;
-    let key = own_key(r, &project, &id)?;
+    if !own_tables(&w, &nova)? {
+        return neutron_proxy::release(&mut w, &nova, &id).map(|()| empty(StatusCode::ACCEPTED));
+    }
+    let r = region_mut(&mut w, &nova)?;
+    let key = visible_key(r, &nova, &id)?;
     r.disassociate_floating_ip(key);
     if let Some(f) = r.floating_ips.get_mut(&key) {
         f.project_id = None;
@@ -161,16 +196,18 @@ fn bulk_json(r: &ComputeRegion, host: Option<&str>) -> Value {
 
 async fn bulk_list(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     let w = sim.world();
-    let r = nova_net(&w, &nova)?;
-    admin(&nova, "os_compute_api:os-floating-ips-bulk")?;
-    Ok(ok(bulk_json(r, None)))
+    Ok(ok(bulk_json(bulk_region(&w, &nova)?, None)))
 }
 
+/// A host's floating IPs (here: those of the servers on it); Nova's
+/// `FloatingIpNotFoundForHost` 404 when there are none.
 async fn bulk_list_host(State(sim): State<Sim>, nova: Nova, Id(host): Id) -> ApiResult<Response> {
     let w = sim.world();
-    let r = nova_net(&w, &nova)?;
-    admin(&nova, "os_compute_api:os-floating-ips-bulk")?;
-    Ok(ok(bulk_json(r, Some(&host))))
+    let info = bulk_json(bulk_region(&w, &nova)?, Some(&host));
+    if info["floating_ip_info"].as_array().is_none_or(|a| a.is_empty()) {
+        return Err(ApiError::not_found(format!("Floating IP not found for host {host}.")));
+    }
+    Ok(ok(info))
 }
 
 fn text(v: Option<&Value>, key: &str, default: &str) -> Result<String, ApiError> {
@@ -183,8 +220,7 @@ fn text(v: Option<&Value>, key: &str, default: &str) -> Result<String, ApiError>
 
 async fn bulk_create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
     let mut w = sim.world();
-    nova_net(&w, &nova)?;
-    admin(&nova, "os_compute_api:os-floating-ips-bulk")?;
+    bulk_region(&w, &nova)?;
     let spec = body
         .get("floating_ips_bulk_create")
         .and_then(Value::as_object)
@@ -200,14 +236,13 @@ async fn bulk_create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBod
         floating_range(&ip_range).map_err(|e| ApiError::bad_request(format!("Invalid input received: {e}")))?;
     let r = region_mut(&mut w, &nova)?;
     r.add_floating_ips(&addresses, &pool, &interface)
-        .map_err(|a| ApiError::bad_request(format!("Floating IP {a} already exists.")))?;
+        .map_err(|a| ApiError::conflict(format!("Floating IP {a} already exists.")))?;
     Ok(ok(json!({"floating_ips_bulk_create": {"ip_range": ip_range, "pool": pool, "interface": interface}})))
 }
 
 async fn bulk_delete(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
     let mut w = sim.world();
-    nova_net(&w, &nova)?;
-    admin(&nova, "os_compute_api:os-floating-ips-bulk")?;
+    bulk_region(&w, &nova)?;
     let ip_range = body
         .get("ip_range")
         .and_then(Value::as_str)
@@ -254,7 +289,10 @@ fn visible(nova: &Nova, n: &FixedNetwork) -> bool {
 
 async fn networks(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
     let w = sim.world();
-    let rows: Vec<Value> = nova_net(&w, &nova)?
+    if !own_tables(&w, &nova)? {
+        return Ok(ok(neutron_proxy::networks(&w, &nova)));
+    }
+    let rows: Vec<Value> = region(&w, &nova)?
         .fixed_networks
         .values()
         .filter(|n| visible(&nova, n))
@@ -265,7 +303,10 @@ async fn networks(State(sim): State<Sim>, nova: Nova) -> ApiResult<Response> {
 
 async fn network(State(sim): State<Sim>, nova: Nova, Id(id): Id) -> ApiResult<Response> {
     let w = sim.world();
-    let n = nova_net(&w, &nova)?
+    if !own_tables(&w, &nova)? {
+        return neutron_proxy::network(&w, &nova, &id).map(ok);
+    }
+    let n = region(&w, &nova)?
         .fixed_networks
         .get(&id)
         .filter(|n| visible(&nova, n))

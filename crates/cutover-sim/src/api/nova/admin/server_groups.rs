@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut, Id};
+use super::{empty, region, region_mut, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -57,13 +57,9 @@ fn usize_param(q: &HashMap<String, String>, key: &str) -> Result<Option<usize>, 
 }
 
 async fn list(State(sim): State<Sim>, nova: Nova, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
-    let all = match q.get("all_projects") {
-        Some(v) => {
-            admin(&nova, "os_compute_api:os-server-groups:index:all_projects")?;
-            super::parse_bool("all_projects", v).unwrap_or(true)
-        }
-        None => false,
-    };
+    // Nova looks only at the key's presence (`all_projects=false` too), and
+    // a non-admin asking for it gets its own project's groups, not a 403.
+    let all = q.contains_key("all_projects") && nova.caller.is_admin();
     let project = nova.caller.project()?.to_string();
     let (offset, limit) = (usize_param(&q, "offset")?.unwrap_or(0), usize_param(&q, "limit")?);
     let w = sim.world();
@@ -101,10 +97,13 @@ fn policy_of(
         allowed.extend(["soft-affinity", "soft-anti-affinity"]);
     }
     let bad = |what: &str| ApiError::bad_request(format!("Invalid input for field/attribute {what}."));
+    // The schema has no other properties: in particular no `project_id`,
+    // as a group always belongs to the token's project and user.
+    let known: &[&str] = if nova.at_least(64) { &["name", "policy", "rules"] } else { &["name", "policies"] };
+    if let Some(k) = body.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!("Additional properties are not allowed ('{k}' was unexpected)")));
+    }
     if nova.at_least(64) {
-        if body.contains_key("policies") {
-            return Err(ApiError::bad_request("Additional properties are not allowed ('policies' was unexpected)"));
-        }
         let policy = body
             .get("policy")
             .and_then(Value::as_str)
@@ -118,7 +117,9 @@ fn policy_of(
             Some(_) => return Err(bad("rules")),
         };
         for (k, v) in &rules {
-            let positive = v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).is_some_and(|n| n > 0);
+            // `positive_integer`: an integer, or a string of digits, of at least 1.
+            let digits = v.as_str().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            let positive = v.as_i64().or_else(|| digits.and_then(|s| s.parse().ok())).is_some_and(|n| n > 0);
             if k != "max_server_per_host" || !positive {
                 return Err(bad("rules"));
             }
@@ -130,9 +131,6 @@ fn policy_of(
         }
         Ok((policy.to_string(), rules))
     } else {
-        if body.contains_key("policy") || body.contains_key("rules") {
-            return Err(ApiError::bad_request("Additional properties are not allowed ('policy' was unexpected)"));
-        }
         let policies = body
             .get("policies")
             .and_then(Value::as_array)
@@ -150,11 +148,11 @@ async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody<Val
         .get("server_group")
         .and_then(Value::as_object)
         .ok_or_else(|| ApiError::bad_request("'server_group' is a required property"))?;
+    // Nova's `name` format: 1 to 255 characters, no leading or trailing blank.
     let name = g
         .get("name")
         .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && n.len() <= 255)
+        .filter(|n| !n.is_empty() && n.chars().count() <= 255 && n.trim() == *n)
         .ok_or_else(|| ApiError::bad_request("Invalid input for field/attribute name."))?
         .to_string();
     let (policy, rules) = policy_of(&nova, g)?;

@@ -441,13 +441,23 @@ fn server_group(r: &ComputeRegion, nova: &Nova, project: &str, body: &Value) -> 
     let hints = body.get("os:scheduler_hints").or_else(|| body.get("OS-SCH-HNT:scheduler_hints"));
     let Some(group) = hints.and_then(|h| h.get("group")) else { return Ok(None) };
     let id = group.as_str().ok_or_else(|| schema("group", group, "is not of type 'string'"))?;
+    // `InstanceGroup.get_by_uuid` is project-filtered unless the context is
+    // admin: an admin may boot into any project's group.
     let g = r
         .server_groups
         .get(id)
         .filter(|g| g.project_id == project || nova.caller.is_admin())
         .ok_or_else(|| ApiError::bad_request(format!("Instance group {id} could not be found.")))?;
+    // The member quota counts the group's members owned by the requesting
+    // user (`_server_group_count_members_by_user`) against the limit of the
+    // token's project.
     let limit = r.effective_quota(project).server_group_members;
-    if limit >= 0 && g.members.len() as i64 >= limit {
+    let mine = r
+        .group_members(&g.id)
+        .iter()
+        .filter(|m| r.servers.get(*m).is_some_and(|s| s.user_id == nova.caller.user_id))
+        .count() as i64;
+    if limit >= 0 && mine >= limit {
         return Err(ApiError::forbidden("Quota exceeded, too many servers in group"));
     }
     Ok(Some(g.id.clone()))
