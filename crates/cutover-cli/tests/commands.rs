@@ -1,0 +1,6 @@
+/*!
+The cloud-facing commands end to end: the real binary against the
+simulator. One module per command.
+*/
+
+mod util;
