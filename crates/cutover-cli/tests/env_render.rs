@@ -121,7 +121,7 @@ fn written_file_changes_only_the_listed_keys() {
         assert!(key(line).is_some_and(|k| RENDERED_KEYS.contains(&k.as_str())), "unexpected change: {line}");
     }
     assert_eq!(removed.len(), 9, "{removed:?}");
-    assert_eq!(added.len(), 12, "{added:?}");
+    assert_eq!(added.len(), 14, "{added:?}");
     assert!(new.contains("sql_connection=mysql://nova:N3w-DB-Pass@192.168.122.110/nova_juno\n"));
     assert!(new.contains("rabbit_password=R4bbit-Secret\n") && new.contains("admin_password=N0va-Keystone-Pass\n"));
 }

@@ -36,9 +36,9 @@ const VALUE_KEYS: &[(Setting, &[(&str, &str)])] = &[
 ];
 
 /// A message topic: the keys Nova reads it from (the first is added when
-/// the old file has none of them), keys the reference guide names but
-/// nothing reads (suffixed when present, never added), Nova's default, and
-/// whether the value is a comma-separated list.
+/// the old file has none of them), the name the reference guide and the
+/// issue give it where that differs (also suffixed, or added when absent),
+/// Nova's default, and whether the value is a comma-separated list.
 struct Topic {
     keys: &'static [(&'static str, &'static str)],
     unread: &'static [(&'static str, &'static str)],
@@ -49,7 +49,9 @@ struct Topic {
 /// Nova reads `notification_topics` (oslo.messaging; `[oslo_messaging_notifications]
 /// topics` from Mitaka) and `[conductor] topic`. The reference guide's
 /// `notifications_topic` and `[conductor] conductor_topic` are read by
-/// nothing: adding them would leave the new Nova on the old topics.
+/// nothing (oslo.config ignores unknown options): writing only those would
+/// leave the new Nova on the old topics. Operators following the guide look
+/// for its names, so both are written.
 const TOPICS: &[Topic] = &[
     Topic { keys: &[("DEFAULT", "cert_topic")], unread: &[], default: "cert", list: false },
     Topic { keys: &[("DEFAULT", "compute_topic")], unread: &[], default: "compute", list: false },
@@ -170,6 +172,11 @@ fn suffix_topic(doc: &mut Document, topic: &Topic, suffix: &str, changes: &mut V
     }
     if !read {
         let (section, key) = topic.keys[0];
+        doc.add(section, key, &format!("{}{suffix}", topic.default));
+        changes.push(change(section, key, true));
+    }
+    let guide_named = topic.unread.iter().any(|&(section, key)| !doc.find(section, key).is_empty());
+    if let (false, Some(&(section, key))) = (guide_named, topic.unread.first()) {
         doc.add(section, key, &format!("{}{suffix}", topic.default));
         changes.push(change(section, key, true));
     }

@@ -103,10 +103,12 @@ fn nothing_to_change_changes_nothing_but_topics() {
             "console_topic = console_juno",
             "consoleauth_topic = consoleauth_juno",
             "notification_topics = notifications_juno",
+            "notifications_topic = notifications_juno",
             "scheduler_topic = scheduler_juno",
             "",
             "[conductor]",
             "topic = conductor_juno",
+            "conductor_topic = conductor_juno",
         ]
     );
     assert!(rendered.text.starts_with(old));
@@ -286,10 +288,13 @@ fn metadata_host_is_added_when_the_default_was_used() {
 fn a_section_without_keys_gets_the_topic_after_its_comments() {
     let old = "[DEFAULT]\n[conductor]\n# comment\n#topic=conductor\n\n[libvirt]\nvirt_type = kvm";
     let text = render(old, &RenderSettings::default()).unwrap().text;
-    assert!(text.contains("[conductor]\n# comment\n#topic=conductor\ntopic = conductor_juno\n\n[libvirt]"), "{text}");
+    assert!(
+        text.contains("[conductor]\n# comment\n#topic=conductor\ntopic = conductor_juno\nconductor_topic = conductor_juno\n\n[libvirt]"),
+        "{text}"
+    );
     assert!(text.ends_with("virt_type = kvm"), "the last line keeps its missing newline");
     let text = render("[conductor]\n[DEFAULT]\n", &RenderSettings::default()).unwrap().text;
-    assert!(text.starts_with("[conductor]\ntopic = conductor_juno\n[DEFAULT]\n"), "{text}");
+    assert!(text.starts_with("[conductor]\ntopic = conductor_juno\nconductor_topic = conductor_juno\n[DEFAULT]\n"), "{text}");
 }
 
 #[test]
@@ -310,7 +315,7 @@ fn the_diff_shows_the_change_and_hides_passwords() {
     let old = "[DEFAULT]\nrabbit_password = guest\nsql_connection = mysql://nova:oldpw@db/nova\nverbose = True\n";
     let rendered = render(old, &settings()).unwrap();
     let diff = unified_diff(old, &rendered.text, "nova.conf", "new.conf");
-    assert!(diff.starts_with("--- nova.conf\n+++ new.conf\n@@ -1,4 +1,14 @@\n"), "{diff}");
+    assert!(diff.starts_with("--- nova.conf\n+++ new.conf\n@@ -1,4 +1,16 @@\n"), "{diff}");
     assert!(diff.contains("\n rabbit_password = ***\n"), "{diff}");
     assert!(diff.contains("\n-sql_connection = mysql://nova:***@db/nova\n"), "{diff}");
     assert!(diff.contains("\n+sql_connection = mysql://nova:***@db.example/nova_juno\n"), "{diff}");
