@@ -294,7 +294,10 @@ fn a_section_without_keys_gets_the_topic_after_its_comments() {
     );
     assert!(text.ends_with("virt_type = kvm"), "the last line keeps its missing newline");
     let text = render("[conductor]\n[DEFAULT]\n", &RenderSettings::default()).unwrap().text;
-    assert!(text.starts_with("[conductor]\ntopic = conductor_juno\nconductor_topic = conductor_juno\n[DEFAULT]\n"), "{text}");
+    assert!(
+        text.starts_with("[conductor]\ntopic = conductor_juno\nconductor_topic = conductor_juno\n[DEFAULT]\n"),
+        "{text}"
+    );
 }
 
 #[test]
