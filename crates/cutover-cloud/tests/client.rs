@@ -131,3 +131,20 @@ fn test_flavor() -> cutover_core::model::Flavor {
         access: Default::default(),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_may_live_in_secure_yaml() {
+    let cloud = SimCloud::start().await;
+    let clouds = std::fs::read_to_string(cloud.clouds_yaml()).unwrap();
+    std::fs::write(cloud.clouds_yaml(), clouds.replace("      password: secret\n", "")).unwrap();
+    let secure = cloud.clouds_yaml().with_file_name("secure.yaml");
+    std::fs::write(&secure, "clouds:\n  sim:\n    auth:\n      password: secret\n").unwrap();
+
+    let without = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), None).expect("profile");
+    assert!(RegionClient::connect(&without, "RegionOne", quick_retries()).await.is_err(), "no password, no token");
+    let with = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), Some(&secure)).expect("profile");
+    let region = RegionClient::connect(&with, "RegionOne", quick_retries()).await.expect("connects");
+    assert_eq!(region.scope().user_name, "admin");
+    assert_eq!(with.secrets(), ["secret"], "the password is known as a secret");
+    assert!(!format!("{with:?}").contains("secret"), "Debug hides it");
+}
