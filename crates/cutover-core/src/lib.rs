@@ -5,11 +5,13 @@ client observes, the core decides, the engine acts.
 
 Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
+- [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
+pub mod machine;
 pub mod microversion;
 pub mod model;
 pub mod novaconf;

@@ -1,0 +1,91 @@
+/*!
+What a step asks the engine to do: data, not calls. Every action is safe to
+repeat: the engine looks a resource up (by the names and metadata that
+carry the migration id) before it creates one.
+*/
+
+use serde::{Deserialize, Serialize};
+
+/// Which region an action is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Old,
+    New,
+}
+
+/// What a rebuilt server boots from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BootSource {
+    /// The server's snapshot (strategy `snapshot`) or its original image
+    /// (strategy `redeploy`).
+    Image { id: String },
+    /// The preserved root volume (strategy `volume`).
+    Volume { id: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    /// `os-stop`.
+    StopServer {
+        side: Side,
+        server: String,
+    },
+    /// `os-start`: a rollback to a source that was running.
+    StartServer {
+        side: Side,
+        server: String,
+    },
+    /// `createImage` named `name`, the name the image is found by later.
+    CreateImage {
+        server: String,
+        name: String,
+    },
+    /// A snapshot that ended `killed` or vanished: delete what is left
+    /// before the next attempt.
+    DeleteImage {
+        image: String,
+    },
+    /// Set the root volume's `delete_on_termination` to false (2.85+).
+    KeepRootVolume {
+        server: String,
+        volume: String,
+    },
+    DetachVolume {
+        side: Side,
+        server: String,
+        volume: String,
+    },
+    AttachVolume {
+        side: Side,
+        server: String,
+        volume: String,
+    },
+    /// Clear a Neutron port's `device_id`/`device_owner` so that deleting
+    /// the server keeps the port (id, MAC, IPs, floating IP association).
+    ReleasePort {
+        port: String,
+    },
+    /// Give a released port back to the source (rollback).
+    ClaimPort {
+        port: String,
+        server: String,
+    },
+    DeleteServer {
+        side: Side,
+        server: String,
+    },
+    /// Boot the server's rebuild in `side` from `source` with its ports.
+    BootServer {
+        side: Side,
+        source: BootSource,
+    },
+    /// nova-network: add the floating address to the rebuilt server.
+    AddFloatingIp {
+        side: Side,
+        server: String,
+        address: String,
+    },
+}

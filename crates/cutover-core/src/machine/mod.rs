@@ -1,0 +1,21 @@
+/*!
+The state machines of a cutover, pure: from the state the journal keeps and
+what the engine observed, decide the next state and the actions to run.
+
+- [`server`]: one server's move ([`step`], [`ServerMove`], [`ServerState`]).
+- [`observation`]: what a step looks at.
+- [`action`]: what a step asks for.
+- [`invariants`]: the safety rules every step keeps.
+*/
+
+pub mod action;
+pub mod invariants;
+pub mod observation;
+pub mod server;
+
+#[cfg(test)]
+mod tests;
+
+pub use action::{Action, BootSource, Side};
+pub use observation::{ImageView, Observation, PortView, Seen, ServerView, VolumeView};
+pub use server::{step, End, ImageCopy, Route, ServerMove, ServerState, Stage, Step, Strategy};

@@ -1,0 +1,99 @@
+/*!
+What the engine last saw of one server's resources, in both regions: the
+only input of a step besides the server's own state. Observations come
+from batched queries, so any part may be older than another, or missing.
+*/
+
+use std::collections::BTreeMap;
+
+/// A resource as last observed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Seen<T> {
+    /// Not observed yet (or the observation failed): decide nothing on it.
+    #[default]
+    Unknown,
+    /// Looked for and not there.
+    Absent,
+    Present(T),
+}
+
+impl<T> Seen<T> {
+    pub fn present(&self) -> Option<&T> {
+        match self {
+            Seen::Present(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Seen::Absent)
+    }
+}
+
+/// Nova's view of a server: `status` and `task_state` as the API spells them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerView {
+    pub id: String,
+    /// `ACTIVE`, `SHUTOFF`, `BUILD`, `ERROR`, ...
+    pub status: String,
+    /// `OS-EXT-STS:task_state`: `None` when Nova is not busy with it.
+    pub task_state: Option<String>,
+    /// The fault message of a server in `ERROR`.
+    pub fault: Option<String>,
+}
+
+impl ServerView {
+    pub fn is_idle(&self) -> bool {
+        self.task_state.is_none()
+    }
+
+    pub fn is(&self, status: &str) -> bool {
+        self.status.eq_ignore_ascii_case(status)
+    }
+}
+
+/// Glance's view of the snapshot image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageView {
+    pub id: String,
+    /// `queued`, `saving`, `active`, `killed`, `deleted`, ...
+    pub status: String,
+    pub size: Option<u64>,
+    pub checksum: Option<String>,
+}
+
+/// Cinder's view of a volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeView {
+    /// `available`, `in-use`, `attaching`, `detaching`, `error`, ...
+    pub status: String,
+    /// Servers the volume is attached to.
+    pub attached_to: Vec<String>,
+}
+
+/// Neutron's view of a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortView {
+    /// The server that owns the port (`""` when none).
+    pub device_id: String,
+}
+
+/// Everything one step looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    /// The server in the old region.
+    pub source: Seen<ServerView>,
+    /// The server cutover boots in the new region (found by its metadata).
+    pub target: Seen<ServerView>,
+    /// The server cutover boots back in the old region on rollback.
+    pub restored: Seen<ServerView>,
+    /// The snapshot image (found by its name).
+    pub image: Seen<ImageView>,
+    /// The root volume's `delete_on_termination` on the source, where the
+    /// region can tell (2.3+ shows it in `os-extended-volumes`).
+    pub root_delete_on_termination: Seen<bool>,
+    pub volumes: BTreeMap<String, VolumeView>,
+    pub ports: BTreeMap<String, PortView>,
+    /// nova-network floating addresses and the server each is on.
+    pub floating_ips: BTreeMap<String, Option<String>>,
+}

@@ -1,0 +1,366 @@
+//! The server machine step by step, and whole moves against a tiny model of
+//! the clouds that carries out actions at once. The safety rules are checked
+//! after every step.
+
+use std::collections::BTreeMap;
+
+use super::invariants::may_delete_source;
+use super::*;
+
+const SRC: &str = "src-1";
+
+fn plan(strategy: Strategy) -> ServerMove {
+    ServerMove {
+        source: SRC.into(),
+        strategy,
+        snapshot_name: "cutover-m1-src-1".into(),
+        was_shutoff: false,
+        image: Some("img-original".into()),
+        root_volume: (strategy == Strategy::Volume).then(|| "vol-root".into()),
+        data_volumes: vec!["vol-data".into()],
+        ports: vec!["port-1".into()],
+        floating_addresses: vec!["172.24.4.10".into()],
+        keep_snapshot: false,
+        keep_source: false,
+        boot_timeout_secs: 600,
+        snapshot_attempts: 3,
+    }
+}
+
+fn server(id: &str, status: &str) -> ServerView {
+    ServerView { id: id.into(), status: status.into(), task_state: None, fault: None }
+}
+
+/// Both clouds, as far as one server's move touches them.
+#[derive(Default)]
+struct Clouds {
+    old: BTreeMap<String, ServerView>,
+    new: BTreeMap<String, ServerView>,
+    images: BTreeMap<String, ImageView>,
+    volumes: BTreeMap<String, VolumeView>,
+    ports: BTreeMap<String, PortView>,
+    floating: BTreeMap<String, Option<String>>,
+    root_delete_on_termination: bool,
+    /// Boots in the new region end in ERROR.
+    new_boot_fails: bool,
+    /// Snapshots end `killed`.
+    snapshots_fail: bool,
+    next_id: u32,
+}
+
+impl Clouds {
+    fn with_source(status: &str) -> Clouds {
+        let mut clouds = Clouds::default();
+        clouds.old.insert(SRC.into(), server(SRC, status));
+        clouds.volumes.insert("vol-data".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
+        clouds.volumes.insert("vol-root".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
+        clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
+        clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
+        clouds.root_delete_on_termination = true;
+        clouds
+    }
+
+    fn observe(&self) -> Observation {
+        let seen = |found: Option<&ServerView>| found.cloned().map_or(Seen::Absent, Seen::Present);
+        Observation {
+            source: seen(self.old.get(SRC)),
+            target: seen(self.new.values().next()),
+            restored: seen(self.old.values().find(|s| s.id != SRC)),
+            image: self.images.values().next().cloned().map_or(Seen::Absent, Seen::Present),
+            root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
+            volumes: self.volumes.clone(),
+            ports: self.ports.clone(),
+            floating_ips: self.floating.clone(),
+        }
+    }
+
+    fn id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{}", self.next_id)
+    }
+
+    fn side(&mut self, side: Side) -> &mut BTreeMap<String, ServerView> {
+        match side {
+            Side::Old => &mut self.old,
+            Side::New => &mut self.new,
+        }
+    }
+
+    fn apply(&mut self, action: &Action) {
+        match action {
+            Action::StopServer { side, server } => self.side(*side).get_mut(server).unwrap().status = "SHUTOFF".into(),
+            Action::StartServer { side, server } => self.side(*side).get_mut(server).unwrap().status = "ACTIVE".into(),
+            Action::CreateImage { .. } => {
+                let id = self.id("img");
+                let status = if self.snapshots_fail { "killed" } else { "active" };
+                let (size, checksum) =
+                    if self.snapshots_fail { (None, None) } else { (Some(1024), Some("abc".into())) };
+                self.images.insert(id.clone(), ImageView { id, status: status.into(), size, checksum });
+            }
+            Action::DeleteImage { image } => {
+                self.images.remove(image);
+            }
+            Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
+            Action::DetachVolume { volume, .. } => {
+                self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
+            }
+            Action::AttachVolume { server, volume, .. } => {
+                let attached = VolumeView { status: "in-use".into(), attached_to: vec![server.clone()] };
+                self.volumes.insert(volume.clone(), attached);
+            }
+            Action::ReleasePort { port } => self.ports.get_mut(port).unwrap().device_id.clear(),
+            Action::ClaimPort { port, server } => self.ports.get_mut(port).unwrap().device_id = server.clone(),
+            Action::DeleteServer { side, server } => {
+                self.side(*side).remove(server);
+                // Ports passed by id at boot are unbound and kept, as Nova does.
+                for port in self.ports.values_mut() {
+                    if port.device_id == *server {
+                        port.device_id.clear();
+                    }
+                }
+                for address in self.floating.values_mut() {
+                    if address.as_deref() == Some(server) {
+                        *address = None;
+                    }
+                }
+                if *side == Side::Old && server == SRC && self.root_delete_on_termination {
+                    self.volumes.remove("vol-root");
+                }
+            }
+            Action::BootServer { side, source } => {
+                if let BootSource::Image { id } = source {
+                    assert!(self.images.contains_key(id) || id == "img-original", "boots from an existing image");
+                }
+                let id = self.id("srv");
+                let status = if *side == Side::New && self.new_boot_fails { "ERROR" } else { "ACTIVE" };
+                self.side(*side).insert(id.clone(), server(&id, status));
+                for port in self.ports.values_mut() {
+                    if port.device_id.is_empty() {
+                        port.device_id = id.clone();
+                    }
+                }
+            }
+            Action::AddFloatingIp { server, address, .. } => {
+                self.floating.insert(address.clone(), Some(server.clone()));
+            }
+        }
+    }
+}
+
+/// Runs a move to its end, checking the safety rules after every step.
+fn run(plan: &ServerMove, clouds: &mut Clouds) -> (ServerState, Vec<Action>) {
+    let mut state = ServerState::new(0);
+    let mut all = Vec::new();
+    for now in 1..100 {
+        let obs = clouds.observe();
+        let step = step(plan, &state, &obs, now);
+        for action in &step.actions {
+            if let Action::DeleteServer { side: Side::Old, server } = action {
+                if server == SRC {
+                    assert_eq!(may_delete_source(plan, &step.state, &obs), Ok(()), "deleted without a copy");
+                }
+            }
+            clouds.apply(action);
+        }
+        all.extend(step.actions);
+        state = step.state;
+        if state.end.is_some() {
+            return (state, all);
+        }
+    }
+    panic!("the move did not end: {state:?}");
+}
+
+fn kinds(actions: &[Action]) -> Vec<String> {
+    actions.iter().map(|a| format!("{a:?}").split([' ', '{']).next().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_snapshot_move_step_by_step() {
+    let plan = plan(Strategy::Snapshot);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    let state = ServerState::new(0);
+
+    let first = step(&plan, &state, &clouds.observe(), 10);
+    assert_eq!(first.actions, [Action::StopServer { side: Side::Old, server: SRC.into() }]);
+    assert_eq!(first.state.stage(&plan), Some(Stage::Stop));
+    assert_eq!(first.state.stopped_at, Some(10));
+
+    // Nothing changed yet: the same stage, no new stop (Nova is busy).
+    clouds.old.get_mut(SRC).unwrap().task_state = Some("powering-off".into());
+    let waiting = step(&plan, &first.state, &clouds.observe(), 11);
+    assert!(waiting.actions.is_empty());
+
+    clouds.old.insert(SRC.into(), server(SRC, "SHUTOFF"));
+    let snap = step(&plan, &waiting.state, &clouds.observe(), 12);
+    assert_eq!(snap.actions, [Action::CreateImage { server: SRC.into(), name: "cutover-m1-src-1".into() }]);
+
+    clouds
+        .images
+        .insert("img-9".into(), ImageView { id: "img-9".into(), status: "saving".into(), size: None, checksum: None });
+    let saving = step(&plan, &snap.state, &clouds.observe(), 13);
+    assert!(saving.actions.is_empty(), "waits for the upload");
+    assert_eq!(saving.state.image, None);
+
+    clouds.images.insert(
+        "img-9".into(),
+        ImageView { id: "img-9".into(), status: "active".into(), size: Some(4096), checksum: Some("c0ffee".into()) },
+    );
+    let detach = step(&plan, &saving.state, &clouds.observe(), 14);
+    assert_eq!(detach.state.image, Some(ImageCopy { id: "img-9".into(), size: 4096, checksum: "c0ffee".into() }));
+    assert_eq!(kinds(&detach.actions), ["DetachVolume"]);
+    assert_eq!(detach.state.stage(&plan), Some(Stage::DetachVolumes));
+}
+
+#[test]
+fn a_snapshot_move_ends_moved_with_everything_carried_over() {
+    let plan = plan(Strategy::Snapshot);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    let (state, actions) = run(&plan, &mut clouds);
+    assert_eq!(state.end, Some(End::Moved));
+    assert_eq!(
+        kinds(&actions),
+        [
+            "StopServer",
+            "CreateImage",
+            "DetachVolume",
+            "ReleasePort",
+            "DeleteServer",
+            "BootServer",
+            "AttachVolume",
+            "AddFloatingIp",
+            "DeleteImage"
+        ]
+    );
+    let new = clouds.new.keys().next().unwrap().clone();
+    assert!(clouds.old.is_empty(), "the source is gone");
+    assert_eq!(clouds.ports["port-1"].device_id, new, "the same port");
+    assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&new));
+    assert_eq!(clouds.floating["172.24.4.10"], Some(new));
+    assert!(clouds.images.is_empty(), "the snapshot is removed unless kept");
+    assert!(state.verified_at.is_some() && state.stopped_at.is_some());
+}
+
+#[test]
+fn a_shut_off_server_is_not_stopped_and_stays_off() {
+    let mut plan = plan(Strategy::Snapshot);
+    plan.was_shutoff = true;
+    plan.keep_snapshot = true;
+    let mut clouds = Clouds::with_source("SHUTOFF");
+    let (state, actions) = run(&plan, &mut clouds);
+    assert_eq!(state.end, Some(End::Moved));
+    assert_eq!(kinds(&actions).iter().filter(|k| *k == "StopServer").count(), 1, "only the rebuild is stopped");
+    assert!(clouds.new.values().all(|s| s.is("SHUTOFF")));
+    assert_eq!(clouds.images.len(), 1, "the snapshot is kept");
+    assert_eq!(state.stopped_at, None, "cutover caused no downtime");
+}
+
+#[test]
+fn a_failed_boot_restores_the_server_in_the_old_region() {
+    let plan = plan(Strategy::Snapshot);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    clouds.new_boot_fails = true;
+    let (state, _) = run(&plan, &mut clouds);
+    assert!(matches!(&state.end, Some(End::RolledBack { reason }) if reason.contains("ERROR")), "{state:?}");
+    assert!(clouds.new.is_empty(), "the failed rebuild is deleted");
+    let restored = clouds.old.keys().next().expect("rebuilt in the old region").clone();
+    assert_eq!(clouds.ports["port-1"].device_id, restored);
+    assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&restored));
+    assert_eq!(clouds.floating["172.24.4.10"], Some(restored));
+}
+
+#[test]
+fn snapshots_that_keep_failing_turn_back_to_the_untouched_source() {
+    let plan = plan(Strategy::Snapshot);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    clouds.snapshots_fail = true;
+    let (state, actions) = run(&plan, &mut clouds);
+    assert!(matches!(&state.end, Some(End::RolledBack { reason }) if reason.contains("killed 3 times")), "{state:?}");
+    assert_eq!(kinds(&actions).iter().filter(|k| *k == "CreateImage").count(), 3);
+    assert!(clouds.old[SRC].is("ACTIVE"), "started again, as it was");
+    assert_eq!(clouds.volumes["vol-data"].attached_to, [SRC.to_string()]);
+    assert!(!kinds(&actions).contains(&"DeleteServer".to_string()));
+}
+
+#[test]
+fn a_volume_move_keeps_the_root_volume_and_boots_from_it() {
+    let plan = plan(Strategy::Volume);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    let (state, actions) = run(&plan, &mut clouds);
+    assert_eq!(state.end, Some(End::Moved));
+    let keep = kinds(&actions).iter().position(|k| k == "KeepRootVolume").expect("root kept");
+    let delete = kinds(&actions).iter().position(|k| k == "DeleteServer").expect("source deleted");
+    assert!(keep < delete);
+    assert!(clouds.volumes.contains_key("vol-root"), "the root volume survived");
+    assert!(
+        actions.contains(&Action::BootServer { side: Side::New, source: BootSource::Volume { id: "vol-root".into() } })
+    );
+}
+
+#[test]
+fn a_redeploy_deletes_the_source_only_after_the_new_server_is_verified() {
+    let plan = plan(Strategy::Redeploy);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    let (state, actions) = run(&plan, &mut clouds);
+    assert_eq!(state.end, Some(End::Moved));
+    let boot = kinds(&actions).iter().position(|k| k == "BootServer").unwrap();
+    let delete = kinds(&actions).iter().position(|k| k == "DeleteServer").unwrap();
+    assert!(boot < delete);
+    assert!(actions
+        .contains(&Action::BootServer { side: Side::New, source: BootSource::Image { id: "img-original".into() } }));
+    assert!(clouds.old.is_empty());
+
+    let mut keep = plan.clone();
+    keep.keep_source = true;
+    let mut clouds = Clouds::with_source("ACTIVE");
+    run(&keep, &mut clouds);
+    assert!(clouds.old[SRC].is("SHUTOFF"), "kept, stopped");
+}
+
+#[test]
+fn wait_only_watches() {
+    let plan = plan(Strategy::Wait);
+    let clouds = Clouds::with_source("ACTIVE");
+    let state = ServerState::new(0);
+    let watching = step(&plan, &state, &clouds.observe(), 1);
+    assert!(watching.actions.is_empty());
+    assert_eq!(watching.state.stage(&plan), Some(Stage::Watch));
+    let gone = Observation { source: Seen::Absent, ..clouds.observe() };
+    assert_eq!(step(&plan, &watching.state, &gone, 2).state.end, Some(End::Moved));
+}
+
+#[test]
+fn nothing_is_decided_on_what_was_not_observed() {
+    let plan = plan(Strategy::Snapshot);
+    let step = step(&plan, &ServerState::new(0), &Observation::default(), 1);
+    assert!(step.actions.is_empty());
+    assert_eq!(step.state, ServerState::new(0));
+}
+
+#[test]
+fn the_source_is_never_deleted_without_a_recorded_snapshot() {
+    let plan = plan(Strategy::Snapshot);
+    let mut state = ServerState::new(0);
+    state.at = 4; // DeleteSource, as a corrupted journal might claim
+    let mut clouds = Clouds::with_source("SHUTOFF");
+    clouds.apply(&Action::DetachVolume { side: Side::Old, server: SRC.into(), volume: "vol-data".into() });
+    clouds.apply(&Action::ReleasePort { port: "port-1".into() });
+    let step = step(&plan, &state, &clouds.observe(), 1);
+    assert!(!kinds(&step.actions).contains(&"DeleteServer".to_string()), "{step:?}");
+    assert_eq!(step.state.route, Route::BackToSource);
+}
+
+#[test]
+fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
+    let plan = plan(Strategy::Volume);
+    let mut state = ServerState::new(0);
+    state.at = 5; // Boot
+    state.since = 100;
+    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    obs.source = Seen::Absent;
+    obs.target = Seen::Present(ServerView { task_state: Some("spawning".into()), ..server("new-1", "BUILD") });
+    assert!(step(&plan, &state, &obs, 650).actions.is_empty());
+    let late = step(&plan, &state, &obs, 701);
+    assert_eq!(late.state.route, Route::RestoreInOld);
+    assert_eq!(late.actions, [Action::DeleteServer { side: Side::New, server: "new-1".into() }]);
+}
