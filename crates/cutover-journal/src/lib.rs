@@ -1,0 +1,269 @@
+/*!
+cutover's journal: one SQLite file holding everything a run needs to go on
+after `kill -9` or a power loss — the plan's moves, each server's state, and
+every action as an intent written before it is sent and an outcome written
+after. `docs/journal.md` states the durability rules this crate keeps.
+
+Layout:
+- [`Journal`]: open (locked, one run at a time), record, load.
+- [`Meta`]: what the journal belongs to (migration, plan, clouds).
+- `schema`: the tables and their migrations.
+- [`Error`]: what can go wrong, naming the file.
+*/
+
+mod error;
+mod schema;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use cutover_core::machine::{Action, ServerMove, ServerState};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+pub use error::{Error, Result};
+
+/// What a journal belongs to: a second `cutover run` with another plan or
+/// other clouds is refused rather than mixed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// The migration id, carried by every resource cutover creates.
+    pub migration: String,
+    /// A digest of the plan file the journal was started from.
+    pub plan_digest: String,
+    pub cloud: String,
+    pub auth_url: String,
+    pub old_region: String,
+    pub new_region: String,
+    /// When the journal was created (RFC 3339, from the caller's clock).
+    pub created_at: String,
+}
+
+/// One server as the journal knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEntry {
+    pub plan: ServerMove,
+    /// Everything needed to rebuild the server (the plan's record of it).
+    pub record: serde_json::Value,
+    pub state: ServerState,
+}
+
+/// An action written before it was sent, and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionEntry {
+    pub seq: i64,
+    pub source: String,
+    pub action: Action,
+    /// `None` while no outcome was written: the run stopped in between, and
+    /// the action may or may not have reached the cloud.
+    pub outcome: Option<std::result::Result<(), String>>,
+}
+
+/// An open journal. Holding it holds the lock: no other run can open the
+/// same file until it is dropped (or its process dies).
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+    meta: Meta,
+    _lock: File,
+}
+
+impl Journal {
+    /// Creates a new journal at `path` for `meta` and the plan's moves.
+    /// Refuses an existing file: resuming goes through [`Journal::open`].
+    pub fn create(path: &Path, meta: &Meta, moves: &[(ServerMove, serde_json::Value, ServerState)]) -> Result<Journal> {
+        if path.exists() {
+            return Err(Error::Exists { path: path.to_path_buf() });
+        }
+        let lock = lock(path)?;
+        let mut conn = connect(path)?;
+        let tx = conn.transaction().map_err(|e| Error::sql(path, e))?;
+        schema::create(&tx).map_err(|e| Error::sql(path, e))?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('meta', ?1)", params![json(meta)?])
+            .map_err(|e| Error::sql(path, e))?;
+        for (plan, record, state) in moves {
+            tx.execute(
+                "INSERT INTO servers (source, plan, record, state) VALUES (?1, ?2, ?3, ?4)",
+                params![plan.source, json(plan)?, record.to_string(), json(state)?],
+            )
+            .map_err(|e| Error::sql(path, e))?;
+        }
+        tx.commit().map_err(|e| Error::sql(path, e))?;
+        Ok(Journal { conn, path: path.to_path_buf(), meta: meta.clone(), _lock: lock })
+    }
+
+    /// Opens an existing journal to resume it.
+    pub fn open(path: &Path) -> Result<Journal> {
+        if !path.exists() {
+            return Err(Error::Missing { path: path.to_path_buf() });
+        }
+        let lock = lock(path)?;
+        let conn = connect(path)?;
+        schema::check(&conn).map_err(|e| Error::from_schema(path, e))?;
+        let meta: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'meta'", [], |row| row.get(0))
+            .map_err(|e| Error::sql(path, e))?;
+        let meta = serde_json::from_str(&meta)
+            .map_err(|e| Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() })?;
+        Ok(Journal { conn, path: path.to_path_buf(), meta, _lock: lock })
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every server, in the order the plan listed them.
+    pub fn servers(&self) -> Result<Vec<ServerEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT plan, record, state FROM servers ORDER BY rowid")
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let mut servers = Vec::new();
+        for row in rows {
+            let (plan, record, state) = row.map_err(|e| Error::sql(&self.path, e))?;
+            servers.push(ServerEntry {
+                plan: self.parse(&plan)?,
+                record: self.parse(&record)?,
+                state: self.parse(&state)?,
+            });
+        }
+        Ok(servers)
+    }
+
+    /// Writes that `action` is about to be sent for server `source`, durably,
+    /// before it is; returns its sequence number for [`Journal::outcome`].
+    pub fn intend(&mut self, source: &str, action: &Action) -> Result<i64> {
+        self.conn
+            .execute("INSERT INTO actions (source, action) VALUES (?1, ?2)", params![source, json(action)?])
+            .map_err(|e| Error::sql(&self.path, e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Writes what came of the action `seq`.
+    pub fn outcome(&mut self, seq: i64, outcome: std::result::Result<(), String>) -> Result<()> {
+        let (ok, error) = match outcome {
+            Ok(()) => (true, None),
+            Err(e) => (false, Some(e)),
+        };
+        let changed = self
+            .conn
+            .execute("UPDATE actions SET ok = ?2, error = ?3 WHERE seq = ?1", params![seq, ok, error])
+            .map_err(|e| Error::sql(&self.path, e))?;
+        if changed != 1 {
+            return Err(Error::Corrupt { path: self.path.clone(), reason: format!("no action {seq}") });
+        }
+        Ok(())
+    }
+
+    /// Saves a server's new state, with what changed, in one transaction.
+    pub fn save(&mut self, source: &str, state: &ServerState) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let changed = tx
+            .execute("UPDATE servers SET state = ?2 WHERE source = ?1", params![source, json(state)?])
+            .map_err(|e| Error::sql(&self.path, e))?;
+        if changed != 1 {
+            return Err(Error::UnknownServer { path: self.path.clone(), server: source.to_string() });
+        }
+        tx.commit().map_err(|e| Error::sql(&self.path, e))
+    }
+
+    /// The actions of `source` (all servers with `None`), oldest first.
+    pub fn actions(&self, source: Option<&str>) -> Result<Vec<ActionEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, source, action, ok, error FROM actions WHERE ?1 IS NULL OR source = ?1 ORDER BY seq")
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let rows = stmt
+            .query_map(params![source], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<bool>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let mut actions = Vec::new();
+        for row in rows {
+            let (seq, source, action, ok, error) = row.map_err(|e| Error::sql(&self.path, e))?;
+            let outcome = match ok {
+                None => None,
+                Some(true) => Some(Ok(())),
+                Some(false) => Some(Err(error.unwrap_or_default())),
+            };
+            actions.push(ActionEntry { seq, source, action: self.parse(&action)?, outcome });
+        }
+        Ok(actions)
+    }
+
+    /// Reads one stored value, e.g. for the run's own bookkeeping.
+    pub fn value(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |row| row.get(0))
+            .optional()
+            .map_err(|e| Error::sql(&self.path, e))
+    }
+
+    pub fn set_value(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])
+            .map(drop)
+            .map_err(|e| Error::sql(&self.path, e))
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T> {
+        serde_json::from_str(text).map_err(|e| Error::Corrupt { path: self.path.clone(), reason: e.to_string() })
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// `<journal>.lock`, held with an exclusive advisory lock for as long as the
+/// journal is open. The kernel drops it when the process dies, so a killed
+/// run never blocks the resume.
+fn lock(path: &Path) -> Result<File> {
+    let lock_path = lock_path(path);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::Io { path: lock_path.clone(), source: e })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { path: path.to_path_buf() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { path: lock_path, source: e }),
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// WAL with `synchronous = FULL`: a committed transaction is on disk
+/// before `commit` returns, so it survives a power loss, not only a crash.
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(|e| Error::sql(path, e))?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::sql(path, e))?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(|e| Error::sql(path, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::sql(path, e))?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests;

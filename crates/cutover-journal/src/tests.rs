@@ -1,0 +1,114 @@
+//! The journal on disk: create, resume, the lock, intents and outcomes,
+//! and refusals of what is not a journal.
+
+use cutover_core::machine::{Action, Side, Strategy};
+
+use super::*;
+
+fn meta() -> Meta {
+    Meta {
+        migration: "m-1".into(),
+        plan_digest: "sha256:abc".into(),
+        cloud: "sim".into(),
+        auth_url: "http://127.0.0.1:5000/v3".into(),
+        old_region: "RegionOne".into(),
+        new_region: "RegionTwo".into(),
+        created_at: "2026-11-26T07:00:00Z".into(),
+    }
+}
+
+fn moves() -> Vec<(ServerMove, serde_json::Value, ServerState)> {
+    ["a", "b"]
+        .into_iter()
+        .map(|id| {
+            let plan = ServerMove {
+                source: id.into(),
+                strategy: Strategy::Snapshot,
+                snapshot_name: format!("cutover-m-1-{id}"),
+                was_shutoff: false,
+                image: None,
+                root_volume: None,
+                data_volumes: vec![],
+                ports: vec![],
+                floating_addresses: vec![],
+                keep_snapshot: false,
+                keep_source: false,
+                boot_timeout_secs: 600,
+                snapshot_attempts: 3,
+            };
+            (plan, serde_json::json!({"name": format!("server {id}")}), ServerState::new(0))
+        })
+        .collect()
+}
+
+#[test]
+fn a_journal_reopens_with_everything_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    let stop = Action::StopServer { side: Side::Old, server: "a".into() };
+    {
+        let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
+        let seq = journal.intend("a", &stop).unwrap();
+        journal.outcome(seq, Ok(())).unwrap();
+        journal.intend("b", &stop).unwrap(); // the run stops before the outcome
+        let mut state = ServerState::new(0);
+        state.stopped_at = Some(5);
+        journal.save("a", &state).unwrap();
+    }
+    let journal = Journal::open(&path).unwrap();
+    assert_eq!(journal.meta(), &meta());
+    let servers = journal.servers().unwrap();
+    assert_eq!(servers.iter().map(|s| s.plan.source.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(servers[0].state.stopped_at, Some(5));
+    assert_eq!(servers[1].record["name"], "server b");
+    let actions = journal.actions(None).unwrap();
+    assert_eq!(actions.len(), 2);
+    assert_eq!(actions[0].outcome, Some(Ok(())));
+    assert_eq!(actions[1].outcome, None, "an intent without an outcome is kept as such");
+    assert_eq!(journal.actions(Some("b")).unwrap().len(), 1);
+}
+
+#[test]
+fn one_run_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    let first = Journal::create(&path, &meta(), &moves()).unwrap();
+    let second = Journal::open(&path).err().expect("refused while the first is open");
+    assert!(matches!(second, Error::Busy { .. }), "{second}");
+    assert!(second.to_string().contains("in use by another cutover run"));
+    drop(first);
+    Journal::open(&path).expect("free again once the first is closed");
+}
+
+#[test]
+fn create_refuses_an_existing_journal_and_open_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    drop(Journal::create(&path, &meta(), &moves()).unwrap());
+    assert!(matches!(Journal::create(&path, &meta(), &moves()), Err(Error::Exists { .. })));
+    assert!(matches!(Journal::open(&dir.path().join("nope")), Err(Error::Missing { .. })));
+}
+
+#[test]
+fn what_is_not_a_journal_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not SQLite, it is a much longer text than a header").unwrap();
+    let err = Journal::open(&text).err().expect("refused");
+    assert!(err.to_string().contains("not a cutover journal"), "{err}");
+
+    let other = dir.path().join("other.db");
+    rusqlite::Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x);").unwrap();
+    let err = Journal::open(&other).err().expect("refused");
+    assert!(err.to_string().contains("not a cutover journal"), "{err}");
+}
+
+#[test]
+fn unknown_servers_and_actions_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::create(&dir.path().join("j"), &meta(), &moves()).unwrap();
+    assert!(matches!(journal.save("zzz", &ServerState::new(0)), Err(Error::UnknownServer { .. })));
+    assert!(journal.outcome(99, Ok(())).is_err());
+    journal.set_value("phase", "drain").unwrap();
+    assert_eq!(journal.value("phase").unwrap().as_deref(), Some("drain"));
+}
