@@ -177,7 +177,10 @@ fn the_host_map_template_pairs_hosts_in_order() {
     assert_eq!(code, Some(3), "old-3 is unmapped: {rows:#?}");
     let fast: Vec<&Value> = rows.iter().filter(|r| r["Name"] == "fast-disks").collect();
     assert_eq!(fast[0]["Outcome"], "created");
-    assert_eq!((&fast[1]["Outcome"], &fast[1]["Detail"]), (&"different".into(), &"old hosts not in the host map: old-3".into()));
+    assert_eq!(
+        (&fast[1]["Outcome"], &fast[1]["Detail"]),
+        (&"different".into(), &"old hosts not in the host map: old-3".into())
+    );
 }
 
 #[test]
@@ -196,4 +199,22 @@ fn host_map_errors() {
     assert_eq!(fast["Outcome"], "failed");
     assert!(fast["Detail"].as_str().unwrap().contains("old-3 (for old-3)"), "{fast}");
     assert!(cloud.sim().read().compute[NEW].aggregates.is_empty());
+}
+
+#[test]
+fn an_old_nova_network_region_syncs_at_its_own_microversion() {
+    let cloud = SimCloud::nova_network();
+    // Both regions are below 2.36 (old 2.1, new 2.35): network quotas are copied too.
+    cloud.sim().world().compute.get_mut(OLD).expect("old region").quota_defaults.floating_ips = 3;
+    let (code, rows, stderr) = sync(&cloud, &["--only", "flavors,quotas"]);
+    assert_eq!(code, Some(0), "{rows:#?}\n{stderr}");
+    assert!(outcomes(&rows).contains("created"), "{rows:#?}");
+    let (code, again, _) = sync(&cloud, &["--only", "flavors,quotas"]);
+    assert_eq!((code, outcomes(&again)), (Some(0), BTreeSet::from(["equal".to_string()])), "{again:#?}");
+    assert_regions_equal(&cloud, "flavors");
+    assert_regions_equal(&cloud, "quotas");
+    assert!(
+        rows.iter().any(|r| r["Detail"].as_str().unwrap_or_default().contains("floating_ips 10 -> 3")),
+        "{rows:#?}"
+    );
 }

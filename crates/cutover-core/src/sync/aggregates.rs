@@ -239,7 +239,8 @@ mod tests {
     fn an_existing_aggregate_gets_what_it_lacks_and_keeps_the_rest() {
         let old = agg(5, "fast", Some("az-fast"), &["old-3"], &[("ssd", "true")]);
         let new = agg(9, "fast", None, &["new-1"], &[("extra", "x")]);
-        let d = diff(&[old.clone()], &[new], &map(&[("old-3", Some("new-2"))]), &hosts(&["new-1", "new-2"]));
+        let d =
+            diff(std::slice::from_ref(&old), &[new], &map(&[("old-3", Some("new-2"))]), &hosts(&["new-1", "new-2"]));
         let [Decision::Update { update, detail, remains: Some(rest), .. }] = d.as_slice() else { panic!("{d:?}") };
         assert_eq!(update.id, 9);
         assert_eq!(

@@ -213,7 +213,10 @@ mod tests {
     #[test]
     fn the_same_flavor_is_equal() {
         let f = private("7", "gold", &["p1", "p2"], &[("k", "v")]);
-        assert_eq!(diff(&[f.clone()], &[f], BOTH), vec![Decision::Equal { name: "gold (id 7)".into() }]);
+        assert_eq!(
+            diff(std::slice::from_ref(&f), std::slice::from_ref(&f), BOTH),
+            vec![Decision::Equal { name: "gold (id 7)".into() }]
+        );
     }
 
     #[test]
