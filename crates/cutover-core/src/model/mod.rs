@@ -5,5 +5,11 @@ here.
 */
 
 pub mod flavor;
+pub mod floating_ip;
+pub mod keypair;
+pub mod server_group;
 
 pub use flavor::Flavor;
+pub use floating_ip::PoolAddress;
+pub use keypair::Keypair;
+pub use server_group::ServerGroup;
