@@ -9,6 +9,7 @@ Layout:
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
 - [`call`]: [`Call`], our own typed request with an explicit microversion.
 - [`compute`]: Nova calls, one module per resource.
+- [`projects`]: Keystone projects and the users with roles on them.
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -17,6 +18,7 @@ pub mod call;
 pub mod compute;
 pub mod config;
 pub mod error;
+pub mod projects;
 pub mod region;
 mod transport;
 

@@ -7,6 +7,7 @@ Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`microversion`]: API microversions and the ranges services offer.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
+- [`sync`]: phase 3, what to copy into the new region and the report of it.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
@@ -14,5 +15,6 @@ pub mod microversion;
 pub mod model;
 pub mod novaconf;
 pub mod secret;
+pub mod sync;
 
 pub use secret::Secret;

@@ -1,0 +1,128 @@
+/*!
+`cutover sync` (design phase 3): copies what Nova stores into the new
+region, idempotently, and prints one report (Kind, Name, Outcome, Detail)
+with a one-line summary on stderr. Exit 0 when everything was created,
+updated or equal; 3 ([`SyncIncomplete`]) when something differs that cutover
+cannot fix; 1 when something failed (after the report).
+
+Rules every kind keeps: each create is preceded by a look-up in the new
+region (a rerun after a crash finds what the first run made); nothing is
+ever deleted in the new region (what the old region lacks is reported
+`different`, "only in new region"); in a dry run nothing is called that
+changes anything.
+
+Adding a kind:
+1. the pure diff in `cutover_core::sync::<kind>` (old and new values in,
+   [`Decision`]s out), with unit tests there;
+2. the cloud calls in `cutover_cloud::compute::<kind>`;
+3. a module here with `pub async fn sync(cx: &SyncCtx) -> Vec<Entry>`: read
+   both regions (a failed read is one [`Entry::unreadable`]), diff, and
+   [`carry_out`] the decisions with the kind's apply function;
+4. its arm in [`sync_kind`].
+*/
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
+use cutover_core::sync::{Decision, Entry, Kind, Report, Verdict};
+use serde_json::json;
+
+use super::{Ctx, InputError, SyncIncomplete};
+use crate::cli::SyncArgs;
+use crate::output::Listing;
+
+/// What every kind's `sync` gets: both regions, the dry-run switch and
+/// the kind-specific inputs.
+pub struct SyncCtx {
+    pub old: RegionClient,
+    pub new: RegionClient,
+    pub dry_run: bool,
+    /// The host map file (aggregates), from `--host-map` or cutover.toml.
+    pub host_map: Option<PathBuf>,
+}
+
+pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let regions = ctx.settings.regions()?;
+    let host_map = args.host_map.clone().or_else(|| ctx.settings.sync.host_map.clone());
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let (old, new) = runtime.block_on(connect(ctx.settings.cloud(), &regions.old, &regions.new))?;
+    let cx = SyncCtx { old, new, dry_run: args.dry_run, host_map };
+    let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| args.only.is_empty() || args.only.contains(k)).collect();
+    let mut report = Report::new(args.dry_run);
+    for kind in kinds {
+        if let Some(entries) = runtime.block_on(sync_kind(kind, &cx)) {
+            report.entries.extend(entries);
+        }
+    }
+    ctx.out.print(listing(&report))?;
+    eprintln!("cutover sync: {}", report.summary());
+    finish(&report)
+}
+
+/// The plug-in point: one arm per kind, in [`Kind::ALL`]'s order. `None`
+/// for a kind cutover does not sync yet (absent from the report).
+async fn sync_kind(kind: Kind, cx: &SyncCtx) -> Option<Vec<Entry>> {
+    match kind {
+        Kind::Flavor | Kind::Quota | Kind::Aggregate => None,
+        Kind::Keypair | Kind::ServerGroup | Kind::FloatingIp => None,
+    }
+}
+
+/// Carries out each decision with `apply` (never in a dry run, never for
+/// equal/different/failed ones) and reports it; a failed call fails only
+/// its own entry.
+pub async fn carry_out<C, U>(
+    kind: Kind,
+    decisions: Vec<Decision<C, U>>,
+    dry_run: bool,
+    apply: impl AsyncFn(&Decision<C, U>) -> Result<(), CloudError>,
+) -> Vec<Entry> {
+    let mut entries = Vec::with_capacity(decisions.len());
+    for decision in &decisions {
+        let acts = matches!(decision, Decision::Create { .. } | Decision::Update { .. });
+        let result = if acts && !dry_run { apply(decision).await.map_err(|e| e.to_string()) } else { Ok(()) };
+        entries.push(decision.entry(kind, result));
+    }
+    entries
+}
+
+/// Both regions, connected at once. A bad cloud configuration or an
+/// unknown region is bad input (exit 2).
+async fn connect(cloud: Option<&str>, old: &str, new: &str) -> anyhow::Result<(RegionClient, RegionClient)> {
+    let profile = Profile::resolve(cloud).map_err(|e| InputError(e.to_string()))?;
+    let (old, new) = tokio::join!(
+        RegionClient::connect(&profile, old, RetryPolicy::default()),
+        RegionClient::connect(&profile, new, RetryPolicy::default())
+    );
+    Ok((old.map_err(input_or_failure)?, new.map_err(input_or_failure)?))
+}
+
+fn input_or_failure(e: CloudError) -> anyhow::Error {
+    match e {
+        CloudError::Config(_) | CloudError::UnknownRegion { .. } => InputError(e.to_string()).into(),
+        other => other.into(),
+    }
+}
+
+fn listing(report: &Report) -> Listing {
+    let mut listing = Listing::new(["Kind", "Name", "Outcome", "Detail"]);
+    for e in &report.entries {
+        listing.push([json!(e.kind.as_str()), json!(e.name), json!(e.outcome.label(report.dry_run)), json!(e.detail)]);
+    }
+    listing
+}
+
+fn finish(report: &Report) -> anyhow::Result<()> {
+    let total = report.entries.len();
+    match report.verdict() {
+        Verdict::Done => Ok(()),
+        Verdict::Different => {
+            Err(SyncIncomplete { different: report.count(cutover_core::sync::Outcome::Different), total }.into())
+        }
+        Verdict::Failed => {
+            let failed = report.count(cutover_core::sync::Outcome::Failed);
+            Err(anyhow::anyhow!("{failed} of {total} resources failed to sync (see the report)"))
+        }
+    }
+}
