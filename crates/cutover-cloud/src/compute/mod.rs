@@ -4,3 +4,6 @@ microversion it asks for and returns [`cutover_core::model`] values.
 */
 
 pub mod flavors;
+pub mod floating_ips;
+pub mod keypairs;
+pub mod server_groups;

@@ -11,6 +11,7 @@ pub mod keypair;
 pub mod project;
 pub mod quota;
 pub mod server_group;
+pub mod user;
 
 pub use aggregate::Aggregate;
 pub use flavor::Flavor;
@@ -19,3 +20,4 @@ pub use keypair::Keypair;
 pub use project::Project;
 pub use quota::QuotaSet;
 pub use server_group::ServerGroup;
+pub use user::User;
