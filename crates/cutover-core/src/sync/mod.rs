@@ -17,6 +17,10 @@ Sync never deletes in the new region: what the old region lacks is reported
 as [`Outcome::Different`] ("only in new region").
 */
 
+pub mod floating_ips;
+pub mod keypairs;
+pub mod server_groups;
+
 use std::fmt;
 use std::str::FromStr;
 
