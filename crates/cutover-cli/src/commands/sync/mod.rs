@@ -21,6 +21,11 @@ Adding a kind:
 4. its arm in [`sync_kind`].
 */
 
+mod as_project;
+mod floating_ips;
+mod keypairs;
+mod server_groups;
+
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -35,6 +40,8 @@ use crate::output::Listing;
 /// What every kind's `sync` gets: both regions, the dry-run switch and
 /// the kind-specific inputs.
 pub struct SyncCtx {
+    /// The cloud's credentials, for connections scoped to other projects.
+    pub profile: Profile,
     pub old: RegionClient,
     pub new: RegionClient,
     pub dry_run: bool,
@@ -46,14 +53,17 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let regions = ctx.settings.regions()?;
     let host_map = args.host_map.clone().or_else(|| ctx.settings.sync.host_map.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let (old, new) = runtime.block_on(connect(ctx.settings.cloud(), &regions.old, &regions.new))?;
-    let cx = SyncCtx { old, new, dry_run: args.dry_run, host_map };
+    let (profile, old, new) = runtime.block_on(connect(ctx.settings.cloud(), &regions.old, &regions.new))?;
+    let cx = SyncCtx { profile, old, new, dry_run: args.dry_run, host_map };
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| args.only.is_empty() || args.only.contains(k)).collect();
     let mut report = Report::new(args.dry_run);
     for kind in kinds {
         if let Some(entries) = runtime.block_on(sync_kind(kind, &cx)) {
             report.entries.extend(entries);
         }
+    }
+    if !args.dry_run {
+        report.entries.extend(runtime.block_on(sweep_grants(&cx)));
     }
     ctx.out.print(listing(&report))?;
     eprintln!("cutover sync: {}", report.summary());
@@ -65,7 +75,9 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
 async fn sync_kind(kind: Kind, cx: &SyncCtx) -> Option<Vec<Entry>> {
     match kind {
         Kind::Flavor | Kind::Quota | Kind::Aggregate => None,
-        Kind::Keypair | Kind::ServerGroup | Kind::FloatingIp => None,
+        Kind::Keypair => Some(keypairs::sync(cx).await),
+        Kind::ServerGroup => Some(server_groups::sync(cx).await),
+        Kind::FloatingIp => Some(floating_ips::sync(cx).await),
     }
 }
 
@@ -89,13 +101,33 @@ pub async fn carry_out<C, U>(
 
 /// Both regions, connected at once. A bad cloud configuration or an
 /// unknown region is bad input (exit 2).
-async fn connect(cloud: Option<&str>, old: &str, new: &str) -> anyhow::Result<(RegionClient, RegionClient)> {
+async fn connect(
+    cloud: Option<&str>,
+    old: &str,
+    new: &str,
+) -> anyhow::Result<(Profile, RegionClient, RegionClient)> {
     let profile = Profile::resolve(cloud).map_err(|e| InputError(e.to_string()))?;
     let (old, new) = tokio::join!(
         RegionClient::connect(&profile, old, RetryPolicy::default()),
         RegionClient::connect(&profile, new, RetryPolicy::default())
     );
-    Ok((old.map_err(input_or_failure)?, new.map_err(input_or_failure)?))
+    Ok((profile, old.map_err(input_or_failure)?, new.map_err(input_or_failure)?))
+}
+
+/// Every grant of role `cutover` still held by the admin's user (one this
+/// run failed to revoke, or a killed run's) is revoked; reported only when
+/// there was one, or when revoking fails.
+async fn sweep_grants(cx: &SyncCtx) -> Vec<Entry> {
+    use cutover_core::sync::Outcome;
+    let name = format!("(role {} grants)", cutover_cloud::scoped::ROLE);
+    match cutover_cloud::scoped::sweep(&cx.new).await {
+        Ok(projects) if projects.is_empty() => Vec::new(),
+        Ok(projects) => {
+            eprintln!("cutover sync: revoked {} leftover grant(s) of role cutover", projects.len());
+            Vec::new()
+        }
+        Err(e) => vec![Entry::new(Kind::ServerGroup, name, Outcome::Failed, format!("revoking: {e}"))],
+    }
 }
 
 fn input_or_failure(e: CloudError) -> anyhow::Error {
