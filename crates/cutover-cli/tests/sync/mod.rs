@@ -69,6 +69,10 @@ fn write_host_map(cloud: &SimCloud, text: &str) {
     std::fs::write(cloud.dir().join(HOST_MAP), text).expect("host map written");
 }
 
+/// The kinds these tests are about (keypairs, server groups and floating
+/// IPs have their own tests).
+const MINE: &str = "flavors,quotas,aggregates";
+
 /// `cutover sync ARGS -f json`: the exit status and the report's rows.
 fn sync(cloud: &SimCloud, args: &[&str]) -> (Option<i32>, Vec<Value>, String) {
     let out = cloud.cutover().arg("sync").args(args).args(["-f", "json"]).output().expect("cutover runs");
@@ -93,7 +97,7 @@ fn outcomes(rows: &[Value]) -> BTreeSet<String> {
 fn sync_copies_flavors_quotas_and_aggregates_and_a_second_run_creates_nothing() {
     let cloud = SimCloud::start();
     seed_old_region(&cloud);
-    let (code, rows, stderr) = sync(&cloud, &["--host-map", HOST_MAP]);
+    let (code, rows, stderr) = sync(&cloud, &["--only", MINE, "--host-map", HOST_MAP]);
     assert_eq!(code, Some(0), "{rows:#?}\n{stderr}");
     let gold = row(&rows, "flavor", "acme.gold (id gold)");
     assert_eq!(gold["Outcome"], "created");
@@ -107,7 +111,7 @@ fn sync_copies_flavors_quotas_and_aggregates_and_a_second_run_creates_nothing() 
     assert!(stderr.contains("created") && stderr.contains("updated"), "{stderr}");
     assert!(!rows.iter().any(|r| r["Kind"] == "quota" && r["Name"] == "globex / bob"), "no own quotas: {rows:#?}");
 
-    let (code, again, stderr) = sync(&cloud, &["--host-map", HOST_MAP]);
+    let (code, again, stderr) = sync(&cloud, &["--only", MINE, "--host-map", HOST_MAP]);
     assert_eq!(code, Some(0), "{again:#?}\n{stderr}");
     assert_eq!(outcomes(&again), BTreeSet::from(["equal".to_string()]), "{again:#?}");
     assert_eq!(again.len(), rows.len());
@@ -122,7 +126,7 @@ fn a_dry_run_reports_what_it_would_do_and_changes_nothing() {
     let cloud = SimCloud::start();
     seed_old_region(&cloud);
     let before = new_region_state(&cloud);
-    let (code, rows, stderr) = sync(&cloud, &["--dry-run", "--host-map", HOST_MAP]);
+    let (code, rows, stderr) = sync(&cloud, &["--dry-run", "--only", MINE, "--host-map", HOST_MAP]);
     assert_eq!(code, Some(0), "{rows:#?}\n{stderr}");
     assert_eq!(new_region_state(&cloud), before);
     assert_eq!(row(&rows, "flavor", "shared.silver (id silver)")["Outcome"], "would create");
@@ -188,7 +192,7 @@ fn host_map_errors() {
     let cloud = SimCloud::start();
     write_host_map(&cloud, "- not\n- a map\n");
     let before = new_region_state(&cloud);
-    let error = one_line_failure(&cloud.run(&["sync", "--host-map", HOST_MAP]), 2);
+    let error = one_line_failure(&cloud.run(&["sync", "--only", MINE, "--host-map", HOST_MAP]), 2);
     assert!(error.contains("host map hosts.yaml") && error.contains("old-host: new-host"), "{error}");
     assert_eq!(new_region_state(&cloud), before, "bad input changes nothing");
 

@@ -5,4 +5,7 @@ microversion it asks for and returns [`cutover_core::model`] values.
 
 pub mod aggregates;
 pub mod flavors;
+pub mod floating_ips;
+pub mod keypairs;
 pub mod quotas;
+pub mod server_groups;

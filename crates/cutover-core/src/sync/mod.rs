@@ -19,7 +19,10 @@ as [`Outcome::Different`] ("only in new region").
 
 pub mod aggregates;
 pub mod flavors;
+pub mod floating_ips;
+pub mod keypairs;
 pub mod quotas;
+pub mod server_groups;
 
 use std::fmt;
 use std::str::FromStr;

@@ -22,8 +22,12 @@ Adding a kind:
 */
 
 mod aggregates;
+mod as_project;
 mod flavors;
+mod floating_ips;
+mod keypairs;
 mod quotas;
+mod server_groups;
 
 use anyhow::Context as _;
 use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
@@ -38,6 +42,8 @@ use crate::output::Listing;
 /// What every kind's `sync` gets: both regions, the dry-run switch and
 /// the kind-specific inputs.
 pub struct SyncCtx {
+    /// The cloud's credentials, for connections scoped to other projects.
+    pub profile: Profile,
     pub old: RegionClient,
     pub new: RegionClient,
     pub dry_run: bool,
@@ -56,8 +62,8 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
         _ => None,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let (old, new) = runtime.block_on(connect(ctx.settings.cloud(), &regions.old, &regions.new))?;
-    let cx = SyncCtx { old, new, dry_run: args.dry_run, host_map };
+    let (profile, old, new) = runtime.block_on(connect(ctx.settings.cloud(), &regions.old, &regions.new))?;
+    let cx = SyncCtx { profile, old, new, dry_run: args.dry_run, host_map };
     if args.print_host_map {
         let text = runtime.block_on(aggregates::host_map_template(&cx))?;
         print!("{text}");
@@ -69,6 +75,9 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
             report.entries.extend(entries);
         }
     }
+    if !args.dry_run {
+        report.entries.extend(runtime.block_on(sweep_grants(&cx)));
+    }
     ctx.out.print(listing(&report))?;
     eprintln!("cutover sync: {}", report.summary());
     finish(&report)
@@ -79,9 +88,11 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
 async fn sync_kind(kind: Kind, cx: &SyncCtx) -> Option<Vec<Entry>> {
     match kind {
         Kind::Flavor => Some(flavors::sync(cx).await),
+        Kind::Keypair => Some(keypairs::sync(cx).await),
         Kind::Quota => Some(quotas::sync(cx).await),
+        Kind::ServerGroup => Some(server_groups::sync(cx).await),
         Kind::Aggregate => Some(aggregates::sync(cx).await),
-        Kind::Keypair | Kind::ServerGroup | Kind::FloatingIp => None,
+        Kind::FloatingIp => Some(floating_ips::sync(cx).await),
     }
 }
 
@@ -105,13 +116,29 @@ pub async fn carry_out<C, U>(
 
 /// Both regions, connected at once. A bad cloud configuration or an
 /// unknown region is bad input (exit 2).
-async fn connect(cloud: Option<&str>, old: &str, new: &str) -> anyhow::Result<(RegionClient, RegionClient)> {
+async fn connect(cloud: Option<&str>, old: &str, new: &str) -> anyhow::Result<(Profile, RegionClient, RegionClient)> {
     let profile = Profile::resolve(cloud).map_err(|e| InputError(e.to_string()))?;
     let (old, new) = tokio::join!(
         RegionClient::connect(&profile, old, RetryPolicy::default()),
         RegionClient::connect(&profile, new, RetryPolicy::default())
     );
-    Ok((old.map_err(input_or_failure)?, new.map_err(input_or_failure)?))
+    Ok((profile, old.map_err(input_or_failure)?, new.map_err(input_or_failure)?))
+}
+
+/// Every grant of role `cutover` still held by the admin's user (one this
+/// run failed to revoke, or a killed run's) is revoked; reported only when
+/// there was one, or when revoking fails.
+async fn sweep_grants(cx: &SyncCtx) -> Vec<Entry> {
+    use cutover_core::sync::Outcome;
+    let name = format!("(role {} grants)", cutover_cloud::scoped::ROLE);
+    match cutover_cloud::scoped::sweep(&cx.new).await {
+        Ok(projects) if projects.is_empty() => Vec::new(),
+        Ok(projects) => {
+            eprintln!("cutover sync: revoked {} leftover grant(s) of role cutover", projects.len());
+            Vec::new()
+        }
+        Err(e) => vec![Entry::new(Kind::ServerGroup, name, Outcome::Failed, format!("revoking: {e}"))],
+    }
 }
 
 fn input_or_failure(e: CloudError) -> anyhow::Error {
