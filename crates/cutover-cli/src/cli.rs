@@ -49,6 +49,30 @@ pub enum Command {
         #[command(subcommand)]
         command: EnvCommand,
     },
+    /// Copy Nova-owned resources (flavors, quotas, aggregates, ...) into the new region.
+    Sync(SyncArgs),
+}
+
+/// `cutover sync`: idempotent; never deletes in the new region.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Compare and report only; change nothing ("would create").
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these kinds, comma-separated: flavors, keypairs, quotas,
+    /// server-groups, aggregates, floating-ips.
+    #[arg(long, value_name = "KINDS", value_delimiter = ',', value_parser = parse_kind)]
+    pub only: Vec<cutover_core::sync::Kind>,
+    /// YAML `old-host: new-host` for the aggregates' hosts [default: [sync] host_map of cutover.toml].
+    #[arg(long, value_name = "FILE")]
+    pub host_map: Option<PathBuf>,
+    /// Print a starting host map (old hosts paired with new ones in order) and exit.
+    #[arg(long, conflicts_with_all = ["dry_run", "only"])]
+    pub print_host_map: bool,
+}
+
+fn parse_kind(text: &str) -> Result<cutover_core::sync::Kind, String> {
+    text.parse().map_err(|e: cutover_core::sync::UnknownKind| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@ Exit statuses, documented in the README and in `cutover --help` so scripts
 can rely on them.
 */
 
-use crate::commands::{ChecksFailed, InputError};
+use crate::commands::{ChecksFailed, InputError, SyncIncomplete};
 
 /// Success.
 pub const OK: u8 = 0;
@@ -12,8 +12,8 @@ pub const FAILURE: u8 = 1;
 /// Bad input: flags, settings file, scenario; nothing was changed. (clap
 /// uses 2 for usage errors too.)
 pub const USAGE: u8 = 2;
-/// Checks ran and at least one failed (preflight, env verify): the report
-/// on stdout says which.
+/// Checks ran and at least one failed (preflight, env verify), or sync
+/// found resources it cannot make equal: the report on stdout says which.
 pub const CHECKS_FAILED: u8 = 3;
 
 /// The `--help` epilogue; keep it in step with the README's "Exit statuses".
@@ -22,7 +22,8 @@ Exit statuses:
   0  success
   1  the command failed while running (a cloud or I/O error)
   2  bad input (flags, settings file, scenario); nothing was changed
-  3  checks ran and at least one failed (preflight, env verify)
+  3  checks ran and at least one failed (preflight, env verify), or sync
+     left resources that differ and cutover cannot fix
 
 Settings: a flag wins over its environment variable, which wins over
 cutover.toml (--config, CUTOVER_CONFIG, or ./cutover.toml), which wins over
@@ -32,7 +33,10 @@ the defaults. `cutover config show` prints what is in force.";
 pub fn of(err: &anyhow::Error) -> u8 {
     if err.chain().any(|e| e.downcast_ref::<InputError>().is_some()) {
         USAGE
-    } else if err.chain().any(|e| e.downcast_ref::<ChecksFailed>().is_some()) {
+    } else if err
+        .chain()
+        .any(|e| e.downcast_ref::<ChecksFailed>().is_some() || e.downcast_ref::<SyncIncomplete>().is_some())
+    {
         CHECKS_FAILED
     } else {
         FAILURE

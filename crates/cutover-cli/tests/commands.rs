@@ -3,4 +3,5 @@ The cloud-facing commands end to end: the real binary against the
 simulator. One module per command.
 */
 
+mod sync;
 mod util;

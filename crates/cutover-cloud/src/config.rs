@@ -89,6 +89,22 @@ impl Profile {
         config
     }
 
+    /// The same credentials scoped to another project (by id): how cutover
+    /// acts in a project it was granted a role on (see [`crate::scoped`]).
+    pub fn for_project(&self, project_id: &str) -> Profile {
+        let mut config = self.config.clone();
+        if let Some(auth) = config.auth.as_mut() {
+            auth.project_id = Some(project_id.to_string());
+            auth.project_name = None;
+            auth.project_domain_id = None;
+            auth.project_domain_name = None;
+            // A domain here would ask for a domain-scoped token instead.
+            auth.domain_id = None;
+            auth.domain_name = None;
+        }
+        Profile { name: self.name.clone(), config }
+    }
+
     /// Every secret value the configuration holds, so callers can check that
     /// none of them reaches an output.
     pub fn secrets(&self) -> Vec<String> {

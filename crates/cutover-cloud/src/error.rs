@@ -28,6 +28,9 @@ pub enum Error {
     /// A request could not be put together (a bug in cutover, not the cloud).
     #[error("cannot build the request: {0}")]
     Request(String),
+    /// Keystone has no role for cutover's own role to imply (see `scoped`).
+    #[error("Keystone has neither a member nor a _member_ role for role cutover to imply")]
+    NoMemberRole,
     /// An API call failed; see [`CallError`].
     #[error(transparent)]
     Call(#[from] Box<CallError>),

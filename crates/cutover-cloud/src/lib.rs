@@ -9,6 +9,9 @@ Layout:
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
 - [`call`]: [`Call`], our own typed request with an explicit microversion.
 - [`compute`]: Nova calls, one module per resource.
+- [`identity`]: Keystone users, roles, implication rules and grants.
+- [`scoped`]: acting in another project through a grant of role `cutover`.
+- [`projects`]: Keystone projects and the users with roles on them.
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -17,7 +20,10 @@ pub mod call;
 pub mod compute;
 pub mod config;
 pub mod error;
+pub mod identity;
+pub mod projects;
 pub mod region;
+pub mod scoped;
 mod transport;
 
 pub use call::Call;

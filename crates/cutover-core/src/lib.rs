@@ -8,6 +8,7 @@ Layout:
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
+- [`sync`]: phase 3, what to copy into the new region and the report of it.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
@@ -16,5 +17,6 @@ pub mod microversion;
 pub mod model;
 pub mod novaconf;
 pub mod secret;
+pub mod sync;
 
 pub use secret::Secret;

@@ -20,7 +20,7 @@ pub struct Caller {
     pub project_id: Option<String>,
     pub project_name: Option<String>,
     pub domain_id: Option<String>,
-    /// Role names held on the token's scope.
+    /// Role names held on the token's scope, implied roles included.
     pub roles: Vec<String>,
 }
 
@@ -65,7 +65,7 @@ pub fn caller_of(world: &World, token: &Token) -> Caller {
     let id = &world.identity;
     let user = &id.users[&token.user_id];
     let roles = match &token.scope {
-        Some(scope) => id.roles_on(&token.user_id, scope).into_iter().map(|r| r.name.clone()).collect(),
+        Some(scope) => id.effective_roles_on(&token.user_id, scope).into_iter().map(|r| r.name.clone()).collect(),
         None => Vec::new(),
     };
     let (project_id, domain_id) = match &token.scope {

@@ -7,6 +7,7 @@ mod api {
     mod cinder;
     mod glance;
     mod keystone;
+    mod keystone_implied;
     mod neutron;
     mod nova_actions;
     mod nova_admin;

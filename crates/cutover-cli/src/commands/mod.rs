@@ -13,6 +13,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 mod config;
 mod env;
 mod sim;
+mod sync;
 
 use crate::cli::{Cli, Command};
 use crate::output::Printer;
@@ -31,6 +32,15 @@ pub struct ChecksFailed {
     pub total: usize,
 }
 
+/// A sync ran and some resources differ in ways cutover cannot fix (the
+/// printed report says which): exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{different} of {total} resources differ and were left as they are")]
+pub struct SyncIncomplete {
+    pub different: usize,
+    pub total: usize,
+}
+
 /// What every command gets: settings checked before any cloud call, and
 /// the printer of `-f` / `-c`.
 pub struct Ctx {
@@ -44,5 +54,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(args) => sim::run(args),
         Command::Config { command } => config::run(command, &ctx),
         Command::Env { command } => env::run(command),
+        Command::Sync(args) => sync::run(args, &ctx),
     }
 }

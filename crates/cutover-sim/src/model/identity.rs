@@ -105,6 +105,9 @@ pub struct Identity {
     pub users: BTreeMap<String, User>,
     pub roles: BTreeMap<String, Role>,
     pub assignments: Vec<Assignment>,
+    /// Role inference rules `(prior, implied)`: an assignment of the prior
+    /// role also gives the implied one (Keystone's implied roles).
+    pub inferences: Vec<(String, String)>,
     pub regions: BTreeMap<String, Region>,
     pub services: BTreeMap<String, Service>,
     pub endpoints: BTreeMap<String, Endpoint>,
@@ -137,6 +140,34 @@ impl Identity {
             .filter(|a| a.user_id == user_id && &a.scope == scope)
             .filter_map(|a| self.roles.get(&a.role_id))
             .collect()
+    }
+
+    /// The roles the user holds on `scope` with the implied ones added, as
+    /// Keystone puts them in a token and in `effective` assignment lists.
+    pub fn effective_roles_on(&self, user_id: &str, scope: &Scope) -> Vec<&Role> {
+        let mut ids: Vec<&str> = self
+            .assignments
+            .iter()
+            .filter(|a| a.user_id == user_id && &a.scope == scope)
+            .map(|a| a.role_id.as_str())
+            .collect();
+        let mut next = 0;
+        // Breadth first; a rule cycle ends because each role is added once.
+        while next < ids.len() {
+            let prior = ids[next];
+            for (p, implied) in &self.inferences {
+                if p == prior && !ids.contains(&implied.as_str()) {
+                    ids.push(implied);
+                }
+            }
+            next += 1;
+        }
+        ids.into_iter().filter_map(|id| self.roles.get(id)).collect()
+    }
+
+    /// The roles `prior` implies directly.
+    pub fn implied_by(&self, prior: &str) -> Vec<&Role> {
+        self.inferences.iter().filter(|(p, _)| p == prior).filter_map(|(_, i)| self.roles.get(i)).collect()
     }
 
     pub fn assign(&mut self, user_id: &str, role_id: &str, scope: Scope) {

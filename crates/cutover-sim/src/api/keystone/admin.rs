@@ -16,7 +16,7 @@ use super::{collection_links, self_link};
 use crate::api::{ok, reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::identity::{Domain, Project, Role, Scope, User};
+use crate::model::identity::{Assignment, Domain, Project, Role, Scope, User};
 use crate::model::World;
 use crate::sim::Sim;
 
@@ -389,6 +389,7 @@ async fn delete_role(State(sim): State<Sim>, c: Caller, Path(id): Path<String>) 
     let mut w = sim.world();
     w.identity.roles.remove(&id).ok_or_else(|| not_found("role", &id))?;
     w.identity.assignments.retain(|a| a.role_id != id);
+    w.identity.inferences.retain(|(prior, implied)| prior != &id && implied != &id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -397,17 +398,45 @@ async fn list_assignments(State(sim): State<Sim>, c: Caller, Query(q): Filters) 
     admin_or(&c, own, "identity:list_role_assignments")?;
     let w = sim.world();
     let names = q.contains_key("include_names");
-    let items: Vec<Value> = w
-        .identity
-        .assignments
-        .iter()
-        .filter(|a| q.get("user.id").is_none_or(|u| &a.user_id == u))
-        .filter(|a| q.get("role.id").is_none_or(|r| &a.role_id == r))
-        .filter(|a| q.get("scope.project.id").is_none_or(|p| a.scope == Scope::Project(p.clone())))
-        .filter(|a| q.get("scope.domain.id").is_none_or(|d| a.scope == Scope::Domain(d.clone())))
-        .map(|a| assignment_json(&w, a.user_id.as_str(), &a.role_id, &a.scope, names))
+    // `effective` adds the roles each assignment implies, each linked to the
+    // role it was inferred from; filters apply to the expanded list.
+    let rows: Vec<(&Assignment, &str, Option<&str>)> = if q.contains_key("effective") {
+        w.identity.assignments.iter().flat_map(|a| implied_rows(&w, a)).collect()
+    } else {
+        w.identity.assignments.iter().map(|a| (a, a.role_id.as_str(), None)).collect()
+    };
+    let items: Vec<Value> = rows
+        .into_iter()
+        .filter(|(a, _, _)| q.get("user.id").is_none_or(|u| &a.user_id == u))
+        .filter(|(_, role, _)| q.get("role.id").is_none_or(|r| role == r))
+        .filter(|(a, _, _)| q.get("scope.project.id").is_none_or(|p| a.scope == Scope::Project(p.clone())))
+        .filter(|(a, _, _)| q.get("scope.domain.id").is_none_or(|d| a.scope == Scope::Domain(d.clone())))
+        .map(|(a, role, prior)| {
+            let mut v = assignment_json(&w, a.user_id.as_str(), role, &a.scope, names);
+            if let Some(prior) = prior {
+                v["links"]["prior_role"] = json!(format!("{}/v3/roles/{prior}", w.base_url));
+            }
+            v
+        })
         .collect();
     Ok(ok(json!({"role_assignments": items, "links": collection_links(&w.base_url, "role_assignments")})))
+}
+
+/// An assignment and the roles it implies, transitively: `(assignment,
+/// role, the role it was inferred from)`.
+fn implied_rows<'w>(w: &'w World, a: &'w Assignment) -> Vec<(&'w Assignment, &'w str, Option<&'w str>)> {
+    let mut rows: Vec<(&Assignment, &str, Option<&str>)> = vec![(a, a.role_id.as_str(), None)];
+    let mut next = 0;
+    while next < rows.len() {
+        let prior = rows[next].1;
+        for (p, implied) in &w.identity.inferences {
+            if p == prior && !rows.iter().any(|r| r.1 == implied) {
+                rows.push((a, implied.as_str(), Some(p.as_str())));
+            }
+        }
+        next += 1;
+    }
+    rows
 }
 
 fn assignment_json(w: &World, user_id: &str, role_id: &str, scope: &Scope, names: bool) -> Value {

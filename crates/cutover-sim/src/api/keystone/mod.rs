@@ -1,11 +1,13 @@
 /*!
 Keystone v3: version discovery, tokens and the catalog, and the identity
-admin API (domains, projects, users, roles, assignments, regions, services,
-endpoints). Admin calls need the `admin` role, as Keystone's default policy.
+admin API (domains, projects, users, roles and implied roles, assignments,
+regions, services, endpoints). Admin calls need the `admin` role, as
+Keystone's default policy.
 */
 
 mod admin;
 mod catalog;
+mod implied;
 mod tokens;
 
 use axum::extract::State;
@@ -25,6 +27,7 @@ pub fn routes() -> Router<Sim> {
         .merge(tokens::routes())
         .merge(catalog::routes())
         .merge(admin::routes())
+        .merge(implied::routes())
 }
 
 fn version_doc(base: &str) -> Value {

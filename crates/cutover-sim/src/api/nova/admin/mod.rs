@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use super::Nova;
 use crate::error::ApiError;
+use crate::model::compute::Microversion;
 use crate::model::{ComputeRegion, World};
 use crate::sim::Sim;
 
@@ -58,6 +59,20 @@ fn region_mut<'w>(w: &'w mut World, nova: &Nova) -> Result<&'w mut ComputeRegion
 /// Nova's policy check: `rule` is the policy name in the 403 message.
 fn admin(nova: &Nova, rule: &str) -> Result<(), ApiError> {
     nova.caller.require_admin(rule)
+}
+
+/// Nova's `project_member_or_admin` rule for writes to a project's own
+/// resources. Nova enforces its new defaults from 2023.1 (2.95): the token
+/// needs the `member` role (an implied one counts) or `admin`. An older
+/// Nova's `admin_or_owner` takes any role on the token's project.
+fn project_member(w: &World, nova: &Nova, rule: &str) -> Result<(), ApiError> {
+    let new_defaults = region(w, nova)?.max_version.is_some_and(|v| v >= Microversion::new(2, 95));
+    let roles = &nova.caller.roles;
+    if !new_defaults || roles.iter().any(|r| r == "member" || r == "admin") {
+        Ok(())
+    } else {
+        Err(ApiError::policy(rule))
+    }
 }
 
 /// An API a microversion removed (or not yet added) answers 404 as Nova's

@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{empty, region, region_mut, Id};
+use super::{empty, project_member, region, region_mut, Id};
 use crate::api::nova::Nova;
 use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
@@ -157,6 +157,7 @@ async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody<Val
         .to_string();
     let (policy, rules) = policy_of(&nova, g)?;
     let mut w = sim.world();
+    project_member(&w, &nova, "os_compute_api:os-server-groups:create")?;
     let id = w.new_uuid();
     let r = region_mut(&mut w, &nova)?;
     let quota = r.effective_quota(&project).server_groups;

@@ -1,0 +1,21 @@
+/*!
+A host aggregate: named, with metadata and hosts; its `availability_zone`
+metadata makes it an availability zone.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// A Nova host aggregate. Its name identifies it across regions (ids are
+/// per database).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aggregate {
+    /// The region's own id, for calls on it.
+    pub id: u64,
+    pub name: String,
+    pub availability_zone: Option<String>,
+    pub hosts: BTreeSet<String>,
+    /// Every metadata key, `availability_zone` included (as Nova shows it).
+    pub metadata: BTreeMap<String, String>,
+}

@@ -1,0 +1,18 @@
+/*!
+A Keystone project, and the users with a role on it: shared by both
+regions, so its id is the same on both sides.
+*/
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+    /// Users with any role directly on the project (not through a group):
+    /// id -> name.
+    pub users: BTreeMap<String, String>,
+}

@@ -1,0 +1,12 @@
+/*!
+A Keystone user: keypairs belong to one, and so does every token.
+*/
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+}
