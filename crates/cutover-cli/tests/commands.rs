@@ -4,3 +4,7 @@ simulator. One module per command.
 */
 
 mod util;
+
+mod commands {
+    mod sync_ownership;
+}

@@ -75,8 +75,7 @@ impl RegionClient {
 
     /// Adds `address` alone (a /32) to `pool`, free, on `interface`.
     pub async fn create_pool_address(&self, address: &str, pool: &str, interface: &str) -> Result<()> {
-        let body =
-            json!({"floating_ips_bulk_create": {"ip_range": address, "pool": pool, "interface": interface}});
+        let body = json!({"floating_ips_bulk_create": {"ip_range": address, "pool": pool, "interface": interface}});
         let call = Call::post(ServiceType::Compute, "os-floating-ips-bulk", &body)?.microversion("compute", BASE);
         self.send(call).await
     }

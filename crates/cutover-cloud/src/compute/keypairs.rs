@@ -53,7 +53,12 @@ impl RegionClient {
         let listed: Vec<Listed> = self.query(call).await?;
         Ok(listed
             .into_iter()
-            .map(|l| Keypair { user_id: owner.clone(), name: l.keypair.name, public_key: l.keypair.public_key, kind: l.keypair.kind })
+            .map(|l| Keypair {
+                user_id: owner.clone(),
+                name: l.keypair.name,
+                public_key: l.keypair.public_key,
+                kind: l.keypair.kind,
+            })
             .collect())
     }
 

@@ -63,7 +63,9 @@ mod tests {
         assert_eq!(d[0], Decision::Equal { name: "alice/k".into() });
         assert!(matches!(&d[1], Decision::Create { name, create, .. } if name == "u2/k" && create == &old[1]));
         assert!(matches!(&d[2], Decision::Different { reason, .. } if reason.contains("another public key")));
-        assert!(matches!(&d[3], Decision::Different { name, reason } if name == "u2/y" && reason == "only in new region"));
+        assert!(
+            matches!(&d[3], Decision::Different { name, reason } if name == "u2/y" && reason == "only in new region")
+        );
         assert_eq!(d.len(), 4);
     }
 

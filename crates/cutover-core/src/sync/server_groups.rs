@@ -171,8 +171,12 @@ mod tests {
         let new = [group("n1", "p1", "web", "anti-affinity", Some(2)), group("n3", "p1", "db", "anti-affinity", None)];
         let d = diff(&old, &new, MODERN, &names);
         assert_eq!(d[0], Decision::Equal { name: "acme/web".into() });
-        assert!(matches!(&d[1], Decision::Create { name, detail, .. } if name == "p2/web" && detail == "policy affinity; old id o2"));
-        assert!(matches!(&d[2], Decision::Different { reason, .. } if reason.contains("policy anti-affinity in new region (id n3)")));
+        assert!(
+            matches!(&d[1], Decision::Create { name, detail, .. } if name == "p2/web" && detail == "policy affinity; old id o2")
+        );
+        assert!(
+            matches!(&d[2], Decision::Different { reason, .. } if reason.contains("policy anti-affinity in new region (id n3)"))
+        );
         assert_eq!(pairs(&old, &new), BTreeMap::from([("o1".into(), "n1".into()), ("o3".into(), "n3".into())]));
     }
 
@@ -180,7 +184,9 @@ mod tests {
     fn names_not_unique_in_a_project_are_reported() {
         let old = [group("o1", "p", "g", "affinity", None), group("o2", "p", "g", "affinity", None)];
         let d = diff(&old, &[], MODERN, &BTreeMap::new());
-        assert!(d.iter().all(|d| matches!(d, Decision::Different { reason, .. } if reason.contains("cannot be paired"))));
+        assert!(d
+            .iter()
+            .all(|d| matches!(d, Decision::Different { reason, .. } if reason.contains("cannot be paired"))));
         let new = [group("n1", "p", "h", "affinity", None), group("n2", "p", "h", "affinity", None)];
         let d = diff(&[group("o", "p", "h", "affinity", None)], &new, MODERN, &BTreeMap::new());
         assert!(matches!(&d[0], Decision::Different { reason, .. } if reason.starts_with("2 groups")));

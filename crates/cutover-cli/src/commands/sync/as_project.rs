@@ -28,7 +28,8 @@ impl<'a> AsProjects<'a> {
     pub async fn client(&mut self, project_id: &str) -> Result<&RegionClient, CloudError> {
         if !self.clients.contains_key(project_id) {
             if self.access.is_none() {
-                self.access = Some(ProjectAccess::prepare(&self.cx.new, &self.cx.profile, RetryPolicy::default()).await?);
+                self.access =
+                    Some(ProjectAccess::prepare(&self.cx.new, &self.cx.profile, RetryPolicy::default()).await?);
             }
             let access = self.access.as_ref().expect("prepared above");
             let client = access.connect(project_id, self.cx.new.region()).await?;
@@ -42,8 +43,10 @@ impl<'a> AsProjects<'a> {
     pub async fn release(self, kind: Kind) -> Option<Entry> {
         drop(self.clients);
         let access = self.access?;
-        access.release().await.err().map(|e| {
-            Entry::new(kind, "(role grants)", Outcome::Failed, format!("revoking role cutover: {e}"))
-        })
+        access
+            .release()
+            .await
+            .err()
+            .map(|e| Entry::new(kind, "(role grants)", Outcome::Failed, format!("revoking role cutover: {e}")))
     }
 }

@@ -27,7 +27,8 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     };
     let (old, new) = match (old, new) {
         (None, _) => {
-            let reason = format!("{} uses Neutron: floating IPs are Neutron's, shared by both regions", cx.old.region());
+            let reason =
+                format!("{} uses Neutron: floating IPs are Neutron's, shared by both regions", cx.old.region());
             return vec![Entry::new(KIND, "(floating-ips)", Outcome::Skipped, reason)];
         }
         (Some(_), None) => {
@@ -68,7 +69,12 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
         }
         let bound = pool_sizes.get(a.pool.as_str()).copied().unwrap_or(1);
         let result = match step {
-            Step::CreateFree(a) => cx.new.create_pool_address(&a.address, &a.pool, &a.interface).await.map(|()| 0).map_err(|e| e.to_string()),
+            Step::CreateFree(a) => cx
+                .new
+                .create_pool_address(&a.address, &a.pool, &a.interface)
+                .await
+                .map(|()| 0)
+                .map_err(|e| e.to_string()),
             Step::CreateHeld(a) => match cx.new.create_pool_address(&a.address, &a.pool, &a.interface).await {
                 Ok(()) => claim(&mut scoped, a, bound).await,
                 Err(e) => Err(e.to_string()),
@@ -78,7 +84,8 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
         entries.push(match result {
             Ok(0) => Entry::new(KIND, name, Outcome::Created, detail.clone()),
             Ok(n) => {
-                let note = format!("{detail}; {n} other free address(es) of the pool allocated on the way and released");
+                let note =
+                    format!("{detail}; {n} other free address(es) of the pool allocated on the way and released");
                 Entry::new(KIND, name, Outcome::Created, note)
             }
             Err(e) => {
@@ -116,7 +123,10 @@ async fn claim(scoped: &mut AsProjects<'_>, a: &PoolAddress, bound: usize) -> Re
     }
 }
 
-async fn release(client: &RegionClient, taken: &[cutover_cloud::compute::floating_ips::Allocated]) -> Result<(), String> {
+async fn release(
+    client: &RegionClient,
+    taken: &[cutover_cloud::compute::floating_ips::Allocated],
+) -> Result<(), String> {
     for t in taken {
         client.deallocate_floating_ip(&t.id()).await.map_err(|e| format!("releasing {}: {e}", t.ip))?;
     }

@@ -101,11 +101,7 @@ pub async fn carry_out<C, U>(
 
 /// Both regions, connected at once. A bad cloud configuration or an
 /// unknown region is bad input (exit 2).
-async fn connect(
-    cloud: Option<&str>,
-    old: &str,
-    new: &str,
-) -> anyhow::Result<(Profile, RegionClient, RegionClient)> {
+async fn connect(cloud: Option<&str>, old: &str, new: &str) -> anyhow::Result<(Profile, RegionClient, RegionClient)> {
     let profile = Profile::resolve(cloud).map_err(|e| InputError(e.to_string()))?;
     let (old, new) = tokio::join!(
         RegionClient::connect(&profile, old, RetryPolicy::default()),
