@@ -3,6 +3,7 @@ The cloud-facing commands end to end: the real binary against the
 simulator. One module per command.
 */
 
+mod sync;
 mod util;
 
 mod commands {

@@ -25,13 +25,20 @@ struct WireProject {
 #[derive(Deserialize)]
 struct WireAssignment {
     /// Absent for a group's assignment.
-    user: Option<WireId>,
+    user: Option<WireUser>,
     scope: WireScope,
 }
 
 #[derive(Deserialize)]
 struct WireScope {
     project: Option<WireId>,
+}
+
+#[derive(Deserialize)]
+struct WireUser {
+    id: String,
+    #[serde(default)]
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -45,8 +52,13 @@ impl RegionClient {
     /// project). Needs an admin token.
     pub async fn projects(&self) -> Result<Vec<Project>> {
         let wire: Vec<WireProject> = self.query(Call::get(ServiceType::Identity, "projects").key("projects")).await?;
-        let assignments: Vec<WireAssignment> =
-            self.query(Call::get(ServiceType::Identity, "role_assignments").key("role_assignments")).await?;
+        let assignments: Vec<WireAssignment> = self
+            .query(
+                Call::get(ServiceType::Identity, "role_assignments")
+                    .query("include_names", "true")
+                    .key("role_assignments"),
+            )
+            .await?;
         let mut projects: BTreeMap<String, Project> = wire
             .into_iter()
             .map(|p| {
@@ -58,7 +70,7 @@ impl RegionClient {
         for a in assignments {
             if let (Some(user), Some(scope)) = (a.user, a.scope.project) {
                 if let Some(project) = projects.get_mut(&scope.id) {
-                    project.users.insert(user.id);
+                    project.users.insert(user.id, user.name);
                 }
             }
         }

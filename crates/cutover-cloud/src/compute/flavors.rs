@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::call::Call;
 use crate::error::{Built, Result};
-use crate::region::{microversion, RegionClient};
+use crate::region::{microversion, segment, RegionClient};
 
 /// Extra specs in the flavor body come with 2.61, description with 2.55.
 const FLAVOR_VERSIONS: [Microversion; 3] =
@@ -105,6 +105,47 @@ impl RegionClient {
         let call =
             Call::post(ServiceType::Compute, "flavors", &json!({ "flavor": body }))?.microversion("compute", version);
         self.send(call).await
+    }
+
+    /// Whether this region's flavors carry descriptions (2.55 and later).
+    pub fn flavor_descriptions(&self) -> bool {
+        self.compute_versions().offers(Microversion::new(2, 55))
+    }
+
+    /// Sets (adds or overwrites) these extra specs of a flavor.
+    pub async fn set_flavor_extra_specs(&self, flavor_id: &str, specs: &BTreeMap<String, String>) -> Result<()> {
+        let path = format!("flavors/{}/os-extra_specs", segment(flavor_id));
+        self.send(Call::post(ServiceType::Compute, path, &json!({ "extra_specs": specs }))?).await
+    }
+
+    /// Deletes one extra spec of a flavor.
+    pub async fn delete_flavor_extra_spec(&self, flavor_id: &str, key: &str) -> Result<()> {
+        let path = format!("flavors/{}/os-extra_specs/{}", segment(flavor_id), segment(key));
+        self.send(Call::delete(ServiceType::Compute, path)).await
+    }
+
+    /// Gives `project` access to a private flavor.
+    pub async fn add_flavor_access(&self, flavor_id: &str, project: &str) -> Result<()> {
+        self.flavor_action(flavor_id, json!({ "addTenantAccess": { "tenant": project } })).await
+    }
+
+    /// Takes `project`'s access to a private flavor away.
+    pub async fn remove_flavor_access(&self, flavor_id: &str, project: &str) -> Result<()> {
+        self.flavor_action(flavor_id, json!({ "removeTenantAccess": { "tenant": project } })).await
+    }
+
+    /// Sets (or with `None` clears) a flavor's description; Nova has it
+    /// from 2.55, the only flavor field that can change.
+    pub async fn update_flavor_description(&self, flavor_id: &str, description: Option<&str>) -> Result<()> {
+        let path = format!("flavors/{}", segment(flavor_id));
+        let call = Call::put(ServiceType::Compute, path, &json!({ "flavor": { "description": description } }))?
+            .microversion("compute", Microversion::new(2, 55));
+        self.send(call).await
+    }
+
+    async fn flavor_action(&self, flavor_id: &str, body: serde_json::Value) -> Result<()> {
+        let path = format!("flavors/{}/action", segment(flavor_id));
+        self.send(Call::post(ServiceType::Compute, path, &body)?).await
     }
 
     async fn flavor_extra_specs(&self, flavor_id: &str) -> Result<BTreeMap<String, String>> {

@@ -3,7 +3,9 @@ Nova calls, one module per resource. Each reads the wire shape of the
 microversion it asks for and returns [`cutover_core::model`] values.
 */
 
+pub mod aggregates;
 pub mod flavors;
 pub mod floating_ips;
 pub mod keypairs;
+pub mod quotas;
 pub mod server_groups;

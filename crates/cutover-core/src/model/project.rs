@@ -3,7 +3,7 @@ A Keystone project, and the users with a role on it: shared by both
 regions, so its id is the same on both sides.
 */
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +12,7 @@ pub struct Project {
     pub id: String,
     pub name: String,
     pub domain_id: String,
-    /// Users with any role directly on the project (not through a group).
-    pub users: BTreeSet<String>,
+    /// Users with any role directly on the project (not through a group):
+    /// id -> name.
+    pub users: BTreeMap<String, String>,
 }

@@ -17,8 +17,11 @@ Sync never deletes in the new region: what the old region lacks is reported
 as [`Outcome::Different`] ("only in new region").
 */
 
+pub mod aggregates;
+pub mod flavors;
 pub mod floating_ips;
 pub mod keypairs;
+pub mod quotas;
 pub mod server_groups;
 
 use std::fmt;

@@ -21,16 +21,18 @@ Adding a kind:
 4. its arm in [`sync_kind`].
 */
 
+mod aggregates;
 mod as_project;
+mod flavors;
 mod floating_ips;
 mod keypairs;
+mod quotas;
 mod server_groups;
-
-use std::path::PathBuf;
 
 use anyhow::Context as _;
 use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
-use cutover_core::sync::{Decision, Entry, Kind, Report, Verdict};
+use cutover_core::sync::aggregates::HostMap;
+use cutover_core::sync::{Decision, Entry, Kind, Outcome, Report, Verdict};
 use serde_json::json;
 
 use super::{Ctx, InputError, SyncIncomplete};
@@ -45,17 +47,28 @@ pub struct SyncCtx {
     pub old: RegionClient,
     pub new: RegionClient,
     pub dry_run: bool,
-    /// The host map file (aggregates), from `--host-map` or cutover.toml.
-    pub host_map: Option<PathBuf>,
+    /// The operator's host map (aggregates), from `--host-map` or
+    /// cutover.toml's `[sync] host_map`; `None` when neither names one.
+    pub host_map: Option<HostMap>,
 }
 
 pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let regions = ctx.settings.regions()?;
-    let host_map = args.host_map.clone().or_else(|| ctx.settings.sync.host_map.clone());
+    let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| args.only.is_empty() || args.only.contains(k)).collect();
+    let host_map = match args.host_map.clone().or_else(|| ctx.settings.sync.host_map.clone()) {
+        Some(path) if kinds.contains(&Kind::Aggregate) && !args.print_host_map => {
+            Some(aggregates::read_host_map(&path)?)
+        }
+        _ => None,
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let (profile, old, new) = runtime.block_on(connect(ctx.settings.cloud(), &regions.old, &regions.new))?;
     let cx = SyncCtx { profile, old, new, dry_run: args.dry_run, host_map };
-    let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| args.only.is_empty() || args.only.contains(k)).collect();
+    if args.print_host_map {
+        let text = runtime.block_on(aggregates::host_map_template(&cx))?;
+        print!("{text}");
+        return Ok(());
+    }
     let mut report = Report::new(args.dry_run);
     for kind in kinds {
         if let Some(entries) = runtime.block_on(sync_kind(kind, &cx)) {
@@ -74,7 +87,9 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
 /// for a kind cutover does not sync yet (absent from the report).
 async fn sync_kind(kind: Kind, cx: &SyncCtx) -> Option<Vec<Entry>> {
     match kind {
-        Kind::Flavor | Kind::Quota | Kind::Aggregate => None,
+        Kind::Flavor => Some(flavors::sync(cx).await),
+        Kind::Quota => Some(quotas::sync(cx).await),
+        Kind::Aggregate => Some(aggregates::sync(cx).await),
         Kind::Keypair => Some(keypairs::sync(cx).await),
         Kind::ServerGroup => Some(server_groups::sync(cx).await),
         Kind::FloatingIp => Some(floating_ips::sync(cx).await),
@@ -145,11 +160,9 @@ fn finish(report: &Report) -> anyhow::Result<()> {
     let total = report.entries.len();
     match report.verdict() {
         Verdict::Done => Ok(()),
-        Verdict::Different => {
-            Err(SyncIncomplete { different: report.count(cutover_core::sync::Outcome::Different), total }.into())
-        }
+        Verdict::Different => Err(SyncIncomplete { different: report.count(Outcome::Different), total }.into()),
         Verdict::Failed => {
-            let failed = report.count(cutover_core::sync::Outcome::Failed);
+            let failed = report.count(Outcome::Failed);
             Err(anyhow::anyhow!("{failed} of {total} resources failed to sync (see the report)"))
         }
     }
