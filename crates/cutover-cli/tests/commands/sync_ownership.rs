@@ -248,3 +248,62 @@ fn a_run_stopped_between_create_and_allocate_is_finished_by_the_next() {
     assert_eq!(addresses(&cloud, "RegionTwo"), old);
     assert_eq!(cutover_grants(&cloud), Vec::new());
 }
+
+/// Asserts what "Done" means for sync: every kind of both regions equal,
+/// through the simulator's model (flavors with specs and access, quotas,
+/// aggregates/AZs from the sync tests' comparison; keypairs, server groups
+/// and nova-network addresses from here).
+fn assert_all_equal(cloud: &SimCloud) {
+    for kind in ["flavors", "quotas", "aggregates"] {
+        crate::sync::compare::assert_regions_equal(cloud, kind);
+    }
+    assert_eq!(keypairs(cloud, "RegionTwo"), keypairs(cloud, "RegionOne"), "keypairs");
+    assert_eq!(server_groups(cloud, "RegionTwo"), server_groups(cloud, "RegionOne"), "server groups");
+    assert_eq!(addresses(cloud, "RegionTwo"), addresses(cloud, "RegionOne"), "nova-network floating IPs");
+}
+
+/// Two full syncs: the first changes everything, the second nothing, and
+/// both regions are then the same in every kind.
+fn sync_twice(cloud: &SimCloud, args: &[&str]) -> Value {
+    let first = cloud.json(&[&["sync"], args].concat());
+    assert!(outcomes(&first).iter().any(|o| o == "created"), "{first}");
+    let second = cloud.json(&[&["sync"], args].concat());
+    assert!(outcomes(&second).iter().all(|o| o == "equal"), "the second run creates nothing: {second}");
+    assert_eq!(cutover_grants(cloud), Vec::new());
+    first
+}
+
+#[test]
+fn every_kind_of_both_regions_is_equal_after_sync_in_both_networking_modes() {
+    let neutron = owned_cloud();
+    crate::sync::seed_old_region(&neutron);
+    sync_twice(&neutron, &["--host-map", crate::sync::compare::HOST_MAP]);
+    assert_all_equal(&neutron);
+    assert!(addresses(&neutron, "RegionOne").is_empty(), "Neutron's floating IPs are shared, not Nova's");
+
+    // A Mitaka-like nova-network region (2.25: keypairs of users, group owners).
+    let nova_network = nova_network_cloud("2.25");
+    {
+        let w = &mut *nova_network.sim().world();
+        let (project, user) = {
+            let p = w.identity.projects.values().find(|p| p.name == "project-001").unwrap().id.clone();
+            let u = w.identity.users.values().find(|u| u.name == "project-001-user").unwrap().id.clone();
+            (p, u)
+        };
+        let id = w.new_uuid();
+        let group = ServerGroup {
+            id: id.clone(),
+            name: "db".into(),
+            project_id: project,
+            user_id: user,
+            policy: "affinity".into(),
+            rules: BTreeMap::new(),
+            members: Vec::new(),
+        };
+        w.compute_region_mut("RegionOne").unwrap().server_groups.insert(id, group);
+    }
+    let first = sync_twice(&nova_network, &[]);
+    assert_eq!(rows(&first, "server-group")["project-001/db"].0, "created");
+    assert!(!keypairs(&nova_network, "RegionOne").is_empty() && !addresses(&nova_network, "RegionOne").is_empty());
+    assert_all_equal(&nova_network);
+}
