@@ -228,20 +228,19 @@ fn nova_network_pools_are_recreated_address_for_address_with_their_projects() {
 fn a_run_stopped_between_create_and_allocate_is_finished_by_the_next() {
     let cloud = nova_network_cloud("2.1");
     let old = addresses(&cloud, "RegionOne");
-    let held: Vec<(&String, &(String, String, Option<String>))> =
-        old.iter().filter(|a| a.1 .2.is_some()).take(2).collect();
-    let free = old.iter().find(|a| a.1 .2.is_none()).unwrap();
+    let (held, (pool, interface, _)) = old.iter().find(|a| a.1 .2.is_some()).unwrap();
+    let free = old.iter().find(|a| a.1 .2.is_none() && &a.1 .0 == pool).unwrap();
     {
         // The killed run created one held address and did not allocate it;
         // since then someone added a free one of the same pool before it.
         let mut w = cloud.sim().world();
         let r = w.compute_region_mut("RegionTwo").unwrap();
-        r.add_floating_ips(&[free.0.clone()], &free.1 .0, &free.1 .1).unwrap();
-        r.add_floating_ips(&[held[0].0.clone()], &held[0].1 .0, &held[0].1 .1).unwrap();
+        r.add_floating_ips(std::slice::from_ref(free.0), pool, interface).unwrap();
+        r.add_floating_ips(std::slice::from_ref(held), pool, interface).unwrap();
     }
     let report = cloud.json(&["sync", "--only", "floating-ips"]);
     let fips = rows(&report, "floating-ip");
-    let (outcome, detail) = &fips[held[0].0];
+    let (outcome, detail) = &fips[held];
     assert_eq!(outcome, "created");
     assert!(detail.contains("already in the pool") && detail.contains("1 other free address"), "{detail}");
     assert_eq!(fips[free.0].0, "equal");
