@@ -5,3 +5,7 @@ simulator. One module per command.
 
 mod sync;
 mod util;
+
+mod commands {
+    mod sync_ownership;
+}

@@ -257,6 +257,15 @@ fn host(name: &str, vcpus: u64, ram: u64, disk: u64) -> HostSpec {
     }
 }
 
+/// A well-formed ed25519 public key (Nova validates imported keys), its
+/// 32 key bytes made of `seed`.
+fn ed25519_key(seed: &str) -> String {
+    use base64::Engine as _;
+    let mut blob = b"\0\0\0\x0bssh-ed25519\0\0\0\x20".to_vec();
+    blob.extend(seed.bytes().chain(std::iter::repeat(b'.')).take(32));
+    format!("ssh-ed25519 {}", base64::engine::general_purpose::STANDARD.encode(blob))
+}
+
 fn image(name: &str, properties: BTreeMap<String, String>) -> ImageSpec {
     ImageSpec {
         name: name.into(),
@@ -303,7 +312,7 @@ fn old_region(opts: &GenerateOptions, projects: &[String]) -> RegionSpec {
             .map(|p| KeypairSpec {
                 name: format!("{p}-key"),
                 user: format!("{p}-user"),
-                public_key: format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{p} {p}-user@example"),
+                public_key: format!("{} {p}-user@example", ed25519_key(p)),
             })
             .collect(),
         quota_defaults: Some(crate::model::compute::QuotaSet {

@@ -107,7 +107,7 @@ fn a_grant_of_an_implying_role_gives_tokens_both_roles_and_satisfies_novas_membe
     let role_ids = |v: &Value| -> Vec<String> {
         v.as_array().unwrap().iter().map(|a| a["role"]["id"].as_str().unwrap().to_string()).collect()
     };
-    assert_eq!(role_ids(&list("")), [cutover.clone()]);
+    assert_eq!(role_ids(&list("")), std::slice::from_ref(&cutover));
     let effective = list("&effective");
     assert_eq!(role_ids(&effective), [cutover.clone(), member.clone()]);
     assert!(effective[1]["links"]["prior_role"].as_str().unwrap().ends_with(&cutover));

@@ -1,7 +1,7 @@
 /*!
 `cutover sync` of nova-network floating IPs, when both regions have
-nova-network (a Neutron region's floating IPs are Neutron's, shared by
-both). The steps come from [`cutover_core::sync::floating_ips::diff`] in
+nova-network (an old region on Neutron gives no entry: its floating IPs are
+Neutron's, shared by both regions). The steps come from [`cutover_core::sync::floating_ips::diff`] in
 order: held addresses first, each created alone and then claimed with a
 token of its project; free addresses last. A pool whose held address
 failed gets no free address this run: one would be taken by the next
@@ -26,11 +26,16 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
         Err(e) => return vec![Entry::unreadable(KIND, e)],
     };
     let (old, new) = match (old, new) {
+<<<<<<< HEAD
         (None, _) => {
             let reason =
                 format!("{} uses Neutron: floating IPs are Neutron's, shared by both regions", cx.old.region());
             return vec![Entry::new(KIND, "(floating-ips)", Outcome::Skipped, reason)];
         }
+=======
+        // Neutron's floating IPs are shared by both regions: nothing of Nova's to copy.
+        (None, _) => return Vec::new(),
+>>>>>>> helper/syncb
         (Some(_), None) => {
             let reason = format!(
                 "{} has nova-network pools but {} has no nova-network: addresses cannot be recreated by sync",
