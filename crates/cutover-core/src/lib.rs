@@ -6,12 +6,14 @@ client observes, the core decides, the engine acts.
 Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`microversion`]: API microversions and the ranges services offer.
+- [`newenv`]: registering the new region in Keystone and verifying its Nova.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
 pub mod microversion;
 pub mod model;
+pub mod newenv;
 pub mod novaconf;
 pub mod secret;
 
