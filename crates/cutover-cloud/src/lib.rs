@@ -9,6 +9,7 @@ Layout:
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
 - [`call`]: [`Call`], our own typed request with an explicit microversion.
 - [`compute`]: Nova calls, one module per resource.
+- [`identity`]: Keystone's admin API (the catalog: regions, services, endpoints).
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -17,6 +18,7 @@ pub mod call;
 pub mod compute;
 pub mod config;
 pub mod error;
+pub mod identity;
 pub mod region;
 mod transport;
 

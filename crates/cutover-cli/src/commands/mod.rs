@@ -43,6 +43,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args),
         Command::Config { command } => config::run(command, &ctx),
-        Command::Env { command } => env::run(command),
+        Command::Env { command } => env::run(command, &ctx),
     }
 }

@@ -4,3 +4,4 @@ microversion it asks for and returns [`cutover_core::model`] values.
 */
 
 pub mod flavors;
+pub mod services;

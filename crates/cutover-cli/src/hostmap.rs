@@ -1,0 +1,77 @@
+/*!
+The host map: which old compute host becomes which new one, a YAML mapping
+`old-host: new-host` (the file `[sync] host_map` of `cutover.toml` names).
+A host redeployed under its own name maps to itself; several old hosts may
+become one new host. `env verify` expects the new hosts; `sync` and `plan`
+place instances by it.
+
+```yaml
+old-1: new-1
+old-2: new-1
+old-3: old-3     # redeployed under the same name
+```
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::commands::InputError;
+
+/// Old host -> new host, both non-empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostMap {
+    pub hosts: BTreeMap<String, String>,
+}
+
+impl HostMap {
+    /// Reads and checks a host-map file; every failure is one line naming it.
+    pub fn load(path: &Path) -> Result<HostMap, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError(format!("cannot read host map {}: {e}", path.display())))?;
+        HostMap::parse(&text).map_err(|e| InputError(format!("host map {}: {e}", path.display())))
+    }
+
+    /// Parses the YAML text (see the module docs).
+    pub fn parse(text: &str) -> Result<HostMap, String> {
+        let hosts: Option<BTreeMap<String, String>> = serde_yaml::from_str(text)
+            .map_err(|e| format!("{} (expected a mapping `old-host: new-host`)", one_line(&e.to_string())))?;
+        let hosts = hosts.unwrap_or_default();
+        if hosts.is_empty() {
+            return Err("no hosts (expected a mapping `old-host: new-host`)".to_string());
+        }
+        if let Some((old, _)) = hosts.iter().find(|(old, new)| old.trim().is_empty() || new.trim().is_empty()) {
+            return Err(format!("an empty host name (at '{old}')"));
+        }
+        Ok(HostMap { hosts })
+    }
+
+    /// The new hosts, each once.
+    pub fn new_hosts(&self) -> BTreeSet<String> {
+        self.hosts.values().cloned().collect()
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_hosts_map_to_new_ones_which_may_repeat() {
+        let map = HostMap::parse("old-1: new-1\nold-2: new-1\nold-3: old-3 # same name\n").unwrap();
+        assert_eq!(map.hosts.len(), 3);
+        assert_eq!(map.new_hosts().into_iter().collect::<Vec<_>>(), ["new-1", "old-3"]);
+    }
+
+    #[test]
+    fn anything_but_a_mapping_of_names_is_refused_on_one_line() {
+        for text in ["", "# nothing\n", "- old-1\n- old-2\n", "old-1: [a, b]\n", "old-1: ''\n", "old-1: a\nold-1: b\n"] {
+            let e = HostMap::parse(text).unwrap_err();
+            assert!(!e.contains('\n'), "{text:?}: {e}");
+        }
+        assert!(HostMap::parse("old-1: a\nold-1: b\n").unwrap_err().contains("duplicate"));
+    }
+}
