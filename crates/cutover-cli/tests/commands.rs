@@ -4,3 +4,8 @@ simulator. One module per command.
 */
 
 mod util;
+
+mod commands {
+    mod env_register;
+    mod env_verify;
+}
