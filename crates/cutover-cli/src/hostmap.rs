@@ -68,7 +68,8 @@ mod tests {
 
     #[test]
     fn anything_but_a_mapping_of_names_is_refused_on_one_line() {
-        for text in ["", "# nothing\n", "- old-1\n- old-2\n", "old-1: [a, b]\n", "old-1: ''\n", "old-1: a\nold-1: b\n"] {
+        for text in ["", "# nothing\n", "- old-1\n- old-2\n", "old-1: [a, b]\n", "old-1: ''\n", "old-1: a\nold-1: b\n"]
+        {
             let e = HostMap::parse(text).unwrap_err();
             assert!(!e.contains('\n'), "{text:?}: {e}");
         }

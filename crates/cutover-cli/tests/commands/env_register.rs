@@ -58,19 +58,27 @@ fn register_then_verify_and_the_real_client_sees_the_new_region_and_a_second_run
     let rows = cloud.json(&["env", "register", "--compute-url", &url, "--volume", "--region-description", "Juno"]);
     let got = outcomes(&rows);
     assert_eq!(got[0], "RegionTwo - created");
-    for expected in ["compute public created", "compute internal created", "compute admin created", "identity admin created"]
+    for expected in
+        ["compute public created", "compute internal created", "compute admin created", "identity admin created"]
     {
         assert!(got.contains(&expected.to_string()), "{expected}: {got:?}");
     }
     let copied = registered(&cloud);
     let kinds: std::collections::BTreeSet<&str> = copied.iter().map(|(k, _, _)| k.as_str()).collect();
-    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["block-storage", "compute", "identity", "image", "network", "volumev3"]);
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["block-storage", "compute", "identity", "image", "network", "volumev3"]
+    );
     assert_eq!(copied.len(), 18, "three interfaces each: {copied:?}");
     assert!(copied.contains(&("compute".into(), "internal".into(), url.clone())));
-    assert!(copied.iter().any(|(k, _, u)| k == "volumev3" && u.ends_with("/volume/v3/$(project_id)s")), "template kept");
+    assert!(
+        copied.iter().any(|(k, _, u)| k == "volumev3" && u.ends_with("/volume/v3/$(project_id)s")),
+        "template kept"
+    );
     assert_eq!(cloud.sim().read().identity.regions["RegionTwo"].description, "Juno");
 
-    let again = cloud.cutover().args(["env", "register", "--compute-url", &url, "--volume", "-f", "json"]).output().unwrap();
+    let again =
+        cloud.cutover().args(["env", "register", "--compute-url", &url, "--volume", "-f", "json"]).output().unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     let rows: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert!(outcomes(&rows).iter().all(|o| o.ends_with(" exists")), "{rows}");

@@ -84,7 +84,10 @@ fn without_expected_hosts_one_compute_is_required_and_a_warning_says_so() {
     let out = cloud.run(&["env", "verify", "-f", "json"]);
     one_line_failure(&out, 3);
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(results(&rows).last().unwrap(), &row("nova-compute", "", "fail", "no nova-compute service is up and enabled"));
+    assert_eq!(
+        results(&rows).last().unwrap(),
+        &row("nova-compute", "", "fail", "no nova-compute service is up and enabled")
+    );
 }
 
 #[test]
@@ -98,7 +101,8 @@ fn bad_input_is_one_line_exit_2() {
     let out = cloud.run(&["env", "verify"]);
     assert!(one_line_failure(&out, 2).contains("hosts.yaml"), "the host map is named");
 
-    let out = cloud.cutover().args(["env", "verify", "--host", "new-1"]).env_remove("CUTOVER_NEW_REGION").output().unwrap();
+    let out =
+        cloud.cutover().args(["env", "verify", "--host", "new-1"]).env_remove("CUTOVER_NEW_REGION").output().unwrap();
     assert!(one_line_failure(&out, 2).contains("no new region"));
 
     let out = cloud.run(&["env", "verify", "--host", "new-1", "--new-region", "Elsewhere"]);

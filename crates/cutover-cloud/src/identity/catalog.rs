@@ -85,7 +85,12 @@ impl RegionClient {
                 .collect(),
             services: services
                 .into_iter()
-                .map(|s| CatalogService { id: s.id, kind: s.kind, name: s.name.unwrap_or_default(), enabled: s.enabled })
+                .map(|s| CatalogService {
+                    id: s.id,
+                    kind: s.kind,
+                    name: s.name.unwrap_or_default(),
+                    enabled: s.enabled,
+                })
                 .collect(),
             endpoints: endpoints.into_iter().filter_map(WireEndpoint::into_model).collect(),
         })
@@ -98,7 +103,13 @@ impl RegionClient {
     }
 
     /// Registers an enabled endpoint; returns its id.
-    pub async fn create_endpoint(&self, service_id: &str, region: &str, interface: Interface, url: &str) -> Result<String> {
+    pub async fn create_endpoint(
+        &self,
+        service_id: &str,
+        region: &str,
+        interface: Interface,
+        url: &str,
+    ) -> Result<String> {
         #[derive(Deserialize)]
         struct Created {
             id: String,
@@ -109,7 +120,8 @@ impl RegionClient {
             "service_id": service_id, "region_id": region, "region": region,
             "interface": interface.as_str(), "url": url, "enabled": true,
         }});
-        let created: Created = self.query(Call::post(ServiceType::Identity, "endpoints", &body)?.key("endpoint")).await?;
+        let created: Created =
+            self.query(Call::post(ServiceType::Identity, "endpoints", &body)?.key("endpoint")).await?;
         Ok(created.id)
     }
 

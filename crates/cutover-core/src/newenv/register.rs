@@ -164,8 +164,11 @@ fn compute_service<'a>(catalog: &'a Catalog, old_region: &str) -> Result<&'a str
         [] => Err(RegisterError::NoComputeService),
         [one] => Ok(one),
         _ => {
-            let in_old: Vec<&str> =
-                all.iter().copied().filter(|id| catalog.endpoints_in(old_region).any(|e| e.service_id == *id)).collect();
+            let in_old: Vec<&str> = all
+                .iter()
+                .copied()
+                .filter(|id| catalog.endpoints_in(old_region).any(|e| e.service_id == *id))
+                .collect();
             match in_old.as_slice() {
                 [one] => Ok(one),
                 _ => Err(RegisterError::AmbiguousComputeService {
@@ -189,10 +192,16 @@ pub enum RegionAction {
 pub enum EndpointAction {
     Create,
     /// Registered with this URL and enabled.
-    Exists { id: String },
+    Exists {
+        id: String,
+    },
     /// Registered for this service and interface, but at another URL or
     /// disabled: changed only when the operator says so.
-    Differs { id: String, current_url: String, enabled: bool },
+    Differs {
+        id: String,
+        current_url: String,
+        enabled: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

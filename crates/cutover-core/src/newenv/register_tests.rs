@@ -52,11 +52,9 @@ fn summary(wanted: &[Wanted]) -> Vec<String> {
 
 #[test]
 fn compute_takes_the_operators_urls_and_shared_services_the_old_regions() {
-    let got = wanted_endpoints(
-        &old_cloud(),
-        &request(&[(SharedService::Identity, false), (SharedService::Volume, true)]),
-    )
-    .unwrap();
+    let got =
+        wanted_endpoints(&old_cloud(), &request(&[(SharedService::Identity, false), (SharedService::Volume, true)]))
+            .unwrap();
     assert_eq!(
         summary(&got.wanted),
         [

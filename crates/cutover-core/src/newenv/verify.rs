@@ -84,7 +84,11 @@ fn trouble(s: &ComputeService) -> Option<String> {
 
 /// The region's services checked. `expected` are the new compute hosts
 /// (`None`: not known, so at least one usable compute host is required).
-pub fn verify(services: &[ComputeService], hypervisors: &[Hypervisor], expected: Option<&BTreeSet<String>>) -> Vec<Row> {
+pub fn verify(
+    services: &[ComputeService],
+    hypervisors: &[Hypervisor],
+    expected: Option<&BTreeSet<String>>,
+) -> Vec<Row> {
     let mut sorted: Vec<&ComputeService> = services.iter().collect();
     let rank = |b: &str| REQUIRED.iter().position(|r| *r == b).unwrap_or(if b == COMPUTE { 3 } else { 2 });
     sorted.sort_by(|a, b| (rank(&a.binary), &a.binary, &a.host).cmp(&(rank(&b.binary), &b.binary, &b.host)));

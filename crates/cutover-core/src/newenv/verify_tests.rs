@@ -69,7 +69,10 @@ fn missing_control_services_and_hosts_fail() {
     let fails: Vec<String> = brief(&rows).into_iter().filter(|r| r.contains(" fail")).collect();
     assert_eq!(
         fails,
-        ["nova-scheduler - fail no nova-scheduler service registered", "nova-compute new-3 fail expected host has not registered"]
+        [
+            "nova-scheduler - fail no nova-scheduler service registered",
+            "nova-compute new-3 fail expected host has not registered"
+        ]
     );
     assert!(brief(&rows).contains(&"nova-compute new-2 warn not an expected host".to_string()));
 }

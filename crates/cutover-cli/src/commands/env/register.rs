@@ -103,11 +103,7 @@ struct Report {
 
 impl Report {
     fn new() -> Report {
-        Report {
-            listing: Listing::new(["Resource", "Name", "Interface", "URL", "Outcome"]),
-            changed: 0,
-            different: 0,
-        }
+        Report { listing: Listing::new(["Resource", "Name", "Interface", "URL", "Outcome"]), changed: 0, different: 0 }
     }
 
     fn add(&mut self, resource: &str, name: &str, interface: Value, url: Value, outcome: Outcome) {

@@ -73,7 +73,8 @@ fn read_host_list(path: &Path) -> Result<BTreeSet<String>, InputError> {
 }
 
 fn listing(rows: &[Row]) -> Listing {
-    let flag = |value: Option<bool>, yes: &str, no: &str| value.map_or(Value::Null, |v| json!(if v { yes } else { no }));
+    let flag =
+        |value: Option<bool>, yes: &str, no: &str| value.map_or(Value::Null, |v| json!(if v { yes } else { no }));
     let mut listing = Listing::new(["Binary", "Host", "Zone", "Status", "State", "Hypervisor", "Result", "Detail"])
         .status_column("Result");
     for r in rows {
