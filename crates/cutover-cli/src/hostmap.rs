@@ -33,9 +33,15 @@ impl HostMap {
 
     /// Parses the YAML text (see the module docs).
     pub fn parse(text: &str) -> Result<HostMap, String> {
-        let hosts: Option<BTreeMap<String, String>> = serde_yaml::from_str(text)
-            .map_err(|e| format!("{} (expected a mapping `old-host: new-host`)", one_line(&e.to_string())))?;
-        let hosts = hosts.unwrap_or_default();
+        let expected = |e: &dyn std::fmt::Display| {
+            format!("{} (expected a mapping `old-host: new-host`)", one_line(&e.to_string()))
+        };
+        // Through a YAML mapping first: it refuses a host listed twice,
+        // which a `BTreeMap` would silently resolve to the last one.
+        let mapping: Option<serde_yaml::Mapping> = serde_yaml::from_str(text).map_err(|e| expected(&e))?;
+        let hosts: BTreeMap<String, String> =
+            serde_yaml::from_value(serde_yaml::Value::Mapping(mapping.unwrap_or_default()))
+                .map_err(|e| expected(&e))?;
         if hosts.is_empty() {
             return Err("no hosts (expected a mapping `old-host: new-host`)".to_string());
         }
