@@ -44,7 +44,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// The new Nova environment: its configuration.
+    /// The new Nova environment: its configuration, its Keystone region, its services.
     Env {
         #[command(subcommand)]
         command: EnvCommand,
@@ -79,6 +79,10 @@ fn parse_kind(text: &str) -> Result<cutover_core::sync::Kind, String> {
 pub enum EnvCommand {
     /// Render the new environment's nova.conf from the old one.
     Render(EnvRenderArgs),
+    /// Register the new region and its endpoints in Keystone (idempotent).
+    Register(EnvRegisterArgs),
+    /// Check that the new region runs a conductor, a scheduler and every compute host.
+    Verify(EnvVerifyArgs),
 }
 
 /// Values the old file cannot give. Each is required only when the old file
@@ -118,6 +122,61 @@ pub struct EnvRenderArgs {
     /// Appended to every message topic (compute -> compute_juno).
     #[arg(long, value_name = "SUFFIX", default_value = cutover_core::novaconf::DEFAULT_TOPIC_SUFFIX)]
     pub topic_suffix: String,
+}
+
+/// The new region's endpoints, as `keystone endpoint-create` took them:
+/// one URL for every interface, or one per interface. Run it again at any
+/// time: what is registered is reported, not registered twice.
+#[derive(Debug, Args)]
+pub struct EnvRegisterArgs {
+    /// The new Nova API's URL for every interface, e.g. http://CONTROLLER:8774/v2.1.
+    #[arg(long, value_name = "URL")]
+    pub compute_url: String,
+    /// The internal interface's URL, when it is not --compute-url.
+    #[arg(long, value_name = "URL")]
+    pub internal_url: Option<String>,
+    /// The admin interface's URL, when it is not --compute-url.
+    #[arg(long, value_name = "URL")]
+    pub admin_url: Option<String>,
+    /// Shared services whose old-region endpoints are copied into the new
+    /// region (comma-separated) [default: identity,image,network, each
+    /// skipped when the old region has none].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SERVICES")]
+    pub shared: Option<Vec<SharedServiceArg>>,
+    /// Copy the volume (Cinder) endpoints too, for volumes in the new region.
+    #[arg(long)]
+    pub volume: bool,
+    /// The description of the region, when it is created.
+    #[arg(long, value_name = "TEXT")]
+    pub region_description: Option<String>,
+    /// Change an endpoint registered at another URL (or disabled); without
+    /// it such an endpoint is reported as `different` and left alone.
+    #[arg(long)]
+    pub update: bool,
+    /// Show what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SharedServiceArg {
+    Identity,
+    Image,
+    Network,
+    Volume,
+    Placement,
+}
+
+/// The compute hosts the new region must have: `--host`, `--hosts-file`,
+/// else the new hosts of the settings' `[sync] host_map`.
+#[derive(Debug, Args)]
+pub struct EnvVerifyArgs {
+    /// A compute host the new region must have (repeat for more).
+    #[arg(long = "host", value_name = "NAME")]
+    pub hosts: Vec<String>,
+    /// A file naming the expected compute hosts, one per line (`#` comments).
+    #[arg(long, value_name = "FILE")]
+    pub hosts_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -5,13 +5,14 @@ compute method.
 Layout: [`cli`] is the clap tree, [`commands`] one module per subcommand,
 [`settings`] the checked cloud/region/file settings, [`output`] the `-f`/`-c`
 formatting of what commands print, [`exit_code`] the documented exit
-statuses. `main` only parses, sets up logging, runs, and prints a failure as
+statuses, [`hostmap`] the old-to-new host map file. `main` only parses, sets up logging, runs, and prints a failure as
 one line.
 */
 
 mod cli;
 mod commands;
 mod exit_code;
+mod hostmap;
 mod output;
 mod settings;
 

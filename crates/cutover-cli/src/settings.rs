@@ -201,6 +201,12 @@ impl Settings {
         self.new_region.as_deref()
     }
 
+    /// The new region, for a command that works on it alone; missing, a
+    /// one-line [`InputError`] saying how to set it.
+    pub fn require_new_region(&self) -> Result<&str, InputError> {
+        self.new_region.as_deref().ok_or_else(|| missing("new"))
+    }
+
     /// Both regions, for a command that works on both; a missing one is a
     /// one-line [`InputError`] saying how to set it.
     #[allow(dead_code, reason = "for the commands on both regions (preflight, sync), which land next")]

@@ -8,4 +8,6 @@ mod util;
 
 mod commands {
     mod sync_ownership;
+    mod env_register;
+    mod env_verify;
 }

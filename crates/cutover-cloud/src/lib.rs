@@ -9,9 +9,8 @@ Layout:
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
 - [`call`]: [`Call`], our own typed request with an explicit microversion.
 - [`compute`]: Nova calls, one module per resource.
-- [`identity`]: Keystone users, roles, implication rules and grants.
 - [`scoped`]: acting in another project through a grant of role `cutover`.
-- [`projects`]: Keystone projects and the users with roles on them.
+- [`identity`]: Keystone's admin API: catalog, projects, users, roles, grants.
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -21,7 +20,6 @@ pub mod compute;
 pub mod config;
 pub mod error;
 pub mod identity;
-pub mod projects;
 pub mod region;
 pub mod scoped;
 mod transport;

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::identity::Role;
+use crate::identity::roles::Role;
 use crate::region::RegionClient;
 use crate::transport::RetryPolicy;
 

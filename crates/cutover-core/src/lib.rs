@@ -7,6 +7,7 @@ Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
+- [`newenv`]: registering the new region in Keystone and verifying its Nova.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`sync`]: phase 3, what to copy into the new region and the report of it.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
@@ -15,6 +16,7 @@ Layout:
 pub mod machine;
 pub mod microversion;
 pub mod model;
+pub mod newenv;
 pub mod novaconf;
 pub mod secret;
 pub mod sync;

@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args),
         Command::Config { command } => config::run(command, &ctx),
-        Command::Env { command } => env::run(command),
         Command::Sync(args) => sync::run(args, &ctx),
+        Command::Env { command } => env::run(command, &ctx),
     }
 }

@@ -6,6 +6,8 @@ that cloud (no ambient `OS_*`, `~/.config/openstack` or `./cutover.toml`).
 */
 #![allow(dead_code)]
 
+pub mod osc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

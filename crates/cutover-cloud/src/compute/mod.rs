@@ -9,3 +9,4 @@ pub mod floating_ips;
 pub mod keypairs;
 pub mod quotas;
 pub mod server_groups;
+pub mod services;

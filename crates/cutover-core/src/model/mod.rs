@@ -5,6 +5,8 @@ here.
 */
 
 pub mod aggregate;
+pub mod catalog;
+pub mod compute_service;
 pub mod flavor;
 pub mod floating_ip;
 pub mod keypair;
@@ -14,6 +16,8 @@ pub mod server_group;
 pub mod user;
 
 pub use aggregate::Aggregate;
+pub use catalog::{Catalog, CatalogService, Endpoint, Interface, Region};
+pub use compute_service::{ComputeService, Hypervisor};
 pub use flavor::Flavor;
 pub use floating_ip::PoolAddress;
 pub use keypair::Keypair;

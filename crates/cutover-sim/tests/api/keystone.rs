@@ -114,3 +114,20 @@ fn grants_give_access_to_a_project() {
         .iter()
         .any(|a| a["scope"]["project"]["name"] == "globex" && a["role"]["name"] == "admin"));
 }
+
+/// Keystone's policy: services and endpoints are read by an admin (or a
+/// system reader), regions by anyone.
+#[test]
+fn only_an_admin_reads_services_and_endpoints() {
+    let cloud = TestCloud::start();
+    let member = cloud.token("alice", "alice-secret", "acme");
+    let admin = cloud.admin_token();
+    for path in ["/v3/services", "/v3/endpoints"] {
+        assert_eq!(cloud.get(path, &member).status, StatusCode::FORBIDDEN, "{path}");
+        let r = cloud.get(path, &admin);
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    }
+    let endpoint = cloud.get("/v3/endpoints", &admin).body["endpoints"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(cloud.get(&format!("/v3/endpoints/{endpoint}"), &member).status, StatusCode::FORBIDDEN);
+    assert_eq!(cloud.get("/v3/regions", &member).status, StatusCode::OK);
+}

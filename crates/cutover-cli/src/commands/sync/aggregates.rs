@@ -5,15 +5,12 @@ hosts the operator's host map gives. Also reading the host map, and its
 template for `--print-host-map`.
 */
 
-use std::collections::BTreeMap;
-use std::path::Path;
 
 use cutover_cloud::{Error, RegionClient};
-use cutover_core::sync::aggregates::{self, AggregateDecision, Create, HostMap};
+use cutover_core::sync::aggregates::{self, AggregateDecision, Create};
 use cutover_core::sync::{Decision, Entry, Kind};
 
 use super::{carry_out, SyncCtx};
-use crate::commands::InputError;
 
 pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     let (old, new, hosts) = tokio::join!(cx.old.aggregates(), cx.new.aggregates(), cx.new.compute_service_hosts());
@@ -62,25 +59,6 @@ async fn create_whole(new: &RegionClient, create: &Create) -> Result<(), Error> 
         new.add_aggregate_host(id, host).await?;
     }
     Ok(())
-}
-
-/// The host map file: a YAML mapping `old-host: new-host`, a host with no
-/// value left unmapped. Read before anything is synced: a bad file is bad
-/// input (exit 2) and changes nothing.
-pub fn read_host_map(path: &Path) -> Result<HostMap, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError(format!("cannot read host map {}: {e}", path.display())))?;
-    if text.trim().is_empty() {
-        return Ok(HostMap::new());
-    }
-    let map: BTreeMap<String, Option<String>> = serde_yaml::from_str(&text).map_err(|e| {
-        InputError(format!("host map {}: {} (expected lines of `old-host: new-host`)", path.display(), one_line(&e)))
-    })?;
-    Ok(map)
-}
-
-fn one_line(e: &serde_yaml::Error) -> String {
-    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `cutover sync --print-host-map`: the old region's compute hosts paired

@@ -26,16 +26,11 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
         Err(e) => return vec![Entry::unreadable(KIND, e)],
     };
     let (old, new) = match (old, new) {
-<<<<<<< HEAD
         (None, _) => {
             let reason =
                 format!("{} uses Neutron: floating IPs are Neutron's, shared by both regions", cx.old.region());
             return vec![Entry::new(KIND, "(floating-ips)", Outcome::Skipped, reason)];
         }
-=======
-        // Neutron's floating IPs are shared by both regions: nothing of Nova's to copy.
-        (None, _) => return Vec::new(),
->>>>>>> helper/syncb
         (Some(_), None) => {
             let reason = format!(
                 "{} has nova-network pools but {} has no nova-network: addresses cannot be recreated by sync",

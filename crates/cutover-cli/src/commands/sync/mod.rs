@@ -57,7 +57,7 @@ pub fn run(args: SyncArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| args.only.is_empty() || args.only.contains(k)).collect();
     let host_map = match args.host_map.clone().or_else(|| ctx.settings.sync.host_map.clone()) {
         Some(path) if kinds.contains(&Kind::Aggregate) && !args.print_host_map => {
-            Some(aggregates::read_host_map(&path)?)
+            Some(crate::hostmap::HostMap::load(&path)?.hosts)
         }
         _ => None,
     };

@@ -1,5 +1,8 @@
 /*!
 Regions, services and endpoints: how cutover registers the new Nova region.
+Reading services and endpoints needs the admin role as in Keystone's policy
+(`identity:list_endpoints` and the others: admin or system reader);
+regions are readable by any token.
 */
 
 use std::collections::HashMap;
@@ -167,7 +170,8 @@ fn service_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Could not find service: {id}."))
 }
 
-async fn list_services(State(sim): State<Sim>, _c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_services(State(sim): State<Sim>, c: Caller, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+    c.require_admin("identity:list_services")?;
     let w = sim.world();
     let services: Vec<Value> = w
         .identity
@@ -176,7 +180,7 @@ async fn list_services(State(sim): State<Sim>, _c: Caller, Query(q): Query<HashM
         .filter(|s| q.get("type").is_none_or(|t| &s.kind == t) && q.get("name").is_none_or(|n| &s.name == n))
         .map(|s| service_json(&w.base_url, s))
         .collect();
-    ok(json!({"services": services, "links": collection_links(&w.base_url, "services")}))
+    Ok(ok(json!({"services": services, "links": collection_links(&w.base_url, "services")})))
 }
 
 async fn create_service(State(sim): State<Sim>, c: Caller, JsonBody(b): JsonBody<ServiceBody>) -> ApiResult {
@@ -195,7 +199,8 @@ async fn create_service(State(sim): State<Sim>, c: Caller, JsonBody(b): JsonBody
     Ok(reply(StatusCode::CREATED, body))
 }
 
-async fn show_service(State(sim): State<Sim>, _c: Caller, Path(id): Path<String>) -> ApiResult {
+async fn show_service(State(sim): State<Sim>, c: Caller, Path(id): Path<String>) -> ApiResult {
+    c.require_admin("identity:get_service")?;
     let w = sim.world();
     let s = w.identity.services.get(&id).ok_or_else(|| service_not_found(&id))?;
     Ok(ok(json!({"service": service_json(&w.base_url, s)})))
@@ -255,7 +260,8 @@ fn endpoint_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Could not find endpoint: {id}."))
 }
 
-async fn list_endpoints(State(sim): State<Sim>, _c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_endpoints(State(sim): State<Sim>, c: Caller, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+    c.require_admin("identity:list_endpoints")?;
     let w = sim.world();
     let region = q.get("region_id").or(q.get("region"));
     let endpoints: Vec<Value> = w
@@ -267,7 +273,7 @@ async fn list_endpoints(State(sim): State<Sim>, _c: Caller, Query(q): Query<Hash
         .filter(|e| region.is_none_or(|r| e.region_id.as_ref() == Some(r)))
         .map(|e| endpoint_json(&w.base_url, e))
         .collect();
-    ok(json!({"endpoints": endpoints, "links": collection_links(&w.base_url, "endpoints")}))
+    Ok(ok(json!({"endpoints": endpoints, "links": collection_links(&w.base_url, "endpoints")})))
 }
 
 fn check_interface(interface: &str) -> ApiResult<()> {
@@ -304,7 +310,8 @@ async fn create_endpoint(State(sim): State<Sim>, c: Caller, JsonBody(b): JsonBod
     Ok(reply(StatusCode::CREATED, body))
 }
 
-async fn show_endpoint(State(sim): State<Sim>, _c: Caller, Path(id): Path<String>) -> ApiResult {
+async fn show_endpoint(State(sim): State<Sim>, c: Caller, Path(id): Path<String>) -> ApiResult {
+    c.require_admin("identity:get_endpoint")?;
     let w = sim.world();
     let e = w.identity.endpoints.get(&id).ok_or_else(|| endpoint_not_found(&id))?;
     Ok(ok(json!({"endpoint": endpoint_json(&w.base_url, e)})))

@@ -1,6 +1,6 @@
 /*!
 The Keystone calls cutover's ownership handling needs besides
-[`crate::projects`]: users, roles by name, role implication rules, and
+[`super::projects`]: users, roles by name, role implication rules, and
 grants of a role to a user on a project.
 */
 

@@ -1,0 +1,93 @@
+/*!
+`cutover env verify`: the new region's `service list` with a verdict per
+row, as the guide's `nova service-list` / `host-list` check: a conductor
+and a scheduler up and enabled, and every expected compute host registered
+as an up, enabled `nova-compute` with a hypervisor. Failed checks exit 3.
+*/
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cutover_core::newenv::verify::{self, Row};
+use serde_json::{json, Value};
+
+use super::{connect, runtime};
+use crate::cli::EnvVerifyArgs;
+use crate::commands::{Ctx, InputError};
+use crate::hostmap::HostMap;
+use crate::output::Listing;
+
+const REGISTER_HINT: &str = "; register it first with `cutover env register`";
+
+pub fn run(args: EnvVerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let region = ctx.settings.require_new_region()?.to_string();
+    let expected = expected_hosts(&args, ctx)?;
+    let rows = runtime()?.block_on(async {
+        let client = connect(ctx, &region, REGISTER_HINT).await?;
+        if expected.is_none() {
+            tracing::warn!(
+                "no expected compute hosts (--host, --hosts-file or [sync] host_map): only checking that one nova-compute is up"
+            );
+        }
+        let services = client.compute_services().await?;
+        let hypervisors = client.hypervisors().await?;
+        anyhow::Ok(verify::verify(&services, &hypervisors, expected.as_ref()))
+    })?;
+    ctx.out.print_checks(listing(&rows))
+}
+
+/// The hosts the flags name, else the host map's new hosts, else none.
+fn expected_hosts(args: &EnvVerifyArgs, ctx: &Ctx) -> Result<Option<BTreeSet<String>>, InputError> {
+    let mut hosts: BTreeSet<String> = args.hosts.iter().map(|h| h.trim().to_string()).collect();
+    if hosts.contains("") {
+        return Err(InputError("--host needs a host name".into()));
+    }
+    if let Some(path) = &args.hosts_file {
+        hosts.extend(read_host_list(path)?);
+    }
+    if !hosts.is_empty() {
+        return Ok(Some(hosts));
+    }
+    match &ctx.settings.sync.host_map {
+        Some(path) => Ok(Some(HostMap::load(path)?.new_hosts())),
+        None => Ok(None),
+    }
+}
+
+/// One host per line; blank lines and `#` comments are skipped.
+fn read_host_list(path: &Path) -> Result<BTreeSet<String>, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError(format!("cannot read hosts file {}: {e}", path.display())))?;
+    let hosts: BTreeSet<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if let Some(bad) = hosts.iter().find(|h| h.contains(char::is_whitespace)) {
+        return Err(InputError(format!("hosts file {}: '{bad}' is not a host name (one per line)", path.display())));
+    }
+    if hosts.is_empty() {
+        return Err(InputError(format!("hosts file {} names no host", path.display())));
+    }
+    Ok(hosts)
+}
+
+fn listing(rows: &[Row]) -> Listing {
+    let flag =
+        |value: Option<bool>, yes: &str, no: &str| value.map_or(Value::Null, |v| json!(if v { yes } else { no }));
+    let mut listing = Listing::new(["Binary", "Host", "Zone", "Status", "State", "Hypervisor", "Result", "Detail"])
+        .status_column("Result");
+    for r in rows {
+        listing.push([
+            json!(r.binary),
+            json!(r.host),
+            json!(r.zone),
+            flag(r.enabled, "enabled", "disabled"),
+            flag(r.up, "up", "down"),
+            json!(r.hypervisor),
+            json!(r.verdict.as_str()),
+            json!(r.detail),
+        ]);
+    }
+    listing
+}
