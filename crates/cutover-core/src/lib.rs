@@ -6,6 +6,7 @@ client observes, the core decides, the engine acts.
 Layout:
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`microversion`]: API microversions and the ranges services offer.
+- [`preflight`]: the checks before a cutover, from an observation of both regions.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
@@ -13,6 +14,7 @@ Layout:
 pub mod microversion;
 pub mod model;
 pub mod novaconf;
+pub mod preflight;
 pub mod secret;
 
 pub use secret::Secret;
