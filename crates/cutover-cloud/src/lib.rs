@@ -9,6 +9,8 @@ Layout:
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
 - [`call`]: [`Call`], our own typed request with an explicit microversion.
 - [`compute`]: Nova calls, one module per resource.
+- [`image`], [`network`], [`volume`], [`identity`]: the shared services' calls.
+- [`preflight`]: gathering what `cutover preflight` checks.
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -17,7 +19,12 @@ pub mod call;
 pub mod compute;
 pub mod config;
 pub mod error;
+pub mod identity;
+pub mod image;
+pub mod network;
+pub mod preflight;
 pub mod region;
+pub mod volume;
 mod transport;
 
 pub use call::Call;

@@ -4,3 +4,7 @@ microversion it asks for and returns [`cutover_core::model`] values.
 */
 
 pub mod flavors;
+pub mod fixed_networks;
+pub mod hypervisors;
+pub mod servers;
+pub mod services;
