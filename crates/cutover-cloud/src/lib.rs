@@ -24,8 +24,8 @@ pub mod image;
 pub mod network;
 pub mod preflight;
 pub mod region;
-pub mod volume;
 mod transport;
+pub mod volume;
 
 pub use call::Call;
 pub use config::Profile;

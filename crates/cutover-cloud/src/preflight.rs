@@ -55,12 +55,8 @@ fn text<T>(result: Result<T>) -> Gathered<T> {
 async fn region_view(client: &RegionClient) -> RegionView {
     // openstack_sdk may "discover" a service the region's catalog lacks;
     // only an endpoint of this region in the token's catalog counts.
-    let catalog: BTreeSet<String> = client
-        .catalog()
-        .iter()
-        .filter(|e| e.region == client.region())
-        .map(|e| e.service_type.clone())
-        .collect();
+    let catalog: BTreeSet<String> =
+        client.catalog().iter().filter(|e| e.region == client.region()).map(|e| e.service_type.clone()).collect();
     let has = |kind: ServiceType| {
         let aliases: &[&str] = match kind {
             ServiceType::Compute => &["compute"],

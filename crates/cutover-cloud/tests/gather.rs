@@ -60,8 +60,13 @@ async fn the_builtin_scenario_passes_preflight() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nova_network_cloud_is_read_at_2_1_and_passes_preflight() {
-    let scenario =
-        generate(&GenerateOptions { hosts: 3, servers: 12, new_hosts: None, networking: Networking::NovaNetwork, seed: 7 });
+    let scenario = generate(&GenerateOptions {
+        hosts: 3,
+        servers: 12,
+        new_hosts: None,
+        networking: Networking::NovaNetwork,
+        seed: 7,
+    });
     let cloud = SimCloud::with(scenario).await;
     let old = cloud.region("RegionOne").await;
     let servers = old.servers().await.expect("servers at 2.1");

@@ -12,6 +12,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 
 mod config;
 mod env;
+mod preflight;
 mod sim;
 
 use crate::cli::{Cli, Command};
@@ -44,5 +45,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(args) => sim::run(args),
         Command::Config { command } => config::run(command, &ctx),
         Command::Env { command } => env::run(command),
+        Command::Preflight => preflight::run(&ctx),
     }
 }

@@ -36,8 +36,9 @@ impl RegionClient {
     pub async fn hypervisors(&self) -> Result<Vec<Hypervisor>> {
         let wanted = [Microversion::new(2, 53), Microversion::new(2, 33), Microversion::new(2, 1)];
         let version = self.compute_version(&wanted);
-        let call =
-            Call::get(ServiceType::Compute, "os-hypervisors/detail").microversion("compute", version).key("hypervisors");
+        let call = Call::get(ServiceType::Compute, "os-hypervisors/detail")
+            .microversion("compute", version)
+            .key("hypervisors");
         let wire: Vec<WireHypervisor> = self.list(call).await?;
         Ok(wire
             .into_iter()

@@ -52,12 +52,7 @@ fn region(view: &RegionView) -> Check {
     if view.has("compute") && view.compute_versions.is_some() {
         Check::new("region", name, Status::Ok, "in the catalog, with a compute endpoint")
     } else {
-        Check::new(
-            "region",
-            name,
-            Status::Fail,
-            format!("region {} has no compute endpoint in the catalog", view.name),
-        )
+        Check::new("region", name, Status::Fail, format!("region {} has no compute endpoint in the catalog", view.name))
     }
 }
 
@@ -68,10 +63,7 @@ fn admin(obs: &Observation) -> Check {
             "admin",
             None,
             Status::Fail,
-            format!(
-                "user {} has no admin role on project {} (preflight needs an admin)",
-                scope.user, scope.project
-            ),
+            format!("user {} has no admin role on project {} (preflight needs an admin)", scope.user, scope.project),
         );
     }
     let views = std::iter::once(&obs.old).chain(obs.new.as_ref().ok());

@@ -32,9 +32,8 @@ pub fn checks(obs: &Observation) -> Vec<Check> {
                 .iter()
                 .filter_map(|s| {
                     let image = s.image_id.as_deref()?;
-                    (!active.contains(image)).then(|| {
-                        format!("{}: image {image} is not an active image in Glance", names.server(s))
-                    })
+                    (!active.contains(image))
+                        .then(|| format!("{}: image {image} is not an active image in Glance", names.server(s)))
                 })
                 .collect();
             if problems.is_empty() {
@@ -103,7 +102,9 @@ fn flavors_check(region: &str, servers: &[ServerSummary], flavors: &[Flavor], na
             )),
             Some(flavor) => {
                 let now = (flavor.vcpus, flavor.ram_mib, flavor.disk_gib, flavor.ephemeral_gib);
-                if let Some(s) = server.flavor.sizes.filter(|s| (s.vcpus, s.ram_mib, s.disk_gib, s.ephemeral_gib) != now) {
+                if let Some(s) =
+                    server.flavor.sizes.filter(|s| (s.vcpus, s.ram_mib, s.disk_gib, s.ephemeral_gib) != now)
+                {
                     changed.push(format!(
                         "{} was booted with {label} at {} vCPUs, {} MiB RAM, {} GiB disk; the flavor of that name now differs",
                         names.server(server),
@@ -206,4 +207,3 @@ impl<'a> Names<'a> {
         format!("server {} ({}) of project {project}", server.name, server.id)
     }
 }
-
