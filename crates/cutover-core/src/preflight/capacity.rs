@@ -8,7 +8,7 @@ must fit on some new hypervisor; holding everything at once is only nicer.
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::inventory::flavor_sizes;
+use super::inventory::{flavor_sizes, resolve_flavor};
 use super::{Check, Observation, Status, NEEDS_ADMIN};
 use crate::model::{Hypervisor, ServerSummary};
 
@@ -139,7 +139,7 @@ fn evaluate(
             continue;
         };
         by_host.entry(host).or_default().add(load);
-        by_flavor.insert(flavor_label(server), load);
+        by_flavor.insert(flavor_label(server, flavors), load);
     }
     let not_counted = match unknown {
         0 => String::new(),
@@ -186,8 +186,12 @@ fn evaluate(
 
 /// A flavor's name for a report, and whether it is volume-backed (which
 /// changes its demand).
-fn flavor_label(server: &ServerSummary) -> String {
-    let name = server.flavor.original_name.clone().or_else(|| server.flavor.id.clone()).unwrap_or_default();
+fn flavor_label(server: &ServerSummary, flavors: &[crate::model::Flavor]) -> String {
+    let name = resolve_flavor(server, flavors)
+        .map(|f| f.name.clone())
+        .or_else(|| server.flavor.original_name.clone())
+        .or_else(|| server.flavor.id.clone())
+        .unwrap_or_default();
     if server.volume_backed() {
         format!("{name} (volume-backed)")
     } else {
