@@ -44,6 +44,10 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Check that a cutover can start: both regions, admin rights, shared
+    /// services, networking, Nova's services, capacity, every old server's
+    /// flavor, image, networks and volumes (exit 3 when a check fails).
+    Preflight,
     /// The new Nova environment: its configuration, its Keystone region, its services.
     Env {
         #[command(subcommand)]

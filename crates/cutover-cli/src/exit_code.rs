@@ -31,7 +31,7 @@ the defaults. `cutover config show` prints what is in force.";
 
 /// Picks the exit status for an error.
 pub fn of(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some()) {
+    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e)) {
         USAGE
     } else if err
         .chain()
@@ -41,4 +41,15 @@ pub fn of(err: &anyhow::Error) -> u8 {
     } else {
         FAILURE
     }
+}
+
+/// The cloud client's errors that are the user's input, not the cloud
+/// failing: the cloud configuration, the credentials, a region name.
+fn is_bad_cloud_input(err: &(dyn std::error::Error + 'static)) -> bool {
+    use cutover_cloud::Error;
+    err.downcast_ref::<cutover_cloud::ConfigError>().is_some()
+        || matches!(
+            err.downcast_ref::<Error>(),
+            Some(Error::Config(_) | Error::Auth { .. } | Error::UnknownRegion { .. })
+        )
 }

@@ -1,13 +1,14 @@
 /*!
 The cloud-facing commands end to end: the real binary against the
-simulator. One module per command.
+simulator. One module per command, under `commands/`.
 */
 
-mod sync;
 mod util;
 
 mod commands {
-    mod sync_ownership;
     mod env_register;
     mod env_verify;
+    mod preflight;
+    mod sync;
+    mod sync_ownership;
 }

@@ -11,6 +11,8 @@ Layout:
 - [`compute`]: Nova calls, one module per resource.
 - [`scoped`]: acting in another project through a grant of role `cutover`.
 - [`identity`]: Keystone's admin API: catalog, projects, users, roles, grants.
+- [`image`], [`network`], [`volume`]: the shared services' calls.
+- [`preflight`]: gathering what `cutover preflight` checks.
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -20,9 +22,13 @@ pub mod compute;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod image;
+pub mod network;
+pub mod preflight;
 pub mod region;
 pub mod scoped;
 mod transport;
+pub mod volume;
 
 pub use call::Call;
 pub use config::Profile;

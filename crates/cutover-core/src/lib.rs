@@ -8,6 +8,7 @@ Layout:
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
 - [`newenv`]: registering the new region in Keystone and verifying its Nova.
+- [`preflight`]: the checks before a cutover, from an observation of both regions.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`sync`]: phase 3, what to copy into the new region and the report of it.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
@@ -18,6 +19,7 @@ pub mod microversion;
 pub mod model;
 pub mod newenv;
 pub mod novaconf;
+pub mod preflight;
 pub mod secret;
 pub mod sync;
 

@@ -12,6 +12,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 
 mod config;
 mod env;
+mod preflight;
 mod sim;
 mod sync;
 
@@ -55,5 +56,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config { command } => config::run(command, &ctx),
         Command::Sync(args) => sync::run(args, &ctx),
         Command::Env { command } => env::run(command, &ctx),
+        Command::Preflight => preflight::run(&ctx),
     }
 }

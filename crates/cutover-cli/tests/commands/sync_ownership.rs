@@ -254,7 +254,7 @@ fn a_run_stopped_between_create_and_allocate_is_finished_by_the_next() {
 /// and nova-network addresses from here).
 fn assert_all_equal(cloud: &SimCloud) {
     for kind in ["flavors", "quotas", "aggregates"] {
-        crate::sync::compare::assert_regions_equal(cloud, kind);
+        super::sync::compare::assert_regions_equal(cloud, kind);
     }
     assert_eq!(keypairs(cloud, "RegionTwo"), keypairs(cloud, "RegionOne"), "keypairs");
     assert_eq!(server_groups(cloud, "RegionTwo"), server_groups(cloud, "RegionOne"), "server groups");
@@ -275,8 +275,8 @@ fn sync_twice(cloud: &SimCloud, args: &[&str]) -> Value {
 #[test]
 fn every_kind_of_both_regions_is_equal_after_sync_in_both_networking_modes() {
     let neutron = owned_cloud();
-    crate::sync::seed_old_region(&neutron);
-    sync_twice(&neutron, &["--host-map", crate::sync::compare::HOST_MAP]);
+    super::sync::seed_old_region(&neutron);
+    sync_twice(&neutron, &["--host-map", super::sync::compare::HOST_MAP]);
     assert_all_equal(&neutron);
     assert!(addresses(&neutron, "RegionOne").is_empty(), "Neutron's floating IPs are shared, not Nova's");
 

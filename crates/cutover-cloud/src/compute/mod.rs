@@ -8,5 +8,8 @@ pub mod flavors;
 pub mod floating_ips;
 pub mod keypairs;
 pub mod quotas;
+pub mod fixed_networks;
+pub mod hypervisors;
 pub mod server_groups;
+pub mod servers;
 pub mod services;

@@ -19,6 +19,7 @@ fn hv(host: &str) -> Hypervisor {
         service_host: Some(host.into()),
         up: true,
         enabled: true,
+        resources: None,
     }
 }
 

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use super::{invalid, unknown, LoadError, Loader};
 use crate::model::compute::{
-    Aggregate, ComputeRegion, ComputeService, FixedNetwork, Flavor, Host, Keypair, Microversion, ServerGroup,
+    Aggregate, ComputeRegion, ComputeService, FixedNetwork, Flavor, Host, Keypair, Microversion, Networking,
+    ServerGroup,
 };
 use crate::model::network::{ipv4, parse_cidr};
 use crate::scenario::RegionSpec;
@@ -29,7 +30,12 @@ impl Loader {
             ..ComputeRegion::default()
         };
         let now = self.w.now;
-        for binary in &spec.control_services {
+        // A nova-network region runs the `nova-network` binary (here on the
+        // controller, as without multi_host); clients tell the mode by it.
+        let nova_network = (spec.networking == Networking::NovaNetwork
+            && !spec.control_services.iter().any(|b| b == "nova-network"))
+        .then(|| "nova-network".to_string());
+        for binary in spec.control_services.iter().chain(nova_network.as_ref()) {
             let id = region.next_int_id();
             let svc = ComputeService {
                 id,

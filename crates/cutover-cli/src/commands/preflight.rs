@@ -1,0 +1,28 @@
+/*!
+`cutover preflight`: whether a cutover can start. Both regions are read
+(never changed), the core's rules judge what was seen, and a table of
+checks is printed: ok, warn or fail with a one-line reason each. Exit 0
+when nothing fails, 3 when something does; bad configuration, credentials
+or an unknown old region end the command with one line (exit 2).
+*/
+
+use anyhow::Context as _;
+use cutover_cloud::{preflight::observe, Profile, RetryPolicy};
+use cutover_core::preflight::{evaluate, AllocationRatios};
+use serde_json::json;
+
+use super::Ctx;
+use crate::output::Listing;
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
+    let regions = ctx.settings.regions()?;
+    let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let observation = runtime.block_on(observe(&profile, &regions.old, &regions.new, RetryPolicy::default()))?;
+    let checks = evaluate(&observation, AllocationRatios::default());
+    let mut listing = Listing::new(["Check", "Region", "Status", "Reason"]).status_column("Status");
+    for check in checks {
+        listing.push([json!(check.name), json!(check.region), json!(check.status.to_string()), json!(check.reason)]);
+    }
+    ctx.out.print_checks(listing)
+}

@@ -1,0 +1,54 @@
+/*!
+Glance v2 images: the listing (all pages) and one image by id, which finds
+an image a listing does not show (private to another project) or says 404.
+*/
+
+use cutover_core::model::Image;
+use openstack_sdk::types::ServiceType;
+use serde::Deserialize;
+
+use crate::call::Call;
+use crate::error::Result;
+use crate::region::{segment, RegionClient};
+
+#[derive(Deserialize)]
+struct WireImage {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    status: String,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+impl From<WireImage> for Image {
+    fn from(i: WireImage) -> Image {
+        Image { id: i.id, name: i.name, status: i.status, owner: i.owner, visibility: i.visibility, size: i.size }
+    }
+}
+
+impl RegionClient {
+    /// The images Glance lists to this user (an admin: all of them).
+    pub async fn images(&self) -> Result<Vec<Image>> {
+        let wire: Vec<WireImage> = self.list(Call::get(ServiceType::Image, "images").key("images")).await?;
+        Ok(wire.into_iter().map(Image::from).collect())
+    }
+
+    /// One image; `None` when Glance answers 404.
+    pub async fn image(&self, id: &str) -> Result<Option<Image>> {
+        match self.query::<WireImage, _>(Call::get(ServiceType::Image, format!("images/{}", segment(id)))).await {
+            Ok(image) => Ok(Some(image.into())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A cheap read that shows Glance answers through this region's endpoint.
+    pub async fn probe_image(&self) -> Result<()> {
+        self.send(Call::get(ServiceType::Image, "images").query("limit", 1)).await
+    }
+}

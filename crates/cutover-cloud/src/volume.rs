@@ -1,0 +1,59 @@
+/*!
+Cinder volumes of every project (`all_tenants`, admin), with the servers
+each is attached to.
+*/
+
+use cutover_core::model::Volume;
+use openstack_sdk::types::ServiceType;
+use serde::Deserialize;
+
+use crate::call::Call;
+use crate::error::Result;
+use crate::region::RegionClient;
+
+#[derive(Deserialize)]
+struct WireVolume {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(rename = "os-vol-tenant-attr:tenant_id", default)]
+    project_id: Option<String>,
+    status: String,
+    size: u64,
+    /// `"true"` / `"false"`, a string in Cinder's body.
+    #[serde(default)]
+    bootable: serde_json::Value,
+    #[serde(default)]
+    attachments: Vec<WireAttachment>,
+}
+
+#[derive(Deserialize)]
+struct WireAttachment {
+    #[serde(default)]
+    server_id: Option<String>,
+}
+
+impl RegionClient {
+    /// Every volume of every project.
+    pub async fn volumes(&self) -> Result<Vec<Volume>> {
+        let call = Call::get(ServiceType::BlockStorage, "volumes/detail").query("all_tenants", 1).key("volumes");
+        let wire: Vec<WireVolume> = self.list(call).await?;
+        Ok(wire
+            .into_iter()
+            .map(|v| Volume {
+                bootable: v.bootable.as_str().map_or(v.bootable.as_bool() == Some(true), |b| b == "true"),
+                id: v.id,
+                name: v.name,
+                project_id: v.project_id,
+                status: v.status,
+                size_gib: v.size,
+                attached_to: v.attachments.into_iter().filter_map(|a| a.server_id).collect(),
+            })
+            .collect())
+    }
+
+    /// A cheap read that shows Cinder answers through this region's endpoint.
+    pub async fn probe_volume(&self) -> Result<()> {
+        self.send(Call::get(ServiceType::BlockStorage, "volumes").query("limit", 1)).await
+    }
+}

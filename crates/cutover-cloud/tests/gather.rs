@@ -1,0 +1,83 @@
+/*!
+The calls preflight (and later the plan) gathers with, against the
+simulator: servers with their flavor, image, volumes and addresses,
+services, hypervisors, and the shared services' resources.
+*/
+
+mod util;
+
+use cutover_cloud::preflight::observe;
+use cutover_core::preflight::{evaluate, AllocationRatios, Status};
+use cutover_sim::model::compute::Networking;
+use cutover_sim::{generate, GenerateOptions};
+use util::{quick_retries, SimCloud};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_come_with_what_they_depend_on() {
+    let cloud = SimCloud::start().await;
+    let old = cloud.region("RegionOne").await;
+    let servers = old.servers().await.expect("servers");
+    {
+        let w = cloud.sim().read();
+        let region = &w.compute["RegionOne"];
+        assert_eq!(servers.len(), region.servers.len());
+        for s in &servers {
+            let sim = &region.servers[&s.id];
+            assert_eq!(s.host, sim.host, "{}", s.name);
+            assert_eq!(s.image_id, sim.image_id, "{}", s.name);
+            assert_eq!(s.project_id, sim.project_id);
+            let flavor = &region.flavors[&sim.flavor_id];
+            // 2.47+: the flavor by its values and name.
+            assert_eq!(s.flavor.original_name.as_deref(), Some(flavor.name.as_str()));
+            assert_eq!(s.flavor.sizes.map(|f| f.ram_mib), Some(flavor.ram_mb));
+            let volumes: Vec<&str> = sim.block_devices.iter().map(|b| b.volume_id.as_str()).collect();
+            assert_eq!(s.volume_ids.iter().map(String::as_str).collect::<Vec<_>>(), volumes);
+            assert!(!s.addresses.is_empty(), "{}", s.name);
+        }
+    }
+    let services = old.compute_services().await.expect("services");
+    assert!(services.iter().any(|s| s.binary == "nova-scheduler" && s.up && s.enabled));
+    let hypervisors = old.hypervisors().await.expect("hypervisors");
+    assert_eq!(hypervisors.len(), 3);
+    let used: u64 = hypervisors.iter().map(|h| h.resources.expect("resources at 2.53").vcpus_used).sum();
+    assert!(used > 0);
+    let ports = old.ports().await.expect("ports");
+    assert!(servers.iter().all(|s| ports.iter().any(|p| p.device_id == s.id)));
+    assert!(old.networks().await.expect("networks").iter().any(|n| n.name == "acme-net"));
+    assert_eq!(old.volumes().await.expect("volumes").len(), 3);
+    assert!(old.projects().await.expect("projects").iter().any(|p| p.name == "acme"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_scenario_passes_preflight() {
+    let cloud = SimCloud::start().await;
+    let obs = observe(&cloud.profile("sim"), "RegionOne", "RegionTwo", quick_retries()).await.expect("observed");
+    let checks = evaluate(&obs, AllocationRatios::default());
+    for c in &checks {
+        eprintln!("{:<16} {:<10} {:<5} {}", c.name, c.region.as_deref().unwrap_or(""), c.status, c.reason);
+    }
+    assert!(checks.iter().all(|c| c.status == Status::Ok), "{checks:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nova_network_cloud_is_read_at_2_1_and_passes_preflight() {
+    let scenario = generate(&GenerateOptions {
+        hosts: 3,
+        servers: 12,
+        new_hosts: None,
+        networking: Networking::NovaNetwork,
+        seed: 7,
+    });
+    let cloud = SimCloud::with(scenario).await;
+    let old = cloud.region("RegionOne").await;
+    let servers = old.servers().await.expect("servers at 2.1");
+    assert_eq!(servers.len(), 12);
+    assert!(servers.iter().all(|s| s.flavor.id.is_some() && s.flavor.sizes.is_none()));
+    assert!(!old.fixed_networks().await.expect("os-networks").is_empty());
+    let obs = observe(&cloud.profile("sim"), "RegionOne", "RegionTwo", quick_retries()).await.expect("observed");
+    let checks = evaluate(&obs, AllocationRatios::default());
+    for c in &checks {
+        eprintln!("{:<16} {:<10} {:<5} {}", c.name, c.region.as_deref().unwrap_or(""), c.status, c.reason);
+    }
+    assert!(checks.iter().all(|c| c.status == Status::Ok), "{checks:#?}");
+}
