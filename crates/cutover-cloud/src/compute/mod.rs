@@ -4,12 +4,12 @@ microversion it asks for and returns [`cutover_core::model`] values.
 */
 
 pub mod aggregates;
+pub mod fixed_networks;
 pub mod flavors;
 pub mod floating_ips;
+pub mod hypervisors;
 pub mod keypairs;
 pub mod quotas;
-pub mod fixed_networks;
-pub mod hypervisors;
 pub mod server_groups;
 pub mod servers;
 pub mod services;

@@ -135,7 +135,12 @@ fn healthy() -> Observation {
             }]),
             ports: Ok(ports),
             volumes: Ok(vec![]),
-            projects: vec![Project { id: "p-acme".into(), name: "acme".into(), domain_id: "default".into(), users: Default::default() }],
+            projects: vec![Project {
+                id: "p-acme".into(),
+                name: "acme".into(),
+                domain_id: "default".into(),
+                users: Default::default(),
+            }],
         },
     }
 }

@@ -5,7 +5,6 @@ hosts the operator's host map gives. Also reading the host map, and its
 template for `--print-host-map`.
 */
 
-
 use cutover_cloud::{Error, RegionClient};
 use cutover_core::sync::aggregates::{self, AggregateDecision, Create};
 use cutover_core::sync::{Decision, Entry, Kind};
