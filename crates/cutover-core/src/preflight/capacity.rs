@@ -61,7 +61,7 @@ impl Load {
 impl fmt::Display for Load {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ram = self.ram_mib as f64 / 1024.0;
-        if self.ram_mib % 1024 == 0 {
+        if self.ram_mib.is_multiple_of(1024) {
             write!(f, "{} vCPUs, {ram:.0} GiB RAM, {} GiB disk", self.vcpus, self.disk_gib)
         } else {
             write!(f, "{} vCPUs, {ram:.1} GiB RAM, {} GiB disk", self.vcpus, self.disk_gib)
