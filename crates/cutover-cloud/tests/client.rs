@@ -116,20 +116,7 @@ async fn a_503_on_a_read_is_retried_but_a_failed_create_is_not() {
 }
 
 fn test_flavor() -> cutover_core::model::Flavor {
-    cutover_core::model::Flavor {
-        id: "retry-test".into(),
-        name: "retry.test".into(),
-        vcpus: 1,
-        ram_mib: 512,
-        disk_gib: 1,
-        ephemeral_gib: 0,
-        swap_mib: 0,
-        rxtx_factor: 1.0,
-        is_public: true,
-        description: None,
-        extra_specs: Default::default(),
-        access: Default::default(),
-    }
+    cutover_core::model::Flavor::public("retry-test", "retry.test", 1, 512, 1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

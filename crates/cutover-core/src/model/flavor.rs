@@ -25,3 +25,24 @@ pub struct Flavor {
     /// Projects a private flavor is shared with (empty for public ones).
     pub access: BTreeSet<String>,
 }
+
+impl Flavor {
+    /// A public flavor of these sizes, with Nova's defaults for the rest
+    /// (no ephemeral disk or swap, rxtx 1.0, no description, specs or access).
+    pub fn public(id: &str, name: &str, vcpus: u32, ram_mib: u64, disk_gib: u64) -> Flavor {
+        Flavor {
+            id: id.into(),
+            name: name.into(),
+            vcpus,
+            ram_mib,
+            disk_gib,
+            ephemeral_gib: 0,
+            swap_mib: 0,
+            rxtx_factor: 1.0,
+            is_public: true,
+            description: None,
+            extra_specs: BTreeMap::new(),
+            access: BTreeSet::new(),
+        }
+    }
+}

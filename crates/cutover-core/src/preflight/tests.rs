@@ -39,20 +39,7 @@ fn hypervisor(name: &str, vcpus: u64, ram_mib: u64, disk_gib: u64) -> Hypervisor
 }
 
 fn flavor(id: &str, name: &str, vcpus: u32, ram_mib: u64, disk_gib: u64) -> Flavor {
-    Flavor {
-        id: id.into(),
-        name: name.into(),
-        vcpus,
-        ram_mib,
-        disk_gib,
-        ephemeral_gib: 0,
-        swap_mib: 0,
-        rxtx_factor: 1.0,
-        is_public: true,
-        description: None,
-        extra_specs: BTreeMap::new(),
-        access: Default::default(),
-    }
+    Flavor::public(id, name, vcpus, ram_mib, disk_gib)
 }
 
 /// A server by flavor id (below 2.47), on `host`, image-backed, on `net`.

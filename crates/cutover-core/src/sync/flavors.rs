@@ -156,20 +156,7 @@ mod tests {
     const BOTH: Descriptions = Descriptions { old_tells: true, new_takes: true };
 
     fn flavor(id: &str, name: &str) -> Flavor {
-        Flavor {
-            id: id.into(),
-            name: name.into(),
-            vcpus: 2,
-            ram_mib: 2048,
-            disk_gib: 20,
-            ephemeral_gib: 0,
-            swap_mib: 0,
-            rxtx_factor: 1.0,
-            is_public: true,
-            description: None,
-            extra_specs: BTreeMap::new(),
-            access: BTreeSet::new(),
-        }
+        Flavor::public(id, name, 2, 2048, 20)
     }
 
     fn private(id: &str, name: &str, access: &[&str], specs: &[(&str, &str)]) -> Flavor {

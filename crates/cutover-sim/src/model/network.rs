@@ -100,6 +100,32 @@ pub struct FloatingIp {
     pub revision_number: u64,
 }
 
+impl FloatingIp {
+    /// A new address on `network`, held by `project`, associated with nothing.
+    pub fn unassociated(
+        id: String,
+        address: String,
+        network: String,
+        project: String,
+        now: DateTime<Utc>,
+    ) -> FloatingIp {
+        FloatingIp {
+            id,
+            floating_ip_address: address,
+            floating_network_id: network,
+            project_id: project,
+            port_id: None,
+            fixed_ip_address: None,
+            router_id: None,
+            status: "DOWN".into(),
+            description: String::new(),
+            created_at: now,
+            updated_at: now,
+            revision_number: 0,
+        }
+    }
+}
+
 /// A router's `external_gateway_info`: its address on the external network
 /// is held by the port `port_id` (device owner `network:router_gateway`).
 #[derive(Debug, Clone, Serialize)]

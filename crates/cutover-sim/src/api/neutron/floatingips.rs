@@ -206,20 +206,8 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
     let requested = (request != FixedIpRequest::default()).then(|| vec![request]);
     let ip = world.network.resolve_fixed_ips(&network_id, requested.as_deref(), None)?.remove(0).ip_address;
     let now = world.now;
-    let mut fip = FloatingIp {
-        id: world.new_uuid(),
-        floating_ip_address: ip,
-        floating_network_id: network_id,
-        project_id,
-        port_id: None,
-        fixed_ip_address: None,
-        router_id: None,
-        status: "DOWN".into(),
-        description: attrs.description()?.unwrap_or_default(),
-        created_at: now,
-        updated_at: now,
-        revision_number: 0,
-    };
+    let mut fip = FloatingIp::unassociated(world.new_uuid(), ip, network_id, project_id, now);
+    fip.description = attrs.description()?.unwrap_or_default();
     if let Some(port_id) = attrs.str("port_id")? {
         let a = association(&world.network, &caller, &fip, &port_id, attrs.str("fixed_ip_address")?)?;
         associate(&mut fip, port_id, a);

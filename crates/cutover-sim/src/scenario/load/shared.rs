@@ -75,20 +75,8 @@ impl Loader {
         for f in &s.floating_ips {
             let ctx = format!("floating IP {}", f.address);
             let network_id = Names::get(&self.names.networks, "network", &f.network, &ctx)?;
-            let fip = FloatingIp {
-                id: self.w.new_uuid(),
-                floating_ip_address: f.address.clone(),
-                floating_network_id: network_id,
-                project_id: self.names.project(&f.project, &ctx)?,
-                port_id: None,
-                fixed_ip_address: None,
-                router_id: None,
-                status: "DOWN".into(),
-                description: String::new(),
-                created_at: now,
-                updated_at: now,
-                revision_number: 0,
-            };
+            let project = self.names.project(&f.project, &ctx)?;
+            let fip = FloatingIp::unassociated(self.w.new_uuid(), f.address.clone(), network_id, project, now);
             self.names.floating_ips.insert(fip.floating_ip_address.clone(), fip.id.clone());
             self.w.network.insert_floating_ip(fip);
         }

@@ -105,20 +105,7 @@ pub fn allocate(w: &mut World, project: &str, requested: Option<&str>) -> Result
     let (exhausted, _) = allocation_errors(requested);
     let address = w.network.free_ip_on_network(&network_id).ok_or(exhausted)?.ip_address;
     let now = w.now;
-    let fip = FloatingIp {
-        id: w.new_uuid(),
-        floating_ip_address: address,
-        floating_network_id: network_id,
-        project_id: project.to_string(),
-        port_id: None,
-        fixed_ip_address: None,
-        router_id: None,
-        status: "DOWN".into(),
-        description: String::new(),
-        created_at: now,
-        updated_at: now,
-        revision_number: 0,
-    };
+    let fip = FloatingIp::unassociated(w.new_uuid(), address, network_id, project.to_string(), now);
     let body = json!({"floating_ip": floating_json(w, &fip)});
     w.network.insert_floating_ip(fip);
     Ok(body)
