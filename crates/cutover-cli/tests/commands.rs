@@ -6,6 +6,7 @@ simulator. One module per command, under `commands/`.
 mod util;
 
 mod commands {
+    mod credentials;
     mod env_register;
     mod env_verify;
     mod preflight;
