@@ -8,6 +8,7 @@ Layout:
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
 - [`newenv`]: registering the new region in Keystone and verifying its Nova.
+- [`plan`]: the plan file's schema and the rebuild record of each server.
 - [`preflight`]: the checks before a cutover, from an observation of both regions.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`sync`]: phase 3, what to copy into the new region and the report of it.
@@ -19,6 +20,7 @@ pub mod microversion;
 pub mod model;
 pub mod newenv;
 pub mod novaconf;
+pub mod plan;
 pub mod preflight;
 pub mod secret;
 pub mod sync;

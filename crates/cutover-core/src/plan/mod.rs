@@ -1,0 +1,110 @@
+/*!
+The plan: what `cutover plan` writes, the operator reads and edits, and
+`cutover run` applies. A YAML file; these types are its schema. Hosts are
+listed in drain order, each with its servers, each server with its
+strategy, the rule that chose it, its guest-impact warnings, and the record
+of everything needed to rebuild it.
+*/
+
+pub mod record;
+
+use serde::{Deserialize, Serialize};
+
+pub use record::{FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, PortRecord, ServerRecord, VolumeRecord};
+
+use crate::machine::{ServerMove, Strategy};
+
+/// The plan file's schema version.
+pub const PLAN_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub version: u32,
+    /// Carried by every resource cutover creates (`cutover_migration`).
+    pub migration: String,
+    pub created_at: String,
+    pub clouds: CloudsRef,
+    pub options: Options,
+    /// In drain order.
+    pub hosts: Vec<HostPlan>,
+}
+
+/// Which clouds the plan was made for: a plan for others is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudsRef {
+    pub cloud: String,
+    pub auth_url: String,
+    pub old_region: String,
+    pub new_region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// Keep each snapshot after a verified move (else deleted).
+    pub keep_snapshots: bool,
+    /// `redeploy`: keep the old server stopped instead of deleting it.
+    pub keep_redeployed_sources: bool,
+    pub boot_timeout_secs: i64,
+    pub snapshot_attempts: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { keep_snapshots: false, keep_redeployed_sources: false, boot_timeout_secs: 900, snapshot_attempts: 3 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostPlan {
+    pub name: String,
+    pub servers: Vec<ServerPlan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerPlan {
+    pub strategy: Strategy,
+    /// The rule that chose the strategy, for the operator reading the plan.
+    pub why: String,
+    /// What the guest will notice (new UUID, cloud-init re-running, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    pub server: ServerRecord,
+}
+
+impl Plan {
+    /// The snapshot image's name for `server`: how a resumed run finds it.
+    pub fn snapshot_name(&self, server: &str) -> String {
+        format!("cutover-{}-{server}", self.migration)
+    }
+
+    /// What the state machine needs of one planned server.
+    pub fn server_move(&self, planned: &ServerPlan) -> ServerMove {
+        let record = &planned.server;
+        let neutron_floating = |f: &FloatingIpRecord| f.port_id.is_some();
+        ServerMove {
+            source: record.id.clone(),
+            strategy: planned.strategy,
+            snapshot_name: self.snapshot_name(&record.id),
+            was_shutoff: record.status.eq_ignore_ascii_case("SHUTOFF"),
+            image: record.image_id.clone(),
+            root_volume: record.root_volume().map(|v| v.id.clone()),
+            data_volumes: record.data_volumes().map(|v| v.id.clone()).collect(),
+            ports: record.ports.iter().map(|p| p.id.clone()).collect(),
+            floating_addresses: record
+                .floating_ips
+                .iter()
+                .filter(|f| !neutron_floating(f))
+                .map(|f| f.address.clone())
+                .collect(),
+            keep_snapshot: self.options.keep_snapshots,
+            keep_source: self.options.keep_redeployed_sources,
+            boot_timeout_secs: self.options.boot_timeout_secs,
+            snapshot_attempts: self.options.snapshot_attempts,
+        }
+    }
+}
