@@ -1,0 +1,39 @@
+/*!
+What the engine needs of the clouds, as one trait: observe many servers at
+once, carry out one action, and take an old host out of scheduling. The
+real implementation speaks to OpenStack through `cutover-cloud`; tests may
+drive the engine with another.
+*/
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use cutover_core::machine::{Action, Observation};
+use cutover_core::plan::{Plan, ServerPlan};
+
+/// Why an action or observation failed, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DriverError {
+    pub message: String,
+    /// The cloud refused for good (400, 403, 404 on a create's parent, ...):
+    /// repeating the same call will not help.
+    pub permanent: bool,
+}
+
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// One observation per planned server (by source id), from batched
+    /// queries: a few calls per region and resource kind, whatever the
+    /// number of servers. A server missing from the answer is unobserved.
+    async fn observe(&self, plan: &Plan, servers: &[&ServerPlan]) -> Result<BTreeMap<String, Observation>, DriverError>;
+
+    /// Carries out `action` for `server`. Safe to repeat: a create first
+    /// looks for what an earlier, interrupted attempt made (by name or by
+    /// the `cutover_migration`/`cutover_source` metadata).
+    async fn execute(&self, plan: &Plan, server: &ServerPlan, action: &Action) -> Result<(), DriverError>;
+
+    /// Disables the old host's `nova-compute` service with `reason`, so
+    /// nothing new is scheduled there while it drains. Idempotent.
+    async fn disable_host(&self, plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError>;
+}
