@@ -1,0 +1,12 @@
+//! The engine against an in-memory model of both clouds (a test double,
+//! never shipped): whole runs with every strategy, the concurrency limits,
+//! injected faults, crashes at any journal write and their resume, and the
+//! refusals that change nothing.
+
+mod model;
+mod scenario;
+
+mod faults;
+mod limits;
+mod moves;
+mod resume;

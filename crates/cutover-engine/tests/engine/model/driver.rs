@@ -1,0 +1,346 @@
+//! The model as a [`Driver`]: observations answered from the world (one
+//! call for any number of servers), actions checked and carried out over
+//! time as the clouds would, faults injected as asked.
+
+use std::future::pending;
+
+use super::*;
+
+fn refused(message: impl Into<String>) -> DriverError {
+    DriverError { message: message.into(), permanent: true }
+}
+
+fn busy(message: impl Into<String>) -> DriverError {
+    DriverError { message: message.into(), permanent: false }
+}
+
+fn view(server: &Srv) -> ServerView {
+    ServerView {
+        id: server.id.clone(),
+        status: server.status.clone(),
+        task_state: server.task.clone(),
+        fault: server.fault.clone(),
+    }
+}
+
+#[async_trait]
+impl Driver for Model {
+    async fn observe(
+        &self,
+        plan: &Plan,
+        servers: &[&ServerPlan],
+    ) -> Result<BTreeMap<String, Observation>, DriverError> {
+        let mut world = self.world();
+        world.run_due();
+        world.counters.observes += 1;
+        world.counters.observed_servers += servers.len() as u64;
+        if world.fault(|f| f.observe_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        let mut answer = BTreeMap::new();
+        for planned in servers {
+            if world.fault(|f| f.server_unobserved) {
+                continue;
+            }
+            let observation = world.observe(plan, planned);
+            answer.insert(planned.server.id.clone(), observation);
+        }
+        Ok(answer)
+    }
+
+    async fn execute(&self, plan: &Plan, server: &ServerPlan, action: &Action) -> Result<(), DriverError> {
+        let (result, crash) = {
+            let mut world = self.world();
+            world.run_due();
+            world.counters.executes += 1;
+            let n = world.counters.executes;
+            world.calls.push(CallRecord {
+                source: server.server.id.clone(),
+                host: server.server.host.clone(),
+                project: server.server.project_id.clone(),
+            });
+            if world.fault(|f| f.call_fails) {
+                return Err(busy("503 Service Unavailable"));
+            }
+            let result = world.carry_out(plan, server, action);
+            let lost = world.fault(|f| f.reply_lost);
+            let crash = world.crash_at_call == Some(n);
+            if crash {
+                world.crash_at_call = None;
+            }
+            match result {
+                Ok(()) if lost => (Err(busy("timed out waiting for the reply")), crash),
+                result => (result, crash),
+            }
+        };
+        if crash {
+            self.crashed.notify_one();
+            return pending().await;
+        }
+        result
+    }
+
+    async fn disable_host(&self, _plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError> {
+        let mut world = self.world();
+        if world.fault(|f| f.call_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        assert!(reason.contains("cutover migration"), "the reason names the migration: {reason}");
+        world.disabled.insert(host.to_string());
+        Ok(())
+    }
+}
+
+impl World {
+    /// Whether the fault `pick` names strikes this time.
+    pub(super) fn fault(&mut self, pick: fn(&Faults) -> f64) -> bool {
+        let p = pick(&self.faults);
+        p > 0.0 && self.rng.random_bool(p.min(1.0))
+    }
+
+    fn rebuilds<'a>(&'a self, side: Side, source: &'a str) -> impl Iterator<Item = &'a Srv> + 'a {
+        self.servers.values().filter(move |s| s.side == side && s.source_of.as_deref() == Some(source))
+    }
+
+    fn observe(&mut self, plan: &Plan, planned: &ServerPlan) -> Observation {
+        let mv = plan.server_move(planned);
+        let seen = |s: Option<&Srv>| s.map_or(Seen::Absent, |s| Seen::Present(view(s)));
+        if self.rebuilds(Side::New, &mv.source).count() > 1 {
+            self.violations.push(format!("{} has two rebuilds in the new region", mv.source));
+        }
+        let target = seen(self.rebuilds(Side::New, &mv.source).next());
+        let restored = seen(self.rebuilds(Side::Old, &mv.source).next());
+        let source = self.servers.get(&mv.source).filter(|s| s.side == Side::Old);
+        let image = self.images.values().find(|i| i.name == mv.snapshot_name);
+        Observation {
+            source: seen(source),
+            target,
+            restored,
+            image: image.map_or(Seen::Absent, |i| {
+                Seen::Present(ImageView {
+                    id: i.id.clone(),
+                    status: i.status.clone(),
+                    size: i.size,
+                    checksum: i.checksum.clone(),
+                })
+            }),
+            root_delete_on_termination: match source {
+                Some(s) if s.root.is_some() => Seen::Present(s.root_delete_on_termination),
+                _ => Seen::Unknown,
+            },
+            volumes: mv
+                .root_volume
+                .iter()
+                .chain(&mv.data_volumes)
+                .filter_map(|id| {
+                    let v = self.volumes.get(id)?;
+                    Some((
+                        id.clone(),
+                        VolumeView { status: v.status.clone(), attached_to: v.attached_to.iter().cloned().collect() },
+                    ))
+                })
+                .collect(),
+            ports: mv
+                .ports
+                .iter()
+                .filter_map(|id| Some((id.clone(), PortView { device_id: self.ports.get(id)?.device_id.clone() })))
+                .collect(),
+            floating_ips: mv
+                .floating_addresses
+                .iter()
+                .filter_map(|a| Some((a.clone(), self.floating.get(a)?.clone())))
+                .collect(),
+        }
+    }
+
+    fn server(&mut self, id: &str) -> Result<&mut Srv, DriverError> {
+        self.servers.get_mut(id).ok_or_else(|| refused(format!("404 server {id} not found")))
+    }
+
+    fn carry_out(&mut self, plan: &Plan, planned: &ServerPlan, action: &Action) -> Result<(), DriverError> {
+        let mv = plan.server_move(planned);
+        match action {
+            Action::StopServer { server, .. } | Action::StartServer { server, .. } => {
+                let (from, to, task) = match action {
+                    Action::StopServer { .. } => ("ACTIVE", "SHUTOFF", "powering-off"),
+                    _ => ("SHUTOFF", "ACTIVE", "powering-on"),
+                };
+                let s = self.server(server)?;
+                if s.status == to && s.task.is_none() {
+                    return Ok(());
+                }
+                if s.task.is_some() || s.status != from {
+                    return Err(busy(format!("409 server {server} is {} ({:?})", s.status, s.task)));
+                }
+                s.task = Some(task.into());
+                self.after(STOP, Event::Status { id: server.clone(), status: to });
+            }
+            Action::CreateImage { server, name } => {
+                if self.images.values().any(|i| i.name == *name && i.status != "killed") {
+                    return Ok(());
+                }
+                let s = self.server(server)?;
+                if s.task.is_some() {
+                    return Err(busy(format!("409 server {server} is busy")));
+                }
+                s.task = Some("image_uploading".into());
+                let host = s.host.clone();
+                let id = self.id("img");
+                let image = Img {
+                    id: id.clone(),
+                    name: name.clone(),
+                    status: "saving".into(),
+                    size: None,
+                    checksum: None,
+                    server: server.clone(),
+                    host: host.clone(),
+                };
+                self.images.insert(id.clone(), image);
+                let saving = self.images.values().filter(|i| i.host == host && i.status == "saving").count();
+                self.counters.max_snapshots_per_host = self.counters.max_snapshots_per_host.max(saving);
+                self.after(SNAPSHOT, Event::Snapshot { image: id });
+            }
+            Action::DeleteImage { image } => {
+                self.images.remove(image);
+            }
+            Action::KeepRootVolume { server, .. } => self.server(server)?.root_delete_on_termination = false,
+            Action::DetachVolume { server, volume, .. } => {
+                let v = self.volumes.get_mut(volume).ok_or_else(|| refused(format!("404 volume {volume}")))?;
+                if v.attached_to.as_deref() != Some(server) {
+                    return Ok(());
+                }
+                if v.status != "in-use" {
+                    return Err(busy(format!("409 volume {volume} is {}", v.status)));
+                }
+                v.status = "detaching".into();
+                self.after(VOLUME, Event::Volume { id: volume.clone(), status: "available", attached_to: None });
+            }
+            Action::AttachVolume { server, volume, .. } => {
+                let ready = self.servers.get(server).is_some_and(|s| s.task.is_none() && s.status != "BUILD");
+                let v = self.volumes.get_mut(volume).ok_or_else(|| refused(format!("404 volume {volume}")))?;
+                if v.attached_to.as_deref() == Some(server) {
+                    return Ok(());
+                }
+                if v.status != "available" || !ready {
+                    return Err(busy(format!("409 volume {volume} is {}", v.status)));
+                }
+                v.status = "attaching".into();
+                let attached_to = Some(server.clone());
+                self.after(VOLUME, Event::Volume { id: volume.clone(), status: "in-use", attached_to });
+            }
+            Action::ReleasePort { port } => self.port(port)?.device_id.clear(),
+            Action::ClaimPort { port, server } => self.port(port)?.device_id = server.clone(),
+            Action::DeleteServer { side, server } => {
+                if *side == Side::Old && *server == mv.source {
+                    self.check_copy(plan, planned);
+                }
+                let Some(s) = self.servers.get_mut(server) else { return Ok(()) };
+                if s.task.as_deref() != Some("deleting") {
+                    s.task = Some("deleting".into());
+                    self.after(DELETE, Event::Gone { id: server.clone() });
+                }
+            }
+            Action::BootServer { side, source } => self.boot(planned, *side, source)?,
+            Action::AddFloatingIp { server, address, .. } => {
+                let holder = self.floating.get(address).ok_or_else(|| refused(format!("404 address {address}")))?;
+                if let Some(other) = holder.clone().filter(|o| o != server && self.servers.contains_key(o)) {
+                    return Err(refused(format!("409 address {address} is on {other}")));
+                }
+                self.floating.insert(address.clone(), Some(server.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn port(&mut self, id: &str) -> Result<&mut Port, DriverError> {
+        self.ports.get_mut(id).ok_or_else(|| refused(format!("404 port {id}")))
+    }
+
+    /// Boots the rebuild, unless an earlier attempt already did (the real
+    /// driver finds it by its `cutover_source` metadata).
+    fn boot(&mut self, planned: &ServerPlan, side: Side, source: &BootSource) -> Result<(), DriverError> {
+        let record = &planned.server;
+        if self.rebuilds(side, &record.id).next().is_some() {
+            return Ok(());
+        }
+        let root = match source {
+            BootSource::Image { id } => {
+                let original = record.image_id.as_deref() == Some(id.as_str());
+                if !original && !self.images.get(id).is_some_and(|i| i.status == "active") {
+                    return Err(refused(format!("400 image {id} is not active")));
+                }
+                None
+            }
+            BootSource::Volume { id } => {
+                let status = self.volumes.get(id).map_or("missing", |v| v.status.as_str());
+                if status != "available" {
+                    return Err(busy(format!("400 volume {id} is {status}")));
+                }
+                Some(id.clone())
+            }
+        };
+        for port in &record.ports {
+            if self.ports.get(&port.id).is_none_or(|p| !p.device_id.is_empty()) {
+                return Err(busy(format!("409 port {} is in use", port.id)));
+            }
+        }
+        let host = match side {
+            Side::New => {
+                self.placed += 1;
+                self.new_hosts[self.placed % self.new_hosts.len()].clone()
+            }
+            Side::Old => record.host.clone(),
+        };
+        let id = self.id("srv");
+        for port in &record.ports {
+            self.ports.insert(port.id.clone(), Port { device_id: id.clone(), nova_owned: false });
+        }
+        if let Some(volume) = &root {
+            self.volumes.insert(volume.clone(), Vol { status: "in-use".into(), attached_to: Some(id.clone()) });
+        }
+        let fails = side == Side::New && self.faults.bad_new_host.as_deref() == Some(host.as_str());
+        self.servers.insert(
+            id.clone(),
+            Srv {
+                id: id.clone(),
+                side,
+                host,
+                status: "BUILD".into(),
+                task: Some("spawning".into()),
+                fault: None,
+                source_of: Some(record.id.clone()),
+                root,
+                root_delete_on_termination: false,
+            },
+        );
+        let builds = self.servers.values().filter(|s| s.side == Side::New && s.status == "BUILD").count();
+        self.counters.max_new_builds = self.counters.max_new_builds.max(builds);
+        self.after(BOOT, Event::Status { id, status: if fails { "ERROR" } else { "ACTIVE" } });
+        Ok(())
+    }
+
+    /// No data loss: the source goes only once its copy exists and
+    /// nothing attached to it goes with it.
+    fn check_copy(&mut self, plan: &Plan, planned: &ServerPlan) {
+        let mv = plan.server_move(planned);
+        let copy = match mv.strategy {
+            Strategy::Snapshot => {
+                self.images.values().any(|i| i.name == mv.snapshot_name && i.status == "active" && i.checksum.is_some())
+            }
+            Strategy::Volume => self.servers.get(&mv.source).is_some_and(|s| !s.root_delete_on_termination),
+            Strategy::Redeploy => {
+                self.rebuilds(Side::New, &mv.source).any(|s| s.status == "ACTIVE" || s.status == "SHUTOFF")
+            }
+            Strategy::Wait => false,
+        };
+        let attached = mv
+            .data_volumes
+            .iter()
+            .any(|v| self.volumes.get(v).is_some_and(|v| v.attached_to.as_deref() == Some(&mv.source)))
+            || mv.ports.iter().any(|p| self.ports.get(p).is_some_and(|p| p.device_id == mv.source));
+        if !copy || attached {
+            self.violations
+                .push(format!("{} deleted without its copy (copy: {copy}, still attached: {attached})", mv.source));
+        }
+    }
+}
