@@ -55,6 +55,50 @@ pub enum Command {
     },
     /// Copy Nova-owned resources (flavors, quotas, aggregates, ...) into the new region.
     Sync(SyncArgs),
+    /// Apply a plan: take its old hosts out of scheduling and move their
+    /// servers under the limits; the same command resumes a stopped run
+    /// (exit 3 when a server was rolled back or failed).
+    Run(RunArgs),
+    /// Show a run's progress from its journal (also while it runs).
+    Status(StatusArgs),
+}
+
+/// `cutover run`: limits default to `[limits]` of cutover.toml, else to
+/// Nova's own per-host limits (5 snapshots, 10 builds).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plan file (`cutover plan` writes it).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The run's journal [default: beside the plan, PLAN with `.journal`].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Servers moving at once, in all [default: [limits] total, else no limit].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parallel: Option<u32>,
+    /// Servers moving at once per old host [default: [limits] per_old_host, else 5].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub per_host: Option<u32>,
+    /// Boots at once in the new region [default: [limits] per_new_host, else 10].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub per_new_host: Option<u32>,
+    /// Servers moving at once per project [default: [limits] per_project, else no limit].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub per_project: Option<u32>,
+    /// Longest wait between two observations while nothing changes.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll_max: u64,
+}
+
+/// `cutover status`: the journal named, or the one beside the plan.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The plan whose journal to read (the journal beside it).
+    #[arg(value_name = "PLAN", required_unless_present = "journal")]
+    pub plan: Option<PathBuf>,
+    /// The journal to read.
+    #[arg(long, value_name = "PATH", conflicts_with = "plan")]
+    pub journal: Option<PathBuf>,
 }
 
 /// `cutover sync`: idempotent; never deletes in the new region.

@@ -3,7 +3,7 @@ Exit statuses, documented in the README and in `cutover --help` so scripts
 can rely on them.
 */
 
-use crate::commands::{ChecksFailed, InputError, SyncIncomplete};
+use crate::commands::{ChecksFailed, InputError, NotAllMoved, SyncIncomplete};
 
 /// Success.
 pub const OK: u8 = 0;
@@ -12,8 +12,9 @@ pub const FAILURE: u8 = 1;
 /// Bad input: flags, settings file, scenario; nothing was changed. (clap
 /// uses 2 for usage errors too.)
 pub const USAGE: u8 = 2;
-/// Checks ran and at least one failed (preflight, env verify), or sync
-/// found resources it cannot make equal: the report on stdout says which.
+/// Checks ran and at least one failed (preflight, env verify), sync
+/// found resources it cannot make equal, or a run left servers rolled
+/// back or failed: the report on stdout says which.
 pub const CHECKS_FAILED: u8 = 3;
 
 /// The `--help` epilogue; keep it in step with the README's "Exit statuses".
@@ -22,8 +23,9 @@ Exit statuses:
   0  success
   1  the command failed while running (a cloud or I/O error)
   2  bad input (flags, settings file, scenario); nothing was changed
-  3  checks ran and at least one failed (preflight, env verify), or sync
-     left resources that differ and cutover cannot fix
+  3  checks ran and at least one failed (preflight, env verify), sync
+     left resources that differ and cutover cannot fix, or run ended with
+     servers rolled back, failed or held
 
 Settings: a flag wins over its environment variable, which wins over
 cutover.toml (--config, CUTOVER_CONFIG, or ./cutover.toml), which wins over
@@ -31,11 +33,15 @@ the defaults. `cutover config show` prints what is in force.";
 
 /// Picks the exit status for an error.
 pub fn of(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e)) {
+    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e) || is_refused_run(e)) {
         USAGE
     } else if err
         .chain()
-        .any(|e| e.downcast_ref::<ChecksFailed>().is_some() || e.downcast_ref::<SyncIncomplete>().is_some())
+        .any(|e| {
+            e.downcast_ref::<ChecksFailed>().is_some()
+                || e.downcast_ref::<SyncIncomplete>().is_some()
+                || e.downcast_ref::<NotAllMoved>().is_some()
+        })
     {
         CHECKS_FAILED
     } else {
@@ -52,4 +58,10 @@ fn is_bad_cloud_input(err: &(dyn std::error::Error + 'static)) -> bool {
             err.downcast_ref::<Error>(),
             Some(Error::Config(_) | Error::Auth { .. } | Error::UnknownRegion { .. })
         )
+}
+
+/// A run refused before it changed anything: a plan the engine cannot
+/// apply, a journal of another plan, a journal another run holds.
+fn is_refused_run(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.downcast_ref::<cutover_engine::Error>().is_some_and(cutover_engine::Error::is_refusal)
 }

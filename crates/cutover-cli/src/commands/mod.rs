@@ -12,8 +12,12 @@ prints data only through `ctx.out` (see `crate::output`), asks
 
 mod config;
 mod env;
+mod plan_file;
 mod preflight;
+mod report;
+mod run;
 mod sim;
+mod status;
 mod sync;
 
 use crate::cli::{Cli, Command};
@@ -42,6 +46,15 @@ pub struct SyncIncomplete {
     pub total: usize,
 }
 
+/// A run ended with servers that did not move (rolled back, failed, held;
+/// the printed report says which): exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{not_moved} of {total} servers did not move (see the report)")]
+pub struct NotAllMoved {
+    pub not_moved: usize,
+    pub total: usize,
+}
+
 /// What every command gets: settings checked before any cloud call, and
 /// the printer of `-f` / `-c`.
 pub struct Ctx {
@@ -57,5 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => sync::run(args, &ctx),
         Command::Env { command } => env::run(command, &ctx),
         Command::Preflight => preflight::run(&ctx),
+        Command::Run(args) => run::run(args, &ctx),
+        Command::Status(args) => status::run(args, &ctx),
     }
 }

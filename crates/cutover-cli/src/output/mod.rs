@@ -98,6 +98,26 @@ impl Printer {
         Ok(())
     }
 
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// True when `-c` chose columns.
+    pub fn has_columns(&self) -> bool {
+        !self.columns.is_empty()
+    }
+
+    /// Prints a whole document as it serializes, for `-f json` / `-f yaml`
+    /// of a command whose result is more than one listing (a run's report).
+    pub fn print_document<T: Serialize>(&self, document: &T) -> anyhow::Result<()> {
+        let text = match self.format {
+            Format::Yaml => serde_yaml::to_string(document).context("rendering YAML")?,
+            _ => serde_json::to_string_pretty(document).context("rendering JSON")? + "\n",
+        };
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("writing to stdout")
+    }
+
     /// The text [`Printer::print`] writes.
     pub fn render(&self, output: Output) -> anyhow::Result<String> {
         let output = output.select(&self.columns)?;
