@@ -35,14 +35,11 @@ the defaults. `cutover config show` prints what is in force.";
 pub fn of(err: &anyhow::Error) -> u8 {
     if err.chain().any(|e| e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e) || is_refused_run(e)) {
         USAGE
-    } else if err
-        .chain()
-        .any(|e| {
-            e.downcast_ref::<ChecksFailed>().is_some()
-                || e.downcast_ref::<SyncIncomplete>().is_some()
-                || e.downcast_ref::<NotAllMoved>().is_some()
-        })
-    {
+    } else if err.chain().any(|e| {
+        e.downcast_ref::<ChecksFailed>().is_some()
+            || e.downcast_ref::<SyncIncomplete>().is_some()
+            || e.downcast_ref::<NotAllMoved>().is_some()
+    }) {
         CHECKS_FAILED
     } else {
         FAILURE

@@ -53,7 +53,12 @@ fn server(id: &str, strategy: Strategy) -> ServerPlan {
         security_groups: vec![],
         ports: vec![],
         fixed_networks: vec![],
-        volumes: vec![VolumeRecord { id: format!("{id}-data"), device: None, boot_index: None, delete_on_termination: false }],
+        volumes: vec![VolumeRecord {
+            id: format!("{id}-data"),
+            device: None,
+            boot_index: None,
+            delete_on_termination: false,
+        }],
         floating_ips: vec![],
         config_drive: false,
         ephemeral_gib: 0,
@@ -76,7 +81,11 @@ fn plan() -> Plan {
         options: Options::default(),
         hosts: vec![HostPlan {
             name: "old-1".into(),
-            servers: vec![server("a", Strategy::Snapshot), server("b", Strategy::Redeploy), server("c", Strategy::Snapshot)],
+            servers: vec![
+                server("a", Strategy::Snapshot),
+                server("b", Strategy::Redeploy),
+                server("c", Strategy::Snapshot),
+            ],
         }],
     }
 }
@@ -87,7 +96,13 @@ fn journal_in(dir: &Path) -> (Plan, Journal) {
     let plan = plan();
     std::fs::write(dir.join("plan.yaml"), serde_yaml::to_string(&plan).unwrap()).unwrap();
     let mut journal = Opened::open(&plan, &dir.join("plan.journal")).unwrap().into_journal(&plan, 0).unwrap();
-    let moved = ServerState { end: Some(End::Moved), at: 10, stopped_at: Some(100), verified_at: Some(160), ..ServerState::new(0) };
+    let moved = ServerState {
+        end: Some(End::Moved),
+        at: 10,
+        stopped_at: Some(100),
+        verified_at: Some(160),
+        ..ServerState::new(0)
+    };
     journal.save("a", &moved).unwrap();
     let stopping = ServerState { stopped_at: Some(120), ..ServerState::new(0) };
     journal.save("b", &stopping).unwrap();

@@ -207,6 +207,7 @@ impl Engine {
     ) -> Result<Report> {
         tokio::pin!(shutdown);
         self.disable_hosts().await?;
+        progress(&self.progress());
         let mut backoff = Backoff::new(self.options.poll);
         let mut observe_failures = 0;
         while !self.servers.iter().all(Tracked::done) {

@@ -13,8 +13,8 @@ use crate::settings::Settings;
 
 /// Reads and parses the plan at `path`.
 pub fn load(path: &Path) -> Result<Plan, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError(format!("cannot read plan {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| InputError(format!("cannot read plan {}: {e}", path.display())))?;
     serde_yaml::from_str(&text).map_err(|e| InputError(format!("plan {}:{}", path.display(), describe(&e))))
 }
 

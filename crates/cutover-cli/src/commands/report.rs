@@ -33,8 +33,18 @@ fn phases(report: &Report) -> Listing {
 }
 
 fn servers(report: &Report) -> Listing {
-    let mut listing =
-        Listing::new(["Old ID", "Name", "Host", "Strategy", "Phase", "Result", "New ID", "Downtime", "API calls", "Reason"]);
+    let mut listing = Listing::new([
+        "Old ID",
+        "Name",
+        "Host",
+        "Strategy",
+        "Phase",
+        "Result",
+        "New ID",
+        "Downtime",
+        "API calls",
+        "Reason",
+    ]);
     for s in &report.servers {
         listing.push([
             json!(s.old_id),

@@ -41,9 +41,7 @@ impl Display {
         let text = line(progress);
         let due = match &self.last {
             None => true,
-            Some((last, done, at)) => {
-                *last != text && (progress.done != *done || at.elapsed() >= LINE_EVERY)
-            }
+            Some((last, done, at)) => *last != text && (progress.done != *done || at.elapsed() >= LINE_EVERY),
         };
         if due {
             eprintln!("{text}");

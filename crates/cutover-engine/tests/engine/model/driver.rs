@@ -266,7 +266,7 @@ impl World {
         let root = match source {
             BootSource::Image { id } => {
                 let original = record.image_id.as_deref() == Some(id.as_str());
-                if !original && !self.images.get(id).is_some_and(|i| i.status == "active") {
+                if !original && self.images.get(id).is_none_or(|i| i.status != "active") {
                     return Err(refused(format!("400 image {id} is not active")));
                 }
                 None
