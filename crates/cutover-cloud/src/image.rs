@@ -23,11 +23,14 @@ struct WireImage {
     visibility: Option<String>,
     #[serde(default)]
     size: Option<u64>,
+    /// A property, at the top level of a Glance v2 image.
+    #[serde(default)]
+    os_type: Option<String>,
 }
 
 impl From<WireImage> for Image {
     fn from(i: WireImage) -> Image {
-        Image { id: i.id, name: i.name, status: i.status, owner: i.owner, visibility: i.visibility, size: i.size }
+        Image { id: i.id, name: i.name, status: i.status, owner: i.owner, visibility: i.visibility, size: i.size, os_type: i.os_type }
     }
 }
 

@@ -1,8 +1,9 @@
 /*!
-Neutron networks and ports, every project's (as an admin sees them).
+Neutron networks, ports and floating IPs, every project's (as an admin
+sees them).
 */
 
-use cutover_core::model::{Network, Port};
+use cutover_core::model::{FloatingIp, Network, Port};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -37,11 +38,25 @@ struct WirePort {
     mac_address: String,
     #[serde(default)]
     fixed_ips: Vec<WireFixedIp>,
+    #[serde(default)]
+    security_groups: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct WireFixedIp {
     ip_address: String,
+    #[serde(default)]
+    subnet_id: String,
+}
+
+#[derive(Deserialize)]
+struct WireFloatingIp {
+    id: String,
+    floating_ip_address: String,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    port_id: Option<String>,
 }
 
 impl RegionClient {
@@ -72,8 +87,20 @@ impl RegionClient {
                 device_id: p.device_id,
                 device_owner: p.device_owner,
                 mac_address: p.mac_address,
+                subnet_ids: p.fixed_ips.iter().map(|ip| ip.subnet_id.clone()).collect(),
                 fixed_ips: p.fixed_ips.into_iter().map(|ip| ip.ip_address).collect(),
+                security_group_ids: p.security_groups,
             })
+            .collect())
+    }
+
+    /// Every floating IP this user sees, with the port it is on.
+    pub async fn floating_ips(&self) -> Result<Vec<FloatingIp>> {
+        let call = Call::get(ServiceType::Network, "floatingips").key("floatingips");
+        let wire: Vec<WireFloatingIp> = self.list(call).await?;
+        Ok(wire
+            .into_iter()
+            .map(|f| FloatingIp { id: f.id, address: f.floating_ip_address, project_id: f.project_id, port_id: f.port_id })
             .collect())
     }
 

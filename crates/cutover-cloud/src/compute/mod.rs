@@ -11,5 +11,6 @@ pub mod hypervisors;
 pub mod keypairs;
 pub mod quotas;
 pub mod server_groups;
+pub mod server_records;
 pub mod servers;
 pub mod services;
