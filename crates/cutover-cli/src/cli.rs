@@ -55,6 +55,43 @@ pub enum Command {
     },
     /// Copy Nova-owned resources (flavors, quotas, aggregates, ...) into the new region.
     Sync(SyncArgs),
+    /// Plan the moves: every old server with its strategy, warnings and
+    /// rebuild record, hosts in drain order (-o FILE writes it; --show
+    /// FILE prints one; --check FILE compares one with the clouds, exit 3
+    /// when it no longer fits).
+    Plan(PlanArgs),
+}
+
+/// `cutover plan`: reads both regions, changes nothing in them.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Write the plan to FILE (YAML, for the operator to read and edit);
+    /// without it the plan is only printed.
+    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with_all = ["show", "check"])]
+    pub output: Option<PathBuf>,
+    /// Overwrite FILE when it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    /// A strategy rule KIND=VALUE:STRATEGY (repeat for more; tried in
+    /// order, before cutover.toml's [plan] rules): project=NAME|ID,
+    /// host=HOST, metadata=KEY or metadata=KEY=VALUE, server=ID,
+    /// boot=image|volume; STRATEGY redeploy, snapshot, volume or wait.
+    #[arg(long = "strategy", value_name = "RULE", conflicts_with_all = ["show", "check"])]
+    pub strategies: Vec<String>,
+    /// Keep each snapshot after its server is verified in the new region.
+    #[arg(long, conflicts_with_all = ["show", "check"])]
+    pub keep_snapshots: bool,
+    /// The migration's name, carried by everything cutover creates
+    /// [default: the time of planning, e.g. 20250611-143200].
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["show", "check"])]
+    pub migration: Option<String>,
+    /// Print the plan in FILE as a table (no cloud is read).
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    pub show: Option<PathBuf>,
+    /// Check the plan in FILE against the clouds: each server still where
+    /// planned, as planned, and its strategy possible (exit 3 when not).
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
 }
 
 /// `cutover sync`: idempotent; never deletes in the new region.

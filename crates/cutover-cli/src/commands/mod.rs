@@ -12,6 +12,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 
 mod config;
 mod env;
+mod plan;
 mod preflight;
 mod sim;
 mod sync;
@@ -57,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => sync::run(args, &ctx),
         Command::Env { command } => env::run(command, &ctx),
         Command::Preflight => preflight::run(&ctx),
+        Command::Plan(args) => plan::run(args, &ctx),
     }
 }

@@ -38,7 +38,7 @@ pub struct Planned {
 }
 
 /// The drain-order rule, for the plan file's header and reports.
-pub const DRAIN_ORDER: &str = "hosts that can empty soonest first: fewest servers to move, then least load; \
+pub const DRAIN_ORDER: &str = "hosts that can empty soonest first (fewest servers to move, then least load), \
 hosts holding a `wait` server or a server that could not be planned last";
 
 pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
