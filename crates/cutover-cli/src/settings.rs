@@ -358,7 +358,12 @@ mod tests {
         assert_eq!(s.plan.rules, vec!["host=old-3:wait".parse().unwrap()]);
         assert!(s.plan.keep_snapshots);
         let e = Settings::resolve(&CloudArgs::default(), file("[plan]\nrules = ['host=old-3:stay']\n")).unwrap_err();
-        assert!(e.to_string().starts_with("settings file /etc/cutover/cutover.toml [plan] rules: bad strategy rule \"host=old-3:stay\""), "{e}");
+        assert!(
+            e.to_string().starts_with(
+                "settings file /etc/cutover/cutover.toml [plan] rules: bad strategy rule \"host=old-3:stay\""
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod commands {
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod plan;
     mod preflight;
     mod sync;
     mod sync_ownership;

@@ -30,7 +30,15 @@ struct WireImage {
 
 impl From<WireImage> for Image {
     fn from(i: WireImage) -> Image {
-        Image { id: i.id, name: i.name, status: i.status, owner: i.owner, visibility: i.visibility, size: i.size, os_type: i.os_type }
+        Image {
+            id: i.id,
+            name: i.name,
+            status: i.status,
+            owner: i.owner,
+            visibility: i.visibility,
+            size: i.size,
+            os_type: i.os_type,
+        }
     }
 }
 

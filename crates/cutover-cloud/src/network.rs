@@ -100,7 +100,12 @@ impl RegionClient {
         let wire: Vec<WireFloatingIp> = self.list(call).await?;
         Ok(wire
             .into_iter()
-            .map(|f| FloatingIp { id: f.id, address: f.floating_ip_address, project_id: f.project_id, port_id: f.port_id })
+            .map(|f| FloatingIp {
+                id: f.id,
+                address: f.floating_ip_address,
+                project_id: f.project_id,
+                port_id: f.port_id,
+            })
             .collect())
     }
 

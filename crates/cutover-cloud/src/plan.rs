@@ -83,8 +83,7 @@ pub async fn inventory(regions: &Regions) -> Result<Inventory> {
         let image = server.record.image_id.as_deref();
         server.os_type = images.iter().find(|i| Some(i.id.as_str()) == image).and_then(|i| i.os_type.clone());
     }
-    let mut hosts: Vec<String> =
-        services.into_iter().filter(|s| s.binary == "nova-compute").map(|s| s.host).collect();
+    let mut hosts: Vec<String> = services.into_iter().filter(|s| s.binary == "nova-compute").map(|s| s.host).collect();
     hosts.sort();
     hosts.dedup();
     Ok(Inventory {

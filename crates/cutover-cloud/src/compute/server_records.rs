@@ -28,9 +28,15 @@ pub const RECORDS_MAX: Microversion = Microversion::new(2, 96);
 
 /// How the region's servers are networked, with the listings to join.
 pub enum NetworkListings {
-    Neutron { ports: Vec<Port>, floating_ips: Vec<FloatingIp> },
+    Neutron {
+        ports: Vec<Port>,
+        floating_ips: Vec<FloatingIp>,
+    },
     /// `os-networks`, and the bulk floating address listing (admin).
-    NovaNetwork { networks: Vec<Network>, floating: Vec<PoolAddress> },
+    NovaNetwork {
+        networks: Vec<Network>,
+        floating: Vec<PoolAddress>,
+    },
 }
 
 /// The listings a record is joined from, each read once for all servers.
@@ -86,7 +92,11 @@ fn observed(s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
             let floating = floating_ips
                 .iter()
                 .filter(|f| f.port_id.as_ref().is_some_and(|p| ports.iter().any(|own| &own.id == p)))
-                .map(|f| FloatingIpRecord { address: f.address.clone(), id: Some(f.id.clone()), port_id: f.port_id.clone() })
+                .map(|f| FloatingIpRecord {
+                    address: f.address.clone(),
+                    id: Some(f.id.clone()),
+                    port_id: f.port_id.clone(),
+                })
                 .collect();
             (ports, Vec::new(), floating)
         }
@@ -183,7 +193,9 @@ fn neutron_ports(s: &WireServer, ports: &[Port]) -> Vec<PortRecord> {
     let macs: Vec<&str> = s.addresses.iter().flat_map(|(_, a)| a.iter().filter_map(|a| a.mac.as_deref())).collect();
     let mut own: Vec<&Port> =
         ports.iter().filter(|p| p.device_id == s.id && p.device_owner.starts_with("compute:")).collect();
-    own.sort_by_key(|p| (macs.iter().position(|m| m.eq_ignore_ascii_case(&p.mac_address)).unwrap_or(usize::MAX), p.id.clone()));
+    own.sort_by_key(|p| {
+        (macs.iter().position(|m| m.eq_ignore_ascii_case(&p.mac_address)).unwrap_or(usize::MAX), p.id.clone())
+    });
     own.into_iter()
         .map(|p| PortRecord {
             id: p.id.clone(),
@@ -208,10 +220,11 @@ fn fixed_networks(s: &WireServer, networks: &[Network]) -> Vec<FixedNetworkRecor
         .iter()
         .flat_map(|(label, entries)| {
             let network_id = by_label.get(label.as_str()).map_or(label.clone(), |id| id.to_string());
-            entries
-                .iter()
-                .filter(|a| a.kind.as_deref().is_none_or(|k| k == "fixed"))
-                .map(move |a| FixedNetworkRecord { network_id: network_id.clone(), ip: a.addr.clone(), mac: a.mac.clone() })
+            entries.iter().filter(|a| a.kind.as_deref().is_none_or(|k| k == "fixed")).map(move |a| FixedNetworkRecord {
+                network_id: network_id.clone(),
+                ip: a.addr.clone(),
+                mac: a.mac.clone(),
+            })
         })
         .collect()
 }

@@ -44,10 +44,7 @@ pub fn check(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Vec<Prob
             problems.push(Problem::new(format!("host {}", host.name), "listed twice"));
         }
         if !inv.hosts.contains(&host.name) && !host.servers.is_empty() {
-            problems.push(Problem::new(
-                format!("host {}", host.name),
-                format!("no longer a compute host of {region}"),
-            ));
+            problems.push(Problem::new(format!("host {}", host.name), format!("no longer a compute host of {region}")));
         }
         for planned in &host.servers {
             let id = planned.server.id.as_str();
@@ -123,6 +120,12 @@ fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory) -> Option<S
 }
 
 fn changed(what: &str, planned: BTreeSet<String>, now: BTreeSet<String>) -> String {
-    let list = |s: BTreeSet<String>| if s.is_empty() { "none".to_string() } else { s.into_iter().collect::<Vec<_>>().join(", ") };
+    let list = |s: BTreeSet<String>| {
+        if s.is_empty() {
+            "none".to_string()
+        } else {
+            s.into_iter().collect::<Vec<_>>().join(", ")
+        }
+    };
     format!("{what} changed from {} to {}", list(planned), list(now))
 }

@@ -163,9 +163,7 @@ SSH host keys are regenerated unless the image turns that off)"
     }
     let data = r.data_volumes().count();
     if data > 0 {
-        out.push(format!(
-            "{data} data volume(s) detached and reattached: their device names in the guest may change"
-        ));
+        out.push(format!("{data} data volume(s) detached and reattached: their device names in the guest may change"));
     }
     let unknown: Vec<&str> = [(3, "user data"), (19, "description"), (26, "tags")]
         .into_iter()

@@ -25,7 +25,10 @@ pub enum Matcher {
     Project(String),
     Host(String),
     /// A metadata key, and its value when given.
-    Metadata { key: String, value: Option<String> },
+    Metadata {
+        key: String,
+        value: Option<String>,
+    },
     Server(String),
     /// `true`: volume-backed servers; `false`: image-backed ones.
     VolumeBacked(bool),
@@ -132,7 +135,9 @@ pub fn feasible(strategy: Strategy, server: &ServerRecord, image_active: impl Fn
     let volume_backed = server.root_volume().is_some();
     match strategy {
         Strategy::Wait => Ok(()),
-        Strategy::Volume if !volume_backed => Err("volume needs a boot-from-volume server (it has no root volume)".into()),
+        Strategy::Volume if !volume_backed => {
+            Err("volume needs a boot-from-volume server (it has no root volume)".into())
+        }
         Strategy::Volume => Ok(()),
         Strategy::Snapshot if volume_backed => {
             Err("snapshot is not for a boot-from-volume server (its image would hold no disk); use volume".into())

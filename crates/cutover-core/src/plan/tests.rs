@@ -54,8 +54,18 @@ fn observed(record: ServerRecord) -> ObservedServer {
 fn volume_backed(mut r: ServerRecord) -> ServerRecord {
     r.image_id = None;
     r.volumes = vec![
-        VolumeRecord { id: format!("root-{}", r.id), device: Some("/dev/vda".into()), boot_index: Some(0), delete_on_termination: true },
-        VolumeRecord { id: format!("data-{}", r.id), device: Some("/dev/vdb".into()), boot_index: None, delete_on_termination: false },
+        VolumeRecord {
+            id: format!("root-{}", r.id),
+            device: Some("/dev/vda".into()),
+            boot_index: Some(0),
+            delete_on_termination: true,
+        },
+        VolumeRecord {
+            id: format!("data-{}", r.id),
+            device: Some("/dev/vdb".into()),
+            boot_index: None,
+            delete_on_termination: false,
+        },
     ];
     r
 }
@@ -144,7 +154,14 @@ fn strategy_of(plan: &Plan, id: &str) -> (Strategy, String) {
 
 #[test]
 fn rules_parse_and_print_back() {
-    for text in ["project=acme:redeploy", "host=old-3:wait", "metadata=cutover:wait", "metadata=tier=db:volume", "server=abc:snapshot", "boot=image:redeploy"] {
+    for text in [
+        "project=acme:redeploy",
+        "host=old-3:wait",
+        "metadata=cutover:wait",
+        "metadata=tier=db:volume",
+        "server=abc:snapshot",
+        "boot=image:redeploy",
+    ] {
         let rule: Rule = text.parse().unwrap();
         assert_eq!(rule.to_string(), text);
     }
@@ -167,10 +184,8 @@ fn defaults_follow_the_boot_source() {
 fn the_first_matching_possible_rule_wins_and_says_so() {
     let mut inv = inventory();
     inv.servers[1].record.metadata.insert("cutover".into(), "stay".into());
-    let planned = plan_of(
-        &inv,
-        &["server=a:redeploy", "metadata=cutover=stay:wait", "project=acme:snapshot", "host=old-3:wait"],
-    );
+    let planned =
+        plan_of(&inv, &["server=a:redeploy", "metadata=cutover=stay:wait", "project=acme:snapshot", "host=old-3:wait"]);
     let p = &planned.plan;
     assert_eq!(strategy_of(p, "a"), (Strategy::Redeploy, "rule server=a:redeploy".into()));
     assert_eq!(strategy_of(p, "b"), (Strategy::Wait, "rule metadata=cutover=stay:wait".into()));
@@ -283,8 +298,10 @@ fn a_stale_plan_names_each_server_and_why() {
     now.servers.iter_mut().find(|s| s.record.id == "d").unwrap().record.status = "ERROR".into();
     now.servers.iter_mut().find(|s| s.record.id == "c").unwrap().record.volumes.pop();
     now.servers.push(observed(record("e", "old-4")));
-    let problems: Vec<String> =
-        check(&plan, &now, AllocationRatios::default()).into_iter().map(|p| format!("{}: {}", p.subject, p.reason)).collect();
+    let problems: Vec<String> = check(&plan, &now, AllocationRatios::default())
+        .into_iter()
+        .map(|p| format!("{}: {}", p.subject, p.reason))
+        .collect();
     assert_eq!(
         problems,
         [
@@ -305,8 +322,10 @@ fn edits_that_cannot_work_are_refused() {
     host.servers[0].strategy = Strategy::Volume;
     let copy = host.servers[1].clone();
     plan.hosts.iter_mut().find(|h| h.name == "old-4").unwrap().servers.push(copy);
-    let problems: Vec<String> =
-        check(&plan, &inv, AllocationRatios::default()).into_iter().map(|p| format!("{}: {}", p.subject, p.reason)).collect();
+    let problems: Vec<String> = check(&plan, &inv, AllocationRatios::default())
+        .into_iter()
+        .map(|p| format!("{}: {}", p.subject, p.reason))
+        .collect();
     assert_eq!(
         problems,
         [

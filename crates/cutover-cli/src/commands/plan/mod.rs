@@ -52,10 +52,13 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
         None => now.format("%Y%m%d-%H%M%S").to_string(),
     };
     if let Some(path) = args.output.as_deref().filter(|p| p.exists() && !args.force) {
-        return Err(InputError(format!("{} exists: give --force to overwrite it, or another file", path.display())).into());
+        return Err(
+            InputError(format!("{} exists: give --force to overwrite it, or another file", path.display())).into()
+        );
     }
     let inventory = read_clouds(ctx)?;
-    let options = Options { keep_snapshots: args.keep_snapshots || ctx.settings.plan.keep_snapshots, ..Options::default() };
+    let options =
+        Options { keep_snapshots: args.keep_snapshots || ctx.settings.plan.keep_snapshots, ..Options::default() };
     let meta = Meta {
         migration,
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -100,9 +103,8 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
 /// A migration's name goes into image names and metadata: letters,
 /// digits, `-` and `_`, at most 40.
 fn checked_migration(name: String) -> Result<String, InputError> {
-    let ok = !name.is_empty()
-        && name.len() <= 40
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok =
+        !name.is_empty() && name.len() <= 40 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     match ok {
         true => Ok(name),
         false => Err(InputError(format!(
@@ -138,7 +140,11 @@ fn check_plan(plan: &Plan, ctx: &Ctx) -> anyhow::Result<()> {
     let mut listing = Listing::new(["Subject", "Status", "Reason"]).status_column("Status");
     if problems.is_empty() {
         let servers = plan.servers().count();
-        listing.push([json!("plan"), json!("ok"), json!(format!("{servers} server(s) on {} host(s) as planned", plan.hosts.len()))]);
+        listing.push([
+            json!("plan"),
+            json!("ok"),
+            json!(format!("{servers} server(s) on {} host(s) as planned", plan.hosts.len())),
+        ]);
     }
     for p in problems {
         listing.push([json!(p.subject), json!("fail"), json!(p.reason)]);
