@@ -22,8 +22,9 @@ Exit statuses:
   0  success
   1  the command failed while running (a cloud or I/O error)
   2  bad input (flags, settings file, scenario); nothing was changed
-  3  checks ran and at least one failed (preflight, env verify), or sync
-     left resources that differ and cutover cannot fix
+  3  checks ran and at least one failed (preflight, env verify, plan
+     --check, plan's capacity), or sync left resources that differ and
+     cutover cannot fix
 
 Settings: a flag wins over its environment variable, which wins over
 cutover.toml (--config, CUTOVER_CONFIG, or ./cutover.toml), which wins over
