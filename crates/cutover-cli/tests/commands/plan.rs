@@ -181,6 +181,9 @@ fn an_older_nova_gives_what_its_microversion_shows() {
     // 2.25: user data and descriptions, no tags, the flavor by id.
     let mut scenario = cutover_sim::Scenario::builtin();
     scenario.regions[0].max_microversion = "2.25".into();
+    // A Windows guest booted from a volume: Cinder carries the image's os_type.
+    let root = scenario.volumes.iter_mut().find(|v| v.name == "db-1-root").unwrap();
+    root.image = Some("windows-2022".into());
     let cloud = SimCloud::with(scenario);
     let plan = make_plan(&cloud, &[]);
     assert_records_match(&cloud, &plan, 25);
@@ -191,6 +194,8 @@ fn an_older_nova_gives_what_its_microversion_shows() {
         "{:?}",
         web1.warnings
     );
+    let (_, db1) = plan.servers().find(|(_, s)| s.server.name == "db-1").unwrap();
+    assert!(db1.warnings.iter().any(|w| w.starts_with("licence-bound guest (windows)")), "{:?}", db1.warnings);
 }
 
 #[test]
