@@ -67,7 +67,7 @@ proptest! {
         let mut state = ServerState::new(0);
         let mut now = 0;
         // The chaos, then calm until the end (bounded: every route is finite).
-        let calm = std::iter::repeat(Chaos { lost: 0, blind: false, repeat: false }).take(60);
+        let calm = std::iter::repeat_n(Chaos { lost: 0, blind: false, repeat: false }, 60);
         for chaos in steps.into_iter().chain(calm) {
             if state.end.is_some() {
                 break;
