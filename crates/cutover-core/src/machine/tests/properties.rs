@@ -49,7 +49,14 @@ fn running(server: Option<&ServerView>) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // A fixed seed: the suite is the same on every run and machine;
+    // `PROPTEST_CASES=100000` explores further.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn chaos_never_loses_or_duplicates_a_server(
