@@ -2,6 +2,7 @@
 //! the clouds that carries out actions at once. The safety rules are checked
 //! after every step.
 
+mod host;
 mod model;
 mod properties;
 
