@@ -47,4 +47,14 @@ impl RegionClient {
         self.send(Call::put(ServiceType::Compute, path, &body)?.microversion("compute", CHANGE_DELETE_ON_TERMINATION))
             .await
     }
+
+    /// Whether `volume` is attached to `server` (Nova's view).
+    pub async fn volume_attached(&self, server: &str, volume: &str) -> Result<bool> {
+        let path = format!("{}/{}", attachments(server), segment(volume));
+        match self.send(Call::get(ServiceType::Compute, path).microversion("compute", BASE)).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
