@@ -239,15 +239,17 @@ async fn disable_host_disables_its_compute_service_with_the_reason() {
     for _ in 0..2 {
         driver.disable_host(&plan, "old-1", "cutover m1: draining").await.expect("disables");
     }
-    let w = cloud.sim().world();
-    let service = w.compute["RegionOne"]
-        .services
-        .values()
-        .find(|s| s.host == "old-1" && s.binary == "nova-compute")
-        .expect("service");
-    assert!(service.disabled);
-    assert_eq!(service.disabled_reason.as_deref(), Some("cutover m1: draining"));
-    drop(w);
+    let (disabled, reason) = {
+        let w = cloud.sim().world();
+        let service = w.compute["RegionOne"]
+            .services
+            .values()
+            .find(|s| s.host == "old-1" && s.binary == "nova-compute")
+            .expect("service");
+        (service.disabled, service.disabled_reason.clone())
+    };
+    assert!(disabled);
+    assert_eq!(reason.as_deref(), Some("cutover m1: draining"));
     let err = driver.disable_host(&plan, "nowhere", "x").await.expect_err("no such host");
     assert!(err.permanent, "{err}");
 }

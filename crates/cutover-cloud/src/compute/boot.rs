@@ -128,7 +128,7 @@ impl BootRequest {
             (!self.security_groups.is_empty())
                 .then(|| json!(self.security_groups.iter().map(|g| json!({"name": g})).collect::<Vec<_>>())),
         );
-        put("config_drive", self.config_drive.then(|| json!(true)));
+        put("config_drive", self.config_drive.then_some(json!(true)));
         let mut body = json!({"server": server});
         if let Some(group) = &self.group {
             body["os:scheduler_hints"] = json!({"group": group});
