@@ -26,7 +26,8 @@ pub trait Driver: Send + Sync {
     /// One observation per planned server (by source id), from batched
     /// queries: a few calls per region and resource kind, whatever the
     /// number of servers. A server missing from the answer is unobserved.
-    async fn observe(&self, plan: &Plan, servers: &[&ServerPlan]) -> Result<BTreeMap<String, Observation>, DriverError>;
+    async fn observe(&self, plan: &Plan, servers: &[&ServerPlan])
+        -> Result<BTreeMap<String, Observation>, DriverError>;
 
     /// Carries out `action` for `server`. Safe to repeat: a create first
     /// looks for what an earlier, interrupted attempt made (by name or by

@@ -6,8 +6,11 @@ decision and action (`cutover-journal`), and carries actions out through a
 
 Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
+- [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 */
 
 pub mod driver;
+pub mod openstack;
 
 pub use driver::{Driver, DriverError};
+pub use openstack::OpenStackDriver;
