@@ -7,10 +7,34 @@ decision and action (`cutover-journal`), and carries actions out through a
 Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
 - [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
+- [`open`]: the plan checked, its journal opened to resume or created.
+- [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`].
+- [`limits`]: [`Limits`] and the admission that keeps them.
+- [`clock`]: the clock handed to each step; the adaptive poll interval.
+- [`phase`]: where a server is, in an operator's words.
+- [`report`]: the [`Report`] of a run (or of a journal, for `cutover status`).
+- `notes`: the engine's own bookkeeping in the journal.
+- [`Error`]: what stops a run.
 */
 
+pub mod clock;
 pub mod driver;
-pub mod openstack;
 
+mod error;
+pub mod limits;
+mod notes;
+pub mod open;
+pub mod phase;
+pub mod report;
+pub mod openstack;
+pub mod run;
+
+pub use clock::{Clock, PollPolicy};
 pub use driver::{Driver, DriverError};
 pub use openstack::OpenStackDriver;
+pub use error::{Error, Result};
+pub use limits::Limits;
+pub use open::Opened;
+pub use phase::Phase;
+pub use report::{Outcome, Report, ServerReport};
+pub use run::{Engine, Options, Progress};

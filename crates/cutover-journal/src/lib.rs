@@ -65,7 +65,8 @@ pub struct Journal {
     conn: Connection,
     path: PathBuf,
     meta: Meta,
-    _lock: File,
+    /// `None` for a read-only journal, which takes no lock.
+    _lock: Option<File>,
 }
 
 impl Journal {
@@ -89,7 +90,7 @@ impl Journal {
             .map_err(|e| Error::sql(path, e))?;
         }
         tx.commit().map_err(|e| Error::sql(path, e))?;
-        Ok(Journal { conn, path: path.to_path_buf(), meta: meta.clone(), _lock: lock })
+        Ok(Journal { conn, path: path.to_path_buf(), meta: meta.clone(), _lock: Some(lock) })
     }
 
     /// Opens an existing journal to resume it.
@@ -99,13 +100,23 @@ impl Journal {
         }
         let lock = lock(path)?;
         let conn = connect(path)?;
-        schema::check(&conn).map_err(|e| Error::from_schema(path, e))?;
-        let meta: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'meta'", [], |row| row.get(0))
-            .map_err(|e| Error::sql(path, e))?;
-        let meta = serde_json::from_str(&meta)
-            .map_err(|e| Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() })?;
-        Ok(Journal { conn, path: path.to_path_buf(), meta, _lock: lock })
+        let meta = read_meta(path, &conn)?;
+        Ok(Journal { conn, path: path.to_path_buf(), meta, _lock: Some(lock) })
+    }
+
+    /// Opens a journal to read it, without the lock, so that `cutover
+    /// status` works while a run holds it. Every write through it fails:
+    /// the connection itself is read-only. What it reads is the last
+    /// committed state (WAL readers see whole transactions only).
+    pub fn open_read_only(path: &Path) -> Result<Journal> {
+        if !path.exists() {
+            return Err(Error::Missing { path: path.to_path_buf() });
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::sql(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::sql(path, e))?;
+        let meta = read_meta(path, &conn)?;
+        Ok(Journal { conn, path: path.to_path_buf(), meta, _lock: None })
     }
 
     pub fn meta(&self) -> &Meta {
@@ -225,6 +236,15 @@ impl Journal {
     fn parse<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T> {
         serde_json::from_str(text).map_err(|e| Error::Corrupt { path: self.path.clone(), reason: e.to_string() })
     }
+}
+
+/// Checks the schema and reads what the journal belongs to.
+fn read_meta(path: &Path, conn: &Connection) -> Result<Meta> {
+    schema::check(conn).map_err(|e| Error::from_schema(path, e))?;
+    let meta: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'meta'", [], |row| row.get(0))
+        .map_err(|e| Error::sql(path, e))?;
+    serde_json::from_str(&meta).map_err(|e| Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
 }
 
 fn json<T: Serialize>(value: &T) -> Result<String> {

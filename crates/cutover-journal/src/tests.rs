@@ -112,3 +112,24 @@ fn unknown_servers_and_actions_are_errors() {
     journal.set_value("phase", "drain").unwrap();
     assert_eq!(journal.value("phase").unwrap().as_deref(), Some("drain"));
 }
+
+#[test]
+fn a_read_only_journal_reads_while_a_run_holds_the_lock_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    let mut run = Journal::create(&path, &meta(), &moves()).unwrap();
+    let mut state = ServerState::new(0);
+    state.at = 3;
+    run.save("b", &state).unwrap();
+    let mut reader = Journal::open_read_only(&path).expect("no lock needed");
+    assert_eq!(reader.meta(), &meta());
+    assert_eq!(reader.servers().unwrap()[1].state.at, 3, "sees what the run committed");
+    assert!(reader.save("a", &state).is_err(), "read-only");
+    assert!(reader.set_value("k", "v").is_err(), "read-only");
+    drop(run);
+    drop(reader);
+    Journal::open(&path).expect("the reader never held the lock");
+    let closed = Journal::open_read_only(&path).expect("readable with no run at all");
+    assert_eq!(closed.servers().unwrap().len(), 2);
+    assert!(matches!(Journal::open_read_only(&dir.path().join("nope")), Err(Error::Missing { .. })));
+}

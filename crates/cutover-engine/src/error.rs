@@ -1,0 +1,55 @@
+/*!
+What can stop a run, each variant naming the step that failed. A refusal
+([`Error::is_refusal`]) happens before anything is changed: a bad plan, a
+journal of another plan, a journal in use.
+*/
+
+use std::path::PathBuf;
+
+use crate::driver::DriverError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The plan breaks a rule the engine relies on.
+    #[error("the plan is not valid: {0}")]
+    InvalidPlan(String),
+    /// The journal was started from another plan or for other clouds.
+    #[error("journal {path} belongs to {found}, not to this plan ({wanted}); give another --journal or the plan it was started from")]
+    OtherPlan { path: PathBuf, found: String, wanted: String },
+    #[error(transparent)]
+    Journal(#[from] cutover_journal::Error),
+    #[error("disabling scheduling on old host {host} failed: {source}")]
+    DisableHostFailed {
+        host: String,
+        #[source]
+        source: DriverError,
+    },
+    #[error("observing the clouds failed {attempts} times in a row: {source}")]
+    ObserveFailed {
+        attempts: u32,
+        #[source]
+        source: DriverError,
+    },
+    /// The run stopped dead after the journal write it was told to stop
+    /// at, as a `kill -9` would (crash tests; see `Options::halt_after_writes`).
+    #[error("halted after journal write {0}")]
+    Halted(u64),
+}
+
+impl Error {
+    /// True when the run was refused before it changed anything.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidPlan(_)
+                | Error::OtherPlan { .. }
+                | Error::Journal(
+                    cutover_journal::Error::Busy { .. }
+                        | cutover_journal::Error::Corrupt { .. }
+                        | cutover_journal::Error::TooNew { .. }
+                )
+        )
+    }
+}

@@ -1,0 +1,50 @@
+/*!
+The engine's own bookkeeping in the journal, beside the machine's states:
+which old hosts were taken out of scheduling, and per server the rebuild's
+id (the state does not hold it) and its share of the batched observations.
+Kept in the journal's key/value `meta` table.
+*/
+
+use cutover_journal::Journal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// What the engine noted about one server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Notes {
+    /// The server cutover booted for it (in the new region, or in the old
+    /// one when it was restored there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_id: Option<String>,
+    /// Its share of the observation calls so far: each batched call split
+    /// evenly among the servers it covered.
+    #[serde(default)]
+    pub observed: f64,
+}
+
+fn server_key(source: &str) -> String {
+    format!("server/{source}")
+}
+
+fn host_key(host: &str) -> String {
+    format!("host/{host}/disabled")
+}
+
+pub fn load(journal: &Journal, source: &str) -> Result<Notes> {
+    Ok(journal.value(&server_key(source))?.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default())
+}
+
+pub fn save(journal: &mut Journal, source: &str, notes: &Notes) -> Result<()> {
+    let text = serde_json::to_string(notes).unwrap_or_default();
+    Ok(journal.set_value(&server_key(source), &text)?)
+}
+
+/// When (the run's clock) the old host was taken out of scheduling.
+pub fn host_disabled(journal: &Journal, host: &str) -> Result<Option<String>> {
+    Ok(journal.value(&host_key(host))?)
+}
+
+pub fn set_host_disabled(journal: &mut Journal, host: &str, at: i64) -> Result<()> {
+    Ok(journal.set_value(&host_key(host), &at.to_string())?)
+}

@@ -1,0 +1,205 @@
+/*!
+The report of a run, read from the journal alone: per server its old and
+new id, strategy, where it is or how it ended, downtime (stop sent →
+verified in the new region) and the calls it cost; totals; servers per
+phase. `cutover run` prints it at the end, `cutover status` at any time;
+`-f json` gives these types as they are.
+*/
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use cutover_core::machine::{End, ServerState, Strategy};
+use cutover_journal::{Journal, ServerEntry};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::notes;
+use crate::phase::{self, Phase};
+
+/// How a server's move came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Moved,
+    RolledBack,
+    Failed,
+    /// Stopped by errors repeating did not cure; the next run retries it.
+    Held,
+    /// Still on its way (the run was interrupted, or is still going).
+    Unfinished,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerReport {
+    /// The server's id in the old region.
+    pub old_id: String,
+    pub name: String,
+    pub host: String,
+    pub project: String,
+    pub strategy: Strategy,
+    /// Where it is: `pending`, a stage, `held`, or how it ended.
+    pub phase: String,
+    pub result: Outcome,
+    /// The rebuilt server (in the old region when it was restored there).
+    pub new_id: Option<String>,
+    /// Stop sent → verified in the new region, in seconds.
+    pub downtime_secs: Option<i64>,
+    /// Actions sent to the clouds.
+    pub actions: usize,
+    /// Actions plus the server's share of the batched observations.
+    pub api_calls: f64,
+    /// Actions written as intended whose outcome was never written: a run
+    /// stopped while they were under way (resolved by observing).
+    pub interrupted: usize,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub servers: usize,
+    pub moved: usize,
+    pub rolled_back: usize,
+    pub failed: usize,
+    pub held: usize,
+    pub unfinished: usize,
+    pub downtime_max_secs: Option<i64>,
+    pub downtime_mean_secs: Option<f64>,
+    pub api_calls: f64,
+    /// Mean over the servers that moved.
+    pub api_calls_per_moved_server: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseCount {
+    pub phase: String,
+    pub servers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub migration: String,
+    pub journal: String,
+    pub old_region: String,
+    pub new_region: String,
+    /// Servers per phase, in route order.
+    pub phases: Vec<PhaseCount>,
+    pub servers: Vec<ServerReport>,
+    pub totals: Totals,
+}
+
+impl Report {
+    /// The report as the journal has it; `held` names the servers the
+    /// current run stopped retrying, with why.
+    pub fn from_journal(journal: &Journal, held: &HashMap<String, String>) -> Result<Report> {
+        let mut actions: HashMap<String, (usize, usize)> = HashMap::new();
+        for action in journal.actions(None)? {
+            let entry = actions.entry(action.source).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(action.outcome.is_none());
+        }
+        let mut servers = Vec::new();
+        let mut phases = Vec::new();
+        for entry in journal.servers()? {
+            let (sent, interrupted) = actions.get(&entry.plan.source).copied().unwrap_or_default();
+            let notes = notes::load(journal, &entry.plan.source)?;
+            let started = sent > 0 || started(&entry.state);
+            let phase = match held.get(&entry.plan.source) {
+                Some(_) if entry.state.end.is_none() => Phase::Held,
+                _ => Phase::of(&entry.plan, &entry.state, started),
+            };
+            phases.push(phase);
+            servers.push(server_report(&entry, phase, held, sent, interrupted, &notes));
+        }
+        let meta = journal.meta();
+        Ok(Report {
+            migration: meta.migration.clone(),
+            journal: journal.path().display().to_string(),
+            old_region: meta.old_region.clone(),
+            new_region: meta.new_region.clone(),
+            phases: phase::count(&phases)
+                .into_iter()
+                .map(|(phase, servers)| PhaseCount { phase: phase.to_string(), servers })
+                .collect(),
+            totals: totals(&servers),
+            servers,
+        })
+    }
+
+    /// True when every server moved.
+    pub fn all_moved(&self) -> bool {
+        self.totals.moved == self.totals.servers
+    }
+
+    /// Reads the report of the journal at `path` without taking its lock.
+    pub fn read(path: &Path) -> Result<Report> {
+        Report::from_journal(&Journal::open_read_only(path)?, &HashMap::new())
+    }
+}
+
+/// Whether a move has left its initial state (a stop was sent, a stage
+/// passed, or it turned back).
+pub(crate) fn started(state: &ServerState) -> bool {
+    state.end.is_some()
+        || state.at > 0
+        || state.stopped_at.is_some()
+        || state.route != cutover_core::machine::Route::Forward
+}
+
+fn server_report(
+    entry: &ServerEntry,
+    phase: Phase,
+    held: &HashMap<String, String>,
+    sent: usize,
+    interrupted: usize,
+    notes: &notes::Notes,
+) -> ServerReport {
+    let field = |name: &str| entry.record.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let state = &entry.state;
+    let (result, reason) = match (&state.end, held.get(&entry.plan.source)) {
+        (Some(End::Moved), _) => (Outcome::Moved, None),
+        (Some(End::RolledBack { reason }), _) => (Outcome::RolledBack, Some(reason.clone())),
+        (Some(End::Failed { reason }), _) => (Outcome::Failed, Some(reason.clone())),
+        (None, Some(why)) => (Outcome::Held, Some(why.clone())),
+        (None, None) => (Outcome::Unfinished, state.reason.clone()),
+    };
+    ServerReport {
+        old_id: entry.plan.source.clone(),
+        name: field("name"),
+        host: field("host"),
+        project: field("project_id"),
+        strategy: entry.plan.strategy,
+        phase: phase.to_string(),
+        result,
+        new_id: notes.new_id.clone(),
+        downtime_secs: state.stopped_at.zip(state.verified_at).map(|(stop, verified)| verified - stop),
+        actions: sent,
+        api_calls: round(sent as f64 + notes.observed),
+        interrupted,
+        reason,
+    }
+}
+
+fn totals(servers: &[ServerReport]) -> Totals {
+    let count = |outcome: Outcome| servers.iter().filter(|s| s.result == outcome).count();
+    let downtimes: Vec<i64> = servers.iter().filter_map(|s| s.downtime_secs).collect();
+    let moved: Vec<&ServerReport> = servers.iter().filter(|s| s.result == Outcome::Moved).collect();
+    let mean = |values: Vec<f64>| (!values.is_empty()).then(|| round(values.iter().sum::<f64>() / values.len() as f64));
+    Totals {
+        servers: servers.len(),
+        moved: moved.len(),
+        rolled_back: count(Outcome::RolledBack),
+        failed: count(Outcome::Failed),
+        held: count(Outcome::Held),
+        unfinished: count(Outcome::Unfinished),
+        downtime_max_secs: downtimes.iter().copied().max(),
+        downtime_mean_secs: mean(downtimes.iter().map(|d| *d as f64).collect()),
+        api_calls: round(servers.iter().map(|s| s.api_calls).sum()),
+        api_calls_per_moved_server: mean(moved.iter().map(|s| s.api_calls).collect()),
+    }
+}
+
+/// One decimal: a share of a batched call is not worth more.
+fn round(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
