@@ -105,17 +105,22 @@ impl Opened {
         let journal = Journal::open(path)?;
         let wanted = meta(plan, 0);
         let found = journal.meta();
-        let same = (&found.migration, &found.plan_digest, &found.cloud, &found.auth_url, &found.old_region, &found.new_region)
-            == (
-                &wanted.migration,
-                &wanted.plan_digest,
-                &wanted.cloud,
-                &wanted.auth_url,
-                &wanted.old_region,
-                &wanted.new_region,
-            );
+        let same =
+            (&found.migration, &found.plan_digest, &found.cloud, &found.auth_url, &found.old_region, &found.new_region)
+                == (
+                    &wanted.migration,
+                    &wanted.plan_digest,
+                    &wanted.cloud,
+                    &wanted.auth_url,
+                    &wanted.old_region,
+                    &wanted.new_region,
+                );
         if !same {
-            return Err(Error::OtherPlan { path: path.to_path_buf(), found: describe(found), wanted: describe(&wanted) });
+            return Err(Error::OtherPlan {
+                path: path.to_path_buf(),
+                found: describe(found),
+                wanted: describe(&wanted),
+            });
         }
         Ok(Opened { path: path.to_path_buf(), journal: Some(journal) })
     }

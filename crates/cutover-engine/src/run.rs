@@ -132,7 +132,13 @@ pub struct Engine {
 impl Engine {
     /// Opens (or creates) the journal of `opened` and loads every server's
     /// state from it.
-    pub fn start(plan: Plan, opened: Opened, driver: Arc<dyn Driver>, options: Options, clock: Clock) -> Result<Engine> {
+    pub fn start(
+        plan: Plan,
+        opened: Opened,
+        driver: Arc<dyn Driver>,
+        options: Options,
+        clock: Clock,
+    ) -> Result<Engine> {
         let created = !opened.resumes();
         let journal = opened.into_journal(&plan, clock.now())?;
         let mut sent: HashMap<String, usize> = HashMap::new();
@@ -142,7 +148,10 @@ impl Engine {
             *sent.entry(action.source).or_default() += 1;
         }
         if interrupted > 0 {
-            tracing::info!(interrupted, "actions were under way when the last run stopped; observing to see what became of them");
+            tracing::info!(
+                interrupted,
+                "actions were under way when the last run stopped; observing to see what became of them"
+            );
         }
         let mut entries: HashMap<String, ServerState> =
             journal.servers()?.into_iter().map(|e| (e.plan.source.clone(), e.state)).collect();
@@ -189,7 +198,11 @@ impl Engine {
 
     /// Runs until every server has ended or is held, or `shutdown`
     /// resolves (after the round under way, so every outcome is written).
-    pub async fn run(mut self, progress: &mut dyn FnMut(&Progress), shutdown: impl Future<Output = ()>) -> Result<Report> {
+    pub async fn run(
+        mut self,
+        progress: &mut dyn FnMut(&Progress),
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Report> {
         tokio::pin!(shutdown);
         self.disable_hosts().await?;
         let mut backoff = Backoff::new(self.options.poll);
@@ -228,7 +241,8 @@ impl Engine {
     /// Takes every old host with a server still to move out of
     /// scheduling, once (journaled), before the first move.
     async fn disable_hosts(&mut self) -> Result<()> {
-        let reason = format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region);
+        let reason =
+            format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region);
         for h in 0..self.plan.hosts.len() {
             let host = self.plan.hosts[h].name.clone();
             let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
@@ -303,7 +317,13 @@ impl Engine {
 
     /// Steps server `i` on `observation`; journals its new state, then the
     /// intent of each action it asks for (queued in `calls`).
-    fn decide(&mut self, i: usize, observation: &Observation, slots: &mut Slots, calls: &mut Vec<Call>) -> Result<bool> {
+    fn decide(
+        &mut self,
+        i: usize,
+        observation: &Observation,
+        slots: &mut Slots,
+        calls: &mut Vec<Call>,
+    ) -> Result<bool> {
         self.note_rebuild(i, observation)?;
         let now = self.clock.now();
         let t = &self.servers[i];

@@ -11,7 +11,7 @@ longer fits, or when the new region cannot take what the plan moves (the
 plan is still written, for the operator to edit).
 */
 
-mod file;
+pub(super) mod file;
 
 use anyhow::Context as _;
 use cutover_cloud::{plan as gather, Profile, RetryPolicy};
