@@ -29,9 +29,10 @@ use crate::settings::{CloudArgs, Settings};
 
 const OLD_REGION: &str = "RegionOne";
 const NEW_REGION: &str = "RegionTwo";
-/// Where each old host goes once emptied: old-3's zone (az-fast) lands on
-/// new-3, the host whose spawns the scenario makes fail.
-const HOST_MAP: &str = "old-1: new-1\nold-2: new-2\nold-3: new-3\n";
+/// Where each old host goes once emptied: old-3's zone (az-fast, with the
+/// spare kept for rollbacks) lands on new-3, the host whose spawns the
+/// scenario makes fail.
+const HOST_MAP: &str = "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n";
 /// The demo's rule: servers marked stateless are redeployed from their image.
 const RULE: &str = "metadata=stateless=true:redeploy";
 const MIGRATION: &str = "demo";
