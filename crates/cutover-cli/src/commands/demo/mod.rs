@@ -13,7 +13,7 @@ the scenario's fault hits, which is rolled back to the old region.
 mod progress;
 mod summary;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -153,7 +153,7 @@ fn heading(n: u32, what: &str) {
 
 /// `cutover run` on the plan file: the journal created, both regions
 /// connected, the engine's loop with the progress line.
-async fn move_servers(plan_file: &Path, journal: &PathBuf, ctx: &Ctx, scale: f64) -> anyhow::Result<Report> {
+async fn move_servers(plan_file: &Path, journal: &Path, ctx: &Ctx, scale: f64) -> anyhow::Result<Report> {
     let plan = plan::file::load(plan_file)?;
     let opened = Opened::open(&plan, journal)?;
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
