@@ -119,12 +119,15 @@ def resources(cfg):
     for region in REGIONS:
         rc = conn(cfg, region)
         wait_for('nova %s' % region, lambda: list(rc.compute.flavors()) is not None)
-        for name, vcpus, ram, disk in (('m1.tiny', 1, 512, 1),
-                                       ('m1.small', 1, 2048, 20),
-                                       ('m1.medium', 2, 4096, 40)):
+        # The same ids in both regions, as an operator bootstrapping the
+        # new Nova from the old one's flavors would have them: `cutover sync`
+        # then finds them equal rather than different.
+        for fid, name, vcpus, ram, disk in (('1', 'm1.tiny', 1, 512, 1),
+                                            ('2', 'm1.small', 1, 2048, 20),
+                                            ('3', 'm1.medium', 2, 4096, 40)):
             if not rc.compute.find_flavor(name):
-                rc.compute.create_flavor(name=name, vcpus=vcpus, ram=ram,
-                                         disk=disk)
+                rc.compute.create_flavor(id=fid, name=name, vcpus=vcpus,
+                                         ram=ram, disk=disk)
     print('resources: ok')
 
 

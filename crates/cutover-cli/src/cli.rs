@@ -37,6 +37,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole job on a simulated cloud: starts the simulator with a
+    /// built-in scenario of 30 servers, then preflight, env verify, sync,
+    /// plan and run, and prints the report (one new host fails every boot:
+    /// the server sent there is rolled back, as designed).
+    Demo(DemoArgs),
     /// Serve a simulated two-region OpenStack cloud on loopback.
     Sim(SimArgs),
     /// Show the settings in force (flags, environment, cutover.toml, defaults).
@@ -55,12 +60,49 @@ pub enum Command {
     },
     /// Copy Nova-owned resources (flavors, quotas, aggregates, ...) into the new region.
     Sync(SyncArgs),
+    /// Plan the moves: every old server with its strategy, warnings and
+    /// rebuild record, hosts in drain order (-o FILE writes it; --show
+    /// FILE prints one; --check FILE compares one with the clouds, exit 3
+    /// when it no longer fits).
+    Plan(PlanArgs),
     /// Apply a plan: take its old hosts out of scheduling and move their
     /// servers under the limits; the same command resumes a stopped run
     /// (exit 3 when a server was rolled back or failed).
     Run(RunArgs),
     /// Show a run's progress from its journal (also while it runs).
     Status(StatusArgs),
+}
+
+/// `cutover plan`: reads both regions, changes nothing in them.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Write the plan to FILE (YAML, for the operator to read and edit);
+    /// without it the plan is only printed.
+    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with_all = ["show", "check"])]
+    pub output: Option<PathBuf>,
+    /// Overwrite FILE when it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    /// A strategy rule KIND=VALUE:STRATEGY (repeat for more; tried in
+    /// order, before cutover.toml's [plan] rules): project=NAME|ID,
+    /// host=HOST, metadata=KEY or metadata=KEY=VALUE, server=ID,
+    /// boot=image|volume; STRATEGY redeploy, snapshot, volume or wait.
+    #[arg(long = "strategy", value_name = "RULE", conflicts_with_all = ["show", "check"])]
+    pub strategies: Vec<String>,
+    /// Keep each snapshot after its server is verified in the new region.
+    #[arg(long, conflicts_with_all = ["show", "check"])]
+    pub keep_snapshots: bool,
+    /// The migration's name, carried by everything cutover creates
+    /// [default: the time of planning, e.g. 20250611-143200].
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["show", "check"])]
+    pub migration: Option<String>,
+    /// Print the plan in FILE as a table (no cloud is read).
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    pub show: Option<PathBuf>,
+    /// Check the plan in FILE against the clouds: each server still where
+    /// planned, as planned, and its strategy possible (exit 3 when not).
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
 }
 
 /// `cutover run`: limits default to `[limits]` of cutover.toml, else to
@@ -231,6 +273,19 @@ pub struct EnvVerifyArgs {
 pub enum NetworkMode {
     Neutron,
     NovaNetwork,
+}
+
+/// `cutover demo`: everything in this process; nothing outside a temporary directory.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Operation durations: 1.0 realistic, 0 instant; the default runs the
+    /// demo in well under two minutes.
+    #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
+    pub time_scale: f64,
+    /// Keep the simulator running at the end (Ctrl-C stops it), with the
+    /// clouds.yaml to explore it with the openstack client.
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,9 +23,10 @@ Exit statuses:
   0  success
   1  the command failed while running (a cloud or I/O error)
   2  bad input (flags, settings file, scenario); nothing was changed
-  3  checks ran and at least one failed (preflight, env verify), sync
-     left resources that differ and cutover cannot fix, or run ended with
-     servers rolled back, failed or held
+  3  checks ran and at least one failed (preflight, env verify, plan
+     --check, plan's capacity), sync left resources that differ and
+     cutover cannot fix, or run ended with servers rolled back, failed
+     or held
 
 Settings: a flag wins over its environment variable, which wins over
 cutover.toml (--config, CUTOVER_CONFIG, or ./cutover.toml), which wins over

@@ -20,6 +20,9 @@ total = 20                  # default: no total limit
 per_old_host = 5            # default 5 (Nova's max_concurrent_snapshots)
 per_new_host = 10           # default 10 (Nova's max_concurrent_builds)
 per_project = 4             # default: no per-project limit
+[plan]                      # see `cutover plan`
+rules = ["host=old-3:wait", "project=acme:redeploy"]   # after --strategy flags
+keep_snapshots = false      # like --keep-snapshots
 ```
 
 How a command uses it: `commands::run` builds the [`Settings`] and hands it
@@ -74,6 +77,16 @@ pub struct FileConfig {
     sync: SyncSection,
     #[serde(default)]
     limits: LimitsSection,
+    #[serde(default)]
+    plan: PlanSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanSection {
+    #[serde(default)]
+    rules: Vec<String>,
+    keep_snapshots: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,6 +114,15 @@ pub struct Settings {
     new_region: Option<String>,
     pub sync: SyncSettings,
     pub limits: Limits,
+    pub plan: PlanSettings,
+}
+
+/// `cutover plan`'s settings from the file: strategy rules (tried after
+/// the `--strategy` flags) and whether to keep snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlanSettings {
+    pub rules: Vec<cutover_core::plan::rules::Rule>,
+    pub keep_snapshots: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -164,6 +186,12 @@ impl Settings {
         };
         let base = config_file.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
         let limits = Limits::default();
+        let rules = file.plan.rules.iter().map(|r| r.parse()).collect::<Result<Vec<_>, _>>().map_err(
+            |e: cutover_core::plan::rules::BadRule| {
+                let file = config_file.as_deref().map_or(String::new(), |p| format!("{} ", p.display()));
+                InputError(format!("settings file {file}[plan] rules: {e}"))
+            },
+        )?;
         let settings = Settings {
             cloud: pick(&args.os_cloud, file.cloud),
             old_region: pick(&args.old_region, file.old_region),
@@ -175,6 +203,7 @@ impl Settings {
                 per_new_host: file.limits.per_new_host.unwrap_or(limits.per_new_host),
                 per_project: file.limits.per_project.or(limits.per_project),
             },
+            plan: PlanSettings { rules, keep_snapshots: file.plan.keep_snapshots.unwrap_or(false) },
             config_file,
         };
         if let (Some(old), Some(new)) = (&settings.old_region, &settings.new_region) {
@@ -317,6 +346,24 @@ mod tests {
         assert_eq!(e, "no old region: give --old-region, set CUTOVER_OLD_REGION, or put old_region in cutover.toml");
         let s = Settings::resolve(&flags(&[("old", "A")]), None).unwrap();
         assert!(s.regions().unwrap_err().to_string().starts_with("no new region: give --new-region"));
+    }
+
+    #[test]
+    fn plan_rules_are_parsed_and_a_bad_one_is_named() {
+        let s = Settings::resolve(
+            &CloudArgs::default(),
+            file("[plan]\nrules = ['host=old-3:wait']\nkeep_snapshots = true\n"),
+        )
+        .unwrap();
+        assert_eq!(s.plan.rules, vec!["host=old-3:wait".parse().unwrap()]);
+        assert!(s.plan.keep_snapshots);
+        let e = Settings::resolve(&CloudArgs::default(), file("[plan]\nrules = ['host=old-3:stay']\n")).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "settings file /etc/cutover/cutover.toml [plan] rules: bad strategy rule \"host=old-3:stay\""
+            ),
+            "{e}"
+        );
     }
 
     #[test]

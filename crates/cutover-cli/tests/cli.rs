@@ -1,6 +1,7 @@
 //! The `cutover` binary end to end: `cutover sim` serves, writes its
 //! clouds.yaml, stops cleanly on SIGTERM, and refuses bad input with one
-//! line and exit status 2.
+//! line and exit status 2; `cutover demo` runs the whole job on its own
+//! simulator.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -89,4 +90,36 @@ fn generated_scenario_prints_as_yaml() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.matches("- name: vm-").count(), 10);
+}
+
+/// `cutover demo` end to end at time scale 0: exit 0, stdout is the run's
+/// report alone (one JSON document), every server moved but the one the
+/// scenario's fault hits, which is rolled back to the old region.
+#[test]
+fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
+    let out =
+        cutover().args(["-f", "json", "demo", "--time-scale", "0"]).env("OS_CLOUD", "elsewhere").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!((report["old_region"].as_str(), report["new_region"].as_str()), (Some("RegionOne"), Some("RegionTwo")));
+    let servers = report["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 30);
+    for s in servers {
+        let name = s["name"].as_str().unwrap();
+        let wanted = if name == "legacy-1" { "rolled_back" } else { "moved" };
+        assert_eq!(s["result"], wanted, "{name}: {s}");
+        assert!(s["new_id"].is_string(), "{name} has a rebuild: {s}");
+    }
+    let legacy = servers.iter().find(|s| s["name"] == "legacy-1").unwrap();
+    assert!(legacy["reason"].as_str().unwrap().contains("Failed to spawn on host new-3"), "{legacy}");
+    let strategies = |wanted: &str| servers.iter().filter(|s| s["strategy"] == wanted).count();
+    assert_eq!((strategies("snapshot"), strategies("volume"), strategies("redeploy")), (20, 4, 6));
+    let totals = &report["totals"];
+    assert_eq!((totals["moved"].as_u64(), totals["rolled_back"].as_u64()), (Some(29), Some(1)));
+    // The phases and the progress went to stderr.
+    for phase in ["preflight", "env verify", "sync", "plan", "run", "What happened"] {
+        assert!(stderr.contains(phase), "stderr lacks {phase}: {stderr}");
+    }
+    assert!(stderr.contains("rolled back legacy-1"), "{stderr}");
 }

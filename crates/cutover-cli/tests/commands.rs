@@ -9,7 +9,9 @@ mod commands {
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod plan;
     mod preflight;
+    mod run;
     mod sync;
     mod sync_ownership;
 }

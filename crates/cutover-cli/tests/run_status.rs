@@ -12,16 +12,38 @@ use cutover_engine::Opened;
 use cutover_journal::Journal;
 use serde_json::Value;
 
-const VARS: &[&str] =
-    &["OS_CLOUD", "CUTOVER_OLD_REGION", "CUTOVER_NEW_REGION", "CUTOVER_CONFIG", "RUST_LOG", "NO_COLOR"];
+const VARS: &[&str] = &[
+    "OS_CLOUD",
+    "OS_CLIENT_CONFIG_FILE",
+    "CUTOVER_OLD_REGION",
+    "CUTOVER_NEW_REGION",
+    "CUTOVER_CONFIG",
+    "RUST_LOG",
+    "NO_COLOR",
+];
 
-/// `cutover` run in `dir`, with none of the caller's settings variables.
+/// Where the test's plans say their Keystone is (nothing listens there:
+/// every case here ends before a cloud is called).
+const AUTH_URL: &str = "http://127.0.0.1:9/v3";
+
+/// `cutover` run in `dir`, with none of the caller's settings variables
+/// and a cloud described by `OS_*` variables.
 fn cutover(dir: &Path, args: &[&str]) -> Output {
+    cutover_with(dir, args, AUTH_URL)
+}
+
+fn cutover_with(dir: &Path, args: &[&str], auth_url: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutover"));
     cmd.current_dir(dir).args(args);
     for var in VARS {
         cmd.env_remove(var);
     }
+    cmd.env("OS_AUTH_URL", auth_url)
+        .env("OS_USERNAME", "admin")
+        .env("OS_PASSWORD", "secret")
+        .env("OS_PROJECT_NAME", "admin")
+        .env("OS_USER_DOMAIN_NAME", "Default")
+        .env("OS_PROJECT_DOMAIN_NAME", "Default");
     cmd.output().unwrap()
 }
 
@@ -74,7 +96,7 @@ fn plan() -> Plan {
         created_at: "2026-01-01T00:00:00Z".into(),
         clouds: CloudsRef {
             cloud: "sim".into(),
-            auth_url: "http://127.0.0.1:5000/v3".into(),
+            auth_url: AUTH_URL.into(),
             old_region: "RegionOne".into(),
             new_region: "RegionTwo".into(),
         },
@@ -87,6 +109,7 @@ fn plan() -> Plan {
                 server("c", Strategy::Snapshot),
             ],
         }],
+        unplanned: vec![],
     }
 }
 
@@ -148,10 +171,10 @@ fn a_bad_plan_file_is_one_line_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.yaml"), "version: 1\nmigration: m1\nclouds: {cloud: x, bogus: 1}\n").unwrap();
     let e = refused(cutover(dir.path(), &["run", "bad.yaml"]));
-    assert!(e.starts_with("cutover: error: plan bad.yaml:3:"), "{e}");
+    assert!(e.starts_with("cutover: error: plan file bad.yaml:3:"), "{e}");
     assert!(e.contains("unknown field `bogus`"), "{e}");
     let e = refused(cutover(dir.path(), &["run", "missing.yaml"]));
-    assert!(e.contains("cannot read plan missing.yaml"), "{e}");
+    assert!(e.contains("cannot read plan file missing.yaml"), "{e}");
     assert!(!dir.path().join("bad.journal").exists());
 }
 
@@ -163,9 +186,9 @@ fn a_plan_for_other_clouds_or_another_plans_journal_is_refused() {
     let before = std::fs::read(dir.path().join("plan.journal")).unwrap();
 
     let e = refused(cutover(dir.path(), &["--new-region", "RegionNine", "run", "plan.yaml"]));
-    assert!(e.contains("is for new region 'RegionTwo', not 'RegionNine'"), "{e}");
-    let e = refused(cutover(dir.path(), &["--os-cloud", "prod", "run", "plan.yaml"]));
-    assert!(e.contains("is for cloud 'sim', not 'prod'"), "{e}");
+    assert!(e.contains("the plan is for new region \"RegionTwo\", not \"RegionNine\""), "{e}");
+    let e = refused(cutover_with(dir.path(), &["run", "plan.yaml"], "http://keystone.other:5000/v3"));
+    assert!(e.contains(&format!("the plan is for the cloud at \"{AUTH_URL}\"")), "{e}");
 
     let mut other = plan.clone();
     other.hosts[0].servers.pop();

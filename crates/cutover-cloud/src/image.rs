@@ -1,6 +1,8 @@
 /*!
 Glance v2 images: the listing (all pages) and one image by id, which finds
-an image a listing does not show (private to another project) or says 404.
+an image a listing does not show (private to another project) or says 404;
+the images carrying a property (cutover's snapshots, by `cutover_migration`)
+with their size and checksum, and delete.
 */
 
 use cutover_core::model::Image;
@@ -23,11 +25,35 @@ struct WireImage {
     visibility: Option<String>,
     #[serde(default)]
     size: Option<u64>,
+    /// A property, at the top level of a Glance v2 image.
+    #[serde(default)]
+    os_type: Option<String>,
+}
+
+/// An image as a move watches it: whole once `active` with size and checksum.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ImageState {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub status: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub checksum: Option<String>,
 }
 
 impl From<WireImage> for Image {
     fn from(i: WireImage) -> Image {
-        Image { id: i.id, name: i.name, status: i.status, owner: i.owner, visibility: i.visibility, size: i.size }
+        Image {
+            id: i.id,
+            name: i.name,
+            status: i.status,
+            owner: i.owner,
+            visibility: i.visibility,
+            size: i.size,
+            os_type: i.os_type,
+        }
     }
 }
 
@@ -45,6 +71,18 @@ impl RegionClient {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The images whose property `key` is `value` (Glance filters on any
+    /// custom property), every page.
+    pub async fn images_with_property(&self, key: &str, value: &str) -> Result<Vec<ImageState>> {
+        let call = Call::get(ServiceType::Image, "images").query(key, value).query("limit", 1000).key("images");
+        self.list(call).await
+    }
+
+    /// Deletes an image (404 when already gone).
+    pub async fn delete_image(&self, id: &str) -> Result<()> {
+        self.send(Call::delete(ServiceType::Image, format!("images/{}", segment(id)))).await
     }
 
     /// A cheap read that shows Glance answers through this region's endpoint.

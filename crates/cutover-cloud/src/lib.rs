@@ -13,6 +13,7 @@ Layout:
 - [`identity`]: Keystone's admin API: catalog, projects, users, roles, grants.
 - [`image`], [`network`], [`volume`]: the shared services' calls.
 - [`preflight`]: gathering what `cutover preflight` checks.
+- [`plan`]: gathering what `cutover plan` decides on (both regions' inventory).
 - `transport`: the retry rules around openstack_sdk's connection.
 - [`error`]: [`Error`] and [`CallError`].
 */
@@ -24,6 +25,7 @@ pub mod error;
 pub mod identity;
 pub mod image;
 pub mod network;
+pub mod plan;
 pub mod preflight;
 pub mod region;
 pub mod scoped;

@@ -1,14 +1,20 @@
 /*!
-Neutron networks and ports, every project's (as an admin sees them).
+Neutron networks, ports and floating IPs, every project's (as an admin
+sees them); ports by id in batches, and a port's device (which server owns
+it) changed.
 */
 
-use cutover_core::model::{Network, Port};
+use cutover_core::model::{FloatingIp, Network, Port};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::call::Call;
 use crate::error::Result;
-use crate::region::RegionClient;
+use crate::region::{segment, RegionClient};
+
+/// Ids asked for in one listing (`?id=a&id=b...`), short of URL limits.
+const IDS_PER_QUERY: usize = 50;
 
 #[derive(Deserialize)]
 struct WireNetwork {
@@ -37,11 +43,41 @@ struct WirePort {
     mac_address: String,
     #[serde(default)]
     fixed_ips: Vec<WireFixedIp>,
+    #[serde(default)]
+    security_groups: Vec<String>,
+}
+
+impl WirePort {
+    fn into_model(self) -> Port {
+        Port {
+            id: self.id,
+            network_id: self.network_id,
+            project_id: self.project_id,
+            device_id: self.device_id,
+            device_owner: self.device_owner,
+            mac_address: self.mac_address,
+            subnet_ids: self.fixed_ips.iter().map(|ip| ip.subnet_id.clone()).collect(),
+            fixed_ips: self.fixed_ips.into_iter().map(|ip| ip.ip_address).collect(),
+            security_group_ids: self.security_groups,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct WireFixedIp {
     ip_address: String,
+    #[serde(default)]
+    subnet_id: String,
+}
+
+#[derive(Deserialize)]
+struct WireFloatingIp {
+    id: String,
+    floating_ip_address: String,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    port_id: Option<String>,
 }
 
 impl RegionClient {
@@ -63,16 +99,37 @@ impl RegionClient {
     /// Every port this user sees.
     pub async fn ports(&self) -> Result<Vec<Port>> {
         let wire: Vec<WirePort> = self.list(Call::get(ServiceType::Network, "ports").key("ports")).await?;
+        Ok(wire.into_iter().map(WirePort::into_model).collect())
+    }
+
+    /// The ports with these ids (those that exist), a few listings for many.
+    pub async fn ports_with_ids(&self, ids: &[String]) -> Result<Vec<Port>> {
+        let mut ports = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let call = chunk.iter().fold(Call::get(ServiceType::Network, "ports"), |call, id| call.query("id", id));
+            let wire: Vec<WirePort> = self.list(call.key("ports")).await?;
+            ports.extend(wire.into_iter().map(WirePort::into_model));
+        }
+        Ok(ports)
+    }
+
+    /// Sets which device owns the port (admin; `""` for none).
+    pub async fn set_port_device(&self, id: &str, device_id: &str, device_owner: &str) -> Result<()> {
+        let body = json!({"port": {"device_id": device_id, "device_owner": device_owner}});
+        self.send(Call::put(ServiceType::Network, format!("ports/{}", segment(id)), &body)?).await
+    }
+
+    /// Every floating IP this user sees, with the port it is on.
+    pub async fn floating_ips(&self) -> Result<Vec<FloatingIp>> {
+        let call = Call::get(ServiceType::Network, "floatingips").key("floatingips");
+        let wire: Vec<WireFloatingIp> = self.list(call).await?;
         Ok(wire
             .into_iter()
-            .map(|p| Port {
-                id: p.id,
-                network_id: p.network_id,
-                project_id: p.project_id,
-                device_id: p.device_id,
-                device_owner: p.device_owner,
-                mac_address: p.mac_address,
-                fixed_ips: p.fixed_ips.into_iter().map(|ip| ip.ip_address).collect(),
+            .map(|f| FloatingIp {
+                id: f.id,
+                address: f.floating_ip_address,
+                project_id: f.project_id,
+                port_id: f.port_id,
             })
             .collect())
     }

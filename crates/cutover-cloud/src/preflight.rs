@@ -127,7 +127,9 @@ async fn inventory(client: &RegionClient, view: &RegionView) -> Inventory {
     );
     let servers = text(servers);
     let images = match (text(images), &servers) {
-        (Ok(images), Ok(servers)) => complete_images(client, images, servers).await,
+        (Ok(images), Ok(servers)) => {
+            text(complete_images(client, images, servers.iter().filter_map(|s| s.image_id.as_deref())).await)
+        }
         (images, _) => images,
     };
     Inventory {
@@ -143,16 +145,15 @@ async fn inventory(client: &RegionClient, view: &RegionView) -> Inventory {
 
 /// Glance's listing may leave out images the servers use (private to
 /// another project, depending on policy): each one missing is looked up.
-async fn complete_images(
+pub(crate) async fn complete_images<'a>(
     client: &RegionClient,
     mut images: Vec<cutover_core::model::Image>,
-    servers: &[cutover_core::model::ServerSummary],
-) -> Gathered<Vec<cutover_core::model::Image>> {
+    used: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<cutover_core::model::Image>> {
     let listed: BTreeSet<String> = images.iter().map(|i| i.id.clone()).collect();
-    let missing: BTreeSet<&str> =
-        servers.iter().filter_map(|s| s.image_id.as_deref()).filter(|id| !listed.contains(*id)).collect();
+    let missing: BTreeSet<&str> = used.into_iter().filter(|id| !listed.contains(*id)).collect();
     for id in missing {
-        if let Some(image) = text(client.image(id).await)? {
+        if let Some(image) = client.image(id).await? {
             images.push(image);
         }
     }

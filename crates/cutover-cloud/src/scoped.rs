@@ -44,26 +44,7 @@ impl<'a> ProjectAccess<'a> {
     /// Makes sure role `cutover` exists and implies `member`; `admin` is a
     /// connection with an admin token (Keystone is shared by the regions).
     pub async fn prepare(admin: &'a RegionClient, profile: &Profile, retry: RetryPolicy) -> Result<ProjectAccess<'a>> {
-        let role = match admin.role_named(ROLE).await? {
-            Some(role) => role,
-            None => match admin.create_role(ROLE).await {
-                Ok(role) => role,
-                // Another run created it meanwhile.
-                Err(e) if e.is_conflict() => admin.role_named(ROLE).await?.ok_or(e)?,
-                Err(e) => return Err(e),
-            },
-        };
-        let mut member = None;
-        for name in MEMBER_ROLES {
-            if let Some(found) = admin.role_named(name).await? {
-                member = Some(found);
-                break;
-            }
-        }
-        let member = member.ok_or(Error::NoMemberRole)?;
-        if !admin.role_implies(&role.id, &member.id).await? {
-            admin.add_role_implication(&role.id, &member.id).await?;
-        }
+        let role = prepare_role(admin).await?;
         Ok(ProjectAccess {
             admin,
             profile: profile.clone(),
@@ -95,6 +76,33 @@ impl<'a> ProjectAccess<'a> {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// Makes sure role `cutover` exists and implies `member` (or `_member_`);
+/// returns it. For callers that keep their own grants (the engine's
+/// driver, which holds a project's grant while any of its boots runs).
+pub async fn prepare_role(admin: &RegionClient) -> Result<Role> {
+    let role = match admin.role_named(ROLE).await? {
+        Some(role) => role,
+        None => match admin.create_role(ROLE).await {
+            Ok(role) => role,
+            // Another run created it meanwhile.
+            Err(e) if e.is_conflict() => admin.role_named(ROLE).await?.ok_or(e)?,
+            Err(e) => return Err(e),
+        },
+    };
+    let mut member = None;
+    for name in MEMBER_ROLES {
+        if let Some(found) = admin.role_named(name).await? {
+            member = Some(found);
+            break;
+        }
+    }
+    let member = member.ok_or(Error::NoMemberRole)?;
+    if !admin.role_implies(&role.id, &member.id).await? {
+        admin.add_role_implication(&role.id, &member.id).await?;
+    }
+    Ok(role)
 }
 
 /// Revokes every assignment of role `cutover` to the admin's user (left by

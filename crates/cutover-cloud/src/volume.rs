@@ -3,7 +3,7 @@ Cinder volumes of every project (`all_tenants`, admin), with the servers
 each is attached to.
 */
 
-use cutover_core::model::Volume;
+use cutover_core::model::{Volume, VolumeAttachment};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -25,12 +25,17 @@ struct WireVolume {
     bootable: serde_json::Value,
     #[serde(default)]
     attachments: Vec<WireAttachment>,
+    /// The image a volume was made from: its properties, `os_type` among them.
+    #[serde(default)]
+    volume_image_metadata: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 struct WireAttachment {
     #[serde(default)]
     server_id: Option<String>,
+    #[serde(default)]
+    device: Option<String>,
 }
 
 impl RegionClient {
@@ -47,7 +52,13 @@ impl RegionClient {
                 project_id: v.project_id,
                 status: v.status,
                 size_gib: v.size,
-                attached_to: v.attachments.into_iter().filter_map(|a| a.server_id).collect(),
+                attached_to: v.attachments.iter().filter_map(|a| a.server_id.clone()).collect(),
+                attachments: v
+                    .attachments
+                    .into_iter()
+                    .filter_map(|a| Some(VolumeAttachment { server_id: a.server_id?, device: a.device }))
+                    .collect(),
+                os_type: v.volume_image_metadata.get("os_type").and_then(|t| t.as_str()).map(str::to_string),
             })
             .collect())
     }

@@ -6,6 +6,7 @@ decision and action (`cutover-journal`), and carries actions out through a
 
 Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
+- [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 - [`open`]: the plan checked, its journal opened to resume or created.
 - [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`].
 - [`limits`]: [`Limits`] and the admission that keeps them.
@@ -18,10 +19,12 @@ Layout:
 
 pub mod clock;
 pub mod driver;
+
 mod error;
 pub mod limits;
 mod notes;
 pub mod open;
+pub mod openstack;
 pub mod phase;
 pub mod report;
 pub mod run;
@@ -31,6 +34,7 @@ pub use driver::{Driver, DriverError};
 pub use error::{Error, Result};
 pub use limits::Limits;
 pub use open::Opened;
+pub use openstack::OpenStackDriver;
 pub use phase::Phase;
 pub use report::{Outcome, Report, ServerReport};
 pub use run::{Engine, Options, Progress};

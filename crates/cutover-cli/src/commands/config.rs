@@ -35,4 +35,6 @@ fn record(s: &Settings) -> Record {
         .field("limits.per_old_host", s.limits.per_old_host.get())
         .field("limits.per_new_host", s.limits.per_new_host.get())
         .field("limits.per_project", limit(s.limits.per_project))
+        .field("plan.rules", s.plan.rules.iter().map(|r| Value::from(r.to_string())).collect::<Vec<_>>())
+        .field("plan.keep_snapshots", s.plan.keep_snapshots)
 }

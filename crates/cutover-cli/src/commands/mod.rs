@@ -11,7 +11,9 @@ prints data only through `ctx.out` (see `crate::output`), asks
 */
 
 mod config;
+mod demo;
 mod env;
+mod plan;
 mod plan_file;
 mod preflight;
 mod report;
@@ -63,14 +65,20 @@ pub struct Ctx {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Ctx { settings: Settings::load(&cli.cloud)?, out: Printer::new(&cli.output) };
+    // The demo makes its own settings and cloud: a cutover.toml here is not its business.
+    let ctx = || anyhow::Ok(Ctx { settings: Settings::load(&cli.cloud)?, out: Printer::new(&cli.output) });
     match cli.command {
-        Command::Sim(args) => sim::run(args),
-        Command::Config { command } => config::run(command, &ctx),
-        Command::Sync(args) => sync::run(args, &ctx),
-        Command::Env { command } => env::run(command, &ctx),
-        Command::Preflight => preflight::run(&ctx),
-        Command::Run(args) => run::run(args, &ctx),
-        Command::Status(args) => status::run(args, &ctx),
+        Command::Demo(args) => demo::run(args, &cli.output),
+        Command::Sim(args) => {
+            ctx()?;
+            sim::run(args)
+        }
+        Command::Config { command } => config::run(command, &ctx()?),
+        Command::Sync(args) => sync::run(args, &ctx()?),
+        Command::Env { command } => env::run(command, &ctx()?),
+        Command::Preflight => preflight::run(&ctx()?),
+        Command::Plan(args) => plan::run(args, &ctx()?),
+        Command::Run(args) => run::run(args, &ctx()?),
+        Command::Status(args) => status::run(args, &ctx()?),
     }
 }

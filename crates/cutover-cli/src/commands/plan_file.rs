@@ -1,56 +1,32 @@
 /*!
-The plan file as `cutover run` and `cutover status` take it: read and
-parsed (a bad file is one line with its line and column, exit 2), checked
-against the cloud and regions in force, and its journal's default path.
+What `cutover run` and `cutover status` need of a plan file beside loading
+it (`plan::file`): the clouds it is for, against the ones in force, and
+its journal's default path.
 */
 
 use std::path::{Path, PathBuf};
 
-use cutover_core::plan::Plan;
+use cutover_cloud::Profile;
+use cutover_core::plan::planner::same_clouds;
+use cutover_core::plan::{CloudsRef, Plan};
 
 use super::InputError;
 use crate::settings::Settings;
 
-/// Reads and parses the plan at `path`.
-pub fn load(path: &Path) -> Result<Plan, InputError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| InputError(format!("cannot read plan {}: {e}", path.display())))?;
-    serde_yaml::from_str(&text).map_err(|e| InputError(format!("plan {}:{}", path.display(), describe(&e))))
-}
-
-/// `LINE:COLUMN: message` on one line (serde_yaml appends the position to
-/// its message, and may span lines).
-fn describe(error: &serde_yaml::Error) -> String {
-    let message = error.to_string();
-    let message = message.lines().next().unwrap_or_default();
-    match error.location() {
-        Some(at) => {
-            let suffix = format!(" at line {} column {}", at.line(), at.column());
-            let message = message.strip_suffix(&suffix).unwrap_or(message);
-            format!("{}:{}: {message}", at.line(), at.column())
-        }
-        None => format!(" {message}"),
+/// The clouds in force: the profile's Keystone, and the regions of the
+/// settings or, where they name none, of the plan.
+pub fn clouds_here(plan: &Plan, profile: &Profile, settings: &Settings) -> CloudsRef {
+    CloudsRef {
+        cloud: profile.name().to_string(),
+        auth_url: profile.auth_url().unwrap_or_default().to_string(),
+        old_region: settings.old_region().unwrap_or(&plan.clouds.old_region).to_string(),
+        new_region: settings.new_region().unwrap_or(&plan.clouds.new_region).to_string(),
     }
 }
 
-/// Refuses a plan made for another cloud or other regions than the
-/// settings name; what the settings leave unset comes from the plan.
-pub fn check_clouds(plan: &Plan, path: &Path, settings: &Settings) -> Result<(), InputError> {
-    let clouds = &plan.clouds;
-    let pairs = [
-        ("cloud", settings.cloud(), &clouds.cloud, "--os-cloud / OS_CLOUD"),
-        ("old region", settings.old_region(), &clouds.old_region, "--old-region"),
-        ("new region", settings.new_region(), &clouds.new_region, "--new-region"),
-    ];
-    for (what, configured, planned, flag) in pairs {
-        if let Some(configured) = configured.filter(|c| *c != planned.as_str()) {
-            return Err(InputError(format!(
-                "plan {} is for {what} '{planned}', not '{configured}' ({flag}): make a plan for these clouds",
-                path.display()
-            )));
-        }
-    }
-    Ok(())
+/// Refuses a plan made for another cloud (Keystone URL) or other regions.
+pub fn check_clouds(plan: &Plan, path: &Path, here: &CloudsRef) -> Result<(), InputError> {
+    same_clouds(&plan.clouds, here).map_err(|e| InputError(format!("plan file {}: {e}", path.display())))
 }
 
 /// The journal the run keeps: `--journal`, else beside the plan with the
@@ -62,21 +38,6 @@ pub fn journal_path(plan: &Path, journal: Option<&Path>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bad_plan_is_one_line_with_its_position() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan.yaml");
-        std::fs::write(&path, "version: 1\nmigration: m1\nhosts: [\n").unwrap();
-        let e = load(&path).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("plan {}:", path.display())), "{e}");
-        assert_eq!(e.lines().count(), 1, "{e}");
-        assert!(e.contains(":4:1: ") || e.contains(":3:"), "{e}");
-
-        std::fs::write(&path, "version: 1\nmigraton: m1\n").unwrap();
-        let e = load(&path).unwrap_err().to_string();
-        assert!(e.contains(":2:1: unknown field `migraton`"), "{e}");
-    }
 
     #[test]
     fn the_journal_sits_beside_the_plan() {

@@ -58,21 +58,7 @@ async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
         other => anyhow::Error::new(other),
     })?;
     if let Some(path) = &args.write_clouds_yaml {
-        let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
-        let Some(admin) = admin else {
-            return Err(
-                InputError("the scenario has no user with the admin role to write clouds.yaml for".into()).into()
-            );
-        };
-        let project = admin
-            .roles
-            .iter()
-            .find(|(_, r)| r.iter().any(|r| r == "admin"))
-            .map(|(p, _)| p.as_str())
-            .unwrap_or("admin");
-        let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
-        let text = clouds_yaml(&running.auth_url(), &regions, &admin.name, &admin.password, project);
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        write_clouds_yaml(&scenario, &running.auth_url(), path)?;
         eprintln!("cutover sim: wrote {} (cloud `sim`)", path.display());
     }
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "simulator loaded");
@@ -81,6 +67,20 @@ async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
     eprintln!("cutover sim: stopping");
     running.stop().await.context("stopping the simulator")?;
     Ok(())
+}
+
+/// A clouds.yaml with one cloud, `sim`, for the scenario's first admin
+/// user, scoped to the project where it holds `admin`.
+pub(super) fn write_clouds_yaml(scenario: &Scenario, auth_url: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
+    let Some(admin) = admin else {
+        return Err(InputError("the scenario has no user with the admin role to write clouds.yaml for".into()).into());
+    };
+    let project =
+        admin.roles.iter().find(|(_, r)| r.iter().any(|r| r == "admin")).map(|(p, _)| p.as_str()).unwrap_or("admin");
+    let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
+    let text = clouds_yaml(auth_url, &regions, &admin.name, &admin.password, project);
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 pub(super) async fn wait_for_signal() -> anyhow::Result<()> {

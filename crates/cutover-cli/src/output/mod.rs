@@ -68,6 +68,8 @@ pub struct Printer {
     format: Format,
     columns: Vec<String>,
     color: bool,
+    /// Write to stderr instead (`cutover demo`'s phases under `-f json`).
+    stderr: bool,
 }
 
 impl Printer {
@@ -75,13 +77,25 @@ impl Printer {
     pub fn new(args: &OutputArgs) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = args.format == Format::Table && !no_color && std::io::stdout().is_terminal();
-        Printer { format: args.format, columns: args.columns.clone(), color }
+        Printer { format: args.format, columns: args.columns.clone(), color, stderr: false }
+    }
+
+    /// The same printer writing to stderr, in color when stderr is a terminal.
+    pub fn on_stderr(mut self) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        self.color = self.format == Format::Table && !no_color && std::io::stderr().is_terminal();
+        self.stderr = true;
+        self
     }
 
     /// Prints a listing or a record. Fails with an `InputError` for an
     /// unknown `-c` column, or with the I/O error of stdout.
     pub fn print(&self, output: impl Into<Output>) -> anyhow::Result<()> {
         let text = self.render(output.into())?;
+        if self.stderr {
+            let mut stderr = std::io::stderr().lock();
+            return stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush()).context("writing to stderr");
+        }
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("writing to stdout")
     }

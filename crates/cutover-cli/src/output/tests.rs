@@ -7,7 +7,7 @@ use serde_json::json;
 use super::*;
 
 fn printer(format: Format, columns: &[&str], color: bool) -> Printer {
-    Printer { format, columns: columns.iter().map(|c| c.to_string()).collect(), color }
+    Printer { format, columns: columns.iter().map(|c| c.to_string()).collect(), color, stderr: false }
 }
 
 fn render(format: Format, output: impl Into<Output>) -> String {

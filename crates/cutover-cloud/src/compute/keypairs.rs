@@ -70,3 +70,24 @@ impl RegionClient {
         self.send(call).await
     }
 }
+
+impl RegionClient {
+    /// Imports a public key for the token's own user (any version; the
+    /// type from 2.2).
+    pub async fn import_own_keypair(&self, name: &str, public_key: &str, kind: &str) -> Result<()> {
+        let version = self.compute_version(&[Microversion::new(2, 2)]);
+        let mut keypair = json!({"name": name, "public_key": public_key});
+        if version >= Microversion::new(2, 2) {
+            keypair["type"] = json!(kind);
+        }
+        let call = Call::post(ServiceType::Compute, "os-keypairs", &json!({"keypair": keypair}))?
+            .microversion("compute", version);
+        self.send(call).await
+    }
+
+    /// Deletes a keypair of the token's own user (404 when there is none).
+    pub async fn delete_own_keypair(&self, name: &str) -> Result<()> {
+        let path = format!("os-keypairs/{}", crate::region::segment(name));
+        self.send(Call::delete(ServiceType::Compute, path).microversion("compute", Microversion::new(2, 1))).await
+    }
+}

@@ -3,12 +3,14 @@ The state machines of a cutover, pure: from the state the journal keeps and
 what the engine observed, decide the next state and the actions to run.
 
 - [`server`]: one server's move ([`step`], [`ServerMove`], [`ServerState`]).
+- [`host`]: one old host, from disabled to retired ([`host::step_host`]).
 - [`observation`]: what a step looks at.
 - [`action`]: what a step asks for.
 - [`invariants`]: the safety rules every step keeps.
 */
 
 pub mod action;
+pub mod host;
 pub mod invariants;
 pub mod observation;
 pub mod server;

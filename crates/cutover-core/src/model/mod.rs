@@ -27,5 +27,5 @@ pub use quota::QuotaSet;
 pub use server::{Address, FlavorRef, FlavorSizes, ServerSummary};
 pub use server_group::ServerGroup;
 pub use service::{ComputeService, Hypervisor, HypervisorResources};
-pub use shared::{Image, Network, Port, Volume};
+pub use shared::{FloatingIp, Image, Network, Port, Volume, VolumeAttachment};
 pub use user::User;

@@ -14,6 +14,9 @@ pub struct Image {
     pub owner: Option<String>,
     pub visibility: Option<String>,
     pub size: Option<u64>,
+    /// The `os_type` property (`windows`, `linux`), where the image has one.
+    #[serde(default)]
+    pub os_type: Option<String>,
 }
 
 /// A network: a Neutron network, or a nova-network fixed network (whose
@@ -38,6 +41,11 @@ pub struct Port {
     pub device_owner: String,
     pub mac_address: String,
     pub fixed_ips: Vec<String>,
+    /// The subnet of each of `fixed_ips`, in the same order.
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
 }
 
 /// A Cinder volume.
@@ -51,4 +59,28 @@ pub struct Volume {
     pub bootable: bool,
     /// Ids of the servers it is attached to.
     pub attached_to: Vec<String>,
+    /// Where each attachment shows it in its server (Cinder's `attachments`).
+    #[serde(default)]
+    pub attachments: Vec<VolumeAttachment>,
+    /// `volume_image_metadata.os_type` of a volume made from an image.
+    #[serde(default)]
+    pub os_type: Option<String>,
+}
+
+/// One attachment of a Cinder volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeAttachment {
+    pub server_id: String,
+    /// The device name, e.g. `/dev/vdb`.
+    pub device: Option<String>,
+}
+
+/// A Neutron floating IP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloatingIp {
+    pub id: String,
+    pub address: String,
+    pub project_id: Option<String>,
+    /// The port it is associated with, if any.
+    pub port_id: Option<String>,
 }

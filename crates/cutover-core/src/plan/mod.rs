@@ -6,7 +6,13 @@ strategy, the rule that chose it, its guest-impact warnings, and the record
 of everything needed to rebuild it.
 */
 
+pub mod check;
+pub mod inventory;
+pub mod planner;
 pub mod record;
+pub mod rules;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +34,22 @@ pub struct Plan {
     pub options: Options,
     /// In drain order.
     pub hosts: Vec<HostPlan>,
+    /// Servers of the old region that were not planned, and why (an
+    /// error state, a task in progress): their hosts cannot be emptied
+    /// until they are dealt with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unplanned: Vec<Unplanned>,
+}
+
+/// A server the planner left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unplanned {
+    pub id: String,
+    pub name: String,
+    pub host: String,
+    pub project_id: String,
+    pub reason: String,
 }
 
 /// Which clouds the plan was made for: a plan for others is refused.
@@ -77,6 +99,11 @@ pub struct ServerPlan {
 }
 
 impl Plan {
+    /// Every planned server with its host's name, in drain order.
+    pub fn servers(&self) -> impl Iterator<Item = (&str, &ServerPlan)> {
+        self.hosts.iter().flat_map(|h| h.servers.iter().map(move |s| (h.name.as_str(), s)))
+    }
+
     /// The snapshot image's name for `server`: how a resumed run finds it.
     pub fn snapshot_name(&self, server: &str) -> String {
         format!("cutover-{}-{server}", self.migration)

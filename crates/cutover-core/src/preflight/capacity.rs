@@ -10,7 +10,7 @@ use std::fmt;
 
 use super::inventory::{flavor_sizes, resolve_flavor};
 use super::{Check, Observation, Status, NEEDS_ADMIN};
-use crate::model::{Hypervisor, ServerSummary};
+use crate::model::{FlavorSizes, Hypervisor, ServerSummary};
 
 /// Overcommit of the new hypervisors. `os-hypervisors` shows physical
 /// figures, placement applies these; the defaults are Nova's
@@ -37,13 +37,20 @@ pub struct Load {
 }
 
 impl Load {
-    fn add(&mut self, other: Load) {
+    /// What a server of these sizes needs of a host; a volume-backed
+    /// server's root disk is in Cinder, so only its ephemeral disk counts.
+    pub fn of(sizes: FlavorSizes, volume_backed: bool) -> Load {
+        let root = if volume_backed { 0 } else { sizes.disk_gib };
+        Load { vcpus: u64::from(sizes.vcpus), ram_mib: sizes.ram_mib, disk_gib: root + sizes.ephemeral_gib }
+    }
+
+    pub fn add(&mut self, other: Load) {
         self.vcpus += other.vcpus;
         self.ram_mib += other.ram_mib;
         self.disk_gib += other.disk_gib;
     }
 
-    fn fits_in(&self, room: &Load) -> bool {
+    pub fn fits_in(&self, room: &Load) -> bool {
         self.vcpus <= room.vcpus && self.ram_mib <= room.ram_mib && self.disk_gib <= room.disk_gib
     }
 
@@ -73,9 +80,18 @@ impl fmt::Display for Load {
 /// Cinder, so only its ephemeral disk counts (as placement counts it).
 /// `None` when its flavor cannot be resolved.
 pub fn demand(server: &ServerSummary, flavors: &[crate::model::Flavor]) -> Option<Load> {
-    let sizes = flavor_sizes(server, flavors)?;
-    let root = if server.volume_backed() { 0 } else { sizes.disk_gib };
-    Some(Load { vcpus: u64::from(sizes.vcpus), ram_mib: sizes.ram_mib, disk_gib: root + sizes.ephemeral_gib })
+    Some(Load::of(flavor_sizes(server, flavors)?, server.volume_backed()))
+}
+
+/// One server's demand on the new region, for [`evaluate_demands`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Demand {
+    /// The old host it comes from (hosts drain one at a time).
+    pub host: String,
+    /// Its flavor's name, for a report.
+    pub flavor: String,
+    /// `None` when its flavor cannot be resolved (counted as unknown).
+    pub load: Option<Load>,
 }
 
 /// Room left on a hypervisor at the allocation ratios; `None` for one that
@@ -120,6 +136,28 @@ fn evaluate(
     flavors: &[crate::model::Flavor],
     ratios: AllocationRatios,
 ) -> Check {
+    let demands: Vec<Demand> = servers
+        .iter()
+        .filter_map(|server| {
+            Some(Demand {
+                host: server.host.clone()?,
+                flavor: flavor_label(server, flavors),
+                load: demand(server, flavors),
+            })
+        })
+        .collect();
+    evaluate_demands(region, hypervisors, &demands, ratios)
+}
+
+/// The capacity check of `region` against what the old hosts' servers
+/// need: every flavor must fit on some hypervisor, the largest host's load
+/// in the free room (fail otherwise), everything at once is only nicer (warn).
+pub fn evaluate_demands(
+    region: &str,
+    hypervisors: &[Hypervisor],
+    demands: &[Demand],
+    ratios: AllocationRatios,
+) -> Check {
     let fail = |why: String| Check::new("capacity", Some(region), Status::Fail, why);
     let rooms: Vec<(&str, Load)> =
         hypervisors.iter().filter_map(|h| Some((h.hostname.as_str(), free(h, ratios)?))).collect();
@@ -132,14 +170,13 @@ fn evaluate(
     let mut by_host: BTreeMap<&str, Load> = BTreeMap::new();
     let mut by_flavor: BTreeMap<String, Load> = BTreeMap::new();
     let mut unknown = 0;
-    for server in servers {
-        let Some(host) = server.host.as_deref() else { continue };
-        let Some(load) = demand(server, flavors) else {
+    for d in demands {
+        let Some(load) = d.load else {
             unknown += 1;
             continue;
         };
-        by_host.entry(host).or_default().add(load);
-        by_flavor.insert(flavor_label(server, flavors), load);
+        by_host.entry(d.host.as_str()).or_default().add(load);
+        by_flavor.insert(d.flavor.clone(), load);
     }
     let not_counted = match unknown {
         0 => String::new(),

@@ -94,6 +94,8 @@ fn healthy() -> Observation {
             device_owner: "compute:nova".into(),
             mac_address: "fa:16:3e:00:00:01".into(),
             fixed_ips: vec!["10.0.0.5".into()],
+            subnet_ids: vec!["subnet-id".into()],
+            security_group_ids: Vec::new(),
         })
         .collect();
     Observation {
@@ -112,6 +114,7 @@ fn healthy() -> Observation {
                 owner: None,
                 visibility: Some("public".into()),
                 size: Some(1),
+                os_type: None,
             }]),
             networks: Ok(vec![Network {
                 id: "net-id".into(),

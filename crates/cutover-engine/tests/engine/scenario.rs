@@ -47,6 +47,7 @@ pub fn plan(hosts: usize, per_host: usize, waits: usize) -> Plan {
         },
         options: PlanOptions::default(),
         hosts: host_plans,
+        unplanned: vec![],
     }
 }
 

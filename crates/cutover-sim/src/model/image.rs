@@ -119,6 +119,30 @@ impl Image {
 }
 
 impl Image {
+    /// What Cinder records of the image a volume is created from
+    /// (`volume_image_metadata`): its id, name, checksum, formats and
+    /// minimums, and every additional property (`os_type`, ...), as text.
+    pub fn volume_image_metadata(&self) -> BTreeMap<String, String> {
+        let mut m: BTreeMap<String, String> = self
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect();
+        m.insert("image_id".into(), self.id.clone());
+        m.insert("image_name".into(), self.name.clone().unwrap_or_default());
+        m.insert("checksum".into(), self.checksum.clone().unwrap_or_default());
+        m.insert("min_disk".into(), self.min_disk.to_string());
+        m.insert("min_ram".into(), self.min_ram.to_string());
+        for (key, value) in [("container_format", &self.container_format), ("disk_format", &self.disk_format)] {
+            if let Some(value) = value {
+                m.insert(key.into(), value.clone());
+            }
+        }
+        m
+    }
+}
+
+impl Image {
     /// Whether a caller of `project` (or an admin) may see the image at all:
     /// Glance shows public and community images to everyone, the others to
     /// their owner and shared ones to their members, whatever their status.

@@ -22,6 +22,10 @@ pub use load::{load, LoadError};
 /// The built-in scenario `cutover sim` starts with when given none.
 pub const DEFAULT_SCENARIO: &str = include_str!("default.yaml");
 
+/// The scenario `cutover demo` moves: thirty servers of every kind, and one
+/// new host whose spawns fail (see the file's header).
+pub const DEMO_SCENARIO: &str = include_str!("demo.yaml");
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Scenario {
@@ -54,6 +58,10 @@ impl Scenario {
 
     pub fn builtin() -> Scenario {
         Scenario::from_yaml(DEFAULT_SCENARIO).expect("the built-in scenario parses")
+    }
+
+    pub fn demo() -> Scenario {
+        Scenario::from_yaml(DEMO_SCENARIO).expect("the demo scenario parses")
     }
 
     /// The Nova region playing the old environment (the first one listed).
@@ -502,6 +510,21 @@ mod tests {
         assert_eq!(db1.block_devices.len(), 2);
         assert!(db1.block_devices.iter().all(|b| w.volume.volumes[&b.volume_id].status == "in-use"));
         assert_eq!(old.host_zone("old-3"), "az-fast");
+    }
+
+    #[test]
+    fn demo_scenario_loads_with_one_server_in_the_failing_zone() {
+        let w = load(&Scenario::demo(), "http://127.0.0.1:1", None).expect("loads");
+        let old = &w.compute["RegionOne"];
+        assert_eq!(old.servers.len(), 30);
+        let in_fast: Vec<&str> = old
+            .servers
+            .values()
+            .filter(|s| old.host_zone(s.host.as_deref().unwrap_or("")) == "az-fast")
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(in_fast, ["legacy-1"]);
+        assert!(w.compute["RegionTwo"].failing_hosts.contains("new-3"));
     }
 
     #[test]

@@ -205,6 +205,25 @@ fn create_image_answers_by_microversion_and_the_image_becomes_active() {
 }
 
 #[test]
+fn an_admins_snapshot_is_shared_with_the_servers_project() {
+    let cloud = TestCloud::start();
+    let admin = cloud.admin_token();
+    let alice = cloud.token("alice", "alice-secret", "acme");
+    let web = server_id(&cloud, "RegionOne", "web-1");
+    let r = action(&cloud, &admin, NOVA, &web, "2.45", json!({"createImage": {"name": "by-admin"}}));
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let id = r.body["image_id"].as_str().expect("image_id").to_string();
+    // Nova's `instance_owner`: shared, the server's project a member, so
+    // that project can see (and boot from) the admin's image.
+    let seen = cloud.get(&format!("/image/v2/images/{id}"), &alice);
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+    assert_eq!(seen.body["visibility"], "shared");
+    let w = cloud.sim().world();
+    let acme = w.identity.projects.values().find(|p| p.name == "acme").unwrap().id.clone();
+    assert_eq!(w.image.images[&id].members.get(&acme).map(String::as_str), Some("pending"));
+}
+
+#[test]
 fn snapshot_passes_through_task_states() {
     let cloud = TestCloud::with(Scenario::builtin(), 1.0);
     let alice = cloud.token("alice", "alice-secret", "acme");

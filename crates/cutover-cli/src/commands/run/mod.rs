@@ -14,24 +14,29 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cutover_core::plan::Plan;
-use cutover_engine::{Clock, Driver, Engine, Limits, Opened, Options, PollPolicy};
+use cutover_cloud::{Profile, RetryPolicy};
+use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
 
-use super::{plan_file, report, Ctx, NotAllMoved};
+use super::{plan, plan_file, report, Ctx, NotAllMoved};
 use crate::cli::RunArgs;
 use crate::settings::Settings;
 
 pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
-    let plan = plan_file::load(&args.plan)?;
-    plan_file::check_clouds(&plan, &args.plan, &ctx.settings)?;
+    let plan = plan::file::load(&args.plan)?;
+    let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
+    let here = plan_file::clouds_here(&plan, &profile, &ctx.settings);
+    plan_file::check_clouds(&plan, &args.plan, &here)?;
     let journal = plan_file::journal_path(&args.plan, args.journal.as_deref());
     let opened = Opened::open(&plan, &journal)?;
     let options = options(&args, &ctx.settings);
-    let total = plan.hosts.iter().map(|h| h.servers.len()).sum();
+    let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
-        let driver = connect(&plan, &ctx.settings).await?;
-        let engine = Engine::start(plan, opened, driver, options, Clock::system())?;
+        // Connected before the journal is created: a cloud that cannot be
+        // reached leaves no journal behind.
+        let driver =
+            OpenStackDriver::connect(&profile, &here.old_region, &here.new_region, RetryPolicy::default()).await?;
+        let engine = Engine::start(plan, opened, Arc::new(driver), options, Clock::system())?;
         let mut display = progress::Display::new(total);
         let report = engine.run(&mut |p| display.update(p), stop_signal()).await;
         display.finish();
@@ -51,15 +56,6 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Err(NotAllMoved { not_moved: totals.servers - totals.moved, total: totals.servers }.into());
     }
     Ok(())
-}
-
-/// The clouds as the engine reaches them. The OpenStack driver is being
-/// written on branch helper/driver (`cutover_engine::openstack::
-/// OpenStackDriver::connect`); until it is merged, a run stops here,
-/// before the journal is created or anything is changed.
-async fn connect(plan: &Plan, settings: &Settings) -> anyhow::Result<Arc<dyn Driver>> {
-    let cloud = settings.cloud().unwrap_or(&plan.clouds.cloud);
-    anyhow::bail!("cloud {cloud}: this build of cutover has no OpenStack driver yet; nothing was changed")
 }
 
 /// Flags over `[limits]` of cutover.toml over Nova's per-host defaults.

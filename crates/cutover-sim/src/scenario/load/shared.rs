@@ -201,13 +201,7 @@ impl Loader {
             let image_metadata = source_image_id
                 .as_ref()
                 .and_then(|i| self.w.image.images.get(i))
-                .map(|img| {
-                    let mut m = BTreeMap::new();
-                    m.insert("image_id".to_string(), img.id.clone());
-                    m.insert("image_name".to_string(), img.name.clone().unwrap_or_default());
-                    m.insert("checksum".to_string(), img.checksum.clone().unwrap_or_default());
-                    m
-                })
+                .map(|img| img.volume_image_metadata())
                 .unwrap_or_default();
             let volume = Volume {
                 id: self.w.new_uuid(),

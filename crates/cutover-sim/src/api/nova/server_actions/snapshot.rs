@@ -123,6 +123,11 @@ fn initial_image(w: &mut World, nova: &Nova, server: &Server, name: String) -> I
     let owner = nova.caller.project_id.clone();
     let mut image = Image::new(id, Some(name), owner.clone(), w.now);
     image.visibility = if owner.as_deref() == Some(server.project_id.as_str()) { "private" } else { "shared" }.into();
+    if image.visibility == "shared" {
+        // Nova's Glance client adds the server's project as a member of the
+        // image (`instance_owner`), so its owner can boot from it.
+        image.members.insert(server.project_id.clone(), "pending".into());
+    }
     let names = (
         w.identity.users.get(&server.user_id).map(|u| u.name.clone()),
         w.identity.projects.get(&server.project_id).map(|p| p.name.clone()),

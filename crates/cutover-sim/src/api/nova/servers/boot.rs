@@ -212,17 +212,7 @@ fn block_devices(w: &mut World, region: &str, plan: BootPlan) {
 /// A Cinder volume created for the server from an image or blank.
 fn new_volume(w: &mut World, server: &Server, nv: &NewVolume) -> Volume {
     let image = nv.image_id.as_ref().and_then(|i| w.image.images.get(i));
-    let image_metadata = image
-        .map(|img| {
-            let mut m = std::collections::BTreeMap::new();
-            m.insert("image_id".to_string(), img.id.clone());
-            m.insert("image_name".to_string(), img.name.clone().unwrap_or_default());
-            m.insert("checksum".to_string(), img.checksum.clone().unwrap_or_default());
-            m.insert("min_disk".to_string(), img.min_disk.to_string());
-            m.insert("min_ram".to_string(), img.min_ram.to_string());
-            m
-        })
-        .unwrap_or_default();
+    let image_metadata = image.map(|img| img.volume_image_metadata()).unwrap_or_default();
     Volume {
         id: w.new_uuid(),
         name: Some(String::new()),

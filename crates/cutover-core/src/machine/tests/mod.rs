@@ -2,14 +2,15 @@
 //! the clouds that carries out actions at once. The safety rules are checked
 //! after every step.
 
-use std::collections::BTreeMap;
+mod host;
+mod model;
+mod properties;
 
 use super::invariants::may_delete_source;
 use super::*;
+use model::{server, Clouds, SRC};
 
-const SRC: &str = "src-1";
-
-fn plan(strategy: Strategy) -> ServerMove {
+pub(super) fn plan(strategy: Strategy) -> ServerMove {
     ServerMove {
         source: SRC.into(),
         strategy,
@@ -24,126 +25,6 @@ fn plan(strategy: Strategy) -> ServerMove {
         keep_source: false,
         boot_timeout_secs: 600,
         snapshot_attempts: 3,
-    }
-}
-
-fn server(id: &str, status: &str) -> ServerView {
-    ServerView { id: id.into(), status: status.into(), task_state: None, fault: None }
-}
-
-/// Both clouds, as far as one server's move touches them.
-#[derive(Default)]
-struct Clouds {
-    old: BTreeMap<String, ServerView>,
-    new: BTreeMap<String, ServerView>,
-    images: BTreeMap<String, ImageView>,
-    volumes: BTreeMap<String, VolumeView>,
-    ports: BTreeMap<String, PortView>,
-    floating: BTreeMap<String, Option<String>>,
-    root_delete_on_termination: bool,
-    /// Boots in the new region end in ERROR.
-    new_boot_fails: bool,
-    /// Snapshots end `killed`.
-    snapshots_fail: bool,
-    next_id: u32,
-}
-
-impl Clouds {
-    fn with_source(status: &str) -> Clouds {
-        let mut clouds = Clouds::default();
-        clouds.old.insert(SRC.into(), server(SRC, status));
-        clouds.volumes.insert("vol-data".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
-        clouds.volumes.insert("vol-root".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
-        clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
-        clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
-        clouds.root_delete_on_termination = true;
-        clouds
-    }
-
-    fn observe(&self) -> Observation {
-        let seen = |found: Option<&ServerView>| found.cloned().map_or(Seen::Absent, Seen::Present);
-        Observation {
-            source: seen(self.old.get(SRC)),
-            target: seen(self.new.values().next()),
-            restored: seen(self.old.values().find(|s| s.id != SRC)),
-            image: self.images.values().next().cloned().map_or(Seen::Absent, Seen::Present),
-            root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
-            volumes: self.volumes.clone(),
-            ports: self.ports.clone(),
-            floating_ips: self.floating.clone(),
-        }
-    }
-
-    fn id(&mut self, prefix: &str) -> String {
-        self.next_id += 1;
-        format!("{prefix}-{}", self.next_id)
-    }
-
-    fn side(&mut self, side: Side) -> &mut BTreeMap<String, ServerView> {
-        match side {
-            Side::Old => &mut self.old,
-            Side::New => &mut self.new,
-        }
-    }
-
-    fn apply(&mut self, action: &Action) {
-        match action {
-            Action::StopServer { side, server } => self.side(*side).get_mut(server).unwrap().status = "SHUTOFF".into(),
-            Action::StartServer { side, server } => self.side(*side).get_mut(server).unwrap().status = "ACTIVE".into(),
-            Action::CreateImage { .. } => {
-                let id = self.id("img");
-                let status = if self.snapshots_fail { "killed" } else { "active" };
-                let (size, checksum) =
-                    if self.snapshots_fail { (None, None) } else { (Some(1024), Some("abc".into())) };
-                self.images.insert(id.clone(), ImageView { id, status: status.into(), size, checksum });
-            }
-            Action::DeleteImage { image } => {
-                self.images.remove(image);
-            }
-            Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
-            Action::DetachVolume { volume, .. } => {
-                self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
-            }
-            Action::AttachVolume { server, volume, .. } => {
-                let attached = VolumeView { status: "in-use".into(), attached_to: vec![server.clone()] };
-                self.volumes.insert(volume.clone(), attached);
-            }
-            Action::ReleasePort { port } => self.ports.get_mut(port).unwrap().device_id.clear(),
-            Action::ClaimPort { port, server } => self.ports.get_mut(port).unwrap().device_id = server.clone(),
-            Action::DeleteServer { side, server } => {
-                self.side(*side).remove(server);
-                // Ports passed by id at boot are unbound and kept, as Nova does.
-                for port in self.ports.values_mut() {
-                    if port.device_id == *server {
-                        port.device_id.clear();
-                    }
-                }
-                for address in self.floating.values_mut() {
-                    if address.as_deref() == Some(server) {
-                        *address = None;
-                    }
-                }
-                if *side == Side::Old && server == SRC && self.root_delete_on_termination {
-                    self.volumes.remove("vol-root");
-                }
-            }
-            Action::BootServer { side, source } => {
-                if let BootSource::Image { id } = source {
-                    assert!(self.images.contains_key(id) || id == "img-original", "boots from an existing image");
-                }
-                let id = self.id("srv");
-                let status = if *side == Side::New && self.new_boot_fails { "ERROR" } else { "ACTIVE" };
-                self.side(*side).insert(id.clone(), server(&id, status));
-                for port in self.ports.values_mut() {
-                    if port.device_id.is_empty() {
-                        port.device_id = id.clone();
-                    }
-                }
-            }
-            Action::AddFloatingIp { server, address, .. } => {
-                self.floating.insert(address.clone(), Some(server.clone()));
-            }
-        }
     }
 }
 

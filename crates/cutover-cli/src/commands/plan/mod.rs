@@ -1,0 +1,175 @@
+/*!
+`cutover plan` (design phase 4): reads both regions (changing nothing),
+decides a strategy per old server from the rules, orders the hosts for
+draining, checks the new region's capacity, and writes the plan file
+(`-o FILE`) or prints it. `--show FILE` prints a plan file without any
+cloud; `--check FILE` compares one with the clouds.
+
+Exit statuses: 0; 2 for bad input (a rule, a plan file, a plan for other
+clouds: one line, nothing changed); 3 when `--check` finds the plan no
+longer fits, or when the new region cannot take what the plan moves (the
+plan is still written, for the operator to edit).
+*/
+
+pub(super) mod file;
+
+use anyhow::Context as _;
+use cutover_cloud::{plan as gather, Profile, RetryPolicy};
+use cutover_core::plan::check::check;
+use cutover_core::plan::inventory::Inventory;
+use cutover_core::plan::planner::{build, same_clouds, Meta};
+use cutover_core::plan::rules::{strategy_name, Rule, Rules};
+use cutover_core::plan::{Options, Plan};
+use cutover_core::preflight::{AllocationRatios, Status};
+use serde_json::{json, Value};
+
+use super::{ChecksFailed, Ctx, InputError};
+use crate::cli::PlanArgs;
+use crate::output::Listing;
+
+pub fn run(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    if let Some(path) = &args.show {
+        let plan = file::load(path)?;
+        return ctx.out.print(table(&plan));
+    }
+    if let Some(path) = &args.check {
+        let plan = file::load(path)?;
+        return check_plan(&plan, ctx);
+    }
+    make(args, ctx)
+}
+
+fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let mut rules: Vec<Rule> = args
+        .strategies
+        .iter()
+        .map(|r| r.parse::<Rule>().map_err(|e| InputError(format!("--strategy: {e}"))))
+        .collect::<Result<_, _>>()?;
+    rules.extend(ctx.settings.plan.rules.iter().cloned());
+    let now = chrono::Utc::now();
+    let migration = match args.migration {
+        Some(name) => checked_migration(name)?,
+        None => now.format("%Y%m%d-%H%M%S").to_string(),
+    };
+    if let Some(path) = args.output.as_deref().filter(|p| p.exists() && !args.force) {
+        return Err(
+            InputError(format!("{} exists: give --force to overwrite it, or another file", path.display())).into()
+        );
+    }
+    let inventory = read_clouds(ctx)?;
+    let options =
+        Options { keep_snapshots: args.keep_snapshots || ctx.settings.plan.keep_snapshots, ..Options::default() };
+    let meta = Meta {
+        migration,
+        created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        options,
+        ratios: AllocationRatios::default(),
+    };
+    let planned = build(&inventory, &Rules::new(rules), meta);
+    let plan = &planned.plan;
+    for u in &plan.unplanned {
+        tracing::warn!("not planned: server {} ({}) on {}: {}", u.name, u.id, u.host, u.reason);
+    }
+    match &args.output {
+        Some(path) => {
+            file::write(path, plan, args.force)?;
+            let moving = plan.servers().filter(|(_, s)| s.strategy != cutover_core::machine::Strategy::Wait).count();
+            eprintln!(
+                "cutover: plan {} written to {}: {} host(s), {} server(s), {moving} to move, {} not planned",
+                plan.migration,
+                path.display(),
+                plan.hosts.len(),
+                plan.servers().count(),
+                plan.unplanned.len()
+            );
+        }
+        None => ctx.out.print(table(plan))?,
+    }
+    let capacity = &planned.capacity;
+    match capacity.status {
+        Status::Fail => Err(ChecksFailed { failed: 1, total: 1 })
+            .with_context(|| format!("capacity of {}: {}", plan.clouds.new_region, capacity.reason)),
+        Status::Warn => {
+            eprintln!("cutover: warning: capacity of {}: {}", plan.clouds.new_region, capacity.reason);
+            Ok(())
+        }
+        Status::Ok => {
+            eprintln!("cutover: capacity of {}: {}", plan.clouds.new_region, capacity.reason);
+            Ok(())
+        }
+    }
+}
+
+/// A migration's name goes into image names and metadata: letters,
+/// digits, `-` and `_`, at most 40.
+fn checked_migration(name: String) -> Result<String, InputError> {
+    let ok =
+        !name.is_empty() && name.len() <= 40 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match ok {
+        true => Ok(name),
+        false => Err(InputError(format!(
+            "--migration {name:?}: use 1 to 40 letters, digits, '-' or '_' (it goes into image names)"
+        ))),
+    }
+}
+
+fn read_clouds(ctx: &Ctx) -> anyhow::Result<Inventory> {
+    let regions = ctx.settings.regions()?;
+    let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let clouds = gather::connect(&profile, &regions.old, &regions.new, RetryPolicy::default()).await?;
+        Ok(gather::inventory(&clouds).await?)
+    })
+}
+
+/// `--check`: the clouds first (one line when they are others), then
+/// every server; a table of what no longer fits, exit 3.
+fn check_plan(plan: &Plan, ctx: &Ctx) -> anyhow::Result<()> {
+    let regions = ctx.settings.regions()?;
+    let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
+    let here = cutover_core::plan::CloudsRef {
+        cloud: profile.name().to_string(),
+        auth_url: profile.auth_url().unwrap_or_default().to_string(),
+        old_region: regions.old.clone(),
+        new_region: regions.new.clone(),
+    };
+    same_clouds(&plan.clouds, &here).map_err(InputError)?;
+    let inventory = read_clouds(ctx)?;
+    let problems = check(plan, &inventory, AllocationRatios::default());
+    let mut listing = Listing::new(["Subject", "Status", "Reason"]).status_column("Status");
+    if problems.is_empty() {
+        let servers = plan.servers().count();
+        listing.push([
+            json!("plan"),
+            json!("ok"),
+            json!(format!("{servers} server(s) on {} host(s) as planned", plan.hosts.len())),
+        ]);
+    }
+    for p in problems {
+        listing.push([json!(p.subject), json!("fail"), json!(p.reason)]);
+    }
+    ctx.out.print_checks(listing)
+}
+
+/// The plan as rows: one per server in drain order, then the unplanned.
+fn table(plan: &Plan) -> Listing {
+    let mut listing = Listing::new(["Host", "Server", "Name", "Project", "Strategy", "Why", "Warnings"]);
+    for (host, s) in plan.servers() {
+        let warnings: Vec<Value> = s.warnings.iter().map(|w| json!(w)).collect();
+        listing.push([
+            json!(host),
+            json!(s.server.id),
+            json!(s.server.name),
+            json!(s.server.project_id),
+            json!(strategy_name(s.strategy)),
+            json!(s.why),
+            Value::Array(warnings),
+        ]);
+    }
+    for u in &plan.unplanned {
+        let row = [&u.host, &u.id, &u.name, &u.project_id].map(|v| json!(v));
+        listing.push(row.into_iter().chain([json!("(not planned)"), json!(u.reason), json!([])]));
+    }
+    listing
+}

@@ -1,0 +1,77 @@
+/*!
+`cutover run` and `cutover status` against the simulator: after sync and
+plan, every server of the built-in scenario moves to RegionTwo, the old
+hosts are taken out of scheduling with a reason naming the migration, the
+report (`-f json`) has each server's new id and downtime, `cutover status`
+reads the same from the journal, and a second run changes nothing.
+*/
+
+use cutover_core::plan::Plan;
+use serde_json::Value;
+
+use crate::util::SimCloud;
+
+fn ok(cloud: &SimCloud, args: &[&str]) -> Vec<u8> {
+    let out = cloud.run(args);
+    assert!(out.status.success(), "cutover {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn a_run_moves_every_server_and_a_second_run_changes_nothing() {
+    let cloud = SimCloud::start();
+    let host_map = ok(&cloud, &["sync", "--print-host-map"]);
+    std::fs::write(cloud.dir().join("hosts.yaml"), host_map).unwrap();
+    // Exit 3 is fine here: a resource the sync cannot make equal is reported, the rest is copied.
+    let sync = cloud.run(&["sync", "--host-map", "hosts.yaml"]);
+    assert!(matches!(sync.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&sync.stderr));
+    ok(&cloud, &["plan", "-o", "plan.yaml", "--migration", "m1"]);
+    // RegionTwo has no zone like old-3's: the operator edits the plan so its
+    // servers boot in the default zone (a boot Nova refuses for good is held,
+    // not rolled back: see the engine's report).
+    let path = cloud.dir().join("plan.yaml");
+    let mut plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for host in &mut plan.hosts {
+        for planned in &mut host.servers {
+            planned.server.availability_zone = None;
+        }
+    }
+    std::fs::write(&path, serde_yaml::to_string(&plan).unwrap()).unwrap();
+
+    let report: Value =
+        serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "--poll-max", "1", "-f", "json"])).unwrap();
+    let servers = report["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 6);
+    for s in servers {
+        assert_eq!(s["result"], "moved", "{s}");
+        assert!(s["new_id"].is_string() && s["api_calls"].as_f64().unwrap() > 0.0, "{s}");
+    }
+    assert!(servers.iter().any(|s| s["downtime_secs"].is_i64()), "downtime measured");
+    {
+        let world = cloud.sim().world();
+        let new = &world.compute["RegionTwo"];
+        for s in servers {
+            let rebuilt = &new.servers[s["new_id"].as_str().unwrap()];
+            assert_eq!(rebuilt.metadata.get("cutover_migration").map(String::as_str), Some("m1"));
+            assert_eq!(rebuilt.metadata.get("cutover_source"), s["old_id"].as_str().map(str::to_string).as_ref());
+        }
+        assert!(world.compute["RegionOne"].servers.is_empty(), "the old region is empty");
+        let old = &world.compute["RegionOne"];
+        let disabled: Vec<_> = old.services.values().filter(|s| s.binary == "nova-compute").collect();
+        assert!(!disabled.is_empty());
+        for service in disabled {
+            assert!(
+                service.disabled_reason.as_deref().is_some_and(|r| r.contains("cutover migration m1")),
+                "{service:?}"
+            );
+        }
+    }
+
+    let status = cloud.json(&["status", "plan.yaml"]);
+    assert_eq!(status["totals"]["moved"], 6);
+    assert_eq!(status["servers"], report["servers"], "status reads what the run reported");
+
+    let again: Value = serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "-f", "json"])).unwrap();
+    assert_eq!(again["servers"], report["servers"]);
+    assert_eq!(cloud.sim().world().compute["RegionTwo"].servers.len(), 6, "no second copy");
+}

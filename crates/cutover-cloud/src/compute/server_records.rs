@@ -1,0 +1,244 @@
+/*!
+The rebuild record of every server of a region, in batches: one paged
+`servers/detail` (all projects) at the best microversion up to 2.96, joined
+with listings read once each — flavors (a flavor is named, not given by id,
+from 2.47), Cinder volumes (device of each attachment), server groups
+(members), and either Neutron's ports (`device_owner` `compute:*`) and
+floating IPs, or nova-network's fixed networks and floating addresses.
+No call per server.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cutover_core::microversion::Microversion;
+use cutover_core::model::{Flavor, FloatingIp, Image, Network, PoolAddress, Port, ServerGroup, Volume};
+use cutover_core::plan::inventory::ObservedServer;
+use cutover_core::plan::{
+    FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, PortRecord, ServerRecord, VolumeRecord,
+};
+
+use super::servers::WireServer;
+use crate::error::Result;
+use crate::region::RegionClient;
+
+/// The highest microversion the records are read at. 2.3 brings user data,
+/// `delete_on_termination` and the root device name, 2.19 descriptions,
+/// 2.26 tags, 2.47 the flavor by name; nothing above changes these fields.
+pub const RECORDS_MAX: Microversion = Microversion::new(2, 96);
+
+/// How the region's servers are networked, with the listings to join.
+pub enum NetworkListings {
+    Neutron {
+        ports: Vec<Port>,
+        floating_ips: Vec<FloatingIp>,
+    },
+    /// `os-networks`, and the bulk floating address listing (admin).
+    NovaNetwork {
+        networks: Vec<Network>,
+        floating: Vec<PoolAddress>,
+    },
+}
+
+/// The listings a record is joined from, each read once for all servers.
+pub struct Listings<'a> {
+    pub flavors: &'a [Flavor],
+    pub images: &'a [Image],
+    pub volumes: &'a [Volume],
+    pub groups: &'a [ServerGroup],
+    pub network: &'a NetworkListings,
+}
+
+impl RegionClient {
+    /// The microversion [`RegionClient::server_records`] reads at.
+    pub fn records_version(&self) -> Microversion {
+        let range = self.compute_versions();
+        range.max.min(RECORDS_MAX).max(range.min)
+    }
+
+    /// Every server of every project, with its rebuild record.
+    pub async fn server_records(&self, listings: &Listings<'_>) -> Result<Vec<ObservedServer>> {
+        let wire = self.server_details(self.records_version()).await?;
+        let region = self.region().to_string();
+        Ok(wire.into_iter().map(|s| observed(s, listings, &region)).collect())
+    }
+}
+
+fn observed(s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
+    let sizes_embedded = s.flavor.sizes();
+    let flavor = match (&s.flavor.id, &s.flavor.original_name) {
+        (Some(id), _) => l.flavors.iter().find(|f| &f.id == id),
+        (None, Some(name)) => l.flavors.iter().find(|f| &f.name == name),
+        (None, None) => None,
+    };
+    let problem = flavor.is_none().then(|| {
+        let named = s.flavor.original_name.clone().or_else(|| s.flavor.id.clone()).unwrap_or_default();
+        format!("its flavor {named} no longer exists in {region}: sync cannot copy it")
+    });
+    let sizes = sizes_embedded.or_else(|| {
+        flavor.map(|f| cutover_core::model::FlavorSizes {
+            vcpus: f.vcpus,
+            ram_mib: f.ram_mib,
+            disk_gib: f.disk_gib,
+            ephemeral_gib: f.ephemeral_gib,
+            swap_mib: f.swap_mib,
+        })
+    });
+    let flavor_id = flavor.map(|f| f.id.clone()).or_else(|| s.flavor.id.clone()).unwrap_or_default();
+    let image_id = s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(str::to_string);
+    let volumes = volumes(&s, image_id.is_none(), l.volumes);
+    let (ports, fixed_networks, floating_ips) = match l.network {
+        NetworkListings::Neutron { ports, floating_ips } => {
+            let ports = neutron_ports(&s, ports);
+            let floating = floating_ips
+                .iter()
+                .filter(|f| f.port_id.as_ref().is_some_and(|p| ports.iter().any(|own| &own.id == p)))
+                .map(|f| FloatingIpRecord {
+                    address: f.address.clone(),
+                    id: Some(f.id.clone()),
+                    port_id: f.port_id.clone(),
+                })
+                .collect();
+            (ports, Vec::new(), floating)
+        }
+        NetworkListings::NovaNetwork { networks, floating } => {
+            (Vec::new(), fixed_networks(&s, networks), nova_floating(&s, floating))
+        }
+    };
+    let os_type = match &image_id {
+        Some(image) => l.images.iter().find(|i| &i.id == image).and_then(|i| i.os_type.clone()),
+        None => volumes
+            .iter()
+            .find(|v| v.boot_index == Some(0))
+            .and_then(|root| l.volumes.iter().find(|v| v.id == root.id))
+            .and_then(|v| v.os_type.clone()),
+    };
+    let mut security_groups: Vec<String> = Vec::new();
+    for g in &s.security_groups {
+        if !security_groups.contains(&g.name) {
+            security_groups.push(g.name.clone());
+        }
+    }
+    let server_group = l
+        .groups
+        .iter()
+        .find(|g| g.members.contains(&s.id))
+        .map(|g| GroupRef { id: g.id.clone(), name: g.name.clone() });
+    let config_drive = match &s.config_drive {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(text) => matches!(text.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
+        _ => false,
+    };
+    let record = ServerRecord {
+        host: s.host.clone().unwrap_or_default(),
+        availability_zone: s.availability_zone.clone().filter(|z| !z.is_empty()),
+        status: s.status.clone(),
+        flavor_id,
+        image_id,
+        key_name: s.key_name.clone(),
+        user_data: s.user_data.clone(),
+        metadata: s.metadata.clone(),
+        tags: s.tags.clone(),
+        description: s.description.clone(),
+        server_group,
+        security_groups,
+        ports,
+        fixed_networks,
+        volumes,
+        floating_ips,
+        config_drive,
+        ephemeral_gib: sizes.map_or(0, |z| z.ephemeral_gib),
+        swap_mib: sizes.map_or(0, |z| z.swap_mib),
+        id: s.id,
+        name: s.name,
+        project_id: s.tenant_id,
+        user_id: s.user_id,
+    };
+    ObservedServer { record, task_state: s.task_state, sizes, os_type, problem }
+}
+
+/// The attached volumes with their devices (from Cinder's attachments).
+/// Nova's API shows no boot index: the root of a boot-from-volume server
+/// (boot index 0) is the volume at its root device name (2.3+), or, below
+/// 2.3, at the first device name.
+fn volumes(s: &WireServer, volume_backed: bool, cinder: &[Volume]) -> Vec<VolumeRecord> {
+    let device_of = |id: &str| {
+        cinder
+            .iter()
+            .find(|v| v.id == id)
+            .and_then(|v| v.attachments.iter().find(|a| a.server_id == s.id))
+            .and_then(|a| a.device.clone())
+    };
+    let mut records: Vec<VolumeRecord> = s
+        .volumes
+        .iter()
+        .map(|v| VolumeRecord {
+            id: v.id.clone(),
+            device: device_of(&v.id),
+            boot_index: None,
+            // Below 2.3 Nova does not say; a volume attached later defaults to false.
+            delete_on_termination: v.delete_on_termination.unwrap_or(false),
+        })
+        .collect();
+    if volume_backed {
+        let root_device = s.root_device_name.clone().or_else(|| records.iter().filter_map(|v| v.device.clone()).min());
+        if let Some(root) = records.iter_mut().find(|v| v.device.is_some() && v.device == root_device) {
+            root.boot_index = Some(0);
+        }
+    }
+    records
+}
+
+/// The server's ports, in the order its addresses show their MACs.
+fn neutron_ports(s: &WireServer, ports: &[Port]) -> Vec<PortRecord> {
+    let macs: Vec<&str> = s.addresses.iter().flat_map(|(_, a)| a.iter().filter_map(|a| a.mac.as_deref())).collect();
+    let mut own: Vec<&Port> =
+        ports.iter().filter(|p| p.device_id == s.id && p.device_owner.starts_with("compute:")).collect();
+    own.sort_by_key(|p| {
+        (macs.iter().position(|m| m.eq_ignore_ascii_case(&p.mac_address)).unwrap_or(usize::MAX), p.id.clone())
+    });
+    own.into_iter()
+        .map(|p| PortRecord {
+            id: p.id.clone(),
+            network_id: p.network_id.clone(),
+            mac: p.mac_address.clone(),
+            fixed_ips: p
+                .fixed_ips
+                .iter()
+                .enumerate()
+                .map(|(i, ip)| FixedIp { subnet_id: p.subnet_ids.get(i).cloned().unwrap_or_default(), ip: ip.clone() })
+                .collect(),
+            security_group_ids: p.security_group_ids.clone(),
+        })
+        .collect()
+}
+
+/// nova-network: the fixed addresses in the server's order, each with the
+/// id of the network its label names.
+fn fixed_networks(s: &WireServer, networks: &[Network]) -> Vec<FixedNetworkRecord> {
+    let by_label: BTreeMap<&str, &str> = networks.iter().map(|n| (n.name.as_str(), n.id.as_str())).collect();
+    s.addresses
+        .iter()
+        .flat_map(|(label, entries)| {
+            let network_id = by_label.get(label.as_str()).map_or(label.clone(), |id| id.to_string());
+            entries.iter().filter(|a| a.kind.as_deref().is_none_or(|k| k == "fixed")).map(move |a| FixedNetworkRecord {
+                network_id: network_id.clone(),
+                ip: a.addr.clone(),
+                mac: a.mac.clone(),
+            })
+        })
+        .collect()
+}
+
+/// nova-network: the floating addresses associated with the server, from
+/// the bulk listing and from its addresses (Nova's cache).
+fn nova_floating(s: &WireServer, pool: &[PoolAddress]) -> Vec<FloatingIpRecord> {
+    let bulk = pool.iter().filter(|a| a.instance_id.as_deref() == Some(s.id.as_str())).map(|a| a.address.clone());
+    let cached = s
+        .addresses
+        .iter()
+        .flat_map(|(_, a)| a.iter())
+        .filter(|a| a.kind.as_deref() == Some("floating"))
+        .map(|a| a.addr.clone());
+    let addresses: BTreeSet<String> = bulk.chain(cached).collect();
+    addresses.into_iter().map(|address| FloatingIpRecord { address, id: None, port_id: None }).collect()
+}

@@ -1,0 +1,109 @@
+/*!
+What a move watches of servers: status, task state, fault, metadata and the
+attached volumes' `delete_on_termination`, for every server of a region in
+one paged `servers/detail?all_tenants` (admin). Asked at 2.47 where offered
+(`delete_on_termination` needs 2.3); never at 2.69+, where servers of a
+down cell come back with their fields missing.
+*/
+
+use std::collections::BTreeMap;
+
+use cutover_core::microversion::Microversion;
+use openstack_sdk::types::ServiceType;
+use serde::Deserialize;
+
+use crate::call::Call;
+use crate::error::Result;
+use crate::region::RegionClient;
+
+/// One server as a move watches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStatus {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    /// `ACTIVE`, `SHUTOFF`, `BUILD`, `ERROR`, ...
+    pub status: String,
+    pub task_state: Option<String>,
+    /// The fault message of a server in `ERROR`.
+    pub fault: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// Attached volumes and their `delete_on_termination` (`None` below 2.3).
+    pub volumes: Vec<(String, Option<bool>)>,
+}
+
+#[derive(Deserialize)]
+struct WireServer {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    tenant_id: String,
+    status: String,
+    #[serde(rename = "OS-EXT-STS:task_state", default)]
+    task_state: Option<String>,
+    #[serde(default)]
+    fault: Option<WireFault>,
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
+    #[serde(rename = "os-extended-volumes:volumes_attached", default)]
+    volumes: Vec<WireVolume>,
+}
+
+#[derive(Deserialize)]
+struct WireFault {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireVolume {
+    id: String,
+    #[serde(default)]
+    delete_on_termination: Option<bool>,
+}
+
+impl From<WireServer> for ServerStatus {
+    fn from(s: WireServer) -> ServerStatus {
+        ServerStatus {
+            id: s.id,
+            name: s.name,
+            project_id: s.tenant_id,
+            status: s.status,
+            task_state: s.task_state.filter(|t| !t.is_empty()),
+            fault: s.fault.and_then(|f| f.message),
+            metadata: s.metadata,
+            volumes: s.volumes.into_iter().map(|v| (v.id, v.delete_on_termination)).collect(),
+        }
+    }
+}
+
+impl RegionClient {
+    /// Every server of every project, or with `filters` (Nova's own:
+    /// `project_id`, `name` as a regex, `host`, `changes-since`, ...).
+    pub async fn server_statuses(&self, filters: &[(&str, &str)]) -> Result<Vec<ServerStatus>> {
+        let version = self.compute_version(&[Microversion::new(2, 47), Microversion::new(2, 3)]);
+        let mut call = Call::get(ServiceType::Compute, "servers/detail")
+            .query("all_tenants", "True")
+            .microversion("compute", version)
+            .key("servers");
+        for (key, value) in filters {
+            call = call.query(key, value);
+        }
+        let wire: Vec<WireServer> = self.list(call).await?;
+        Ok(wire.into_iter().map(ServerStatus::from).collect())
+    }
+}
+
+/// `text` as a regex matching itself alone (Nova's `name` filter is a regex).
+pub fn exact_name_regex(text: &str) -> String {
+    let mut out = String::from("^");
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('$');
+    out
+}

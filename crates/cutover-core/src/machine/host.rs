@@ -1,0 +1,217 @@
+/*!
+The per-host state machine, beside the per-server one: an old compute host
+goes `active → disabled → draining → empty → handed-off → joined-new →
+retired-old`. "Empty" is verified, never assumed: both the server list and
+the hypervisor must say zero, with nothing in a transitional state, on two
+observations a set interval apart, before the operator's hook may
+redeploy the host.
+*/
+
+use serde::{Deserialize, Serialize};
+
+use super::observation::Seen;
+
+/// Where a host is in the cutover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostStage {
+    /// Its `nova-compute` still takes new servers.
+    Active,
+    /// Scheduling is off; its servers are being moved or waited for.
+    Draining,
+    /// Verified empty; the hand-off hook may run.
+    Empty,
+    /// The hook redeployed it; waiting for it to join the new region.
+    HandedOff,
+    /// A `nova-compute` of the new region; its old service record goes.
+    JoinedNew,
+    /// Its old `nova-compute` record is deleted: done.
+    RetiredOld,
+}
+
+/// What the host machine needs to know of a planned host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostMove {
+    pub name: String,
+    /// The `disabled_reason` its old service gets (names the migration).
+    pub disable_reason: String,
+    /// Seconds between the two empty observations.
+    pub empty_interval_secs: i64,
+    /// Seconds the host may take to join the new region after its hook.
+    pub rejoin_timeout_secs: i64,
+}
+
+/// A host's progress: what the journal keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostState {
+    pub stage: HostStage,
+    /// When the host was first seen empty in the current run of empty
+    /// observations (reset by any non-empty one).
+    pub empty_since: Option<i64>,
+    /// When the current stage began.
+    pub since: i64,
+    /// Why the host stopped (a failed hook, no rejoin); the host is left
+    /// where it is, the rest of the run goes on.
+    pub failed: Option<String>,
+}
+
+impl HostState {
+    pub fn new(now: i64) -> HostState {
+        HostState { stage: HostStage::Active, empty_since: None, since: now, failed: None }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.stage == HostStage::RetiredOld || self.failed.is_some()
+    }
+}
+
+/// A `nova-compute` service as `os-services` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceView {
+    pub enabled: bool,
+    pub up: bool,
+}
+
+/// How the hand-off hook ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookEnd {
+    Succeeded,
+    /// Exit status, or `None` when killed at its timeout; with its output's tail.
+    Failed {
+        status: Option<i32>,
+        output: String,
+    },
+}
+
+/// Everything one host step looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostObservation {
+    /// The host's `nova-compute` in the old region.
+    pub old_service: Seen<ServiceView>,
+    /// Servers the old region lists on the host (`host=`, all projects).
+    pub listed_servers: Seen<u32>,
+    /// Of those, servers with a task in progress (migrating, deleting, ...).
+    pub busy_servers: Seen<u32>,
+    /// The old hypervisor's `running_vms`.
+    pub running_vms: Seen<u32>,
+    /// Planned moves off this host that have not ended yet (from the journal).
+    pub moves_in_flight: u32,
+    /// The hand-off hook, once it has ended.
+    pub hook: Option<HookEnd>,
+    /// The host's `nova-compute` in the new region, and whether the new
+    /// region lists a hypervisor for it.
+    pub new_service: Seen<ServiceView>,
+    pub new_hypervisor: Seen<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum HostAction {
+    /// Disable the old `nova-compute` with the reason.
+    DisableService { host: String, reason: String },
+    /// Run the operator's hand-off hook for the host.
+    RunHook { host: String },
+    /// Delete the host's `nova-compute` record in the old region.
+    DeleteOldService { host: String },
+}
+
+/// A host step's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostStep {
+    pub state: HostState,
+    pub actions: Vec<HostAction>,
+}
+
+/// Advances a host as far as `obs` allows, at time `now`.
+pub fn step_host(plan: &HostMove, state: &HostState, obs: &HostObservation, now: i64) -> HostStep {
+    let mut state = state.clone();
+    if state.is_done() {
+        return HostStep { state, actions: Vec::new() };
+    }
+    loop {
+        let (next, actions) = decide(plan, &mut state, obs, now);
+        match next {
+            Some(stage) if stage != state.stage => {
+                state.stage = stage;
+                state.since = now;
+            }
+            _ => return HostStep { state, actions },
+        }
+        if !actions.is_empty() || state.is_done() {
+            return HostStep { state, actions };
+        }
+    }
+}
+
+/// The next stage (if the current one is done) and the actions to take.
+fn decide(
+    plan: &HostMove,
+    state: &mut HostState,
+    obs: &HostObservation,
+    now: i64,
+) -> (Option<HostStage>, Vec<HostAction>) {
+    let host = plan.name.clone();
+    match state.stage {
+        HostStage::Active => match &obs.old_service {
+            Seen::Present(service) if !service.enabled => (Some(HostStage::Draining), Vec::new()),
+            Seen::Present(_) => (None, vec![HostAction::DisableService { host, reason: plan.disable_reason.clone() }]),
+            // A host with no service record takes no new servers either.
+            Seen::Absent => (Some(HostStage::Draining), Vec::new()),
+            Seen::Unknown => (None, Vec::new()),
+        },
+        HostStage::Draining => match seen_empty(obs) {
+            Some(true) => {
+                let since = *state.empty_since.get_or_insert(now);
+                if now - since >= plan.empty_interval_secs {
+                    (Some(HostStage::Empty), Vec::new())
+                } else {
+                    (None, Vec::new())
+                }
+            }
+            Some(false) => {
+                state.empty_since = None;
+                (None, Vec::new())
+            }
+            None => (None, Vec::new()),
+        },
+        HostStage::Empty => match &obs.hook {
+            None => (None, vec![HostAction::RunHook { host }]),
+            Some(HookEnd::Succeeded) => (Some(HostStage::HandedOff), Vec::new()),
+            Some(HookEnd::Failed { status, output }) => {
+                let how = status.map_or("timed out".to_string(), |s| format!("exited {s}"));
+                state.failed = Some(format!("the hand-off hook {how}: {output}"));
+                (None, Vec::new())
+            }
+        },
+        HostStage::HandedOff => {
+            let joined = matches!(&obs.new_service, Seen::Present(s) if s.up && s.enabled)
+                && obs.new_hypervisor == Seen::Present(true);
+            if joined {
+                (Some(HostStage::JoinedNew), Vec::new())
+            } else {
+                if now - state.since > plan.rejoin_timeout_secs {
+                    state.failed = Some(format!(
+                        "not an up, enabled nova-compute of the new region {} s after its hook",
+                        plan.rejoin_timeout_secs
+                    ));
+                }
+                (None, Vec::new())
+            }
+        }
+        HostStage::JoinedNew => match &obs.old_service {
+            Seen::Absent => (Some(HostStage::RetiredOld), Vec::new()),
+            Seen::Present(_) => (None, vec![HostAction::DeleteOldService { host }]),
+            Seen::Unknown => (None, Vec::new()),
+        },
+        HostStage::RetiredOld => (None, Vec::new()),
+    }
+}
+
+/// `Some(true)` when every source says the host holds nothing; `None` when
+/// something was not observed (decide nothing then).
+fn seen_empty(obs: &HostObservation) -> Option<bool> {
+    let listed = *obs.listed_servers.present()?;
+    let busy = *obs.busy_servers.present()?;
+    let running = *obs.running_vms.present()?;
+    Some(obs.moves_in_flight == 0 && listed == 0 && busy == 0 && running == 0)
+}

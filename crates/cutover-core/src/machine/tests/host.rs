@@ -1,0 +1,122 @@
+//! The host machine step by step.
+
+use crate::machine::host::*;
+use crate::machine::Seen;
+
+fn plan() -> HostMove {
+    HostMove {
+        name: "old-1".into(),
+        disable_reason: "cutover m-1: moving to RegionTwo".into(),
+        empty_interval_secs: 30,
+        rejoin_timeout_secs: 600,
+    }
+}
+
+fn service(enabled: bool) -> Seen<ServiceView> {
+    Seen::Present(ServiceView { enabled, up: true })
+}
+
+/// A drained host as every source reports it.
+fn empty() -> HostObservation {
+    HostObservation {
+        old_service: service(false),
+        listed_servers: Seen::Present(0),
+        busy_servers: Seen::Present(0),
+        running_vms: Seen::Present(0),
+        ..HostObservation::default()
+    }
+}
+
+#[test]
+fn a_host_is_disabled_first() {
+    let obs = HostObservation { old_service: service(true), ..HostObservation::default() };
+    let step = step_host(&plan(), &HostState::new(0), &obs, 1);
+    assert_eq!(
+        step.actions,
+        [HostAction::DisableService { host: "old-1".into(), reason: "cutover m-1: moving to RegionTwo".into() }]
+    );
+    assert_eq!(step.state.stage, HostStage::Active);
+    let step = step_host(&plan(), &step.state, &HostObservation { old_service: service(false), ..obs }, 2);
+    assert_eq!(step.state.stage, HostStage::Draining);
+}
+
+#[test]
+fn empty_means_empty_twice_an_interval_apart_by_every_source() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Draining;
+    let first = step_host(&plan(), &state, &empty(), 100);
+    assert_eq!((first.state.stage, first.state.empty_since), (HostStage::Draining, Some(100)));
+    assert!(first.actions.is_empty());
+
+    // The hypervisor still runs a VM the list does not show: not empty, and
+    // the count starts again.
+    let vm = HostObservation { running_vms: Seen::Present(1), ..empty() };
+    let reset = step_host(&plan(), &first.state, &vm, 110);
+    assert_eq!(reset.state.empty_since, None);
+
+    let again = step_host(&plan(), &reset.state, &empty(), 120);
+    let too_soon = step_host(&plan(), &again.state, &empty(), 140);
+    assert_eq!(too_soon.state.stage, HostStage::Draining);
+    let verified = step_host(&plan(), &too_soon.state, &empty(), 150);
+    assert_eq!(verified.state.stage, HostStage::Empty);
+    assert_eq!(verified.actions, [HostAction::RunHook { host: "old-1".into() }]);
+}
+
+#[test]
+fn servers_in_flight_or_busy_keep_a_host_draining() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Draining;
+    state.empty_since = Some(0);
+    for obs in [
+        HostObservation { moves_in_flight: 1, ..empty() },
+        HostObservation { busy_servers: Seen::Present(1), ..empty() },
+        HostObservation { listed_servers: Seen::Present(2), ..empty() },
+    ] {
+        assert_eq!(step_host(&plan(), &state, &obs, 1000).state.stage, HostStage::Draining, "{obs:?}");
+    }
+    let blind = HostObservation { running_vms: Seen::Unknown, ..empty() };
+    let step = step_host(&plan(), &state, &blind, 1000);
+    assert_eq!((step.state.stage, step.state.empty_since), (HostStage::Draining, Some(0)), "nothing decided");
+}
+
+#[test]
+fn after_the_hook_the_host_joins_the_new_region_and_its_old_record_goes() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Empty;
+    let handed = step_host(&plan(), &state, &HostObservation { hook: Some(HookEnd::Succeeded), ..empty() }, 10);
+    assert_eq!(handed.state.stage, HostStage::HandedOff);
+    let joined_obs = HostObservation {
+        hook: Some(HookEnd::Succeeded),
+        new_service: service(true),
+        new_hypervisor: Seen::Present(true),
+        ..empty()
+    };
+    let joined = step_host(&plan(), &handed.state, &joined_obs, 20);
+    assert_eq!(joined.state.stage, HostStage::JoinedNew);
+    assert_eq!(joined.actions, [HostAction::DeleteOldService { host: "old-1".into() }]);
+    let retired = step_host(&plan(), &joined.state, &HostObservation { old_service: Seen::Absent, ..joined_obs }, 30);
+    assert_eq!(retired.state.stage, HostStage::RetiredOld);
+    assert!(retired.state.is_done() && retired.actions.is_empty());
+}
+
+#[test]
+fn a_failed_hook_stops_that_host_with_the_reason() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Empty;
+    let failed = HookEnd::Failed { status: Some(2), output: "playbook: unreachable".into() };
+    let step = step_host(&plan(), &state, &HostObservation { hook: Some(failed), ..empty() }, 10);
+    assert_eq!(step.state.failed.as_deref(), Some("the hand-off hook exited 2: playbook: unreachable"));
+    assert!(step.actions.is_empty());
+    assert!(step_host(&plan(), &step.state, &empty(), 20).actions.is_empty(), "a stopped host stays stopped");
+}
+
+#[test]
+fn a_host_that_never_rejoins_fails_after_the_timeout() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::HandedOff;
+    state.since = 100;
+    let waiting = HostObservation { new_service: Seen::Absent, ..empty() };
+    assert!(step_host(&plan(), &state, &waiting, 650).state.failed.is_none());
+    let late = step_host(&plan(), &state, &waiting, 701);
+    assert!(late.state.failed.as_deref().is_some_and(|f| f.contains("600 s after its hook")));
+}

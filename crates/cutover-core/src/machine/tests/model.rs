@@ -1,0 +1,141 @@
+//! A tiny model of both clouds as far as one server's move touches them:
+//! it carries out each action at once, as Nova, Glance, Cinder and Neutron
+//! would, so whole moves can run without I/O.
+
+use std::collections::BTreeMap;
+
+use crate::machine::*;
+
+pub const SRC: &str = "src-1";
+
+pub fn server(id: &str, status: &str) -> ServerView {
+    ServerView { id: id.into(), status: status.into(), task_state: None, fault: None }
+}
+
+/// Both clouds, as far as one server's move touches them.
+#[derive(Default)]
+pub struct Clouds {
+    pub old: BTreeMap<String, ServerView>,
+    pub new: BTreeMap<String, ServerView>,
+    pub images: BTreeMap<String, ImageView>,
+    pub volumes: BTreeMap<String, VolumeView>,
+    pub ports: BTreeMap<String, PortView>,
+    pub floating: BTreeMap<String, Option<String>>,
+    pub root_delete_on_termination: bool,
+    /// Boots in the new region end in ERROR.
+    pub new_boot_fails: bool,
+    /// Snapshots end `killed`.
+    pub snapshots_fail: bool,
+    pub next_id: u32,
+}
+
+impl Clouds {
+    pub fn with_source(status: &str) -> Clouds {
+        let mut clouds = Clouds::default();
+        clouds.old.insert(SRC.into(), server(SRC, status));
+        clouds.volumes.insert("vol-data".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
+        clouds.volumes.insert("vol-root".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
+        clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
+        clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
+        clouds.root_delete_on_termination = true;
+        clouds
+    }
+
+    pub fn observe(&self) -> Observation {
+        let seen = |found: Option<&ServerView>| found.cloned().map_or(Seen::Absent, Seen::Present);
+        Observation {
+            source: seen(self.old.get(SRC)),
+            target: seen(self.new.values().next()),
+            restored: seen(self.old.values().find(|s| s.id != SRC)),
+            image: self.images.values().next().cloned().map_or(Seen::Absent, Seen::Present),
+            root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
+            volumes: self.volumes.clone(),
+            ports: self.ports.clone(),
+            floating_ips: self.floating.clone(),
+        }
+    }
+
+    fn id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{}", self.next_id)
+    }
+
+    fn side(&mut self, side: Side) -> &mut BTreeMap<String, ServerView> {
+        match side {
+            Side::Old => &mut self.old,
+            Side::New => &mut self.new,
+        }
+    }
+
+    /// A call on a server that is gone fails (404); the machine sees it next time.
+    fn set_status(&mut self, side: Side, server: &str, status: &str) {
+        if let Some(found) = self.side(side).get_mut(server) {
+            found.status = status.into();
+        }
+    }
+
+    pub fn apply(&mut self, action: &Action) {
+        match action {
+            Action::StopServer { side, server } => self.set_status(*side, server, "SHUTOFF"),
+            Action::StartServer { side, server } => self.set_status(*side, server, "ACTIVE"),
+            // The engine looks the snapshot up by name before it creates one.
+            Action::CreateImage { .. } if !self.images.is_empty() => {}
+            Action::CreateImage { .. } => {
+                let id = self.id("img");
+                let status = if self.snapshots_fail { "killed" } else { "active" };
+                let (size, checksum) =
+                    if self.snapshots_fail { (None, None) } else { (Some(1024), Some("abc".into())) };
+                self.images.insert(id.clone(), ImageView { id, status: status.into(), size, checksum });
+            }
+            Action::DeleteImage { image } => {
+                self.images.remove(image);
+            }
+            Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
+            Action::DetachVolume { volume, .. } => {
+                self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
+            }
+            Action::AttachVolume { server, volume, .. } => {
+                let attached = VolumeView { status: "in-use".into(), attached_to: vec![server.clone()] };
+                self.volumes.insert(volume.clone(), attached);
+            }
+            Action::ReleasePort { port } => self.ports.get_mut(port).unwrap().device_id.clear(),
+            Action::ClaimPort { port, server } => self.ports.get_mut(port).unwrap().device_id = server.clone(),
+            Action::DeleteServer { side, server } => {
+                self.side(*side).remove(server);
+                // Ports passed by id at boot are unbound and kept, as Nova does.
+                for port in self.ports.values_mut() {
+                    if port.device_id == *server {
+                        port.device_id.clear();
+                    }
+                }
+                for address in self.floating.values_mut() {
+                    if address.as_deref() == Some(server) {
+                        *address = None;
+                    }
+                }
+                if *side == Side::Old && server == SRC && self.root_delete_on_termination {
+                    self.volumes.remove("vol-root");
+                }
+            }
+            // The engine looks the rebuild up by its metadata before it boots one.
+            Action::BootServer { side: Side::New, .. } if !self.new.is_empty() => {}
+            Action::BootServer { side: Side::Old, .. } if self.old.keys().any(|id| id != SRC) => {}
+            Action::BootServer { side, source } => {
+                if let BootSource::Image { id } = source {
+                    assert!(self.images.contains_key(id) || id == "img-original", "boots from an existing image");
+                }
+                let id = self.id("srv");
+                let status = if *side == Side::New && self.new_boot_fails { "ERROR" } else { "ACTIVE" };
+                self.side(*side).insert(id.clone(), server(&id, status));
+                for port in self.ports.values_mut() {
+                    if port.device_id.is_empty() {
+                        port.device_id = id.clone();
+                    }
+                }
+            }
+            Action::AddFloatingIp { server, address, .. } => {
+                self.floating.insert(address.clone(), Some(server.clone()));
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+/*!
+Builds a [`Plan`] from an [`Inventory`] and the operator's [`Rules`]: a
+strategy per server, the guest-impact warnings of each move, the hosts in
+drain order, the servers left out, and the new region's capacity for what
+moves.
+
+Drain order: hosts that can empty soonest first, so that each is
+redeployed into the new region early and adds its capacity there. A host
+holding a `wait` server or one that cannot be planned goes last (it empties
+when the owner acts); among the others, fewest servers to move first, then
+least load, then by name.
+*/
+
+use std::collections::BTreeMap;
+
+use super::inventory::{Inventory, ObservedServer};
+use super::rules::Rules;
+use super::{CloudsRef, HostPlan, Options, Plan, ServerPlan, Unplanned, PLAN_VERSION};
+use crate::machine::Strategy;
+use crate::microversion::Microversion;
+use crate::preflight::capacity::{evaluate_demands, Demand, Load};
+use crate::preflight::{AllocationRatios, Check};
+
+/// What the plan records besides the inventory's content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meta {
+    pub migration: String,
+    pub created_at: String,
+    pub options: Options,
+    pub ratios: AllocationRatios,
+}
+
+/// A plan and the new region's capacity for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub plan: Plan,
+    pub capacity: Check,
+}
+
+/// The drain-order rule, for the plan file's header and reports.
+pub const DRAIN_ORDER: &str = "hosts that can empty soonest first (fewest servers to move, then least load), \
+hosts holding a `wait` server or a server that could not be planned last";
+
+pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
+    let mut by_host: BTreeMap<&str, Vec<ServerPlan>> = inv.hosts.iter().map(|h| (h.as_str(), Vec::new())).collect();
+    let mut unplanned = Vec::new();
+    for server in &inv.servers {
+        let r = &server.record;
+        if let Some(reason) = server.unplannable() {
+            unplanned.push(Unplanned {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                host: r.host.clone(),
+                project_id: r.project_id.clone(),
+                reason,
+            });
+            continue;
+        }
+        let choice = rules.choose(server, inv.project_name(&r.project_id), |image| inv.image_active(image));
+        let mut warnings = choice.skipped;
+        warnings.extend(guest_warnings(choice.strategy, server, inv.old_version));
+        by_host.entry(r.host.as_str()).or_default().push(ServerPlan {
+            strategy: choice.strategy,
+            why: choice.why,
+            warnings,
+            server: r.clone(),
+        });
+    }
+    let blocked: Vec<&str> = unplanned.iter().map(|u| u.host.as_str()).collect();
+    let mut hosts: Vec<HostPlan> = by_host
+        .into_iter()
+        .map(|(name, mut servers)| {
+            servers.sort_by(|a, b| (&a.server.name, &a.server.id).cmp(&(&b.server.name, &b.server.id)));
+            HostPlan { name: name.to_string(), servers }
+        })
+        .collect();
+    hosts.sort_by_cached_key(|h| {
+        let moving: Vec<&ServerPlan> = h.servers.iter().filter(|s| s.strategy != Strategy::Wait).collect();
+        let waits = moving.len() < h.servers.len() || blocked.contains(&h.name.as_str());
+        let load = moving.iter().filter_map(|s| load_of(inv, &s.server.id)).fold(Load::default(), |mut all, l| {
+            all.add(l);
+            all
+        });
+        (waits, moving.len(), load.vcpus, load.ram_mib, load.disk_gib, h.name.clone())
+    });
+    unplanned.sort_by(|a, b| (&a.host, &a.name).cmp(&(&b.host, &b.name)));
+    let plan = Plan {
+        version: PLAN_VERSION,
+        migration: meta.migration,
+        created_at: meta.created_at,
+        clouds: inv.clouds.clone(),
+        options: meta.options,
+        hosts,
+        unplanned,
+    };
+    let capacity = capacity(&plan, inv, meta.ratios);
+    Planned { plan, capacity }
+}
+
+/// The new region's capacity for the plan's moves (`wait` servers stay).
+pub fn capacity(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Check {
+    let demands: Vec<Demand> = plan
+        .servers()
+        .filter(|(_, s)| s.strategy != Strategy::Wait)
+        .map(|(host, s)| {
+            let r = &s.server;
+            let name = inv.flavors.iter().find(|f| f.id == r.flavor_id).map_or(r.flavor_id.as_str(), |f| &f.name);
+            let flavor = if r.root_volume().is_some() { format!("{name} (volume-backed)") } else { name.to_string() };
+            Demand { host: host.to_string(), flavor, load: load_of(inv, &r.id) }
+        })
+        .collect();
+    evaluate_demands(&plan.clouds.new_region, &inv.new_hypervisors, &demands, ratios)
+}
+
+fn load_of(inv: &Inventory, id: &str) -> Option<Load> {
+    let s = inv.server(id)?;
+    Some(Load::of(s.sizes?, s.record.root_volume().is_some()))
+}
+
+/// What the guest will notice after the move, as the operator should
+/// read it before choosing.
+pub fn guest_warnings(strategy: Strategy, server: &ObservedServer, old_version: Microversion) -> Vec<String> {
+    let r = &server.record;
+    let mut out = Vec::new();
+    if strategy == Strategy::Wait {
+        return out;
+    }
+    match strategy {
+        Strategy::Redeploy => out.push(format!(
+            "redeploy boots a fresh disk from image {}: what was written to the server's disk is lost; \
+cloud-init runs from scratch (new SSH host keys, user data applied again)",
+            r.image_id.as_deref().unwrap_or("?")
+        )),
+        _ => out.push(
+            "new instance UUID: cloud-init sees a new instance (per-instance modules run again; \
+SSH host keys are regenerated unless the image turns that off)"
+                .into(),
+        ),
+    }
+    if server.os_type.as_deref().is_some_and(|os| os.eq_ignore_ascii_case("windows")) {
+        let mac = if r.fixed_networks.is_empty() { "" } else { " and new MAC addresses" };
+        out.push(format!(
+            "licence-bound guest (windows): the new server has a new instance UUID{mac}; Windows may need reactivation"
+        ));
+    }
+    if r.config_drive {
+        out.push(
+            "config drive: the new server's is built anew from its new metadata; files injected at boot \
+(personality) are not carried over"
+                .into(),
+        );
+    }
+    if r.ephemeral_gib > 0 {
+        let what = if strategy == Strategy::Snapshot { "is not in the snapshot" } else { "is not carried over" };
+        out.push(format!("local ephemeral disk ({} GiB) {what}: the new server's is blank", r.ephemeral_gib));
+    }
+    if !r.fixed_networks.is_empty() {
+        out.push(
+            "nova-network cannot choose MAC addresses: the new server's interfaces get new ones \
+(udev rules or licences bound to a MAC notice)"
+                .into(),
+        );
+    }
+    let data = r.data_volumes().count();
+    if data > 0 {
+        out.push(format!("{data} data volume(s) detached and reattached: their device names in the guest may change"));
+    }
+    let unknown: Vec<&str> = [(3, "user data"), (19, "description"), (26, "tags")]
+        .into_iter()
+        .filter(|(minor, _)| old_version < Microversion::new(2, *minor))
+        .map(|(_, what)| what)
+        .collect();
+    if !unknown.is_empty() {
+        out.push(format!(
+            "the old Nova (microversion {old_version}) does not show its {}: the new server will not have them",
+            unknown.join(", ")
+        ));
+    }
+    out
+}
+
+/// The clouds a plan is for, compared with the clouds at hand; the
+/// one-line reason when they differ.
+pub fn same_clouds(plan: &CloudsRef, here: &CloudsRef) -> Result<(), String> {
+    let url = |u: &str| u.trim_end_matches('/').to_string();
+    let differs = |what: &str, planned: &str, now: &str| {
+        Err(format!("the plan is for {what} {planned:?}, not {now:?}: make a new plan for these clouds"))
+    };
+    if url(&plan.auth_url) != url(&here.auth_url) {
+        return differs("the cloud at", &plan.auth_url, &here.auth_url);
+    }
+    if plan.old_region != here.old_region {
+        return differs("old region", &plan.old_region, &here.old_region);
+    }
+    if plan.new_region != here.new_region {
+        return differs("new region", &plan.new_region, &here.new_region);
+    }
+    Ok(())
+}

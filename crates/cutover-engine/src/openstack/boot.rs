@@ -1,0 +1,221 @@
+/*!
+`BootServer`: the rebuild, found first (new region: metadata
+`cutover_source`; old region after a failed move: `cutover_restored_from`),
+else booted in the source's project with a token scoped to it, carrying
+what the source had: name, flavor (same id: sync copied flavors), image or
+root volume, its ports (Neutron) or fixed addresses (nova-network), user
+data, metadata, tags, description, zone, server group (the booting
+region's, found by name in the project), security groups and config drive.
+
+The keypair: Nova looks `key_name` up among the *booting* user's keys, so
+the owner's public key is imported under cutover's user with a per-move
+name for the boot and deleted after it; the original name is kept in the
+metadata (`cutover_key_name`).
+*/
+
+use cutover_cloud::compute::boot::{BootDisk, BootRequest, Nic};
+use cutover_cloud::compute::server_states::exact_name_regex;
+use cutover_cloud::RegionClient;
+use cutover_core::machine::{BootSource, Side, Strategy};
+use cutover_core::plan::{Plan, ServerPlan};
+use tracing::warn;
+
+use super::{
+    failed, permanent, OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM,
+    META_SOURCE,
+};
+use crate::driver::DriverError;
+
+/// The metadata key that ties a rebuild on `side` to its source.
+fn marker(side: Side) -> &'static str {
+    match side {
+        Side::New => META_SOURCE,
+        Side::Old => META_RESTORED_FROM,
+    }
+}
+
+pub(super) async fn boot(
+    d: &OpenStackDriver,
+    plan: &Plan,
+    planned: &ServerPlan,
+    side: Side,
+    source: &BootSource,
+) -> Result<(), DriverError> {
+    let region = d.region(side);
+    let record = &planned.server;
+    let key_copy = plan.snapshot_name(&record.id);
+    if booted(region, plan, planned, side).await? {
+        return forget_key(region, &key_copy).await;
+    }
+    let mut request = request(d, plan, planned, side, source).await?;
+    let key = match &record.key_name {
+        Some(name) => import_key(region, planned, name, &key_copy).await?,
+        None => false,
+    };
+    if key {
+        request.key_name = Some(key_copy.clone());
+    }
+    let version = BootRequest::version(region);
+    let dropped = request.dropped(version);
+    if !dropped.is_empty() {
+        warn!(server = %record.id, region = region.region(), "compute {version} cannot keep {}", dropped.join(", "));
+    }
+    let scoped = d.grants.acquire(&d.old, &record.project_id, region.region()).await.map_err(failed)?;
+    let booted = scoped.boot_server(&request).await;
+    drop(scoped);
+    let released = d.grants.release(&d.old, &record.project_id).await;
+    if key {
+        forget_key(region, &key_copy).await?;
+    }
+    booted.map_err(failed)?;
+    if let Err(e) = released {
+        warn!(project = %record.project_id, "revoking role cutover: {e} (the sweep at the end retries)");
+    }
+    Ok(())
+}
+
+/// Whether the rebuild exists already (an earlier attempt whose answer
+/// was lost): a listing narrowed by project and name, then the metadata.
+async fn booted(region: &RegionClient, plan: &Plan, planned: &ServerPlan, side: Side) -> Result<bool, DriverError> {
+    let record = &planned.server;
+    let name = exact_name_regex(&record.name);
+    let found = region.server_statuses(&[("project_id", &record.project_id), ("name", &name)]).await.map_err(failed)?;
+    Ok(found.iter().any(|s| {
+        s.metadata.get(META_MIGRATION) == Some(&plan.migration)
+            && s.metadata.get(marker(side)).map(String::as_str) == Some(record.id.as_str())
+    }))
+}
+
+async fn request(
+    d: &OpenStackDriver,
+    plan: &Plan,
+    planned: &ServerPlan,
+    side: Side,
+    source: &BootSource,
+) -> Result<BootRequest, DriverError> {
+    let record = &planned.server;
+    let mut metadata = record.metadata.clone();
+    metadata.insert(META_MIGRATION.into(), plan.migration.clone());
+    metadata.insert(marker(side).into(), record.id.clone());
+    metadata.insert(META_ORIGINAL_USER.into(), record.user_id.clone());
+    if let Some(key) = &record.key_name {
+        metadata.insert(META_KEY_NAME.into(), key.clone());
+    }
+    let nics = if !record.ports.is_empty() {
+        record.ports.iter().map(|p| Nic::Port(p.id.clone())).collect()
+    } else {
+        fixed_nics(d, planned, side).await?
+    };
+    // Neutron ports carry their security groups; nova-network servers name theirs.
+    let security_groups = if record.ports.is_empty() { record.security_groups.clone() } else { Vec::new() };
+    Ok(BootRequest {
+        name: record.name.clone(),
+        flavor_id: record.flavor_id.clone(),
+        disk: Some(match source {
+            BootSource::Image { id } => BootDisk::Image(id.clone()),
+            BootSource::Volume { id } => BootDisk::Volume(id.clone()),
+        }),
+        nics,
+        key_name: None,
+        user_data: record.user_data.clone(),
+        metadata,
+        tags: record.tags.clone(),
+        description: record.description.clone(),
+        availability_zone: record.availability_zone.clone(),
+        group: group(d, planned, side).await?,
+        security_groups,
+        config_drive: record.config_drive,
+    })
+}
+
+/// nova-network: each fixed address on the booting region's network of
+/// the same label (the new region's networks have their own ids).
+async fn fixed_nics(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Result<Vec<Nic>, DriverError> {
+    let fixed = &planned.server.fixed_networks;
+    if fixed.is_empty() || side == Side::Old {
+        return Ok(fixed.iter().map(|f| Nic::Fixed { network: f.network_id.clone(), ip: f.ip.clone() }).collect());
+    }
+    let (old, new) = tokio::try_join!(d.old.fixed_networks(), d.new.fixed_networks()).map_err(failed)?;
+    fixed
+        .iter()
+        .map(|f| {
+            let label = old.iter().find(|n| n.id == f.network_id).map(|n| n.name.as_str());
+            let network = new.iter().find(|n| Some(n.name.as_str()) == label).ok_or_else(|| {
+                permanent(format!(
+                    "{}: no nova-network network labelled like {}'s network {} (create it before moving servers)",
+                    d.new.region(),
+                    d.old.region(),
+                    f.network_id
+                ))
+            })?;
+            Ok(Nic::Fixed { network: network.id.clone(), ip: f.ip.clone() })
+        })
+        .collect()
+}
+
+/// The booting region's server group: the old one itself, or in the new
+/// region the one sync created with the same name in the same project.
+async fn group(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Result<Option<String>, DriverError> {
+    let record = &planned.server;
+    let Some(group) = &record.server_group else { return Ok(None) };
+    if side == Side::Old {
+        return Ok(Some(group.id.clone()));
+    }
+    let groups = d.new.server_groups().await.map_err(failed)?;
+    let mut same =
+        groups.iter().filter(|g| g.name == group.name && g.project_id.as_deref() == Some(record.project_id.as_str()));
+    match (same.next(), same.next()) {
+        (Some(found), None) => Ok(Some(found.id.clone())),
+        (None, _) => Err(permanent(format!(
+            "{}: no server group {} in project {} (cutover sync creates it)",
+            d.new.region(),
+            group.name,
+            record.project_id
+        ))),
+        (Some(_), Some(_)) => Err(permanent(format!(
+            "{}: server group name {} is used twice in project {}",
+            d.new.region(),
+            group.name,
+            record.project_id
+        ))),
+    }
+}
+
+/// Imports the owner's public key `name` under cutover's user as `copy`;
+/// false when the owner's key cannot be read, which only a `redeploy`
+/// (a fresh first boot) cannot do without.
+async fn import_key(region: &RegionClient, planned: &ServerPlan, name: &str, copy: &str) -> Result<bool, DriverError> {
+    let record = &planned.server;
+    let own = region.scope().user_id;
+    let owner_key = match region.keypairs_for_users() {
+        true => {
+            region.keypairs(Some(&record.user_id), &own).await.map_err(failed)?.into_iter().find(|k| k.name == name)
+        }
+        false => None,
+    };
+    let Some(key) = owner_key else {
+        let why = format!(
+            "{}: keypair {name} of user {} cannot be read (gone, or compute below 2.10)",
+            region.region(),
+            record.user_id
+        );
+        if planned.strategy == Strategy::Redeploy {
+            return Err(permanent(format!("{why}: a redeployed server would boot without its key")));
+        }
+        warn!(server = %record.id, "{why}: booting without it (the disk keeps its authorized keys)");
+        return Ok(false);
+    };
+    match region.import_own_keypair(copy, &key.public_key, &key.kind).await {
+        Ok(()) => Ok(true),
+        // Left by an attempt that stopped before deleting it.
+        Err(e) if e.is_conflict() => Ok(true),
+        Err(e) => Err(failed(e)),
+    }
+}
+
+async fn forget_key(region: &RegionClient, copy: &str) -> Result<(), DriverError> {
+    match region.delete_own_keypair(copy).await {
+        Err(e) if !e.is_not_found() => Err(failed(e)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,110 @@
+/*!
+Each action, safe to repeat: a state the action wants that is already
+there is success (a 409 for a stop of a stopped server, a 404 for a delete
+of what is gone), and a create first looks for what an earlier attempt
+made (an image by its name, a server by its metadata, see [`super::boot`]).
+*/
+
+use std::collections::BTreeMap;
+
+use cutover_cloud::{Error as CloudError, RegionClient};
+use cutover_core::machine::Action;
+use cutover_core::plan::{Plan, ServerPlan};
+
+use super::{boot, failed, permanent, OpenStackDriver, META_MIGRATION, META_SOURCE};
+use crate::driver::DriverError;
+
+pub(super) async fn execute(
+    d: &OpenStackDriver,
+    plan: &Plan,
+    planned: &ServerPlan,
+    action: &Action,
+) -> Result<(), DriverError> {
+    match action {
+        Action::StopServer { side, server } => {
+            ok_if(d.region(*side).stop_server(server).await, CloudError::is_conflict)
+        }
+        Action::StartServer { side, server } => {
+            ok_if(d.region(*side).start_server(server).await, CloudError::is_conflict)
+        }
+        Action::CreateImage { server, name } => create_image(d, plan, server, name).await,
+        Action::DeleteImage { image } => ok_if(d.old.delete_image(image).await, CloudError::is_not_found),
+        Action::KeepRootVolume { server, volume } => {
+            if !d.old.can_keep_root_volume() {
+                return Err(permanent(format!(
+                    "{} offers compute {} : a root volume's delete_on_termination can be changed from 2.85 only, \
+                     so strategy volume cannot keep it there (plan snapshot instead)",
+                    d.old.region(),
+                    d.old.compute_versions()
+                )));
+            }
+            d.old.set_delete_on_termination(server, volume, false).await.map_err(failed)
+        }
+        Action::DetachVolume { side, server, volume } => {
+            ok_if(d.region(*side).detach_volume(server, volume).await, CloudError::is_not_found)
+        }
+        Action::AttachVolume { side, server, volume } => attach_volume(d.region(*side), server, volume).await,
+        Action::ReleasePort { port } => d.old.set_port_device(port, "", "").await.map_err(failed),
+        Action::ClaimPort { port, server } => {
+            let zone = planned.server.availability_zone.as_deref().unwrap_or("nova");
+            d.old.set_port_device(port, server, &format!("compute:{zone}")).await.map_err(failed)
+        }
+        Action::DeleteServer { side, server } => {
+            ok_if(d.region(*side).delete_server(server).await, CloudError::is_not_found)
+        }
+        Action::BootServer { side, source } => boot::boot(d, plan, planned, *side, source).await,
+        Action::AddFloatingIp { side, server, address } => add_floating_ip(d.region(*side), server, address).await,
+    }
+}
+
+/// Success, or an error that `done` says means the wanted state is there.
+fn ok_if(result: Result<(), CloudError>, done: fn(&CloudError) -> bool) -> Result<(), DriverError> {
+    match result {
+        Err(e) if !done(&e) => Err(failed(e)),
+        _ => Ok(()),
+    }
+}
+
+async fn create_image(d: &OpenStackDriver, plan: &Plan, server: &str, name: &str) -> Result<(), DriverError> {
+    let images = d.old.images_with_property(META_MIGRATION, &plan.migration).await.map_err(failed)?;
+    let made = images.iter().any(|i| {
+        i.name.as_deref() == Some(name) && !matches!(i.status.as_str(), "killed" | "deleted" | "pending_delete")
+    });
+    if made {
+        return Ok(());
+    }
+    let metadata = BTreeMap::from([
+        (META_MIGRATION.to_string(), plan.migration.clone()),
+        (META_SOURCE.to_string(), server.to_string()),
+    ]);
+    d.old.create_server_image(server, name, &metadata).await.map(drop).map_err(failed)
+}
+
+async fn attach_volume(region: &RegionClient, server: &str, volume: &str) -> Result<(), DriverError> {
+    if region.volume_attached(server, volume).await.map_err(failed)? {
+        return Ok(());
+    }
+    match region.attach_volume(server, volume).await {
+        Ok(()) => Ok(()),
+        // An attach whose answer was lost: it is there now.
+        Err(e) => match region.volume_attached(server, volume).await {
+            Ok(true) => Ok(()),
+            _ => Err(failed(e)),
+        },
+    }
+}
+
+async fn add_floating_ip(region: &RegionClient, server: &str, address: &str) -> Result<(), DriverError> {
+    let Err(e) = region.add_floating_ip(server, address).await else { return Ok(()) };
+    let on_server = region
+        .pool_addresses()
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|all| all.iter().any(|a| a.address == address && a.instance_id.as_deref() == Some(server)));
+    if on_server {
+        Ok(())
+    } else {
+        Err(failed(e))
+    }
+}

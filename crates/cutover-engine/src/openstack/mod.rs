@@ -1,0 +1,115 @@
+/*!
+The [`Driver`] on OpenStack, through `cutover-cloud`: one admin connection
+per region, and project-scoped connections for what Nova gives to the
+token's project (a booted server).
+
+- [`observe`]: the batched observation, one listing per region and kind.
+- [`execute`]: each action, safe to repeat.
+- [`boot`]: the rebuild's boot request, found first by its metadata.
+- [`grants`]: role `cutover` on a project while a boot there runs.
+*/
+
+mod boot;
+mod execute;
+mod grants;
+mod observe;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
+use cutover_core::machine::{Action, Observation, Side};
+use cutover_core::plan::{Plan, ServerPlan};
+
+use crate::driver::{Driver, DriverError};
+use grants::Grants;
+
+/// Metadata on every server cutover boots: the run it belongs to.
+pub const META_MIGRATION: &str = "cutover_migration";
+/// On a rebuild in the new region (and on the snapshot): the source's id.
+pub const META_SOURCE: &str = "cutover_source";
+/// On a rebuild in the old region after a failed move: the source's id.
+pub const META_RESTORED_FROM: &str = "cutover_restored_from";
+/// The source's owner, whom the rebuild cannot belong to.
+pub const META_ORIGINAL_USER: &str = "cutover_original_user";
+/// The keypair the source was booted with (the rebuild names a copy).
+pub const META_KEY_NAME: &str = "cutover_key_name";
+
+/// The real driver: both regions of one cloud.
+pub struct OpenStackDriver {
+    old: RegionClient,
+    new: RegionClient,
+    grants: Grants,
+}
+
+impl OpenStackDriver {
+    /// Connects to both regions as the profile's (admin) user.
+    pub async fn connect(
+        profile: &Profile,
+        old_region: &str,
+        new_region: &str,
+        retry: RetryPolicy,
+    ) -> Result<OpenStackDriver, CloudError> {
+        let (old, new) = tokio::try_join!(
+            RegionClient::connect(profile, old_region, retry.clone()),
+            RegionClient::connect(profile, new_region, retry.clone()),
+        )?;
+        Ok(OpenStackDriver::new(old, new, profile, retry))
+    }
+
+    /// A driver over connections already made (admin tokens).
+    pub fn new(old: RegionClient, new: RegionClient, profile: &Profile, retry: RetryPolicy) -> OpenStackDriver {
+        OpenStackDriver { old, new, grants: Grants::new(profile, retry) }
+    }
+
+    fn region(&self, side: Side) -> &RegionClient {
+        match side {
+            Side::Old => &self.old,
+            Side::New => &self.new,
+        }
+    }
+}
+
+#[async_trait]
+impl Driver for OpenStackDriver {
+    async fn observe(
+        &self,
+        plan: &Plan,
+        servers: &[&ServerPlan],
+    ) -> Result<BTreeMap<String, Observation>, DriverError> {
+        observe::observe(self, plan, servers).await
+    }
+
+    async fn execute(&self, plan: &Plan, server: &ServerPlan, action: &Action) -> Result<(), DriverError> {
+        execute::execute(self, plan, server, action).await
+    }
+
+    async fn disable_host(&self, _plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError> {
+        let services = self.old.compute_services().await.map_err(failed)?;
+        let service = services
+            .iter()
+            .find(|s| s.host == host && s.binary == "nova-compute")
+            .ok_or_else(|| permanent(format!("{}: no nova-compute service on host {host}", self.old.region())))?;
+        if !service.enabled && service.disabled_reason.as_deref() == Some(reason) {
+            return Ok(());
+        }
+        self.old.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)
+    }
+}
+
+/// A failed call as the engine needs it: the cloud's refusal (a 4xx) is
+/// permanent; no answer, 429 and 5xx (after the client's own retries) may
+/// pass, and so may a 409 an action did not expect (the resource is busy
+/// with something else: its state changes by itself).
+pub(crate) fn failed(e: CloudError) -> DriverError {
+    let permanent = match &e {
+        CloudError::Call(call) => call.status.is_some_and(|s| s.is_client_error() && !matches!(s.as_u16(), 409 | 429)),
+        CloudError::Auth { .. } => false,
+        _ => true,
+    };
+    DriverError { message: e.to_string(), permanent }
+}
+
+pub(crate) fn permanent(message: String) -> DriverError {
+    DriverError { message, permanent: true }
+}

@@ -1,0 +1,190 @@
+/*!
+The batched observation: per region and resource kind one listing (paged),
+whatever the number of servers: both regions' servers (`all_tenants`; the
+rebuilds found by their metadata, as Nova cannot filter on it), cutover's
+snapshots (Glance filters on the `cutover_migration` property), volumes,
+the plan's ports by id, and nova-network addresses. A kind whose listing
+failed stays unknown for every server; `Absent` means listed and not there.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cutover_cloud::compute::server_states::ServerStatus;
+use cutover_cloud::image::ImageState;
+use cutover_core::machine::{ImageView, Observation, PortView, Seen, ServerView, Strategy, VolumeView};
+use cutover_core::model::{PoolAddress, Port, Volume};
+use cutover_core::plan::{Plan, ServerPlan};
+use tracing::warn;
+
+use super::{failed, OpenStackDriver, META_MIGRATION, META_RESTORED_FROM, META_SOURCE};
+use crate::driver::DriverError;
+
+/// What one round of listings found; `None` for a listing that failed or
+/// was not needed.
+struct Listings {
+    old_servers: Option<Vec<ServerStatus>>,
+    new_servers: Option<Vec<ServerStatus>>,
+    images: Option<Vec<ImageState>>,
+    volumes: Option<Vec<Volume>>,
+    ports: Option<Vec<Port>>,
+    /// Both regions' nova-network addresses (a Neutron region has none).
+    addresses: Option<Vec<PoolAddress>>,
+}
+
+pub(super) async fn observe(
+    d: &OpenStackDriver,
+    plan: &Plan,
+    servers: &[&ServerPlan],
+) -> Result<BTreeMap<String, Observation>, DriverError> {
+    let listings = list(d, plan, servers).await?;
+    Ok(servers.iter().map(|s| (s.server.id.clone(), observation(plan, s, &listings))).collect())
+}
+
+/// A listing's result, or `None` (logged) when it failed.
+fn kept<T>(what: &str, result: Result<T, cutover_cloud::Error>) -> Option<T> {
+    result.map_err(|e| warn!("observing {what}: {e}")).ok()
+}
+
+async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Result<Listings, DriverError> {
+    let moves: Vec<_> = servers.iter().map(|s| plan.server_move(s)).collect();
+    let snapshots = moves.iter().any(|m| m.strategy == Strategy::Snapshot);
+    let volumes = moves.iter().any(|m| m.root_volume.is_some() || !m.data_volumes.is_empty());
+    let port_ids: Vec<String> =
+        moves.iter().flat_map(|m| m.ports.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let floating = moves.iter().any(|m| !m.floating_addresses.is_empty());
+    let (old_servers, new_servers, images, volumes, ports, old_addresses, new_addresses) = tokio::join!(
+        d.old.server_statuses(&[]),
+        d.new.server_statuses(&[]),
+        async {
+            match snapshots {
+                true => d.old.images_with_property(META_MIGRATION, &plan.migration).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match volumes {
+                true => d.old.volumes().await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match port_ids.is_empty() {
+                false => d.old.ports_with_ids(&port_ids).await.map(Some),
+                true => Ok(None),
+            }
+        },
+        async {
+            match floating {
+                true => d.old.pool_addresses().await,
+                false => Ok(None),
+            }
+        },
+        async {
+            match floating {
+                true => d.new.pool_addresses().await,
+                false => Ok(None),
+            }
+        },
+    );
+    // Without either region's servers no step can decide anything: say
+    // why rather than hand back an empty observation.
+    let (old_servers, new_servers) = match (old_servers, new_servers) {
+        (Err(e), Err(_)) => return Err(failed(e)),
+        (old, new) => (kept("old servers", old), kept("new servers", new)),
+    };
+    let addresses = match (kept("old addresses", old_addresses), kept("new addresses", new_addresses)) {
+        (Some(old), Some(new)) => Some(old.unwrap_or_default().into_iter().chain(new.unwrap_or_default()).collect()),
+        _ => None,
+    };
+    Ok(Listings {
+        old_servers,
+        new_servers,
+        images: kept("snapshots", images).flatten(),
+        volumes: kept("volumes", volumes).flatten(),
+        ports: kept("ports", ports).flatten(),
+        addresses,
+    })
+}
+
+fn view(s: &ServerStatus) -> ServerView {
+    ServerView { id: s.id.clone(), status: s.status.clone(), task_state: s.task_state.clone(), fault: s.fault.clone() }
+}
+
+/// The first server `matches` picks from a listing, as last seen.
+fn find(listing: &Option<Vec<ServerStatus>>, matches: impl Fn(&ServerStatus) -> bool) -> Seen<ServerView> {
+    match listing {
+        None => Seen::Unknown,
+        Some(servers) => servers.iter().find(|s| matches(s)).map_or(Seen::Absent, |s| Seen::Present(view(s))),
+    }
+}
+
+fn tagged(s: &ServerStatus, plan: &Plan, key: &str, source: &str) -> bool {
+    s.metadata.get(META_MIGRATION) == Some(&plan.migration) && s.metadata.get(key).map(String::as_str) == Some(source)
+}
+
+/// Of several images with the snapshot's name, the one furthest along: an
+/// active one, else one in progress, else a failed one (to be deleted).
+fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
+    let rank = |i: &ImageState| match i.status.as_str() {
+        "active" => 0,
+        "killed" | "deleted" | "pending_delete" => 2,
+        _ => 1,
+    };
+    images.iter().filter(|i| i.name.as_deref() == Some(name)).min_by_key(|i| rank(i)).map(|i| ImageView {
+        id: i.id.clone(),
+        status: i.status.clone(),
+        size: i.size,
+        checksum: i.checksum.clone(),
+    })
+}
+
+fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
+    let m = plan.server_move(planned);
+    let id = m.source.as_str();
+    let source = find(&l.old_servers, |s| s.id == id);
+    let root_delete_on_termination = match (&l.old_servers, &m.root_volume) {
+        (Some(servers), Some(root)) => servers
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.volumes.iter().find(|(v, _)| v == root))
+            .and_then(|(_, delete)| *delete)
+            .map_or(Seen::Unknown, Seen::Present),
+        _ => Seen::Unknown,
+    };
+    let image = match &l.images {
+        Some(images) => snapshot(images, &m.snapshot_name).map_or(Seen::Absent, Seen::Present),
+        None => Seen::Unknown,
+    };
+    let wanted: BTreeSet<&String> = m.root_volume.iter().chain(&m.data_volumes).collect();
+    let volumes = l
+        .volumes
+        .iter()
+        .flatten()
+        .filter(|v| wanted.contains(&v.id))
+        .map(|v| (v.id.clone(), VolumeView { status: v.status.clone(), attached_to: v.attached_to.clone() }))
+        .collect();
+    let ports = l
+        .ports
+        .iter()
+        .flatten()
+        .filter(|p| m.ports.contains(&p.id))
+        .map(|p| (p.id.clone(), PortView { device_id: p.device_id.clone() }))
+        .collect();
+    let mut floating_ips: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for a in l.addresses.iter().flatten().filter(|a| m.floating_addresses.contains(&a.address)) {
+        let on = floating_ips.entry(a.address.clone()).or_default();
+        if on.is_none() {
+            *on = a.instance_id.clone().filter(|i| !i.is_empty());
+        }
+    }
+    Observation {
+        source,
+        target: find(&l.new_servers, |s| tagged(s, plan, META_SOURCE, id)),
+        restored: find(&l.old_servers, |s| tagged(s, plan, META_RESTORED_FROM, id)),
+        image,
+        root_delete_on_termination,
+        volumes,
+        ports,
+        floating_ips,
+    }
+}

@@ -1,0 +1,255 @@
+/*!
+The OpenStack driver against the simulator: one server of each strategy
+walked through its state machine by a tiny loop (observe, step, execute;
+not the engine), then the clouds checked; and each create run twice to
+show it makes one resource.
+*/
+
+mod util;
+
+use cutover_core::machine::{step, Action, BootSource, End, ServerState, Side, Strategy};
+use cutover_core::plan::{Plan, ServerPlan};
+use cutover_engine::{Driver, OpenStackDriver};
+use cutover_sim::model::compute::VmState;
+use util::SimCloud;
+
+/// Walks one planned server to the end of its move; returns the end and
+/// every action run.
+async fn run(driver: &OpenStackDriver, plan: &Plan, planned: &ServerPlan) -> (ServerState, Vec<Action>) {
+    let moving = plan.server_move(planned);
+    let mut state = ServerState::new(0);
+    let mut all = Vec::new();
+    for now in 1..200 {
+        let mut seen = driver.observe(plan, &[planned]).await.expect("observes");
+        let obs = seen.remove(&planned.server.id).expect("observed");
+        let next = step(&moving, &state, &obs, now);
+        for action in &next.actions {
+            driver.execute(plan, planned, action).await.unwrap_or_else(|e| panic!("{action:?}: {e}"));
+        }
+        all.extend(next.actions);
+        state = next.state;
+        if state.end.is_some() {
+            return (state, all);
+        }
+    }
+    panic!("the move did not end: {state:?}");
+}
+
+fn planned<'p>(plan: &'p Plan, id: &str) -> &'p ServerPlan {
+    plan.hosts.iter().flat_map(|h| &h.servers).find(|s| s.server.id == id).expect("planned")
+}
+
+/// The one server in RegionTwo moved from `source`.
+fn target(cloud: &SimCloud, source: &str) -> cutover_sim::model::compute::Server {
+    let w = cloud.sim().world();
+    let found: Vec<_> = w.compute["RegionTwo"]
+        .servers
+        .values()
+        .filter(|s| s.metadata.get("cutover_source").map(String::as_str) == Some(source))
+        .cloned()
+        .collect();
+    assert_eq!(found.len(), 1, "one rebuild of {source}");
+    found.into_iter().next().expect("one")
+}
+
+/// No keypair copy and no grant of role cutover left behind.
+fn nothing_left(cloud: &SimCloud) {
+    let w = cloud.sim().world();
+    let admin = w.identity.users.values().find(|u| u.name == "admin").expect("admin").id.clone();
+    let copies: Vec<_> = w.compute["RegionTwo"].keypairs.keys().filter(|(user, _)| *user == admin).collect();
+    assert!(copies.is_empty(), "keypair copies left: {copies:?}");
+    let cutover = w.identity.roles.values().find(|r| r.name == "cutover").map(|r| r.id.clone());
+    let grants = w.identity.assignments.iter().filter(|a| Some(&a.role_id) == cutover.as_ref()).count();
+    assert_eq!(grants, 0, "grants of role cutover left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_move_keeps_port_ip_mac_floating_ip_metadata_and_group() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "web-1");
+    let plan = cloud.plan(&[("web-1", Strategy::Snapshot)]);
+    let record = planned(&plan, &source).server.clone();
+    let (state, actions) = run(&driver, &plan, planned(&plan, &source)).await;
+    assert_eq!(state.end, Some(End::Moved), "{state:?} after {actions:?}");
+
+    let new = target(&cloud, &source);
+    let w = cloud.sim().world();
+    assert!(!w.compute["RegionOne"].servers.contains_key(&source), "the source is gone");
+    assert_eq!(new.vm_state, VmState::Active);
+    assert_eq!(new.name, "web-1");
+    assert_eq!(new.project_id, record.project_id, "booted in the source's project");
+    assert_eq!(new.flavor_id, record.flavor_id);
+    assert_eq!(new.metadata["role"], "web");
+    assert_eq!(new.metadata["cutover_migration"], "m1");
+    assert_eq!(new.metadata["cutover_original_user"], record.user_id);
+    assert_eq!(new.metadata["cutover_key_name"], "alice-key");
+    assert_eq!(new.tags.iter().collect::<Vec<_>>(), ["prod"]);
+    assert_eq!(new.description.as_deref(), Some("front end"));
+    assert_eq!(new.user_data, record.user_data);
+    let group = new.server_group.as_ref().expect("in a group");
+    assert_eq!(w.compute["RegionTwo"].server_groups[group].name, "web-ha");
+    let port = &record.ports[0];
+    let now = &w.network.ports[&port.id];
+    assert_eq!(now.device_id, new.id, "the same port");
+    assert_eq!(now.mac_address, port.mac);
+    assert_eq!(now.fixed_ips[0].ip_address, "10.0.0.10");
+    let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.10").expect("fip");
+    assert_eq!(fip.port_id.as_deref(), Some(port.id.as_str()), "the floating IP stayed on the port");
+    let snapshot = plan.snapshot_name(&source);
+    assert!(w.image.images.values().all(|i| i.name.as_deref() != Some(&snapshot)), "the snapshot is removed");
+    drop(w);
+    nothing_left(&cloud);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_move_boots_from_the_kept_root_volume_and_reattaches_data() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "db-1");
+    let plan = cloud.plan(&[("db-1", Strategy::Volume)]);
+    let record = planned(&plan, &source).server.clone();
+    let (state, actions) = run(&driver, &plan, planned(&plan, &source)).await;
+    assert_eq!(state.end, Some(End::Moved), "{state:?} after {actions:?}");
+    assert!(actions.iter().any(|a| matches!(a, Action::KeepRootVolume { .. })));
+
+    let new = target(&cloud, &source);
+    let w = cloud.sim().world();
+    assert!(!w.compute["RegionOne"].servers.contains_key(&source));
+    let root = record.root_volume().expect("root").id.clone();
+    let data = record.data_volumes().next().expect("data").id.clone();
+    let boot = new.block_devices.iter().find(|b| b.boot_index == Some(0)).expect("boots from a volume");
+    assert_eq!(boot.volume_id, root, "the same root volume");
+    assert!(!boot.delete_on_termination);
+    assert!(new.block_devices.iter().any(|b| b.volume_id == data), "the data volume is reattached");
+    assert_eq!(w.volume.volumes[&data].status, "in-use");
+    assert_eq!(new.flavor_id, "gold");
+    assert_eq!(w.network.ports[&record.ports[0].id].device_id, new.id);
+    drop(w);
+    nothing_left(&cloud);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redeploy_boots_the_original_image_with_the_owners_key() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "app-1");
+    let plan = cloud.plan(&[("app-1", Strategy::Redeploy)]);
+    let record = planned(&plan, &source).server.clone();
+    let (state, actions) = run(&driver, &plan, planned(&plan, &source)).await;
+    assert_eq!(state.end, Some(End::Moved), "{state:?} after {actions:?}");
+
+    let new = target(&cloud, &source);
+    let w = cloud.sim().world();
+    assert!(!w.compute["RegionOne"].servers.contains_key(&source), "deleted after the rebuild was verified");
+    assert_eq!(new.image_id, record.image_id, "the original image");
+    assert_eq!(new.metadata["owner"], "ops");
+    assert_eq!(new.key_name.as_deref(), Some(plan.snapshot_name(&source).as_str()), "a copy of bob's key");
+    let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.20").expect("fip");
+    assert_eq!(fip.port_id.as_deref(), Some(record.ports[0].id.as_str()));
+    assert_eq!(w.network.ports[&record.ports[0].id].device_id, new.id);
+    drop(w);
+    nothing_left(&cloud);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shut_off_server_stays_off() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "win-1");
+    {
+        let mut w = cloud.sim().world();
+        let s = w.compute.get_mut("RegionOne").unwrap().servers.get_mut(&source).unwrap();
+        s.vm_state = VmState::Stopped;
+        s.power_state = cutover_sim::model::compute::PowerState::Shutdown;
+    }
+    let plan = cloud.plan(&[("win-1", Strategy::Snapshot)]);
+    let (state, actions) = run(&driver, &plan, planned(&plan, &source)).await;
+    assert_eq!(state.end, Some(End::Moved), "{state:?} after {actions:?}");
+    let new = target(&cloud, &source);
+    assert_eq!(new.vm_state, VmState::Stopped);
+    assert!(new.config_drive);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_create_run_twice_makes_one_resource() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "web-2");
+    let plan = cloud.plan(&[("web-2", Strategy::Snapshot)]);
+    let p = planned(&plan, &source);
+    let twice = |action: Action| {
+        let (driver, plan) = (&driver, &plan);
+        async move {
+            for _ in 0..2 {
+                driver.execute(plan, p, &action).await.unwrap_or_else(|e| panic!("{action:?}: {e}"));
+            }
+        }
+    };
+    twice(Action::StopServer { side: Side::Old, server: source.clone() }).await;
+    let name = plan.snapshot_name(&source);
+    twice(Action::CreateImage { server: source.clone(), name: name.clone() }).await;
+    let images: Vec<String> = {
+        let w = cloud.sim().world();
+        w.image.images.values().filter(|i| i.name.as_deref() == Some(&name)).map(|i| i.id.clone()).collect()
+    };
+    assert_eq!(images.len(), 1, "one snapshot");
+    // Make the snapshot whole before booting from it.
+    driver.observe(&plan, &[p]).await.expect("observes");
+
+    let port = p.server.ports[0].id.clone();
+    twice(Action::ReleasePort { port: port.clone() }).await;
+    twice(Action::DeleteServer { side: Side::Old, server: source.clone() }).await;
+    driver.observe(&plan, &[p]).await.expect("observes");
+    twice(Action::BootServer { side: Side::New, source: BootSource::Image { id: images[0].clone() } }).await;
+    let new = target(&cloud, &source);
+    assert_eq!(cloud.sim().world().network.ports[&port].device_id, new.id);
+    twice(Action::DeleteImage { image: images[0].clone() }).await;
+    assert!(!cloud.sim().world().image.images.contains_key(&images[0]));
+    nothing_left(&cloud);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volumes_attach_and_detach_once() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "db-1");
+    let plan = cloud.plan(&[("db-1", Strategy::Volume)]);
+    let p = planned(&plan, &source);
+    let data = p.server.data_volumes().next().expect("data").id.clone();
+    let detach = Action::DetachVolume { side: Side::Old, server: source.clone(), volume: data.clone() };
+    let attach = Action::AttachVolume { side: Side::Old, server: source.clone(), volume: data.clone() };
+    for action in [&detach, &detach] {
+        driver.execute(&plan, p, action).await.expect("detaches");
+        driver.observe(&plan, &[p]).await.expect("observes");
+    }
+    assert!(cloud.sim().world().volume.volumes[&data].attachments.is_empty());
+    for action in [&attach, &attach] {
+        driver.execute(&plan, p, action).await.expect("attaches");
+        driver.observe(&plan, &[p]).await.expect("observes");
+    }
+    assert_eq!(cloud.sim().world().volume.volumes[&data].attachments.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_host_disables_its_compute_service_with_the_reason() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let plan = cloud.plan(&[]);
+    for _ in 0..2 {
+        driver.disable_host(&plan, "old-1", "cutover m1: draining").await.expect("disables");
+    }
+    let (disabled, reason) = {
+        let w = cloud.sim().world();
+        let service = w.compute["RegionOne"]
+            .services
+            .values()
+            .find(|s| s.host == "old-1" && s.binary == "nova-compute")
+            .expect("service");
+        (service.disabled, service.disabled_reason.clone())
+    };
+    assert!(disabled);
+    assert_eq!(reason.as_deref(), Some("cutover m1: draining"));
+    let err = driver.disable_host(&plan, "nowhere", "x").await.expect_err("no such host");
+    assert!(err.permanent, "{err}");
+}

@@ -1,0 +1,191 @@
+/*!
+A simulated cloud for the driver's tests: the built-in scenario with the
+new region prepared as `cutover sync` leaves it (flavors, keypairs, server
+groups), a plan written from the old region's servers as `cutover plan`
+records them, and the [`OpenStackDriver`] connected to both regions.
+*/
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::machine::Strategy;
+use cutover_core::plan::{
+    CloudsRef, FixedIp, FloatingIpRecord, GroupRef, HostPlan, Options, Plan, PortRecord, ServerPlan, ServerRecord,
+    VolumeRecord, PLAN_VERSION,
+};
+use cutover_engine::OpenStackDriver;
+use cutover_sim::model::compute::ServerGroup;
+use cutover_sim::{clouds_yaml_entry, RunningSim, Scenario, Sim};
+
+pub struct SimCloud {
+    pub running: RunningSim,
+    dir: tempfile::TempDir,
+}
+
+impl SimCloud {
+    /// The built-in scenario, operations instant, RegionTwo synced.
+    pub async fn start() -> SimCloud {
+        let scenario = Scenario::builtin();
+        let running =
+            RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(0.0)).await.expect("sim starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = format!(
+            "clouds:\n{}",
+            clouds_yaml_entry("sim", &running.auth_url(), &["RegionOne", "RegionTwo"], "admin", "secret", "admin")
+        );
+        std::fs::write(dir.path().join("clouds.yaml"), text).expect("clouds.yaml written");
+        let cloud = SimCloud { running, dir };
+        cloud.sync();
+        cloud
+    }
+
+    pub fn sim(&self) -> &Sim {
+        &self.running.sim
+    }
+
+    pub fn profile(&self) -> Profile {
+        Profile::resolve_in(Some("sim"), Some(&self.dir.path().join("clouds.yaml")), None).expect("profile")
+    }
+
+    pub async fn driver(&self) -> OpenStackDriver {
+        OpenStackDriver::connect(&self.profile(), "RegionOne", "RegionTwo", quick_retries()).await.expect("connects")
+    }
+
+    /// What sync copies into the new region: flavors, keypairs (same
+    /// users), server groups (same project and name, new ids).
+    fn sync(&self) {
+        let mut w = self.sim().world();
+        let old = &w.compute["RegionOne"];
+        let flavors = old.flavors.clone();
+        let keypairs = old.keypairs.clone();
+        let groups: Vec<ServerGroup> = old.server_groups.values().cloned().collect();
+        let groups: Vec<ServerGroup> =
+            groups.into_iter().map(|g| ServerGroup { id: w.new_uuid(), members: Vec::new(), ..g }).collect();
+        let new = w.compute.get_mut("RegionTwo").expect("RegionTwo");
+        new.flavors.extend(flavors);
+        new.keypairs.extend(keypairs);
+        new.server_groups.extend(groups.into_iter().map(|g| (g.id.clone(), g)));
+    }
+
+    pub fn server_id(&self, region: &str, name: &str) -> String {
+        let w = self.sim().world();
+        w.compute[region].servers.values().find(|s| s.name == name).expect("server exists").id.clone()
+    }
+
+    /// A plan moving the named old servers with the strategies given.
+    pub fn plan(&self, servers: &[(&str, Strategy)]) -> Plan {
+        let planned = servers
+            .iter()
+            .map(|(name, strategy)| ServerPlan {
+                strategy: *strategy,
+                why: "test".into(),
+                warnings: Vec::new(),
+                server: self.record(name),
+            })
+            .collect();
+        Plan {
+            version: PLAN_VERSION,
+            migration: "m1".into(),
+            created_at: "2025-01-01T00:00:00Z".into(),
+            clouds: CloudsRef {
+                cloud: "sim".into(),
+                auth_url: self.running.auth_url(),
+                old_region: "RegionOne".into(),
+                new_region: "RegionTwo".into(),
+            },
+            options: Options { boot_timeout_secs: 600, ..Options::default() },
+            hosts: vec![HostPlan { name: "all".into(), servers: planned }],
+            unplanned: Vec::new(),
+        }
+    }
+
+    /// An old server as the plan records it.
+    pub fn record(&self, name: &str) -> ServerRecord {
+        let w = self.sim().world();
+        let region = &w.compute["RegionOne"];
+        let s = region.servers.values().find(|s| s.name == name).expect("server exists");
+        let ports: Vec<PortRecord> = s
+            .nics
+            .iter()
+            .filter_map(|n| n.port_id.as_ref())
+            .map(|id| {
+                let p = &w.network.ports[id];
+                PortRecord {
+                    id: p.id.clone(),
+                    network_id: p.network_id.clone(),
+                    mac: p.mac_address.clone(),
+                    fixed_ips: p
+                        .fixed_ips
+                        .iter()
+                        .map(|f| FixedIp { subnet_id: f.subnet_id.clone(), ip: f.ip_address.clone() })
+                        .collect(),
+                    security_group_ids: p.security_groups.clone(),
+                }
+            })
+            .collect();
+        let floating_ips = w
+            .network
+            .floating_ips
+            .values()
+            .filter(|f| f.port_id.as_ref().is_some_and(|p| ports.iter().any(|r| &r.id == p)))
+            .map(|f| FloatingIpRecord {
+                address: f.floating_ip_address.clone(),
+                id: Some(f.id.clone()),
+                port_id: f.port_id.clone(),
+            })
+            .collect();
+        ServerRecord {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            project_id: s.project_id.clone(),
+            user_id: s.user_id.clone(),
+            host: s.host.clone().unwrap_or_default(),
+            availability_zone: s.requested_az.clone(),
+            status: s.status().to_string(),
+            flavor_id: s.flavor_id.clone(),
+            image_id: s.image_id.clone(),
+            key_name: s.key_name.clone(),
+            user_data: s.user_data.clone(),
+            metadata: s.metadata.clone(),
+            tags: s.tags.iter().cloned().collect(),
+            description: s.description.clone(),
+            server_group: s
+                .server_group
+                .as_ref()
+                .map(|g| GroupRef { id: g.clone(), name: region.server_groups[g].name.clone() }),
+            security_groups: s.security_groups.clone(),
+            ports,
+            fixed_networks: Vec::new(),
+            volumes: s
+                .block_devices
+                .iter()
+                .map(|b| VolumeRecord {
+                    id: b.volume_id.clone(),
+                    device: Some(b.device_name.clone()),
+                    boot_index: b.boot_index.map(i64::from),
+                    delete_on_termination: b.delete_on_termination,
+                })
+                .collect(),
+            floating_ips,
+            config_drive: s.config_drive,
+            ephemeral_gib: 0,
+            swap_mib: 0,
+        }
+    }
+
+    /// Metadata of a server of `region`, by id.
+    pub fn metadata(&self, region: &str, id: &str) -> BTreeMap<String, String> {
+        self.sim().world().compute[region].servers[id].metadata.clone()
+    }
+}
+
+/// Retries without the production backoff, so tests stay fast.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        retries: 3,
+        backoff: std::time::Duration::from_millis(10),
+        max_backoff: std::time::Duration::from_millis(50),
+        max_retry_after: std::time::Duration::from_secs(2),
+    }
+}
