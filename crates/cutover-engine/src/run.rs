@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::machine::{Observation, ServerMove, ServerState, Strategy};
+use cutover_core::machine::{Action, Observation, ServerMove, ServerState, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
@@ -88,6 +88,9 @@ struct Tracked {
     failures: u32,
     retry_at: Option<Instant>,
     held: Option<String>,
+    /// A boot the cloud refused for good, told to the machine on its next
+    /// step (it turns the move back rather than boot again).
+    refused: Option<String>,
     notes: Notes,
 }
 
@@ -178,6 +181,7 @@ impl Engine {
                     failures: 0,
                     retry_at: None,
                     held: None,
+                    refused: None,
                     notes: notes::load(&journal, source)?,
                 });
             }
@@ -329,8 +333,15 @@ impl Engine {
     ) -> Result<bool> {
         self.note_rebuild(i, observation)?;
         let now = self.clock.now();
+        let refused = self.servers[i].refused.take();
         let t = &self.servers[i];
-        let step = cutover_core::machine::step(&t.plan, &t.state, observation, now);
+        let step = match refused {
+            Some(why) => {
+                let told = Observation { refused: Some(why), ..observation.clone() };
+                cutover_core::machine::step(&t.plan, &t.state, &told, now)
+            }
+            None => cutover_core::machine::step(&t.plan, &t.state, observation, now),
+        };
         if is_new_boot(&t.plan, &step.state) && !t.booting() {
             // The step is dropped, not saved: the next round steps again
             // from the saved state, once a build slot is free.
@@ -401,6 +412,12 @@ impl Engine {
             self.wrote()?;
             match result {
                 Ok(()) => succeeded.push(call.server),
+                Err(error) if error.permanent && matches!(call.action, Action::BootServer { .. }) => {
+                    // A boot refused for good is the move's failure, not a
+                    // call to retry: the machine rolls the server back.
+                    tracing::warn!(server = self.servers[call.server].plan.source, "boot refused: {}", error.message);
+                    self.servers[call.server].refused = Some(error.message);
+                }
                 Err(error) => {
                     let entry = failed.entry(call.server).or_insert((0, false, String::new()));
                     entry.0 += 1;

@@ -96,4 +96,7 @@ pub struct Observation {
     pub ports: BTreeMap<String, PortView>,
     /// nova-network floating addresses and the server each is on.
     pub floating_ips: BTreeMap<String, Option<String>>,
+    /// The cloud refused the last boot for good (a 400 or 403, not a
+    /// transient error): the boot will not happen, whatever is retried.
+    pub refused: Option<String>,
 }

@@ -444,6 +444,9 @@ fn boot(plan: &ServerMove, state: &ServerState, obs: &Observation, now: i64) -> 
             Progress::Broken(format!("the rebuild was not ACTIVE after {} s", plan.boot_timeout_secs))
         }
         Seen::Present(_) => Progress::Pending(Vec::new()),
+        Seen::Absent if obs.refused.is_some() => {
+            Progress::Broken(format!("the boot was refused: {}", obs.refused.as_deref().unwrap_or_default()))
+        }
         Seen::Absent => match boot_source(plan, state) {
             Some(source) => Progress::Pending(vec![Action::BootServer { side, source }]),
             None => Progress::Broken("nothing to boot from".into()),

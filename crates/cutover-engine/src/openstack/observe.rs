@@ -186,5 +186,7 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         volumes,
         ports,
         floating_ips,
+        // The engine knows which of its boots were refused, not the clouds.
+        refused: None,
     }
 }

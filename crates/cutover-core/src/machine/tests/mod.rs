@@ -245,3 +245,17 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
     assert_eq!(late.state.route, Route::RestoreInOld);
     assert_eq!(late.actions, [Action::DeleteServer { side: Side::New, server: "new-1".into() }]);
 }
+
+#[test]
+fn a_refused_boot_is_rolled_back() {
+    let plan = plan(Strategy::Volume);
+    let mut state = ServerState::new(0);
+    state.at = 5; // Boot
+    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    obs.source = Seen::Absent;
+    obs.target = Seen::Absent;
+    obs.refused = Some("400 Bad Request: The requested availability zone is not available".into());
+    let step = step(&plan, &state, &obs, 1);
+    assert_eq!(step.state.route, Route::RestoreInOld);
+    assert!(step.state.reason.as_deref().is_some_and(|r| r.contains("availability zone")), "{step:?}");
+}

@@ -52,6 +52,7 @@ impl Clouds {
             volumes: self.volumes.clone(),
             ports: self.ports.clone(),
             floating_ips: self.floating.clone(),
+            refused: None,
         }
     }
 

@@ -113,6 +113,7 @@ impl World {
         let source = self.servers.get(&mv.source).filter(|s| s.side == Side::Old);
         let image = self.images.values().find(|i| i.name == mv.snapshot_name);
         Observation {
+            refused: None,
             source: seen(source),
             target,
             restored,
