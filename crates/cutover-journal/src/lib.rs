@@ -73,23 +73,34 @@ impl Journal {
     /// Creates a new journal at `path` for `meta` and the plan's moves.
     /// Refuses an existing file: resuming goes through [`Journal::open`].
     pub fn create(path: &Path, meta: &Meta, moves: &[(ServerMove, serde_json::Value, ServerState)]) -> Result<Journal> {
+        let lock = lock(path)?;
         if path.exists() {
             return Err(Error::Exists { path: path.to_path_buf() });
         }
-        let lock = lock(path)?;
-        let mut conn = connect(path)?;
-        let tx = conn.transaction().map_err(|e| Error::sql(path, e))?;
-        schema::create(&tx).map_err(|e| Error::sql(path, e))?;
-        tx.execute("INSERT INTO meta (key, value) VALUES ('meta', ?1)", params![json(meta)?])
-            .map_err(|e| Error::sql(path, e))?;
-        for (plan, record, state) in moves {
-            tx.execute(
-                "INSERT INTO servers (source, plan, record, state) VALUES (?1, ?2, ?3, ?4)",
-                params![plan.source, json(plan)?, record.to_string(), json(state)?],
-            )
-            .map_err(|e| Error::sql(path, e))?;
+        // Written whole beside its final name, then renamed into place: a
+        // run killed while creating leaves no half-made journal to refuse.
+        let staging = staging_path(path);
+        remove_sqlite_files(&staging)?;
+        {
+            let mut conn = connect(&staging)?;
+            let tx = conn.transaction().map_err(|e| Error::sql(&staging, e))?;
+            schema::create(&tx).map_err(|e| Error::sql(&staging, e))?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('meta', ?1)", params![json(meta)?])
+                .map_err(|e| Error::sql(&staging, e))?;
+            for (plan, record, state) in moves {
+                tx.execute(
+                    "INSERT INTO servers (source, plan, record, state) VALUES (?1, ?2, ?3, ?4)",
+                    params![plan.source, json(plan)?, record.to_string(), json(state)?],
+                )
+                .map_err(|e| Error::sql(&staging, e))?;
+            }
+            tx.commit().map_err(|e| Error::sql(&staging, e))?;
+            // Folds the WAL into the file, so the rename moves everything.
+            conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| Error::sql(&staging, e))?;
         }
-        tx.commit().map_err(|e| Error::sql(path, e))?;
+        std::fs::rename(&staging, path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+        sync_parent(path)?;
+        let conn = connect(path)?;
         Ok(Journal { conn, path: path.to_path_buf(), meta: meta.clone(), _lock: Some(lock) })
     }
 
@@ -267,6 +278,37 @@ fn lock(path: &Path) -> Result<File> {
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { path: path.to_path_buf() }),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { path: lock_path, source: e }),
     }
+}
+
+/// Where a journal is written before it is renamed to `path`.
+fn staging_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".creating");
+    path.with_file_name(name)
+}
+
+/// Removes an SQLite file and its WAL and shared-memory files, if any.
+fn remove_sqlite_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        match std::fs::remove_file(PathBuf::from(&name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::Io { path: PathBuf::from(name), source: e });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A rename is durable once its directory is synced.
+fn sync_parent(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent).and_then(|dir| dir.sync_all()).map_err(|e| Error::Io { path: parent.to_path_buf(), source: e })
 }
 
 fn lock_path(path: &Path) -> PathBuf {

@@ -133,3 +133,17 @@ fn a_read_only_journal_reads_while_a_run_holds_the_lock_and_writes_nothing() {
     assert_eq!(closed.servers().unwrap().len(), 2);
     assert!(matches!(Journal::open_read_only(&dir.path().join("nope")), Err(Error::Missing { .. })));
 }
+
+#[test]
+fn a_create_killed_halfway_leaves_nothing_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    // What a run killed inside `create` leaves: a half-written staging file.
+    std::fs::write(dir.path().join("plan.journal.creating"), b"SQLite format 3\0 half").unwrap();
+    assert!(!path.exists());
+    let journal = Journal::create(&path, &meta(), &moves()).expect("created over the leftover");
+    assert_eq!(journal.servers().unwrap().len(), 2);
+    assert!(!dir.path().join("plan.journal.creating").exists());
+    drop(journal);
+    assert_eq!(Journal::open(&path).unwrap().servers().unwrap().len(), 2);
+}
