@@ -238,7 +238,6 @@ impl Settings {
 
     /// Both regions, for a command that works on both; a missing one is a
     /// one-line [`InputError`] saying how to set it.
-    #[allow(dead_code, reason = "for the commands on both regions (preflight, sync), which land next")]
     pub fn regions(&self) -> Result<Regions, InputError> {
         let old = self.old_region.clone().ok_or_else(|| missing("old"))?;
         let new = self.new_region.clone().ok_or_else(|| missing("new"))?;

@@ -102,7 +102,6 @@ impl Printer {
 
     /// Prints the results of checks (preflight, verify) and fails with
     /// [`ChecksFailed`] (exit status 3) when a status cell says `fail`.
-    #[allow(dead_code, reason = "for preflight and env verify, which land next")]
     pub fn print_checks(&self, checks: Listing) -> anyhow::Result<()> {
         let (failed, total) = (checks.failures(), checks.rows().len());
         self.print(checks)?;
