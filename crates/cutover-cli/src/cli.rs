@@ -92,6 +92,11 @@ pub struct PlanArgs {
     /// Keep each snapshot after its server is verified in the new region.
     #[arg(long, conflicts_with_all = ["show", "check"])]
     pub keep_snapshots: bool,
+    /// OLD=NEW: servers of availability zone OLD boot in zone NEW of the
+    /// new region (OLD= : in its default zone); repeat for more; before
+    /// cutover.toml's [plan] zone_map. Recorded in the plan.
+    #[arg(long = "zone-map", value_name = "OLD=NEW", conflicts_with_all = ["show", "check"])]
+    pub zone_map: Vec<String>,
     /// The migration's name, carried by everything cutover creates
     /// [default: the time of planning, e.g. 20250611-143200].
     #[arg(long, value_name = "NAME", conflicts_with_all = ["show", "check"])]

@@ -23,6 +23,7 @@ per_project = 4             # default: no per-project limit
 [plan]                      # see `cutover plan`
 rules = ["host=old-3:wait", "project=acme:redeploy"]   # after --strategy flags
 keep_snapshots = false      # like --keep-snapshots
+zone_map = { az-fast = "nova", az-old = "" }  # like --zone-map; "" = the default zone
 ```
 
 How a command uses it: `commands::run` builds the [`Settings`] and hands it
@@ -41,6 +42,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use cutover_core::plan::zones::ZoneMap;
 use serde::Deserialize;
 
 use crate::commands::InputError;
@@ -87,6 +89,8 @@ struct PlanSection {
     #[serde(default)]
     rules: Vec<String>,
     keep_snapshots: Option<bool>,
+    #[serde(default)]
+    zone_map: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,11 +122,13 @@ pub struct Settings {
 }
 
 /// `cutover plan`'s settings from the file: strategy rules (tried after
-/// the `--strategy` flags) and whether to keep snapshots.
+/// the `--strategy` flags), whether to keep snapshots, and the zone map
+/// (old zone -> new zone; `--zone-map` flags go first).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PlanSettings {
     pub rules: Vec<cutover_core::plan::rules::Rule>,
     pub keep_snapshots: bool,
+    pub zone_map: ZoneMap,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -192,6 +198,10 @@ impl Settings {
                 InputError(format!("settings file {file}[plan] rules: {e}"))
             },
         )?;
+        if file.plan.zone_map.keys().any(|old| old.trim().is_empty()) {
+            let file = config_file.as_deref().map_or(String::new(), |p| format!("{} ", p.display()));
+            return Err(InputError(format!("settings file {file}[plan] zone_map: an empty old zone")));
+        }
         let settings = Settings {
             cloud: pick(&args.os_cloud, file.cloud),
             old_region: pick(&args.old_region, file.old_region),
@@ -203,7 +213,11 @@ impl Settings {
                 per_new_host: file.limits.per_new_host.unwrap_or(limits.per_new_host),
                 per_project: file.limits.per_project.or(limits.per_project),
             },
-            plan: PlanSettings { rules, keep_snapshots: file.plan.keep_snapshots.unwrap_or(false) },
+            plan: PlanSettings {
+                rules,
+                keep_snapshots: file.plan.keep_snapshots.unwrap_or(false),
+                zone_map: file.plan.zone_map.into_iter().map(|(old, new)| (old, new.trim().to_string())).collect(),
+            },
             config_file,
         };
         if let (Some(old), Some(new)) = (&settings.old_region, &settings.new_region) {
@@ -363,6 +377,17 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_zone_map_is_a_table_of_zones() {
+        let s = Settings::resolve(&CloudArgs::default(), file("[plan]\nzone_map = { az-fast = 'nova', az-old = '' }\n"))
+            .unwrap();
+        assert_eq!(s.plan.zone_map["az-fast"], "nova");
+        assert_eq!(s.plan.zone_map["az-old"], "");
+        let e = Settings::resolve(&CloudArgs::default(), file("[plan]\nzone_map = { '' = 'nova' }\n")).unwrap_err();
+        assert_eq!(e.to_string(), "settings file /etc/cutover/cutover.toml [plan] zone_map: an empty old zone");
+        assert!(parse("[plan]\nzone_map = ['a=b']\n").unwrap_err().contains("zone_map"));
     }
 
     #[test]

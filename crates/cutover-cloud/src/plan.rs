@@ -2,7 +2,7 @@
 Gathers what `cutover plan` decides on: both regions connected, then the
 old region's compute hosts, servers (with their rebuild records, see
 [`crate::compute::server_records`]), flavors, images and projects, and the
-new region's hypervisors. Every listing is read once, concurrently; any
+new region's hypervisors and availability zones. Every listing is read once, concurrently; any
 failure ends the gathering (a plan from half an inventory would be wrong).
 */
 
@@ -62,7 +62,7 @@ pub async fn inventory(regions: &Regions) -> Result<Inventory> {
             false => Ok(Vec::new()),
         }
     };
-    let (flavors, images, volumes, groups, network, projects, hypervisors) = tokio::join!(
+    let (flavors, images, volumes, groups, network, projects, hypervisors, zones) = tokio::join!(
         old.flavors(),
         old.images(),
         volumes,
@@ -70,6 +70,7 @@ pub async fn inventory(regions: &Regions) -> Result<Inventory> {
         network,
         old.projects(),
         new.hypervisors(),
+        new.availability_zones(),
     );
     let (flavors, images, volumes, groups, network) = (flavors?, images?, volumes?, groups?, network?);
     let listings =
@@ -95,5 +96,6 @@ pub async fn inventory(regions: &Regions) -> Result<Inventory> {
         images,
         projects: projects?,
         new_hypervisors: hypervisors?,
+        new_zones: Some(zones?),
     })
 }

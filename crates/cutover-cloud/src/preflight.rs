@@ -1,6 +1,6 @@
 /*!
 Gathers what `cutover preflight` checks: both regions connected at once,
-then each one's services, hypervisors and shared-service reachability, and
+then each one's services, hypervisors, zones and shared-service reachability, and
 the old region's servers with the flavors, images, networks and volumes
 they refer to. A failed call is kept as its one-line error in the
 [`Observation`]; only bad configuration, failed authentication and an
@@ -68,7 +68,7 @@ async fn region_view(client: &RegionClient) -> RegionView {
     };
     let compute = has(ServiceType::Compute);
     let no_compute = || format!("region {} has no compute endpoint in the catalog", client.region());
-    let (image, volume, network, services, hypervisors) = tokio::join!(
+    let (image, volume, network, services, hypervisors, zones) = tokio::join!(
         probe(has(ServiceType::Image), client.probe_image()),
         probe(has(ServiceType::BlockStorage), client.probe_volume()),
         probe(has(ServiceType::Network), client.probe_network()),
@@ -84,6 +84,7 @@ async fn region_view(client: &RegionClient) -> RegionView {
                 false => Err(no_compute()),
             }
         },
+        probe(compute, client.availability_zones()),
     );
     RegionView {
         name: client.region().to_string(),
@@ -94,11 +95,12 @@ async fn region_view(client: &RegionClient) -> RegionView {
         network,
         services,
         hypervisors,
+        zones,
     }
 }
 
 /// A probe's outcome, or `None` where the catalog has no endpoint.
-async fn probe(present: bool, call: impl std::future::Future<Output = Result<()>>) -> Option<Gathered<()>> {
+async fn probe<T>(present: bool, call: impl std::future::Future<Output = Result<T>>) -> Option<Gathered<T>> {
     match present {
         true => Some(text(call.await)),
         false => None,

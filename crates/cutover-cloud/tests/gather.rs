@@ -52,7 +52,7 @@ async fn servers_come_with_what_they_depend_on() {
 async fn the_builtin_scenario_passes_preflight() {
     let cloud = SimCloud::start().await;
     let obs = observe(&cloud.profile("sim"), "RegionOne", "RegionTwo", quick_retries()).await.expect("observed");
-    let checks = evaluate(&obs, AllocationRatios::default());
+    let checks = evaluate(&obs, AllocationRatios::default(), &Default::default());
     for c in &checks {
         eprintln!("{:<16} {:<10} {:<5} {}", c.name, c.region.as_deref().unwrap_or(""), c.status, c.reason);
     }
@@ -75,7 +75,7 @@ async fn a_nova_network_cloud_is_read_at_2_1_and_passes_preflight() {
     assert!(servers.iter().all(|s| s.flavor.id.is_some() && s.flavor.sizes.is_none()));
     assert!(!old.fixed_networks().await.expect("os-networks").is_empty());
     let obs = observe(&cloud.profile("sim"), "RegionOne", "RegionTwo", quick_retries()).await.expect("observed");
-    let checks = evaluate(&obs, AllocationRatios::default());
+    let checks = evaluate(&obs, AllocationRatios::default(), &Default::default());
     for c in &checks {
         eprintln!("{:<16} {:<10} {:<5} {}", c.name, c.region.as_deref().unwrap_or(""), c.status, c.reason);
     }

@@ -37,4 +37,5 @@ fn record(s: &Settings) -> Record {
         .field("limits.per_project", limit(s.limits.per_project))
         .field("plan.rules", s.plan.rules.iter().map(|r| Value::from(r.to_string())).collect::<Vec<_>>())
         .field("plan.keep_snapshots", s.plan.keep_snapshots)
+        .field("plan.zone_map", serde_json::json!(s.plan.zone_map))
 }

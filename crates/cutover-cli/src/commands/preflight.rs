@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let observation = runtime.block_on(observe(&profile, &regions.old, &regions.new, RetryPolicy::default()))?;
-    let checks = evaluate(&observation, AllocationRatios::default());
+    let checks = evaluate(&observation, AllocationRatios::default(), &ctx.settings.plan.zone_map);
     let mut listing = Listing::new(["Check", "Region", "Status", "Reason"]).status_column("Status");
     for check in checks {
         listing.push([json!(check.name), json!(check.region), json!(check.status.to_string()), json!(check.reason)]);

@@ -19,3 +19,4 @@ pub mod servers;
 pub mod service_status;
 pub mod services;
 pub mod volume_attachments;
+pub mod zones;

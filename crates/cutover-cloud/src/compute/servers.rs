@@ -174,5 +174,6 @@ fn summary(s: WireServer) -> ServerSummary {
         image_id: s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(str::to_string),
         volume_ids: s.volumes.into_iter().map(|v| v.id).collect(),
         addresses,
+        availability_zone: s.availability_zone.filter(|z| !z.is_empty()),
     }
 }

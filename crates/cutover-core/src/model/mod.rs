@@ -17,7 +17,7 @@ pub mod service;
 pub mod shared;
 pub mod user;
 
-pub use aggregate::Aggregate;
+pub use aggregate::{Aggregate, AvailabilityZone};
 pub use catalog::{Catalog, CatalogService, Endpoint, Interface, Region};
 pub use flavor::Flavor;
 pub use floating_ip::PoolAddress;

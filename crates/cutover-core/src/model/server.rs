@@ -27,6 +27,9 @@ pub struct ServerSummary {
     /// Addresses by network label (a Neutron network's name, a nova-network
     /// fixed network's label), as Nova's cache shows them.
     pub addresses: BTreeMap<String, Vec<Address>>,
+    /// `OS-EXT-AZ:availability_zone`: the zone of its host.
+    #[serde(default)]
+    pub availability_zone: Option<String>,
 }
 
 impl ServerSummary {

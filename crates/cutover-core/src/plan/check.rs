@@ -12,7 +12,9 @@ use serde::Serialize;
 use super::inventory::Inventory;
 use super::planner::capacity;
 use super::rules::{feasible, strategy_name};
+use super::zones::{zone_problem, ZoneMap};
 use super::{Plan, ServerPlan, PLAN_VERSION};
+use crate::machine::Strategy;
 use crate::preflight::{AllocationRatios, Status};
 
 /// One reason a plan does not fit the clouds any more.
@@ -52,7 +54,7 @@ pub fn check(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Vec<Prob
                 problems.push(Problem::new(subject(planned), format!("planned twice (on {first} and {})", host.name)));
                 continue;
             }
-            if let Some(reason) = server_problem(&host.name, planned, inv) {
+            if let Some(reason) = server_problem(&host.name, planned, inv, &plan.options.zone_map) {
                 problems.push(Problem::new(subject(planned), reason));
             }
         }
@@ -83,7 +85,7 @@ fn subject(planned: &ServerPlan) -> String {
 }
 
 /// Why one planned server cannot be moved as planned, if it cannot.
-fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory) -> Option<String> {
+fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory, zone_map: &ZoneMap) -> Option<String> {
     let r = &planned.server;
     let region = &inv.clouds.old_region;
     if r.host != host {
@@ -114,9 +116,13 @@ fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory) -> Option<S
     if ports(now) != ports(r) {
         return Some(changed("ports", ports(r), ports(now)));
     }
-    feasible(planned.strategy, now, |image| inv.image_active(image))
-        .err()
-        .map(|why| format!("strategy {} is not possible: {why}", strategy_name(planned.strategy)))
+    if let Err(why) = feasible(planned.strategy, now, inv) {
+        return Some(format!("strategy {} is not possible: {why}", strategy_name(planned.strategy)));
+    }
+    match (planned.strategy, &inv.new_zones) {
+        (Strategy::Wait, _) | (_, None) => None,
+        (_, Some(offered)) => zone_problem(zone_map, now.availability_zone.as_deref(), offered, &inv.clouds.new_region),
+    }
 }
 
 fn changed(what: &str, planned: BTreeSet<String>, now: BTreeSet<String>) -> String {

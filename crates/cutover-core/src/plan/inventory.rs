@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CloudsRef, ServerRecord};
 use crate::microversion::Microversion;
-use crate::model::{Flavor, FlavorSizes, Hypervisor, Image, Project};
+use crate::model::{AvailabilityZone, Flavor, FlavorSizes, Hypervisor, Image, Project};
 
 /// The old region as a plan sees it, and the new region's hypervisors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,9 @@ pub struct Inventory {
     pub images: Vec<Image>,
     pub projects: Vec<Project>,
     pub new_hypervisors: Vec<Hypervisor>,
+    /// The new region's availability zones (`None`: not read).
+    #[serde(default)]
+    pub new_zones: Option<Vec<AvailabilityZone>>,
 }
 
 /// One server of the old region.

@@ -13,6 +13,7 @@ pub mod record;
 pub mod rules;
 #[cfg(test)]
 mod tests;
+pub mod zones;
 
 use serde::{Deserialize, Serialize};
 
@@ -71,11 +72,21 @@ pub struct Options {
     pub keep_redeployed_sources: bool,
     pub boot_timeout_secs: i64,
     pub snapshot_attempts: u32,
+    /// Old zone -> the new region's zone its servers boot in (`""`: no
+    /// zone, Nova's default); a zone not mapped is kept.
+    #[serde(default, skip_serializing_if = "zones::ZoneMap::is_empty")]
+    pub zone_map: zones::ZoneMap,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { keep_snapshots: false, keep_redeployed_sources: false, boot_timeout_secs: 900, snapshot_attempts: 3 }
+        Options {
+            keep_snapshots: false,
+            keep_redeployed_sources: false,
+            boot_timeout_secs: 900,
+            snapshot_attempts: 3,
+            zone_map: zones::ZoneMap::new(),
+        }
     }
 }
 
@@ -107,6 +118,12 @@ impl Plan {
     /// The snapshot image's name for `server`: how a resumed run finds it.
     pub fn snapshot_name(&self, server: &str) -> String {
         format!("cutover-{}-{server}", self.migration)
+    }
+
+    /// The zone `record`'s rebuild names at boot in the new region (`None`:
+    /// Nova's default), after the plan's zone map.
+    pub fn new_zone(&self, record: &ServerRecord) -> Option<String> {
+        zones::boot_zone(&self.options.zone_map, record.availability_zone.as_deref())
     }
 
     /// What the state machine needs of one planned server.

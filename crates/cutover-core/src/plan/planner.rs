@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 
 use super::inventory::{Inventory, ObservedServer};
 use super::rules::Rules;
-use super::{CloudsRef, HostPlan, Options, Plan, ServerPlan, Unplanned, PLAN_VERSION};
+use super::zones::{zone_change, zone_problem, ZoneMap};
+use super::{CloudsRef, HostPlan, Options, Plan, ServerPlan, ServerRecord, Unplanned, PLAN_VERSION};
 use crate::machine::Strategy;
 use crate::microversion::Microversion;
 use crate::preflight::capacity::{evaluate_demands, Demand, Load};
@@ -56,9 +57,12 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
             });
             continue;
         }
-        let choice = rules.choose(server, inv.project_name(&r.project_id), |image| inv.image_active(image));
+        let choice = rules.choose(server, inv);
         let mut warnings = choice.skipped;
         warnings.extend(guest_warnings(choice.strategy, server, inv.old_version));
+        if choice.strategy != Strategy::Wait {
+            warnings.extend(zone_warnings(r, &meta.options.zone_map, inv));
+        }
         by_host.entry(r.host.as_str()).or_default().push(ServerPlan {
             strategy: choice.strategy,
             why: choice.why,
@@ -115,6 +119,15 @@ pub fn capacity(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Check
 fn load_of(inv: &Inventory, id: &str) -> Option<Load> {
     let s = inv.server(id)?;
     Some(Load::of(s.sizes?, s.record.root_volume().is_some()))
+}
+
+/// The server's zone in the new region: missing there (the boot would be
+/// refused), or changed by the zone map.
+fn zone_warnings(r: &ServerRecord, map: &ZoneMap, inv: &Inventory) -> Vec<String> {
+    let new_region = &inv.clouds.new_region;
+    let zone = r.availability_zone.as_deref();
+    let problem = inv.new_zones.as_deref().and_then(|offered| zone_problem(map, zone, offered, new_region));
+    problem.into_iter().chain(zone_change(map, zone, new_region)).collect()
 }
 
 /// What the guest will notice after the move, as the operator should

@@ -14,9 +14,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::inventory::ObservedServer;
-use super::ServerRecord;
+use super::inventory::{Inventory, ObservedServer};
+use super::{ServerRecord, VolumeRecord};
 use crate::machine::Strategy;
+use crate::microversion::Microversion;
 
 /// What a rule matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,28 +130,51 @@ impl Rule {
     }
 }
 
-/// Whether `strategy` can move `server`; the reason when it cannot.
-/// `image_active` says whether Glance has an image, active.
-pub fn feasible(strategy: Strategy, server: &ServerRecord, image_active: impl Fn(&str) -> bool) -> Result<(), String> {
-    let volume_backed = server.root_volume().is_some();
+/// Whether `strategy` can move `server`, read from `inv`; the reason
+/// when it cannot.
+pub fn feasible(strategy: Strategy, server: &ServerRecord, inv: &Inventory) -> Result<(), String> {
+    let root = server.root_volume();
     match strategy {
         Strategy::Wait => Ok(()),
-        Strategy::Volume if !volume_backed => {
-            Err("volume needs a boot-from-volume server (it has no root volume)".into())
-        }
-        Strategy::Volume => Ok(()),
-        Strategy::Snapshot if volume_backed => {
+        Strategy::Volume => match root {
+            None => Err("volume needs a boot-from-volume server (it has no root volume)".into()),
+            Some(root) => keeps_root_volume(root, inv.old_version),
+        },
+        Strategy::Snapshot if root.is_some() => {
             Err("snapshot is not for a boot-from-volume server (its image would hold no disk); use volume".into())
         }
         Strategy::Snapshot => Ok(()),
         Strategy::Redeploy => match server.image_id.as_deref() {
             None => Err("redeploy needs the original image; the server boots from a volume".into()),
-            Some(image) if !image_active(image) => {
+            Some(image) if !inv.image_active(image) => {
                 Err(format!("redeploy needs the original image {image}, which is not an active image in Glance"))
             }
             Some(_) => Ok(()),
         },
     }
+}
+
+/// Whether the old Nova, at microversion `old`, lets the root volume
+/// survive the source's delete: it must show `delete_on_termination`
+/// (2.3+), and where that is on, be able to turn it off (2.85+). Older
+/// Novas (every nova-network one) can keep only a root volume booted with
+/// it off.
+fn keeps_root_volume(root: &VolumeRecord, old: Microversion) -> Result<(), String> {
+    if old < Microversion::new(2, 3) {
+        return Err(format!(
+            "the old Nova (microversion {old}) does not show whether root volume {} is deleted with the server \
+             (2.3+), so volume cannot make sure it survives",
+            root.id
+        ));
+    }
+    if root.delete_on_termination && old < Microversion::new(2, 85) {
+        return Err(format!(
+            "root volume {} is deleted with the server (delete_on_termination) and the old Nova \
+             (microversion {old}) cannot turn that off (2.85+)",
+            root.id
+        ));
+    }
+    Ok(())
 }
 
 /// The strategy chosen for one server, and why.
@@ -173,21 +197,29 @@ impl Rules {
         Rules { rules }
     }
 
-    /// The first matching, possible rule; else the default by boot source.
-    pub fn choose(&self, server: &ObservedServer, project_name: &str, image_active: impl Fn(&str) -> bool) -> Choice {
+    /// The first matching, possible rule; else the default by boot source:
+    /// `snapshot` for an image-backed server, `volume` for a boot-from-volume
+    /// one, or `wait` where its root volume cannot be kept.
+    pub fn choose(&self, server: &ObservedServer, inv: &Inventory) -> Choice {
         let record = &server.record;
+        let project_name = inv.project_name(&record.project_id);
         let mut skipped = Vec::new();
         for rule in self.rules.iter().filter(|r| r.matches(record, project_name)) {
-            match feasible(rule.strategy, record, &image_active) {
+            match feasible(rule.strategy, record, inv) {
                 Ok(()) => return Choice { strategy: rule.strategy, why: format!("rule {rule}"), skipped },
                 Err(why) => skipped.push(format!("rule {rule} skipped: {why}")),
             }
         }
-        let (strategy, why) = if record.root_volume().is_some() {
-            (Strategy::Volume, "default for a boot-from-volume server")
-        } else {
-            (Strategy::Snapshot, "default for an image-backed server")
+        let (strategy, why) = match record.root_volume() {
+            None => (Strategy::Snapshot, "default for an image-backed server".to_string()),
+            Some(_) => match feasible(Strategy::Volume, record, inv) {
+                Ok(()) => (Strategy::Volume, "default for a boot-from-volume server".to_string()),
+                Err(why) => (
+                    Strategy::Wait,
+                    format!("default for a boot-from-volume server whose root volume cannot be kept: {why}"),
+                ),
+            },
         };
-        Choice { strategy, why: why.into(), skipped }
+        Choice { strategy, why, skipped }
     }
 }

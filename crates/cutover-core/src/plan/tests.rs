@@ -9,7 +9,7 @@ use super::rules::{Matcher, Rule, Rules};
 use super::*;
 use crate::machine::Strategy;
 use crate::microversion::Microversion;
-use crate::model::{Flavor, FlavorSizes, Hypervisor, HypervisorResources, Image, Project};
+use crate::model::{AvailabilityZone, Flavor, FlavorSizes, Hypervisor, HypervisorResources, Image, Project};
 use crate::preflight::{AllocationRatios, Status};
 
 fn record(id: &str, host: &str) -> ServerRecord {
@@ -127,6 +127,7 @@ fn inventory() -> Inventory {
             users: BTreeMap::new(),
         }],
         new_hypervisors: vec![hypervisor("new-1", 16, 65536)],
+        new_zones: Some(vec![AvailabilityZone { name: "nova".into(), available: true }]),
     }
 }
 
@@ -351,4 +352,62 @@ fn other_clouds_are_refused_in_one_line() {
     other = clouds();
     other.auth_url = "https://other.example/v3".into();
     assert!(same_clouds(&clouds(), &other).unwrap_err().starts_with("the plan is for the cloud at"));
+}
+
+#[test]
+fn a_root_volume_an_old_nova_cannot_keep_makes_the_server_wait() {
+    let mut inv = inventory();
+    // c's root volume goes with the server (delete_on_termination).
+    inv.old_version = Microversion::new(2, 25);
+    let (strategy, why) = strategy_of(&plan_of(&inv, &[]).plan, "c");
+    assert_eq!(strategy, Strategy::Wait);
+    assert!(why.contains("root volume root-c is deleted with the server") && why.contains("(2.85+)"), "{why}");
+    let planned = plan_of(&inv, &["server=c:volume"]);
+    let (_, c) = planned.plan.servers().find(|(_, s)| s.server.id == "c").unwrap();
+    assert_eq!(c.strategy, Strategy::Wait);
+    assert!(c.warnings[0].starts_with("rule server=c:volume skipped: root volume root-c"), "{:?}", c.warnings);
+
+    // Booted with it off: kept by any Nova that shows it.
+    let c = inv.servers.iter_mut().find(|s| s.record.id == "c").unwrap();
+    c.record.volumes[0].delete_on_termination = false;
+    assert_eq!(strategy_of(&plan_of(&inv, &[]).plan, "c").0, Strategy::Volume);
+    // Below 2.3 Nova does not say.
+    inv.old_version = Microversion::new(2, 1);
+    let (strategy, why) = strategy_of(&plan_of(&inv, &[]).plan, "c");
+    assert_eq!(strategy, Strategy::Wait);
+    assert!(why.contains("does not show whether root volume root-c is deleted"), "{why}");
+}
+
+#[test]
+fn a_zone_the_new_region_lacks_is_warned_in_the_plan_and_fails_its_check() {
+    let mut inv = inventory();
+    for s in inv.servers.iter_mut().filter(|s| s.record.host == "old-1") {
+        s.record.availability_zone = Some("az-fast".into());
+    }
+    let planned = plan_of(&inv, &["server=b:wait"]);
+    let (_, a) = planned.plan.servers().find(|(_, s)| s.server.id == "a").unwrap();
+    assert!(
+        a.warnings.iter().any(|w| w.starts_with("zone az-fast does not exist in RegionTwo: Nova would refuse the boot")),
+        "{:?}",
+        a.warnings
+    );
+    let (_, b) = planned.plan.servers().find(|(_, s)| s.server.id == "b").unwrap();
+    assert!(b.warnings.is_empty(), "a server left to wait boots nowhere: {:?}", b.warnings);
+    let problems: Vec<String> =
+        check(&planned.plan, &inv, AllocationRatios::default()).into_iter().map(|p| p.subject).collect();
+    assert_eq!(problems, ["server name-a (a)"]);
+
+    // Mapped to the default zone: no problem, and the guest is told.
+    let mut meta = meta();
+    meta.options.zone_map = zones::parse_zone_map(["az-fast="]).unwrap();
+    let mapped = build(&inv, &rules(&[]), meta);
+    assert_eq!(check(&mapped.plan, &inv, AllocationRatios::default()), []);
+    let (_, a) = mapped.plan.servers().find(|(_, s)| s.server.id == "a").unwrap();
+    assert!(a.warnings.iter().any(|w| w == "zone map: boots in RegionTwo's default zone instead of zone az-fast"));
+    assert_eq!(mapped.plan.new_zone(&a.server), None);
+    assert_eq!(mapped.plan.options.zone_map["az-fast"], "", "recorded in the plan");
+
+    // The zone came to exist (sync and a host map): the first plan passes.
+    inv.new_zones.as_mut().unwrap().push(AvailabilityZone { name: "az-fast".into(), available: true });
+    assert_eq!(check(&planned.plan, &inv, AllocationRatios::default()), []);
 }

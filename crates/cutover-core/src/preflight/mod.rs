@@ -7,7 +7,8 @@ No I/O: every rule is a function of the observation.
 Layout: [`access`] (authentication, catalog, admin rights, shared services,
 networking mode, microversions, Nova's services), [`capacity`] (the new
 region against the old one's load), [`inventory`] (each old server's
-flavor, image, networks and volumes still exist).
+flavor, image, networks and volumes still exist), [`zones`] (the new
+region offers the old servers' availability zones).
 */
 
 pub mod access;
@@ -15,13 +16,15 @@ pub mod capacity;
 pub mod inventory;
 #[cfg(test)]
 mod tests;
+pub mod zones;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::microversion::VersionRange;
-use crate::model::{ComputeService, Flavor, Hypervisor, Image, Network, Port, Project, ServerSummary, Volume};
+use crate::plan::zones::ZoneMap;
+use crate::model::{AvailabilityZone, ComputeService, Flavor, Hypervisor, Image, Network, Port, Project, ServerSummary, Volume};
 
 pub use access::networking_mode;
 pub use capacity::AllocationRatios;
@@ -73,6 +76,9 @@ pub struct RegionView {
     pub network: Option<Gathered<()>>,
     pub services: Gathered<Vec<ComputeService>>,
     pub hypervisors: Gathered<Vec<Hypervisor>>,
+    /// `os-availability-zone`; `None` without a compute endpoint.
+    #[serde(default)]
+    pub zones: Option<Gathered<Vec<AvailabilityZone>>>,
 }
 
 impl RegionView {
@@ -151,11 +157,13 @@ impl Check {
 /// The reason of a check that needs an admin's calls, when the user is none.
 pub(crate) const NEEDS_ADMIN: &str = "not checked: needs an admin (see the admin check)";
 
-/// Every check, in report order.
-pub fn evaluate(obs: &Observation, ratios: AllocationRatios) -> Vec<Check> {
+/// Every check, in report order; `zone_map` is the operator's (old zone
+/// -> new zone, as `cutover plan` will record it).
+pub fn evaluate(obs: &Observation, ratios: AllocationRatios, zone_map: &ZoneMap) -> Vec<Check> {
     let mut checks = access::checks(obs);
     checks.extend(capacity::check(obs, ratios));
     checks.extend(inventory::checks(obs));
+    checks.extend(zones::checks(obs, zone_map));
     checks
 }
 

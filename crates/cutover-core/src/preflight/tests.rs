@@ -58,6 +58,7 @@ fn server(name: &str, host: &str, flavor_id: &str) -> ServerSummary {
             "net".to_string(),
             vec![Address { addr: "10.0.0.5".into(), kind: "fixed".into(), mac: None }],
         )]),
+        availability_zone: None,
     }
 }
 
@@ -73,11 +74,12 @@ fn region(name: &str, computes: &[&str]) -> RegionView {
         network: Some(Ok(())),
         services: Ok(services),
         hypervisors: Ok(computes.iter().map(|h| hypervisor(h, 16, 65536, 1000)).collect()),
+        zones: Some(Ok(vec![AvailabilityZone { name: "nova".into(), available: true }])),
     }
 }
 
 /// Two old hosts with 4 small servers, two roomy new hosts, Neutron.
-fn healthy() -> Observation {
+pub(super) fn healthy() -> Observation {
     let servers = vec![
         server("web-1", "old-1", "2"),
         server("web-2", "old-1", "2"),
@@ -136,7 +138,7 @@ fn healthy() -> Observation {
 }
 
 fn run(obs: &Observation) -> Vec<Check> {
-    evaluate(obs, AllocationRatios::default())
+    evaluate(obs, AllocationRatios::default(), &ZoneMap::new())
 }
 
 fn find<'a>(checks: &'a [Check], name: &str, region: Option<&str>) -> &'a Check {
@@ -372,11 +374,11 @@ fn capacity_counts_only_usable_hypervisors_with_the_allocation_ratios() {
     down.up = false;
     // 1 physical core at cpu ratio 4.0 holds old-2's 3 vCPUs.
     new_hypervisors(&mut obs, vec![hypervisor("new-1", 1, 8192, 100), down]);
-    let checks = evaluate(&obs, AllocationRatios::default());
+    let checks = evaluate(&obs, AllocationRatios::default(), &ZoneMap::new());
     let capacity = find(&checks, "capacity", Some("RegionTwo"));
     assert_eq!(capacity.status, Status::Warn, "{capacity:?}");
     assert!(capacity.reason.contains("4 vCPUs, 8 GiB RAM, 100 GiB disk free on 1 hypervisor"), "{capacity:?}");
-    let strict = evaluate(&obs, AllocationRatios { cpu: 1.0, ram: 1.0, disk: 1.0 });
+    let strict = evaluate(&obs, AllocationRatios { cpu: 1.0, ram: 1.0, disk: 1.0 }, &ZoneMap::new());
     assert_eq!(find(&strict, "capacity", Some("RegionTwo")).status, Status::Fail);
 }
 

@@ -4,7 +4,8 @@
 else booted in the source's project with a token scoped to it, carrying
 what the source had: name, flavor (same id: sync copied flavors), image or
 root volume, its ports (Neutron) or fixed addresses (nova-network), user
-data, metadata, tags, description, zone, server group (the booting
+data, metadata, tags, description, zone (in the new region after the
+plan's zone map), server group (the booting
 region's, found by name in the project), security groups and config drive.
 
 The keypair: Nova looks `key_name` up among the *booting* user's keys, so
@@ -121,7 +122,11 @@ async fn request(
         metadata,
         tags: record.tags.clone(),
         description: record.description.clone(),
-        availability_zone: record.availability_zone.clone(),
+        // The plan's zone map says where a zone the new region lacks goes.
+        availability_zone: match side {
+            Side::New => plan.new_zone(record),
+            Side::Old => record.availability_zone.clone(),
+        },
         group: group(d, planned, side).await?,
         security_groups,
         config_drive: record.config_drive,

@@ -107,6 +107,7 @@ fn phases(runtime: &tokio::runtime::Runtime, dir: &Path, scale: f64, output: &Ou
             force: false,
             strategies: vec![RULE.to_string()],
             keep_snapshots: false,
+            zone_map: Vec::new(),
             migration: Some(MIGRATION.to_string()),
             show: None,
             check: None,

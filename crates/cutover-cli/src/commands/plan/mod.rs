@@ -5,7 +5,11 @@ draining, checks the new region's capacity, and writes the plan file
 (`-o FILE`) or prints it. `--show FILE` prints a plan file without any
 cloud; `--check FILE` compares one with the clouds.
 
-Exit statuses: 0; 2 for bad input (a rule, a plan file, a plan for other
+A server whose availability zone the new region does not offer (after the
+zone map, `--zone-map OLD=NEW` and `[plan] zone_map`) is planned with a
+warning saying so; `--check` fails for it.
+
+Exit statuses: 0; 2 for bad input (a rule, a zone mapping, a plan file, a plan for other
 clouds: one line, nothing changed); 3 when `--check` finds the plan no
 longer fits, or when the new region cannot take what the plan moves (the
 plan is still written, for the operator to edit).
@@ -19,6 +23,7 @@ use cutover_core::plan::check::check;
 use cutover_core::plan::inventory::Inventory;
 use cutover_core::plan::planner::{build, same_clouds, Meta};
 use cutover_core::plan::rules::{strategy_name, Rule, Rules};
+use cutover_core::plan::zones::{parse_zone_map, zone_problem};
 use cutover_core::plan::{Options, Plan};
 use cutover_core::preflight::{AllocationRatios, Status};
 use serde_json::{json, Value};
@@ -46,6 +51,11 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
         .map(|r| r.parse::<Rule>().map_err(|e| InputError(format!("--strategy: {e}"))))
         .collect::<Result<_, _>>()?;
     rules.extend(ctx.settings.plan.rules.iter().cloned());
+    let mut zone_map = parse_zone_map(args.zone_map.iter().map(String::as_str))
+        .map_err(|e| InputError(format!("--zone-map: {e}")))?;
+    for (old, new) in &ctx.settings.plan.zone_map {
+        zone_map.entry(old.clone()).or_insert_with(|| new.clone());
+    }
     let now = chrono::Utc::now();
     let migration = match args.migration {
         Some(name) => checked_migration(name)?,
@@ -57,8 +67,11 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
         );
     }
     let inventory = read_clouds(ctx)?;
-    let options =
-        Options { keep_snapshots: args.keep_snapshots || ctx.settings.plan.keep_snapshots, ..Options::default() };
+    let options = Options {
+        keep_snapshots: args.keep_snapshots || ctx.settings.plan.keep_snapshots,
+        zone_map,
+        ..Options::default()
+    };
     let meta = Meta {
         migration,
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -70,6 +83,7 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
     for u in &plan.unplanned {
         tracing::warn!("not planned: server {} ({}) on {}: {}", u.name, u.id, u.host, u.reason);
     }
+    warn_missing_zones(plan, &inventory);
     match &args.output {
         Some(path) => {
             file::write(path, plan, args.force)?;
@@ -97,6 +111,22 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
             eprintln!("cutover: capacity of {}: {}", plan.clouds.new_region, capacity.reason);
             Ok(())
         }
+    }
+}
+
+/// One line per zone the new region lacks (each server's plan entry says
+/// it too): the plan is written, `plan --check` and the boots would fail.
+fn warn_missing_zones(plan: &Plan, inv: &Inventory) {
+    let Some(offered) = &inv.new_zones else { return };
+    let mut missing: std::collections::BTreeMap<&str, (usize, String)> = std::collections::BTreeMap::new();
+    for (_, s) in plan.servers().filter(|(_, s)| s.strategy != cutover_core::machine::Strategy::Wait) {
+        let zone = s.server.availability_zone.as_deref();
+        if let Some(problem) = zone_problem(&plan.options.zone_map, zone, offered, &plan.clouds.new_region) {
+            missing.entry(zone.unwrap_or_default()).or_insert((0, problem)).0 += 1;
+        }
+    }
+    for (n, problem) in missing.values() {
+        tracing::warn!("{n} server(s) cannot boot as planned: {problem}");
     }
 }
 
