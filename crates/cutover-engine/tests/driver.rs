@@ -7,6 +7,9 @@ show it makes one resource.
 
 mod util;
 
+#[path = "driver/nova_network.rs"]
+mod nova_network;
+
 use cutover_core::machine::{step, Action, BootSource, End, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_engine::{Driver, OpenStackDriver};

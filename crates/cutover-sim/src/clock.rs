@@ -55,6 +55,12 @@ pub struct TimeModel {
     pub volume_attach_secs: f64,
     pub volume_detach_secs: f64,
     pub volume_delete_secs: f64,
+    /// nova-network: from a server's delete until its fixed IPs are
+    /// disassociated and can be asked for again. With `force_dhcp_release`
+    /// (Nova's default) the DHCP release reaches nova-dhcpbridge within
+    /// seconds; without it, `fixed_ip_disassociate_timeout` (600 s) and the
+    /// periodic task that applies it.
+    pub fixed_ip_release_secs: f64,
 }
 
 impl Default for TimeModel {
@@ -73,6 +79,7 @@ impl Default for TimeModel {
             volume_attach_secs: 3.0,
             volume_detach_secs: 3.0,
             volume_delete_secs: 2.0,
+            fixed_ip_release_secs: 2.0,
         }
     }
 }

@@ -16,7 +16,7 @@ metadata (`cutover_key_name`).
 
 use cutover_cloud::compute::boot::{BootDisk, BootRequest, Nic};
 use cutover_cloud::compute::server_states::exact_name_regex;
-use cutover_cloud::RegionClient;
+use cutover_cloud::{Error as CloudError, RegionClient};
 use cutover_core::machine::{BootSource, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use tracing::warn;
@@ -68,7 +68,12 @@ pub(super) async fn boot(
     if key {
         forget_key(region, &key_copy).await?;
     }
-    booted.map_err(failed)?;
+    if let Err(e) = booted {
+        return Err(match held_by_deleted(region, &e).await {
+            Some(why) => DriverError { message: why, permanent: false },
+            None => failed(e),
+        });
+    }
     if let Err(e) = released {
         warn!(project = %record.project_id, "revoking role cutover: {e} (the sweep at the end retries)");
     }
@@ -156,6 +161,32 @@ async fn fixed_nics(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Re
             Ok(Nic::Fixed { network: network.id.clone(), ip: f.ip.clone() })
         })
         .collect()
+}
+
+/// nova-network keeps a deleted server's fixed IP associated with it for a
+/// while (until nova-dhcpbridge hears the DHCP release `force_dhcp_release`
+/// sends, else `fixed_ip_disassociate_timeout`, 600 s by default), and a
+/// boot asking for it meanwhile is refused with Nova's `FixedIpAlreadyInUse`
+/// (400) naming that server: the address of a source just deleted, or of a
+/// failed rebuild. Refused for now, not for good: the reason, when the
+/// holder is gone.
+async fn held_by_deleted(region: &RegionClient, e: &CloudError) -> Option<String> {
+    let CloudError::Call(call) = e else { return None };
+    if call.status.map(|s| s.as_u16()) != Some(400) {
+        return None;
+    }
+    let (_, rest) = call.message.split_once("Fixed IP address ")?;
+    let (ip, holder) = rest.split_once(" is already in use on instance ")?;
+    let holder = holder.trim().trim_end_matches('.');
+    let servers = region.server_statuses(&[]).await.ok()?;
+    if servers.iter().any(|s| s.id == holder) {
+        return None;
+    }
+    Some(format!(
+        "{}: fixed IP {ip} is still held by deleted server {holder}; nova-network frees it once the DHCP release \
+         is heard (force_dhcp_release) or after fixed_ip_disassociate_timeout: retrying",
+        region.region()
+    ))
 }
 
 /// The booting region's server group: the old one itself, or in the new

@@ -27,8 +27,9 @@ struct Listings {
     images: Option<Vec<ImageState>>,
     volumes: Option<Vec<Volume>>,
     ports: Option<Vec<Port>>,
-    /// Both regions' nova-network addresses (a Neutron region has none).
-    addresses: Option<Vec<PoolAddress>>,
+    /// Each region's nova-network addresses (a Neutron region has none):
+    /// (old, new).
+    addresses: Option<(Vec<PoolAddress>, Vec<PoolAddress>)>,
 }
 
 pub(super) async fn observe(
@@ -93,7 +94,7 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
         (old, new) => (kept("old servers", old), kept("new servers", new)),
     };
     let addresses = match (kept("old addresses", old_addresses), kept("new addresses", new_addresses)) {
-        (Some(old), Some(new)) => Some(old.unwrap_or_default().into_iter().chain(new.unwrap_or_default()).collect()),
+        (Some(old), Some(new)) => Some((old.unwrap_or_default(), new.unwrap_or_default())),
         _ => None,
     };
     Ok(Listings {
@@ -138,6 +139,34 @@ fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
     })
 }
 
+/// Where each of the server's nova-network addresses is: the same address
+/// exists in both regions (sync recreated it), on the source in the old
+/// one and on the rebuild in the new one while a `redeploy` keeps its
+/// source. A rebuild holding it (the target in the new region, a restored
+/// server in the old) is what a step asks about, so it comes first.
+fn floating(
+    wanted: &[String],
+    old: &[PoolAddress],
+    new: &[PoolAddress],
+    target: &Seen<ServerView>,
+    restored: &Seen<ServerView>,
+) -> BTreeMap<String, Option<String>> {
+    let on = |a: &PoolAddress| a.instance_id.clone().filter(|i| !i.is_empty());
+    let rebuilds = [(new, target.present()), (old, restored.present())];
+    wanted
+        .iter()
+        .filter(|address| old.iter().chain(new).any(|a| &a.address == *address))
+        .map(|address| {
+            let in_rebuild = rebuilds.iter().find_map(|(listing, rebuild)| {
+                let rebuild = rebuild.as_ref()?;
+                listing.iter().find(|a| &a.address == address && on(a).as_deref() == Some(rebuild.id.as_str()))
+            });
+            let any = || old.iter().chain(new).filter(|a| &a.address == address).find_map(on);
+            (address.clone(), in_rebuild.and_then(on).or_else(any))
+        })
+        .collect()
+}
+
 fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
     let m = plan.server_move(planned);
     let id = m.source.as_str();
@@ -170,17 +199,16 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         .filter(|p| m.ports.contains(&p.id))
         .map(|p| (p.id.clone(), PortView { device_id: p.device_id.clone() }))
         .collect();
-    let mut floating_ips: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for a in l.addresses.iter().flatten().filter(|a| m.floating_addresses.contains(&a.address)) {
-        let on = floating_ips.entry(a.address.clone()).or_default();
-        if on.is_none() {
-            *on = a.instance_id.clone().filter(|i| !i.is_empty());
-        }
-    }
+    let target = find(&l.new_servers, |s| tagged(s, plan, META_SOURCE, id));
+    let restored = find(&l.old_servers, |s| tagged(s, plan, META_RESTORED_FROM, id));
+    let floating_ips = match &l.addresses {
+        Some((old, new)) => floating(&m.floating_addresses, old, new, &target, &restored),
+        None => BTreeMap::new(),
+    };
     Observation {
         source,
-        target: find(&l.new_servers, |s| tagged(s, plan, META_SOURCE, id)),
-        restored: find(&l.old_servers, |s| tagged(s, plan, META_RESTORED_FROM, id)),
+        target,
+        restored,
         image,
         root_delete_on_termination,
         volumes,

@@ -2,7 +2,9 @@
 A simulated cloud for the driver's tests: the built-in scenario with the
 new region prepared as `cutover sync` leaves it (flavors, keypairs, server
 groups), a plan written from the old region's servers as `cutover plan`
-records them, and the [`OpenStackDriver`] connected to both regions.
+records them, and the [`OpenStackDriver`] connected to both regions. Or a
+generated nova-network cloud, its floating pools synced
+([`SimCloud::nova_network`]).
 */
 #![allow(dead_code)]
 
@@ -11,12 +13,12 @@ use std::collections::BTreeMap;
 use cutover_cloud::{Profile, RetryPolicy};
 use cutover_core::machine::Strategy;
 use cutover_core::plan::{
-    CloudsRef, FixedIp, FloatingIpRecord, GroupRef, HostPlan, Options, Plan, PortRecord, ServerPlan, ServerRecord,
+    CloudsRef, FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, HostPlan, Options, Plan, PortRecord, ServerPlan, ServerRecord,
     VolumeRecord, PLAN_VERSION,
 };
 use cutover_engine::OpenStackDriver;
-use cutover_sim::model::compute::ServerGroup;
-use cutover_sim::{clouds_yaml_entry, RunningSim, Scenario, Sim};
+use cutover_sim::model::compute::{NovaFloatingIp, ServerGroup};
+use cutover_sim::{clouds_yaml_entry, generate, GenerateOptions, RunningSim, Scenario, Sim};
 
 pub struct SimCloud {
     pub running: RunningSim,
@@ -26,9 +28,41 @@ pub struct SimCloud {
 impl SimCloud {
     /// The built-in scenario, operations instant, RegionTwo synced.
     pub async fn start() -> SimCloud {
-        let scenario = Scenario::builtin();
+        SimCloud::with(Scenario::builtin(), 0.0).await
+    }
+
+    /// A generated nova-network cloud (both regions nova-network, the old
+    /// one a Mitaka Nova at 2.25, root volumes kept on delete), with
+    /// `cutover sync`'s floating pools: every address recreated in
+    /// RegionTwo, the held ones allocated to the same projects.
+    pub async fn nova_network(time_scale: f64) -> SimCloud {
+        let options = GenerateOptions {
+            hosts: 2,
+            servers: 24,
+            new_hosts: None,
+            networking: cutover_sim::model::compute::Networking::NovaNetwork,
+            seed: 7,
+        };
+        let mut scenario = generate(&options);
+        scenario.regions[0].max_microversion = "2.25".into();
+        for server in &mut scenario.regions[0].servers {
+            server.boot_volume_delete_on_termination = false;
+        }
+        let cloud = SimCloud::with(scenario, time_scale).await;
+        let mut w = cloud.sim().world();
+        let pools: Vec<NovaFloatingIp> = w.compute["RegionOne"]
+            .floating_ips
+            .values()
+            .map(|f| NovaFloatingIp { instance_id: None, fixed_ip: None, ..f.clone() })
+            .collect();
+        w.compute.get_mut("RegionTwo").expect("RegionTwo").floating_ips.extend(pools.into_iter().map(|f| (f.id, f)));
+        drop(w);
+        cloud
+    }
+
+    pub async fn with(scenario: Scenario, time_scale: f64) -> SimCloud {
         let running =
-            RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(0.0)).await.expect("sim starts");
+            RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(time_scale)).await.expect("sim starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
             "clouds:\n{}",
@@ -124,7 +158,7 @@ impl SimCloud {
                 }
             })
             .collect();
-        let floating_ips = w
+        let neutron_floating = w
             .network
             .floating_ips
             .values()
@@ -133,6 +167,23 @@ impl SimCloud {
                 address: f.floating_ip_address.clone(),
                 id: Some(f.id.clone()),
                 port_id: f.port_id.clone(),
+            });
+        let nova_floating = region
+            .floating_ips
+            .values()
+            .filter(|f| f.instance_id.as_deref() == Some(s.id.as_str()))
+            .map(|f| FloatingIpRecord { address: f.address.clone(), id: None, port_id: None });
+        let floating_ips = neutron_floating.chain(nova_floating).collect();
+        let fixed_networks = s
+            .nics
+            .iter()
+            .filter(|n| n.port_id.is_none())
+            .flat_map(|n| {
+                n.fixed_ips.iter().map(|ip| FixedNetworkRecord {
+                    network_id: n.network_id.clone(),
+                    ip: ip.clone(),
+                    mac: Some(n.mac_address.clone()),
+                })
             })
             .collect();
         ServerRecord {
@@ -156,7 +207,7 @@ impl SimCloud {
                 .map(|g| GroupRef { id: g.clone(), name: region.server_groups[g].name.clone() }),
             security_groups: s.security_groups.clone(),
             ports,
-            fixed_networks: Vec::new(),
+            fixed_networks,
             volumes: s
                 .block_devices
                 .iter()

@@ -94,8 +94,10 @@ pub struct ComputeRegion {
     pub deleted_servers: BTreeMap<String, Server>,
     pub fixed_networks: BTreeMap<String, FixedNetwork>,
     pub floating_ips: BTreeMap<u64, NovaFloatingIp>,
-    /// nova-network fixed IPs leased to servers.
-    pub fixed_ips_in_use: BTreeSet<String>,
+    /// nova-network fixed IPs associated with a server: address -> the
+    /// server's id. A deleted server's stay associated until nova-network
+    /// disassociates them (`TimeModel::fixed_ip_release_secs`).
+    pub fixed_ips_in_use: BTreeMap<String, String>,
     /// Hosts on which every boot fails (a fault).
     pub failing_hosts: BTreeSet<String>,
     pub next_id: u64,

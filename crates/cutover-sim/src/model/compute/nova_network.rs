@@ -39,7 +39,7 @@ impl ComputeRegion {
         use crate::model::network::{ipv4, parse_cidr};
         let net = self.fixed_networks.get(network_id)?;
         let (first, last, _) = parse_cidr(&net.cidr)?;
-        (first + 2..last).map(ipv4).find(|ip| !self.fixed_ips_in_use.contains(ip))
+        (first + 2..last).map(ipv4).find(|ip| !self.fixed_ips_in_use.contains_key(ip))
     }
 
     /// Adds unallocated floating IPs for `addresses` to `pool`, as one

@@ -258,7 +258,7 @@ impl Loader {
             fip.fixed_ip = Some(ip.clone());
             floating.push(address.clone());
         }
-        region.fixed_ips_in_use.insert(ip.clone());
+        region.fixed_ips_in_use.insert(ip.clone(), server.id.clone());
         Ok(Nic {
             port_id: None,
             network_id: net.id.clone(),

@@ -242,7 +242,7 @@ fn networking(w: &mut World, region: &str, plan: BootPlan) {
     for req in &plan.nics {
         let made = match networking {
             Networking::Neutron => neutron_nic(w, &server, &zone, req, &plan.security_group_ids),
-            Networking::NovaNetwork => nova_network_nic(w, region, req),
+            Networking::NovaNetwork => nova_network_nic(w, region, &server.id, req),
         };
         match made {
             Ok(nic) => nics.push(nic),
@@ -339,20 +339,25 @@ fn address_for(w: &World, req: &NicRequest) -> Option<FixedIp> {
     }
 }
 
-fn nova_network_nic(w: &mut World, region: &str, req: &NicRequest) -> Result<Nic, String> {
+/// nova-network's `allocate_fixed_ip`: the requested address is associated
+/// with the server unless another server (perhaps a deleted one, until
+/// nova-network disassociates it) still holds it.
+fn nova_network_nic(w: &mut World, region: &str, server: &str, req: &NicRequest) -> Result<Nic, String> {
     let mac = {
         let b: [u8; 3] = rand::Rng::random(&mut w.rng);
         format!("fa:16:3e:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
     };
     let r = w.compute_region_mut(region).ok_or("no region")?;
     let ip = match &req.fixed_ip {
-        Some(ip) if r.fixed_ips_in_use.contains(ip) => return Err(format!("Fixed IP address {ip} is already in use.")),
+        Some(ip) if r.fixed_ips_in_use.get(ip).is_some_and(|holder| holder != server) => {
+            return Err(super::networks::fixed_ip_in_use(ip, &r.fixed_ips_in_use[ip]))
+        }
         Some(ip) => ip.clone(),
         None => r
             .free_fixed_ip(&req.network_id)
             .ok_or_else(|| format!("No fixed IP addresses available for network: {}", req.network_id))?,
     };
-    r.fixed_ips_in_use.insert(ip.clone());
+    r.fixed_ips_in_use.insert(ip.clone(), server.to_string());
     Ok(Nic {
         port_id: None,
         network_id: req.network_id.clone(),

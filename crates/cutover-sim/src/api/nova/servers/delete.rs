@@ -2,7 +2,8 @@
 `DELETE /servers/{id}`: task_state deleting, then after `time.delete_secs`
 the server's resources are released as Nova's compute manager releases them
 (ports deleted or unbound, volumes detached or deleted, nova-network
-addresses freed, group membership dropped) and the record becomes a DELETED
+addresses freed (fixed IPs a little later, as nova-network disassociates
+them), group membership dropped) and the record becomes a DELETED
 tombstone for `changes-since`.
 */
 
@@ -76,6 +77,24 @@ pub fn finish(w: &mut World, region: &str, id: &str) {
     }
 }
 
+/// nova-network's fixed IPs of a deleted server: deallocated now, but
+/// still associated with it (a boot asking for one is refused) until
+/// nova-network disassociates them, `time.fixed_ip_release_secs` later.
+fn release_fixed_ips(w: &mut World, region: &str, id: &str, fixed: Vec<String>) {
+    if fixed.is_empty() {
+        return;
+    }
+    let (region, id) = (region.to_string(), id.to_string());
+    w.after(TimeModel::secs(w.time.fixed_ip_release_secs), move |w| {
+        let Some(r) = w.compute_region_mut(&region) else { return };
+        for ip in &fixed {
+            if r.fixed_ips_in_use.get(ip) == Some(&id) {
+                r.fixed_ips_in_use.remove(ip);
+            }
+        }
+    });
+}
+
 /// Nova's `deallocate_for_instance`: ports Nova created are deleted, ports
 /// the user passed are unbound and kept (with their floating IPs); in
 /// nova-network, fixed IPs are released and floating IPs disassociated.
@@ -102,10 +121,8 @@ pub fn release_network(w: &mut World, region: &str, id: &str) {
             w.network.remove_port(&port_id);
         }
     }
+    release_fixed_ips(w, region, id, fixed);
     let Some(r) = w.compute_region_mut(region) else { return };
-    for ip in &fixed {
-        r.fixed_ips_in_use.remove(ip);
-    }
     for fip in r.floating_ips.values_mut().filter(|f| f.instance_id.as_deref() == Some(id)) {
         fip.instance_id = None;
         fip.fixed_ip = None;

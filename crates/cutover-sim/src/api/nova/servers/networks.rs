@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
-use crate::model::compute::Networking;
+use crate::model::compute::{ComputeRegion, FixedNetwork, Networking};
 use crate::model::World;
 
 /// One NIC the server gets.
@@ -215,15 +215,47 @@ fn nova_network(w: &World, nova: &Nova, project: &str, arg: NetworksArg) -> ApiR
                         ApiError::bad_request(format!("Network {} could not be found.", r.network_id))
                     })?;
                     if let Some(ip) = &r.fixed_ip {
-                        if region.fixed_ips_in_use.contains(ip) {
-                            return Err(ApiError::bad_request(format!("Fixed IP address {ip} is already in use.")));
-                        }
+                        validate_fixed_ip(region, n, ip)?;
                     }
                     Ok(NicRequest { fixed_ip: r.fixed_ip.clone(), tag: r.tag.clone(), ..as_request(n) })
                 })
                 .collect()
         }
     }
+}
+
+/// nova-network's `validate_networks` for an address asked for at boot:
+/// it must be one of the region's fixed IPs (400), of the network named
+/// (`FixedIpNotFoundForNetwork`, which Nova's API does not map: 500), and
+/// associated with no server, a deleted one included until nova-network
+/// disassociates it (400).
+fn validate_fixed_ip(region: &ComputeRegion, network: &FixedNetwork, ip: &str) -> ApiResult<()> {
+    let within = |n: &FixedNetwork| {
+        use crate::model::network::{ipv4_num, parse_cidr};
+        match (parse_cidr(&n.cidr), ipv4_num(ip)) {
+            (Some((first, last, _)), Some(addr)) => (first..=last).contains(&addr),
+            _ => false,
+        }
+    };
+    if !region.fixed_networks.values().any(within) {
+        return Err(ApiError::bad_request(format!("Fixed IP not found for address {ip}.")));
+    }
+    if !within(network) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API \
+             log if possible.\n<class 'nova.exception.FixedIpNotFoundForNetwork'>",
+        ));
+    }
+    match region.fixed_ips_in_use.get(ip) {
+        Some(holder) => Err(ApiError::bad_request(fixed_ip_in_use(ip, holder))),
+        None => Ok(()),
+    }
+}
+
+/// Nova's `FixedIpAlreadyInUse`, naming the server that holds the address.
+pub fn fixed_ip_in_use(ip: &str, holder: &str) -> String {
+    format!("Fixed IP address {ip} is already in use on instance {holder}.")
 }
 
 /// Neutron security group ids for the names (or ids) given at boot. A
