@@ -381,8 +381,9 @@ mod tests {
 
     #[test]
     fn a_zone_map_is_a_table_of_zones() {
-        let s = Settings::resolve(&CloudArgs::default(), file("[plan]\nzone_map = { az-fast = 'nova', az-old = '' }\n"))
-            .unwrap();
+        let s =
+            Settings::resolve(&CloudArgs::default(), file("[plan]\nzone_map = { az-fast = 'nova', az-old = '' }\n"))
+                .unwrap();
         assert_eq!(s.plan.zone_map["az-fast"], "nova");
         assert_eq!(s.plan.zone_map["az-old"], "");
         let e = Settings::resolve(&CloudArgs::default(), file("[plan]\nzone_map = { '' = 'nova' }\n")).unwrap_err();

@@ -92,8 +92,9 @@ fn generated_scenario_prints_as_yaml() {
     assert_eq!(text.matches("- name: vm-").count(), 10);
 }
 
-/// `cutover demo` end to end at time scale 0: exit 0, stdout is the run's
-/// report alone (one JSON document), every server moved but the one the
+/// `cutover demo` end to end at time scale 0: exit 0, stdout is the runs'
+/// reports alone (one JSON document, a list: the Neutron pair of regions,
+/// then the nova-network one), every server moved but the one the
 /// scenario's fault hits, which is rolled back to the old region.
 #[test]
 fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
@@ -101,7 +102,8 @@ fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
         cutover().args(["-f", "json", "demo", "--time-scale", "0"]).env("OS_CLOUD", "elsewhere").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "demo failed: {stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let [report, nova_network] = reports.as_array().unwrap().as_slice() else { panic!("two reports: {reports}") };
     assert_eq!((report["old_region"].as_str(), report["new_region"].as_str()), (Some("RegionOne"), Some("RegionTwo")));
     let servers = report["servers"].as_array().unwrap();
     assert_eq!(servers.len(), 30);
@@ -113,13 +115,32 @@ fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
     }
     let legacy = servers.iter().find(|s| s["name"] == "legacy-1").unwrap();
     assert!(legacy["reason"].as_str().unwrap().contains("Failed to spawn on host new-3"), "{legacy}");
-    let strategies = |wanted: &str| servers.iter().filter(|s| s["strategy"] == wanted).count();
-    assert_eq!((strategies("snapshot"), strategies("volume"), strategies("redeploy")), (20, 4, 6));
+    let strategies =
+        |servers: &[serde_json::Value], wanted: &str| servers.iter().filter(|s| s["strategy"] == wanted).count();
+    assert_eq!(
+        (strategies(servers, "snapshot"), strategies(servers, "volume"), strategies(servers, "redeploy")),
+        (20, 4, 6)
+    );
     let totals = &report["totals"];
     assert_eq!((totals["moved"].as_u64(), totals["rolled_back"].as_u64()), (Some(29), Some(1)));
+
+    assert_eq!(
+        (nova_network["old_region"].as_str(), nova_network["new_region"].as_str()),
+        (Some("RegionThree"), Some("RegionFour"))
+    );
+    let servers = nova_network["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 7);
+    assert!(servers.iter().all(|s| s["result"] == "moved"), "{servers:#?}");
+    assert_eq!(
+        (strategies(servers, "snapshot"), strategies(servers, "volume"), strategies(servers, "redeploy")),
+        (4, 1, 2)
+    );
     // The phases and the progress went to stderr.
-    for phase in ["preflight", "env verify", "sync", "plan", "run", "What happened"] {
+    for phase in
+        ["Neutron 1/5 preflight", "env verify", "sync", "plan", "nova-network 5/5 run", "What happened (nova-network)"]
+    {
         assert!(stderr.contains(phase), "stderr lacks {phase}: {stderr}");
     }
     assert!(stderr.contains("rolled back legacy-1"), "{stderr}");
+    assert!(stderr.contains("7 fixed IPs asked for again at boot, 4 floating addresses"), "{stderr}");
 }

@@ -77,8 +77,13 @@ fn servers(cloud: &SimCloud, region: &str) -> BTreeMap<String, Seen> {
 /// `delete_on_termination` shows), its root volumes booted to be kept (no
 /// Nova with nova-network can turn that on later), one server shut off.
 fn scenario() -> Scenario {
-    let mut scenario =
-        generate(&GenerateOptions { hosts: 2, servers: 12, new_hosts: None, networking: Networking::NovaNetwork, seed: 7 });
+    let mut scenario = generate(&GenerateOptions {
+        hosts: 2,
+        servers: 12,
+        new_hosts: None,
+        networking: Networking::NovaNetwork,
+        seed: 7,
+    });
     let old = &mut scenario.regions[0];
     old.max_microversion = "2.25".into();
     for server in &mut old.servers {

@@ -387,7 +387,9 @@ fn a_zone_the_new_region_lacks_is_warned_in_the_plan_and_fails_its_check() {
     let planned = plan_of(&inv, &["server=b:wait"]);
     let (_, a) = planned.plan.servers().find(|(_, s)| s.server.id == "a").unwrap();
     assert!(
-        a.warnings.iter().any(|w| w.starts_with("zone az-fast does not exist in RegionTwo: Nova would refuse the boot")),
+        a.warnings
+            .iter()
+            .any(|w| w.starts_with("zone az-fast does not exist in RegionTwo: Nova would refuse the boot")),
         "{:?}",
         a.warnings
     );

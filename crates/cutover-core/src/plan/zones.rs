@@ -61,7 +61,12 @@ pub fn boot_zone(map: &ZoneMap, zone: Option<&str>) -> Option<String> {
 
 /// Why a server of `zone` cannot boot in `new_region`, whose zones are
 /// `offered`, if it cannot.
-pub fn zone_problem(map: &ZoneMap, zone: Option<&str>, offered: &[AvailabilityZone], new_region: &str) -> Option<String> {
+pub fn zone_problem(
+    map: &ZoneMap,
+    zone: Option<&str>,
+    offered: &[AvailabilityZone],
+    new_region: &str,
+) -> Option<String> {
     let old = zone?;
     let target = boot_zone(map, Some(old))?;
     let mapped = map.contains_key(old);

@@ -23,8 +23,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::microversion::VersionRange;
+use crate::model::{
+    AvailabilityZone, ComputeService, Flavor, Hypervisor, Image, Network, Port, Project, ServerSummary, Volume,
+};
 use crate::plan::zones::ZoneMap;
-use crate::model::{AvailabilityZone, ComputeService, Flavor, Hypervisor, Image, Network, Port, Project, ServerSummary, Volume};
 
 pub use access::networking_mode;
 pub use capacity::AllocationRatios;

@@ -110,7 +110,9 @@ mod tests {
         assert_eq!(mapped[0].status, Status::Ok);
         assert!(mapped[0].reason.ends_with("(1 through the zone map)"), "{mapped:?}");
         let wrong = checks_of(vec![zone("nova", true)], &parse_zone_map(["az-fast=az-9"]).unwrap());
-        assert!(wrong[0].reason.ends_with("the zone map sends zone az-fast to az-9, which does not exist in RegionTwo"));
+        assert!(wrong[0]
+            .reason
+            .ends_with("the zone map sends zone az-fast to az-9, which does not exist in RegionTwo"));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use cutover_cloud::{Profile, RetryPolicy};
 use cutover_core::machine::Strategy;
 use cutover_core::plan::{
-    CloudsRef, FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, HostPlan, Options, Plan, PortRecord, ServerPlan, ServerRecord,
-    VolumeRecord, PLAN_VERSION,
+    CloudsRef, FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, HostPlan, Options, Plan, PortRecord,
+    ServerPlan, ServerRecord, VolumeRecord, PLAN_VERSION,
 };
 use cutover_engine::OpenStackDriver;
 use cutover_sim::model::compute::{NovaFloatingIp, ServerGroup};

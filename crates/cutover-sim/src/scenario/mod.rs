@@ -525,6 +525,19 @@ mod tests {
             .collect();
         assert_eq!(in_fast, ["legacy-1"]);
         assert!(w.compute["RegionTwo"].failing_hosts.contains("new-3"));
+        // The nova-network pair: fixed networks alike in both, the pool in the old one only.
+        let (old, new) = (&w.compute["RegionThree"], &w.compute["RegionFour"]);
+        assert_eq!((old.networking, new.networking), (Networking::NovaNetwork, Networking::NovaNetwork));
+        assert_eq!(old.servers.len(), 7);
+        let labels = |r: &crate::model::ComputeRegion| {
+            r.fixed_networks
+                .values()
+                .map(|n| (n.label.clone(), n.cidr.clone()))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(labels(old), labels(new));
+        assert_eq!(old.floating_ips.values().filter(|f| f.instance_id.is_some()).count(), 4);
+        assert!(new.floating_ips.is_empty(), "cutover sync recreates the pool");
     }
 
     #[test]

@@ -18,8 +18,7 @@ const LEGACY: &str = "/compute/Legacy/v2.1";
 /// The small nova-network cloud at scale 0.01, a deleted server's fixed
 /// IP disassociated 100 s (1 s real) after its delete.
 fn cloud() -> TestCloud {
-    let mut scenario =
-        Scenario::from_yaml(include_str!("../scenarios/nova_network.yaml")).expect("scenario parses");
+    let mut scenario = Scenario::from_yaml(include_str!("../scenarios/nova_network.yaml")).expect("scenario parses");
     scenario.time = Some(TimeModel { fixed_ip_release_secs: 100.0, ..TimeModel::default() });
     TestCloud::with(scenario, 0.01)
 }

@@ -2,9 +2,10 @@
 `cutover demo`: the whole job on a simulated cloud, in one command. The
 simulator starts in this process with the demo scenario
 (`cutover_sim::DEMO_SCENARIO`), a clouds.yaml for it goes into a temporary
-directory, and the phases run through the very functions of the real
+directory, and for each networking mode (a Neutron pair of regions, then a
+nova-network pair) the phases run through the very functions of the real
 commands: preflight, env verify, sync, plan, then the engine's run with a
-progress line, its report and a short account of what happened.
+progress line. Then both reports and a short account of what happened.
 
 Exit 0 when the demo went as designed: every server moved except the one
 the scenario's fault hits, which is rolled back to the old region.
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::plan::Plan;
 use cutover_engine::{Clock, Engine, OpenStackDriver, Opened, PollPolicy, Report};
 use cutover_sim::{RunningSim, Scenario};
 
@@ -27,15 +29,42 @@ use crate::cli::{DemoArgs, EnvCommand, EnvVerifyArgs, PlanArgs, SyncArgs};
 use crate::output::{Format, OutputArgs, Printer};
 use crate::settings::{CloudArgs, Settings};
 
-const OLD_REGION: &str = "RegionOne";
-const NEW_REGION: &str = "RegionTwo";
-/// Where each old host goes once emptied: old-3's zone (az-fast, with the
-/// spare kept for rollbacks) lands on new-3, the host whose spawns the
-/// scenario makes fail.
-const HOST_MAP: &str = "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n";
+/// One pair of regions the demo moves, and what it expects.
+struct Part {
+    /// The networking mode, as the output names it.
+    mode: &'static str,
+    old_region: &'static str,
+    new_region: &'static str,
+    /// Where each old host goes once emptied.
+    host_map: &'static str,
+    migration: &'static str,
+    /// The server the scenario's fault hits: rolled back, not moved.
+    failing: Option<&'static str>,
+}
+
+/// Neutron first: old-3's zone (az-fast, with the spare kept for
+/// rollbacks) lands on new-3, the host whose spawns the scenario makes
+/// fail. Then nova-network, where everything moves.
+const PARTS: [Part; 2] = [
+    Part {
+        mode: "Neutron",
+        old_region: "RegionOne",
+        new_region: "RegionTwo",
+        host_map: "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n",
+        migration: "demo",
+        failing: Some(FAILING_SERVER),
+    },
+    Part {
+        mode: "nova-network",
+        old_region: "RegionThree",
+        new_region: "RegionFour",
+        host_map: "net-old-1: net-new-1\nnet-old-2: net-new-2\n",
+        migration: "demo-nn",
+        failing: None,
+    },
+];
 /// The demo's rule: servers marked stateless are redeployed from their image.
 const RULE: &str = "metadata=stateless=true:redeploy";
-const MIGRATION: &str = "demo";
 /// The server the scenario's fault hits: it must be rolled back, not moved.
 pub const FAILING_SERVER: &str = "legacy-1";
 
@@ -57,10 +86,17 @@ pub fn run(args: DemoArgs, output: &OutputArgs) -> anyhow::Result<()> {
         .block_on(RunningSim::start(([127, 0, 0, 1], 0).into(), &scenario, Some(scale)))
         .context("starting the simulator")?;
     sim::write_clouds_yaml(&scenario, &running.auth_url(), &clouds_yaml)?;
-    let (servers, hosts) = scenario.regions.first().map_or((0, 0), |r| (r.servers.len(), r.hosts.len()));
+    let parts: Vec<String> = PARTS
+        .iter()
+        .filter_map(|p| {
+            let old = scenario.regions.iter().find(|r| r.name == p.old_region)?;
+            Some(format!("{} servers on {} old {} hosts", old.servers.len(), old.hosts.len(), p.mode))
+        })
+        .collect();
     eprintln!(
-        "cutover demo: simulated cloud at {} ({servers} servers on {hosts} old hosts, time scale {scale}), files in {}",
+        "cutover demo: simulated cloud at {} ({}, time scale {scale}), files in {}",
         running.auth_url(),
+        parts.join(" and "),
         dir.path().display()
     );
     let result = phases(&runtime, dir.path(), scale, output);
@@ -69,8 +105,10 @@ pub fn run(args: DemoArgs, output: &OutputArgs) -> anyhow::Result<()> {
         eprintln!(
             "cutover demo: the simulator keeps running (Ctrl-C stops it); explore it with\n  \
              export OS_CLIENT_CONFIG_FILE={} OS_CLOUD=sim\n  \
-             openstack --os-region-name {NEW_REGION} server list --all-projects --long",
-            kept.join("clouds.yaml").display()
+             openstack --os-region-name {} server list --all-projects --long   (or {})",
+            kept.join("clouds.yaml").display(),
+            PARTS[0].new_region,
+            PARTS[1].new_region,
         );
         runtime.block_on(sim::wait_for_signal())?;
     }
@@ -89,14 +127,59 @@ fn point_clients_at(clouds_yaml: &Path) {
 }
 
 fn phases(runtime: &tokio::runtime::Runtime, dir: &Path, scale: f64, output: &OutputArgs) -> anyhow::Result<()> {
+    let mut moved = Vec::new();
+    for part in &PARTS {
+        let part_dir = dir.join(part.migration);
+        std::fs::create_dir_all(&part_dir).with_context(|| format!("creating {}", part_dir.display()))?;
+        let (report, plan, makespan) = move_part(runtime, part, &part_dir, scale, output)
+            .with_context(|| format!("{} ({} -> {})", part.mode, part.old_region, part.new_region))?;
+        moved.push((part, report, plan, makespan));
+    }
+    eprintln!("\n== report");
+    let printer = Printer::new(output);
+    let reports: Vec<&Report> = moved.iter().map(|(_, report, _, _)| report).collect();
+    summary::print_reports(&printer, output.format, &reports)?;
+    let text: String = moved
+        .iter()
+        .map(|(part, report, plan, makespan)| summary::what_happened(part.mode, report, plan, *makespan, scale))
+        .collect::<Vec<_>>()
+        .join("\n");
+    match output.format {
+        Format::Table => print!("\n{text}"),
+        _ => eprint!("\n{text}"),
+    }
+    for (part, report, _, _) in &moved {
+        summary::as_designed(part.mode, report, part.failing)?;
+    }
+    Ok(())
+}
+
+/// One pair of regions through preflight, env verify, sync, plan and run.
+fn move_part(
+    runtime: &tokio::runtime::Runtime,
+    part: &Part,
+    dir: &Path,
+    scale: f64,
+    output: &OutputArgs,
+) -> anyhow::Result<(Report, Plan, Duration)> {
     let host_map = dir.join("hosts.yaml");
-    std::fs::write(&host_map, HOST_MAP).with_context(|| format!("writing {}", host_map.display()))?;
-    let ctx = phase_ctx(&host_map, output)?;
-    heading(1, "preflight: both regions, admin rights, services, capacity");
+    std::fs::write(&host_map, part.host_map).with_context(|| format!("writing {}", host_map.display()))?;
+    let ctx = phase_ctx(part, &host_map, output)?;
+    let heading = |n: u32, what: &str| eprintln!("\n== {} {n}/5 {what}", part.mode);
+    heading(1, &format!("preflight: {} and {}, admin rights, services, capacity", part.old_region, part.new_region));
     preflight::run(&ctx).context("preflight")?;
     heading(2, "env verify: the new region's conductor, scheduler and compute hosts");
     env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &ctx).context("env verify")?;
-    heading(3, "sync: flavors, keypairs, quotas, server groups, aggregates into the new region");
+    heading(
+        3,
+        &format!(
+            "sync: flavors, keypairs, quotas, server groups, aggregates{}",
+            match part.mode {
+                "nova-network" => ", floating IP pools",
+                _ => "",
+            }
+        ),
+    );
     sync::run(SyncArgs { dry_run: false, only: Vec::new(), host_map: None, print_host_map: false }, &ctx)
         .context("sync")?;
     heading(4, &format!("plan: a strategy per server (rule {RULE}), hosts in drain order"));
@@ -108,7 +191,7 @@ fn phases(runtime: &tokio::runtime::Runtime, dir: &Path, scale: f64, output: &Ou
             strategies: vec![RULE.to_string()],
             keep_snapshots: false,
             zone_map: Vec::new(),
-            migration: Some(MIGRATION.to_string()),
+            migration: Some(part.migration.to_string()),
             show: None,
             check: None,
         },
@@ -117,28 +200,19 @@ fn phases(runtime: &tokio::runtime::Runtime, dir: &Path, scale: f64, output: &Ou
     .context("plan")?;
     heading(5, "run: every server moved under the concurrency limits");
     let started = Instant::now();
-    let report = runtime.block_on(move_servers(&plan_file, &dir.join("journal.db"), &ctx, scale))?;
-    let makespan = started.elapsed();
-    heading(6, "report");
-    let printer = Printer::new(output);
-    summary::print_report(&printer, output.format, &report)?;
-    let text = summary::what_happened(&report, makespan, scale);
-    match output.format {
-        Format::Table => print!("\n{text}"),
-        _ => eprint!("\n{text}"),
-    }
-    summary::as_designed(&report, FAILING_SERVER)
+    let (report, plan) = runtime.block_on(move_servers(&plan_file, &dir.join("journal.db"), &ctx, scale))?;
+    Ok((report, plan, started.elapsed()))
 }
 
 /// The settings the real commands would get from `--os-cloud sim
-/// --old-region RegionOne --new-region RegionTwo` and a host map; the
-/// phases print to stdout in table format, or to stderr when stdout is
-/// for the report alone (`-f json|yaml|csv`).
-fn phase_ctx(host_map: &Path, output: &OutputArgs) -> anyhow::Result<Ctx> {
+/// --old-region OLD --new-region NEW` and a host map; the phases print to
+/// stdout in table format, or to stderr when stdout is for the reports
+/// alone (`-f json|yaml|csv`).
+fn phase_ctx(part: &Part, host_map: &Path, output: &OutputArgs) -> anyhow::Result<Ctx> {
     let args = CloudArgs {
         os_cloud: Some("sim".into()),
-        old_region: Some(OLD_REGION.into()),
-        new_region: Some(NEW_REGION.into()),
+        old_region: Some(part.old_region.into()),
+        new_region: Some(part.new_region.into()),
         config: None,
     };
     let mut settings = Settings::resolve(&args, None)?;
@@ -148,14 +222,12 @@ fn phase_ctx(host_map: &Path, output: &OutputArgs) -> anyhow::Result<Ctx> {
     Ok(Ctx { settings, out })
 }
 
-fn heading(n: u32, what: &str) {
-    eprintln!("\n== {n}/6 {what}");
-}
-
 /// `cutover run` on the plan file: the journal created, both regions
-/// connected, the engine's loop with the progress line.
-async fn move_servers(plan_file: &Path, journal: &Path, ctx: &Ctx, scale: f64) -> anyhow::Result<Report> {
+/// connected, the engine's loop with the progress line; its report, and
+/// the plan it ran.
+async fn move_servers(plan_file: &Path, journal: &Path, ctx: &Ctx, scale: f64) -> anyhow::Result<(Report, Plan)> {
     let plan = plan::file::load(plan_file)?;
+    let ran = plan.clone();
     let opened = Opened::open(&plan, journal)?;
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
     let driver =
@@ -169,7 +241,7 @@ async fn move_servers(plan_file: &Path, journal: &Path, ctx: &Ctx, scale: f64) -
     };
     let report = engine.run(&mut |p| display.update(p), shutdown).await?;
     display.finish();
-    Ok(report)
+    Ok((report, ran))
 }
 
 /// The engine's default (1 s while things change, up to 30 s) suits real

@@ -51,8 +51,8 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
         .map(|r| r.parse::<Rule>().map_err(|e| InputError(format!("--strategy: {e}"))))
         .collect::<Result<_, _>>()?;
     rules.extend(ctx.settings.plan.rules.iter().cloned());
-    let mut zone_map = parse_zone_map(args.zone_map.iter().map(String::as_str))
-        .map_err(|e| InputError(format!("--zone-map: {e}")))?;
+    let mut zone_map =
+        parse_zone_map(args.zone_map.iter().map(String::as_str)).map_err(|e| InputError(format!("--zone-map: {e}")))?;
     for (old, new) in &ctx.settings.plan.zone_map {
         zone_map.entry(old.clone()).or_insert_with(|| new.clone());
     }
