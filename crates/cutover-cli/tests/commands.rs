@@ -15,4 +15,5 @@ mod commands {
     mod run;
     mod sync;
     mod sync_ownership;
+    mod zones;
 }
