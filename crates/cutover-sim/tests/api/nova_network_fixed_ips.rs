@@ -77,7 +77,7 @@ fn a_fixed_ip_is_free_again_only_once_nova_network_disassociates_it() {
         let w = cloud.sim().world();
         let s = &w.compute["Legacy"].servers[&id];
         if let Some(nic) = s.nics.first() {
-            assert_eq!(nic.fixed_ips, [ip.clone()], "the same address");
+            assert_eq!(nic.fixed_ips, std::slice::from_ref(&ip), "the same address");
             break;
         }
         assert!(Instant::now() < deadline, "the server gets its network");
