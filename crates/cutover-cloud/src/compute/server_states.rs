@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::call::Call;
 use crate::error::Result;
-use crate::region::RegionClient;
+use crate::region::{segment, RegionClient};
 
 /// One server as a move watches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +92,15 @@ impl RegionClient {
         }
         let wire: Vec<WireServer> = self.list(call).await?;
         Ok(wire.into_iter().map(ServerStatus::from).collect())
+    }
+
+    /// Whether server `id` exists (a deleted one answers 404).
+    pub async fn server_exists(&self, id: &str) -> Result<bool> {
+        match self.send(Call::get(ServiceType::Compute, format!("servers/{}", segment(id)))).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -177,9 +177,9 @@ async fn held_by_deleted(region: &RegionClient, e: &CloudError) -> Option<String
     }
     let (_, rest) = call.message.split_once("Fixed IP address ")?;
     let (ip, holder) = rest.split_once(" is already in use on instance ")?;
-    let holder = holder.trim().trim_end_matches('.');
-    let servers = region.server_statuses(&[]).await.ok()?;
-    if servers.iter().any(|s| s.id == holder) {
+    // The message may come wrapped in the body's JSON: the id is what follows.
+    let holder: String = holder.chars().take_while(|c| c.is_ascii_hexdigit() || *c == '-').collect();
+    if holder.is_empty() || region.server_exists(&holder).await.ok()? {
         return None;
     }
     Some(format!(
