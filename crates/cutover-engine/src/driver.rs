@@ -1,6 +1,7 @@
 /*!
 What the engine needs of the clouds, as one trait: observe many servers at
-once, carry out one action, and take an old host out of scheduling. The
+once, carry out one action, and take an old host out of scheduling (and
+back in for a while, to rebuild a server there on rollback). The
 real implementation speaks to OpenStack through `cutover-cloud`; tests may
 drive the engine with another.
 */
@@ -37,4 +38,10 @@ pub trait Driver: Send + Sync {
     /// Disables the old host's `nova-compute` service with `reason`, so
     /// nothing new is scheduled there while it drains. Idempotent.
     async fn disable_host(&self, plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError>;
+
+    /// Enables the old host's `nova-compute` service again, so that Nova's
+    /// scheduler may place a server rebuilt in the old region there (it
+    /// skips disabled hosts, forced or not). The engine disables the host
+    /// again once the rebuild is verified. Idempotent.
+    async fn enable_host(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
 }

@@ -20,6 +20,9 @@ pub enum Error {
     OtherPlan { path: PathBuf, found: String, wanted: String },
     #[error(transparent)]
     Journal(#[from] cutover_journal::Error),
+    /// A server asked for (by `cutover rollback`) that the plan does not move.
+    #[error("server {0} is not in the plan")]
+    NotPlanned(String),
     #[error("disabling scheduling on old host {host} failed: {source}")]
     DisableHostFailed {
         host: String,
@@ -45,6 +48,7 @@ impl Error {
             self,
             Error::InvalidPlan(_)
                 | Error::OtherPlan { .. }
+                | Error::NotPlanned(_)
                 | Error::Journal(
                     cutover_journal::Error::Busy { .. }
                         | cutover_journal::Error::Corrupt { .. }

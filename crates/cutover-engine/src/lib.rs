@@ -8,7 +8,9 @@ Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
 - [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 - [`open`]: the plan checked, its journal opened to resume or created.
-- [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`].
+- [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`]; the
+  old hosts enabled for a rebuild there; rollbacks asked for
+  ([`RollbackRequest`]).
 - [`limits`]: [`Limits`] and the admission that keeps them.
 - [`clock`]: the clock handed to each step; the adaptive poll interval.
 - [`phase`]: where a server is, in an operator's words.
@@ -37,4 +39,4 @@ pub use open::Opened;
 pub use openstack::OpenStackDriver;
 pub use phase::Phase;
 pub use report::{Outcome, Report, ServerReport};
-pub use run::{Engine, Options, Progress};
+pub use run::{Engine, Options, Progress, RollbackRequest};

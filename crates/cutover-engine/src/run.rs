@@ -5,14 +5,21 @@ journal the new states and the intents, carry the actions out (bounded,
 concurrently), journal their outcomes, wait (short while things change,
 longer while nothing does). See docs/journal.md for what is written when
 and why a `kill -9` anywhere in between resumes correctly.
+
+Beside the loop: `hosts`, the old hosts let take servers again while a
+server is rebuilt there; `rollback`, the rollbacks an operator asks for
+(`cutover rollback`), which limit a run to the servers named.
 */
 
-use std::collections::{BTreeMap, HashMap};
+mod hosts;
+mod rollback;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::machine::{Action, Observation, ServerMove, ServerState, Strategy};
+use cutover_core::machine::{Action, Direction, Observation, Route, ServerMove, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
@@ -24,7 +31,9 @@ use crate::limits::{Limits, Slots};
 use crate::notes::{self, Notes};
 use crate::open::Opened;
 use crate::phase::{self, Phase};
-use crate::report::{self, Report};
+use crate::report::Report;
+
+pub use rollback::RollbackRequest;
 
 /// How a run behaves; [`Options::default`] is what `cutover run` uses
 /// unless told otherwise.
@@ -115,11 +124,10 @@ impl Tracked {
     }
 }
 
-/// Whether `state` is at the boot into the new region: what the new
-/// region's build limit counts.
+/// Whether `state` is at a boot in the new region: what the new region's
+/// build limit counts.
 fn is_new_boot(plan: &ServerMove, state: &ServerState) -> bool {
-    state.route == cutover_core::machine::Route::Forward
-        && state.stage(plan) == Some(cutover_core::machine::Stage::Boot)
+    state.booting(plan) == Some(Side::New)
 }
 
 /// A run of one plan: its journal (locked), the driver, the tracked servers.
@@ -132,6 +140,11 @@ pub struct Engine {
     servers: Vec<Tracked>,
     writes: u64,
     started: Instant,
+    /// The servers this run works on, when not all (`cutover rollback`).
+    only: Option<HashSet<usize>>,
+    /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
+    /// in this run (the journal lists those it may have happened to).
+    enabled: BTreeSet<String>,
 }
 
 impl Engine {
@@ -175,7 +188,7 @@ impl Engine {
                     host: host.name.clone(),
                     project: planned.server.project_id.clone(),
                     plan: plan.server_move(planned),
-                    started: sent.contains_key(source) || report::started(&state),
+                    started: sent.contains_key(source) || state.started(),
                     ended_before: state.end.is_some(),
                     state,
                     failures: 0,
@@ -195,6 +208,8 @@ impl Engine {
             servers,
             writes: 0,
             started: Instant::now(),
+            only: None,
+            enabled: BTreeSet::new(),
         };
         if created {
             engine.wrote()?;
@@ -210,11 +225,13 @@ impl Engine {
         shutdown: impl Future<Output = ()>,
     ) -> Result<Report> {
         tokio::pin!(shutdown);
-        self.disable_hosts().await?;
+        if self.only.is_none() {
+            self.disable_hosts().await?;
+        }
         progress(&self.progress());
         let mut backoff = Backoff::new(self.options.poll);
         let mut observe_failures = 0;
-        while !self.servers.iter().all(Tracked::done) {
+        while !(0..self.servers.len()).all(|i| self.servers[i].done() || !self.selected(i)) {
             let wait = match self.round().await {
                 Ok(changed) => {
                     observe_failures = 0;
@@ -239,17 +256,29 @@ impl Engine {
                 }
             }
         }
+        self.close_hosts().await?;
         self.save_notes()?;
         let held: HashMap<String, String> =
             self.servers.iter().filter_map(|t| Some((t.plan.source.clone(), t.held.clone()?))).collect();
-        Report::from_journal(&self.journal, &held)
+        let only: Option<BTreeSet<String>> =
+            self.only.as_ref().map(|only| only.iter().map(|&i| self.servers[i].plan.source.clone()).collect());
+        Report::of_servers(&self.journal, &held, only.as_ref())
+    }
+
+    /// Whether server `i` is one this run works on.
+    fn selected(&self, i: usize) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(&i))
+    }
+
+    /// The reason an old host is disabled with: it names the migration.
+    fn disable_reason(&self) -> String {
+        format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region)
     }
 
     /// Takes every old host with a server still to move out of
     /// scheduling, once (journaled), before the first move.
     async fn disable_hosts(&mut self) -> Result<()> {
-        let reason =
-            format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region);
+        let reason = self.disable_reason();
         for h in 0..self.plan.hosts.len() {
             let host = self.plan.hosts[h].name.clone();
             let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
@@ -278,12 +307,16 @@ impl Engine {
 
     /// One round; `Ok(true)` when something changed (a state or an action).
     async fn round(&mut self) -> Result<bool, Round> {
+        self.close_hosts().await.map_err(Round::Fatal)?;
         let mut slots = self.admit();
         let now = Instant::now();
         let batch: Vec<usize> = (0..self.servers.len())
             .filter(|&i| {
                 let t = &self.servers[i];
-                !t.done() && (t.started || t.plan.strategy == Strategy::Wait) && t.retry_at.is_none_or(|at| at <= now)
+                self.selected(i)
+                    && !t.done()
+                    && (t.started || t.plan.strategy == Strategy::Wait)
+                    && t.retry_at.is_none_or(|at| at <= now)
             })
             .collect();
         if batch.is_empty() {
@@ -300,6 +333,7 @@ impl Engine {
             }
         }
         changed |= !calls.is_empty();
+        let calls = self.open_hosts(calls).await.map_err(Round::Fatal)?;
         self.act(calls).await.map_err(Round::Fatal)?;
         Ok(changed)
     }
@@ -313,8 +347,15 @@ impl Engine {
                 slots.take_build();
             }
         }
-        for t in &mut self.servers {
-            if !t.started && !t.done() && t.plan.strategy != Strategy::Wait && slots.admits(&t.host, &t.project) {
+        let only = self.only.clone();
+        for (i, t) in self.servers.iter_mut().enumerate() {
+            let selected = only.as_ref().is_none_or(|only| only.contains(&i));
+            if selected
+                && !t.started
+                && !t.done()
+                && t.plan.strategy != Strategy::Wait
+                && slots.admits(&t.host, &t.project)
+            {
                 t.started = true;
                 slots.take(&t.host, &t.project);
             }
@@ -368,17 +409,20 @@ impl Engine {
         Ok(changed)
     }
 
-    /// Notes the id of the server cutover booted for `i`, once seen.
+    /// Notes the id of the server cutover booted for `i`, once seen: the
+    /// rebuild where the server is going, or where it is restored.
     fn note_rebuild(&mut self, i: usize, observation: &Observation) -> Result<()> {
-        use cutover_core::machine::Route;
         let t = &self.servers[i];
-        let rebuild = match t.state.route {
-            Route::Forward => observation.target.present(),
-            Route::RestoreInOld => observation.restored.present().or(observation.target.present()),
-            Route::BackToSource => None,
+        let (into_new, into_old) = (observation.target.present(), observation.restored.present());
+        let rebuild = match (t.state.direction, t.state.route) {
+            (Direction::Out, Route::Forward) => into_new,
+            (Direction::Out, Route::Restore) | (Direction::Back, Route::Forward) => into_old.or(into_new),
+            (Direction::Out, Route::BackToSource) => None,
+            (Direction::Back, _) => into_new,
         };
         let id = rebuild.map(|s| s.id.clone());
-        let keep = id.is_none() && t.state.route != Route::BackToSource;
+        let back_to_source = t.state.direction == Direction::Out && t.state.route == Route::BackToSource;
+        let keep = id.is_none() && !back_to_source;
         if keep || id == t.notes.new_id {
             return Ok(());
         }

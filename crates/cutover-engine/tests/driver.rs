@@ -188,7 +188,7 @@ async fn each_create_run_twice_makes_one_resource() {
     };
     twice(Action::StopServer { side: Side::Old, server: source.clone() }).await;
     let name = plan.snapshot_name(&source);
-    twice(Action::CreateImage { server: source.clone(), name: name.clone() }).await;
+    twice(Action::CreateImage { side: Side::Old, server: source.clone(), name: name.clone() }).await;
     let images: Vec<String> = {
         let w = cloud.sim().world();
         w.image.images.values().filter(|i| i.name.as_deref() == Some(&name)).map(|i| i.id.clone()).collect()
