@@ -6,11 +6,13 @@ simulator. One module per command, under `commands/`.
 mod util;
 
 mod commands {
+    mod cleanup;
     mod credentials;
     mod env_register;
     mod env_verify;
     mod plan;
     mod preflight;
+    mod rollback;
     mod run;
     mod sync;
     mod sync_ownership;

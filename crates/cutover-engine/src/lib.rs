@@ -15,10 +15,13 @@ Layout:
 - [`clock`]: the clock handed to each step; the adaptive poll interval.
 - [`phase`]: where a server is, in an operator's words.
 - [`report`]: the [`Report`] of a run (or of a journal, for `cutover status`).
+- [`cleanup`]: what the migration kept on purpose, found and deleted
+  ([`Cleanup`], `cutover cleanup`).
 - `notes`: the engine's own bookkeeping in the journal.
 - [`Error`]: what stops a run.
 */
 
+pub mod cleanup;
 pub mod clock;
 pub mod driver;
 
@@ -31,6 +34,7 @@ pub mod phase;
 pub mod report;
 pub mod run;
 
+pub use cleanup::{Cleanup, Leftover};
 pub use clock::{Clock, PollPolicy};
 pub use driver::{Driver, DriverError};
 pub use error::{Error, Result};

@@ -140,8 +140,10 @@ pub struct Engine {
     servers: Vec<Tracked>,
     writes: u64,
     started: Instant,
-    /// The servers this run works on, when not all (`cutover rollback`).
+    /// The servers this run works on, when not all (`cutover rollback`),
+    /// and those its report is of.
     only: Option<HashSet<usize>>,
+    asked: Option<BTreeSet<String>>,
     /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
     /// in this run (the journal lists those it may have happened to).
     enabled: BTreeSet<String>,
@@ -209,6 +211,7 @@ impl Engine {
             writes: 0,
             started: Instant::now(),
             only: None,
+            asked: None,
             enabled: BTreeSet::new(),
         };
         if created {
@@ -260,9 +263,7 @@ impl Engine {
         self.save_notes()?;
         let held: HashMap<String, String> =
             self.servers.iter().filter_map(|t| Some((t.plan.source.clone(), t.held.clone()?))).collect();
-        let only: Option<BTreeSet<String>> =
-            self.only.as_ref().map(|only| only.iter().map(|&i| self.servers[i].plan.source.clone()).collect());
-        Report::of_servers(&self.journal, &held, only.as_ref())
+        Report::of_servers(&self.journal, &held, self.asked.as_ref())
     }
 
     /// Whether server `i` is one this run works on.
@@ -508,12 +509,15 @@ impl Engine {
             .fold(poll, Duration::min)
     }
 
+    /// The picture of the servers this run works on.
     fn progress(&self) -> Progress {
-        let phases: Vec<Phase> = self.servers.iter().map(Tracked::phase).collect();
+        let servers: Vec<&Tracked> =
+            self.servers.iter().enumerate().filter(|(i, _)| self.selected(*i)).map(|(_, t)| t).collect();
+        let phases: Vec<Phase> = servers.iter().map(|t| t.phase()).collect();
         Progress {
-            total: self.servers.len(),
-            done: self.servers.iter().filter(|t| t.done()).count(),
-            done_this_run: self.servers.iter().filter(|t| t.done() && !t.ended_before).count(),
+            total: servers.len(),
+            done: servers.iter().filter(|t| t.done()).count(),
+            done_this_run: servers.iter().filter(|t| t.done() && !t.ended_before).count(),
             phases: phase::count(&phases),
             elapsed: self.started.elapsed(),
             journal_writes: self.writes,

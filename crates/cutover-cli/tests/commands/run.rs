@@ -11,32 +11,47 @@ use serde_json::Value;
 
 use crate::util::SimCloud;
 
-fn ok(cloud: &SimCloud, args: &[&str]) -> Vec<u8> {
+pub fn ok(cloud: &SimCloud, args: &[&str]) -> Vec<u8> {
     let out = cloud.run(args);
     assert!(out.status.success(), "cutover {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
 
-#[test]
-fn a_run_moves_every_server_and_a_second_run_changes_nothing() {
-    let cloud = SimCloud::start();
-    let host_map = ok(&cloud, &["sync", "--print-host-map"]);
+/// Syncs the new region and writes `plan.yaml` (migration m1) for every
+/// old server, each to boot in the default zone.
+pub fn plan_all(cloud: &SimCloud, extra: &[&str]) {
+    let host_map = ok(cloud, &["sync", "--print-host-map"]);
     std::fs::write(cloud.dir().join("hosts.yaml"), host_map).unwrap();
     // Exit 3 is fine here: a resource the sync cannot make equal is reported, the rest is copied.
     let sync = cloud.run(&["sync", "--host-map", "hosts.yaml"]);
     assert!(matches!(sync.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&sync.stderr));
-    ok(&cloud, &["plan", "-o", "plan.yaml", "--migration", "m1"]);
+    let mut args = vec!["plan", "-o", "plan.yaml", "--migration", "m1"];
+    args.extend(extra);
+    ok(cloud, &args);
     // RegionTwo has no zone like old-3's: the operator edits the plan so its
     // servers boot in the default zone (a boot Nova refuses for good is held,
     // not rolled back: see the engine's report).
+    edit_plan(cloud, |plan| {
+        for host in &mut plan.hosts {
+            for planned in &mut host.servers {
+                planned.server.availability_zone = None;
+            }
+        }
+    });
+}
+
+/// Changes `plan.yaml` as an operator editing it would.
+pub fn edit_plan(cloud: &SimCloud, edit: impl FnOnce(&mut Plan)) {
     let path = cloud.dir().join("plan.yaml");
     let mut plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for host in &mut plan.hosts {
-        for planned in &mut host.servers {
-            planned.server.availability_zone = None;
-        }
-    }
+    edit(&mut plan);
     std::fs::write(&path, serde_yaml::to_string(&plan).unwrap()).unwrap();
+}
+
+#[test]
+fn a_run_moves_every_server_and_a_second_run_changes_nothing() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
 
     let report: Value =
         serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "--poll-max", "1", "-f", "json"])).unwrap();

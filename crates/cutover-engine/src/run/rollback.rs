@@ -27,8 +27,9 @@ pub struct RollbackRequest {
 
 impl Engine {
     /// Records the rollback of each of `sources` (old server ids of the
-    /// plan) and limits this engine to them. Refuses, recording nothing,
-    /// when one is not in the plan.
+    /// plan) and limits this engine to them (its report covers them all, its
+    /// run those with something to do). Refuses, recording nothing, when
+    /// one is not in the plan.
     pub fn request_rollback(&mut self, sources: &[String]) -> Result<Vec<RollbackRequest>> {
         let mut picked = Vec::new();
         for source in sources {
@@ -41,6 +42,7 @@ impl Engine {
         }
         let now = self.clock.now();
         let mut requests = Vec::new();
+        let mut recorded = HashSet::new();
         for &i in &picked {
             let t = &self.servers[i];
             let source = t.plan.source.clone();
@@ -56,13 +58,15 @@ impl Engine {
                         t.held = None;
                         t.state = state;
                     }
+                    recorded.insert(i);
                     None
                 }
                 Requested::Nothing(why) => Some(why),
             };
             requests.push(RollbackRequest { server: source, nothing_to_do });
         }
-        self.only = Some(picked.into_iter().collect::<HashSet<_>>());
+        self.only = Some(recorded);
+        self.asked = Some(requests.iter().map(|r| r.server.clone()).collect());
         Ok(requests)
     }
 }
