@@ -276,11 +276,12 @@ async fn enable_host_enables_its_compute_service_again() {
     for _ in 0..2 {
         driver.enable_host(&plan, "old-2").await.expect("enables");
     }
-    let w = cloud.sim().world();
-    let service =
-        w.compute["RegionOne"].services.values().find(|s| s.host == "old-2" && s.binary == "nova-compute").unwrap();
-    assert!(!service.disabled && service.disabled_reason.is_none(), "{service:?}");
-    drop(w);
+    {
+        let w = cloud.sim().world();
+        let services = &w.compute["RegionOne"].services;
+        let service = services.values().find(|s| s.host == "old-2" && s.binary == "nova-compute").unwrap();
+        assert!(!service.disabled && service.disabled_reason.is_none(), "{service:?}");
+    }
     assert!(driver.enable_host(&plan, "nowhere").await.expect_err("no such host").permanent);
 }
 

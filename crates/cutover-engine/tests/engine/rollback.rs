@@ -164,7 +164,7 @@ async fn a_rollback_of_a_server_not_in_the_plan_is_refused_and_records_nothing()
         journal.servers().unwrap().into_iter().map(|s| s.state).collect::<Vec<_>>()
     };
     let before = states(&path);
-    let error = rollback(&model, &plan, &path, &["s01", "nope"], Options::default()).await.err().expect("refused");
+    let error = rollback(&model, &plan, &path, &["s01", "nope"], Options::default()).await.expect_err("refused");
     assert!(error.is_refusal() && error.to_string().contains("server nope is not in the plan"), "{error}");
     assert_eq!(states(&path), before, "s01 was not recorded either");
 }
