@@ -98,14 +98,8 @@ fn a_rollback_of_all_after_a_run_puts_every_server_back_as_it_was() {
         assert_eq!(s["reason"], "rolled back on request", "{s}");
     }
     assert_eq!(identities(&cloud, "RegionOne"), before, "the same servers, ports, volumes, floating IPs, power");
-    {
-        let w = cloud.sim().world();
-        assert!(w.compute["RegionTwo"].servers.is_empty(), "nothing left in the new region");
-        assert!(
-            w.image.images.values().all(|i| !i.name.as_deref().unwrap_or_default().starts_with("cutover-m1-")),
-            "no snapshot left"
-        );
-    }
+    assert!(cloud.sim().world().compute["RegionTwo"].servers.is_empty(), "nothing left in the new region");
+    no_snapshot_left(&cloud);
     old_hosts_disabled(&cloud);
     assert!(report.get("hosts_enabled_for_rebuild").is_none(), "{report}");
 
@@ -170,6 +164,8 @@ fn one_server_rolled_back_in_the_middle_of_a_run_and_the_others_moved_after() {
     assert_eq!(report["servers"].as_array().unwrap().len(), 1, "the report is of web-1: {report}");
     assert_eq!(report["servers"][0]["result"], "rolled_back");
     assert_eq!(identities(&cloud, "RegionOne")["web-1"], before["web-1"]);
+    let snapshot = format!("cutover-m1-{}", report["servers"][0]["old_id"].as_str().unwrap());
+    assert!(cloud.sim().world().image.images.values().all(|i| i.name.as_deref() != Some(&snapshot)), "removed");
     let now = phases(&cloud);
     assert!(others.iter().all(|(name, phase)| now[name] == *phase), "the others untouched: {others:?} → {now:?}");
 
@@ -199,6 +195,14 @@ fn servers_whose_boot_fails_are_restored_into_a_region_with_every_host_disabled(
     }
     assert_eq!(identities(&cloud, "RegionOne"), before, "every server back, as it was");
     old_hosts_disabled(&cloud);
+    no_snapshot_left(&cloud);
+}
+
+fn no_snapshot_left(cloud: &SimCloud) {
+    let w = cloud.sim().world();
+    let left: Vec<_> =
+        w.image.images.values().filter_map(|i| i.name.as_deref()).filter(|n| n.starts_with("cutover-m1-")).collect();
+    assert!(left.is_empty(), "snapshots left: {left:?}");
 }
 
 /// Every server's state and every action in the journal.

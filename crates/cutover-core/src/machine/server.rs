@@ -258,7 +258,14 @@ pub fn stages(strategy: Strategy, route: Route) -> &'static [Stage] {
             &[Stop, DetachVolumes, ReleasePorts, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSource]
         }
         (Route::Forward, Strategy::Wait) => &[Watch],
+        // Turning back, a snapshot is no copy anyone needs any more.
+        (Route::BackToSource, Strategy::Snapshot) => {
+            &[DeleteTarget, ReclaimPorts, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot]
+        }
         (Route::BackToSource, _) => &[DeleteTarget, ReclaimPorts, AttachVolumes, FloatingIps, PowerState],
+        (Route::Restore, Strategy::Snapshot) => {
+            &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot]
+        }
         (Route::Restore, _) => &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState],
     }
 }

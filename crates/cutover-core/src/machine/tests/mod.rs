@@ -166,6 +166,7 @@ fn a_failed_boot_restores_the_server_in_the_old_region() {
     assert_eq!(clouds.ports["port-1"].device_id, restored);
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&restored));
     assert_eq!(clouds.floating["172.24.4.10"], Some(restored));
+    assert!(clouds.images.is_empty(), "the snapshot is removed once the restore is verified");
 }
 
 #[test]

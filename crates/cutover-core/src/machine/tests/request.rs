@@ -90,8 +90,9 @@ fn a_move_under_way_turns_back_to_its_source() {
     turned.actions.iter().for_each(|a| clouds.apply(a));
     let (end, actions) = run_from(&plan, &mut clouds, turned.state, 13);
     assert!(rolled_back_on_request(&end), "{end:?}");
-    assert_eq!(kinds(&actions), ["StartServer"]);
+    assert_eq!(kinds(&actions), ["StartServer", "DeleteImage"]);
     assert_eq!(back_in_old(&clouds, true), SRC, "the source itself");
+    assert!(clouds.images.is_empty(), "the snapshot no one needs is removed");
 }
 
 #[test]
