@@ -6,9 +6,10 @@ concurrently), journal their outcomes, wait (short while things change,
 longer while nothing does). See docs/journal.md for what is written when
 and why a `kill -9` anywhere in between resumes correctly.
 
-Beside the loop: `hosts`, the old hosts let take servers again while a
-server is rebuilt there; `rollback`, the rollbacks an operator asks for
-(`cutover rollback`), which limit a run to the servers named.
+Beside the loop: `hosts`, the old hosts taken out of scheduling before the
+first move, and let take servers again while a server is rebuilt there;
+`rollback`, the rollbacks an operator asks for (`cutover rollback`), which
+limit a run to the servers named.
 */
 
 mod hosts;
@@ -269,41 +270,6 @@ impl Engine {
     /// Whether server `i` is one this run works on.
     fn selected(&self, i: usize) -> bool {
         self.only.as_ref().is_none_or(|only| only.contains(&i))
-    }
-
-    /// The reason an old host is disabled with: it names the migration.
-    fn disable_reason(&self) -> String {
-        format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region)
-    }
-
-    /// Takes every old host with a server still to move out of
-    /// scheduling, once (journaled), before the first move.
-    async fn disable_hosts(&mut self) -> Result<()> {
-        let reason = self.disable_reason();
-        for h in 0..self.plan.hosts.len() {
-            let host = self.plan.hosts[h].name.clone();
-            let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
-            if !unfinished || notes::host_disabled(&self.journal, &host)?.is_some() {
-                continue;
-            }
-            let mut failures = 0;
-            loop {
-                match self.driver.disable_host(&self.plan, &host, &reason).await {
-                    Ok(()) => break,
-                    Err(source) => {
-                        failures += 1;
-                        if source.permanent || failures >= self.options.observe_attempts {
-                            return Err(Error::DisableHostFailed { host, source });
-                        }
-                        tokio::time::sleep(retry_after(failures, self.options.poll.max)).await;
-                    }
-                }
-            }
-            notes::set_host_disabled(&mut self.journal, &host, self.clock.now())?;
-            self.wrote()?;
-            tracing::info!(host, "old host taken out of scheduling");
-        }
-        Ok(())
     }
 
     /// One round; `Ok(true)` when something changed (a state or an action).

@@ -1,7 +1,8 @@
 /*!
-Old hosts let take servers again while a server is rebuilt there. cutover
-disables every old host it drains, and Nova's scheduler skips a disabled
-host whatever the request says (a filter, and from Train a mandatory
+The old hosts' scheduling. Every old host with a server to move is taken
+out of scheduling (journaled) before the first move. A host is let take
+servers again while a server is rebuilt there: Nova's scheduler skips a
+disabled host whatever the request says (a filter, and from Train a mandatory
 placement pre-filter on the `COMPUTE_STATUS_DISABLED` trait that even a
 forced host cannot pass), so a server rolled back into a drained region
 would find no host. The host it came from is enabled for the boot and
@@ -14,11 +15,47 @@ use std::collections::{BTreeMap, BTreeSet};
 use cutover_core::machine::{Action, Side};
 
 use super::{Call, Engine};
+use crate::clock::retry_after;
 use crate::driver::DriverError;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::notes;
 
 impl Engine {
+    /// Takes every old host with a server still to move out of
+    /// scheduling, once (journaled), before the first move.
+    pub(super) async fn disable_hosts(&mut self) -> Result<()> {
+        let reason = self.disable_reason();
+        for h in 0..self.plan.hosts.len() {
+            let host = self.plan.hosts[h].name.clone();
+            let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
+            if !unfinished || notes::host_disabled(&self.journal, &host)?.is_some() {
+                continue;
+            }
+            let mut failures = 0;
+            loop {
+                match self.driver.disable_host(&self.plan, &host, &reason).await {
+                    Ok(()) => break,
+                    Err(source) => {
+                        failures += 1;
+                        if source.permanent || failures >= self.options.observe_attempts {
+                            return Err(Error::DisableHostFailed { host, source });
+                        }
+                        tokio::time::sleep(retry_after(failures, self.options.poll.max)).await;
+                    }
+                }
+            }
+            notes::set_host_disabled(&mut self.journal, &host, self.clock.now())?;
+            self.wrote()?;
+            tracing::info!(host, "old host taken out of scheduling");
+        }
+        Ok(())
+    }
+
+    /// The reason an old host is disabled with: it names the migration.
+    fn disable_reason(&self) -> String {
+        format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region)
+    }
+
     /// The old hosts a server is booting on now: its route rebuilds it in
     /// the old region, it is at that boot, and cutover disabled its host.
     fn hosts_needed(&self) -> Result<BTreeSet<String>> {
