@@ -69,9 +69,10 @@ impl Engine {
     }
 
     /// Enables the old hosts this round's boots need (each written to the
-    /// journal before the call). A boot whose host could not be enabled is
-    /// not sent — Nova would find no host for it — but failed, its outcome
-    /// saying why, and tried again later.
+    /// journal before the call). A boot whose host could not be enabled for
+    /// now is not sent — Nova would find no host for it — but failed, its
+    /// outcome saying why, and tried again later; a host that has no
+    /// service any more does not hold its boots back.
     pub(super) async fn open_hosts(&mut self, calls: Vec<Call>) -> Result<Vec<Call>> {
         let mut failed: BTreeMap<String, DriverError> = BTreeMap::new();
         for host in self.hosts_needed()?.difference(&self.enabled.clone()) {
@@ -81,6 +82,13 @@ impl Engine {
                 Ok(()) => {
                     tracing::info!(host, "old host enabled again for a rebuild there");
                     self.enabled.insert(host.clone());
+                }
+                // No such service (the host left the old region): nothing was
+                // enabled, and the boot goes where Nova finds room.
+                Err(error) if error.permanent => {
+                    tracing::warn!(host, "cannot enable the old host for a rebuild: {}", error.message);
+                    notes::clear_host_enabled(&mut self.journal, host)?;
+                    self.wrote()?;
                 }
                 Err(error) => {
                     tracing::warn!(host, "enabling the old host for a rebuild failed: {}", error.message);
@@ -122,7 +130,14 @@ impl Engine {
                     self.enabled.remove(&host);
                     tracing::info!(host, "old host disabled again after the rebuild there");
                 }
-                Err(error) => tracing::warn!(host, "disabling the old host again failed: {}", error.message),
+                Err(error) => {
+                    tracing::warn!(host, "disabling the old host again failed: {}", error.message);
+                    if error.permanent {
+                        // The service is gone: there is nothing left to disable.
+                        notes::clear_host_enabled(&mut self.journal, &host)?;
+                        self.wrote()?;
+                    }
+                }
             }
         }
         Ok(())
