@@ -1,6 +1,7 @@
 /*!
 What the engine needs of the clouds, as one trait: observe many servers at
-once, carry out one action, and take an old host out of scheduling. The
+once, carry out one action, take an old host out of scheduling, and count
+the new region's hosts. The
 real implementation speaks to OpenStack through `cutover-cloud`; tests may
 drive the engine with another.
 */
@@ -37,4 +38,8 @@ pub trait Driver: Send + Sync {
     /// Disables the old host's `nova-compute` service with `reason`, so
     /// nothing new is scheduled there while it drains. Idempotent.
     async fn disable_host(&self, plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError>;
+
+    /// How many compute hosts of the new region take new servers (enabled
+    /// and up): what the per-host build limit is multiplied by.
+    async fn new_hosts(&self, plan: &Plan) -> Result<usize, DriverError>;
 }

@@ -95,6 +95,11 @@ impl Driver for OpenStackDriver {
         }
         self.old.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)
     }
+
+    async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
+        let services = self.new.compute_services().await.map_err(failed)?;
+        Ok(services.iter().filter(|s| s.binary == "nova-compute" && s.enabled && s.up).count())
+    }
 }
 
 /// A failed call as the engine needs it: the cloud's refusal (a 4xx) is

@@ -66,7 +66,7 @@ fn options(args: &RunArgs, settings: &Settings) -> Options {
         limits: Limits {
             total: args.max_parallel.or(limits.total.map(|n| n.get())).map(to_usize),
             per_old_host: to_usize(args.per_host.unwrap_or(limits.per_old_host.get())),
-            new_region_builds: to_usize(args.per_new_host.unwrap_or(limits.per_new_host.get())),
+            per_new_host: to_usize(args.per_new_host.unwrap_or(limits.per_new_host.get())),
             per_project: args.per_project.or(limits.per_project.map(|n| n.get())).map(to_usize),
         },
         poll: PollPolicy { min: PollPolicy::default().min, max: Duration::from_secs(args.poll_max) },

@@ -33,6 +33,8 @@ impl Driver for Model {
         let mut world = self.world();
         world.run_due();
         world.counters.observes += 1;
+        // One request answers it, as the engine's meter should see.
+        cutover_cloud::meter::count(1);
         world.counters.observed_servers += servers.len() as u64;
         if world.fault(|f| f.observe_fails) {
             return Err(busy("503 Service Unavailable"));
@@ -53,6 +55,7 @@ impl Driver for Model {
             let mut world = self.world();
             world.run_due();
             world.counters.executes += 1;
+            cutover_cloud::meter::count(1);
             let n = world.counters.executes;
             world.calls.push(CallRecord {
                 source: server.server.id.clone(),
@@ -88,6 +91,14 @@ impl Driver for Model {
         assert!(reason.contains("cutover migration"), "the reason names the migration: {reason}");
         world.disabled.insert(host.to_string());
         Ok(())
+    }
+
+    async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
+        let mut world = self.world();
+        if world.fault(|f| f.call_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        Ok(world.new_hosts.len())
     }
 }
 
