@@ -9,7 +9,8 @@ so "empty" never rests on one listing.
 use std::collections::BTreeMap;
 
 use cutover_cloud::compute::server_states::ServerStatus;
-use cutover_core::machine::{HostObservation, Seen, ServiceView};
+use cutover_core::machine::host::{HostObservation, ServiceView};
+use cutover_core::machine::Seen;
 use cutover_core::model::{ComputeService, Hypervisor};
 
 use super::{failed, OpenStackDriver};
