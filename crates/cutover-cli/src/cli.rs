@@ -168,7 +168,8 @@ pub struct RunArgs {
     /// Servers moving at once per old host [default: [limits] per_old_host, else 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_host: Option<u32>,
-    /// Boots at once in the new region [default: [limits] per_new_host, else 10].
+    /// Boots at once per compute host of the new region (the region gets
+    /// this many times its enabled, up hosts) [default: [limits] per_new_host, else 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_new_host: Option<u32>,
     /// Servers moving at once per project [default: [limits] per_project, else no limit].

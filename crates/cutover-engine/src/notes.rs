@@ -18,10 +18,13 @@ pub struct Notes {
     /// one when it was restored there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_id: Option<String>,
-    /// Its share of the observation calls so far: each batched call split
-    /// evenly among the servers it covered.
+    /// Its share of the observations' HTTP requests so far: each batched
+    /// observation's requests split evenly among the servers it covered.
     #[serde(default)]
     pub observed: f64,
+    /// The HTTP requests its own actions sent (retries included).
+    #[serde(default)]
+    pub acted: f64,
 }
 
 fn server_key(source: &str) -> String {

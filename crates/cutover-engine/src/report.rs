@@ -47,7 +47,9 @@ pub struct ServerReport {
     pub downtime_secs: Option<i64>,
     /// Actions sent to the clouds.
     pub actions: usize,
-    /// Actions plus the server's share of the batched observations.
+    /// HTTP requests sent for it: its actions' (retries, lookups and
+    /// project-scoped logins included) plus its share of the batched
+    /// observations'.
     pub api_calls: f64,
     /// Actions written as intended whose outcome was never written: a run
     /// stopped while they were under way (resolved by observing).
@@ -183,7 +185,7 @@ fn server_report(
         new_id: notes.new_id.clone(),
         downtime_secs: state.stopped_at.zip(state.verified_at).map(|(stop, verified)| verified - stop),
         actions: sent,
-        api_calls: round(sent as f64 + notes.observed),
+        api_calls: round(notes.acted + notes.observed),
         interrupted,
         reason,
     }

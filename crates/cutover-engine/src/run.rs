@@ -20,6 +20,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover_cloud::meter::metered;
 use cutover_core::machine::{Action, Direction, Observation, Route, ServerMove, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
@@ -148,7 +149,16 @@ pub struct Engine {
     /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
     /// in this run (the journal lists those it may have happened to).
     enabled: BTreeSet<String>,
+    /// The new region's compute hosts taking servers, and when counted.
+    new_hosts: Option<(usize, Instant)>,
+    /// Moves that found no build slot in the last round: while any waits,
+    /// no new move starts (it would only wait too, its server down).
+    boots_waiting: usize,
 }
+
+/// How often the new region's hosts are counted again (hosts join it
+/// while the old ones drain).
+const RECOUNT_NEW_HOSTS: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Opens (or creates) the journal of `opened` and loads every server's
@@ -214,6 +224,8 @@ impl Engine {
             only: None,
             asked: None,
             enabled: BTreeSet::new(),
+            new_hosts: None,
+            boots_waiting: 0,
         };
         if created {
             engine.wrote()?;
@@ -275,7 +287,9 @@ impl Engine {
     /// One round; `Ok(true)` when something changed (a state or an action).
     async fn round(&mut self) -> Result<bool, Round> {
         self.close_hosts().await.map_err(Round::Fatal)?;
+        self.count_new_hosts().await;
         let mut slots = self.admit();
+        self.boots_waiting = 0;
         let now = Instant::now();
         let batch: Vec<usize> = (0..self.servers.len())
             .filter(|&i| {
@@ -290,11 +304,12 @@ impl Engine {
             return Ok(false);
         }
         let planned: Vec<&ServerPlan> = batch.iter().map(|&i| self.planned(i)).collect();
-        let observed = self.driver.observe(&self.plan, &planned).await.map_err(Round::Observe)?;
+        let (observed, requests) = metered(self.driver.observe(&self.plan, &planned)).await;
+        let observed = observed.map_err(Round::Observe)?;
         let mut calls = Vec::new();
         let mut changed = false;
         for &i in &batch {
-            self.servers[i].notes.observed += 1.0 / batch.len() as f64;
+            self.servers[i].notes.observed += requests as f64 / batch.len() as f64;
             if let Some(observation) = observed.get(&self.servers[i].plan.source) {
                 changed |= self.decide(i, observation, &mut slots, &mut calls).map_err(Round::Fatal)?;
             }
@@ -305,14 +320,35 @@ impl Engine {
         Ok(changed)
     }
 
-    /// Gives free slots to pending servers, in drain order.
+    /// Counts the new region's hosts when due; a failed count keeps the
+    /// last one (one host before any), which only slows the boots.
+    async fn count_new_hosts(&mut self) {
+        if self.new_hosts.is_some_and(|(_, at)| at.elapsed() < RECOUNT_NEW_HOSTS) {
+            return;
+        }
+        let last = self.new_hosts.map_or(1, |(n, _)| n);
+        let hosts = match self.driver.new_hosts(&self.plan).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!("counting the new region's hosts failed (keeping {last}): {e}");
+                last
+            }
+        };
+        self.new_hosts = Some((hosts, Instant::now()));
+    }
+
+    /// Gives free slots to pending servers, in drain order; none while
+    /// moves wait for a build slot.
     fn admit(&mut self) -> Slots {
-        let mut slots = Slots::new(self.options.limits);
+        let mut slots = Slots::new(self.options.limits, self.new_hosts.map_or(1, |(n, _)| n));
         for t in self.servers.iter().filter(|t| t.holds_slot()) {
             slots.take(&t.host, &t.project);
             if t.booting() {
                 slots.take_build();
             }
+        }
+        if self.boots_waiting > 0 {
+            return slots;
         }
         let only = self.only.clone();
         for (i, t) in self.servers.iter_mut().enumerate() {
@@ -354,6 +390,7 @@ impl Engine {
             // The step is dropped, not saved: the next round steps again
             // from the saved state, once a build slot is free.
             if !slots.builds_admit() {
+                self.boots_waiting += 1;
                 return Ok(false);
             }
             slots.take_build();
@@ -407,18 +444,19 @@ impl Engine {
             let (h, s) = self.servers[call.server].at;
             running.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let result = driver.execute(&plan, &plan.hosts[h].servers[s], &call.action).await;
-                (call, result)
+                let (result, requests) = metered(driver.execute(&plan, &plan.hosts[h].servers[s], &call.action)).await;
+                (call, result, requests)
             });
         }
         let mut failed: BTreeMap<usize, (u32, bool, String)> = BTreeMap::new();
         let mut succeeded = Vec::new();
         while let Some(joined) = running.join_next().await {
-            let (call, result) = match joined {
+            let (call, result, requests) = match joined {
                 Ok(done) => done,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => continue,
             };
+            self.servers[call.server].notes.acted += requests as f64;
             self.journal.outcome(call.seq, result.clone().map_err(|e| e.message))?;
             self.wrote()?;
             match result {

@@ -69,7 +69,7 @@ pub(super) fn options(settings: &Settings, flags: [Option<u32>; 4], poll_max: u6
         limits: Limits {
             total: total.or(limits.total.map(|n| n.get())).map(to_usize),
             per_old_host: to_usize(per_host.unwrap_or(limits.per_old_host.get())),
-            new_region_builds: to_usize(per_new_host.unwrap_or(limits.per_new_host.get())),
+            per_new_host: to_usize(per_new_host.unwrap_or(limits.per_new_host.get())),
             per_project: per_project.or(limits.per_project.map(|n| n.get())).map(to_usize),
         },
         poll: PollPolicy { min: PollPolicy::default().min, max: Duration::from_secs(poll_max) },
