@@ -278,3 +278,15 @@ fn a_refused_boot_is_rolled_back() {
     assert_eq!(step.state.route, Route::Restore);
     assert!(step.state.reason.as_deref().is_some_and(|r| r.contains("availability zone")), "{step:?}");
 }
+
+#[test]
+fn a_state_an_older_cutover_journaled_still_reads() {
+    let old = r#"{"route":"restore_in_old","at":1,"end":null,"image":null,"failed_snapshots":0,"since":5,
+                  "stopped_at":null,"verified_at":null,"reason":"boot failed"}"#;
+    let state: ServerState = serde_json::from_str(old).unwrap();
+    assert_eq!((state.route, state.direction, state.rollback_requested), (Route::Restore, Direction::Out, false));
+    let written = serde_json::to_value(ServerState::new(0)).unwrap();
+    assert!(written.get("direction").is_none() && written.get("rollback_requested").is_none(), "{written}");
+    let create: Action = serde_json::from_str(r#"{"action":"create_image","server":"s","name":"n"}"#).unwrap();
+    assert_eq!(create, Action::CreateImage { side: Side::Old, server: "s".into(), name: "n".into() });
+}
