@@ -71,6 +71,53 @@ pub enum Command {
     Run(RunArgs),
     /// Show a run's progress from its journal (also while it runs).
     Status(StatusArgs),
+    /// Turn moves back into the old region, on request, through the run's
+    /// journal: a move not started is left alone, one under way turns back,
+    /// one that moved goes back with the same ports, volumes, floating IPs
+    /// and power state (exit 3 when a server is not back).
+    Rollback(RollbackArgs),
+    /// Delete what the migration kept on purpose (snapshots of moved
+    /// servers, old servers kept stopped by redeploy), for servers that
+    /// moved; asks first unless --yes (exit 3 when something stayed).
+    Cleanup(CleanupArgs),
+}
+
+/// `cutover rollback`: the servers named, or every one of the plan.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The plan file the run applied.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// A server to roll back: its old id, or its name, as in the plan
+    /// (repeat for more).
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Roll back every server of the plan.
+    #[arg(long)]
+    pub all: bool,
+    /// The run's journal [default: beside the plan, PLAN with `.journal`].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Longest wait between two observations while nothing changes.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll_max: u64,
+}
+
+/// `cutover cleanup`: never while a run holds the journal.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The plan file the run applied.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The run's journal [default: beside the plan, PLAN with `.journal`].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// List what would be deleted; delete nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Delete without asking.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `cutover plan`: reads both regions, changes nothing in them.
@@ -126,7 +173,8 @@ pub struct RunArgs {
     /// Servers moving at once per old host [default: [limits] per_old_host, else 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_host: Option<u32>,
-    /// Boots at once in the new region [default: [limits] per_new_host, else 10].
+    /// Boots at once per compute host of the new region (the region gets
+    /// this many times its enabled, up hosts) [default: [limits] per_new_host, else 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_new_host: Option<u32>,
     /// Servers moving at once per project [default: [limits] per_project, else no limit].

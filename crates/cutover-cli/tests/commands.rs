@@ -6,12 +6,14 @@ simulator. One module per command, under `commands/`.
 mod util;
 
 mod commands {
+    mod cleanup;
     mod credentials;
     mod env_register;
     mod env_verify;
     mod nova_network;
     mod plan;
     mod preflight;
+    mod rollback;
     mod run;
     mod sync;
     mod sync_ownership;

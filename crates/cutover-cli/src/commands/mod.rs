@@ -10,6 +10,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 (exit 3), anything else for a failure (exit 1).
 */
 
+mod cleanup;
 mod config;
 mod demo;
 mod env;
@@ -17,6 +18,7 @@ mod plan;
 mod plan_file;
 mod preflight;
 mod report;
+mod rollback;
 mod run;
 mod sim;
 mod status;
@@ -57,6 +59,9 @@ pub struct NotAllMoved {
     pub total: usize,
 }
 
+pub use cleanup::CleanupIncomplete;
+pub use rollback::NotAllBack;
+
 /// What every command gets: settings checked before any cloud call, and
 /// the printer of `-f` / `-c`.
 pub struct Ctx {
@@ -80,5 +85,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(args, &ctx()?),
         Command::Run(args) => run::run(args, &ctx()?),
         Command::Status(args) => status::run(args, &ctx()?),
+        Command::Rollback(args) => rollback::run(args, &ctx()?),
+        Command::Cleanup(args) => cleanup::run(args, &ctx()?),
     }
 }

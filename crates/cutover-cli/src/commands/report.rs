@@ -64,7 +64,7 @@ fn servers(report: &Report) -> Listing {
 
 fn totals(report: &Report) -> Record {
     let t = &report.totals;
-    Record::new()
+    let record = Record::new()
         .field("migration", report.migration.as_str())
         .field("journal", report.journal.as_str())
         .field("servers", t.servers)
@@ -76,7 +76,12 @@ fn totals(report: &Report) -> Record {
         .field("downtime max", t.downtime_max_secs.map_or(Value::Null, |d| json!(format!("{d}s"))))
         .field("downtime mean", t.downtime_mean_secs.map_or(Value::Null, |d| json!(format!("{d}s"))))
         .field("API calls", t.api_calls)
-        .field("API calls per moved server", json!(t.api_calls_per_moved_server))
+        .field("API calls per moved server", json!(t.api_calls_per_moved_server));
+    match report.hosts_enabled_for_rebuild.is_empty() {
+        true => record,
+        // Disabled again by the next run or rollback: the operator should know.
+        false => record.field("old hosts enabled for a rebuild", report.hosts_enabled_for_rebuild.join(", ")),
+    }
 }
 
 fn outcome(outcome: Outcome) -> &'static str {

@@ -139,20 +139,40 @@ fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
     })
 }
 
-/// Where each of the server's nova-network addresses is: the same address
-/// exists in both regions (sync recreated it), on the source in the old
-/// one and on the rebuild in the new one while a `redeploy` keeps its
-/// source. A rebuild holding it (the target in the new region, a restored
-/// server in the old) is what a step asks about, so it comes first.
+/// `delete_on_termination` of the root volume on the first server
+/// `matches` picks from a listing (2.3+ shows it).
+fn root_delete_flag(
+    listing: &Option<Vec<ServerStatus>>,
+    root: Option<&String>,
+    matches: impl Fn(&ServerStatus) -> bool,
+) -> Seen<bool> {
+    match (listing, root) {
+        (Some(servers), Some(root)) => servers
+            .iter()
+            .find(|s| matches(s))
+            .and_then(|s| s.volumes.iter().find(|(v, _)| v == root))
+            .and_then(|(_, delete)| *delete)
+            .map_or(Seen::Unknown, Seen::Present),
+        _ => Seen::Unknown,
+    }
+}
+
+/// Where each of the server's nova-network addresses is. The same address
+/// exists in both regions (sync recreated it): on the server that leaves
+/// in one, on its rebuild in the other while a `redeploy` keeps its source
+/// (or a move back its server in the new region). A step asks about the
+/// rebuild, so a rebuild holding the address comes first: the server
+/// restored in the old region (a rollback, a move back), then the target
+/// in the new one.
 fn floating(
     wanted: &[String],
     old: &[PoolAddress],
     new: &[PoolAddress],
-    target: &Seen<ServerView>,
     restored: &Seen<ServerView>,
+    target: &Seen<ServerView>,
 ) -> BTreeMap<String, Option<String>> {
     let on = |a: &PoolAddress| a.instance_id.clone().filter(|i| !i.is_empty());
-    let rebuilds = [(new, target.present()), (old, restored.present())];
+    let rebuilds = [(old, restored.present()), (new, target.present())];
     wanted
         .iter()
         .filter(|address| old.iter().chain(new).any(|a| &a.address == *address))
@@ -171,17 +191,11 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
     let m = plan.server_move(planned);
     let id = m.source.as_str();
     let source = find(&l.old_servers, |s| s.id == id);
-    let root_delete_on_termination = match (&l.old_servers, &m.root_volume) {
-        (Some(servers), Some(root)) => servers
-            .iter()
-            .find(|s| s.id == id)
-            .and_then(|s| s.volumes.iter().find(|(v, _)| v == root))
-            .and_then(|(_, delete)| *delete)
-            .map_or(Seen::Unknown, Seen::Present),
-        _ => Seen::Unknown,
-    };
-    let image = match &l.images {
-        Some(images) => snapshot(images, &m.snapshot_name).map_or(Seen::Absent, Seen::Present),
+    let is_target = |s: &ServerStatus| tagged(s, plan, META_SOURCE, id);
+    let root_delete_on_termination = root_delete_flag(&l.old_servers, m.root_volume.as_ref(), |s| s.id == id);
+    let target_root_delete_on_termination = root_delete_flag(&l.new_servers, m.root_volume.as_ref(), is_target);
+    let image_named = |name: &str| match &l.images {
+        Some(images) => snapshot(images, name).map_or(Seen::Absent, Seen::Present),
         None => Seen::Unknown,
     };
     let wanted: BTreeSet<&String> = m.root_volume.iter().chain(&m.data_volumes).collect();
@@ -199,18 +213,20 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         .filter(|p| m.ports.contains(&p.id))
         .map(|p| (p.id.clone(), PortView { device_id: p.device_id.clone() }))
         .collect();
-    let target = find(&l.new_servers, |s| tagged(s, plan, META_SOURCE, id));
+    let target = find(&l.new_servers, is_target);
     let restored = find(&l.old_servers, |s| tagged(s, plan, META_RESTORED_FROM, id));
     let floating_ips = match &l.addresses {
-        Some((old, new)) => floating(&m.floating_addresses, old, new, &target, &restored),
+        Some((old, new)) => floating(&m.floating_addresses, old, new, &restored, &target),
         None => BTreeMap::new(),
     };
     Observation {
         source,
         target,
         restored,
-        image,
+        image: image_named(&m.snapshot_name),
+        back_image: image_named(&m.back_snapshot_name()),
         root_delete_on_termination,
+        target_root_delete_on_termination,
         volumes,
         ports,
         floating_ips,

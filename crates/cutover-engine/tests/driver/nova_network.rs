@@ -4,17 +4,17 @@ in RegionTwo on the network of the same label with the same fixed IP, and
 adds the same floating address (allocated there to the same project, as
 `cutover sync` leaves it); and a move rolled back to the old region gets
 its fixed IP back although nova-network holds a deleted server's address
-for a while.
+for a while, and so does one moved back after its move.
 */
 
 use std::time::{Duration, Instant};
 
-use cutover_core::machine::{step, Action, End, Observation, ServerState, Strategy};
+use cutover_core::machine::{request, step, Action, End, Observation, Requested, ServerState, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_engine::{Driver, OpenStackDriver};
 use cutover_sim::model::compute::{Server, VmState};
 
-use super::{planned, run, target};
+use super::{planned, run, target, walk};
 use crate::util::SimCloud;
 
 /// (network label, fixed IP) of each interface, and the floating addresses.
@@ -138,4 +138,35 @@ async fn a_rollback_waits_for_nova_network_to_free_the_fixed_ip() {
     };
     assert_eq!(restored.vm_state, VmState::Active);
     assert_eq!(addresses(&cloud, "RegionOne", &restored), (fixed, floating), "restored with its addresses");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redeployed_server_goes_back_with_its_fixed_ip_and_floating_address() {
+    let cloud = SimCloud::nova_network(0.0).await;
+    let driver = cloud.driver().await;
+    let (imaged, _) = candidates(&cloud);
+    let before = old_server(&cloud, &imaged[0]);
+    let (fixed, floating) = addresses(&cloud, "RegionOne", &before);
+    let plan = cloud.plan(&[(&imaged[0], Strategy::Redeploy)]);
+    let planned = planned(&plan, &before.id);
+    let (moved, _) = run(&driver, &plan, planned).await;
+    assert_eq!(moved.end, Some(End::Moved));
+    let rebuild = target(&cloud, &before.id);
+
+    // Going back, the rebuild keeps its address in RegionTwo until the
+    // server restored in RegionOne has the same one.
+    let Requested::Recorded(asked) = request(&plan.server_move(planned), &moved, true, 500) else { panic!() };
+    let (back, actions) = walk(&driver, &plan, planned, asked).await;
+    assert!(matches!(&back.end, Some(End::RolledBack { .. })), "{back:?} after {actions:?}");
+    let restored = {
+        let w = cloud.sim().world();
+        assert!(!w.compute["RegionTwo"].servers.contains_key(&rebuild.id), "the rebuild is gone");
+        let mut found = w.compute["RegionOne"]
+            .servers
+            .values()
+            .filter(|s| s.metadata.get("cutover_restored_from") == Some(&before.id))
+            .cloned();
+        found.next().expect("restored")
+    };
+    assert_eq!(addresses(&cloud, "RegionOne", &restored), (fixed, floating));
 }

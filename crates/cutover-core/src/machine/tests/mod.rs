@@ -5,6 +5,7 @@
 mod host;
 mod model;
 mod properties;
+mod request;
 
 use super::invariants::may_delete_source;
 use super::*;
@@ -30,16 +31,18 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
 
 /// Runs a move to its end, checking the safety rules after every step.
 fn run(plan: &ServerMove, clouds: &mut Clouds) -> (ServerState, Vec<Action>) {
-    let mut state = ServerState::new(0);
+    run_from(plan, clouds, ServerState::new(0), 1)
+}
+
+/// Runs from `state` at time `from` until the move ends.
+fn run_from(plan: &ServerMove, clouds: &mut Clouds, mut state: ServerState, from: i64) -> (ServerState, Vec<Action>) {
     let mut all = Vec::new();
-    for now in 1..100 {
+    for now in from..from + 100 {
         let obs = clouds.observe();
         let step = step(plan, &state, &obs, now);
         for action in &step.actions {
-            if let Action::DeleteServer { side: Side::Old, server } = action {
-                if server == SRC {
-                    assert_eq!(may_delete_source(plan, &step.state, &obs), Ok(()), "deleted without a copy");
-                }
+            if deletes_source(&step.state, &obs, action) {
+                assert_eq!(may_delete_source(plan, &step.state, &obs), Ok(()), "deleted without a copy");
             }
             clouds.apply(action);
         }
@@ -50,6 +53,18 @@ fn run(plan: &ServerMove, clouds: &mut Clouds) -> (ServerState, Vec<Action>) {
         }
     }
     panic!("the move did not end: {state:?}");
+}
+
+/// Whether `action` deletes the server the move takes its copy of: the
+/// source going out, its rebuild in the new region going back.
+pub(super) fn deletes_source(state: &ServerState, obs: &Observation, action: &Action) -> bool {
+    match (action, state.direction) {
+        (Action::DeleteServer { side: Side::Old, server }, Direction::Out) => server == SRC,
+        (Action::DeleteServer { side: Side::New, server }, Direction::Back) => {
+            state.route == Route::Forward && obs.target.present().is_some_and(|t| t.id == *server)
+        }
+        _ => false,
+    }
 }
 
 fn kinds(actions: &[Action]) -> Vec<String> {
@@ -74,7 +89,10 @@ fn a_snapshot_move_step_by_step() {
 
     clouds.old.insert(SRC.into(), server(SRC, "SHUTOFF"));
     let snap = step(&plan, &waiting.state, &clouds.observe(), 12);
-    assert_eq!(snap.actions, [Action::CreateImage { server: SRC.into(), name: "cutover-m1-src-1".into() }]);
+    assert_eq!(
+        snap.actions,
+        [Action::CreateImage { side: Side::Old, server: SRC.into(), name: "cutover-m1-src-1".into() }]
+    );
 
     clouds
         .images
@@ -148,6 +166,7 @@ fn a_failed_boot_restores_the_server_in_the_old_region() {
     assert_eq!(clouds.ports["port-1"].device_id, restored);
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&restored));
     assert_eq!(clouds.floating["172.24.4.10"], Some(restored));
+    assert!(clouds.images.is_empty(), "the snapshot is removed once the restore is verified");
 }
 
 #[test]
@@ -242,7 +261,7 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
     obs.target = Seen::Present(ServerView { task_state: Some("spawning".into()), ..server("new-1", "BUILD") });
     assert!(step(&plan, &state, &obs, 650).actions.is_empty());
     let late = step(&plan, &state, &obs, 701);
-    assert_eq!(late.state.route, Route::RestoreInOld);
+    assert_eq!(late.state.route, Route::Restore);
     assert_eq!(late.actions, [Action::DeleteServer { side: Side::New, server: "new-1".into() }]);
 }
 
@@ -256,6 +275,18 @@ fn a_refused_boot_is_rolled_back() {
     obs.target = Seen::Absent;
     obs.refused = Some("400 Bad Request: The requested availability zone is not available".into());
     let step = step(&plan, &state, &obs, 1);
-    assert_eq!(step.state.route, Route::RestoreInOld);
+    assert_eq!(step.state.route, Route::Restore);
     assert!(step.state.reason.as_deref().is_some_and(|r| r.contains("availability zone")), "{step:?}");
+}
+
+#[test]
+fn a_state_an_older_cutover_journaled_still_reads() {
+    let old = r#"{"route":"restore_in_old","at":1,"end":null,"image":null,"failed_snapshots":0,"since":5,
+                  "stopped_at":null,"verified_at":null,"reason":"boot failed"}"#;
+    let state: ServerState = serde_json::from_str(old).unwrap();
+    assert_eq!((state.route, state.direction, state.rollback_requested), (Route::Restore, Direction::Out, false));
+    let written = serde_json::to_value(ServerState::new(0)).unwrap();
+    assert!(written.get("direction").is_none() && written.get("rollback_requested").is_none(), "{written}");
+    let create: Action = serde_json::from_str(r#"{"action":"create_image","server":"s","name":"n"}"#).unwrap();
+    assert_eq!(create, Action::CreateImage { side: Side::Old, server: "s".into(), name: "n".into() });
 }

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use crate::machine::*;
 
 pub const SRC: &str = "src-1";
+/// The names the plan of `super::plan` gives the snapshots.
+pub const SNAPSHOT: &str = "cutover-m1-src-1";
+pub const BACK_SNAPSHOT: &str = "cutover-m1-src-1-back";
 
 pub fn server(id: &str, status: &str) -> ServerView {
     ServerView { id: id.into(), status: status.into(), task_state: None, fault: None }
@@ -18,12 +21,16 @@ pub struct Clouds {
     pub old: BTreeMap<String, ServerView>,
     pub new: BTreeMap<String, ServerView>,
     pub images: BTreeMap<String, ImageView>,
+    /// Image id → name; an image without one is the move's snapshot.
+    pub image_names: BTreeMap<String, String>,
     pub volumes: BTreeMap<String, VolumeView>,
     pub ports: BTreeMap<String, PortView>,
     pub floating: BTreeMap<String, Option<String>>,
     pub root_delete_on_termination: bool,
     /// Boots in the new region end in ERROR.
     pub new_boot_fails: bool,
+    /// Boots in the old region end in ERROR (no host takes them).
+    pub old_boot_fails: bool,
     /// Snapshots end `killed`.
     pub snapshots_fail: bool,
     pub next_id: u32,
@@ -43,17 +50,27 @@ impl Clouds {
 
     pub fn observe(&self) -> Observation {
         let seen = |found: Option<&ServerView>| found.cloned().map_or(Seen::Absent, Seen::Present);
+        let target = self.new.values().next();
         Observation {
             source: seen(self.old.get(SRC)),
-            target: seen(self.new.values().next()),
+            target: seen(target),
             restored: seen(self.old.values().find(|s| s.id != SRC)),
-            image: self.images.values().next().cloned().map_or(Seen::Absent, Seen::Present),
+            image: self.image(SNAPSHOT),
+            back_image: self.image(BACK_SNAPSHOT),
             root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
+            // cutover boots from a volume with delete_on_termination off.
+            target_root_delete_on_termination: target.map_or(Seen::Unknown, |_| Seen::Present(false)),
             volumes: self.volumes.clone(),
             ports: self.ports.clone(),
             floating_ips: self.floating.clone(),
             refused: None,
         }
+    }
+
+    /// The image named `name`, as Glance lists it.
+    pub fn image(&self, name: &str) -> Seen<ImageView> {
+        let named = |id: &String| self.image_names.get(id).map_or(SNAPSHOT, String::as_str) == name;
+        self.images.iter().find(|(id, _)| named(id)).map_or(Seen::Absent, |(_, i)| Seen::Present(i.clone()))
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -80,9 +97,11 @@ impl Clouds {
             Action::StopServer { side, server } => self.set_status(*side, server, "SHUTOFF"),
             Action::StartServer { side, server } => self.set_status(*side, server, "ACTIVE"),
             // The engine looks the snapshot up by name before it creates one.
-            Action::CreateImage { .. } if !self.images.is_empty() => {}
-            Action::CreateImage { .. } => {
+            Action::CreateImage { name, .. } if self.image(name) != Seen::Absent => {}
+            Action::CreateImage { side, server, name } => {
+                assert!(self.side(*side).contains_key(server), "a snapshot of a server that exists");
                 let id = self.id("img");
+                self.image_names.insert(id.clone(), name.clone());
                 let status = if self.snapshots_fail { "killed" } else { "active" };
                 let (size, checksum) =
                     if self.snapshots_fail { (None, None) } else { (Some(1024), Some("abc".into())) };
@@ -90,6 +109,7 @@ impl Clouds {
             }
             Action::DeleteImage { image } => {
                 self.images.remove(image);
+                self.image_names.remove(image);
             }
             Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
             Action::DetachVolume { volume, .. } => {
@@ -114,6 +134,13 @@ impl Clouds {
                         *address = None;
                     }
                 }
+                // Nova detaches the server's volumes (and deletes a root
+                // volume marked delete_on_termination).
+                for volume in self.volumes.values_mut() {
+                    if volume.attached_to.contains(server) {
+                        *volume = VolumeView { status: "available".into(), attached_to: vec![] };
+                    }
+                }
                 if *side == Side::Old && server == SRC && self.root_delete_on_termination {
                     self.volumes.remove("vol-root");
                 }
@@ -126,7 +153,11 @@ impl Clouds {
                     assert!(self.images.contains_key(id) || id == "img-original", "boots from an existing image");
                 }
                 let id = self.id("srv");
-                let status = if *side == Side::New && self.new_boot_fails { "ERROR" } else { "ACTIVE" };
+                let fails = match side {
+                    Side::New => self.new_boot_fails,
+                    Side::Old => self.old_boot_fails,
+                };
+                let status = if fails { "ERROR" } else { "ACTIVE" };
                 self.side(*side).insert(id.clone(), server(&id, status));
                 for port in self.ports.values_mut() {
                     if port.device_id.is_empty() {
