@@ -9,8 +9,10 @@ mod commands {
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod hooks;
     mod plan;
     mod preflight;
+    mod retire;
     mod run;
     mod sync;
     mod sync_ownership;

@@ -133,7 +133,8 @@ fn nothing_left_is_done() {
 
 #[test]
 fn only_novas_own_endpoints_of_the_old_region_go() {
-    let svc = |id: &str, kind: &str| CatalogService { id: id.into(), kind: kind.into(), name: kind.into(), enabled: true };
+    let svc =
+        |id: &str, kind: &str| CatalogService { id: id.into(), kind: kind.into(), name: kind.into(), enabled: true };
     let ep = |id: &str, service: &str, region: &str| Endpoint {
         id: id.into(),
         service_id: service.into(),

@@ -90,7 +90,8 @@ async fn the_program_itself_runs_with_the_operators_arguments_first() {
 #[tokio::test]
 async fn a_non_zero_exit_fails_the_host_with_its_status_and_output() {
     let dir = tempfile::tempdir().unwrap();
-    let failing = script(dir.path(), "failing", "echo \"redeploying $1\"\necho 'playbook: host unreachable' >&2\nexit 3");
+    let failing =
+        script(dir.path(), "failing", "echo \"redeploying $1\"\necho 'playbook: host unreachable' >&2\nexit 3");
     let report = sh(&failing).run(&request("old-1")).await;
     let HookEnd::Failed { status, output } = &report.end else { panic!("succeeded: {report:?}") };
     assert_eq!(*status, Some(3));
@@ -131,7 +132,11 @@ async fn at_the_timeout_the_whole_process_group_is_ended() {
 #[tokio::test]
 async fn only_the_tail_of_a_flood_of_output_is_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let chatty = script(dir.path(), "chatty", "i=0\nwhile [ $i -lt 4000 ]; do echo \"line $i of noise\"; i=$((i+1)); done\necho THE END >&2\nexit 1");
+    let chatty = script(
+        dir.path(),
+        "chatty",
+        "i=0\nwhile [ $i -lt 4000 ]; do echo \"line $i of noise\"; i=$((i+1)); done\necho THE END >&2\nexit 1",
+    );
     let report = sh(&chatty).run(&request("old-1")).await;
     assert!(report.output.starts_with("[...]"), "{}", &report.output[..40]);
     assert!(report.output.len() <= OUTPUT_TAIL_BYTES + "[...]".len());
@@ -145,7 +150,10 @@ async fn a_missing_program_is_found_early_and_fails_the_host_like_a_shell() {
     assert_eq!(hook.check(), Err(HookError::NotFound("/nonexistent/redeploy".into())));
     let report = hook.run(&request("old-1")).await;
     assert!(matches!(&report.end, HookEnd::Failed { status: Some(127), output } if output.contains("cannot start")));
-    assert_eq!(CommandHook::parse("no-such-hook-program-xyz").unwrap().check(), Err(HookError::NotFound("no-such-hook-program-xyz".into())));
+    assert_eq!(
+        CommandHook::parse("no-such-hook-program-xyz").unwrap().check(),
+        Err(HookError::NotFound("no-such-hook-program-xyz".into()))
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let plain = script(dir.path(), "plain", "exit 0");

@@ -17,6 +17,7 @@ mod plan;
 mod plan_file;
 mod preflight;
 mod report;
+mod retire;
 mod run;
 mod sim;
 mod status;
@@ -57,6 +58,12 @@ pub struct NotAllMoved {
     pub total: usize,
 }
 
+/// Retiring the old Nova was refused: servers or compute hosts remain in
+/// the old region (the message names them): exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RetireRefused(pub String);
+
 /// What every command gets: settings checked before any cloud call, and
 /// the printer of `-f` / `-c`.
 pub struct Ctx {
@@ -80,5 +87,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(args, &ctx()?),
         Command::Run(args) => run::run(args, &ctx()?),
         Command::Status(args) => status::run(args, &ctx()?),
+        Command::Retire(args) => retire::run(args, &ctx()?),
     }
 }

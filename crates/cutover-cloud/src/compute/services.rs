@@ -65,8 +65,9 @@ impl RegionClient {
     }
 
     async fn services_where(&self, filters: &[(&str, &str)]) -> Result<Vec<ComputeService>> {
-        let mut call =
-            Call::get(ServiceType::Compute, "os-services").microversion("compute", self.services_version()).key("services");
+        let mut call = Call::get(ServiceType::Compute, "os-services")
+            .microversion("compute", self.services_version())
+            .key("services");
         for (key, value) in filters {
             call = call.query(key, value);
         }

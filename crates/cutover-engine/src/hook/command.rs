@@ -74,7 +74,10 @@ pub struct CommandHook {
 
 impl CommandHook {
     /// `program` with fixed `args`; the per-host values are appended.
-    pub fn new<S: Into<String>>(program: impl Into<String>, args: impl IntoIterator<Item = S>) -> Result<Self, HookError> {
+    pub fn new<S: Into<String>>(
+        program: impl Into<String>,
+        args: impl IntoIterator<Item = S>,
+    ) -> Result<Self, HookError> {
         let program = program.into();
         if program.trim().is_empty() {
             return Err(HookError::Empty);

@@ -186,7 +186,8 @@ impl World {
         }
         let now = self.now;
         let source = self.compute_region_mut(from).ok_or_else(|| ApiError::not_found(format!("No region {from}")))?;
-        let spec = source.hosts.get(host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {from}")))?;
+        let spec =
+            source.hosts.get(host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {from}")))?;
         let residents: Vec<String> = source.servers_on_host(host).map(|s| s.id.clone()).collect();
         if !residents.is_empty() {
             return Err(ApiError::conflict(format!(
