@@ -63,7 +63,7 @@ fn retire_waits_for_every_host_then_removes_the_old_nova() {
     assert_eq!(planned.iter().filter(|(r, _, o)| r == "service" && o == "would delete").count(), before);
     assert_eq!(planned.iter().filter(|(r, _, _)| r == "endpoint").count(), 3, "{planned:?}");
     assert_eq!(planned.first().map(|p| p.1.as_str()), Some("nova-compute"));
-    assert_eq!(planned.iter().filter(|(r, ..)| r == "service").last().map(|p| p.1.as_str()), Some("nova-conductor"));
+    assert_eq!(planned.iter().rfind(|(r, ..)| r == "service").map(|p| p.1.as_str()), Some("nova-conductor"));
     assert_eq!(old_service_count(&cloud), before, "a dry run deletes nothing");
 
     let unconfirmed = cloud.run(&["retire"]);
