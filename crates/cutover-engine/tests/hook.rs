@@ -129,6 +129,20 @@ async fn at_the_timeout_the_whole_process_group_is_ended() {
     assert!(!late.exists(), "the hook's background child outlived the timeout");
 }
 
+/// The engine cancelled (Ctrl-C): dropping the run ends the hook's group.
+#[tokio::test]
+async fn a_caller_that_stops_waiting_leaves_nothing_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = dir.path().join("late");
+    let body = format!("(sleep 1; touch '{}') &\nsleep 30", late.display());
+    let slow = script(dir.path(), "slow", &body);
+    let hook = sh(&slow);
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), hook.run(&request("old-1"))).await;
+    assert!(gave_up.is_err(), "the hook cannot have ended by itself");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!late.exists(), "the hook's background child outlived the caller");
+}
+
 #[tokio::test]
 async fn only_the_tail_of_a_flood_of_output_is_kept() {
     let dir = tempfile::tempdir().unwrap();
