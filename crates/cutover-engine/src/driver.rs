@@ -9,6 +9,7 @@ drive the engine with another.
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
 
@@ -42,4 +43,11 @@ pub trait Driver: Send + Sync {
     /// How many compute hosts of the new region take new servers (enabled
     /// and up): what the per-host build limit is multiplied by.
     async fn new_hosts(&self, plan: &Plan) -> Result<usize, DriverError>;
+
+    /// What the host machine needs of each old host (both regions'
+    /// services and hypervisors, the servers on it), from a few batched
+    /// listings; the hook's end and the moves in flight are the engine's
+    /// to fill in.
+    async fn observe_hosts(&self, plan: &Plan, hosts: &[&str])
+        -> Result<BTreeMap<String, HostObservation>, DriverError>;
 }

@@ -7,17 +7,20 @@ token's project (a booted server).
 - [`execute`]: each action, safe to repeat.
 - [`boot`]: the rebuild's boot request, found first by its metadata.
 - [`grants`]: role `cutover` on a project while a boot there runs.
+- [`hosts`]: the old hosts as the host machine sees them.
 */
 
 mod boot;
 mod execute;
 mod grants;
+mod hosts;
 mod observe;
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
+use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation, Side};
 use cutover_core::plan::{Plan, ServerPlan};
 
@@ -99,6 +102,14 @@ impl Driver for OpenStackDriver {
     async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
         let services = self.new.compute_services().await.map_err(failed)?;
         Ok(services.iter().filter(|s| s.binary == "nova-compute" && s.enabled && s.up).count())
+    }
+
+    async fn observe_hosts(
+        &self,
+        _plan: &Plan,
+        hosts: &[&str],
+    ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+        hosts::observe_hosts(self, hosts).await
     }
 }
 

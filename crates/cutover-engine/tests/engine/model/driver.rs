@@ -93,6 +93,36 @@ impl Driver for Model {
         Ok(())
     }
 
+    async fn observe_hosts(
+        &self,
+        _plan: &Plan,
+        hosts: &[&str],
+    ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+        let mut world = self.world();
+        world.run_due();
+        if world.fault(|f| f.observe_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        let mut seen = BTreeMap::new();
+        for &host in hosts {
+            let on_host: Vec<&Srv> = world.servers.values().filter(|s| s.side == Side::Old && s.host == host).collect();
+            let listed = on_host.len() as u32;
+            let busy = on_host.iter().filter(|s| s.task.is_some()).count() as u32;
+            let joined = world.new_hosts.iter().any(|h| h == host);
+            let obs = HostObservation {
+                old_service: Seen::Present(ServiceView { enabled: !world.disabled.contains(host), up: true }),
+                listed_servers: Seen::Present(listed),
+                busy_servers: Seen::Present(busy),
+                running_vms: Seen::Present(listed),
+                new_service: if joined { Seen::Present(ServiceView { enabled: true, up: true }) } else { Seen::Absent },
+                new_hypervisor: Seen::Present(joined),
+                ..HostObservation::default()
+            };
+            seen.insert(host.to_string(), obs);
+        }
+        Ok(seen)
+    }
+
     async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
         let mut world = self.world();
         if world.fault(|f| f.call_fails) {

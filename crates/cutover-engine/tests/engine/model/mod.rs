@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use cutover_core::machine::{
     Action, BootSource, ImageView, Observation, PortView, Seen, ServerView, Side, Strategy, VolumeView,
 };
+use cutover_core::machine::host::{HostObservation, ServiceView};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_engine::{Driver, DriverError};
 use rand::rngs::StdRng;
