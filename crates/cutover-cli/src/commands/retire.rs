@@ -187,7 +187,8 @@ async fn carry_out(r: &Retirement, old: Option<&RegionClient>, keystone: &Region
             None => Ok(false),
         };
         let (outcome, detail) = outcome_of(result, &mut done.failed);
-        push_service(&mut done.listing, row, outcome, &detail);
+        // A failure's reason, else what was said of the service before.
+        push_service(&mut done.listing, row, outcome, if detail.is_empty() { &row.note } else { &detail });
     }
     let services_failed = done.failed;
     for endpoint in &r.endpoints {
