@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 pub use cutover_core::machine::host::HookEnd;
 
-pub use command::{CommandHook, HookError, DEFAULT_GRACE, DEFAULT_TIMEOUT};
+pub use command::{CommandHook, HookError, CANNOT_RUN, DEFAULT_GRACE, DEFAULT_TIMEOUT, NOT_FOUND};
 pub use tail::OUTPUT_TAIL_BYTES;
 
 /// What a hook is told: the host, both regions, the migration.
