@@ -80,6 +80,10 @@ pub enum Command {
     /// servers, old servers kept stopped by redeploy), for servers that
     /// moved; asks first unless --yes (exit 3 when something stayed).
     Cleanup(CleanupArgs),
+    /// When every old host has moved: delete the old Nova's remaining
+    /// services and, with --endpoints, the old region's compute endpoints
+    /// (refused, exit 3, while old servers or unmoved hosts remain).
+    Retire(RetireArgs),
 }
 
 /// `cutover rollback`: the servers named, or every one of the plan.
@@ -117,6 +121,23 @@ pub struct CleanupArgs {
     pub dry_run: bool,
     /// Delete without asking.
     #[arg(long)]
+    pub yes: bool,
+}
+
+
+/// `cutover retire`: asks before deleting, on a terminal; `--yes` otherwise.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// Also delete the old region's endpoints of Nova's own catalog
+    /// services (compute, compute_legacy) in Keystone; a shared service's
+    /// endpoints are never touched.
+    #[arg(long)]
+    pub endpoints: bool,
+    /// Show what would be deleted; delete nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Delete without asking (required when stdin is not a terminal).
+    #[arg(short = 'y', long)]
     pub yes: bool,
 }
 

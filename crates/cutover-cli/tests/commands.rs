@@ -10,9 +10,11 @@ mod commands {
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod hooks;
     mod plan;
     mod preflight;
     mod rollback;
+    mod retire;
     mod run;
     mod sync;
     mod sync_ownership;

@@ -6,6 +6,7 @@ decision and action (`cutover-journal`), and carries actions out through a
 
 Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
+- [`hook`]: [`HandOff`], handing an emptied old host off; [`CommandHook`], the operator's command.
 - [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 - [`open`]: the plan checked, its journal opened to resume or created.
 - [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`]; the
@@ -26,6 +27,7 @@ pub mod clock;
 pub mod driver;
 
 mod error;
+pub mod hook;
 pub mod limits;
 mod notes;
 pub mod open;
@@ -38,6 +40,7 @@ pub use cleanup::{Cleanup, Leftover};
 pub use clock::{Clock, PollPolicy};
 pub use driver::{Driver, DriverError};
 pub use error::{Error, Result};
+pub use hook::{CommandHook, HandOff, HookReport, HookRequest};
 pub use limits::Limits;
 pub use open::Opened;
 pub use openstack::OpenStackDriver;
