@@ -10,11 +10,12 @@ mod commands {
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod handoff;
     mod hooks;
     mod plan;
     mod preflight;
-    mod rollback;
     mod retire;
+    mod rollback;
     mod run;
     mod sync;
     mod sync_ownership;
