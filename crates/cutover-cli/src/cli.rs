@@ -80,6 +80,10 @@ pub enum Command {
     /// servers, old servers kept stopped by redeploy), for servers that
     /// moved; asks first unless --yes (exit 3 when something stayed).
     Cleanup(CleanupArgs),
+    /// When every old host has moved: delete the old Nova's remaining
+    /// services and, with --endpoints, the old region's compute endpoints
+    /// (refused, exit 3, while old servers or unmoved hosts remain).
+    Retire(RetireArgs),
 }
 
 /// `cutover rollback`: the servers named, or every one of the plan.
@@ -117,6 +121,22 @@ pub struct CleanupArgs {
     pub dry_run: bool,
     /// Delete without asking.
     #[arg(long)]
+    pub yes: bool,
+}
+
+/// `cutover retire`: asks before deleting, on a terminal; `--yes` otherwise.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// Also delete the old region's endpoints of Nova's own catalog
+    /// services (compute, compute_legacy) in Keystone; a shared service's
+    /// endpoints are never touched.
+    #[arg(long)]
+    pub endpoints: bool,
+    /// Show what would be deleted; delete nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Delete without asking (required when stdin is not a terminal).
+    #[arg(short = 'y', long)]
     pub yes: bool,
 }
 
@@ -183,6 +203,32 @@ pub struct RunArgs {
     /// Longest wait between two observations while nothing changes.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_max: u64,
+    #[command(flatten)]
+    pub hosts: HostArgs,
+}
+
+/// What becomes of an old host once its servers are gone.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// For each old host verified empty, run CMD to redeploy it into the
+    /// new region; the host name, then the old and new regions and the
+    /// migration id are appended as arguments (also in CUTOVER_HOST,
+    /// CUTOVER_OLD_REGION, CUTOVER_NEW_REGION, CUTOVER_MIGRATION). CMD is
+    /// split like a shell would split it, but never run by a shell. Once
+    /// the host is an up, enabled compute of the new region, its old
+    /// nova-compute record is deleted. Without it, the hosts are only
+    /// watched.
+    #[arg(long, value_name = "CMD")]
+    pub on_host_empty: Option<String>,
+    /// Seconds the hook may run before it is stopped (and the host with it).
+    #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub hook_timeout: u64,
+    /// Seconds between the two observations that must both find a host empty.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub empty_interval: u64,
+    /// Seconds a handed-off host has to join the new region.
+    #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rejoin_timeout: u64,
 }
 
 /// `cutover status`: the journal named, or the one beside the plan.

@@ -10,9 +10,12 @@ mod commands {
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod handoff;
+    mod hooks;
     mod nova_network;
     mod plan;
     mod preflight;
+    mod retire;
     mod rollback;
     mod run;
     mod sync;

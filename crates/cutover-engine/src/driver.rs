@@ -60,4 +60,8 @@ pub trait Driver: Send + Sync {
         plan: &Plan,
         hosts: &[&str],
     ) -> Result<BTreeMap<String, HostObservation>, DriverError>;
+
+    /// Deletes the old region's `nova-compute` record of a host that has
+    /// joined the new region. Idempotent.
+    async fn delete_old_service(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
 }

@@ -6,6 +6,9 @@ decision and action (`cutover-journal`), and carries actions out through a
 
 Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
+- [`hook`]: [`HandOff`], handing an emptied old host off; [`CommandHook`], the operator's command.
+- [`hosts`]: the old hosts' machines through a run: verified empty, handed
+  off, joined to the new region, their old service deleted ([`HostOptions`]).
 - [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 - [`open`]: the plan checked, its journal opened to resume or created.
 - [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`]; the
@@ -26,6 +29,8 @@ pub mod clock;
 pub mod driver;
 
 mod error;
+pub mod hook;
+pub mod hosts;
 pub mod limits;
 mod notes;
 pub mod open;
@@ -38,6 +43,8 @@ pub use cleanup::{Cleanup, Leftover};
 pub use clock::{Clock, PollPolicy};
 pub use driver::{Driver, DriverError};
 pub use error::{Error, Result};
+pub use hook::{CommandHook, HandOff, HookReport, HookRequest};
+pub use hosts::HostOptions;
 pub use limits::Limits;
 pub use open::Opened;
 pub use openstack::OpenStackDriver;

@@ -92,6 +92,22 @@ pub struct Report {
     /// not disabled again yet (the next `cutover run` or `rollback` does).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts_enabled_for_rebuild: Vec<String>,
+    /// The old hosts' machines, where a run has stepped them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostReport>,
+}
+
+/// One old host: how far it went, and its hand-off hook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostReport {
+    pub host: String,
+    /// `active`, `draining`, `empty`, `handed-off`, `joined-new`, `retired-old`.
+    pub stage: String,
+    /// Why it stopped short (a failed hook, no rejoin).
+    pub reason: Option<String>,
+    /// How its hook ended (`succeeded`, `exited 2`, `timed out`), with the
+    /// last line it printed; `running` when a run stopped during it.
+    pub hook: Option<String>,
 }
 
 impl Report {
@@ -130,7 +146,9 @@ impl Report {
             servers.push(server_report(&entry, phase, held, sent, interrupted, &notes));
         }
         let meta = journal.meta();
+        let hosts = host_reports(journal, servers.iter().map(|s| s.host.as_str()))?;
         Ok(Report {
+            hosts,
             migration: meta.migration.clone(),
             journal: journal.path().display().to_string(),
             old_region: meta.old_region.clone(),
@@ -213,4 +231,23 @@ fn totals(servers: &[ServerReport]) -> Totals {
 /// One decimal: a share of a batched call is not worth more.
 fn round(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
+}
+
+/// The old hosts of `names` (in order, once each) the journal has a state for.
+fn host_reports<'a>(journal: &Journal, names: impl Iterator<Item = &'a str>) -> Result<Vec<HostReport>> {
+    let mut seen = BTreeSet::new();
+    let mut hosts = Vec::new();
+    for name in names {
+        if !seen.insert(name) {
+            continue;
+        }
+        let (Some(state), hook) = crate::hosts::journaled(journal, name)? else { continue };
+        let stage = serde_json::to_value(state.stage).ok().and_then(|v| v.as_str().map(str::to_string));
+        let hook = hook.map(|h| match h.end {
+            None => "running".to_string(),
+            Some(end) => end.describe(),
+        });
+        hosts.push(HostReport { host: name.to_string(), stage: stage.unwrap_or_default(), reason: state.failed, hook });
+    }
+    Ok(hosts)
 }

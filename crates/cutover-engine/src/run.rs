@@ -6,14 +6,17 @@ concurrently), journal their outcomes, wait (short while things change,
 longer while nothing does). See docs/journal.md for what is written when
 and why a `kill -9` anywhere in between resumes correctly.
 
-Beside the loop: `hosts`, the old hosts taken out of scheduling before the
-first move, and let take servers again while a server is rebuilt there;
+Beside the loop: `scheduling`, the old hosts taken out of scheduling
+before the first move, and let take servers again while a server is
+rebuilt there; `handoff`, each old host's machine stepped after the
+servers' round (emptied, handed off, joined to the new region, retired);
 `rollback`, the rollbacks an operator asks for (`cutover rollback`), which
 limit a run to the servers named.
 */
 
-mod hosts;
+mod handoff;
 mod rollback;
+mod scheduling;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -29,6 +32,7 @@ use tokio::time::Instant;
 use crate::clock::{retry_after, Backoff, Clock, PollPolicy};
 use crate::driver::{Driver, DriverError};
 use crate::error::{Error, Result};
+use crate::hosts::{HostOptions, Hosts};
 use crate::limits::{Limits, Slots};
 use crate::notes::{self, Notes};
 use crate::open::Opened;
@@ -55,6 +59,8 @@ pub struct Options {
     /// Crash tests: stop dead right after this many journal writes, as a
     /// `kill -9` would; the run returns [`Error::Halted`].
     pub halt_after_writes: Option<u64>,
+    /// The old hosts once their servers are gone: empty checks, hand-off.
+    pub hosts: HostOptions,
 }
 
 impl Default for Options {
@@ -67,6 +73,7 @@ impl Default for Options {
             hold_after_failures: 8,
             observe_attempts: 30,
             halt_after_writes: None,
+            hosts: HostOptions::default(),
         }
     }
 }
@@ -154,6 +161,8 @@ pub struct Engine {
     /// Moves that found no build slot in the last round: while any waits,
     /// no new move starts (it would only wait too, its server down).
     boots_waiting: usize,
+    /// The old hosts' machines (not in a rollback run).
+    hosts: Hosts,
 }
 
 /// How often the new region's hosts are counted again (hosts join it
@@ -212,7 +221,9 @@ impl Engine {
                 });
             }
         }
+        let hosts = Hosts::load(&plan, &journal, options.hosts.clone(), clock.now())?;
         let mut engine = Engine {
+            hosts,
             plan: Arc::new(plan),
             journal,
             driver,
@@ -247,8 +258,12 @@ impl Engine {
         progress(&self.progress());
         let mut backoff = Backoff::new(self.options.poll);
         let mut observe_failures = 0;
-        while !(0..self.servers.len()).all(|i| self.servers[i].done() || !self.selected(i)) {
-            let wait = match self.round().await {
+        while !self.finished() {
+            let outcome = match self.round().await {
+                Ok(changed) => self.host_round().await.map(|hosts| changed | hosts),
+                Err(e) => Err(e),
+            };
+            let wait = match outcome {
                 Ok(changed) => {
                     observe_failures = 0;
                     progress(&self.progress());

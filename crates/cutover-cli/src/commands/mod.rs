@@ -18,6 +18,7 @@ mod plan;
 mod plan_file;
 mod preflight;
 mod report;
+mod retire;
 mod rollback;
 mod run;
 mod sim;
@@ -61,6 +62,11 @@ pub struct NotAllMoved {
 
 pub use cleanup::CleanupIncomplete;
 pub use rollback::NotAllBack;
+/// Retiring the old Nova was refused: servers or compute hosts remain in
+/// the old region (the message names them): exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RetireRefused(pub String);
 
 /// What every command gets: settings checked before any cloud call, and
 /// the printer of `-f` / `-c`.
@@ -87,5 +93,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => status::run(args, &ctx()?),
         Command::Rollback(args) => rollback::run(args, &ctx()?),
         Command::Cleanup(args) => cleanup::run(args, &ctx()?),
+        Command::Retire(args) => retire::run(args, &ctx()?),
     }
 }

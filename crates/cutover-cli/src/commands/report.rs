@@ -1,6 +1,7 @@
 /*!
 A run's report as `cutover run` (at the end) and `cutover status` print it:
-a table of servers per phase, one row per server, and the totals; with
+a table of servers per phase, one row per server, the old hosts (where
+the run stepped them) and the totals; with
 `-f json`/`-f yaml` the engine's `Report` as it is; with `-f csv` the
 server rows.
 */
@@ -19,6 +20,9 @@ pub fn print(report: &Report, ctx: &Ctx) -> anyhow::Result<()> {
         Format::Table => {
             ctx.out.print(phases(report))?;
             ctx.out.print(servers(report))?;
+            if !report.hosts.is_empty() {
+                ctx.out.print(hosts(report))?;
+            }
             ctx.out.print(totals(report))
         }
     }
@@ -58,6 +62,14 @@ fn servers(report: &Report) -> Listing {
             json!(s.api_calls),
             json!(s.reason),
         ]);
+    }
+    listing
+}
+
+fn hosts(report: &Report) -> Listing {
+    let mut listing = Listing::new(["Old host", "Stage", "Hook", "Reason"]);
+    for h in &report.hosts {
+        listing.push([json!(h.host), json!(h.stage), json!(h.hook), json!(h.reason)]);
     }
     listing
 }

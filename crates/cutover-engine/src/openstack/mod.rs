@@ -116,6 +116,14 @@ impl Driver for OpenStackDriver {
     ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
         hosts::observe_hosts(self, hosts).await
     }
+
+    async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+        let services = self.old.compute_services().await.map_err(failed)?;
+        for service in services.iter().filter(|s| s.host == host && s.binary == "nova-compute") {
+            self.old.delete_compute_service(&service.id).await.map_err(failed)?;
+        }
+        Ok(())
+    }
 }
 
 impl OpenStackDriver {

@@ -15,10 +15,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::plan::Plan;
+use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
+use cutover_engine::{CommandHook, HandOff};
 
-use super::{plan, plan_file, report, Ctx, NotAllMoved};
-use crate::cli::RunArgs;
+use super::{plan, plan_file, report, Ctx, InputError, NotAllMoved};
+use crate::cli::{HostArgs, RunArgs};
 use crate::settings::Settings;
 
 pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -29,7 +32,8 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let journal = plan_file::journal_path(&args.plan, args.journal.as_deref());
     let opened = Opened::open(&plan, &journal)?;
     let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
-    let options = options(&ctx.settings, limits, args.poll_max);
+    let mut options = options(&ctx.settings, limits, args.poll_max);
+    options.hosts = host_options(&args.hosts, &plan, ctx)?;
     let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
@@ -75,6 +79,28 @@ pub(super) fn options(settings: &Settings, flags: [Option<u32>; 4], poll_max: u6
         poll: PollPolicy { min: PollPolicy::default().min, max: Duration::from_secs(poll_max) },
         ..Options::default()
     }
+}
+
+/// The hosts' options; a hook that cannot be run is refused before
+/// anything changes.
+fn host_options(args: &HostArgs, plan: &Plan, ctx: &Ctx) -> anyhow::Result<HostOptions> {
+    let hand_off = match &args.on_host_empty {
+        None => None,
+        Some(command) => {
+            let hook = CommandHook::parse(command)
+                .map_err(|e| InputError(format!("--on-host-empty: {e}")))?
+                .timeout(Duration::from_secs(args.hook_timeout))
+                .cloud(ctx.settings.cloud());
+            hook.check().map_err(|e| InputError(format!("--on-host-empty: {e}")))?;
+            tracing::info!(hook = hook.command_line(), migration = plan.migration, "hand-off hook");
+            Some(Arc::new(hook) as Arc<dyn HandOff>)
+        }
+    };
+    Ok(HostOptions {
+        empty_interval: Duration::from_secs(args.empty_interval),
+        rejoin_timeout: Duration::from_secs(args.rejoin_timeout),
+        hand_off,
+    })
 }
 
 /// SIGINT or SIGTERM: the run ends its round (every outcome journaled)

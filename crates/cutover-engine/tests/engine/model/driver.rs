@@ -121,7 +121,10 @@ impl Driver for Model {
             let busy = on_host.iter().filter(|s| s.task.is_some()).count() as u32;
             let joined = world.new_hosts.iter().any(|h| h == host);
             let obs = HostObservation {
-                old_service: Seen::Present(ServiceView { enabled: !world.disabled.contains(host), up: true }),
+                old_service: match world.retired.contains(host) {
+                    true => Seen::Absent,
+                    false => Seen::Present(ServiceView { enabled: !world.disabled.contains(host), up: true }),
+                },
                 listed_servers: Seen::Present(listed),
                 busy_servers: Seen::Present(busy),
                 running_vms: Seen::Present(listed),
@@ -132,6 +135,15 @@ impl Driver for Model {
             seen.insert(host.to_string(), obs);
         }
         Ok(seen)
+    }
+
+    async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+        let mut world = self.world();
+        if world.fault(|f| f.call_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        world.retired.insert(host.to_string());
+        Ok(())
     }
 
     async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {

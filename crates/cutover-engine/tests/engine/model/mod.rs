@@ -119,6 +119,8 @@ pub struct World {
     new_hosts: Vec<String>,
     placed: usize,
     pub disabled: BTreeSet<String>,
+    /// Old hosts whose `nova-compute` record was deleted.
+    pub retired: BTreeSet<String>,
     /// Every `enable HOST` / `disable HOST` call, in order.
     pub host_events: Vec<String>,
     pub calls: Vec<CallRecord>,
@@ -156,6 +158,7 @@ impl Model {
             new_hosts: (1..=new_hosts).map(|n| format!("new-{n}")).collect(),
             placed: 0,
             disabled: BTreeSet::new(),
+            retired: BTreeSet::new(),
             host_events: Vec::new(),
             calls: Vec::new(),
             counters: Counters::default(),
