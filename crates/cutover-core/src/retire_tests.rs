@@ -27,6 +27,7 @@ fn server(name: &str, host: Option<&str>) -> ServerSummary {
         image_id: None,
         volume_ids: Vec::new(),
         addresses: BTreeMap::new(),
+        availability_zone: None,
     }
 }
 
