@@ -198,8 +198,36 @@ pub struct RunArgs {
     /// Longest wait between two observations while nothing changes.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_max: u64,
+    /// Stop waiting for `wait` servers at WHEN (RFC 3339, e.g.
+    /// 2026-12-01T06:00:00Z) or after a duration from this run's start
+    /// (90s, 45m, 8h, 2d): those still in the old region are held and
+    /// reported, their hosts left disabled.
+    #[arg(long, value_name = "WHEN", value_parser = parse_deadline)]
+    pub deadline: Option<i64>,
     #[command(flatten)]
     pub hosts: HostArgs,
+}
+
+/// `--deadline`: a time (RFC 3339) or a duration from now, as Unix seconds.
+fn parse_deadline(text: &str) -> Result<i64, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.timestamp());
+    }
+    let unit = |c: char| match c {
+        's' => Some(1),
+        'm' => Some(60),
+        'h' => Some(3600),
+        'd' => Some(86_400),
+        _ => None,
+    };
+    let (number, scale) = match text.chars().last().and_then(unit) {
+        Some(scale) => (&text[..text.len() - 1], scale),
+        None => (text, 1),
+    };
+    let amount: i64 = number.parse().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        format!("`{text}` is neither a time (2026-12-01T06:00:00Z) nor a duration (90s, 45m, 8h, 2d)")
+    })?;
+    Ok(chrono::Utc::now().timestamp() + amount.saturating_mul(scale))
 }
 
 /// What becomes of an old host once its servers are gone.

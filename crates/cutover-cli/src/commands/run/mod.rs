@@ -35,6 +35,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
     let mut options = options(&ctx.settings, limits, args.poll_max);
     options.hosts = host_options(&args.hosts, &plan, ctx)?;
+    options.deadline = args.deadline;
     let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
