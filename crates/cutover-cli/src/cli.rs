@@ -84,6 +84,35 @@ pub enum Command {
     /// services and, with --endpoints, the old region's compute endpoints
     /// (refused, exit 3, while old servers or unmoved hosts remain).
     Retire(RetireArgs),
+    /// The whole procedure: preflight, env verify, sync and plan; then,
+    /// with --approve, the run (drain, moves, hand-off with
+    /// --on-host-empty, rejoin) and retire. Without --approve it stops
+    /// once the plan is written, for review.
+    Upgrade(UpgradeArgs),
+}
+
+/// `cutover upgrade`: the plan file is written once and then applied as it is.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The plan: written when absent (then the command stops for review
+    /// unless --approve), applied as it is when present.
+    #[arg(long, value_name = "FILE", default_value = "cutover-plan.yaml")]
+    pub plan: PathBuf,
+    /// Go on past the plan: move the servers, hand the hosts off, retire
+    /// the old Nova's services.
+    #[arg(long)]
+    pub approve: bool,
+    /// A strategy rule for the plan, as `cutover plan --strategy`.
+    #[arg(long = "strategy", value_name = "RULE")]
+    pub strategies: Vec<String>,
+    /// The migration id for the plan [default: the time].
+    #[arg(long, value_name = "ID")]
+    pub migration: Option<String>,
+    /// Also delete the old region's compute endpoints when retiring.
+    #[arg(long)]
+    pub retire_endpoints: bool,
+    #[command(flatten)]
+    pub hosts: HostArgs,
 }
 
 /// `cutover rollback`: the servers named, or every one of the plan.
@@ -231,7 +260,7 @@ fn parse_deadline(text: &str) -> Result<i64, String> {
 }
 
 /// What becomes of an old host once its servers are gone.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct HostArgs {
     /// For each old host verified empty, run CMD to redeploy it into the
     /// new region; the host name, then the old and new regions and the

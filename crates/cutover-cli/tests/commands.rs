@@ -19,4 +19,5 @@ mod commands {
     mod run;
     mod sync;
     mod sync_ownership;
+    mod upgrade;
 }
