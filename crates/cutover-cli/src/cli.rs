@@ -84,6 +84,38 @@ pub enum Command {
     /// services and, with --endpoints, the old region's compute endpoints
     /// (refused, exit 3, while old servers or unmoved hosts remain).
     Retire(RetireArgs),
+    /// The whole procedure: preflight, env verify, sync and plan; then,
+    /// with --approve, the run (drain, moves, hand-off with
+    /// --on-host-empty, rejoin) and retire. Without --approve it stops
+    /// once the plan is written, for review.
+    Upgrade(UpgradeArgs),
+}
+
+/// `cutover upgrade`: the plan file is written once and then applied as it is.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The plan: written when absent (then the command stops for review
+    /// unless --approve), applied as it is when present.
+    #[arg(long, value_name = "FILE", default_value = "cutover-plan.yaml")]
+    pub plan: PathBuf,
+    /// Go on past the plan: move the servers, hand the hosts off, retire
+    /// the old Nova's services.
+    #[arg(long)]
+    pub approve: bool,
+    /// A strategy rule for the plan, as `cutover plan --strategy`.
+    #[arg(long = "strategy", value_name = "RULE")]
+    pub strategies: Vec<String>,
+    /// OLD=NEW: where servers of zone OLD boot, as `cutover plan --zone-map`.
+    #[arg(long = "zone-map", value_name = "OLD=NEW")]
+    pub zone_map: Vec<String>,
+    /// The migration id for the plan [default: the time].
+    #[arg(long, value_name = "ID")]
+    pub migration: Option<String>,
+    /// Also delete the old region's compute endpoints when retiring.
+    #[arg(long)]
+    pub retire_endpoints: bool,
+    #[command(flatten)]
+    pub hosts: HostArgs,
 }
 
 /// `cutover rollback`: the servers named, or every one of the plan.
@@ -203,12 +235,40 @@ pub struct RunArgs {
     /// Longest wait between two observations while nothing changes.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_max: u64,
+    /// Stop waiting for `wait` servers at WHEN (RFC 3339, e.g.
+    /// 2026-12-01T06:00:00Z) or after a duration from this run's start
+    /// (90s, 45m, 8h, 2d): those still in the old region are held and
+    /// reported, their hosts left disabled.
+    #[arg(long, value_name = "WHEN", value_parser = parse_deadline)]
+    pub deadline: Option<i64>,
     #[command(flatten)]
     pub hosts: HostArgs,
 }
 
+/// `--deadline`: a time (RFC 3339) or a duration from now, as Unix seconds.
+fn parse_deadline(text: &str) -> Result<i64, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.timestamp());
+    }
+    let unit = |c: char| match c {
+        's' => Some(1),
+        'm' => Some(60),
+        'h' => Some(3600),
+        'd' => Some(86_400),
+        _ => None,
+    };
+    let (number, scale) = match text.chars().last().and_then(unit) {
+        Some(scale) => (&text[..text.len() - 1], scale),
+        None => (text, 1),
+    };
+    let amount: i64 = number.parse().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        format!("`{text}` is neither a time (2026-12-01T06:00:00Z) nor a duration (90s, 45m, 8h, 2d)")
+    })?;
+    Ok(chrono::Utc::now().timestamp() + amount.saturating_mul(scale))
+}
+
 /// What becomes of an old host once its servers are gone.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct HostArgs {
     /// For each old host verified empty, run CMD to redeploy it into the
     /// new region; the host name, then the old and new regions and the

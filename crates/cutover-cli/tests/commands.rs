@@ -20,5 +20,6 @@ mod commands {
     mod run;
     mod sync;
     mod sync_ownership;
+    mod upgrade;
     mod zones;
 }

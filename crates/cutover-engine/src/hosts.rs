@@ -30,6 +30,15 @@ pub struct HostOptions {
     pub rejoin_timeout: Duration,
     /// What hands an empty host off; none: hosts stop at `empty`.
     pub hand_off: Option<Arc<dyn HandOff>>,
+    /// Hosts handed off by their own (the plan's `on_empty`).
+    pub per_host: BTreeMap<String, Arc<dyn HandOff>>,
+}
+
+impl HostOptions {
+    /// What hands `host` off, if anything.
+    fn hand_off_for(&self, host: &str) -> Option<Arc<dyn HandOff>> {
+        self.per_host.get(host).or(self.hand_off.as_ref()).cloned()
+    }
 }
 
 impl Default for HostOptions {
@@ -38,6 +47,7 @@ impl Default for HostOptions {
             empty_interval: Duration::from_secs(60),
             rejoin_timeout: Duration::from_secs(3600),
             hand_off: None,
+            per_host: BTreeMap::new(),
         }
     }
 }
@@ -48,6 +58,7 @@ impl std::fmt::Debug for HostOptions {
             .field("empty_interval", &self.empty_interval)
             .field("rejoin_timeout", &self.rejoin_timeout)
             .field("hand_off", &self.hand_off.is_some())
+            .field("per_host", &self.per_host.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -168,18 +179,17 @@ impl Hosts {
         Ok(Hosts { tracked, options, hooks: JoinSet::new() })
     }
 
-    /// Whether the run has nothing more to do for the hosts. Without a
-    /// hand-off the hosts are only watched while the servers move. With
-    /// one, each host must be done, or wait for what this run will not
-    /// give it: servers cutover does not move (`moving`: the planned
-    /// moves off each host still under way).
+    /// Whether the run has nothing more to do for the hosts. A host with
+    /// no hand-off is only watched while the servers move. One with a
+    /// hand-off must be done, or wait for what this run will not give it:
+    /// servers cutover does not move (`moving`: the planned moves off each
+    /// host still under way).
     pub(crate) fn settled(&self, moving: &BTreeMap<String, u32>) -> bool {
-        if self.options.hand_off.is_none() {
-            return true;
-        }
         self.tracked.iter().all(|t| {
             let moves = moving.get(&t.plan.name).copied().unwrap_or(0);
-            t.state.is_done() || (t.state.stage == HostStage::Draining && moves == 0 && t.listed.is_some_and(|n| n > 0))
+            self.options.hand_off_for(&t.plan.name).is_none()
+                || t.state.is_done()
+                || (t.state.stage == HostStage::Draining && moves == 0 && t.listed.is_some_and(|n| n > 0))
         })
     }
 
@@ -242,7 +252,7 @@ impl Hosts {
             HostAction::DeleteOldService { .. } => driver.delete_old_service(plan, &host).await,
             HostAction::RunHook { .. } => {
                 let t = &mut self.tracked[i];
-                let Some(hand_off) = self.options.hand_off.clone() else { return Ok(false) };
+                let Some(hand_off) = self.options.hand_off_for(&host) else { return Ok(false) };
                 if t.running {
                     return Ok(false);
                 }

@@ -11,9 +11,11 @@ before the first move, and let take servers again while a server is
 rebuilt there; `handoff`, each old host's machine stepped after the
 servers' round (emptied, handed off, joined to the new region, retired);
 `rollback`, the rollbacks an operator asks for (`cutover rollback`), which
-limit a run to the servers named.
+limit a run to the servers named; `deadline`, when `wait` servers stop
+being waited for.
 */
 
+mod deadline;
 mod handoff;
 mod rollback;
 mod scheduling;
@@ -61,6 +63,9 @@ pub struct Options {
     pub halt_after_writes: Option<u64>,
     /// The old hosts once their servers are gone: empty checks, hand-off.
     pub hosts: HostOptions,
+    /// When (Unix seconds) `wait` servers still in the old region stop
+    /// being waited for: they are held and reported.
+    pub deadline: Option<i64>,
 }
 
 impl Default for Options {
@@ -74,6 +79,7 @@ impl Default for Options {
             observe_attempts: 30,
             halt_after_writes: None,
             hosts: HostOptions::default(),
+            deadline: None,
         }
     }
 }
@@ -302,6 +308,7 @@ impl Engine {
     /// One round; `Ok(true)` when something changed (a state or an action).
     async fn round(&mut self) -> Result<bool, Round> {
         self.close_hosts().await.map_err(Round::Fatal)?;
+        self.pass_deadline();
         self.count_new_hosts().await;
         let mut slots = self.admit();
         self.boots_waiting = 0;

@@ -24,6 +24,7 @@ mod run;
 mod sim;
 mod status;
 mod sync;
+mod upgrade;
 
 use crate::cli::{Cli, Command};
 use crate::output::Printer;
@@ -94,5 +95,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollback(args) => rollback::run(args, &ctx()?),
         Command::Cleanup(args) => cleanup::run(args, &ctx()?),
         Command::Retire(args) => retire::run(args, &ctx()?),
+        Command::Upgrade(args) => upgrade::run(args, &ctx()?),
     }
 }

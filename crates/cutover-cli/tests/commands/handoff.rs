@@ -137,3 +137,20 @@ fn a_server_that_appears_on_a_drained_host_keeps_it_until_it_is_gone() {
     let for_stray = hook_calls(&cloud).iter().filter(|c| c.starts_with(&format!("{stray_host} "))).count();
     assert_eq!(for_stray, 1);
 }
+
+#[test]
+fn a_hosts_own_hook_in_the_plan_hands_off_that_host_alone() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    let hook = counting_hook(&cloud);
+    let hosts = old_hosts(&cloud);
+    super::run::edit_plan(&cloud, |plan| plan.hosts[0].on_empty = Some(format!("'{}'", hook.display())));
+    let out = cloud.run(&["run", "plan.yaml", "--poll-max", "1", "--empty-interval", "0", "-f", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stage_of(&report, &hosts[0]), "retired-old", "{report:#}");
+    assert_eq!(hook_calls(&cloud), vec![format!("{} RegionOne RegionTwo m1", hosts[0])]);
+    for host in &hosts[1..] {
+        assert_ne!(stage_of(&report, host), "retired-old", "{host} has no hook");
+    }
+}

@@ -89,3 +89,34 @@ fn a_run_moves_every_server_and_a_second_run_changes_nothing() {
     assert_eq!(again["servers"], report["servers"]);
     assert_eq!(cloud.sim().world().compute["RegionTwo"].servers.len(), 6, "no second copy");
 }
+
+#[test]
+fn wait_servers_still_there_at_the_deadline_are_held_and_the_others_move() {
+    let cloud = SimCloud::start();
+    let host = cloud.sim().read().compute["RegionOne"].servers.values().find_map(|s| s.host.clone()).unwrap();
+    plan_all(&cloud, &["--strategy", &format!("host={host}:wait")]);
+    let bad = cloud.run(&["run", "plan.yaml", "--deadline", "tomorrow"]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("neither a time") && !cloud.dir().join("plan.journal").exists(), "{stderr}");
+
+    let out = cloud.run(&["run", "plan.yaml", "--poll-max", "1", "--deadline", "2s", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let servers = report["servers"].as_array().unwrap();
+    let (waiting, moving): (Vec<&Value>, Vec<&Value>) = servers.iter().partition(|s| s["host"] == host.as_str());
+    assert!(!waiting.is_empty() && !moving.is_empty());
+    for s in waiting {
+        assert_eq!((&s["strategy"], &s["result"]), (&Value::from("wait"), &Value::from("held")), "{s}");
+        assert!(s["reason"].as_str().unwrap().contains("deadline"), "{s}");
+    }
+    for s in moving {
+        assert_eq!(s["result"], "moved", "{s}");
+    }
+    let world = cloud.sim().read();
+    let old = &world.compute["RegionOne"];
+    assert!(
+        old.service_of_host(&host, "nova-compute").is_some_and(|s| s.disabled),
+        "the waited-for host stays disabled"
+    );
+}

@@ -33,7 +33,7 @@ pub fn plan(hosts: usize, per_host: usize, waits: usize) -> Plan {
                 servers.push(wait);
             }
         }
-        host_plans.push(HostPlan { name, servers });
+        host_plans.push(HostPlan { name, on_empty: None, servers });
     }
     Plan {
         version: PLAN_VERSION,

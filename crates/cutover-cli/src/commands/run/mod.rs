@@ -10,6 +10,7 @@ stopped (SIGINT/SIGTERM) before the end — `cutover run PLAN` resumes.
 
 pub(super) mod progress;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
     let mut options = options(&ctx.settings, limits, args.poll_max);
     options.hosts = host_options(&args.hosts, &plan, ctx)?;
+    options.deadline = args.deadline;
     let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
@@ -84,22 +86,27 @@ pub(super) fn options(settings: &Settings, flags: [Option<u32>; 4], poll_max: u6
 /// The hosts' options; a hook that cannot be run is refused before
 /// anything changes.
 fn host_options(args: &HostArgs, plan: &Plan, ctx: &Ctx) -> anyhow::Result<HostOptions> {
-    let hand_off = match &args.on_host_empty {
-        None => None,
-        Some(command) => {
-            let hook = CommandHook::parse(command)
-                .map_err(|e| InputError(format!("--on-host-empty: {e}")))?
-                .timeout(Duration::from_secs(args.hook_timeout))
-                .cloud(ctx.settings.cloud());
-            hook.check().map_err(|e| InputError(format!("--on-host-empty: {e}")))?;
-            tracing::info!(hook = hook.command_line(), migration = plan.migration, "hand-off hook");
-            Some(Arc::new(hook) as Arc<dyn HandOff>)
-        }
+    let hook = |command: &str, whose: &str| -> anyhow::Result<Arc<dyn HandOff>> {
+        let hook = CommandHook::parse(command)
+            .map_err(|e| InputError(format!("{whose}: {e}")))?
+            .timeout(Duration::from_secs(args.hook_timeout))
+            .cloud(ctx.settings.cloud());
+        hook.check().map_err(|e| InputError(format!("{whose}: {e}")))?;
+        tracing::info!(hook = hook.command_line(), "{whose}");
+        Ok(Arc::new(hook))
     };
+    let hand_off = args.on_host_empty.as_deref().map(|c| hook(c, "--on-host-empty")).transpose()?;
+    let mut per_host = BTreeMap::new();
+    for host in &plan.hosts {
+        if let Some(command) = &host.on_empty {
+            per_host.insert(host.name.clone(), hook(command, &format!("the plan's on_empty of host {}", host.name))?);
+        }
+    }
     Ok(HostOptions {
         empty_interval: Duration::from_secs(args.empty_interval),
         rejoin_timeout: Duration::from_secs(args.rejoin_timeout),
         hand_off,
+        per_host,
     })
 }
 
