@@ -192,15 +192,19 @@ impl Settings {
         };
         let base = config_file.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
         let limits = Limits::default();
-        let rules = file.plan.rules.iter().map(|r| r.parse()).collect::<Result<Vec<_>, _>>().map_err(
-            |e: cutover_core::plan::rules::BadRule| {
-                let file = config_file.as_deref().map_or(String::new(), |p| format!("{} ", p.display()));
-                InputError(format!("settings file {file}[plan] rules: {e}"))
-            },
-        )?;
-        if file.plan.zone_map.keys().any(|old| old.trim().is_empty()) {
+        let bad = |key: &str, why: &dyn std::fmt::Display| {
             let file = config_file.as_deref().map_or(String::new(), |p| format!("{} ", p.display()));
-            return Err(InputError(format!("settings file {file}[plan] zone_map: an empty old zone")));
+            InputError(format!("settings file {file}[plan] {key}: {why}"))
+        };
+        let rules = file
+            .plan
+            .rules
+            .iter()
+            .map(|r| r.parse())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e: cutover_core::plan::rules::BadRule| bad("rules", &e))?;
+        if file.plan.zone_map.keys().any(|old| old.trim().is_empty()) {
+            return Err(bad("zone_map", &"an empty old zone"));
         }
         let settings = Settings {
             cloud: pick(&args.os_cloud, file.cloud),

@@ -38,7 +38,7 @@ pub fn parse_zone_map<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Zo
 }
 
 /// Adds `old -> new` to `map`; refused when `old` goes elsewhere already.
-pub fn add(map: &mut ZoneMap, old: &str, new: &str) -> Result<(), String> {
+fn add(map: &mut ZoneMap, old: &str, new: &str) -> Result<(), String> {
     match map.get(old) {
         Some(there) if there != new => Err(format!("zone {old} is mapped to both {there:?} and {new:?}")),
         _ => {

@@ -37,6 +37,8 @@ struct Part {
     new_region: &'static str,
     /// Where each old host goes once emptied.
     host_map: &'static str,
+    /// What sync copies besides what every Nova owns.
+    synced: &'static str,
     migration: &'static str,
     /// The server the scenario's fault hits: rolled back, not moved.
     failing: Option<&'static str>,
@@ -51,6 +53,7 @@ const PARTS: [Part; 2] = [
         old_region: "RegionOne",
         new_region: "RegionTwo",
         host_map: "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n",
+        synced: "",
         migration: "demo",
         failing: Some(FAILING_SERVER),
     },
@@ -59,6 +62,7 @@ const PARTS: [Part; 2] = [
         old_region: "RegionThree",
         new_region: "RegionFour",
         host_map: "net-old-1: net-new-1\nnet-old-2: net-new-2\n",
+        synced: ", floating IP pools",
         migration: "demo-nn",
         failing: None,
     },
@@ -170,16 +174,7 @@ fn move_part(
     preflight::run(&ctx).context("preflight")?;
     heading(2, "env verify: the new region's conductor, scheduler and compute hosts");
     env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &ctx).context("env verify")?;
-    heading(
-        3,
-        &format!(
-            "sync: flavors, keypairs, quotas, server groups, aggregates{}",
-            match part.mode {
-                "nova-network" => ", floating IP pools",
-                _ => "",
-            }
-        ),
-    );
+    heading(3, &format!("sync: flavors, keypairs, quotas, server groups, aggregates{}", part.synced));
     sync::run(SyncArgs { dry_run: false, only: Vec::new(), host_map: None, print_host_map: false }, &ctx)
         .context("sync")?;
     heading(4, &format!("plan: a strategy per server (rule {RULE}), hosts in drain order"));
