@@ -7,6 +7,8 @@ are done and every host has gone as far as this run can take it.
 
 use std::collections::BTreeMap;
 
+use cutover_cloud::meter::metered;
+
 use super::{Engine, Round};
 use crate::hosts::HostRound;
 
@@ -19,7 +21,14 @@ impl Engine {
         }
         let in_flight = self.moves_per_host(|t| t.state.end.is_none());
         let now = self.clock.now();
-        let result = self.hosts.round(&self.plan, self.driver.as_ref(), &mut self.journal, &in_flight, now).await;
+        let round = self.hosts.round(&self.plan, self.driver.as_ref(), &mut self.journal, &in_flight, now);
+        let (result, requests) = metered(round).await;
+        // The hosts are drained for their servers: what watching them
+        // costs is shared among the servers of the plan.
+        let share = requests as f64 / self.servers.len().max(1) as f64;
+        for t in &mut self.servers {
+            t.notes.observed += share;
+        }
         match result {
             Ok(changed) => Ok(changed),
             Err(HostRound::Observe(e)) => Err(Round::Observe(e)),
