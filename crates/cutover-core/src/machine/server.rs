@@ -191,7 +191,16 @@ pub fn stages(strategy: Strategy, route: Route) -> &'static [Stage] {
             &[Stop, DetachVolumes, ReleasePorts, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSource]
         }
         (Route::Forward, Strategy::Wait) => &[Watch],
+        // A move turned back leaves no snapshot behind (the plan keeps only
+        // those of servers that moved): the server runs from its own disk
+        // again, or from the one restored from the snapshot.
+        (Route::BackToSource, Strategy::Snapshot) => {
+            &[DeleteTarget, ReclaimPorts, AttachVolumes, PowerState, RemoveSnapshot]
+        }
         (Route::BackToSource, _) => &[DeleteTarget, ReclaimPorts, AttachVolumes, PowerState],
+        (Route::RestoreInOld, Strategy::Snapshot) => {
+            &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot]
+        }
         (Route::RestoreInOld, _) => &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState],
     }
 }

@@ -148,6 +148,7 @@ fn a_failed_boot_restores_the_server_in_the_old_region() {
     assert_eq!(clouds.ports["port-1"].device_id, restored);
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&restored));
     assert_eq!(clouds.floating["172.24.4.10"], Some(restored));
+    assert!(clouds.images.is_empty(), "the snapshot it was restored from is removed");
 }
 
 #[test]
@@ -161,6 +162,7 @@ fn snapshots_that_keep_failing_turn_back_to_the_untouched_source() {
     assert!(clouds.old[SRC].is("ACTIVE"), "started again, as it was");
     assert_eq!(clouds.volumes["vol-data"].attached_to, [SRC.to_string()]);
     assert!(!kinds(&actions).contains(&"DeleteServer".to_string()));
+    assert!(clouds.images.is_empty(), "no failed snapshot is left behind");
 }
 
 #[test]
