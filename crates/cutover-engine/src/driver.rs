@@ -37,4 +37,12 @@ pub trait Driver: Send + Sync {
     /// Disables the old host's `nova-compute` service with `reason`, so
     /// nothing new is scheduled there while it drains. Idempotent.
     async fn disable_host(&self, plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError>;
+
+    /// Removes what a run killed halfway through an action may have left
+    /// that no later step would: grants to cutover's own user, key pair
+    /// copies of a boot that was made. The engine calls it when a run ends
+    /// (no call of its own under way); a failure is only logged.
+    async fn tidy(&self, _plan: &Plan) -> Result<(), DriverError> {
+        Ok(())
+    }
 }

@@ -253,3 +253,28 @@ async fn disable_host_disables_its_compute_service_with_the_reason() {
     let err = driver.disable_host(&plan, "nowhere", "x").await.expect_err("no such host");
     assert!(err.permanent, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tidy_removes_the_grant_and_key_copy_of_a_boot_killed_halfway() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "web-1");
+    let plan = cloud.plan(&[("web-1", Strategy::Redeploy)]);
+    let project = planned(&plan, &source).server.project_id.clone();
+    // What a run killed between its grant and key import and their undoing leaves.
+    let old = cutover_cloud::RegionClient::connect(&cloud.profile(), "RegionOne", util::quick_retries()).await.unwrap();
+    let new = cutover_cloud::RegionClient::connect(&cloud.profile(), "RegionTwo", util::quick_retries()).await.unwrap();
+    let role = cutover_cloud::scoped::prepare_role(&old).await.unwrap();
+    old.grant_project_role(&project, &old.scope().user_id, &role.id).await.unwrap();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGFsaWNlYWxpY2VhbGljZWFsaWNlYWxpY2VhbGljZWFs a@b";
+    new.import_own_keypair(&plan.snapshot_name(&source), key, "ssh").await.unwrap();
+    new.import_own_keypair("operator-key", key, "ssh").await.unwrap();
+
+    driver.tidy(&plan).await.expect("tidies");
+    let w = cloud.sim().world();
+    let left: Vec<&String> = w.compute["RegionTwo"].keypairs.keys().map(|(_, name)| name).collect();
+    assert!(left.contains(&&"operator-key".to_string()), "other keys stay: {left:?}");
+    assert!(!left.iter().any(|name| name.starts_with("cutover-")), "the copy is deleted: {left:?}");
+    let grants = w.identity.assignments.iter().filter(|a| a.role_id == role.id).count();
+    assert_eq!(grants, 0, "the grant is revoked");
+}

@@ -7,12 +7,14 @@ token's project (a booted server).
 - [`execute`]: each action, safe to repeat.
 - [`boot`]: the rebuild's boot request, found first by its metadata.
 - [`grants`]: role `cutover` on a project while a boot there runs.
+- [`tidy`]: what a killed run left behind, removed at the end of the next.
 */
 
 mod boot;
 mod execute;
 mod grants;
 mod observe;
+mod tidy;
 
 use std::collections::BTreeMap;
 
@@ -94,6 +96,10 @@ impl Driver for OpenStackDriver {
             return Ok(());
         }
         self.old.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)
+    }
+
+    async fn tidy(&self, plan: &Plan) -> Result<(), DriverError> {
+        tidy::tidy(self, plan).await
     }
 }
 
