@@ -120,7 +120,10 @@ async fn a_volume_move_boots_from_the_kept_root_volume_and_reattaches_data() {
     let data = record.data_volumes().next().expect("data").id.clone();
     let boot = new.block_devices.iter().find(|b| b.boot_index == Some(0)).expect("boots from a volume");
     assert_eq!(boot.volume_id, root, "the same root volume");
-    assert!(!boot.delete_on_termination);
+    let root_record = record.root_volume().expect("root");
+    assert!(root_record.delete_on_termination, "the scenario's db-1 root goes with its server");
+    assert!(boot.delete_on_termination, "and so it does with the rebuild, once verified");
+    assert!(actions.iter().any(|a| matches!(a, Action::DeleteWithServer { .. })));
     assert!(new.block_devices.iter().any(|b| b.volume_id == data), "the data volume is reattached");
     assert_eq!(w.volume.volumes[&data].status, "in-use");
     assert_eq!(new.flavor_id, "gold");

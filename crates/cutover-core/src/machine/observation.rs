@@ -92,6 +92,10 @@ pub struct Observation {
     /// The root volume's `delete_on_termination` on the source, where the
     /// region can tell (2.3+ shows it in `os-extended-volumes`).
     pub root_delete_on_termination: Seen<bool>,
+    /// Per observed server (source, target, restored): the
+    /// `delete_on_termination` of each attached volume; `None` where the
+    /// region cannot change it (below 2.85). A server not listed is unknown.
+    pub delete_on_termination: BTreeMap<String, BTreeMap<String, Option<bool>>>,
     pub volumes: BTreeMap<String, VolumeView>,
     pub ports: BTreeMap<String, PortView>,
     /// nova-network floating addresses and the server each is on.

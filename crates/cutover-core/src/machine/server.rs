@@ -46,6 +46,12 @@ pub struct ServerMove {
     pub keep_snapshot: bool,
     /// `redeploy`: keep the old server, stopped, instead of deleting it.
     pub keep_source: bool,
+    /// Volumes the source took with it when deleted (`delete_on_termination`,
+    /// the root or data volumes): so again on the rebuild once it is
+    /// verified (until then cutover keeps them off, so that a rollback
+    /// deleting the rebuild never deletes a disk).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_with_server: Vec<String>,
     /// Seconds a boot may take before the move is rolled back.
     pub boot_timeout_secs: i64,
     /// Snapshots that may end `killed` before the move is rolled back.
@@ -80,6 +86,9 @@ pub enum Stage {
     RemoveSnapshot,
     /// `redeploy`: the old server is deleted unless the plan keeps it.
     RemoveSource,
+    /// The volumes the source took with it when deleted are again deleted
+    /// with the rebuild (the last stage: nothing deletes the rebuild after).
+    DeleteWithServer,
     /// Rollback: the failed rebuild in the new region is gone.
     DeleteTarget,
     /// Rollback to a source that still exists: the ports are its again.
@@ -183,25 +192,43 @@ pub fn stages(strategy: Strategy, route: Route) -> &'static [Stage] {
             FloatingIps,
             PowerState,
             RemoveSnapshot,
+            DeleteWithServer,
         ],
-        (Route::Forward, Strategy::Volume) => {
-            &[Stop, KeepRoot, DetachVolumes, ReleasePorts, DeleteSource, Boot, AttachVolumes, FloatingIps, PowerState]
-        }
-        (Route::Forward, Strategy::Redeploy) => {
-            &[Stop, DetachVolumes, ReleasePorts, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSource]
-        }
+        (Route::Forward, Strategy::Volume) => &[
+            Stop,
+            KeepRoot,
+            DetachVolumes,
+            ReleasePorts,
+            DeleteSource,
+            Boot,
+            AttachVolumes,
+            FloatingIps,
+            PowerState,
+            DeleteWithServer,
+        ],
+        (Route::Forward, Strategy::Redeploy) => &[
+            Stop,
+            DetachVolumes,
+            ReleasePorts,
+            Boot,
+            AttachVolumes,
+            FloatingIps,
+            PowerState,
+            RemoveSource,
+            DeleteWithServer,
+        ],
         (Route::Forward, Strategy::Wait) => &[Watch],
         // A move turned back leaves no snapshot behind (the plan keeps only
         // those of servers that moved): the server runs from its own disk
         // again, or from the one restored from the snapshot.
         (Route::BackToSource, Strategy::Snapshot) => {
-            &[DeleteTarget, ReclaimPorts, AttachVolumes, PowerState, RemoveSnapshot]
+            &[DeleteTarget, ReclaimPorts, AttachVolumes, PowerState, RemoveSnapshot, DeleteWithServer]
         }
-        (Route::BackToSource, _) => &[DeleteTarget, ReclaimPorts, AttachVolumes, PowerState],
+        (Route::BackToSource, _) => &[DeleteTarget, ReclaimPorts, AttachVolumes, PowerState, DeleteWithServer],
         (Route::RestoreInOld, Strategy::Snapshot) => {
-            &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot]
+            &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot, DeleteWithServer]
         }
-        (Route::RestoreInOld, _) => &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState],
+        (Route::RestoreInOld, _) => &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, DeleteWithServer],
     }
 }
 
@@ -305,6 +332,7 @@ fn progress(plan: &ServerMove, state: &mut ServerState, stage: Stage, obs: &Obse
         Stage::PowerState => power_state(plan, state, obs),
         Stage::RemoveSnapshot => remove_snapshot(plan, obs),
         Stage::RemoveSource => remove_source(plan, obs),
+        Stage::DeleteWithServer => delete_with_server(plan, state, obs),
         Stage::DeleteTarget => delete_server(Side::New, &obs.target),
         Stage::ReclaimPorts => ports(
             plan,
@@ -543,6 +571,27 @@ fn remove_source(plan: &ServerMove, obs: &Observation) -> Progress {
         return Progress::Done;
     }
     delete_server(Side::Old, &obs.source)
+}
+
+fn delete_with_server(plan: &ServerMove, state: &ServerState, obs: &Observation) -> Progress {
+    if plan.deleted_with_server.is_empty() {
+        return Progress::Done;
+    }
+    let (side, server) = rebuild(state, obs);
+    let Some(server) = server.present() else { return Progress::Pending(Vec::new()) };
+    let Some(flags) = obs.delete_on_termination.get(&server.id) else { return Progress::Pending(Vec::new()) };
+    // A volume whose flag the region cannot change (`None`) stays as it is.
+    let actions: Vec<Action> = plan
+        .deleted_with_server
+        .iter()
+        .filter(|volume| flags.get(*volume) == Some(&Some(false)))
+        .map(|volume| Action::DeleteWithServer { side, server: server.id.clone(), volume: volume.clone() })
+        .collect();
+    if actions.is_empty() {
+        Progress::Done
+    } else {
+        Progress::Pending(actions)
+    }
 }
 
 fn fault(server: &ServerView) -> String {

@@ -29,6 +29,10 @@ struct Listings {
     ports: Option<Vec<Port>>,
     /// Both regions' nova-network addresses (a Neutron region has none).
     addresses: Option<Vec<PoolAddress>>,
+    /// Whether each region can change an attached volume's
+    /// `delete_on_termination` (2.85+).
+    old_changes_deletion: bool,
+    new_changes_deletion: bool,
 }
 
 pub(super) async fn observe(
@@ -103,6 +107,8 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
         volumes: kept("volumes", volumes).flatten(),
         ports: kept("ports", ports).flatten(),
         addresses,
+        old_changes_deletion: d.old.can_keep_root_volume(),
+        new_changes_deletion: d.new.can_keep_root_volume(),
     })
 }
 
@@ -151,6 +157,15 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
             .map_or(Seen::Unknown, Seen::Present),
         _ => Seen::Unknown,
     };
+    let delete_on_termination = [(&l.old_servers, l.old_changes_deletion), (&l.new_servers, l.new_changes_deletion)]
+        .into_iter()
+        .flat_map(|(listing, changes)| listing.iter().flatten().map(move |s| (s, changes)))
+        .filter(|(s, _)| s.id == id || tagged(s, plan, META_SOURCE, id) || tagged(s, plan, META_RESTORED_FROM, id))
+        .map(|(s, changes)| {
+            let flags = s.volumes.iter().map(|(volume, delete)| (volume.clone(), delete.filter(|_| changes))).collect();
+            (s.id.clone(), flags)
+        })
+        .collect();
     let image = match &l.images {
         Some(images) => snapshot(images, &m.snapshot_name).map_or(Seen::Absent, Seen::Present),
         None => Seen::Unknown,
@@ -183,6 +198,7 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         restored: find(&l.old_servers, |s| tagged(s, plan, META_RESTORED_FROM, id)),
         image,
         root_delete_on_termination,
+        delete_on_termination,
         volumes,
         ports,
         floating_ips,

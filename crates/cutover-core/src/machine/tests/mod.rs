@@ -21,6 +21,10 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
         data_volumes: vec!["vol-data".into()],
         ports: vec!["port-1".into()],
         floating_addresses: vec!["172.24.4.10".into()],
+        deleted_with_server: match strategy {
+            Strategy::Volume => vec!["vol-root".into(), "vol-data".into()],
+            _ => vec!["vol-data".into()],
+        },
         keep_snapshot: false,
         keep_source: false,
         boot_timeout_secs: 600,
@@ -110,15 +114,17 @@ fn a_snapshot_move_ends_moved_with_everything_carried_over() {
             "BootServer",
             "AttachVolume",
             "AddFloatingIp",
-            "DeleteImage"
+            "DeleteImage",
+            "DeleteWithServer"
         ]
     );
     let new = clouds.new.keys().next().unwrap().clone();
     assert!(clouds.old.is_empty(), "the source is gone");
     assert_eq!(clouds.ports["port-1"].device_id, new, "the same port");
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&new));
-    assert_eq!(clouds.floating["172.24.4.10"], Some(new));
+    assert_eq!(clouds.floating["172.24.4.10"], Some(new.clone()));
     assert!(clouds.images.is_empty(), "the snapshot is removed unless kept");
+    assert!(clouds.deletes_with(&new, "vol-data"), "deleted with the rebuild, as it was with the source");
     assert!(state.verified_at.is_some() && state.stopped_at.is_some());
 }
 
@@ -175,6 +181,10 @@ fn a_volume_move_keeps_the_root_volume_and_boots_from_it() {
     let delete = kinds(&actions).iter().position(|k| k == "DeleteServer").expect("source deleted");
     assert!(keep < delete);
     assert!(clouds.volumes.contains_key("vol-root"), "the root volume survived");
+    let new = clouds.new.keys().next().unwrap().clone();
+    assert!(clouds.deletes_with(&new, "vol-root"), "deleted with the rebuild, as it was with the source");
+    let flag = kinds(&actions).iter().position(|k| k == "DeleteWithServer").expect("set again");
+    assert_eq!(flag, actions.len() - 2, "only once the rebuild is verified: {actions:?}");
     assert!(
         actions.contains(&Action::BootServer { side: Side::New, source: BootSource::Volume { id: "vol-root".into() } })
     );

@@ -22,6 +22,9 @@ pub struct Clouds {
     pub ports: BTreeMap<String, PortView>,
     pub floating: BTreeMap<String, Option<String>>,
     pub root_delete_on_termination: bool,
+    /// `delete_on_termination` of (server, volume) attachments other than
+    /// the source's root (false unless set).
+    pub deleted_with: BTreeMap<(String, String), bool>,
     /// Boots in the new region end in ERROR.
     pub new_boot_fails: bool,
     /// Snapshots end `killed`.
@@ -38,7 +41,16 @@ impl Clouds {
         clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
         clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
         clouds.root_delete_on_termination = true;
+        clouds.deleted_with.insert((SRC.into(), "vol-data".into()), true);
         clouds
+    }
+
+    /// Whether deleting `server` deletes `volume` with it.
+    pub fn deletes_with(&self, server: &str, volume: &str) -> bool {
+        match (server, volume) {
+            (SRC, "vol-root") => self.root_delete_on_termination,
+            _ => self.deleted_with.get(&(server.to_string(), volume.to_string())).copied().unwrap_or(false),
+        }
     }
 
     pub fn observe(&self) -> Observation {
@@ -49,6 +61,16 @@ impl Clouds {
             restored: seen(self.old.values().find(|s| s.id != SRC)),
             image: self.images.values().next().cloned().map_or(Seen::Absent, Seen::Present),
             root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
+            delete_on_termination: self
+                .old
+                .keys()
+                .chain(self.new.keys())
+                .map(|server| {
+                    let attached = self.volumes.iter().filter(|(_, v)| v.attached_to.contains(server));
+                    let flags = attached.map(|(id, _)| (id.clone(), Some(self.deletes_with(server, id)))).collect();
+                    (server.clone(), flags)
+                })
+                .collect(),
             volumes: self.volumes.clone(),
             ports: self.ports.clone(),
             floating_ips: self.floating.clone(),
@@ -92,8 +114,13 @@ impl Clouds {
                 self.images.remove(image);
             }
             Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
-            Action::DetachVolume { volume, .. } => {
+            Action::DeleteWithServer { server, volume, .. } => {
+                assert!(self.volumes[volume].attached_to.contains(server), "set on an attached volume");
+                self.deleted_with.insert((server.clone(), volume.clone()), true);
+            }
+            Action::DetachVolume { server, volume, .. } => {
                 self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
+                self.deleted_with.remove(&(server.clone(), volume.clone()));
             }
             Action::AttachVolume { server, volume, .. } => {
                 let attached = VolumeView { status: "in-use".into(), attached_to: vec![server.clone()] };
@@ -114,8 +141,18 @@ impl Clouds {
                         *address = None;
                     }
                 }
-                if *side == Side::Old && server == SRC && self.root_delete_on_termination {
-                    self.volumes.remove("vol-root");
+                // Volumes go with the server where it says so, as Nova does.
+                let gone: Vec<String> = self
+                    .volumes
+                    .iter()
+                    .filter(|(id, v)| v.attached_to.contains(server) && self.deletes_with(server, id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for volume in gone {
+                    self.volumes.remove(&volume);
+                }
+                for volume in self.volumes.values_mut().filter(|v| v.attached_to.contains(server)) {
+                    *volume = VolumeView { status: "available".into(), attached_to: vec![] };
                 }
             }
             // The engine looks the rebuild up by its metadata before it boots one.
@@ -128,6 +165,10 @@ impl Clouds {
                 let id = self.id("srv");
                 let status = if *side == Side::New && self.new_boot_fails { "ERROR" } else { "ACTIVE" };
                 self.side(*side).insert(id.clone(), server(&id, status));
+                if let BootSource::Volume { id: root } = source {
+                    let attached = VolumeView { status: "in-use".into(), attached_to: vec![id.clone()] };
+                    self.volumes.insert(root.clone(), attached);
+                }
                 for port in self.ports.values_mut() {
                     if port.device_id.is_empty() {
                         port.device_id = id.clone();

@@ -41,7 +41,8 @@ fn data_exists(plan: &ServerMove, state: &ServerState, clouds: &Clouds) -> bool 
     let rebuilt = !clouds.new.is_empty() || clouds.old.keys().any(|id| id != SRC);
     let image = state.image.as_ref().is_some_and(|i| clouds.images.contains_key(&i.id));
     let root = plan.root_volume.as_ref().is_some_and(|v| clouds.volumes.contains_key(v));
-    source || rebuilt || image || root
+    let data = clouds.volumes.contains_key("vol-data");
+    (source || rebuilt || image || root) && data
 }
 
 fn running(server: Option<&ServerView>) -> bool {
@@ -111,6 +112,7 @@ proptest! {
                 prop_assert!(!clouds.old.contains_key(SRC), "the source is gone");
                 prop_assert_eq!(&clouds.ports["port-1"].device_id, &target.id);
                 prop_assert_eq!(&clouds.volumes["vol-data"].attached_to, &vec![target.id.clone()]);
+                prop_assert!(clouds.deletes_with(&target.id, "vol-data"), "deleted with the rebuild, as with the source");
                 let wanted = if was_shutoff { "SHUTOFF" } else { "ACTIVE" };
                 prop_assert!(target.is(wanted), "the rebuild is {}", target.status);
             }
@@ -118,6 +120,7 @@ proptest! {
                 prop_assert!(clouds.new.is_empty(), "no rebuild left in the new region");
                 let (id, back) = clouds.old.iter().next().expect("a server in the old region");
                 prop_assert_eq!(&clouds.ports["port-1"].device_id, id);
+                prop_assert!(clouds.deletes_with(id, "vol-data"), "deleted with the server back, as with the source");
                 let wanted = if was_shutoff { "SHUTOFF" } else { "ACTIVE" };
                 prop_assert!(back.is(wanted), "the server back is {}", back.status);
             }
