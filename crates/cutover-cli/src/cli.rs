@@ -130,6 +130,18 @@ pub struct RunArgs {
     /// Longest wait between two observations while nothing changes.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_max: u64,
+    /// Shortest wait between two observations, while things change
+    /// (decimals allowed: 0.05 suits a simulated cloud at a small time scale).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = positive_secs)]
+    pub poll_min: f64,
+}
+
+/// Seconds as a finite number above zero (decimals allowed).
+fn positive_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 3600.0 => Ok(secs),
+        _ => Err(format!("'{text}' is not a number of seconds above 0 (at most 3600)")),
+    }
 }
 
 /// `cutover status`: the journal named, or the one beside the plan.

@@ -12,6 +12,8 @@ mod commands {
     mod plan;
     mod preflight;
     mod run;
+    mod run_crash;
+    mod run_endstate;
     mod sync;
     mod sync_ownership;
 }

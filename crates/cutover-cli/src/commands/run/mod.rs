@@ -69,7 +69,7 @@ fn options(args: &RunArgs, settings: &Settings) -> Options {
             new_region_builds: to_usize(args.per_new_host.unwrap_or(limits.per_new_host.get())),
             per_project: args.per_project.or(limits.per_project.map(|n| n.get())).map(to_usize),
         },
-        poll: PollPolicy { min: PollPolicy::default().min, max: Duration::from_secs(args.poll_max) },
+        poll: PollPolicy { min: Duration::from_secs_f64(args.poll_min), max: Duration::from_secs(args.poll_max) },
         ..Options::default()
     }
 }
