@@ -14,6 +14,7 @@ mod commands {
     mod run;
     mod run_crash;
     mod run_endstate;
+    mod run_faults;
     mod sync;
     mod sync_ownership;
 }
