@@ -15,6 +15,7 @@ trials run at once.
 */
 
 use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -171,6 +172,14 @@ fn trial(seed: u64, span: Duration, expected: &Canonical) -> Result<Landed, Stri
     Ok(landed)
 }
 
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    match (panic.downcast_ref::<String>(), panic.downcast_ref::<&str>()) {
+        (Some(text), _) => text.clone(),
+        (None, Some(text)) => text.to_string(),
+        (None, None) => "(no message)".into(),
+    }
+}
+
 #[test]
 fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
     let trials = env_u64("CUTOVER_CRASH_TRIALS", 20);
@@ -193,7 +202,8 @@ fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
                     break;
                 }
                 let trial_seed = seed.wrapping_add(n);
-                match trial(trial_seed, span, &expected) {
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| trial(trial_seed, span, &expected)));
+                match outcome.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(&panic)))) {
                     Ok(l) => landed.lock().unwrap().add(l),
                     Err(why) => {
                         eprintln!("crash trial with CUTOVER_CRASH_SEED={trial_seed} failed: {why}");

@@ -190,10 +190,11 @@ pub fn leftovers(plan: &Plan, before: &Before, world: &World) -> Vec<String> {
     let live =
         |id: &str| world.compute.values().any(|c| c.servers.get(id).is_some_and(|s| s.vm_state != VmState::Deleted));
     for port in world.network.ports.values() {
-        let server_port = port.device_owner.starts_with("compute:");
-        if server_port && !port.device_id.is_empty() && !live(&port.device_id) {
+        let server_port = port.device_owner.starts_with("compute:") && !port.device_id.is_empty();
+        let on_server = server_port && live(&port.device_id);
+        if server_port && !on_server {
             left.push(format!("port {} of server {}, which is gone", port.id, port.device_id));
-        } else if !before.ports.contains(&port.id) && !(server_port && live(&port.device_id)) {
+        } else if !on_server && !before.ports.contains(&port.id) {
             left.push(format!("port {} ({}) made during the run, on no server", port.id, port.mac_address));
         }
     }
