@@ -36,8 +36,10 @@ use crate::util::SimCloud;
 /// off), volume (a data volume, a floating IP), redeploy (a key pair) and
 /// legacy-1, whose boot on new-3 fails.
 const SERVERS: &[&str] = &["web-1", "web-2", "db-1", "report-1", "cache-1", "worker-2", "app-3", "dev-2", "legacy-1"];
-/// 30 s boots take 0.3 s: a run lasts about two seconds.
+/// 30 s boots take 0.3 s, a snapshot about 1 s: a run lasts about 3 s.
 const SCALE: f64 = 0.01;
+/// A run never killed usually takes 3 to 4 s on two busy cores.
+const SLOW_CLEAN_RUN: Duration = Duration::from_secs(8);
 const MIGRATION: &str = "crash";
 /// Kills per trial, at most (then one run to the end).
 const MAX_KILLS: u32 = 3;
@@ -186,7 +188,14 @@ fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
     let seed = env_u64("CUTOVER_CRASH_SEED", 20_251_126);
     let parallel = env_u64("CUTOVER_CRASH_PARALLEL", 2).max(1);
     let started = Instant::now();
-    let (expected, took) = clean_run();
+    let (expected, mut took) = clean_run();
+    if took > SLOW_CLEAN_RUN {
+        // The kills are spread over a clean run's length: one slowed down
+        // by a busy machine would let most runs end before their kill.
+        let (again, took_again) = clean_run();
+        assert_eq!(again, expected, "two runs never killed end alike:\n{}", again.diff(&expected));
+        took = took.min(took_again);
+    }
     // Kills fall anywhere from the start (connecting, creating the journal)
     // to most of a run: a resumed run, with less left to do, is killed
     // less often than the first.
