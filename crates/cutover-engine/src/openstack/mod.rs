@@ -110,7 +110,7 @@ impl Driver for OpenStackDriver {
 pub(crate) fn failed(e: CloudError) -> DriverError {
     let permanent = match &e {
         CloudError::Call(call) => call.status.is_some_and(|s| s.is_client_error() && !matches!(s.as_u16(), 409 | 429)),
-        CloudError::Auth { .. } => false,
+        CloudError::Auth { .. } | CloudError::AuthUnavailable { .. } => false,
         _ => true,
     };
     DriverError { message: e.to_string(), permanent }
