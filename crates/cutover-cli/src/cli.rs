@@ -71,6 +71,102 @@ pub enum Command {
     Run(RunArgs),
     /// Show a run's progress from its journal (also while it runs).
     Status(StatusArgs),
+    /// Turn moves back into the old region, on request, through the run's
+    /// journal: a move not started is left alone, one under way turns back,
+    /// one that moved goes back with the same ports, volumes, floating IPs
+    /// and power state (exit 3 when a server is not back).
+    Rollback(RollbackArgs),
+    /// Delete what the migration kept on purpose (snapshots of moved
+    /// servers, old servers kept stopped by redeploy), for servers that
+    /// moved; asks first unless --yes (exit 3 when something stayed).
+    Cleanup(CleanupArgs),
+    /// When every old host has moved: delete the old Nova's remaining
+    /// services and, with --endpoints, the old region's compute endpoints
+    /// (refused, exit 3, while old servers or unmoved hosts remain).
+    Retire(RetireArgs),
+    /// The whole procedure: preflight, env verify, sync and plan; then,
+    /// with --approve, the run (drain, moves, hand-off with
+    /// --on-host-empty, rejoin) and retire. Without --approve it stops
+    /// once the plan is written, for review.
+    Upgrade(UpgradeArgs),
+}
+
+/// `cutover upgrade`: the plan file is written once and then applied as it is.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The plan: written when absent (then the command stops for review
+    /// unless --approve), applied as it is when present.
+    #[arg(long, value_name = "FILE", default_value = "cutover-plan.yaml")]
+    pub plan: PathBuf,
+    /// Go on past the plan: move the servers, hand the hosts off, retire
+    /// the old Nova's services.
+    #[arg(long)]
+    pub approve: bool,
+    /// A strategy rule for the plan, as `cutover plan --strategy`.
+    #[arg(long = "strategy", value_name = "RULE")]
+    pub strategies: Vec<String>,
+    /// The migration id for the plan [default: the time].
+    #[arg(long, value_name = "ID")]
+    pub migration: Option<String>,
+    /// Also delete the old region's compute endpoints when retiring.
+    #[arg(long)]
+    pub retire_endpoints: bool,
+    #[command(flatten)]
+    pub hosts: HostArgs,
+}
+
+/// `cutover rollback`: the servers named, or every one of the plan.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The plan file the run applied.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// A server to roll back: its old id, or its name, as in the plan
+    /// (repeat for more).
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Roll back every server of the plan.
+    #[arg(long)]
+    pub all: bool,
+    /// The run's journal [default: beside the plan, PLAN with `.journal`].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Longest wait between two observations while nothing changes.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll_max: u64,
+}
+
+/// `cutover cleanup`: never while a run holds the journal.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The plan file the run applied.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The run's journal [default: beside the plan, PLAN with `.journal`].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// List what would be deleted; delete nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Delete without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `cutover retire`: asks before deleting, on a terminal; `--yes` otherwise.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// Also delete the old region's endpoints of Nova's own catalog
+    /// services (compute, compute_legacy) in Keystone; a shared service's
+    /// endpoints are never touched.
+    #[arg(long)]
+    pub endpoints: bool,
+    /// Show what would be deleted; delete nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Delete without asking (required when stdin is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// `cutover plan`: reads both regions, changes nothing in them.
@@ -121,7 +217,8 @@ pub struct RunArgs {
     /// Servers moving at once per old host [default: [limits] per_old_host, else 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_host: Option<u32>,
-    /// Boots at once in the new region [default: [limits] per_new_host, else 10].
+    /// Boots at once per compute host of the new region (the region gets
+    /// this many times its enabled, up hosts) [default: [limits] per_new_host, else 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_new_host: Option<u32>,
     /// Servers moving at once per project [default: [limits] per_project, else no limit].
@@ -134,6 +231,14 @@ pub struct RunArgs {
     /// (decimals allowed: 0.05 suits a simulated cloud at a small time scale).
     #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = positive_secs)]
     pub poll_min: f64,
+    /// Stop waiting for `wait` servers at WHEN (RFC 3339, e.g.
+    /// 2026-12-01T06:00:00Z) or after a duration from this run's start
+    /// (90s, 45m, 8h, 2d): those still in the old region are held and
+    /// reported, their hosts left disabled.
+    #[arg(long, value_name = "WHEN", value_parser = parse_deadline)]
+    pub deadline: Option<i64>,
+    #[command(flatten)]
+    pub hosts: HostArgs,
 }
 
 /// Seconds as a finite number above zero (decimals allowed).
@@ -142,6 +247,52 @@ fn positive_secs(text: &str) -> Result<f64, String> {
         Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 3600.0 => Ok(secs),
         _ => Err(format!("'{text}' is not a number of seconds above 0 (at most 3600)")),
     }
+}
+
+/// `--deadline`: a time (RFC 3339) or a duration from now, as Unix seconds.
+fn parse_deadline(text: &str) -> Result<i64, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.timestamp());
+    }
+    let unit = |c: char| match c {
+        's' => Some(1),
+        'm' => Some(60),
+        'h' => Some(3600),
+        'd' => Some(86_400),
+        _ => None,
+    };
+    let (number, scale) = match text.chars().last().and_then(unit) {
+        Some(scale) => (&text[..text.len() - 1], scale),
+        None => (text, 1),
+    };
+    let amount: i64 = number.parse().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        format!("`{text}` is neither a time (2026-12-01T06:00:00Z) nor a duration (90s, 45m, 8h, 2d)")
+    })?;
+    Ok(chrono::Utc::now().timestamp() + amount.saturating_mul(scale))
+}
+
+/// What becomes of an old host once its servers are gone.
+#[derive(Debug, Clone, Args)]
+pub struct HostArgs {
+    /// For each old host verified empty, run CMD to redeploy it into the
+    /// new region; the host name, then the old and new regions and the
+    /// migration id are appended as arguments (also in CUTOVER_HOST,
+    /// CUTOVER_OLD_REGION, CUTOVER_NEW_REGION, CUTOVER_MIGRATION). CMD is
+    /// split like a shell would split it, but never run by a shell. Once
+    /// the host is an up, enabled compute of the new region, its old
+    /// nova-compute record is deleted. Without it, the hosts are only
+    /// watched.
+    #[arg(long, value_name = "CMD")]
+    pub on_host_empty: Option<String>,
+    /// Seconds the hook may run before it is stopped (and the host with it).
+    #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub hook_timeout: u64,
+    /// Seconds between the two observations that must both find a host empty.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub empty_interval: u64,
+    /// Seconds a handed-off host has to join the new region.
+    #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rejoin_timeout: u64,
 }
 
 /// `cutover status`: the journal named, or the one beside the plan.

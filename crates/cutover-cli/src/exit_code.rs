@@ -3,7 +3,9 @@ Exit statuses, documented in the README and in `cutover --help` so scripts
 can rely on them.
 */
 
-use crate::commands::{ChecksFailed, InputError, NotAllMoved, SyncIncomplete};
+use crate::commands::{
+    ChecksFailed, CleanupIncomplete, InputError, NotAllBack, NotAllMoved, RetireRefused, SyncIncomplete,
+};
 
 /// Success.
 pub const OK: u8 = 0;
@@ -13,8 +15,10 @@ pub const FAILURE: u8 = 1;
 /// uses 2 for usage errors too.)
 pub const USAGE: u8 = 2;
 /// Checks ran and at least one failed (preflight, env verify), sync
-/// found resources it cannot make equal, or a run left servers rolled
-/// back or failed: the report on stdout says which.
+/// found resources it cannot make equal, a run left servers rolled back
+/// or failed, a rollback left servers out of the old region, a cleanup
+/// left resources, or retire found servers or hosts left in the old
+/// region: the report on stdout says which.
 pub const CHECKS_FAILED: u8 = 3;
 
 /// The `--help` epilogue; keep it in step with the README's "Exit statuses".
@@ -25,8 +29,10 @@ Exit statuses:
   2  bad input (flags, settings file, scenario); nothing was changed
   3  checks ran and at least one failed (preflight, env verify, plan
      --check, plan's capacity), sync left resources that differ and
-     cutover cannot fix, or run ended with servers rolled back, failed
-     or held
+     cutover cannot fix, run ended with servers rolled back, failed
+     or held, rollback with servers not back in the old region,
+     cleanup with resources it did not delete, or retire found servers
+     or unmoved hosts in the old region
 
 Settings: a flag wins over its environment variable, which wins over
 cutover.toml (--config, CUTOVER_CONFIG, or ./cutover.toml), which wins over
@@ -40,6 +46,9 @@ pub fn of(err: &anyhow::Error) -> u8 {
         e.downcast_ref::<ChecksFailed>().is_some()
             || e.downcast_ref::<SyncIncomplete>().is_some()
             || e.downcast_ref::<NotAllMoved>().is_some()
+            || e.downcast_ref::<NotAllBack>().is_some()
+            || e.downcast_ref::<CleanupIncomplete>().is_some()
+            || e.downcast_ref::<RetireRefused>().is_some()
     }) {
         CHECKS_FAILED
     } else {

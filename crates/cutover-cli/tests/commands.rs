@@ -6,15 +6,21 @@ simulator. One module per command, under `commands/`.
 mod util;
 
 mod commands {
+    mod cleanup;
     mod credentials;
     mod env_register;
     mod env_verify;
+    mod handoff;
+    mod hooks;
     mod plan;
     mod preflight;
+    mod retire;
+    mod rollback;
     mod run;
     mod run_crash;
     mod run_endstate;
     mod run_faults;
     mod sync;
     mod sync_ownership;
+    mod upgrade;
 }

@@ -102,6 +102,7 @@ fn plan() -> Plan {
         },
         options: Options::default(),
         hosts: vec![HostPlan {
+            on_empty: None,
             name: "old-1".into(),
             servers: vec![
                 server("a", Strategy::Snapshot),

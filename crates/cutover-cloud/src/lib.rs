@@ -12,6 +12,7 @@ Layout:
 - [`scoped`]: acting in another project through a grant of role `cutover`.
 - [`identity`]: Keystone's admin API: catalog, projects, users, roles, grants.
 - [`image`], [`network`], [`volume`]: the shared services' calls.
+- [`meter`]: counting the requests a piece of work sends.
 - [`preflight`]: gathering what `cutover preflight` checks.
 - [`plan`]: gathering what `cutover plan` decides on (both regions' inventory).
 - `transport`: the retry rules around openstack_sdk's connection.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod identity;
 pub mod image;
+pub mod meter;
 pub mod network;
 pub mod plan;
 pub mod preflight;

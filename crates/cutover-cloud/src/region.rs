@@ -75,6 +75,10 @@ impl RegionClient {
     /// not (preflight reports it), see [`RegionClient::has_service`].
     pub async fn connect(profile: &Profile, region: &str, retry: RetryPolicy) -> Result<RegionClient> {
         let cloud = profile.name().to_string();
+        // openstack_sdk's own requests bypass our transport: Keystone's
+        // version document and the token here, a version document per
+        // service discovered below.
+        crate::meter::count(2);
         let inner = AsyncOpenStack::builder(&profile.for_region(region))
             .disable_auth_cache(true)
             .connect()
@@ -92,7 +96,10 @@ impl RegionClient {
         let mut services = Vec::new();
         for service in SERVICES {
             match inner.discover_service_endpoint(&service).await {
-                Ok(()) => services.push(service),
+                Ok(()) => {
+                    crate::meter::count(1);
+                    services.push(service)
+                }
                 Err(e) => debug!(region, %service, "no usable endpoint: {}", chain(&e)),
             }
         }

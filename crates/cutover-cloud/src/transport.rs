@@ -116,6 +116,7 @@ impl AsyncClient for Transport {
                 }
                 builder
             });
+            crate::meter::count(1);
             let result = self.inner.rest_async(builder, body.clone()).await;
             let Some(wait) = self.retry.wait_before_retry(&method, &result, attempt) else { return result };
             let why = match &result {
@@ -134,6 +135,7 @@ impl AsyncClient for Transport {
         body: BoxedAsyncRead,
     ) -> Result<Response<Bytes>, ApiError<Self::Error>> {
         // A streamed body cannot be replayed: no retry.
+        crate::meter::count(1);
         self.inner.rest_read_body_async(request, body).await
     }
 
@@ -142,6 +144,7 @@ impl AsyncClient for Transport {
         request: http::request::Builder,
         body: Vec<u8>,
     ) -> Result<(http::HeaderMap, BoxedAsyncRead), ApiError<Self::Error>> {
+        crate::meter::count(1);
         self.inner.download_async(request, body).await
     }
 

@@ -155,3 +155,21 @@ async fn the_password_may_live_in_secure_yaml() {
     assert_eq!(with.secrets(), ["secret"], "the password is known as a secret");
     assert!(!format!("{with:?}").contains("secret"), "Debug hides it");
 }
+
+/// The meter counts what the cloud saw: a connection (token, discovery)
+/// and the calls made on it, retries included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_meter_counts_every_request_the_cloud_sees() {
+    use cutover_cloud::meter::metered;
+    let cloud = SimCloud::start().await;
+    let seen = || cloud.sim().request_counts().values().sum::<u64>();
+    let before = seen();
+    let (client, counted) = metered(RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries())).await;
+    let client = client.expect("connects");
+    assert_eq!(counted, seen() - before, "connect: {:?}", cloud.sim().request_counts());
+
+    let before = seen();
+    let (flavors, counted) = metered(async { (client.flavors().await, client.images().await) }).await;
+    assert!(flavors.0.is_ok() && flavors.1.is_ok());
+    assert_eq!(counted, seen() - before);
+}

@@ -1,6 +1,8 @@
 /*!
 What the engine needs of the clouds, as one trait: observe many servers at
-once, carry out one action, and take an old host out of scheduling. The
+once, carry out one action, take an old host out of scheduling (and back
+in for a while, to rebuild a server there on rollback), and count the new
+region's hosts. The
 real implementation speaks to OpenStack through `cutover-cloud`; tests may
 drive the engine with another.
 */
@@ -8,6 +10,7 @@ drive the engine with another.
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
 
@@ -37,6 +40,30 @@ pub trait Driver: Send + Sync {
     /// Disables the old host's `nova-compute` service with `reason`, so
     /// nothing new is scheduled there while it drains. Idempotent.
     async fn disable_host(&self, plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError>;
+
+    /// Enables the old host's `nova-compute` service again, so that Nova's
+    /// scheduler may place a server rebuilt in the old region there (it
+    /// skips disabled hosts, forced or not). The engine disables the host
+    /// again once the rebuild is verified. Idempotent.
+    async fn enable_host(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
+
+    /// How many compute hosts of the new region take new servers (enabled
+    /// and up): what the per-host build limit is multiplied by.
+    async fn new_hosts(&self, plan: &Plan) -> Result<usize, DriverError>;
+
+    /// What the host machine needs of each old host (both regions'
+    /// services and hypervisors, the servers on it), from a few batched
+    /// listings; the hook's end and the moves in flight are the engine's
+    /// to fill in.
+    async fn observe_hosts(
+        &self,
+        plan: &Plan,
+        hosts: &[&str],
+    ) -> Result<BTreeMap<String, HostObservation>, DriverError>;
+
+    /// Deletes the old region's `nova-compute` record of a host that has
+    /// joined the new region. Idempotent.
+    async fn delete_old_service(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
 
     /// Removes what a run killed halfway through an action may have left
     /// that no later step would: grants to cutover's own user, key pair

@@ -20,6 +20,15 @@ pub enum Error {
     OtherPlan { path: PathBuf, found: String, wanted: String },
     #[error(transparent)]
     Journal(#[from] cutover_journal::Error),
+    /// A server asked for (by `cutover rollback`) that the plan does not move.
+    #[error("server {0} is not in the plan")]
+    NotPlanned(String),
+    /// A command that needs a run's journal found none.
+    #[error("no journal at {} (has `cutover run` started?)", .0.display())]
+    NoJournal(PathBuf),
+    /// What cleanup would delete could not be seen whole: nothing is deleted.
+    #[error("server {0} was not observed: its left-overs cannot be told")]
+    Unobserved(String),
     #[error("disabling scheduling on old host {host} failed: {source}")]
     DisableHostFailed {
         host: String,
@@ -45,6 +54,8 @@ impl Error {
             self,
             Error::InvalidPlan(_)
                 | Error::OtherPlan { .. }
+                | Error::NotPlanned(_)
+                | Error::NoJournal(_)
                 | Error::Journal(
                     cutover_journal::Error::Busy { .. }
                         | cutover_journal::Error::Corrupt { .. }

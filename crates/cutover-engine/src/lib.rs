@@ -6,21 +6,31 @@ decision and action (`cutover-journal`), and carries actions out through a
 
 Layout:
 - [`driver`]: [`Driver`], what the engine needs of the clouds.
+- [`hook`]: [`HandOff`], handing an emptied old host off; [`CommandHook`], the operator's command.
+- [`hosts`]: the old hosts' machines through a run: verified empty, handed
+  off, joined to the new region, their old service deleted ([`HostOptions`]).
 - [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 - [`open`]: the plan checked, its journal opened to resume or created.
-- [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`].
+- [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`]; the
+  old hosts enabled for a rebuild there; rollbacks asked for
+  ([`RollbackRequest`]).
 - [`limits`]: [`Limits`] and the admission that keeps them.
 - [`clock`]: the clock handed to each step; the adaptive poll interval.
 - [`phase`]: where a server is, in an operator's words.
 - [`report`]: the [`Report`] of a run (or of a journal, for `cutover status`).
+- [`cleanup`]: what the migration kept on purpose, found and deleted
+  ([`Cleanup`], `cutover cleanup`).
 - `notes`: the engine's own bookkeeping in the journal.
 - [`Error`]: what stops a run.
 */
 
+pub mod cleanup;
 pub mod clock;
 pub mod driver;
 
 mod error;
+pub mod hook;
+pub mod hosts;
 pub mod limits;
 mod notes;
 pub mod open;
@@ -29,12 +39,15 @@ pub mod phase;
 pub mod report;
 pub mod run;
 
+pub use cleanup::{Cleanup, Leftover};
 pub use clock::{Clock, PollPolicy};
 pub use driver::{Driver, DriverError};
 pub use error::{Error, Result};
+pub use hook::{CommandHook, HandOff, HookReport, HookRequest};
+pub use hosts::HostOptions;
 pub use limits::Limits;
 pub use open::Opened;
 pub use openstack::OpenStackDriver;
 pub use phase::Phase;
 pub use report::{Outcome, Report, ServerReport};
-pub use run::{Engine, Options, Progress};
+pub use run::{Engine, Options, Progress, RollbackRequest};

@@ -15,11 +15,12 @@ pub struct Limits {
     /// Moves in flight per old host. Default 5: Nova's own
     /// `max_concurrent_snapshots` per compute host.
     pub per_old_host: usize,
-    /// Boots in flight in the new region. Nova builds at most 10 at once
-    /// per compute host (`max_concurrent_builds`); which new host a server
-    /// lands on is known only once Nova schedules it, so the whole region
-    /// is held to the per-host number: no host can get more.
-    pub new_region_builds: usize,
+    /// Boots in flight per compute host of the new region. Nova builds at
+    /// most 10 at once per host (`max_concurrent_builds`) and queues the
+    /// rest; which host a server lands on is known only once Nova schedules
+    /// it, so the region as a whole gets this many times its hosts (the
+    /// scheduler spreads new servers; a host given more only queues them).
+    pub per_new_host: usize,
     /// Moves in flight per project, so one tenant's servers are not all
     /// down at once.
     pub per_project: Option<usize>,
@@ -27,7 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { total: None, per_old_host: 5, new_region_builds: 10, per_project: None }
+        Limits { total: None, per_old_host: 5, per_new_host: 10, per_project: None }
     }
 }
 
@@ -35,6 +36,8 @@ impl Default for Limits {
 #[derive(Debug)]
 pub(crate) struct Slots {
     limits: Limits,
+    /// Boots the new region may have in flight: per host times its hosts.
+    builds_limit: usize,
     total: usize,
     by_host: HashMap<String, usize>,
     by_project: HashMap<String, usize>,
@@ -42,8 +45,10 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
-    pub(crate) fn new(limits: Limits) -> Slots {
-        Slots { limits, total: 0, by_host: HashMap::new(), by_project: HashMap::new(), builds: 0 }
+    /// Slots for a round, with `new_hosts` compute hosts in the new region.
+    pub(crate) fn new(limits: Limits, new_hosts: usize) -> Slots {
+        let builds_limit = limits.per_new_host * new_hosts.max(1);
+        Slots { limits, builds_limit, total: 0, by_host: HashMap::new(), by_project: HashMap::new(), builds: 0 }
     }
 
     /// Whether one more move on `host` for `project` stays within limits.
@@ -61,7 +66,7 @@ impl Slots {
     }
 
     pub(crate) fn builds_admit(&self) -> bool {
-        self.builds < self.limits.new_region_builds
+        self.builds < self.builds_limit
     }
 
     pub(crate) fn take_build(&mut self) {
@@ -75,8 +80,8 @@ mod tests {
 
     #[test]
     fn each_limit_closes_on_its_own() {
-        let limits = Limits { total: Some(3), per_old_host: 2, new_region_builds: 1, per_project: Some(2) };
-        let mut slots = Slots::new(limits);
+        let limits = Limits { total: Some(3), per_old_host: 2, per_new_host: 1, per_project: Some(2) };
+        let mut slots = Slots::new(limits, 1);
         slots.take("h1", "p1");
         assert!(slots.admits("h1", "p2"));
         slots.take("h1", "p2");
@@ -85,12 +90,19 @@ mod tests {
         slots.take("h2", "p1");
         assert!(!slots.admits("h3", "p3"), "the total is full");
 
-        let mut slots = Slots::new(limits);
+        let mut slots = Slots::new(limits, 1);
         slots.take("h1", "p1");
         slots.take("h2", "p1");
         assert!(!slots.admits("h3", "p1"), "project p1 is full");
         assert!(slots.builds_admit());
         slots.take_build();
+        assert!(!slots.builds_admit());
+
+        let mut slots = Slots::new(limits, 3);
+        for _ in 0..3 {
+            assert!(slots.builds_admit(), "one build per new host, three hosts");
+            slots.take_build();
+        }
         assert!(!slots.builds_admit());
     }
 }

@@ -7,7 +7,7 @@ The live progress, `cutover status` and the report count servers by it.
 use std::cmp::Ordering;
 use std::fmt;
 
-use cutover_core::machine::{End, Route, ServerMove, ServerState, Stage};
+use cutover_core::machine::{Direction, End, Route, ServerMove, ServerState, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
@@ -15,7 +15,9 @@ pub enum Phase {
     Pending,
     /// Going forward, at this stage.
     Moving(Stage),
-    /// Turning back, at this stage.
+    /// A rollback the operator asked for, not taken up yet.
+    RollbackRequested,
+    /// Turning back, or going back into the old region, at this stage.
     RollingBack(Stage),
     /// Stopped by errors that repeating did not cure; a new run retries.
     Held,
@@ -35,11 +37,14 @@ impl Phase {
             Some(End::Failed { .. }) => return Phase::Failed,
             None => {}
         }
-        match (state.route, state.stage(plan)) {
-            (Route::Forward, Some(stage)) if started || stage == Stage::Watch => Phase::Moving(stage),
-            (Route::Forward, _) => Phase::Pending,
-            (_, Some(stage)) => Phase::RollingBack(stage),
-            (_, None) => Phase::Pending,
+        if state.rollback_requested {
+            return Phase::RollbackRequested;
+        }
+        match (state.direction, state.route, state.stage(plan)) {
+            (Direction::Out, Route::Forward, Some(stage)) if started || stage == Stage::Watch => Phase::Moving(stage),
+            (Direction::Out, Route::Forward, _) => Phase::Pending,
+            (_, _, Some(stage)) => Phase::RollingBack(stage),
+            (_, _, None) => Phase::Pending,
         }
     }
 
@@ -52,7 +57,8 @@ impl Phase {
         match self {
             Phase::Pending => (0, 0),
             Phase::Moving(stage) => (1, *stage as usize),
-            Phase::RollingBack(stage) => (2, *stage as usize),
+            Phase::RollbackRequested => (2, 0),
+            Phase::RollingBack(stage) => (2, *stage as usize + 1),
             Phase::Held => (3, 0),
             Phase::Moved => (4, 0),
             Phase::RolledBack => (5, 0),
@@ -78,6 +84,7 @@ impl fmt::Display for Phase {
         match self {
             Phase::Pending => f.write_str("pending"),
             Phase::Moving(stage) => f.write_str(&stage_name(*stage)),
+            Phase::RollbackRequested => f.write_str("rollback requested"),
             Phase::RollingBack(stage) => write!(f, "rollback: {}", stage_name(*stage)),
             Phase::Held => f.write_str("held"),
             Phase::Moved => f.write_str("moved"),
@@ -114,9 +121,10 @@ mod tests {
             Phase::Moving(Stage::Boot),
             Phase::Moving(Stage::Stop),
             Phase::Moved,
+            Phase::RollbackRequested,
         ];
         let counts: Vec<String> = count(&phases).iter().map(|(p, n)| format!("{p}={n}")).collect();
-        assert_eq!(counts, ["pending=1", "stop=1", "boot=1", "rollback: boot=1", "moved=2"]);
+        assert_eq!(counts, ["pending=1", "stop=1", "boot=1", "rollback requested=1", "rollback: boot=1", "moved=2"]);
         assert_eq!(Phase::Moving(Stage::DeleteSource).to_string(), "delete source");
     }
 }

@@ -6,10 +6,10 @@ phase. `cutover run` prints it at the end, `cutover status` at any time;
 `-f json` gives these types as they are.
 */
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use cutover_core::machine::{End, ServerState, Strategy};
+use cutover_core::machine::{End, Strategy};
 use cutover_journal::{Journal, ServerEntry};
 use serde::Serialize;
 
@@ -47,7 +47,9 @@ pub struct ServerReport {
     pub downtime_secs: Option<i64>,
     /// Actions sent to the clouds.
     pub actions: usize,
-    /// Actions plus the server's share of the batched observations.
+    /// HTTP requests sent for it: its actions' (retries, lookups and
+    /// project-scoped logins included) plus its share of the batched
+    /// observations'.
     pub api_calls: f64,
     /// Actions written as intended whose outcome was never written: a run
     /// stopped while they were under way (resolved by observing).
@@ -86,12 +88,41 @@ pub struct Report {
     pub phases: Vec<PhaseCount>,
     pub servers: Vec<ServerReport>,
     pub totals: Totals,
+    /// Old hosts cutover let take servers again for a rebuild there and has
+    /// not disabled again yet (the next `cutover run` or `rollback` does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts_enabled_for_rebuild: Vec<String>,
+    /// The old hosts' machines, where a run has stepped them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostReport>,
+}
+
+/// One old host: how far it went, and its hand-off hook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostReport {
+    pub host: String,
+    /// `active`, `draining`, `empty`, `handed-off`, `joined-new`, `retired-old`.
+    pub stage: String,
+    /// Why it stopped short (a failed hook, no rejoin).
+    pub reason: Option<String>,
+    /// How its hook ended (`succeeded`, `exited 2`, `timed out`), with the
+    /// last line it printed; `running` when a run stopped during it.
+    pub hook: Option<String>,
 }
 
 impl Report {
     /// The report as the journal has it; `held` names the servers the
     /// current run stopped retrying, with why.
     pub fn from_journal(journal: &Journal, held: &HashMap<String, String>) -> Result<Report> {
+        Report::of_servers(journal, held, None)
+    }
+
+    /// The same, of the servers `only` names (by old id) when given.
+    pub fn of_servers(
+        journal: &Journal,
+        held: &HashMap<String, String>,
+        only: Option<&BTreeSet<String>>,
+    ) -> Result<Report> {
         let mut actions: HashMap<String, (usize, usize)> = HashMap::new();
         for action in journal.actions(None)? {
             let entry = actions.entry(action.source).or_default();
@@ -101,9 +132,12 @@ impl Report {
         let mut servers = Vec::new();
         let mut phases = Vec::new();
         for entry in journal.servers()? {
+            if only.is_some_and(|only| !only.contains(&entry.plan.source)) {
+                continue;
+            }
             let (sent, interrupted) = actions.get(&entry.plan.source).copied().unwrap_or_default();
             let notes = notes::load(journal, &entry.plan.source)?;
-            let started = sent > 0 || started(&entry.state);
+            let started = sent > 0 || entry.state.started();
             let phase = match held.get(&entry.plan.source) {
                 Some(_) if entry.state.end.is_none() => Phase::Held,
                 _ => Phase::of(&entry.plan, &entry.state, started),
@@ -112,7 +146,9 @@ impl Report {
             servers.push(server_report(&entry, phase, held, sent, interrupted, &notes));
         }
         let meta = journal.meta();
+        let hosts = host_reports(journal, servers.iter().map(|s| s.host.as_str()))?;
         Ok(Report {
+            hosts,
             migration: meta.migration.clone(),
             journal: journal.path().display().to_string(),
             old_region: meta.old_region.clone(),
@@ -123,6 +159,7 @@ impl Report {
                 .collect(),
             totals: totals(&servers),
             servers,
+            hosts_enabled_for_rebuild: notes::hosts_enabled(journal)?,
         })
     }
 
@@ -137,15 +174,6 @@ impl Report {
     }
 }
 
-/// Whether a move has left its initial state (a stop was sent, a stage
-/// passed, or it turned back).
-pub(crate) fn started(state: &ServerState) -> bool {
-    state.end.is_some()
-        || state.at > 0
-        || state.stopped_at.is_some()
-        || state.route != cutover_core::machine::Route::Forward
-}
-
 fn server_report(
     entry: &ServerEntry,
     phase: Phase,
@@ -157,7 +185,8 @@ fn server_report(
     let field = |name: &str| entry.record.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let state = &entry.state;
     let (result, reason) = match (&state.end, held.get(&entry.plan.source)) {
-        (Some(End::Moved), _) => (Outcome::Moved, None),
+        // A move back that failed says so.
+        (Some(End::Moved), _) => (Outcome::Moved, state.reason.clone()),
         (Some(End::RolledBack { reason }), _) => (Outcome::RolledBack, Some(reason.clone())),
         (Some(End::Failed { reason }), _) => (Outcome::Failed, Some(reason.clone())),
         (None, Some(why)) => (Outcome::Held, Some(why.clone())),
@@ -174,7 +203,7 @@ fn server_report(
         new_id: notes.new_id.clone(),
         downtime_secs: state.stopped_at.zip(state.verified_at).map(|(stop, verified)| verified - stop),
         actions: sent,
-        api_calls: round(sent as f64 + notes.observed),
+        api_calls: round(notes.acted + notes.observed),
         interrupted,
         reason,
     }
@@ -202,4 +231,23 @@ fn totals(servers: &[ServerReport]) -> Totals {
 /// One decimal: a share of a batched call is not worth more.
 fn round(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
+}
+
+/// The old hosts of `names` (in order, once each) the journal has a state for.
+fn host_reports<'a>(journal: &Journal, names: impl Iterator<Item = &'a str>) -> Result<Vec<HostReport>> {
+    let mut seen = BTreeSet::new();
+    let mut hosts = Vec::new();
+    for name in names {
+        if !seen.insert(name) {
+            continue;
+        }
+        let (Some(state), hook) = crate::hosts::journaled(journal, name)? else { continue };
+        let stage = serde_json::to_value(state.stage).ok().and_then(|v| v.as_str().map(str::to_string));
+        let hook = hook.map(|h| match h.end {
+            None => "running".to_string(),
+            Some(end) => end.describe(),
+        });
+        hosts.push(HostReport { host: name.to_string(), stage: stage.unwrap_or_default(), reason: state.failed, hook });
+    }
+    Ok(hosts)
 }

@@ -5,14 +5,28 @@ journal the new states and the intents, carry the actions out (bounded,
 concurrently), journal their outcomes, wait (short while things change,
 longer while nothing does). See docs/journal.md for what is written when
 and why a `kill -9` anywhere in between resumes correctly.
+
+Beside the loop: `scheduling`, the old hosts taken out of scheduling
+before the first move, and let take servers again while a server is
+rebuilt there; `handoff`, each old host's machine stepped after the
+servers' round (emptied, handed off, joined to the new region, retired);
+`rollback`, the rollbacks an operator asks for (`cutover rollback`), which
+limit a run to the servers named; `deadline`, when `wait` servers stop
+being waited for.
 */
 
-use std::collections::{BTreeMap, HashMap};
+mod deadline;
+mod handoff;
+mod rollback;
+mod scheduling;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::machine::{Action, Observation, ServerMove, ServerState, Strategy};
+use cutover_cloud::meter::metered;
+use cutover_core::machine::{Action, Direction, Observation, Route, ServerMove, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
@@ -20,11 +34,14 @@ use tokio::time::Instant;
 use crate::clock::{retry_after, Backoff, Clock, PollPolicy};
 use crate::driver::{Driver, DriverError};
 use crate::error::{Error, Result};
+use crate::hosts::{HostOptions, Hosts};
 use crate::limits::{Limits, Slots};
 use crate::notes::{self, Notes};
 use crate::open::Opened;
 use crate::phase::{self, Phase};
-use crate::report::{self, Report};
+use crate::report::Report;
+
+pub use rollback::RollbackRequest;
 
 /// How a run behaves; [`Options::default`] is what `cutover run` uses
 /// unless told otherwise.
@@ -44,6 +61,11 @@ pub struct Options {
     /// Crash tests: stop dead right after this many journal writes, as a
     /// `kill -9` would; the run returns [`Error::Halted`].
     pub halt_after_writes: Option<u64>,
+    /// The old hosts once their servers are gone: empty checks, hand-off.
+    pub hosts: HostOptions,
+    /// When (Unix seconds) `wait` servers still in the old region stop
+    /// being waited for: they are held and reported.
+    pub deadline: Option<i64>,
 }
 
 impl Default for Options {
@@ -56,6 +78,8 @@ impl Default for Options {
             hold_after_failures: 8,
             observe_attempts: 30,
             halt_after_writes: None,
+            hosts: HostOptions::default(),
+            deadline: None,
         }
     }
 }
@@ -115,11 +139,10 @@ impl Tracked {
     }
 }
 
-/// Whether `state` is at the boot into the new region: what the new
-/// region's build limit counts.
+/// Whether `state` is at a boot in the new region: what the new region's
+/// build limit counts.
 fn is_new_boot(plan: &ServerMove, state: &ServerState) -> bool {
-    state.route == cutover_core::machine::Route::Forward
-        && state.stage(plan) == Some(cutover_core::machine::Stage::Boot)
+    state.booting(plan) == Some(Side::New)
 }
 
 /// A run of one plan: its journal (locked), the driver, the tracked servers.
@@ -132,7 +155,25 @@ pub struct Engine {
     servers: Vec<Tracked>,
     writes: u64,
     started: Instant,
+    /// The servers this run works on, when not all (`cutover rollback`),
+    /// and those its report is of.
+    only: Option<HashSet<usize>>,
+    asked: Option<BTreeSet<String>>,
+    /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
+    /// in this run (the journal lists those it may have happened to).
+    enabled: BTreeSet<String>,
+    /// The new region's compute hosts taking servers, and when counted.
+    new_hosts: Option<(usize, Instant)>,
+    /// Moves that found no build slot in the last round: while any waits,
+    /// no new move starts (it would only wait too, its server down).
+    boots_waiting: usize,
+    /// The old hosts' machines (not in a rollback run).
+    hosts: Hosts,
 }
+
+/// How often the new region's hosts are counted again (hosts join it
+/// while the old ones drain).
+const RECOUNT_NEW_HOSTS: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Opens (or creates) the journal of `opened` and loads every server's
@@ -175,7 +216,7 @@ impl Engine {
                     host: host.name.clone(),
                     project: planned.server.project_id.clone(),
                     plan: plan.server_move(planned),
-                    started: sent.contains_key(source) || report::started(&state),
+                    started: sent.contains_key(source) || state.started(),
                     ended_before: state.end.is_some(),
                     state,
                     failures: 0,
@@ -186,7 +227,9 @@ impl Engine {
                 });
             }
         }
+        let hosts = Hosts::load(&plan, &journal, options.hosts.clone(), clock.now())?;
         let mut engine = Engine {
+            hosts,
             plan: Arc::new(plan),
             journal,
             driver,
@@ -195,6 +238,11 @@ impl Engine {
             servers,
             writes: 0,
             started: Instant::now(),
+            only: None,
+            asked: None,
+            enabled: BTreeSet::new(),
+            new_hosts: None,
+            boots_waiting: 0,
         };
         if created {
             engine.wrote()?;
@@ -211,12 +259,18 @@ impl Engine {
         shutdown: impl Future<Output = ()>,
     ) -> Result<Report> {
         tokio::pin!(shutdown);
-        self.disable_hosts().await?;
+        if self.only.is_none() {
+            self.disable_hosts().await?;
+        }
         progress(&self.progress());
         let mut backoff = Backoff::new(self.options.poll);
         let mut observe_failures = 0;
-        while !self.servers.iter().all(Tracked::done) {
-            let wait = match self.round().await {
+        while !self.finished() {
+            let outcome = match self.round().await {
+                Ok(changed) => self.host_round().await.map(|hosts| changed | hosts),
+                Err(e) => Err(e),
+            };
+            let wait = match outcome {
                 Ok(changed) => {
                     observe_failures = 0;
                     progress(&self.progress());
@@ -240,85 +294,97 @@ impl Engine {
                 }
             }
         }
+        self.close_hosts().await?;
         self.save_notes()?;
         if let Err(e) = self.driver.tidy(&self.plan).await {
             tracing::warn!("tidying up after the run: {e} (the next run tries again)");
         }
         let held: HashMap<String, String> =
             self.servers.iter().filter_map(|t| Some((t.plan.source.clone(), t.held.clone()?))).collect();
-        Report::from_journal(&self.journal, &held)
+        Report::of_servers(&self.journal, &held, self.asked.as_ref())
     }
 
-    /// Takes every old host with a server still to move out of
-    /// scheduling, once (journaled), before the first move.
-    async fn disable_hosts(&mut self) -> Result<()> {
-        let reason =
-            format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region);
-        for h in 0..self.plan.hosts.len() {
-            let host = self.plan.hosts[h].name.clone();
-            let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
-            if !unfinished || notes::host_disabled(&self.journal, &host)?.is_some() {
-                continue;
-            }
-            let mut failures = 0;
-            loop {
-                match self.driver.disable_host(&self.plan, &host, &reason).await {
-                    Ok(()) => break,
-                    Err(source) => {
-                        failures += 1;
-                        if source.permanent || failures >= self.options.observe_attempts {
-                            return Err(Error::DisableHostFailed { host, source });
-                        }
-                        tokio::time::sleep(retry_after(failures, self.options.poll.max)).await;
-                    }
-                }
-            }
-            notes::set_host_disabled(&mut self.journal, &host, self.clock.now())?;
-            self.wrote()?;
-            tracing::info!(host, "old host taken out of scheduling");
-        }
-        Ok(())
+    /// Whether server `i` is one this run works on.
+    fn selected(&self, i: usize) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(&i))
     }
 
     /// One round; `Ok(true)` when something changed (a state or an action).
     async fn round(&mut self) -> Result<bool, Round> {
+        self.close_hosts().await.map_err(Round::Fatal)?;
+        self.pass_deadline();
+        self.count_new_hosts().await;
         let mut slots = self.admit();
+        self.boots_waiting = 0;
         let now = Instant::now();
         let batch: Vec<usize> = (0..self.servers.len())
             .filter(|&i| {
                 let t = &self.servers[i];
-                !t.done() && (t.started || t.plan.strategy == Strategy::Wait) && t.retry_at.is_none_or(|at| at <= now)
+                self.selected(i)
+                    && !t.done()
+                    && (t.started || t.plan.strategy == Strategy::Wait)
+                    && t.retry_at.is_none_or(|at| at <= now)
             })
             .collect();
         if batch.is_empty() {
             return Ok(false);
         }
         let planned: Vec<&ServerPlan> = batch.iter().map(|&i| self.planned(i)).collect();
-        let observed = self.driver.observe(&self.plan, &planned).await.map_err(Round::Observe)?;
+        let (observed, requests) = metered(self.driver.observe(&self.plan, &planned)).await;
+        let observed = observed.map_err(Round::Observe)?;
         let mut calls = Vec::new();
         let mut changed = false;
         for &i in &batch {
-            self.servers[i].notes.observed += 1.0 / batch.len() as f64;
+            self.servers[i].notes.observed += requests as f64 / batch.len() as f64;
             if let Some(observation) = observed.get(&self.servers[i].plan.source) {
                 changed |= self.decide(i, observation, &mut slots, &mut calls).map_err(Round::Fatal)?;
             }
         }
         changed |= !calls.is_empty();
+        let calls = self.open_hosts(calls).await.map_err(Round::Fatal)?;
         self.act(calls).await.map_err(Round::Fatal)?;
         Ok(changed)
     }
 
-    /// Gives free slots to pending servers, in drain order.
+    /// Counts the new region's hosts when due; a failed count keeps the
+    /// last one (one host before any), which only slows the boots.
+    async fn count_new_hosts(&mut self) {
+        if self.new_hosts.is_some_and(|(_, at)| at.elapsed() < RECOUNT_NEW_HOSTS) {
+            return;
+        }
+        let last = self.new_hosts.map_or(1, |(n, _)| n);
+        let hosts = match self.driver.new_hosts(&self.plan).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!("counting the new region's hosts failed (keeping {last}): {e}");
+                last
+            }
+        };
+        self.new_hosts = Some((hosts, Instant::now()));
+    }
+
+    /// Gives free slots to pending servers, in drain order; none while
+    /// moves wait for a build slot.
     fn admit(&mut self) -> Slots {
-        let mut slots = Slots::new(self.options.limits);
+        let mut slots = Slots::new(self.options.limits, self.new_hosts.map_or(1, |(n, _)| n));
         for t in self.servers.iter().filter(|t| t.holds_slot()) {
             slots.take(&t.host, &t.project);
             if t.booting() {
                 slots.take_build();
             }
         }
-        for t in &mut self.servers {
-            if !t.started && !t.done() && t.plan.strategy != Strategy::Wait && slots.admits(&t.host, &t.project) {
+        if self.boots_waiting > 0 {
+            return slots;
+        }
+        let only = self.only.clone();
+        for (i, t) in self.servers.iter_mut().enumerate() {
+            let selected = only.as_ref().is_none_or(|only| only.contains(&i));
+            if selected
+                && !t.started
+                && !t.done()
+                && t.plan.strategy != Strategy::Wait
+                && slots.admits(&t.host, &t.project)
+            {
                 t.started = true;
                 slots.take(&t.host, &t.project);
             }
@@ -350,6 +416,7 @@ impl Engine {
             // The step is dropped, not saved: the next round steps again
             // from the saved state, once a build slot is free.
             if !slots.builds_admit() {
+                self.boots_waiting += 1;
                 return Ok(false);
             }
             slots.take_build();
@@ -372,17 +439,20 @@ impl Engine {
         Ok(changed)
     }
 
-    /// Notes the id of the server cutover booted for `i`, once seen.
+    /// Notes the id of the server cutover booted for `i`, once seen: the
+    /// rebuild where the server is going, or where it is restored.
     fn note_rebuild(&mut self, i: usize, observation: &Observation) -> Result<()> {
-        use cutover_core::machine::Route;
         let t = &self.servers[i];
-        let rebuild = match t.state.route {
-            Route::Forward => observation.target.present(),
-            Route::RestoreInOld => observation.restored.present().or(observation.target.present()),
-            Route::BackToSource => None,
+        let (into_new, into_old) = (observation.target.present(), observation.restored.present());
+        let rebuild = match (t.state.direction, t.state.route) {
+            (Direction::Out, Route::Forward) => into_new,
+            (Direction::Out, Route::Restore) | (Direction::Back, Route::Forward) => into_old.or(into_new),
+            (Direction::Out, Route::BackToSource) => None,
+            (Direction::Back, _) => into_new,
         };
         let id = rebuild.map(|s| s.id.clone());
-        let keep = id.is_none() && t.state.route != Route::BackToSource;
+        let back_to_source = t.state.direction == Direction::Out && t.state.route == Route::BackToSource;
+        let keep = id.is_none() && !back_to_source;
         if keep || id == t.notes.new_id {
             return Ok(());
         }
@@ -400,18 +470,19 @@ impl Engine {
             let (h, s) = self.servers[call.server].at;
             running.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let result = driver.execute(&plan, &plan.hosts[h].servers[s], &call.action).await;
-                (call, result)
+                let (result, requests) = metered(driver.execute(&plan, &plan.hosts[h].servers[s], &call.action)).await;
+                (call, result, requests)
             });
         }
         let mut failed: BTreeMap<usize, (u32, bool, String)> = BTreeMap::new();
         let mut succeeded = Vec::new();
         while let Some(joined) = running.join_next().await {
-            let (call, result) = match joined {
+            let (call, result, requests) = match joined {
                 Ok(done) => done,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => continue,
             };
+            self.servers[call.server].notes.acted += requests as f64;
             self.journal.outcome(call.seq, result.clone().map_err(|e| e.message))?;
             self.wrote()?;
             match result {
@@ -468,12 +539,15 @@ impl Engine {
             .fold(poll, Duration::min)
     }
 
+    /// The picture of the servers this run works on.
     fn progress(&self) -> Progress {
-        let phases: Vec<Phase> = self.servers.iter().map(Tracked::phase).collect();
+        let servers: Vec<&Tracked> =
+            self.servers.iter().enumerate().filter(|(i, _)| self.selected(*i)).map(|(_, t)| t).collect();
+        let phases: Vec<Phase> = servers.iter().map(|t| t.phase()).collect();
         Progress {
-            total: self.servers.len(),
-            done: self.servers.iter().filter(|t| t.done()).count(),
-            done_this_run: self.servers.iter().filter(|t| t.done() && !t.ended_before).count(),
+            total: servers.len(),
+            done: servers.iter().filter(|t| t.done()).count(),
+            done_this_run: servers.iter().filter(|t| t.done() && !t.ended_before).count(),
             phases: phase::count(&phases),
             elapsed: self.started.elapsed(),
             journal_writes: self.writes,

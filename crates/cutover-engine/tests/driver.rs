@@ -7,7 +7,7 @@ show it makes one resource.
 
 mod util;
 
-use cutover_core::machine::{step, Action, BootSource, End, ServerState, Side, Strategy};
+use cutover_core::machine::{request, step, Action, BootSource, End, Requested, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_engine::{Driver, OpenStackDriver};
 use cutover_sim::model::compute::VmState;
@@ -16,14 +16,27 @@ use util::SimCloud;
 /// Walks one planned server to the end of its move; returns the end and
 /// every action run.
 async fn run(driver: &OpenStackDriver, plan: &Plan, planned: &ServerPlan) -> (ServerState, Vec<Action>) {
+    walk(driver, plan, planned, ServerState::new(0)).await
+}
+
+/// Walks from `state` to the end; a boot in the old region gets the
+/// server's host enabled first, as the engine does.
+async fn walk(
+    driver: &OpenStackDriver,
+    plan: &Plan,
+    planned: &ServerPlan,
+    mut state: ServerState,
+) -> (ServerState, Vec<Action>) {
     let moving = plan.server_move(planned);
-    let mut state = ServerState::new(0);
     let mut all = Vec::new();
     for now in 1..200 {
         let mut seen = driver.observe(plan, &[planned]).await.expect("observes");
         let obs = seen.remove(&planned.server.id).expect("observed");
         let next = step(&moving, &state, &obs, now);
         for action in &next.actions {
+            if matches!(action, Action::BootServer { side: Side::Old, .. }) {
+                driver.enable_host(plan, &planned.server.host).await.expect("enables the host");
+            }
             driver.execute(plan, planned, action).await.unwrap_or_else(|e| panic!("{action:?}: {e}"));
         }
         all.extend(next.actions);
@@ -191,7 +204,7 @@ async fn each_create_run_twice_makes_one_resource() {
     };
     twice(Action::StopServer { side: Side::Old, server: source.clone() }).await;
     let name = plan.snapshot_name(&source);
-    twice(Action::CreateImage { server: source.clone(), name: name.clone() }).await;
+    twice(Action::CreateImage { side: Side::Old, server: source.clone(), name: name.clone() }).await;
     let images: Vec<String> = {
         let w = cloud.sim().world();
         w.image.images.values().filter(|i| i.name.as_deref() == Some(&name)).map(|i| i.id.clone()).collect()
@@ -255,6 +268,66 @@ async fn disable_host_disables_its_compute_service_with_the_reason() {
     assert_eq!(reason.as_deref(), Some("cutover m1: draining"));
     let err = driver.disable_host(&plan, "nowhere", "x").await.expect_err("no such host");
     assert!(err.permanent, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enable_host_enables_its_compute_service_again() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let plan = cloud.plan(&[]);
+    driver.disable_host(&plan, "old-2", "cutover m1: draining").await.expect("disables");
+    for _ in 0..2 {
+        driver.enable_host(&plan, "old-2").await.expect("enables");
+    }
+    {
+        let w = cloud.sim().world();
+        let services = &w.compute["RegionOne"].services;
+        let service = services.values().find(|s| s.host == "old-2" && s.binary == "nova-compute").unwrap();
+        assert!(!service.disabled && service.disabled_reason.is_none(), "{service:?}");
+    }
+    assert!(driver.enable_host(&plan, "nowhere").await.expect_err("no such host").permanent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_server_goes_back_into_a_drained_old_region_with_its_port_and_floating_ip() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "web-1");
+    let plan = cloud.plan(&[("web-1", Strategy::Snapshot)]);
+    let planned = planned(&plan, &source);
+    let (moved, _) = run(&driver, &plan, planned).await;
+    assert_eq!(moved.end, Some(End::Moved));
+    let rebuild = target(&cloud, &source).id;
+    for host in ["old-1", "old-2", "old-3"] {
+        driver.disable_host(&plan, host, "cutover migration m1: moving its servers to RegionTwo").await.unwrap();
+    }
+
+    let Requested::Recorded(asked) = request(&plan.server_move(planned), &moved, true, 500) else { panic!() };
+    let (back, actions) = walk(&driver, &plan, planned, asked).await;
+    assert!(matches!(&back.end, Some(End::RolledBack { .. })), "{back:?} after {actions:?}");
+    assert!(actions.iter().any(|a| matches!(a, Action::CreateImage { side: Side::New, .. })), "{actions:?}");
+
+    let w = cloud.sim().world();
+    assert!(!w.compute["RegionTwo"].servers.contains_key(&rebuild), "the rebuild is gone");
+    let restored: Vec<_> = w.compute["RegionOne"]
+        .servers
+        .values()
+        .filter(|s| s.metadata.get("cutover_restored_from") == Some(&source))
+        .collect();
+    assert_eq!(restored.len(), 1);
+    let restored = restored[0];
+    assert_eq!((restored.vm_state, restored.name.as_str()), (VmState::Active, "web-1"));
+    assert_eq!(restored.host.as_deref(), Some(planned.server.host.as_str()), "on its own host again");
+    let port = &planned.server.ports[0];
+    let now = &w.network.ports[&port.id];
+    assert_eq!((now.device_id.as_str(), now.mac_address.as_str()), (restored.id.as_str(), port.mac.as_str()));
+    assert_eq!(now.fixed_ips[0].ip_address, "10.0.0.10");
+    let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.10").expect("fip");
+    assert_eq!(fip.port_id.as_deref(), Some(port.id.as_str()));
+    let names = [plan.snapshot_name(&source), plan.server_move(planned).back_snapshot_name()];
+    assert!(w.image.images.values().all(|i| !names.iter().any(|n| i.name.as_deref() == Some(n))), "no snapshot left");
+    drop(w);
+    nothing_left(&cloud);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

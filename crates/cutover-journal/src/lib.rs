@@ -253,6 +253,26 @@ impl Journal {
             .map_err(|e| Error::sql(&self.path, e))
     }
 
+    /// Removes a stored value (nothing when there is none).
+    pub fn remove_value(&mut self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", params![key])
+            .map(drop)
+            .map_err(|e| Error::sql(&self.path, e))
+    }
+
+    /// The stored values whose keys start with `prefix`, in key order.
+    pub fn values_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key")
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let rows = stmt
+            .query_map(params![prefix], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(|e| Error::sql(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| Error::sql(&self.path, e))
+    }
+
     fn parse<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T> {
         serde_json::from_str(text).map_err(|e| Error::Corrupt { path: self.path.clone(), reason: e.to_string() })
     }

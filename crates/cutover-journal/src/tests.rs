@@ -148,3 +148,20 @@ fn a_create_killed_halfway_leaves_nothing_in_the_way() {
     drop(journal);
     assert_eq!(Journal::open(&path).unwrap().servers().unwrap().len(), 2);
 }
+
+#[test]
+fn values_are_listed_by_prefix_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j");
+    let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
+    journal.set_value("host/old-1/open", "a").unwrap();
+    journal.set_value("host/old-2/open", "b").unwrap();
+    journal.set_value("host/old-1/disabled", "1").unwrap();
+    journal.remove_value("host/old-2/open").unwrap();
+    journal.remove_value("missing").unwrap();
+    drop(journal);
+    let journal = Journal::open(&path).unwrap();
+    let open: Vec<_> = journal.values_with_prefix("host/old-1/").unwrap();
+    assert_eq!(open, [("host/old-1/disabled".into(), "1".into()), ("host/old-1/open".into(), "a".into())]);
+    assert_eq!(journal.value("host/old-2/open").unwrap(), None);
+}

@@ -10,6 +10,7 @@ prints data only through `ctx.out` (see `crate::output`), asks
 (exit 3), anything else for a failure (exit 1).
 */
 
+mod cleanup;
 mod config;
 mod demo;
 mod env;
@@ -17,10 +18,13 @@ mod plan;
 mod plan_file;
 mod preflight;
 mod report;
+mod retire;
+mod rollback;
 mod run;
 mod sim;
 mod status;
 mod sync;
+mod upgrade;
 
 use crate::cli::{Cli, Command};
 use crate::output::Printer;
@@ -57,6 +61,14 @@ pub struct NotAllMoved {
     pub total: usize,
 }
 
+pub use cleanup::CleanupIncomplete;
+pub use rollback::NotAllBack;
+/// Retiring the old Nova was refused: servers or compute hosts remain in
+/// the old region (the message names them): exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RetireRefused(pub String);
+
 /// What every command gets: settings checked before any cloud call, and
 /// the printer of `-f` / `-c`.
 pub struct Ctx {
@@ -80,5 +92,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(args, &ctx()?),
         Command::Run(args) => run::run(args, &ctx()?),
         Command::Status(args) => status::run(args, &ctx()?),
+        Command::Rollback(args) => rollback::run(args, &ctx()?),
+        Command::Cleanup(args) => cleanup::run(args, &ctx()?),
+        Command::Retire(args) => retire::run(args, &ctx()?),
+        Command::Upgrade(args) => upgrade::run(args, &ctx()?),
     }
 }

@@ -1,6 +1,7 @@
 /*!
 A run's report as `cutover run` (at the end) and `cutover status` print it:
-a table of servers per phase, one row per server, and the totals; with
+a table of servers per phase, one row per server, the old hosts (where
+the run stepped them) and the totals; with
 `-f json`/`-f yaml` the engine's `Report` as it is; with `-f csv` the
 server rows.
 */
@@ -19,6 +20,9 @@ pub fn print(report: &Report, ctx: &Ctx) -> anyhow::Result<()> {
         Format::Table => {
             ctx.out.print(phases(report))?;
             ctx.out.print(servers(report))?;
+            if !report.hosts.is_empty() {
+                ctx.out.print(hosts(report))?;
+            }
             ctx.out.print(totals(report))
         }
     }
@@ -62,9 +66,17 @@ fn servers(report: &Report) -> Listing {
     listing
 }
 
+fn hosts(report: &Report) -> Listing {
+    let mut listing = Listing::new(["Old host", "Stage", "Hook", "Reason"]);
+    for h in &report.hosts {
+        listing.push([json!(h.host), json!(h.stage), json!(h.hook), json!(h.reason)]);
+    }
+    listing
+}
+
 fn totals(report: &Report) -> Record {
     let t = &report.totals;
-    Record::new()
+    let record = Record::new()
         .field("migration", report.migration.as_str())
         .field("journal", report.journal.as_str())
         .field("servers", t.servers)
@@ -76,7 +88,12 @@ fn totals(report: &Report) -> Record {
         .field("downtime max", t.downtime_max_secs.map_or(Value::Null, |d| json!(format!("{d}s"))))
         .field("downtime mean", t.downtime_mean_secs.map_or(Value::Null, |d| json!(format!("{d}s"))))
         .field("API calls", t.api_calls)
-        .field("API calls per moved server", json!(t.api_calls_per_moved_server))
+        .field("API calls per moved server", json!(t.api_calls_per_moved_server));
+    match report.hosts_enabled_for_rebuild.is_empty() {
+        true => record,
+        // Disabled again by the next run or rollback: the operator should know.
+        false => record.field("old hosts enabled for a rebuild", report.hosts_enabled_for_rebuild.join(", ")),
+    }
 }
 
 fn outcome(outcome: Outcome) -> &'static str {

@@ -25,6 +25,8 @@ pub struct ServerStatus {
     /// `ACTIVE`, `SHUTOFF`, `BUILD`, `ERROR`, ...
     pub status: String,
     pub task_state: Option<String>,
+    /// The compute host it is on (admin only; `None` while unscheduled).
+    pub host: Option<String>,
     /// The fault message of a server in `ERROR`.
     pub fault: Option<String>,
     pub metadata: BTreeMap<String, String>,
@@ -42,6 +44,8 @@ struct WireServer {
     status: String,
     #[serde(rename = "OS-EXT-STS:task_state", default)]
     task_state: Option<String>,
+    #[serde(rename = "OS-EXT-SRV-ATTR:host", default)]
+    host: Option<String>,
     #[serde(default)]
     fault: Option<WireFault>,
     #[serde(default)]
@@ -71,6 +75,7 @@ impl From<WireServer> for ServerStatus {
             project_id: s.tenant_id,
             status: s.status,
             task_state: s.task_state.filter(|t| !t.is_empty()),
+            host: s.host.filter(|h| !h.is_empty()),
             fault: s.fault.and_then(|f| f.message),
             metadata: s.metadata,
             volumes: s.volumes.into_iter().map(|v| (v.id, v.delete_on_termination)).collect(),

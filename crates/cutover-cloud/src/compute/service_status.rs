@@ -1,7 +1,9 @@
 /*!
 Taking a compute service out of scheduling: `PUT os-services/{id}` with
 `status: disabled` and a reason at 2.53+ (services by UUID), else the
-older `PUT os-services/disable-log-reason` naming host and binary.
+older `PUT os-services/disable-log-reason` naming host and binary; and
+back in (`status: enabled`, or `PUT os-services/enable`). Nova keeps no
+reason on an enabled service (2.53 refuses one with 400).
 */
 
 use cutover_core::microversion::Microversion;
@@ -33,6 +35,18 @@ impl RegionClient {
                 &json!({"host": host, "binary": binary, "disabled_reason": reason}),
             )?
             .microversion("compute", Microversion::new(2, 1))
+        };
+        self.send(call).await
+    }
+
+    /// Enables the service `id` (2.53+) or `binary` on `host` (below).
+    pub async fn enable_service(&self, id: &str, host: &str, binary: &str) -> Result<()> {
+        let call = if self.compute_versions().offers(SERVICES_BY_ID) {
+            Call::put(ServiceType::Compute, format!("os-services/{}", segment(id)), &json!({"status": "enabled"}))?
+                .microversion("compute", SERVICES_BY_ID)
+        } else {
+            Call::put(ServiceType::Compute, "os-services/enable", &json!({"host": host, "binary": binary}))?
+                .microversion("compute", Microversion::new(2, 1))
         };
         self.send(call).await
     }

@@ -2,7 +2,8 @@
 The catalog through Keystone's admin API: regions, services and endpoints
 listed as registered (URL templates unfilled, disabled ones too), and the
 writes that register a new region: create a region, create an endpoint,
-change an endpoint's URL.
+change an endpoint's URL; and the one that retires the old region's
+compute: delete an endpoint.
 */
 
 use http::Method;
@@ -130,5 +131,14 @@ impl RegionClient {
         let body = json!({"endpoint": {"url": url, "enabled": true}});
         let call = Call::new(Method::PATCH, ServiceType::Identity, format!("endpoints/{}", segment(id))).body(&body)?;
         self.send(call).await
+    }
+
+    /// Deletes endpoint `id`; `Ok(false)` when it was already gone.
+    pub async fn delete_endpoint(&self, id: &str) -> Result<bool> {
+        match self.send(Call::delete(ServiceType::Identity, format!("endpoints/{}", segment(id)))).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -14,6 +14,13 @@ pub enum Side {
     New,
 }
 
+impl Side {
+    /// What journals written before actions named a side meant: the old region.
+    fn old() -> Side {
+        Side::Old
+    }
+}
+
 /// What a rebuilt server boots from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,8 +45,11 @@ pub enum Action {
         side: Side,
         server: String,
     },
-    /// `createImage` named `name`, the name the image is found by later.
+    /// `createImage` named `name`, the name the image is found by later
+    /// (of the source, or going back of its rebuild in the new region).
     CreateImage {
+        #[serde(default = "Side::old")]
+        side: Side,
         server: String,
         name: String,
     },
@@ -50,6 +60,8 @@ pub enum Action {
     },
     /// Set the root volume's `delete_on_termination` to false (2.85+).
     KeepRootVolume {
+        #[serde(default = "Side::old")]
+        side: Side,
         server: String,
         volume: String,
     },

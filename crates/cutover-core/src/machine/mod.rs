@@ -2,7 +2,10 @@
 The state machines of a cutover, pure: from the state the journal keeps and
 what the engine observed, decide the next state and the actions to run.
 
-- [`server`]: one server's move ([`step`], [`ServerMove`], [`ServerState`]).
+- [`server`]: one server's move ([`step`], [`ServerMove`], [`ServerState`]);
+  `stages`, what each stage of a route does; `sides`, the parts servers
+  play going out of the old region and back into it.
+- [`request`]: a rollback the operator asks for.
 - [`host`]: one old host, from disabled to retired ([`host::step_host`]).
 - [`observation`]: what a step looks at.
 - [`action`]: what a step asks for.
@@ -13,11 +16,15 @@ pub mod action;
 pub mod host;
 pub mod invariants;
 pub mod observation;
+pub mod request;
 pub mod server;
+mod sides;
+mod stages;
 
 #[cfg(test)]
 mod tests;
 
 pub use action::{Action, BootSource, Side};
 pub use observation::{ImageView, Observation, PortView, Seen, ServerView, VolumeView};
-pub use server::{step, End, ImageCopy, Route, ServerMove, ServerState, Stage, Step, Strategy};
+pub use request::{request, Requested};
+pub use server::{step, Direction, End, ImageCopy, Route, ServerMove, ServerState, Stage, Step, Strategy};

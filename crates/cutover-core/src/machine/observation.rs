@@ -89,9 +89,14 @@ pub struct Observation {
     pub restored: Seen<ServerView>,
     /// The snapshot image (found by its name).
     pub image: Seen<ImageView>,
+    /// The snapshot of the rebuild taken to move it back into the old
+    /// region (found by its own name, [`super::ServerMove::back_snapshot_name`]).
+    pub back_image: Seen<ImageView>,
     /// The root volume's `delete_on_termination` on the source, where the
     /// region can tell (2.3+ shows it in `os-extended-volumes`).
     pub root_delete_on_termination: Seen<bool>,
+    /// The same on the rebuild in the new region (what moving it back keeps).
+    pub target_root_delete_on_termination: Seen<bool>,
     /// Per observed server (source, target, restored): the
     /// `delete_on_termination` of each attached volume; `None` where the
     /// region cannot change it (below 2.85). A server not listed is unknown.

@@ -83,6 +83,10 @@ impl Default for Options {
 #[serde(deny_unknown_fields)]
 pub struct HostPlan {
     pub name: String,
+    /// This host's own hand-off command, in place of `--on-host-empty`
+    /// (the operator writes it into the plan; split like a shell line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_empty: Option<String>,
     pub servers: Vec<ServerPlan>,
 }
 

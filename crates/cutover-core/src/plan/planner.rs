@@ -71,7 +71,7 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
         .into_iter()
         .map(|(name, mut servers)| {
             servers.sort_by(|a, b| (&a.server.name, &a.server.id).cmp(&(&b.server.name, &b.server.id)));
-            HostPlan { name: name.to_string(), servers }
+            HostPlan { name: name.to_string(), on_empty: None, servers }
         })
         .collect();
     hosts.sort_by_cached_key(|h| {

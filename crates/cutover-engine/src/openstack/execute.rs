@@ -8,7 +8,7 @@ made (an image by its name, a server by its metadata, see [`super::boot`]).
 use std::collections::BTreeMap;
 
 use cutover_cloud::{Error as CloudError, RegionClient};
-use cutover_core::machine::Action;
+use cutover_core::machine::{Action, Side};
 use cutover_core::plan::{Plan, ServerPlan};
 
 use super::{boot, failed, permanent, OpenStackDriver, META_MIGRATION, META_SOURCE};
@@ -27,18 +27,19 @@ pub(super) async fn execute(
         Action::StartServer { side, server } => {
             ok_if(d.region(*side).start_server(server).await, CloudError::is_conflict)
         }
-        Action::CreateImage { server, name } => create_image(d, plan, server, name).await,
+        Action::CreateImage { side, server, name } => create_image(d, plan, *side, server, name).await,
         Action::DeleteImage { image } => ok_if(d.old.delete_image(image).await, CloudError::is_not_found),
-        Action::KeepRootVolume { server, volume } => {
-            if !d.old.can_keep_root_volume() {
+        Action::KeepRootVolume { side, server, volume } => {
+            let region = d.region(*side);
+            if !region.can_keep_root_volume() {
                 return Err(permanent(format!(
                     "{} offers compute {} : a root volume's delete_on_termination can be changed from 2.85 only, \
                      so strategy volume cannot keep it there (plan snapshot instead)",
-                    d.old.region(),
-                    d.old.compute_versions()
+                    region.region(),
+                    region.compute_versions()
                 )));
             }
-            d.old.set_delete_on_termination(server, volume, false).await.map_err(failed)
+            region.set_delete_on_termination(server, volume, false).await.map_err(failed)
         }
         Action::DeleteWithServer { side, server, volume } => {
             d.region(*side).set_delete_on_termination(server, volume, true).await.map_err(failed)
@@ -68,7 +69,15 @@ fn ok_if(result: Result<(), CloudError>, done: fn(&CloudError) -> bool) -> Resul
     }
 }
 
-async fn create_image(d: &OpenStackDriver, plan: &Plan, server: &str, name: &str) -> Result<(), DriverError> {
+/// `createImage` in the server's region; Glance, shared, is asked through
+/// the old region's connection.
+async fn create_image(
+    d: &OpenStackDriver,
+    plan: &Plan,
+    side: Side,
+    server: &str,
+    name: &str,
+) -> Result<(), DriverError> {
     let images = d.old.images_with_property(META_MIGRATION, &plan.migration).await.map_err(failed)?;
     let made = images.iter().any(|i| {
         i.name.as_deref() == Some(name) && !matches!(i.status.as_str(), "killed" | "deleted" | "pending_delete")
@@ -80,7 +89,7 @@ async fn create_image(d: &OpenStackDriver, plan: &Plan, server: &str, name: &str
         (META_MIGRATION.to_string(), plan.migration.clone()),
         (META_SOURCE.to_string(), server.to_string()),
     ]);
-    d.old.create_server_image(server, name, &metadata).await.map(drop).map_err(failed)
+    d.region(side).create_server_image(server, name, &metadata).await.map(drop).map_err(failed)
 }
 
 async fn attach_volume(region: &RegionClient, server: &str, volume: &str) -> Result<(), DriverError> {

@@ -7,12 +7,14 @@ token's project (a booted server).
 - [`execute`]: each action, safe to repeat.
 - [`boot`]: the rebuild's boot request, found first by its metadata.
 - [`grants`]: role `cutover` on a project while a boot there runs.
+- [`hosts`]: the old hosts as the host machine sees them.
 - [`tidy`]: what a killed run left behind, removed at the end of the next.
 */
 
 mod boot;
 mod execute;
 mod grants;
+mod hosts;
 mod observe;
 mod tidy;
 
@@ -20,7 +22,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
+use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation, Side};
+use cutover_core::model::ComputeService;
 use cutover_core::plan::{Plan, ServerPlan};
 
 use crate::driver::{Driver, DriverError};
@@ -87,19 +91,55 @@ impl Driver for OpenStackDriver {
     }
 
     async fn disable_host(&self, _plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError> {
-        let services = self.old.compute_services().await.map_err(failed)?;
-        let service = services
-            .iter()
-            .find(|s| s.host == host && s.binary == "nova-compute")
-            .ok_or_else(|| permanent(format!("{}: no nova-compute service on host {host}", self.old.region())))?;
+        let service = self.old_compute_service(host).await?;
         if !service.enabled && service.disabled_reason.as_deref() == Some(reason) {
             return Ok(());
         }
         self.old.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)
     }
 
+    async fn enable_host(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+        let service = self.old_compute_service(host).await?;
+        if service.enabled {
+            return Ok(());
+        }
+        self.old.enable_service(&service.id, host, "nova-compute").await.map_err(failed)
+    }
+
+    async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
+        let services = self.new.compute_services().await.map_err(failed)?;
+        Ok(services.iter().filter(|s| s.binary == "nova-compute" && s.enabled && s.up).count())
+    }
+
+    async fn observe_hosts(
+        &self,
+        _plan: &Plan,
+        hosts: &[&str],
+    ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+        hosts::observe_hosts(self, hosts).await
+    }
+
+    async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+        let services = self.old.compute_services().await.map_err(failed)?;
+        for service in services.iter().filter(|s| s.host == host && s.binary == "nova-compute") {
+            self.old.delete_compute_service(&service.id).await.map_err(failed)?;
+        }
+        Ok(())
+    }
+
     async fn tidy(&self, plan: &Plan) -> Result<(), DriverError> {
         tidy::tidy(self, plan).await
+    }
+}
+
+impl OpenStackDriver {
+    /// The `nova-compute` service of an old host.
+    async fn old_compute_service(&self, host: &str) -> Result<ComputeService, DriverError> {
+        let services = self.old.compute_services().await.map_err(failed)?;
+        services
+            .into_iter()
+            .find(|s| s.host == host && s.binary == "nova-compute")
+            .ok_or_else(|| permanent(format!("{}: no nova-compute service on host {host}", self.old.region())))
     }
 }
 

@@ -144,30 +144,42 @@ fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
     })
 }
 
-fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
-    let m = plan.server_move(planned);
-    let id = m.source.as_str();
-    let source = find(&l.old_servers, |s| s.id == id);
-    let root_delete_on_termination = match (&l.old_servers, &m.root_volume) {
+/// `delete_on_termination` of the root volume on the first server
+/// `matches` picks from a listing (2.3+ shows it).
+fn root_delete_flag(
+    listing: &Option<Vec<ServerStatus>>,
+    root: Option<&String>,
+    matches: impl Fn(&ServerStatus) -> bool,
+) -> Seen<bool> {
+    match (listing, root) {
         (Some(servers), Some(root)) => servers
             .iter()
-            .find(|s| s.id == id)
+            .find(|s| matches(s))
             .and_then(|s| s.volumes.iter().find(|(v, _)| v == root))
             .and_then(|(_, delete)| *delete)
             .map_or(Seen::Unknown, Seen::Present),
         _ => Seen::Unknown,
-    };
+    }
+}
+
+fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
+    let m = plan.server_move(planned);
+    let id = m.source.as_str();
+    let source = find(&l.old_servers, |s| s.id == id);
+    let is_target = |s: &ServerStatus| tagged(s, plan, META_SOURCE, id);
+    let root_delete_on_termination = root_delete_flag(&l.old_servers, m.root_volume.as_ref(), |s| s.id == id);
+    let target_root_delete_on_termination = root_delete_flag(&l.new_servers, m.root_volume.as_ref(), is_target);
     let delete_on_termination = [(&l.old_servers, l.old_changes_deletion), (&l.new_servers, l.new_changes_deletion)]
         .into_iter()
         .flat_map(|(listing, changes)| listing.iter().flatten().map(move |s| (s, changes)))
-        .filter(|(s, _)| s.id == id || tagged(s, plan, META_SOURCE, id) || tagged(s, plan, META_RESTORED_FROM, id))
+        .filter(|(s, _)| s.id == id || is_target(s) || tagged(s, plan, META_RESTORED_FROM, id))
         .map(|(s, changes)| {
             let flags = s.volumes.iter().map(|(volume, delete)| (volume.clone(), delete.filter(|_| changes))).collect();
             (s.id.clone(), flags)
         })
         .collect();
-    let image = match &l.images {
-        Some(images) => snapshot(images, &m.snapshot_name).map_or(Seen::Absent, Seen::Present),
+    let image_named = |name: &str| match &l.images {
+        Some(images) => snapshot(images, name).map_or(Seen::Absent, Seen::Present),
         None => Seen::Unknown,
     };
     let wanted: BTreeSet<&String> = m.root_volume.iter().chain(&m.data_volumes).collect();
@@ -194,10 +206,12 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
     }
     Observation {
         source,
-        target: find(&l.new_servers, |s| tagged(s, plan, META_SOURCE, id)),
+        target: find(&l.new_servers, is_target),
         restored: find(&l.old_servers, |s| tagged(s, plan, META_RESTORED_FROM, id)),
-        image,
+        image: image_named(&m.snapshot_name),
+        back_image: image_named(&m.back_snapshot_name()),
         root_delete_on_termination,
+        target_root_delete_on_termination,
         delete_on_termination,
         volumes,
         ports,

@@ -1,7 +1,9 @@
 //! Runs on clouds that misbehave: calls failing before or after they reach
 //! the cloud, observations failing or missing servers, snapshots killed, a
 //! new host whose boots all fail. Every server still ends moved or rolled
-//! back, and no guarantee is broken on the way.
+//! back (restored in the drained old region: its host takes servers again
+//! for the boot, and is disabled again after), and no guarantee is broken
+//! on the way.
 
 use cutover_engine::{Options, Outcome};
 
@@ -22,6 +24,7 @@ fn faults() -> Faults {
 #[tokio::test(start_paused = true)]
 async fn every_server_ends_moved_or_rolled_back_under_faults() {
     let mut rolled_back = 0;
+    let mut enabled = 0;
     for seed in 0..4 {
         let plan = plan(2, 6, 1);
         let model = Model::new(&plan, seed, faults(), 3);
@@ -29,6 +32,9 @@ async fn every_server_ends_moved_or_rolled_back_under_faults() {
         let report = run(&model, &plan, &dir.path().join("j"), Options::default()).await.unwrap();
         let world = model.world();
         assert!(world.violations.is_empty(), "seed {seed}: {:?}", world.violations);
+        assert_eq!(world.disabled.len(), plan.hosts.len(), "seed {seed}: every old host disabled at the end");
+        assert!(report.hosts_enabled_for_rebuild.is_empty());
+        enabled += world.host_events.iter().filter(|e| e.starts_with("enable")).count();
         drop(world);
         let summary = model.summary(&plan);
         for server in &report.servers {
@@ -49,4 +55,5 @@ async fn every_server_ends_moved_or_rolled_back_under_faults() {
         }
     }
     assert!(rolled_back > 0, "the bad host made some boots fail");
+    assert!(enabled > 0, "old hosts took servers again for the restores");
 }

@@ -33,9 +33,9 @@ fn peak(calls: &[CallRecord], key: impl Fn(&CallRecord) -> String) -> usize {
 #[tokio::test(start_paused = true)]
 async fn no_limit_is_ever_exceeded_and_each_is_reached() {
     let plan = plan(3, 8, 0);
-    let model = Model::new(&plan, 7, Faults::default(), 2);
+    let model = Model::new(&plan, 7, Faults::default(), 1);
     let dir = tempfile::tempdir().unwrap();
-    let limits = Limits { total: Some(5), per_old_host: 2, new_region_builds: 3, per_project: Some(2) };
+    let limits = Limits { total: Some(5), per_old_host: 2, per_new_host: 3, per_project: Some(2) };
     let report = run(&model, &plan, &dir.path().join("j"), Options { limits, ..Options::default() }).await.unwrap();
     assert!(report.all_moved());
 
@@ -54,10 +54,11 @@ async fn no_limit_is_ever_exceeded_and_each_is_reached() {
 #[tokio::test(start_paused = true)]
 async fn builds_in_the_new_region_wait_for_a_slot() {
     let plan = plan(4, 5, 0);
-    let model = Model::new(&plan, 8, Faults::default(), 4);
+    let model = Model::new(&plan, 8, Faults::default(), 2);
     let dir = tempfile::tempdir().unwrap();
-    let limits = Limits { total: None, per_old_host: 5, new_region_builds: 2, per_project: None };
+    let limits = Limits { total: None, per_old_host: 5, per_new_host: 1, per_project: None };
     let report = run(&model, &plan, &dir.path().join("j"), Options { limits, ..Options::default() }).await.unwrap();
     assert!(report.all_moved());
-    assert_eq!(model.world().counters.max_new_builds, 2, "at most two builds at once, and two are used");
+    let world = model.world();
+    assert_eq!(world.counters.max_new_builds, 2, "one build per new host at once, and both are used");
 }

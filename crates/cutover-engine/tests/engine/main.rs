@@ -1,7 +1,8 @@
 //! The engine against an in-memory model of both clouds (a test double,
 //! never shipped): whole runs with every strategy, the concurrency limits,
 //! injected faults, crashes at any journal write and their resume, and the
-//! refusals that change nothing.
+//! refusals that change nothing; rollbacks asked for after a run, in the
+//! middle of one, and killed halfway.
 
 mod model;
 mod scenario;
@@ -10,3 +11,4 @@ mod faults;
 mod limits;
 mod moves;
 mod resume;
+mod rollback;

@@ -8,7 +8,7 @@ use cutover_core::plan::{
     CloudsRef, FloatingIpRecord, HostPlan, Options as PlanOptions, Plan, PortRecord, ServerPlan, ServerRecord,
     VolumeRecord, PLAN_VERSION,
 };
-use cutover_engine::{Clock, Engine, Opened, Options, Progress, Report, Result};
+use cutover_engine::{Clock, Engine, Opened, Options, Progress, Report, Result, RollbackRequest};
 
 use crate::model::Model;
 
@@ -33,7 +33,7 @@ pub fn plan(hosts: usize, per_host: usize, waits: usize) -> Plan {
                 servers.push(wait);
             }
         }
-        host_plans.push(HostPlan { name, servers });
+        host_plans.push(HostPlan { name, on_empty: None, servers });
     }
     Plan {
         version: PLAN_VERSION,
@@ -142,6 +142,35 @@ pub async fn run_with(
     };
     let bounded = tokio::time::timeout(CLOUD_TIME_BOUND, engine.run(&mut watch, std::future::pending())).await;
     bounded.unwrap_or_else(|_| panic!("the run did not end within {CLOUD_TIME_BOUND:?} of cloud time: {last:?}"))
+}
+
+/// Asks for the rollback of `sources` on the journal at `path` and runs
+/// the engine on them alone.
+pub async fn rollback(
+    model: &Arc<Model>,
+    plan: &Plan,
+    path: &Path,
+    sources: &[&str],
+    options: Options,
+) -> Result<(Vec<RollbackRequest>, Report)> {
+    rollback_with(model, plan, path, sources, options, &mut |_| {}).await
+}
+
+pub async fn rollback_with(
+    model: &Arc<Model>,
+    plan: &Plan,
+    path: &Path,
+    sources: &[&str],
+    options: Options,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Vec<RollbackRequest>, Report)> {
+    let opened = Opened::open(plan, path)?;
+    let mut engine = Engine::start(plan.clone(), opened, model.clone(), options, clock(model))?;
+    let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    let requests = engine.request_rollback(&sources)?;
+    let bounded = tokio::time::timeout(CLOUD_TIME_BOUND, engine.run(progress, std::future::pending())).await;
+    let report = bounded.unwrap_or_else(|_| panic!("the rollback did not end within {CLOUD_TIME_BOUND:?}"))?;
+    Ok((requests, report))
 }
 
 /// Longer than any test run takes on the model (minutes of its time): a

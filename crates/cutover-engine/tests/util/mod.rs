@@ -95,7 +95,7 @@ impl SimCloud {
                 new_region: "RegionTwo".into(),
             },
             options: Options { boot_timeout_secs: 600, ..Options::default() },
-            hosts: vec![HostPlan { name: "all".into(), servers: planned }],
+            hosts: vec![HostPlan { name: "all".into(), on_empty: None, servers: planned }],
             unplanned: Vec::new(),
         }
     }

@@ -19,6 +19,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{FaultRule, Faults};
 use crate::model::compute::{ComputeService, Host};
+use crate::model::World;
 use crate::sim::Sim;
 
 pub fn routes() -> Router<Sim> {
@@ -157,10 +158,7 @@ struct MoveBody {
     to: String,
 }
 
-/// Moves an emptied host from one region to another, as redeploying it
-/// into the new environment does: its old `nova-compute` record stays
-/// behind, down, until deleted; the new region gains an enabled, empty
-/// compute service and hypervisor with fresh ids.
+/// Moves an emptied host from one region to another (see [`World::move_host`]).
 async fn move_host(
     State(sim): State<Sim>,
     c: Caller,
@@ -168,53 +166,63 @@ async fn move_host(
     JsonBody(b): JsonBody<MoveBody>,
 ) -> ApiResult<Response> {
     admin(&c)?;
-    let mut w = sim.world();
-    if !w.compute.contains_key(&b.to) {
-        return Err(ApiError::not_found(format!("No region {}", b.to)));
-    }
-    let now = w.now;
-    let from = w.compute_region_mut(&b.from).ok_or_else(|| ApiError::not_found(format!("No region {}", b.from)))?;
-    let spec =
-        from.hosts.get(&host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {}", b.from)))?;
-    let residents: Vec<String> = from.servers_on_host(&host).map(|s| s.id.clone()).collect();
-    if !residents.is_empty() {
-        return Err(ApiError::conflict(format!(
-            "Host {host} still holds {} server(s) in {}; redeploying it would destroy them: {}",
-            residents.len(),
-            b.from,
-            residents.join(", ")
-        )));
-    }
-    for svc in from.services.values_mut().filter(|s| s.host == host && s.binary == "nova-compute") {
-        svc.up = false;
-        svc.updated_at = now;
-    }
-    let (hyp_uuid, svc_uuid) = (w.new_uuid(), w.new_uuid());
-    let to = w.compute_region_mut(&b.to).expect("checked above");
-    if to.hosts.contains_key(&host) {
-        return Err(ApiError::conflict(format!("Host {host} is already in {}", b.to)));
-    }
-    let id = to.next_int_id();
-    let zone = to.host_zone(&host);
-    to.hosts.insert(
-        host.clone(),
-        Host { hypervisor_id: id, hypervisor_uuid: hyp_uuid, availability_zone: Some(zone.clone()), ..spec },
-    );
-    to.services.insert(
-        id,
-        ComputeService {
-            id,
-            uuid: svc_uuid,
-            binary: "nova-compute".into(),
-            host: host.clone(),
-            zone,
-            disabled: false,
-            disabled_reason: None,
-            up: true,
-            forced_down: false,
-            updated_at: now,
-        },
-    );
+    sim.world().move_host(&host, &b.from, &b.to)?;
     let moved = BTreeMap::from([("host", host), ("from", b.from), ("to", b.to)]);
     Ok(ok(json!({"moved": moved})))
+}
+
+impl World {
+    /// Moves an emptied host from region `from` to `to`, as redeploying it
+    /// into the new environment does: its old `nova-compute` record stays
+    /// behind, down, until deleted; the new region gains an enabled, empty
+    /// compute service and hypervisor with fresh ids. Refused (409) while
+    /// the host holds servers in `from`, or once it is in `to` already.
+    /// `POST /sim/hosts/{host}/move` and in-process stand-ins for a
+    /// redeploy hook both come here.
+    pub fn move_host(&mut self, host: &str, from: &str, to: &str) -> Result<(), ApiError> {
+        let target = self.compute.get(to).ok_or_else(|| ApiError::not_found(format!("No region {to}")))?;
+        if target.hosts.contains_key(host) {
+            return Err(ApiError::conflict(format!("Host {host} is already in {to}")));
+        }
+        let now = self.now;
+        let source = self.compute_region_mut(from).ok_or_else(|| ApiError::not_found(format!("No region {from}")))?;
+        let spec =
+            source.hosts.get(host).cloned().ok_or_else(|| ApiError::not_found(format!("No host {host} in {from}")))?;
+        let residents: Vec<String> = source.servers_on_host(host).map(|s| s.id.clone()).collect();
+        if !residents.is_empty() {
+            return Err(ApiError::conflict(format!(
+                "Host {host} still holds {} server(s) in {from}; redeploying it would destroy them: {}",
+                residents.len(),
+                residents.join(", ")
+            )));
+        }
+        for svc in source.services.values_mut().filter(|s| s.host == host && s.binary == "nova-compute") {
+            svc.up = false;
+            svc.updated_at = now;
+        }
+        let (hyp_uuid, svc_uuid) = (self.new_uuid(), self.new_uuid());
+        let target = self.compute_region_mut(to).expect("checked above");
+        let id = target.next_int_id();
+        let zone = target.host_zone(host);
+        target.hosts.insert(
+            host.to_string(),
+            Host { hypervisor_id: id, hypervisor_uuid: hyp_uuid, availability_zone: Some(zone.clone()), ..spec },
+        );
+        target.services.insert(
+            id,
+            ComputeService {
+                id,
+                uuid: svc_uuid,
+                binary: "nova-compute".into(),
+                host: host.to_string(),
+                zone,
+                disabled: false,
+                disabled_reason: None,
+                up: true,
+                forced_down: false,
+                updated_at: now,
+            },
+        );
+        Ok(())
+    }
 }

@@ -481,3 +481,92 @@ fn version_document_needs_no_token_and_names_a_single_version_range() {
     let r = cloud.call(Method::GET, "/compute/RegionOne/v2.1/servers", None, &[], None);
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the API itself still needs a token");
 }
+
+/// Disables every compute service of `region`, as a drained old region is.
+fn disable_all(cloud: &TestCloud, region: &str) {
+    let mut w = cloud.sim().world();
+    for s in w.compute.get_mut(region).unwrap().services.values_mut().filter(|s| s.binary == "nova-compute") {
+        s.disabled = true;
+        s.disabled_reason = Some("drained".into());
+    }
+}
+
+fn boot_as(cloud: &TestCloud, token: &str, version: &str, server: Value) -> (Reply, Option<Value>) {
+    let r = nova(cloud, Method::POST, "/servers", token, version, Some(json!({ "server": server })));
+    let shown = r.body["server"]["id"]
+        .as_str()
+        .map(|id| nova(cloud, Method::GET, &format!("/servers/{id}"), token, version, None).body["server"].clone());
+    (r, shown)
+}
+
+#[test]
+fn no_boot_lands_on_a_disabled_host_forced_or_requested() {
+    // Nova from Train: placement's mandatory compute_status_filter leaves
+    // out hosts with the COMPUTE_STATUS_DISABLED trait, even a host forced
+    // with zone:host (which skips the scheduler filters), and 2.74's `host`
+    // runs the filters. Both are admin only by default.
+    let cloud = TestCloud::start();
+    disable_all(&cloud, "RegionOne");
+    let admin = cloud.admin_token();
+    let alice = cloud.token("alice", "alice-secret", "acme");
+
+    let mut forced = tiny(&cloud, "forced");
+    forced["availability_zone"] = json!("nova:old-1");
+    let (r, _) = boot_as(&cloud, &alice, "2.96", forced.clone());
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(r.text.contains("os_compute_api:servers:create:forced_host"), "{}", r.text);
+    let mut requested = tiny(&cloud, "requested");
+    requested["host"] = json!("old-1");
+    let (r, _) = boot_as(&cloud, &alice, "2.96", requested.clone());
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(r.text.contains("compute:servers:create:requested_destination"), "{}", r.text);
+    let mut both = forced.clone();
+    both["host"] = json!("old-2");
+    let (r, _) = boot_as(&cloud, &admin, "2.96", both);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("mutually exclusive"), "{}", r.text);
+
+    for (name, body) in [("scheduled", tiny(&cloud, "scheduled")), ("forced", forced), ("requested", requested)] {
+        let (r, shown) = boot_as(&cloud, &admin, "2.96", body);
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{name}: {}", r.text);
+        let shown = shown.unwrap();
+        assert_eq!(shown["status"], "ERROR", "{name}: {shown}");
+        assert!(shown["fault"]["message"].as_str().unwrap().starts_with("No valid host was found."), "{name}");
+    }
+
+    // The host enabled again takes the boot.
+    let id = cloud.sim().world().compute["RegionOne"]
+        .services
+        .values()
+        .find(|s| s.host == "old-1" && s.binary == "nova-compute")
+        .unwrap()
+        .uuid
+        .clone();
+    let enabled =
+        nova(&cloud, Method::PUT, &format!("/os-services/{id}"), &admin, "2.53", Some(json!({"status": "enabled"})));
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.text);
+    let (_, shown) = boot_as(&cloud, &alice, "2.96", tiny(&cloud, "back"));
+    let shown = shown.unwrap();
+    assert_eq!(shown["status"], "ACTIVE", "{shown}");
+    let id = shown["id"].as_str().unwrap();
+    assert_eq!(cloud.sim().world().compute["RegionOne"].servers[id].host.as_deref(), Some("old-1"));
+}
+
+#[test]
+fn before_train_a_forced_host_skips_the_disabled_check() {
+    // Stein and older (2.72 at most) had no placement pre-filter: zone:host
+    // bypassed every filter, the ComputeFilter too.
+    let mut scenario = cutover_sim::Scenario::builtin();
+    scenario.regions[0].max_microversion = "2.72".into();
+    let cloud = TestCloud::with(scenario, 0.0);
+    disable_all(&cloud, "RegionOne");
+    let admin = cloud.admin_token();
+    let mut forced = tiny(&cloud, "forced");
+    forced["availability_zone"] = json!("nova:old-2");
+    let (r, shown) = boot_as(&cloud, &admin, "2.72", forced);
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(shown.unwrap()["status"], "ACTIVE");
+    let (r, shown) = boot_as(&cloud, &admin, "2.72", tiny(&cloud, "scheduled"));
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert_eq!(shown.unwrap()["status"], "ERROR", "the scheduler's filters still skip disabled hosts");
+}

@@ -105,4 +105,8 @@ fn moving_a_host_needs_it_empty_and_makes_it_a_new_region_compute() {
     let new_service = w.compute["RegionTwo"].service_of_host("old-1", "nova-compute").unwrap();
     assert!(new_service.up && !new_service.disabled);
     assert!(w.compute["RegionTwo"].hosts.contains_key("old-1"));
+    drop(w);
+    let again = cloud.post("/sim/hosts/old-1/move", &admin, json!({"from": "RegionOne", "to": "RegionTwo"}));
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body["error"]["message"].as_str().unwrap().contains("already in RegionTwo"), "{}", again.text);
 }

@@ -25,7 +25,7 @@ pub fn run(command: EnvCommand, ctx: &Ctx) -> anyhow::Result<()> {
 /// A connection to `region` of the settings' cloud. What the operator
 /// must fix (the cloud configuration, the credentials, the region's name)
 /// is an [`InputError`]; `hint` is added to an unknown region's message.
-async fn connect(ctx: &Ctx, region: &str, hint: &str) -> anyhow::Result<RegionClient> {
+pub(super) async fn connect(ctx: &Ctx, region: &str, hint: &str) -> anyhow::Result<RegionClient> {
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(|e| InputError(e.to_string()))?;
     match RegionClient::connect(&profile, region, RetryPolicy::default()).await {
         Ok(client) => Ok(client),
@@ -36,12 +36,12 @@ async fn connect(ctx: &Ctx, region: &str, hint: &str) -> anyhow::Result<RegionCl
 }
 
 /// The runtime the cloud calls of one command run on.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")
 }
 
 /// A line on stderr for the operator, unless `-q` asked for errors only.
-fn notice(message: &str) {
+pub(super) fn notice(message: &str) {
     if tracing::level_filters::LevelFilter::current() >= tracing::Level::WARN {
         eprintln!("cutover: {message}");
     }

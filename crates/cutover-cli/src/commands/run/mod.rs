@@ -8,17 +8,21 @@ back, failed or held (the report says which), 1 on a fatal error or when
 stopped (SIGINT/SIGTERM) before the end — `cutover run PLAN` resumes.
 */
 
-mod progress;
+pub(super) mod progress;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::plan::Plan;
+use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
+use cutover_engine::{CommandHook, HandOff};
 
-use super::{plan, plan_file, report, Ctx, NotAllMoved};
-use crate::cli::RunArgs;
+use super::{plan, plan_file, report, Ctx, InputError, NotAllMoved};
+use crate::cli::{HostArgs, RunArgs};
 use crate::settings::Settings;
 
 pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -28,7 +32,11 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     plan_file::check_clouds(&plan, &args.plan, &here)?;
     let journal = plan_file::journal_path(&args.plan, args.journal.as_deref());
     let opened = Opened::open(&plan, &journal)?;
-    let options = options(&args, &ctx.settings);
+    let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
+    let mut options = options(&ctx.settings, limits, args.poll_max);
+    options.poll.min = Duration::from_secs_f64(args.poll_min);
+    options.hosts = host_options(&args.hosts, &plan, ctx)?;
+    options.deadline = args.deadline;
     let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
@@ -58,25 +66,54 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Flags over `[limits]` of cutover.toml over Nova's per-host defaults.
-fn options(args: &RunArgs, settings: &Settings) -> Options {
+/// Flags (total, per old host, per new host, per project) over `[limits]`
+/// of cutover.toml over Nova's per-host defaults; the longest poll.
+pub(super) fn options(settings: &Settings, flags: [Option<u32>; 4], poll_max: u64) -> Options {
+    let [total, per_host, per_new_host, per_project] = flags;
     let limits = &settings.limits;
     let to_usize = |n: u32| n as usize;
     Options {
         limits: Limits {
-            total: args.max_parallel.or(limits.total.map(|n| n.get())).map(to_usize),
-            per_old_host: to_usize(args.per_host.unwrap_or(limits.per_old_host.get())),
-            new_region_builds: to_usize(args.per_new_host.unwrap_or(limits.per_new_host.get())),
-            per_project: args.per_project.or(limits.per_project.map(|n| n.get())).map(to_usize),
+            total: total.or(limits.total.map(|n| n.get())).map(to_usize),
+            per_old_host: to_usize(per_host.unwrap_or(limits.per_old_host.get())),
+            per_new_host: to_usize(per_new_host.unwrap_or(limits.per_new_host.get())),
+            per_project: per_project.or(limits.per_project.map(|n| n.get())).map(to_usize),
         },
-        poll: PollPolicy { min: Duration::from_secs_f64(args.poll_min), max: Duration::from_secs(args.poll_max) },
+        poll: PollPolicy { min: PollPolicy::default().min, max: Duration::from_secs(poll_max) },
         ..Options::default()
     }
 }
 
+/// The hosts' options; a hook that cannot be run is refused before
+/// anything changes.
+fn host_options(args: &HostArgs, plan: &Plan, ctx: &Ctx) -> anyhow::Result<HostOptions> {
+    let hook = |command: &str, whose: &str| -> anyhow::Result<Arc<dyn HandOff>> {
+        let hook = CommandHook::parse(command)
+            .map_err(|e| InputError(format!("{whose}: {e}")))?
+            .timeout(Duration::from_secs(args.hook_timeout))
+            .cloud(ctx.settings.cloud());
+        hook.check().map_err(|e| InputError(format!("{whose}: {e}")))?;
+        tracing::info!(hook = hook.command_line(), "{whose}");
+        Ok(Arc::new(hook))
+    };
+    let hand_off = args.on_host_empty.as_deref().map(|c| hook(c, "--on-host-empty")).transpose()?;
+    let mut per_host = BTreeMap::new();
+    for host in &plan.hosts {
+        if let Some(command) = &host.on_empty {
+            per_host.insert(host.name.clone(), hook(command, &format!("the plan's on_empty of host {}", host.name))?);
+        }
+    }
+    Ok(HostOptions {
+        empty_interval: Duration::from_secs(args.empty_interval),
+        rejoin_timeout: Duration::from_secs(args.rejoin_timeout),
+        hand_off,
+        per_host,
+    })
+}
+
 /// SIGINT or SIGTERM: the run ends its round (every outcome journaled)
 /// and stops. Without signal handlers it runs to the end.
-async fn stop_signal() {
+pub(super) async fn stop_signal() {
     if super::sim::wait_for_signal().await.is_err() {
         std::future::pending::<()>().await;
     }

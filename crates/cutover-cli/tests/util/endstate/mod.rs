@@ -143,9 +143,9 @@ pub fn assert_end_state(plan: &Plan, report: &Value, before: &Before, world: &Wo
         .unwrap_or_else(|problems| panic!("{context}: the end state is wrong:\n  {}", problems.join("\n  ")))
 }
 
-/// The old hosts the plan drains hold no server, except the sources of
-/// servers rolled back to themselves (a restored copy goes elsewhere: the
-/// drained hosts are out of scheduling).
+/// The old hosts the plan drains hold no server but the copies of servers
+/// rolled back: the source itself, or its restore (cutover opens the
+/// source's own host to scheduling for it, then closes it again).
 fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
     let rolled_back: BTreeSet<&str> = report["servers"]
         .as_array()
@@ -154,6 +154,13 @@ fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
         .filter(|s| s["result"] == "rolled_back")
         .filter_map(|s| s["old_id"].as_str())
         .collect();
+    let allowed: BTreeSet<&str> = plan
+        .servers()
+        .filter(|(_, p)| rolled_back.contains(p.server.id.as_str()))
+        .flat_map(|(_, p)| copies(world, plan, p))
+        .filter(|(copy, _)| *copy != Copy::Rebuild)
+        .map(|(_, s)| s.id.as_str())
+        .collect();
     let old = &world.compute[&plan.clouds.old_region];
     plan.hosts
         .iter()
@@ -161,7 +168,7 @@ fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
         .filter_map(|h| {
             let left: Vec<String> = old
                 .servers_on_host(&h.name)
-                .filter(|s| !rolled_back.contains(s.id.as_str()))
+                .filter(|s| !allowed.contains(s.id.as_str()))
                 .map(|s| format!("{} ({})", s.name, s.id))
                 .collect();
             (!left.is_empty()).then(|| format!("drained old host {} still holds {}", h.name, left.join(", ")))

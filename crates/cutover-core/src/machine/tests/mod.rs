@@ -5,6 +5,7 @@
 mod host;
 mod model;
 mod properties;
+mod request;
 
 use super::invariants::may_delete_source;
 use super::*;
@@ -21,10 +22,7 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
         data_volumes: vec!["vol-data".into()],
         ports: vec!["port-1".into()],
         floating_addresses: vec!["172.24.4.10".into()],
-        deleted_with_server: match strategy {
-            Strategy::Volume => vec!["vol-root".into(), "vol-data".into()],
-            _ => vec!["vol-data".into()],
-        },
+        deleted_with_server: Vec::new(),
         keep_snapshot: false,
         keep_source: false,
         boot_timeout_secs: 600,
@@ -34,16 +32,18 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
 
 /// Runs a move to its end, checking the safety rules after every step.
 fn run(plan: &ServerMove, clouds: &mut Clouds) -> (ServerState, Vec<Action>) {
-    let mut state = ServerState::new(0);
+    run_from(plan, clouds, ServerState::new(0), 1)
+}
+
+/// Runs from `state` at time `from` until the move ends.
+fn run_from(plan: &ServerMove, clouds: &mut Clouds, mut state: ServerState, from: i64) -> (ServerState, Vec<Action>) {
     let mut all = Vec::new();
-    for now in 1..100 {
+    for now in from..from + 100 {
         let obs = clouds.observe();
         let step = step(plan, &state, &obs, now);
         for action in &step.actions {
-            if let Action::DeleteServer { side: Side::Old, server } = action {
-                if server == SRC {
-                    assert_eq!(may_delete_source(plan, &step.state, &obs), Ok(()), "deleted without a copy");
-                }
+            if deletes_source(&step.state, &obs, action) {
+                assert_eq!(may_delete_source(plan, &step.state, &obs), Ok(()), "deleted without a copy");
             }
             clouds.apply(action);
         }
@@ -54,6 +54,18 @@ fn run(plan: &ServerMove, clouds: &mut Clouds) -> (ServerState, Vec<Action>) {
         }
     }
     panic!("the move did not end: {state:?}");
+}
+
+/// Whether `action` deletes the server the move takes its copy of: the
+/// source going out, its rebuild in the new region going back.
+pub(super) fn deletes_source(state: &ServerState, obs: &Observation, action: &Action) -> bool {
+    match (action, state.direction) {
+        (Action::DeleteServer { side: Side::Old, server }, Direction::Out) => server == SRC,
+        (Action::DeleteServer { side: Side::New, server }, Direction::Back) => {
+            state.route == Route::Forward && obs.target.present().is_some_and(|t| t.id == *server)
+        }
+        _ => false,
+    }
 }
 
 fn kinds(actions: &[Action]) -> Vec<String> {
@@ -78,7 +90,10 @@ fn a_snapshot_move_step_by_step() {
 
     clouds.old.insert(SRC.into(), server(SRC, "SHUTOFF"));
     let snap = step(&plan, &waiting.state, &clouds.observe(), 12);
-    assert_eq!(snap.actions, [Action::CreateImage { server: SRC.into(), name: "cutover-m1-src-1".into() }]);
+    assert_eq!(
+        snap.actions,
+        [Action::CreateImage { side: Side::Old, server: SRC.into(), name: "cutover-m1-src-1".into() }]
+    );
 
     clouds
         .images
@@ -114,17 +129,15 @@ fn a_snapshot_move_ends_moved_with_everything_carried_over() {
             "BootServer",
             "AttachVolume",
             "AddFloatingIp",
-            "DeleteImage",
-            "DeleteWithServer"
+            "DeleteImage"
         ]
     );
     let new = clouds.new.keys().next().unwrap().clone();
     assert!(clouds.old.is_empty(), "the source is gone");
     assert_eq!(clouds.ports["port-1"].device_id, new, "the same port");
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&new));
-    assert_eq!(clouds.floating["172.24.4.10"], Some(new.clone()));
+    assert_eq!(clouds.floating["172.24.4.10"], Some(new));
     assert!(clouds.images.is_empty(), "the snapshot is removed unless kept");
-    assert!(clouds.deletes_with(&new, "vol-data"), "deleted with the rebuild, as it was with the source");
     assert!(state.verified_at.is_some() && state.stopped_at.is_some());
 }
 
@@ -154,7 +167,7 @@ fn a_failed_boot_restores_the_server_in_the_old_region() {
     assert_eq!(clouds.ports["port-1"].device_id, restored);
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(&restored));
     assert_eq!(clouds.floating["172.24.4.10"], Some(restored));
-    assert!(clouds.images.is_empty(), "the snapshot it was restored from is removed");
+    assert!(clouds.images.is_empty(), "the snapshot is removed once the restore is verified");
 }
 
 #[test]
@@ -168,7 +181,6 @@ fn snapshots_that_keep_failing_turn_back_to_the_untouched_source() {
     assert!(clouds.old[SRC].is("ACTIVE"), "started again, as it was");
     assert_eq!(clouds.volumes["vol-data"].attached_to, [SRC.to_string()]);
     assert!(!kinds(&actions).contains(&"DeleteServer".to_string()));
-    assert!(clouds.images.is_empty(), "no failed snapshot is left behind");
 }
 
 #[test]
@@ -181,10 +193,6 @@ fn a_volume_move_keeps_the_root_volume_and_boots_from_it() {
     let delete = kinds(&actions).iter().position(|k| k == "DeleteServer").expect("source deleted");
     assert!(keep < delete);
     assert!(clouds.volumes.contains_key("vol-root"), "the root volume survived");
-    let new = clouds.new.keys().next().unwrap().clone();
-    assert!(clouds.deletes_with(&new, "vol-root"), "deleted with the rebuild, as it was with the source");
-    let flag = kinds(&actions).iter().position(|k| k == "DeleteWithServer").expect("set again");
-    assert_eq!(flag, actions.len() - 2, "only once the rebuild is verified: {actions:?}");
     assert!(
         actions.contains(&Action::BootServer { side: Side::New, source: BootSource::Volume { id: "vol-root".into() } })
     );
@@ -254,7 +262,7 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
     obs.target = Seen::Present(ServerView { task_state: Some("spawning".into()), ..server("new-1", "BUILD") });
     assert!(step(&plan, &state, &obs, 650).actions.is_empty());
     let late = step(&plan, &state, &obs, 701);
-    assert_eq!(late.state.route, Route::RestoreInOld);
+    assert_eq!(late.state.route, Route::Restore);
     assert_eq!(late.actions, [Action::DeleteServer { side: Side::New, server: "new-1".into() }]);
 }
 
@@ -268,6 +276,54 @@ fn a_refused_boot_is_rolled_back() {
     obs.target = Seen::Absent;
     obs.refused = Some("400 Bad Request: The requested availability zone is not available".into());
     let step = step(&plan, &state, &obs, 1);
-    assert_eq!(step.state.route, Route::RestoreInOld);
+    assert_eq!(step.state.route, Route::Restore);
     assert!(step.state.reason.as_deref().is_some_and(|r| r.contains("availability zone")), "{step:?}");
+}
+
+#[test]
+fn a_state_an_older_cutover_journaled_still_reads() {
+    let old = r#"{"route":"restore_in_old","at":1,"end":null,"image":null,"failed_snapshots":0,"since":5,
+                  "stopped_at":null,"verified_at":null,"reason":"boot failed"}"#;
+    let state: ServerState = serde_json::from_str(old).unwrap();
+    assert_eq!((state.route, state.direction, state.rollback_requested), (Route::Restore, Direction::Out, false));
+    let written = serde_json::to_value(ServerState::new(0)).unwrap();
+    assert!(written.get("direction").is_none() && written.get("rollback_requested").is_none(), "{written}");
+    let create: Action = serde_json::from_str(r#"{"action":"create_image","server":"s","name":"n"}"#).unwrap();
+    assert_eq!(create, Action::CreateImage { side: Side::Old, server: "s".into(), name: "n".into() });
+}
+
+/// What the model's source deletes with it: its data volume, and its root
+/// volume when it boots from one.
+fn deleting_volumes(strategy: Strategy) -> ServerMove {
+    let mut plan = plan(strategy);
+    plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".to_string()]).collect();
+    plan
+}
+
+#[test]
+fn volumes_deleted_with_the_source_are_deleted_with_its_rebuild_once_verified() {
+    for strategy in [Strategy::Snapshot, Strategy::Volume, Strategy::Redeploy] {
+        let plan = deleting_volumes(strategy);
+        let mut clouds = Clouds::with_source("ACTIVE");
+        let (state, actions) = run(&plan, &mut clouds);
+        assert_eq!(state.end, Some(End::Moved), "{strategy:?}");
+        let new = clouds.new.keys().next().unwrap().clone();
+        for volume in &plan.deleted_with_server {
+            assert!(clouds.deletes_with(&new, volume), "{strategy:?}: {volume} goes with the rebuild");
+        }
+        let first = kinds(&actions).iter().position(|k| k == "DeleteWithServer").expect("set again");
+        assert!(kinds(&actions)[first..].iter().all(|k| k == "DeleteWithServer"), "last: {actions:?}");
+    }
+}
+
+#[test]
+fn a_rollback_sets_delete_on_termination_back_on_the_server_in_the_old_region() {
+    let plan = deleting_volumes(Strategy::Volume);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    clouds.new_boot_fails = true;
+    let (state, _) = run(&plan, &mut clouds);
+    assert!(matches!(state.end, Some(End::RolledBack { .. })), "{state:?}");
+    let (restored, _) = clouds.old.iter().next().expect("restored in the old region");
+    assert!(clouds.deletes_with(restored, "vol-root") && clouds.deletes_with(restored, "vol-data"));
+    assert!(clouds.volumes.contains_key("vol-root"), "the failed rebuild's delete took no volume");
 }

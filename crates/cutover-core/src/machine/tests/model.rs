@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use crate::machine::*;
 
 pub const SRC: &str = "src-1";
+/// The names the plan of `super::plan` gives the snapshots.
+pub const SNAPSHOT: &str = "cutover-m1-src-1";
+pub const BACK_SNAPSHOT: &str = "cutover-m1-src-1-back";
 
 pub fn server(id: &str, status: &str) -> ServerView {
     ServerView { id: id.into(), status: status.into(), task_state: None, fault: None }
@@ -18,6 +21,8 @@ pub struct Clouds {
     pub old: BTreeMap<String, ServerView>,
     pub new: BTreeMap<String, ServerView>,
     pub images: BTreeMap<String, ImageView>,
+    /// Image id → name; an image without one is the move's snapshot.
+    pub image_names: BTreeMap<String, String>,
     pub volumes: BTreeMap<String, VolumeView>,
     pub ports: BTreeMap<String, PortView>,
     pub floating: BTreeMap<String, Option<String>>,
@@ -27,6 +32,8 @@ pub struct Clouds {
     pub deleted_with: BTreeMap<(String, String), bool>,
     /// Boots in the new region end in ERROR.
     pub new_boot_fails: bool,
+    /// Boots in the old region end in ERROR (no host takes them).
+    pub old_boot_fails: bool,
     /// Snapshots end `killed`.
     pub snapshots_fail: bool,
     pub next_id: u32,
@@ -45,6 +52,15 @@ impl Clouds {
         clouds
     }
 
+    fn set_deletes_with(&mut self, server: &str, volume: &str, delete: bool) {
+        match (server, volume) {
+            (SRC, "vol-root") => self.root_delete_on_termination = delete,
+            _ => {
+                self.deleted_with.insert((server.to_string(), volume.to_string()), delete);
+            }
+        }
+    }
+
     /// Whether deleting `server` deletes `volume` with it.
     pub fn deletes_with(&self, server: &str, volume: &str) -> bool {
         match (server, volume) {
@@ -55,12 +71,17 @@ impl Clouds {
 
     pub fn observe(&self) -> Observation {
         let seen = |found: Option<&ServerView>| found.cloned().map_or(Seen::Absent, Seen::Present);
+        let target = self.new.values().next();
         Observation {
             source: seen(self.old.get(SRC)),
-            target: seen(self.new.values().next()),
+            target: seen(target),
             restored: seen(self.old.values().find(|s| s.id != SRC)),
-            image: self.images.values().next().cloned().map_or(Seen::Absent, Seen::Present),
+            image: self.image(SNAPSHOT),
+            back_image: self.image(BACK_SNAPSHOT),
             root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
+            // cutover boots from a volume with delete_on_termination off.
+            target_root_delete_on_termination: target
+                .map_or(Seen::Unknown, |t| Seen::Present(self.deletes_with(&t.id, "vol-root"))),
             delete_on_termination: self
                 .old
                 .keys()
@@ -76,6 +97,12 @@ impl Clouds {
             floating_ips: self.floating.clone(),
             refused: None,
         }
+    }
+
+    /// The image named `name`, as Glance lists it.
+    pub fn image(&self, name: &str) -> Seen<ImageView> {
+        let named = |id: &String| self.image_names.get(id).map_or(SNAPSHOT, String::as_str) == name;
+        self.images.iter().find(|(id, _)| named(id)).map_or(Seen::Absent, |(_, i)| Seen::Present(i.clone()))
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -102,9 +129,11 @@ impl Clouds {
             Action::StopServer { side, server } => self.set_status(*side, server, "SHUTOFF"),
             Action::StartServer { side, server } => self.set_status(*side, server, "ACTIVE"),
             // The engine looks the snapshot up by name before it creates one.
-            Action::CreateImage { .. } if !self.images.is_empty() => {}
-            Action::CreateImage { .. } => {
+            Action::CreateImage { name, .. } if self.image(name) != Seen::Absent => {}
+            Action::CreateImage { side, server, name } => {
+                assert!(self.side(*side).contains_key(server), "a snapshot of a server that exists");
                 let id = self.id("img");
+                self.image_names.insert(id.clone(), name.clone());
                 let status = if self.snapshots_fail { "killed" } else { "active" };
                 let (size, checksum) =
                     if self.snapshots_fail { (None, None) } else { (Some(1024), Some("abc".into())) };
@@ -112,11 +141,12 @@ impl Clouds {
             }
             Action::DeleteImage { image } => {
                 self.images.remove(image);
+                self.image_names.remove(image);
             }
-            Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
+            Action::KeepRootVolume { server, volume, .. } => self.set_deletes_with(server, volume, false),
             Action::DeleteWithServer { server, volume, .. } => {
                 assert!(self.volumes[volume].attached_to.contains(server), "set on an attached volume");
-                self.deleted_with.insert((server.clone(), volume.clone()), true);
+                self.set_deletes_with(server, volume, true);
             }
             Action::DetachVolume { server, volume, .. } => {
                 self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
@@ -141,18 +171,21 @@ impl Clouds {
                         *address = None;
                     }
                 }
-                // Volumes go with the server where it says so, as Nova does.
+                // Nova detaches the server's volumes, and deletes those
+                // marked delete_on_termination.
                 let gone: Vec<String> = self
                     .volumes
                     .iter()
                     .filter(|(id, v)| v.attached_to.contains(server) && self.deletes_with(server, id))
                     .map(|(id, _)| id.clone())
                     .collect();
+                for volume in self.volumes.values_mut() {
+                    if volume.attached_to.contains(server) {
+                        *volume = VolumeView { status: "available".into(), attached_to: vec![] };
+                    }
+                }
                 for volume in gone {
                     self.volumes.remove(&volume);
-                }
-                for volume in self.volumes.values_mut().filter(|v| v.attached_to.contains(server)) {
-                    *volume = VolumeView { status: "available".into(), attached_to: vec![] };
                 }
             }
             // The engine looks the rebuild up by its metadata before it boots one.
@@ -163,7 +196,11 @@ impl Clouds {
                     assert!(self.images.contains_key(id) || id == "img-original", "boots from an existing image");
                 }
                 let id = self.id("srv");
-                let status = if *side == Side::New && self.new_boot_fails { "ERROR" } else { "ACTIVE" };
+                let fails = match side {
+                    Side::New => self.new_boot_fails,
+                    Side::Old => self.old_boot_fails,
+                };
+                let status = if fails { "ERROR" } else { "ACTIVE" };
                 self.side(*side).insert(id.clone(), server(&id, status));
                 if let BootSource::Volume { id: root } = source {
                     let attached = VolumeView { status: "in-use".into(), attached_to: vec![id.clone()] };

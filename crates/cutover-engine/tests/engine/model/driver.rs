@@ -33,6 +33,8 @@ impl Driver for Model {
         let mut world = self.world();
         world.run_due();
         world.counters.observes += 1;
+        // One request answers it, as the engine's meter should see.
+        cutover_cloud::meter::count(1);
         world.counters.observed_servers += servers.len() as u64;
         if world.fault(|f| f.observe_fails) {
             return Err(busy("503 Service Unavailable"));
@@ -53,6 +55,7 @@ impl Driver for Model {
             let mut world = self.world();
             world.run_due();
             world.counters.executes += 1;
+            cutover_cloud::meter::count(1);
             let n = world.counters.executes;
             world.calls.push(CallRecord {
                 source: server.server.id.clone(),
@@ -87,7 +90,68 @@ impl Driver for Model {
         }
         assert!(reason.contains("cutover migration"), "the reason names the migration: {reason}");
         world.disabled.insert(host.to_string());
+        world.host_events.push(format!("disable {host}"));
         Ok(())
+    }
+
+    async fn enable_host(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+        let mut world = self.world();
+        if world.fault(|f| f.call_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        world.disabled.remove(host);
+        world.host_events.push(format!("enable {host}"));
+        Ok(())
+    }
+
+    async fn observe_hosts(
+        &self,
+        _plan: &Plan,
+        hosts: &[&str],
+    ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+        let mut world = self.world();
+        world.run_due();
+        if world.fault(|f| f.observe_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        let mut seen = BTreeMap::new();
+        for &host in hosts {
+            let on_host: Vec<&Srv> = world.servers.values().filter(|s| s.side == Side::Old && s.host == host).collect();
+            let listed = on_host.len() as u32;
+            let busy = on_host.iter().filter(|s| s.task.is_some()).count() as u32;
+            let joined = world.new_hosts.iter().any(|h| h == host);
+            let obs = HostObservation {
+                old_service: match world.retired.contains(host) {
+                    true => Seen::Absent,
+                    false => Seen::Present(ServiceView { enabled: !world.disabled.contains(host), up: true }),
+                },
+                listed_servers: Seen::Present(listed),
+                busy_servers: Seen::Present(busy),
+                running_vms: Seen::Present(listed),
+                new_service: if joined { Seen::Present(ServiceView { enabled: true, up: true }) } else { Seen::Absent },
+                new_hypervisor: Seen::Present(joined),
+                ..HostObservation::default()
+            };
+            seen.insert(host.to_string(), obs);
+        }
+        Ok(seen)
+    }
+
+    async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+        let mut world = self.world();
+        if world.fault(|f| f.call_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        world.retired.insert(host.to_string());
+        Ok(())
+    }
+
+    async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
+        let mut world = self.world();
+        if world.fault(|f| f.call_fails) {
+            return Err(busy("503 Service Unavailable"));
+        }
+        Ok(world.new_hosts.len())
     }
 }
 
@@ -111,24 +175,30 @@ impl World {
         let target = seen(self.rebuilds(Side::New, &mv.source).next());
         let restored = seen(self.rebuilds(Side::Old, &mv.source).next());
         let source = self.servers.get(&mv.source).filter(|s| s.side == Side::Old);
-        let image = self.images.values().find(|i| i.name == mv.snapshot_name);
-        Observation {
-            refused: None,
-            source: seen(source),
-            target,
-            restored,
-            image: image.map_or(Seen::Absent, |i| {
+        let image = |name: &str| {
+            self.images.values().find(|i| i.name == name).map_or(Seen::Absent, |i| {
                 Seen::Present(ImageView {
                     id: i.id.clone(),
                     status: i.status.clone(),
                     size: i.size,
                     checksum: i.checksum.clone(),
                 })
-            }),
-            root_delete_on_termination: match source {
-                Some(s) if s.root.is_some() => Seen::Present(s.root_delete_on_termination),
-                _ => Seen::Unknown,
-            },
+            })
+        };
+        let root = |s: Option<&Srv>| match s {
+            Some(s) if s.root.is_some() => Seen::Present(s.root_delete_on_termination),
+            _ => Seen::Unknown,
+        };
+        let target_root = root(self.rebuilds(Side::New, &mv.source).next());
+        Observation {
+            refused: None,
+            source: seen(source),
+            target,
+            restored,
+            image: image(&mv.snapshot_name),
+            back_image: image(&mv.back_snapshot_name()),
+            root_delete_on_termination: root(source),
+            target_root_delete_on_termination: target_root,
             // Only root volumes carry the flag in the model.
             delete_on_termination: self
                 .servers
@@ -186,7 +256,7 @@ impl World {
                 s.task = Some(task.into());
                 self.after(STOP, Event::Status { id: server.clone(), status: to });
             }
-            Action::CreateImage { server, name } => {
+            Action::CreateImage { server, name, .. } => {
                 if self.images.values().any(|i| i.name == *name && i.status != "killed") {
                     return Ok(());
                 }
@@ -252,6 +322,9 @@ impl World {
                 if *side == Side::Old && *server == mv.source {
                     self.check_copy(plan, planned);
                 }
+                if *side == Side::New {
+                    self.check_rebuild_copy(plan, planned, server);
+                }
                 let Some(s) = self.servers.get_mut(server) else { return Ok(()) };
                 if s.task.as_deref() != Some("deleting") {
                     s.task = Some("deleting".into());
@@ -316,7 +389,9 @@ impl World {
         if let Some(volume) = &root {
             self.volumes.insert(volume.clone(), Vol { status: "in-use".into(), attached_to: Some(id.clone()) });
         }
-        let fails = side == Side::New && self.faults.bad_new_host.as_deref() == Some(host.as_str());
+        // Nova's scheduler takes no disabled host, even a forced one.
+        let no_host = side == Side::Old && self.disabled.contains(&host);
+        let fails = no_host || side == Side::New && self.faults.bad_new_host.as_deref() == Some(host.as_str());
         self.servers.insert(
             id.clone(),
             Srv {
@@ -335,6 +410,26 @@ impl World {
         self.counters.max_new_builds = self.counters.max_new_builds.max(builds);
         self.after(BOOT, Event::Status { id, status: if fails { "ERROR" } else { "ACTIVE" } });
         Ok(())
+    }
+
+    /// No data loss going back: a rebuild in the new region goes only
+    /// while the server is still in the old region or a copy of its disk
+    /// exists (a verified snapshot, the root volume it keeps).
+    fn check_rebuild_copy(&mut self, plan: &Plan, planned: &ServerPlan, id: &str) {
+        let mv = plan.server_move(planned);
+        let in_old = self.servers.contains_key(&mv.source)
+            || self.rebuilds(Side::Old, &mv.source).any(|s| s.status == "ACTIVE" || s.status == "SHUTOFF");
+        let names = [mv.snapshot_name.clone(), mv.back_snapshot_name()];
+        let copy = match mv.strategy {
+            Strategy::Snapshot => {
+                self.images.values().any(|i| names.contains(&i.name) && i.status == "active" && i.checksum.is_some())
+            }
+            Strategy::Volume => self.servers.get(id).is_some_and(|s| !s.root_delete_on_termination),
+            Strategy::Redeploy | Strategy::Wait => false,
+        };
+        if !in_old && !copy {
+            self.violations.push(format!("rebuild {id} of {} deleted without a copy", mv.source));
+        }
     }
 
     /// No data loss: the source goes only once its copy exists and

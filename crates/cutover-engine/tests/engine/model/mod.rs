@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cutover_core::machine::host::{HostObservation, ServiceView};
 use cutover_core::machine::{
     Action, BootSource, ImageView, Observation, PortView, Seen, ServerView, Side, Strategy, VolumeView,
 };
@@ -118,6 +119,10 @@ pub struct World {
     new_hosts: Vec<String>,
     placed: usize,
     pub disabled: BTreeSet<String>,
+    /// Old hosts whose `nova-compute` record was deleted.
+    pub retired: BTreeSet<String>,
+    /// Every `enable HOST` / `disable HOST` call, in order.
+    pub host_events: Vec<String>,
     pub calls: Vec<CallRecord>,
     pub counters: Counters,
     pub violations: Vec<String>,
@@ -153,6 +158,8 @@ impl Model {
             new_hosts: (1..=new_hosts).map(|n| format!("new-{n}")).collect(),
             placed: 0,
             disabled: BTreeSet::new(),
+            retired: BTreeSet::new(),
+            host_events: Vec::new(),
             calls: Vec::new(),
             counters: Counters::default(),
             violations: Vec::new(),
@@ -267,7 +274,10 @@ impl World {
                     server.status = status.into();
                     server.task = None;
                     if status == "ERROR" {
-                        server.fault = Some(format!("boot failed on host {}", server.host));
+                        server.fault = Some(match server.side {
+                            Side::Old => "No valid host was found. There are not enough hosts available.".into(),
+                            Side::New => format!("boot failed on host {}", server.host),
+                        });
                     }
                 }
                 self.check_single_running(&id);

@@ -77,6 +77,18 @@ impl ComputeRegion {
         self.service_of_host(host, "nova-compute").is_some_and(|s| !s.disabled && s.up && !s.forced_down)
     }
 
+    /// Whether the host's `nova-compute` service is disabled.
+    pub fn host_disabled(&self, host: &str) -> bool {
+        self.service_of_host(host, "nova-compute").is_some_and(|s| s.disabled)
+    }
+
+    /// Whether placement leaves disabled hosts out of every request,
+    /// forced hosts too: Nova's mandatory `compute_status_filter`
+    /// pre-filter, from Train (20.0.0, whose microversions start at 2.73).
+    pub fn filters_disabled_in_placement(&self) -> bool {
+        self.max_version.is_some_and(|v| v >= super::Microversion::new(2, 73))
+    }
+
     /// Every availability zone with at least one compute host.
     pub fn zones(&self) -> BTreeSet<String> {
         self.hosts.keys().map(|h| self.host_zone(h)).collect()

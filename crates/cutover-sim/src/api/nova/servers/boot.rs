@@ -35,8 +35,12 @@ pub struct BootPlan {
     pub nics: Vec<NicRequest>,
     pub security_group_ids: Vec<String>,
     pub new_volumes: Vec<NewVolume>,
-    /// A host given by an admin (`zone:host` or 2.74 `host`).
+    /// A host forced by an admin with `zone:host`: the scheduler filters
+    /// are skipped.
     pub forced_host: Option<String>,
+    /// A host requested by an admin with 2.74's `host`: the filters run,
+    /// on that host alone.
+    pub requested_host: Option<String>,
     pub volume_backed: bool,
 }
 
@@ -146,10 +150,15 @@ pub fn pick_host(r: &ComputeRegion, server: &Server, plan: &BootPlan) -> Option<
         .keys()
         .map(String::as_str)
         .filter(|h| match &plan.forced_host {
-            // A forced host skips the filters; placement still needs room.
-            Some(forced) => forced == h,
+            // A forced host skips the filters; placement still needs room,
+            // and from Train placement's mandatory `compute_status_filter`
+            // pre-filter leaves out a disabled host, forced or not (nova
+            // scheduler/request_filter.py; the COMPUTE_STATUS_DISABLED trait
+            // mirrors the service's status).
+            Some(forced) => forced == h && !(r.filters_disabled_in_placement() && r.host_disabled(h)),
             None => {
-                r.host_schedulable(h)
+                plan.requested_host.as_ref().is_none_or(|want| want == h)
+                    && r.host_schedulable(h)
                     && server.requested_az.as_ref().is_none_or(|az| &r.host_zone(h) == az)
                     && match policy {
                         "affinity" => member_hosts.is_empty() || member_hosts.contains(h),

@@ -164,7 +164,7 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
         Some(v) => return Err(schema("description", v, "is not a valid description")),
     };
     let config_drive = o.get("config_drive").map(|v| boolean("config_drive", v)).transpose()?.unwrap_or(false);
-    let (requested_az, forced_host) = zone(r, nova, o)?;
+    let (requested_az, forced_host, requested_host) = zone(r, nova, o)?;
     let group = server_group(r, nova, project, body)?;
     check_quota(r, project, &flavor)?;
     let networks_arg = NetworksArg::parse(nova, o.get("networks"))?;
@@ -216,6 +216,7 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
         security_group_ids: sg_ids,
         new_volumes: root.new_volumes,
         forced_host,
+        requested_host,
         volume_backed: root.image_id.is_none(),
     };
     Ok((server, plan))
@@ -399,9 +400,15 @@ fn security_group_names(o: &Map<String, Value>) -> ApiResult<Vec<String>> {
     Ok(names)
 }
 
-/// The requested zone, and a host forced with `zone:host` (admin only) or
-/// requested with `host` (2.74, admin only).
-fn zone(r: &ComputeRegion, nova: &Nova, o: &Map<String, Value>) -> ApiResult<(Option<String>, Option<String>)> {
+/// The requested zone, a host forced with `zone:host` (admin only, policy
+/// `os_compute_api:servers:create:forced_host`: the filters are skipped),
+/// and a host requested with 2.74's `host` (admin only, policy
+/// `compute:servers:create:requested_destination`: the filters run).
+fn zone(
+    r: &ComputeRegion,
+    nova: &Nova,
+    o: &Map<String, Value>,
+) -> ApiResult<(Option<String>, Option<String>, Option<String>)> {
     let mut forced = None;
     let az = match string(o, "availability_zone")? {
         None => None,
@@ -425,16 +432,23 @@ fn zone(r: &ComputeRegion, nova: &Nova, o: &Map<String, Value>) -> ApiResult<(Op
             return Err(ApiError::bad_request("The requested availability zone is not available"));
         }
     }
+    let mut requested = None;
     if let Some(host) = string(o, "host")?.or(string(o, "hypervisor_hostname")?) {
         if !nova.caller.is_admin() {
             return Err(ApiError::policy("compute:servers:create:requested_destination"));
         }
+        if forced.is_some() {
+            return Err(ApiError::bad_request(
+                "One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node \
+                 are mutually exclusive.",
+            ));
+        }
         if !r.hosts.contains_key(host) {
             return Err(ApiError::bad_request(format!("Compute host {host} could not be found.")));
         }
-        forced = Some(host.to_string());
+        requested = Some(host.to_string());
     }
-    Ok((az, forced))
+    Ok((az, forced, requested))
 }
 
 fn server_group(r: &ComputeRegion, nova: &Nova, project: &str, body: &Value) -> ApiResult<Option<String>> {

@@ -1,0 +1,103 @@
+/*!
+`cutover upgrade`: the whole procedure in one command, each phase through
+its own command's code: preflight → env verify → sync → plan, then (with
+`--approve`) drain → hand-off → rejoin → retire. Without `--approve` it
+stops once the plan is written, for the operator to read; the same
+command with `--approve` then applies that very plan (never a new one)
+and resumes after a `kill -9` like `cutover run`.
+*/
+
+use std::path::Path;
+
+use super::run as apply;
+use super::{env, plan, preflight, retire, sync, Ctx, SyncIncomplete};
+use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RetireArgs, RunArgs, SyncArgs, UpgradeArgs};
+use crate::output::Format;
+
+pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    // The phases' tables go to stdout; under -f json|yaml|csv to stderr,
+    // leaving stdout to the run's report.
+    let phases = Ctx {
+        settings: ctx.settings.clone(),
+        out: if ctx.out.format() == Format::Table { ctx.out.clone() } else { ctx.out.clone().on_stderr() },
+    };
+    let plan_exists = args.plan.exists();
+    heading("preflight: both regions, admin rights, services, capacity");
+    preflight::run(&phases)?;
+    heading("env verify: the new region's conductor, scheduler and compute hosts");
+    env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &phases)?;
+    if plan_exists {
+        heading(&format!("plan: {} exists; checked against the clouds, applied as it is", args.plan.display()));
+        plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
+    } else {
+        heading("sync: flavors, keypairs, quotas, server groups, aggregates into the new region");
+        let sync = SyncArgs { dry_run: false, only: Vec::new(), host_map: None, print_host_map: false };
+        match sync::run(sync, &phases) {
+            // What sync cannot make equal is in its report; the plan's
+            // checks say whether the servers can still move.
+            Err(e) if e.downcast_ref::<SyncIncomplete>().is_some() => eprintln!("cutover upgrade: {e}; going on"),
+            other => other?,
+        }
+        heading(&format!("plan: written to {}", args.plan.display()));
+        plan::run(plan_args(&args, Some(&args.plan), None), &phases)?;
+        plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
+    }
+    if !args.approve {
+        eprintln!(
+            "\ncutover upgrade: nothing has changed yet. Read {plan} (`cutover plan --show {plan}`), edit it if \
+             need be, then run the same command with --approve to apply it.",
+            plan = args.plan.display()
+        );
+        return Ok(());
+    }
+    heading("run: drain the old hosts, move every server, hand each emptied host off");
+    apply::run(run_args(&args), ctx)?;
+    if !hands_off(&args) {
+        eprintln!(
+            "\ncutover upgrade: every server moved; the old hosts are drained but not handed off (no \
+             --on-host-empty): redeploy them, then `cutover retire`."
+        );
+        return Ok(());
+    }
+    heading("retire: the old Nova's remaining services");
+    retire::run(RetireArgs { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
+}
+
+fn heading(what: &str) {
+    eprintln!("\n== cutover upgrade: {what}");
+}
+
+/// `cutover plan -o PLAN` (`output`) or `cutover plan --check PLAN` (`check`).
+fn plan_args(args: &UpgradeArgs, output: Option<&Path>, check: Option<&Path>) -> PlanArgs {
+    PlanArgs {
+        output: output.map(Path::to_path_buf),
+        force: false,
+        strategies: args.strategies.clone(),
+        keep_snapshots: false,
+        migration: args.migration.clone(),
+        show: None,
+        check: check.map(Path::to_path_buf),
+    }
+}
+
+fn run_args(args: &UpgradeArgs) -> RunArgs {
+    RunArgs {
+        plan: args.plan.clone(),
+        journal: None,
+        max_parallel: None,
+        per_host: None,
+        per_new_host: None,
+        per_project: None,
+        poll_max: 30,
+        poll_min: 1.0,
+        deadline: None,
+        hosts: args.hosts.clone(),
+    }
+}
+
+/// Whether the run hands the emptied hosts off (a hook for all, or one
+/// for each host of the plan).
+fn hands_off(args: &UpgradeArgs) -> bool {
+    args.hosts.on_host_empty.is_some()
+        || plan::file::load(&args.plan).is_ok_and(|p| p.hosts.iter().all(|h| h.on_empty.is_some()))
+}

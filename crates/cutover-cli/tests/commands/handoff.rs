@@ -1,0 +1,156 @@
+/*!
+`cutover run --on-host-empty`: once an old host's servers are gone and two
+observations say it is empty, the hook redeploys it (here
+`examples/hooks/sim-redeploy`, wrapped to count its calls), the host joins
+the new region, and its old `nova-compute` record is deleted. A server
+that appears on a drained host keeps it from the hook until it is gone.
+*/
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use cutover_sim::model::compute::{PowerState, Server, VmState};
+use serde_json::Value;
+
+use super::run::plan_all;
+use crate::util::SimCloud;
+
+/// A hook that logs each call's arguments, then hands off to sim-redeploy.
+fn counting_hook(cloud: &SimCloud) -> PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hooks/sim-redeploy");
+    let path = cloud.dir().join("hook");
+    let log = cloud.dir().join("hook.log");
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+        log.display(),
+        example.canonicalize().expect("the example hook exists").display()
+    );
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn hook_calls(cloud: &SimCloud) -> Vec<String> {
+    std::fs::read_to_string(cloud.dir().join("hook.log")).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+fn run_with_hook(cloud: &SimCloud, hook: &Path) -> (Option<i32>, Value) {
+    let out = cloud.run(&[
+        "run",
+        "plan.yaml",
+        "--poll-max",
+        "1",
+        "--empty-interval",
+        "0",
+        "--rejoin-timeout",
+        "60",
+        "--on-host-empty",
+        &hook.display().to_string(),
+        "-f",
+        "json",
+    ]);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("a JSON report: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+fn old_hosts(cloud: &SimCloud) -> Vec<String> {
+    let plan: cutover_core::plan::Plan =
+        serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    plan.hosts.iter().map(|h| h.name.clone()).collect()
+}
+
+fn stage_of<'a>(report: &'a Value, host: &str) -> &'a Value {
+    let hosts = report["hosts"].as_array().expect("hosts in the report");
+    &hosts.iter().find(|h| h["host"] == host).unwrap_or_else(|| panic!("{host} in {hosts:?}"))["stage"]
+}
+
+#[test]
+fn every_emptied_host_is_handed_off_once_joins_the_new_region_and_leaves_the_old() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    let hook = counting_hook(&cloud);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    let hosts = old_hosts(&cloud);
+    for host in &hosts {
+        assert_eq!(stage_of(&report, host), "retired-old", "{report:#}");
+    }
+    let mut calls = hook_calls(&cloud);
+    calls.sort();
+    let mut wanted: Vec<String> = hosts.iter().map(|h| format!("{h} RegionOne RegionTwo m1")).collect();
+    wanted.sort();
+    assert_eq!(calls, wanted, "the hook ran once per host, with its arguments");
+    let world = cloud.sim().read();
+    for host in &hosts {
+        let new = &world.compute["RegionTwo"];
+        assert!(new.service_of_host(host, "nova-compute").is_some_and(|s| s.up && !s.disabled), "{host}");
+        assert!(world.compute["RegionOne"].service_of_host(host, "nova-compute").is_none(), "{host}: old record gone");
+    }
+    drop(world);
+
+    let (code, again) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0));
+    assert_eq!(again["hosts"], report["hosts"]);
+    assert_eq!(hook_calls(&cloud).len(), hosts.len(), "a second run hands nothing off again");
+}
+
+#[test]
+fn a_server_that_appears_on_a_drained_host_keeps_it_until_it_is_gone() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    // A first run moves every server and drains the hosts (no hook yet).
+    let out = cloud.run(&["run", "plan.yaml", "--poll-max", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hosts = old_hosts(&cloud);
+    let stray_host = hosts[0].clone();
+    let stray = {
+        // A user's server put straight on the disabled host.
+        let mut w = cloud.sim().world();
+        let id = w.new_uuid();
+        let region = w.compute_region_mut("RegionOne").unwrap();
+        let (project, user) = ("stray-project".to_string(), "stray-user".to_string());
+        let mut server = Server::new(id.clone(), "stray".into(), project, user, "1".into(), Utc::now());
+        server.host = Some(stray_host.clone());
+        server.vm_state = VmState::Active;
+        server.power_state = PowerState::Running;
+        server.task_state = None;
+        region.insert_server(server);
+        id
+    };
+
+    let hook = counting_hook(&cloud);
+    let (_, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(stage_of(&report, &stray_host), "draining", "{report:#}");
+    assert!(!hook_calls(&cloud).iter().any(|c| c.starts_with(&format!("{stray_host} "))), "{:?}", hook_calls(&cloud));
+    for host in hosts.iter().filter(|h| **h != stray_host) {
+        assert_eq!(stage_of(&report, host), "retired-old");
+    }
+    assert!(cloud.sim().read().compute["RegionOne"].servers.contains_key(&stray), "the stray server was not touched");
+
+    // Dealt with: its owner deletes it; the next run hands the host off.
+    cloud.sim().world().compute_region_mut("RegionOne").unwrap().remove_server(&stray);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(stage_of(&report, &stray_host), "retired-old");
+    let for_stray = hook_calls(&cloud).iter().filter(|c| c.starts_with(&format!("{stray_host} "))).count();
+    assert_eq!(for_stray, 1);
+}
+
+#[test]
+fn a_hosts_own_hook_in_the_plan_hands_off_that_host_alone() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    let hook = counting_hook(&cloud);
+    let hosts = old_hosts(&cloud);
+    super::run::edit_plan(&cloud, |plan| plan.hosts[0].on_empty = Some(format!("'{}'", hook.display())));
+    let out = cloud.run(&["run", "plan.yaml", "--poll-max", "1", "--empty-interval", "0", "-f", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stage_of(&report, &hosts[0]), "retired-old", "{report:#}");
+    assert_eq!(hook_calls(&cloud), vec![format!("{} RegionOne RegionTwo m1", hosts[0])]);
+    for host in &hosts[1..] {
+        assert_ne!(stage_of(&report, host), "retired-old", "{host} has no hook");
+    }
+}

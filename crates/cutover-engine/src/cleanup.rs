@@ -1,0 +1,150 @@
+/*!
+What a migration kept on purpose, found and deleted once the operator is
+done with it (`cutover cleanup`): the snapshots of servers that moved (kept
+by the plan's `keep_snapshots`, or left by a move back that failed) and the
+old servers a `redeploy` kept stopped (`keep_redeployed_sources`). Only for
+servers whose move ended `moved`; an old server goes only under the rule
+every source delete keeps (its rebuild verified, nothing of it attached).
+Every delete is journaled as an action, intent then outcome, under the
+journal's lock: never beside a run.
+*/
+
+use std::sync::Arc;
+
+use cutover_core::machine::{invariants, Action, End, Seen, Side, Strategy};
+use cutover_core::plan::{Plan, ServerPlan};
+use cutover_journal::Journal;
+use serde::Serialize;
+
+use crate::driver::Driver;
+use crate::error::{Error, Result};
+use crate::open::Opened;
+
+/// What a left-over resource is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A snapshot image (Glance).
+    Snapshot,
+    /// An old server, stopped (the old region's Nova).
+    Server,
+}
+
+/// One resource the migration kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Leftover {
+    /// The moved server it belongs to (its id in the old region).
+    pub server: String,
+    pub name: String,
+    pub kind: Kind,
+    /// The image's or old server's id.
+    pub id: String,
+    /// Why it stays although cleanup was asked (a rule it would break).
+    pub kept: Option<String>,
+}
+
+impl Leftover {
+    fn action(&self) -> Action {
+        match self.kind {
+            Kind::Snapshot => Action::DeleteImage { image: self.id.clone() },
+            Kind::Server => Action::DeleteServer { side: Side::Old, server: self.id.clone() },
+        }
+    }
+}
+
+/// A cleanup of one plan's migration, its journal locked.
+pub struct Cleanup {
+    plan: Arc<Plan>,
+    journal: Journal,
+    driver: Arc<dyn Driver>,
+}
+
+impl Cleanup {
+    /// Opens the run's journal (it must exist: nothing was kept without a run).
+    pub fn start(plan: Plan, opened: Opened, driver: Arc<dyn Driver>) -> Result<Cleanup> {
+        if !opened.resumes() {
+            return Err(Error::NoJournal(opened.path().to_path_buf()));
+        }
+        let journal = opened.into_journal(&plan, 0)?;
+        Ok(Cleanup { plan: Arc::new(plan), journal, driver })
+    }
+
+    /// The kept resources of the servers that moved, from one observation.
+    pub async fn find(&self) -> Result<Vec<Leftover>> {
+        let moved: Vec<_> = self
+            .journal
+            .servers()?
+            .into_iter()
+            .filter(|e| e.state.end == Some(End::Moved) && e.plan.strategy != Strategy::Wait)
+            .collect();
+        let planned: Vec<&ServerPlan> = moved.iter().filter_map(|e| self.planned(&e.plan.source)).collect();
+        if planned.is_empty() {
+            return Ok(Vec::new());
+        }
+        let observed = self
+            .driver
+            .observe(&self.plan, &planned)
+            .await
+            .map_err(|source| Error::ObserveFailed { attempts: 1, source })?;
+        let mut found = Vec::new();
+        for entry in &moved {
+            let source = &entry.plan.source;
+            let name = self.planned(source).map(|p| p.server.name.clone()).unwrap_or_default();
+            let Some(obs) = observed.get(source) else {
+                return Err(Error::Unobserved(source.clone()));
+            };
+            let leftover = |kind, id: &str, kept| Leftover {
+                server: source.clone(),
+                name: name.clone(),
+                kind,
+                id: id.to_string(),
+                kept,
+            };
+            for image in [&obs.image, &obs.back_image] {
+                match image {
+                    Seen::Present(image) => found.push(leftover(Kind::Snapshot, &image.id, None)),
+                    Seen::Absent => {}
+                    Seen::Unknown if entry.plan.strategy == Strategy::Snapshot => {
+                        return Err(Error::Unobserved(source.clone()))
+                    }
+                    Seen::Unknown => {}
+                }
+            }
+            match &obs.source {
+                Seen::Present(old) if entry.state.direction == cutover_core::machine::Direction::Out => {
+                    let kept = invariants::may_delete_source(&entry.plan, &entry.state, obs).err();
+                    found.push(leftover(Kind::Server, &old.id, kept));
+                }
+                Seen::Unknown => return Err(Error::Unobserved(source.clone())),
+                _ => {}
+            }
+        }
+        Ok(found)
+    }
+
+    /// Deletes each of `leftovers` that may go, journaled; what came of each.
+    pub async fn delete(&mut self, leftovers: &[Leftover]) -> Result<Vec<std::result::Result<(), String>>> {
+        let mut results = Vec::new();
+        for leftover in leftovers {
+            if let Some(why) = &leftover.kept {
+                results.push(Err(format!("kept: {why}")));
+                continue;
+            }
+            let plan = self.plan.clone();
+            let Some(planned) = plan.servers().map(|(_, s)| s).find(|s| s.server.id == leftover.server) else {
+                results.push(Err(format!("server {} is not in the plan", leftover.server)));
+                continue;
+            };
+            let action = leftover.action();
+            let seq = self.journal.intend(&leftover.server, &action)?;
+            let result = self.driver.execute(&plan, planned, &action).await.map_err(|e| e.message);
+            self.journal.outcome(seq, result.clone())?;
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    fn planned(&self, source: &str) -> Option<&ServerPlan> {
+        self.plan.servers().map(|(_, s)| s).find(|s| s.server.id == source)
+    }
+}

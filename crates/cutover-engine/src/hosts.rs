@@ -1,0 +1,336 @@
+/*!
+The old hosts through a run: each planned host's machine
+(`cutover_core::machine::host`) is stepped after the servers' round on one
+batched observation, its state journaled before its actions run. The
+hand-off hook runs in the background; its start is journaled before it is
+called (a hook interrupted by a crash runs again: hooks are idempotent)
+and its end before the machine is told.
+*/
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutover_core::machine::host::{step_host, HookEnd, HostAction, HostMove, HostStage, HostState};
+use cutover_core::plan::Plan;
+use cutover_journal::Journal;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use crate::driver::{Driver, DriverError};
+use crate::error::Result;
+use crate::hook::{HandOff, HookReport, HookRequest};
+
+/// How the run treats the old hosts.
+#[derive(Clone)]
+pub struct HostOptions {
+    /// Time between the two empty observations a host needs.
+    pub empty_interval: Duration,
+    /// Time a handed-off host has to join the new region.
+    pub rejoin_timeout: Duration,
+    /// What hands an empty host off; none: hosts stop at `empty`.
+    pub hand_off: Option<Arc<dyn HandOff>>,
+    /// Hosts handed off by their own (the plan's `on_empty`).
+    pub per_host: BTreeMap<String, Arc<dyn HandOff>>,
+}
+
+impl HostOptions {
+    /// What hands `host` off, if anything.
+    fn hand_off_for(&self, host: &str) -> Option<Arc<dyn HandOff>> {
+        self.per_host.get(host).or(self.hand_off.as_ref()).cloned()
+    }
+}
+
+impl Default for HostOptions {
+    fn default() -> HostOptions {
+        HostOptions {
+            empty_interval: Duration::from_secs(60),
+            rejoin_timeout: Duration::from_secs(3600),
+            hand_off: None,
+            per_host: BTreeMap::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for HostOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostOptions")
+            .field("empty_interval", &self.empty_interval)
+            .field("rejoin_timeout", &self.rejoin_timeout)
+            .field("hand_off", &self.hand_off.is_some())
+            .field("per_host", &self.per_host.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The hook as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookRecord {
+    /// When it was started (the run's clock).
+    pub started_at: i64,
+    /// How it ended; `None` while it runs, or if a crash cut it short.
+    pub end: Option<HookEndRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookEndRecord {
+    pub succeeded: bool,
+    /// Exit status; `None` when it succeeded or was killed at its timeout.
+    pub status: Option<i32>,
+    /// The tail of what it printed.
+    pub output: String,
+    pub secs: u64,
+}
+
+impl HookEndRecord {
+    fn of(report: &HookReport) -> HookEndRecord {
+        let status = match &report.end {
+            HookEnd::Succeeded => None,
+            HookEnd::Failed { status, .. } => *status,
+        };
+        HookEndRecord {
+            succeeded: report.succeeded(),
+            status,
+            output: report.output.clone(),
+            secs: report.duration.as_secs(),
+        }
+    }
+
+    /// `succeeded`, `exited 2`, `timed out`, with the last line printed.
+    pub fn describe(&self) -> String {
+        let how = match (self.succeeded, self.status) {
+            (true, _) => "succeeded".to_string(),
+            (false, Some(code)) => format!("exited {code}"),
+            (false, None) => "timed out".to_string(),
+        };
+        match last_line(&self.output) {
+            line if line.is_empty() => how,
+            line => format!("{how}: {line}"),
+        }
+    }
+
+    fn end(&self) -> HookEnd {
+        match self.succeeded {
+            true => HookEnd::Succeeded,
+            false => HookEnd::Failed { status: self.status, output: last_line(&self.output) },
+        }
+    }
+}
+
+fn last_line(output: &str) -> String {
+    output.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_string()
+}
+
+fn state_key(host: &str) -> String {
+    format!("host/{host}/state")
+}
+
+fn hook_key(host: &str) -> String {
+    format!("host/{host}/hook")
+}
+
+fn load<T: for<'de> Deserialize<'de>>(journal: &Journal, key: &str) -> Result<Option<T>> {
+    Ok(journal.value(key)?.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+fn store<T: Serialize>(journal: &mut Journal, key: &str, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    Ok(journal.set_value(key, &text)?)
+}
+
+/// One old host as the run tracks it.
+pub(crate) struct TrackedHost {
+    pub(crate) plan: HostMove,
+    pub(crate) state: HostState,
+    pub(crate) hook: Option<HookRecord>,
+    /// Its hook runs now, in this process.
+    running: bool,
+    /// Servers the last observation listed on it (for the report).
+    pub(crate) listed: Option<u32>,
+}
+
+/// Every planned old host, and the hooks running.
+pub(crate) struct Hosts {
+    pub(crate) tracked: Vec<TrackedHost>,
+    options: HostOptions,
+    hooks: JoinSet<(usize, HookReport)>,
+}
+
+impl Hosts {
+    /// The plan's hosts, with what the journal holds of them.
+    pub(crate) fn load(plan: &Plan, journal: &Journal, options: HostOptions, now: i64) -> Result<Hosts> {
+        let reason = disable_reason(plan);
+        let mut tracked = Vec::new();
+        for host in &plan.hosts {
+            let state = load(journal, &state_key(&host.name))?.unwrap_or_else(|| HostState::new(now));
+            tracked.push(TrackedHost {
+                plan: HostMove {
+                    name: host.name.clone(),
+                    disable_reason: reason.clone(),
+                    empty_interval_secs: options.empty_interval.as_secs() as i64,
+                    rejoin_timeout_secs: options.rejoin_timeout.as_secs() as i64,
+                },
+                state,
+                hook: load(journal, &hook_key(&host.name))?,
+                running: false,
+                listed: None,
+            });
+        }
+        Ok(Hosts { tracked, options, hooks: JoinSet::new() })
+    }
+
+    /// Whether the run has nothing more to do for the hosts. A host with
+    /// no hand-off is only watched while the servers move. One with a
+    /// hand-off must be done, or wait for what this run will not give it:
+    /// servers cutover does not move (`moving`: the planned moves off each
+    /// host still under way).
+    pub(crate) fn settled(&self, moving: &BTreeMap<String, u32>) -> bool {
+        self.tracked.iter().all(|t| {
+            let moves = moving.get(&t.plan.name).copied().unwrap_or(0);
+            self.options.hand_off_for(&t.plan.name).is_none()
+                || t.state.is_done()
+                || (t.state.stage == HostStage::Draining && moves == 0 && t.listed.is_some_and(|n| n > 0))
+        })
+    }
+
+    /// One round: hooks that ended are journaled, every unfinished host
+    /// observed and stepped, its actions carried out. `in_flight`: the
+    /// planned moves off each host that have not ended. `Ok(true)` when
+    /// something changed.
+    pub(crate) async fn round(
+        &mut self,
+        plan: &Plan,
+        driver: &dyn Driver,
+        journal: &mut Journal,
+        in_flight: &BTreeMap<String, u32>,
+        now: i64,
+    ) -> std::result::Result<bool, HostRound> {
+        let mut changed = self.collect_hooks(journal).map_err(HostRound::Fatal)?;
+        let open: Vec<usize> = (0..self.tracked.len()).filter(|&i| !self.tracked[i].state.is_done()).collect();
+        if open.is_empty() {
+            return Ok(changed);
+        }
+        let names: Vec<&str> = open.iter().map(|&i| self.tracked[i].plan.name.as_str()).collect();
+        let mut seen = driver.observe_hosts(plan, &names).await.map_err(HostRound::Observe)?;
+        for i in open {
+            let t = &mut self.tracked[i];
+            let Some(mut obs) = seen.remove(&t.plan.name) else { continue };
+            t.listed = obs.listed_servers.present().copied();
+            obs.moves_in_flight = in_flight.get(&t.plan.name).copied().unwrap_or(0);
+            obs.hook = t.hook.as_ref().and_then(|h| h.end.as_ref()).map(HookEndRecord::end);
+            let step = step_host(&t.plan, &t.state, &obs, now);
+            if step.state != t.state {
+                store(journal, &state_key(&t.plan.name), &step.state).map_err(HostRound::Fatal)?;
+                if step.state.stage != t.state.stage {
+                    tracing::info!(host = t.plan.name, stage = ?step.state.stage, "old host");
+                }
+                if let Some(why) = step.state.failed.as_ref().filter(|_| t.state.failed.is_none()) {
+                    tracing::warn!(host = t.plan.name, "old host stopped: {why}");
+                }
+                t.state = step.state;
+                changed = true;
+            }
+            for action in step.actions {
+                changed |= self.act(i, plan, driver, journal, action, now).await?;
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn act(
+        &mut self,
+        i: usize,
+        plan: &Plan,
+        driver: &dyn Driver,
+        journal: &mut Journal,
+        action: HostAction,
+        now: i64,
+    ) -> std::result::Result<bool, HostRound> {
+        let host = self.tracked[i].plan.name.clone();
+        let done = match action {
+            HostAction::DisableService { reason, .. } => driver.disable_host(plan, &host, &reason).await,
+            HostAction::DeleteOldService { .. } => driver.delete_old_service(plan, &host).await,
+            HostAction::RunHook { .. } => {
+                let t = &mut self.tracked[i];
+                let Some(hand_off) = self.options.hand_off_for(&host) else { return Ok(false) };
+                if t.running {
+                    return Ok(false);
+                }
+                if t.hook.as_ref().is_some_and(|h| h.end.is_none()) {
+                    tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
+                }
+                let record = HookRecord { started_at: now, end: None };
+                store(journal, &hook_key(&host), &record).map_err(HostRound::Fatal)?;
+                t.hook = Some(record);
+                t.running = true;
+                let request = HookRequest {
+                    host: host.clone(),
+                    old_region: plan.clouds.old_region.clone(),
+                    new_region: plan.clouds.new_region.clone(),
+                    migration: plan.migration.clone(),
+                };
+                tracing::info!(host, "handing the empty host off");
+                self.hooks.spawn(async move { (i, hand_off.hand_off(&request).await) });
+                return Ok(true);
+            }
+        };
+        match done {
+            Ok(()) => Ok(true),
+            // The host machine asks again next round; a lasting refusal
+            // shows in the host's stage not moving on.
+            Err(e) => {
+                tracing::warn!(host, "{e}");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Journals the end of every hook that has finished.
+    fn collect_hooks(&mut self, journal: &mut Journal) -> Result<bool> {
+        let mut changed = false;
+        while let Some(joined) = self.hooks.try_join_next() {
+            changed |= self.record_end(joined, journal)?;
+        }
+        Ok(changed)
+    }
+
+    fn record_end(
+        &mut self,
+        joined: std::result::Result<(usize, HookReport), tokio::task::JoinError>,
+        journal: &mut Journal,
+    ) -> Result<bool> {
+        let (i, report) = match joined {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => return Ok(false),
+        };
+        let t = &mut self.tracked[i];
+        t.running = false;
+        let started_at = t.hook.as_ref().map_or(0, |h| h.started_at);
+        let record = HookRecord { started_at, end: Some(HookEndRecord::of(&report)) };
+        store(journal, &hook_key(&t.plan.name), &record)?;
+        tracing::info!(host = t.plan.name, "hand-off hook {}: {}", report.outcome(), report.last_line());
+        t.hook = Some(record);
+        Ok(true)
+    }
+
+    pub(crate) fn hooks_running(&self) -> bool {
+        !self.hooks.is_empty()
+    }
+}
+
+/// Why a host round did not complete.
+pub(crate) enum HostRound {
+    Observe(DriverError),
+    Fatal(crate::error::Error),
+}
+
+/// The `disabled_reason` every drained old host gets.
+pub(crate) fn disable_reason(plan: &Plan) -> String {
+    format!("cutover migration {}: moving its servers to {}", plan.migration, plan.clouds.new_region)
+}
+
+/// A host's state and hook as the journal keeps them (for the report).
+pub fn journaled(journal: &Journal, host: &str) -> Result<(Option<HostState>, Option<HookRecord>)> {
+    Ok((load(journal, &state_key(host))?, load(journal, &hook_key(host))?))
+}

@@ -1,0 +1,73 @@
+/*!
+The old hosts as the host machine sees them, in a few listings per round
+whatever the number of hosts: both regions' `nova-compute` services and
+hypervisors, and the old region's servers grouped by host. A host that the
+batch shows empty is asked about once more on its own (`host=` filter),
+so "empty" never rests on one listing.
+*/
+
+use std::collections::BTreeMap;
+
+use cutover_cloud::compute::server_states::ServerStatus;
+use cutover_core::machine::host::{HostObservation, ServiceView};
+use cutover_core::machine::Seen;
+use cutover_core::model::{ComputeService, Hypervisor};
+
+use super::{failed, OpenStackDriver};
+use crate::driver::DriverError;
+
+pub(super) async fn observe_hosts(
+    d: &OpenStackDriver,
+    hosts: &[&str],
+) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+    let (old_services, old_servers, old_hypervisors, new_services, new_hypervisors) = tokio::join!(
+        d.old.compute_services(),
+        d.old.server_statuses(&[]),
+        d.old.hypervisors(),
+        d.new.compute_services(),
+        d.new.hypervisors(),
+    );
+    let old_services = old_services.map_err(failed)?;
+    let old_servers = old_servers.map_err(failed)?;
+    let old_hypervisors = old_hypervisors.map_err(failed)?;
+    let new_services = new_services.map_err(failed)?;
+    let new_hypervisors = new_hypervisors.map_err(failed)?;
+    let mut seen = BTreeMap::new();
+    for &host in hosts {
+        let mut obs = HostObservation {
+            old_service: service(&old_services, host),
+            new_service: service(&new_services, host),
+            new_hypervisor: Seen::Present(hypervisor(&new_hypervisors, host).is_some()),
+            ..HostObservation::default()
+        };
+        let on_host: Vec<&ServerStatus> = old_servers.iter().filter(|s| s.host.as_deref() == Some(host)).collect();
+        let (mut listed, mut busy) = counts(on_host.iter().copied());
+        let running = hypervisor(&old_hypervisors, host).and_then(|h| h.resources).map(|r| r.running_vms as u32);
+        if listed == 0 && running == Some(0) {
+            // The batch says empty: ask Nova about this host alone.
+            let alone = d.old.server_statuses(&[("host", host)]).await.map_err(failed)?;
+            (listed, busy) = counts(alone.iter());
+        }
+        obs.listed_servers = Seen::Present(listed);
+        obs.busy_servers = Seen::Present(busy);
+        obs.running_vms = running.map_or(Seen::Unknown, Seen::Present);
+        seen.insert(host.to_string(), obs);
+    }
+    Ok(seen)
+}
+
+/// Servers listed, and those of them with a task under way.
+fn counts<'a>(servers: impl Iterator<Item = &'a ServerStatus>) -> (u32, u32) {
+    servers.fold((0, 0), |(listed, busy), s| (listed + 1, busy + u32::from(s.task_state.is_some())))
+}
+
+fn service(services: &[ComputeService], host: &str) -> Seen<ServiceView> {
+    services
+        .iter()
+        .find(|s| s.binary == "nova-compute" && s.host == host)
+        .map_or(Seen::Absent, |s| Seen::Present(ServiceView { enabled: s.enabled, up: s.up }))
+}
+
+fn hypervisor<'a>(hypervisors: &'a [Hypervisor], host: &str) -> Option<&'a Hypervisor> {
+    hypervisors.iter().find(|h| h.service_host.as_deref().unwrap_or(&h.hostname) == host)
+}

@@ -1,0 +1,48 @@
+/*!
+The old hosts' machines in the loop: after the servers' round, every old
+host not done is observed (one batch) and stepped, knowing how many of
+its planned moves are still under way. A run works on until its servers
+are done and every host has gone as far as this run can take it.
+*/
+
+use std::collections::BTreeMap;
+
+use super::{Engine, Round};
+use crate::hosts::HostRound;
+
+impl Engine {
+    /// The old hosts' round; `Ok(true)` when something changed. A rollback
+    /// run leaves the hosts alone.
+    pub(super) async fn host_round(&mut self) -> Result<bool, Round> {
+        if self.only.is_some() {
+            return Ok(false);
+        }
+        let in_flight = self.moves_per_host(|t| t.state.end.is_none());
+        let now = self.clock.now();
+        let result = self.hosts.round(&self.plan, self.driver.as_ref(), &mut self.journal, &in_flight, now).await;
+        match result {
+            Ok(changed) => Ok(changed),
+            Err(HostRound::Observe(e)) => Err(Round::Observe(e)),
+            Err(HostRound::Fatal(e)) => Err(Round::Fatal(e)),
+        }
+    }
+
+    /// Whether the run is over: every server it works on is done (ended or
+    /// held) and the hosts have gone as far as this run can take them.
+    pub(super) fn finished(&self) -> bool {
+        let servers_done = (0..self.servers.len()).all(|i| self.servers[i].done() || !self.selected(i));
+        if !servers_done || self.only.is_some() {
+            return servers_done;
+        }
+        !self.hosts.hooks_running() && self.hosts.settled(&self.moves_per_host(|t| !t.done()))
+    }
+
+    /// Planned servers per old host for which `counts` holds.
+    fn moves_per_host(&self, counts: impl Fn(&super::Tracked) -> bool) -> BTreeMap<String, u32> {
+        let mut per_host = BTreeMap::new();
+        for t in self.servers.iter().filter(|t| counts(t)) {
+            *per_host.entry(t.host.clone()).or_default() += 1;
+        }
+        per_host
+    }
+}
