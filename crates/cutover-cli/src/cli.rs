@@ -235,6 +235,10 @@ pub struct RunArgs {
     /// Longest wait between two observations while nothing changes.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_max: u64,
+    /// Shortest wait between two observations, while things change
+    /// (decimals allowed: 0.05 suits a simulated cloud at a small time scale).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = positive_secs)]
+    pub poll_min: f64,
     /// Stop waiting for `wait` servers at WHEN (RFC 3339, e.g.
     /// 2026-12-01T06:00:00Z) or after a duration from this run's start
     /// (90s, 45m, 8h, 2d): those still in the old region are held and
@@ -243,6 +247,14 @@ pub struct RunArgs {
     pub deadline: Option<i64>,
     #[command(flatten)]
     pub hosts: HostArgs,
+}
+
+/// Seconds as a finite number above zero (decimals allowed).
+fn positive_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 3600.0 => Ok(secs),
+        _ => Err(format!("'{text}' is not a number of seconds above 0 (at most 3600)")),
+    }
 }
 
 /// `--deadline`: a time (RFC 3339) or a duration from now, as Unix seconds.

@@ -18,6 +18,9 @@ mod commands {
     mod retire;
     mod rollback;
     mod run;
+    mod run_crash;
+    mod run_endstate;
+    mod run_faults;
     mod sync;
     mod sync_ownership;
     mod upgrade;

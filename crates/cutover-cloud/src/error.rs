@@ -16,9 +16,13 @@ pub enum Error {
     /// The cloud configuration (clouds.yaml, secure.yaml, `OS_*`) is unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// Keystone refused or could not be reached while authenticating.
+    /// Keystone refused the credentials (or the request) while authenticating.
     #[error("cannot authenticate to cloud {cloud} in region {region}: {reason}")]
     Auth { cloud: String, region: String, reason: String },
+    /// Keystone failed (5xx, 429) or did not answer while authenticating:
+    /// not the credentials' fault, so trying again later may work.
+    #[error("cannot authenticate to cloud {cloud} in region {region} now (Keystone failed; try again): {reason}")]
+    AuthUnavailable { cloud: String, region: String, reason: String },
     /// The region is not in the Keystone catalog.
     #[error("region {region} is not in the catalog of cloud {cloud} (regions there: {available})")]
     UnknownRegion { cloud: String, region: String, available: String },

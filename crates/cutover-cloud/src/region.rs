@@ -83,7 +83,7 @@ impl RegionClient {
             .disable_auth_cache(true)
             .connect()
             .await
-            .map_err(|e| Error::Auth { cloud: cloud.clone(), region: region.to_string(), reason: chain(&e) })?;
+            .map_err(|e| auth_error(&cloud, region, &e))?;
         // The token's catalog, not the SDK's region list: that one also
         // names the region we asked for once Keystone's endpoint is discovered.
         let catalog = catalog_of(&inner);
@@ -245,6 +245,34 @@ fn describe<E: RestEndpoint>(endpoint: &E) -> (ServiceType, String) {
 }
 
 /// The error and its causes on one line.
+/// A failed authentication: the credentials refused, or Keystone failing
+/// (5xx, 429) or not answering, which is no fault of the input.
+fn auth_error(cloud: &str, region: &str, err: &(dyn std::error::Error + 'static)) -> Error {
+    let (cloud, region, reason) = (cloud.to_string(), region.to_string(), chain(err));
+    if keystone_unavailable(err) {
+        Error::AuthUnavailable { cloud, region, reason }
+    } else {
+        Error::Auth { cloud, region, reason }
+    }
+}
+
+fn keystone_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
+    use openstack_sdk::auth::AuthError;
+    use openstack_sdk::OpenStackError;
+    let failing = |code: u16| code >= 500 || code == 429;
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        match (e.downcast_ref::<AuthError>(), e.downcast_ref::<OpenStackError>()) {
+            (Some(AuthError::Identity(identity)), _) => return u16::try_from(identity.code).is_ok_and(failing),
+            (Some(AuthError::UnknownAuth { code, .. }), _) => return failing(*code),
+            (_, Some(OpenStackError::Communication { .. } | OpenStackError::NoResponse {})) => return true,
+            (_, Some(OpenStackError::Http { status })) => return failing(status.as_u16()),
+            _ => cause = e.source(),
+        }
+    }
+    false
+}
+
 fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

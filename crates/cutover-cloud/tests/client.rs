@@ -55,6 +55,26 @@ async fn a_wrong_password_is_an_auth_error_without_the_password() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keystone_failing_while_authenticating_is_not_a_refusal() {
+    let cloud = SimCloud::start().await;
+    for status in [500, 503] {
+        cloud.sim().world().faults.rules.push(
+            serde_json::from_value(serde_json::json!({
+                "service": "identity", "method": "POST", "path_contains": "/auth/tokens",
+                "limit": 1, "kind": "error", "status": status
+            }))
+            .unwrap(),
+        );
+        let err =
+            RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.err().expect("fails");
+        let text = err.to_string();
+        assert!(matches!(err, Error::AuthUnavailable { .. }), "{status}: {text}");
+        assert!(!text.contains('\n') && text.contains("try again"), "{text}");
+    }
+    RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.expect("then it works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_cloud_lists_the_defined_ones() {
     let cloud = SimCloud::start().await;
     let err = Profile::resolve_in(Some("prod"), Some(&cloud.clouds_yaml()), None).expect_err("fails");

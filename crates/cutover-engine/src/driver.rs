@@ -64,4 +64,12 @@ pub trait Driver: Send + Sync {
     /// Deletes the old region's `nova-compute` record of a host that has
     /// joined the new region. Idempotent.
     async fn delete_old_service(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
+
+    /// Removes what a run killed halfway through an action may have left
+    /// that no later step would: grants to cutover's own user, key pair
+    /// copies of a boot that was made. The engine calls it when a run ends
+    /// (no call of its own under way); a failure is only logged.
+    async fn tidy(&self, _plan: &Plan) -> Result<(), DriverError> {
+        Ok(())
+    }
 }

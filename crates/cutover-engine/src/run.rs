@@ -251,7 +251,8 @@ impl Engine {
     }
 
     /// Runs until every server has ended or is held, or `shutdown`
-    /// resolves (after the round under way, so every outcome is written).
+    /// resolves (after the round under way, so every outcome is written);
+    /// then has the driver tidy what a killed run left ([`Driver::tidy`]).
     pub async fn run(
         mut self,
         progress: &mut dyn FnMut(&Progress),
@@ -295,6 +296,9 @@ impl Engine {
         }
         self.close_hosts().await?;
         self.save_notes()?;
+        if let Err(e) = self.driver.tidy(&self.plan).await {
+            tracing::warn!("tidying up after the run: {e} (the next run tries again)");
+        }
         let held: HashMap<String, String> =
             self.servers.iter().filter_map(|t| Some((t.plan.source.clone(), t.held.clone()?))).collect();
         Report::of_servers(&self.journal, &held, self.asked.as_ref())

@@ -136,7 +136,10 @@ async fn a_volume_move_boots_from_the_kept_root_volume_and_reattaches_data() {
     let data = record.data_volumes().next().expect("data").id.clone();
     let boot = new.block_devices.iter().find(|b| b.boot_index == Some(0)).expect("boots from a volume");
     assert_eq!(boot.volume_id, root, "the same root volume");
-    assert!(!boot.delete_on_termination);
+    let root_record = record.root_volume().expect("root");
+    assert!(root_record.delete_on_termination, "the scenario's db-1 root goes with its server");
+    assert!(boot.delete_on_termination, "and so it does with the rebuild, once verified");
+    assert!(actions.iter().any(|a| matches!(a, Action::DeleteWithServer { .. })));
     assert!(new.block_devices.iter().any(|b| b.volume_id == data), "the data volume is reattached");
     assert_eq!(w.volume.volumes[&data].status, "in-use");
     assert_eq!(new.flavor_id, "gold");
@@ -328,4 +331,29 @@ async fn a_moved_server_goes_back_into_a_drained_old_region_with_its_port_and_fl
     assert!(w.image.images.values().all(|i| !names.iter().any(|n| i.name.as_deref() == Some(n))), "no snapshot left");
     drop(w);
     nothing_left(&cloud);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tidy_removes_the_grant_and_key_copy_of_a_boot_killed_halfway() {
+    let cloud = SimCloud::start().await;
+    let driver = cloud.driver().await;
+    let source = cloud.server_id("RegionOne", "web-1");
+    let plan = cloud.plan(&[("web-1", Strategy::Redeploy)]);
+    let project = planned(&plan, &source).server.project_id.clone();
+    // What a run killed between its grant and key import and their undoing leaves.
+    let old = cutover_cloud::RegionClient::connect(&cloud.profile(), "RegionOne", util::quick_retries()).await.unwrap();
+    let new = cutover_cloud::RegionClient::connect(&cloud.profile(), "RegionTwo", util::quick_retries()).await.unwrap();
+    let role = cutover_cloud::scoped::prepare_role(&old).await.unwrap();
+    old.grant_project_role(&project, &old.scope().user_id, &role.id).await.unwrap();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGFsaWNlYWxpY2VhbGljZWFsaWNlYWxpY2VhbGljZWFs a@b";
+    new.import_own_keypair(&plan.snapshot_name(&source), key, "ssh").await.unwrap();
+    new.import_own_keypair("operator-key", key, "ssh").await.unwrap();
+
+    driver.tidy(&plan).await.expect("tidies");
+    let w = cloud.sim().world();
+    let left: Vec<&String> = w.compute["RegionTwo"].keypairs.keys().map(|(_, name)| name).collect();
+    assert!(left.contains(&&"operator-key".to_string()), "other keys stay: {left:?}");
+    assert!(!left.iter().any(|name| name.starts_with("cutover-")), "the copy is deleted: {left:?}");
+    let grants = w.identity.assignments.iter().filter(|a| a.role_id == role.id).count();
+    assert_eq!(grants, 0, "the grant is revoked");
 }

@@ -96,7 +96,16 @@ impl Journal {
             }
             tx.commit().map_err(|e| Error::sql(&staging, e))?;
             // Folds the WAL into the file, so the rename moves everything.
-            conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| Error::sql(&staging, e))?;
+            // The file stays in WAL mode: switching it after the rename
+            // would write its header through a rollback journal, and a run
+            // killed then would leave a hot journal that no read-only
+            // reader (`cutover status`) can roll back.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get::<_, i64>(0))
+                .map_err(|e| Error::sql(&staging, e))
+                .and_then(|busy| match busy {
+                    0 => Ok(()),
+                    _ => Err(Error::Corrupt { path: staging.clone(), reason: "its WAL could not be folded in".into() }),
+                })?;
         }
         std::fs::rename(&staging, path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
         sync_parent(path)?;

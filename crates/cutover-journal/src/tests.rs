@@ -31,6 +31,7 @@ fn moves() -> Vec<(ServerMove, serde_json::Value, ServerState)> {
                 data_volumes: vec![],
                 ports: vec![],
                 floating_addresses: vec![],
+                deleted_with_server: vec![],
                 keep_snapshot: false,
                 keep_source: false,
                 boot_timeout_secs: 600,

@@ -90,6 +90,7 @@ fn run_args(args: &UpgradeArgs) -> RunArgs {
         per_new_host: None,
         per_project: None,
         poll_max: 30,
+        poll_min: 1.0,
         deadline: None,
         hosts: args.hosts.clone(),
     }

@@ -45,3 +45,17 @@ fn no_cloud_at_all_is_one_line() {
     let line = one_line_failure(&out, 2);
     assert!(line.contains("no cloud given"), "{line}");
 }
+
+#[test]
+fn keystone_failing_at_authentication_is_a_failure_to_retry_not_bad_input() {
+    let cloud = SimCloud::start();
+    cloud.sim().world().faults.rules.push(
+        serde_json::from_value(serde_json::json!({
+            "service": "identity", "method": "POST", "path_contains": "/auth/tokens", "kind": "error", "status": 503
+        }))
+        .unwrap(),
+    );
+    let out = cloud.run(&["preflight"]);
+    let line = one_line_failure(&out, 1);
+    assert!(line.contains("authenticate") && line.contains("try again"), "{line}");
+}

@@ -6,6 +6,8 @@ that cloud (no ambient `OS_*`, `~/.config/openstack` or `./cutover.toml`).
 */
 #![allow(dead_code)]
 
+pub mod endstate;
+pub mod moves;
 pub mod osc;
 
 use std::path::{Path, PathBuf};
@@ -38,10 +40,16 @@ impl SimCloud {
     }
 
     pub fn with(scenario: Scenario) -> SimCloud {
+        SimCloud::with_scale(scenario, 0.0)
+    }
+
+    /// `scenario` with its durations scaled by `scale` (0: every transition
+    /// is due at the next request).
+    pub fn with_scale(scenario: Scenario, scale: f64) -> SimCloud {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let running = runtime
-            .block_on(RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(0.0)))
+            .block_on(RunningSim::start("127.0.0.1:0".parse().unwrap(), &scenario, Some(scale)))
             .expect("simulator starts");
         let cloud = SimCloud { running: Some(running), runtime, dir: tempfile::tempdir().expect("temp dir") };
         cloud.write_clouds(&[("sim", "admin", "secret", "admin")]);

@@ -65,6 +65,13 @@ pub enum Action {
         server: String,
         volume: String,
     },
+    /// Set an attached volume's `delete_on_termination` to true (2.85+),
+    /// as the source had it, once the rebuild is verified.
+    DeleteWithServer {
+        side: Side,
+        server: String,
+        volume: String,
+    },
     DetachVolume {
         side: Side,
         server: String,

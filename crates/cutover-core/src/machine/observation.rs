@@ -97,6 +97,10 @@ pub struct Observation {
     pub root_delete_on_termination: Seen<bool>,
     /// The same on the rebuild in the new region (what moving it back keeps).
     pub target_root_delete_on_termination: Seen<bool>,
+    /// Per observed server (source, target, restored): the
+    /// `delete_on_termination` of each attached volume; `None` where the
+    /// region cannot change it (below 2.85). A server not listed is unknown.
+    pub delete_on_termination: BTreeMap<String, BTreeMap<String, Option<bool>>>,
     pub volumes: BTreeMap<String, VolumeView>,
     pub ports: BTreeMap<String, PortView>,
     /// nova-network floating addresses and the server each is on.

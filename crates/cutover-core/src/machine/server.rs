@@ -44,6 +44,12 @@ pub struct ServerMove {
     pub ports: Vec<String>,
     /// nova-network floating addresses to add to the rebuilt server.
     pub floating_addresses: Vec<String>,
+    /// Volumes the source took with it when deleted (`delete_on_termination`,
+    /// the root or data volumes): so again on the rebuild once it is
+    /// verified (until then cutover keeps them off, so that a rollback
+    /// deleting the rebuild never deletes a disk).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_with_server: Vec<String>,
     /// Keep the snapshot after a verified move (else it is deleted).
     pub keep_snapshot: bool,
     /// `redeploy`: keep the old server, stopped, instead of deleting it.
@@ -90,6 +96,9 @@ pub enum Stage {
     RemoveSnapshot,
     /// `redeploy`: the old server is deleted unless the plan keeps it.
     RemoveSource,
+    /// The volumes the source took with it when deleted are again deleted
+    /// with the rebuild (the last stage: nothing deletes the rebuild after).
+    DeleteWithServer,
     /// Turning back: the rebuild made going forward is gone (and a
     /// restored server an earlier attempt left in ERROR).
     DeleteTarget,
@@ -250,23 +259,43 @@ pub fn stages(strategy: Strategy, route: Route) -> &'static [Stage] {
             FloatingIps,
             PowerState,
             RemoveSnapshot,
+            DeleteWithServer,
         ],
-        (Route::Forward, Strategy::Volume) => {
-            &[Stop, KeepRoot, DetachVolumes, ReleasePorts, DeleteSource, Boot, AttachVolumes, FloatingIps, PowerState]
-        }
-        (Route::Forward, Strategy::Redeploy) => {
-            &[Stop, DetachVolumes, ReleasePorts, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSource]
-        }
+        (Route::Forward, Strategy::Volume) => &[
+            Stop,
+            KeepRoot,
+            DetachVolumes,
+            ReleasePorts,
+            DeleteSource,
+            Boot,
+            AttachVolumes,
+            FloatingIps,
+            PowerState,
+            DeleteWithServer,
+        ],
+        (Route::Forward, Strategy::Redeploy) => &[
+            Stop,
+            DetachVolumes,
+            ReleasePorts,
+            Boot,
+            AttachVolumes,
+            FloatingIps,
+            PowerState,
+            RemoveSource,
+            DeleteWithServer,
+        ],
         (Route::Forward, Strategy::Wait) => &[Watch],
         // Turning back, a snapshot is no copy anyone needs any more.
         (Route::BackToSource, Strategy::Snapshot) => {
-            &[DeleteTarget, ReclaimPorts, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot]
+            &[DeleteTarget, ReclaimPorts, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot, DeleteWithServer]
         }
-        (Route::BackToSource, _) => &[DeleteTarget, ReclaimPorts, AttachVolumes, FloatingIps, PowerState],
+        (Route::BackToSource, _) => {
+            &[DeleteTarget, ReclaimPorts, AttachVolumes, FloatingIps, PowerState, DeleteWithServer]
+        }
         (Route::Restore, Strategy::Snapshot) => {
-            &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot]
+            &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, RemoveSnapshot, DeleteWithServer]
         }
-        (Route::Restore, _) => &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState],
+        (Route::Restore, _) => &[DeleteTarget, Boot, AttachVolumes, FloatingIps, PowerState, DeleteWithServer],
     }
 }
 

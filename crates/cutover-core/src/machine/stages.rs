@@ -37,6 +37,7 @@ pub(crate) fn progress(
         Stage::PowerState => power_state(plan, state, &sides),
         Stage::RemoveSnapshot => remove_snapshot(plan, &sides),
         Stage::RemoveSource => remove_source(plan, state, obs, &sides),
+        Stage::DeleteWithServer => delete_with_server(plan, state, obs, &sides),
         Stage::DeleteTarget => delete_failed(state, &sides),
         Stage::ReclaimPorts => {
             let source = match source_id(&sides) {
@@ -338,6 +339,29 @@ fn remove_source(plan: &ServerMove, state: &ServerState, obs: &Observation, side
         return Progress::Done;
     }
     delete_source(plan, state, obs, sides)
+}
+
+/// Last: the volumes the source took with it when deleted go with the
+/// server the route rebuilt, as they did with the source.
+fn delete_with_server(plan: &ServerMove, state: &ServerState, obs: &Observation, sides: &Sides) -> Progress {
+    if plan.deleted_with_server.is_empty() {
+        return Progress::Done;
+    }
+    let (side, server) = sides.rebuilt(state.route);
+    let Some(server) = server.present() else { return Progress::Pending(Vec::new()) };
+    let Some(flags) = obs.delete_on_termination.get(&server.id) else { return Progress::Pending(Vec::new()) };
+    // A volume whose flag the region cannot change (`None`) stays as it is.
+    let actions: Vec<Action> = plan
+        .deleted_with_server
+        .iter()
+        .filter(|volume| flags.get(*volume) == Some(&Some(false)))
+        .map(|volume| Action::DeleteWithServer { side, server: server.id.clone(), volume: volume.clone() })
+        .collect();
+    if actions.is_empty() {
+        Progress::Done
+    } else {
+        Progress::Pending(actions)
+    }
 }
 
 fn fault(server: &ServerView) -> String {

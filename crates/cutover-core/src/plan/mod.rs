@@ -149,6 +149,12 @@ impl Plan {
                 .filter(|f| !neutron_floating(f))
                 .map(|f| f.address.clone())
                 .collect(),
+            deleted_with_server: record
+                .volumes
+                .iter()
+                .filter(|v| v.delete_on_termination)
+                .map(|v| v.id.clone())
+                .collect(),
             keep_snapshot: self.options.keep_snapshots,
             keep_source: self.options.keep_redeployed_sources,
             boot_timeout_secs: self.options.boot_timeout_secs,

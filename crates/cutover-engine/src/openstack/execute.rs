@@ -41,6 +41,9 @@ pub(super) async fn execute(
             }
             region.set_delete_on_termination(server, volume, false).await.map_err(failed)
         }
+        Action::DeleteWithServer { side, server, volume } => {
+            d.region(*side).set_delete_on_termination(server, volume, true).await.map_err(failed)
+        }
         Action::DetachVolume { side, server, volume } => {
             ok_if(d.region(*side).detach_volume(server, volume).await, CloudError::is_not_found)
         }

@@ -8,6 +8,7 @@ token's project (a booted server).
 - [`boot`]: the rebuild's boot request, found first by its metadata.
 - [`grants`]: role `cutover` on a project while a boot there runs.
 - [`hosts`]: the old hosts as the host machine sees them.
+- [`tidy`]: what a killed run left behind, removed at the end of the next.
 */
 
 mod boot;
@@ -15,6 +16,7 @@ mod execute;
 mod grants;
 mod hosts;
 mod observe;
+mod tidy;
 
 use std::collections::BTreeMap;
 
@@ -124,6 +126,10 @@ impl Driver for OpenStackDriver {
         }
         Ok(())
     }
+
+    async fn tidy(&self, plan: &Plan) -> Result<(), DriverError> {
+        tidy::tidy(self, plan).await
+    }
 }
 
 impl OpenStackDriver {
@@ -144,7 +150,7 @@ impl OpenStackDriver {
 pub(crate) fn failed(e: CloudError) -> DriverError {
     let permanent = match &e {
         CloudError::Call(call) => call.status.is_some_and(|s| s.is_client_error() && !matches!(s.as_u16(), 409 | 429)),
-        CloudError::Auth { .. } => false,
+        CloudError::Auth { .. } | CloudError::AuthUnavailable { .. } => false,
         _ => true,
     };
     DriverError { message: e.to_string(), permanent }

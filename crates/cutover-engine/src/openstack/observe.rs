@@ -30,6 +30,10 @@ struct Listings {
     /// Each region's nova-network addresses (a Neutron region has none):
     /// (old, new).
     addresses: Option<(Vec<PoolAddress>, Vec<PoolAddress>)>,
+    /// Whether each region can change an attached volume's
+    /// `delete_on_termination` (2.85+).
+    old_changes_deletion: bool,
+    new_changes_deletion: bool,
 }
 
 pub(super) async fn observe(
@@ -104,6 +108,8 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
         volumes: kept("volumes", volumes).flatten(),
         ports: kept("ports", ports).flatten(),
         addresses,
+        old_changes_deletion: d.old.can_keep_root_volume(),
+        new_changes_deletion: d.new.can_keep_root_volume(),
     })
 }
 
@@ -194,6 +200,15 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
     let is_target = |s: &ServerStatus| tagged(s, plan, META_SOURCE, id);
     let root_delete_on_termination = root_delete_flag(&l.old_servers, m.root_volume.as_ref(), |s| s.id == id);
     let target_root_delete_on_termination = root_delete_flag(&l.new_servers, m.root_volume.as_ref(), is_target);
+    let delete_on_termination = [(&l.old_servers, l.old_changes_deletion), (&l.new_servers, l.new_changes_deletion)]
+        .into_iter()
+        .flat_map(|(listing, changes)| listing.iter().flatten().map(move |s| (s, changes)))
+        .filter(|(s, _)| s.id == id || is_target(s) || tagged(s, plan, META_RESTORED_FROM, id))
+        .map(|(s, changes)| {
+            let flags = s.volumes.iter().map(|(volume, delete)| (volume.clone(), delete.filter(|_| changes))).collect();
+            (s.id.clone(), flags)
+        })
+        .collect();
     let image_named = |name: &str| match &l.images {
         Some(images) => snapshot(images, name).map_or(Seen::Absent, Seen::Present),
         None => Seen::Unknown,
@@ -227,6 +242,7 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         back_image: image_named(&m.back_snapshot_name()),
         root_delete_on_termination,
         target_root_delete_on_termination,
+        delete_on_termination,
         volumes,
         ports,
         floating_ips,

@@ -34,6 +34,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let opened = Opened::open(&plan, &journal)?;
     let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
     let mut options = options(&ctx.settings, limits, args.poll_max);
+    options.poll.min = Duration::from_secs_f64(args.poll_min);
     options.hosts = host_options(&args.hosts, &plan, ctx)?;
     options.deadline = args.deadline;
     let total = plan.servers().count();

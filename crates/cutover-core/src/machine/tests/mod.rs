@@ -22,6 +22,7 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
         data_volumes: vec!["vol-data".into()],
         ports: vec!["port-1".into()],
         floating_addresses: vec!["172.24.4.10".into()],
+        deleted_with_server: Vec::new(),
         keep_snapshot: false,
         keep_source: false,
         boot_timeout_secs: 600,
@@ -289,4 +290,40 @@ fn a_state_an_older_cutover_journaled_still_reads() {
     assert!(written.get("direction").is_none() && written.get("rollback_requested").is_none(), "{written}");
     let create: Action = serde_json::from_str(r#"{"action":"create_image","server":"s","name":"n"}"#).unwrap();
     assert_eq!(create, Action::CreateImage { side: Side::Old, server: "s".into(), name: "n".into() });
+}
+
+/// What the model's source deletes with it: its data volume, and its root
+/// volume when it boots from one.
+fn deleting_volumes(strategy: Strategy) -> ServerMove {
+    let mut plan = plan(strategy);
+    plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".to_string()]).collect();
+    plan
+}
+
+#[test]
+fn volumes_deleted_with_the_source_are_deleted_with_its_rebuild_once_verified() {
+    for strategy in [Strategy::Snapshot, Strategy::Volume, Strategy::Redeploy] {
+        let plan = deleting_volumes(strategy);
+        let mut clouds = Clouds::with_source("ACTIVE");
+        let (state, actions) = run(&plan, &mut clouds);
+        assert_eq!(state.end, Some(End::Moved), "{strategy:?}");
+        let new = clouds.new.keys().next().unwrap().clone();
+        for volume in &plan.deleted_with_server {
+            assert!(clouds.deletes_with(&new, volume), "{strategy:?}: {volume} goes with the rebuild");
+        }
+        let first = kinds(&actions).iter().position(|k| k == "DeleteWithServer").expect("set again");
+        assert!(kinds(&actions)[first..].iter().all(|k| k == "DeleteWithServer"), "last: {actions:?}");
+    }
+}
+
+#[test]
+fn a_rollback_sets_delete_on_termination_back_on_the_server_in_the_old_region() {
+    let plan = deleting_volumes(Strategy::Volume);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    clouds.new_boot_fails = true;
+    let (state, _) = run(&plan, &mut clouds);
+    assert!(matches!(state.end, Some(End::RolledBack { .. })), "{state:?}");
+    let (restored, _) = clouds.old.iter().next().expect("restored in the old region");
+    assert!(clouds.deletes_with(restored, "vol-root") && clouds.deletes_with(restored, "vol-data"));
+    assert!(clouds.volumes.contains_key("vol-root"), "the failed rebuild's delete took no volume");
 }

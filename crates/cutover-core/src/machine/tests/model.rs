@@ -27,6 +27,9 @@ pub struct Clouds {
     pub ports: BTreeMap<String, PortView>,
     pub floating: BTreeMap<String, Option<String>>,
     pub root_delete_on_termination: bool,
+    /// `delete_on_termination` of (server, volume) attachments other than
+    /// the source's root (false unless set).
+    pub deleted_with: BTreeMap<(String, String), bool>,
     /// Boots in the new region end in ERROR.
     pub new_boot_fails: bool,
     /// Boots in the old region end in ERROR (no host takes them).
@@ -45,7 +48,25 @@ impl Clouds {
         clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
         clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
         clouds.root_delete_on_termination = true;
+        clouds.deleted_with.insert((SRC.into(), "vol-data".into()), true);
         clouds
+    }
+
+    fn set_deletes_with(&mut self, server: &str, volume: &str, delete: bool) {
+        match (server, volume) {
+            (SRC, "vol-root") => self.root_delete_on_termination = delete,
+            _ => {
+                self.deleted_with.insert((server.to_string(), volume.to_string()), delete);
+            }
+        }
+    }
+
+    /// Whether deleting `server` deletes `volume` with it.
+    pub fn deletes_with(&self, server: &str, volume: &str) -> bool {
+        match (server, volume) {
+            (SRC, "vol-root") => self.root_delete_on_termination,
+            _ => self.deleted_with.get(&(server.to_string(), volume.to_string())).copied().unwrap_or(false),
+        }
     }
 
     pub fn observe(&self) -> Observation {
@@ -59,7 +80,18 @@ impl Clouds {
             back_image: self.image(BACK_SNAPSHOT),
             root_delete_on_termination: Seen::Present(self.root_delete_on_termination),
             // cutover boots from a volume with delete_on_termination off.
-            target_root_delete_on_termination: target.map_or(Seen::Unknown, |_| Seen::Present(false)),
+            target_root_delete_on_termination: target
+                .map_or(Seen::Unknown, |t| Seen::Present(self.deletes_with(&t.id, "vol-root"))),
+            delete_on_termination: self
+                .old
+                .keys()
+                .chain(self.new.keys())
+                .map(|server| {
+                    let attached = self.volumes.iter().filter(|(_, v)| v.attached_to.contains(server));
+                    let flags = attached.map(|(id, _)| (id.clone(), Some(self.deletes_with(server, id)))).collect();
+                    (server.clone(), flags)
+                })
+                .collect(),
             volumes: self.volumes.clone(),
             ports: self.ports.clone(),
             floating_ips: self.floating.clone(),
@@ -111,9 +143,14 @@ impl Clouds {
                 self.images.remove(image);
                 self.image_names.remove(image);
             }
-            Action::KeepRootVolume { .. } => self.root_delete_on_termination = false,
-            Action::DetachVolume { volume, .. } => {
+            Action::KeepRootVolume { server, volume, .. } => self.set_deletes_with(server, volume, false),
+            Action::DeleteWithServer { server, volume, .. } => {
+                assert!(self.volumes[volume].attached_to.contains(server), "set on an attached volume");
+                self.set_deletes_with(server, volume, true);
+            }
+            Action::DetachVolume { server, volume, .. } => {
                 self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
+                self.deleted_with.remove(&(server.clone(), volume.clone()));
             }
             Action::AttachVolume { server, volume, .. } => {
                 let attached = VolumeView { status: "in-use".into(), attached_to: vec![server.clone()] };
@@ -134,15 +171,21 @@ impl Clouds {
                         *address = None;
                     }
                 }
-                // Nova detaches the server's volumes (and deletes a root
-                // volume marked delete_on_termination).
+                // Nova detaches the server's volumes, and deletes those
+                // marked delete_on_termination.
+                let gone: Vec<String> = self
+                    .volumes
+                    .iter()
+                    .filter(|(id, v)| v.attached_to.contains(server) && self.deletes_with(server, id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
                 for volume in self.volumes.values_mut() {
                     if volume.attached_to.contains(server) {
                         *volume = VolumeView { status: "available".into(), attached_to: vec![] };
                     }
                 }
-                if *side == Side::Old && server == SRC && self.root_delete_on_termination {
-                    self.volumes.remove("vol-root");
+                for volume in gone {
+                    self.volumes.remove(&volume);
                 }
             }
             // The engine looks the rebuild up by its metadata before it boots one.
@@ -159,6 +202,10 @@ impl Clouds {
                 };
                 let status = if fails { "ERROR" } else { "ACTIVE" };
                 self.side(*side).insert(id.clone(), server(&id, status));
+                if let BootSource::Volume { id: root } = source {
+                    let attached = VolumeView { status: "in-use".into(), attached_to: vec![id.clone()] };
+                    self.volumes.insert(root.clone(), attached);
+                }
                 for port in self.ports.values_mut() {
                     if port.device_id.is_empty() {
                         port.device_id = id.clone();

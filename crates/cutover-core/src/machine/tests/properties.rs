@@ -40,7 +40,8 @@ fn data_exists(plan: &ServerMove, state: &ServerState, clouds: &Clouds) -> bool 
     let rebuilt = !clouds.new.is_empty() || clouds.old.keys().any(|id| id != SRC);
     let image = state.image.as_ref().is_some_and(|i| clouds.images.contains_key(&i.id));
     let root = plan.root_volume.as_ref().is_some_and(|v| clouds.volumes.contains_key(v));
-    source || rebuilt || image || root
+    let data = clouds.volumes.contains_key("vol-data");
+    (source || rebuilt || image || root) && data
 }
 
 fn running(servers: &std::collections::BTreeMap<String, crate::machine::ServerView>) -> bool {
@@ -69,6 +70,8 @@ proptest! {
     ) {
         let mut plan = plan(strategy);
         plan.was_shutoff = was_shutoff;
+        // As the model's source has them: its volumes go with it.
+        plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".to_string()]).collect();
         let mut clouds = Clouds::with_source(if was_shutoff { "SHUTOFF" } else { "ACTIVE" });
         clouds.new_boot_fails = boots_fail;
         clouds.snapshots_fail = snapshots_fail;
@@ -126,6 +129,7 @@ proptest! {
                 prop_assert!(!clouds.old.contains_key(SRC), "the source is gone");
                 prop_assert_eq!(&clouds.ports["port-1"].device_id, &target.id);
                 prop_assert_eq!(&clouds.volumes["vol-data"].attached_to, &vec![target.id.clone()]);
+                prop_assert!(clouds.deletes_with(&target.id, "vol-data"), "deleted with the rebuild, as with the source");
                 let wanted = if was_shutoff { "SHUTOFF" } else { "ACTIVE" };
                 prop_assert!(target.is(wanted), "the rebuild is {}", target.status);
             }
@@ -134,6 +138,7 @@ proptest! {
                 prop_assert_eq!(clouds.old.len(), 1, "one server in the old region: {:?}", clouds.old);
                 let (id, back) = clouds.old.iter().next().expect("a server in the old region");
                 prop_assert_eq!(&clouds.ports["port-1"].device_id, id);
+                prop_assert!(clouds.deletes_with(id, "vol-data"), "deleted with the server back, as with the source");
                 let wanted = if was_shutoff { "SHUTOFF" } else { "ACTIVE" };
                 prop_assert!(back.is(wanted), "the server back is {}", back.status);
                 prop_assert_eq!(&clouds.volumes["vol-data"].attached_to, &vec![id.clone()]);

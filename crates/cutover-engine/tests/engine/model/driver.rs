@@ -199,6 +199,16 @@ impl World {
             back_image: image(&mv.back_snapshot_name()),
             root_delete_on_termination: root(source),
             target_root_delete_on_termination: target_root,
+            // Only root volumes carry the flag in the model.
+            delete_on_termination: self
+                .servers
+                .values()
+                .filter(|s| s.id == mv.source || s.source_of.as_deref() == Some(mv.source.as_str()))
+                .map(|s| {
+                    let flags = s.root.iter().map(|root| (root.clone(), Some(s.root_delete_on_termination))).collect();
+                    (s.id.clone(), flags)
+                })
+                .collect(),
             volumes: mv
                 .root_volume
                 .iter()
@@ -275,6 +285,13 @@ impl World {
                 self.images.remove(image);
             }
             Action::KeepRootVolume { server, .. } => self.server(server)?.root_delete_on_termination = false,
+            Action::DeleteWithServer { server, volume, .. } => {
+                let s = self.server(server)?;
+                if s.root.as_ref() != Some(volume) {
+                    return Err(refused(format!("400 volume {volume} is not attached to {server}")));
+                }
+                s.root_delete_on_termination = true;
+            }
             Action::DetachVolume { server, volume, .. } => {
                 let v = self.volumes.get_mut(volume).ok_or_else(|| refused(format!("404 volume {volume}")))?;
                 if v.attached_to.as_deref() != Some(server) {

@@ -1,0 +1,90 @@
+/*!
+Getting a simulated cloud ready for `cutover run`, as an operator does and
+as `cutover demo` does: `sync` with a host map, then `plan` with strategy
+rules into `plan.yaml`; and running the plan with the real binary.
+*/
+
+use std::process::{Child, Output, Stdio};
+
+use cutover_core::plan::Plan;
+use cutover_sim::Scenario;
+use serde_json::Value;
+
+use super::SimCloud;
+
+/// The demo's host map (see `cutover demo`): old-3's zone, with the spare
+/// kept for rollbacks, lands on new-3, the host whose boots fail.
+pub const DEMO_HOST_MAP: &str = "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n";
+/// The demo's rule: servers marked stateless are redeployed from their image.
+pub const DEMO_RULE: &str = "metadata=stateless=true:redeploy";
+/// The demo scenario's server whose boot fails (on new-3): rolled back.
+pub const FAILING_SERVER: &str = "legacy-1";
+
+/// The demo scenario with only the servers named (the volumes and floating
+/// IPs of the others stay, unattached).
+pub fn demo_with(servers: &[&str]) -> Scenario {
+    let mut scenario = Scenario::demo();
+    for region in &mut scenario.regions {
+        region.servers.retain(|s| servers.contains(&s.name.as_str()));
+    }
+    scenario
+}
+
+/// `cutover sync --host-map` then `cutover plan -o plan.yaml`; the plan.
+pub fn sync_and_plan(cloud: &SimCloud, host_map: &str, rules: &[&str], migration: &str) -> Plan {
+    std::fs::write(cloud.dir().join("hosts.yaml"), host_map).expect("host map written");
+    let sync = cloud.run(&["sync", "--host-map", "hosts.yaml"]);
+    assert_eq!(sync.status.code(), Some(0), "cutover sync: {}", String::from_utf8_lossy(&sync.stderr));
+    let mut args = vec!["plan", "-o", "plan.yaml", "--force", "--migration", migration];
+    for rule in rules {
+        args.extend(["--strategy", rule]);
+    }
+    let plan = cloud.run(&args);
+    assert_eq!(plan.status.code(), Some(0), "cutover plan: {}", String::from_utf8_lossy(&plan.stderr));
+    read_plan(cloud)
+}
+
+pub fn read_plan(cloud: &SimCloud) -> Plan {
+    let text = std::fs::read_to_string(cloud.dir().join("plan.yaml")).expect("plan.yaml read");
+    serde_yaml::from_str(&text).expect("plan.yaml parses")
+}
+
+/// `cutover run plan.yaml` with the journal `journal.db`, watching the
+/// simulator closely (`--poll-min 0.05`), report as JSON on stdout.
+pub fn run_command(cloud: &SimCloud, extra: &[&str]) -> std::process::Command {
+    let mut cmd = cloud.cutover();
+    cmd.args(["run", "plan.yaml", "--journal", "journal.db", "--poll-min", "0.05", "--poll-max", "1", "-f", "json"])
+        .args(extra);
+    cmd
+}
+
+/// `cutover run` to its end: its exit status and report.
+pub fn run_to_end(cloud: &SimCloud, extra: &[&str]) -> (Output, Value) {
+    let (out, report) = try_run(cloud, extra);
+    let report = report.unwrap_or_else(|| {
+        panic!(
+            "cutover run (exit {:?}) printed no JSON report: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, report)
+}
+
+/// `cutover run` to its end; no report when it stopped before running
+/// the plan (e.g. a cloud that could not be reached: exit 1).
+pub fn try_run(cloud: &SimCloud, extra: &[&str]) -> (Output, Option<Value>) {
+    let out = run_command(cloud, extra).output().expect("cutover run starts");
+    let report = serde_json::from_slice(&out.stdout).ok();
+    (out, report)
+}
+
+/// `cutover run` started in the background, its output discarded.
+pub fn spawn_run(cloud: &SimCloud) -> Child {
+    run_command(cloud, &[])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cutover run starts")
+}

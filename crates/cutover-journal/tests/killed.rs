@@ -1,0 +1,106 @@
+/*!
+A journal whose process is killed (SIGKILL) while it creates or writes the
+file: `cutover status` reads it at once, before any resume. A test of its
+own (its own process): the writer is this test binary run again, and
+spawning it from the unit tests' process could hand their lock files to
+the child for an instant.
+*/
+
+use cutover_core::machine::{Action, ServerMove, ServerState, Side, Strategy};
+use cutover_journal::{Journal, Meta};
+
+fn meta() -> Meta {
+    Meta {
+        migration: "m-1".into(),
+        plan_digest: "sha256:abc".into(),
+        cloud: "sim".into(),
+        auth_url: "http://127.0.0.1:5000/v3".into(),
+        old_region: "RegionOne".into(),
+        new_region: "RegionTwo".into(),
+        created_at: "2026-11-26T07:00:00Z".into(),
+    }
+}
+
+fn moves() -> Vec<(ServerMove, serde_json::Value, ServerState)> {
+    ["a", "b"]
+        .into_iter()
+        .map(|id| {
+            let plan = ServerMove {
+                source: id.into(),
+                strategy: Strategy::Snapshot,
+                snapshot_name: format!("cutover-m-1-{id}"),
+                was_shutoff: false,
+                image: None,
+                root_volume: None,
+                data_volumes: vec![],
+                ports: vec![],
+                floating_addresses: vec![],
+                deleted_with_server: vec![],
+                keep_snapshot: false,
+                keep_source: false,
+                boot_timeout_secs: 600,
+                snapshot_attempts: 3,
+            };
+            (plan, serde_json::json!({"name": format!("server {id}")}), ServerState::new(0))
+        })
+        .collect()
+}
+
+/// The child of [`a_journal_killed_while_created_or_written_reads_at_once`]:
+/// creates the journal named by `CUTOVER_JOURNAL_WRITER` over and over
+/// (with `CUTOVER_JOURNAL_CREATES`), or writes to it, until killed.
+#[test]
+fn journal_writer_until_killed() {
+    let Some(path) = std::env::var_os("CUTOVER_JOURNAL_WRITER") else { return };
+    let path = std::path::PathBuf::from(path);
+    if std::env::var_os("CUTOVER_JOURNAL_CREATES").is_some() {
+        loop {
+            let _ = std::fs::remove_file(&path);
+            drop(Journal::create(&path, &meta(), &moves()).unwrap());
+        }
+    }
+    let mut journal = match Journal::open(&path) {
+        Ok(journal) => journal,
+        Err(_) => Journal::create(&path, &meta(), &moves()).unwrap(),
+    };
+    let stop = Action::StopServer { side: Side::Old, server: "a".into() };
+    let mut state = ServerState::new(0);
+    loop {
+        let seq = journal.intend("a", &stop).unwrap();
+        state.since += 1;
+        journal.save("a", &state).unwrap();
+        journal.outcome(seq, Ok(())).unwrap();
+    }
+}
+
+/// `cutover status` reads a journal right after `kill -9`, before any
+/// resume: whether the run was creating it or writing to it.
+#[test]
+fn a_journal_killed_while_created_or_written_reads_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    let exe = std::env::current_exe().unwrap();
+    for kill in 0..40u64 {
+        let creating = kill % 2 == 0;
+        let mut writer = std::process::Command::new(&exe)
+            .args(["--exact", "journal_writer_until_killed", "--nocapture", "--test-threads", "1"])
+            .env("CUTOVER_JOURNAL_WRITER", &path)
+            .envs(creating.then_some(("CUTOVER_JOURNAL_CREATES", "1")))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(40 + kill * 7 % 50));
+        writer.kill().unwrap();
+        writer.wait().unwrap();
+        if !path.exists() {
+            continue;
+        }
+        let read = Journal::open_read_only(&path).unwrap_or_else(|e| panic!("kill {kill} (creating: {creating}): {e}"));
+        assert_eq!(read.servers().unwrap().len(), 2);
+        drop(read);
+        if creating {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
