@@ -10,11 +10,13 @@ Beside the loop: `scheduling`, the old hosts taken out of scheduling
 before the first move, and let take servers again while a server is
 rebuilt there; `handoff`, each old host's machine stepped after the
 servers' round (emptied, handed off, joined to the new region, retired);
-`rollback`, the rollbacks an operator asks for (`cutover rollback`), which
+`admission`, which moves may start this round (the limits, the new
+region's hosts, boots waiting); `rollback`, the rollbacks an operator asks for (`cutover rollback`), which
 limit a run to the servers named; `deadline`, when `wait` servers stop
 being waited for.
 */
 
+mod admission;
 mod deadline;
 mod handoff;
 mod rollback;
@@ -170,10 +172,6 @@ pub struct Engine {
     /// The old hosts' machines (not in a rollback run).
     hosts: Hosts,
 }
-
-/// How often the new region's hosts are counted again (hosts join it
-/// while the old ones drain).
-const RECOUNT_NEW_HOSTS: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Opens (or creates) the journal of `opened` and loads every server's
@@ -344,52 +342,6 @@ impl Engine {
         let calls = self.open_hosts(calls).await.map_err(Round::Fatal)?;
         self.act(calls).await.map_err(Round::Fatal)?;
         Ok(changed)
-    }
-
-    /// Counts the new region's hosts when due; a failed count keeps the
-    /// last one (one host before any), which only slows the boots.
-    async fn count_new_hosts(&mut self) {
-        if self.new_hosts.is_some_and(|(_, at)| at.elapsed() < RECOUNT_NEW_HOSTS) {
-            return;
-        }
-        let last = self.new_hosts.map_or(1, |(n, _)| n);
-        let hosts = match self.driver.new_hosts(&self.plan).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!("counting the new region's hosts failed (keeping {last}): {e}");
-                last
-            }
-        };
-        self.new_hosts = Some((hosts, Instant::now()));
-    }
-
-    /// Gives free slots to pending servers, in drain order; none while
-    /// moves wait for a build slot.
-    fn admit(&mut self) -> Slots {
-        let mut slots = Slots::new(self.options.limits, self.new_hosts.map_or(1, |(n, _)| n));
-        for t in self.servers.iter().filter(|t| t.holds_slot()) {
-            slots.take(&t.host, &t.project);
-            if t.booting() {
-                slots.take_build();
-            }
-        }
-        if self.boots_waiting > 0 {
-            return slots;
-        }
-        let only = self.only.clone();
-        for (i, t) in self.servers.iter_mut().enumerate() {
-            let selected = only.as_ref().is_none_or(|only| only.contains(&i));
-            if selected
-                && !t.started
-                && !t.done()
-                && t.plan.strategy != Strategy::Wait
-                && slots.admits(&t.host, &t.project)
-            {
-                t.started = true;
-                slots.take(&t.host, &t.project);
-            }
-        }
-        slots
     }
 
     /// Steps server `i` on `observation`; journals its new state, then the
