@@ -206,7 +206,15 @@ impl Hosts {
         now: i64,
     ) -> std::result::Result<bool, HostRound> {
         let mut changed = self.collect_hooks(journal).map_err(HostRound::Fatal)?;
-        let open: Vec<usize> = (0..self.tracked.len()).filter(|&i| !self.tracked[i].state.is_done()).collect();
+        // A draining host with moves still under way cannot be empty yet:
+        // it is not worth its listings.
+        let open: Vec<usize> = (0..self.tracked.len())
+            .filter(|&i| {
+                let t = &self.tracked[i];
+                let moving = in_flight.get(&t.plan.name).copied().unwrap_or(0);
+                !t.state.is_done() && !(t.state.stage == HostStage::Draining && moving > 0)
+            })
+            .collect();
         if open.is_empty() {
             return Ok(changed);
         }
