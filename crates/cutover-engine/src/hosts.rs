@@ -180,7 +180,7 @@ impl Hosts {
     }
 
     /// Whether the run has nothing more to do for the hosts. A host with
-    /// no hand-off is only watched while the servers move. One with a
+    /// no hand-off is left disabled (the run's start did that). One with a
     /// hand-off must be done, or wait for what this run will not give it:
     /// servers cutover does not move (`moving`: the planned moves off each
     /// host still under way).
@@ -206,13 +206,15 @@ impl Hosts {
         now: i64,
     ) -> std::result::Result<bool, HostRound> {
         let mut changed = self.collect_hooks(journal).map_err(HostRound::Fatal)?;
-        // A draining host with moves still under way cannot be empty yet:
-        // it is not worth its listings.
+        // Only hosts with a hand-off are taken further than disabled; and
+        // a draining host with moves still under way cannot be empty yet:
+        // neither is worth its listings.
         let open: Vec<usize> = (0..self.tracked.len())
             .filter(|&i| {
                 let t = &self.tracked[i];
                 let moving = in_flight.get(&t.plan.name).copied().unwrap_or(0);
-                !t.state.is_done() && !(t.state.stage == HostStage::Draining && moving > 0)
+                let waiting_for_moves = t.state.stage == HostStage::Draining && moving > 0;
+                self.options.hand_off_for(&t.plan.name).is_some() && !t.state.is_done() && !waiting_for_moves
             })
             .collect();
         if open.is_empty() {
