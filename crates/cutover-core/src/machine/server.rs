@@ -350,6 +350,17 @@ pub(crate) enum Progress {
     Broken(String),
 }
 
+impl Progress {
+    /// Done when nothing is left to do, else these actions.
+    pub(crate) fn unless(actions: Vec<Action>) -> Progress {
+        if actions.is_empty() {
+            Progress::Done
+        } else {
+            Progress::Pending(actions)
+        }
+    }
+}
+
 /// Ends the route just walked: where the server is now.
 fn finish(plan: &ServerMove, state: &mut ServerState, now: i64) {
     let in_old = match (state.direction, state.route) {

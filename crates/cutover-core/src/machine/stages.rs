@@ -149,11 +149,7 @@ fn detach_volumes(plan: &ServerMove, sides: &Sides, obs: &Observation) -> Progre
             }
         }
     }
-    if actions.is_empty() {
-        Progress::Done
-    } else {
-        Progress::Pending(actions)
-    }
+    Progress::unless(actions)
 }
 
 /// Ports are done when `owned(device_id)` holds for each; else `act` fixes one.
@@ -171,11 +167,7 @@ fn ports(
             Some(_) => actions.push(act(id.clone())),
         }
     }
-    if actions.is_empty() {
-        Progress::Done
-    } else {
-        Progress::Pending(actions)
-    }
+    Progress::unless(actions)
 }
 
 /// The source goes once the safety rules allow it, judged on a full
@@ -269,11 +261,7 @@ fn attach_volumes(plan: &ServerMove, state: &ServerState, obs: &Observation, sid
             return Progress::Pending(Vec::new());
         }
     }
-    if actions.is_empty() {
-        Progress::Done
-    } else {
-        Progress::Pending(actions)
-    }
+    Progress::unless(actions)
 }
 
 fn floating_ips(plan: &ServerMove, state: &ServerState, obs: &Observation, sides: &Sides) -> Progress {
@@ -285,11 +273,7 @@ fn floating_ips(plan: &ServerMove, state: &ServerState, obs: &Observation, sides
         .filter(|address| obs.floating_ips.get(*address) != Some(&Some(server.id.clone())))
         .map(|address| Action::AddFloatingIp { side, server: server.id.clone(), address: address.clone() })
         .collect();
-    if missing.is_empty() {
-        Progress::Done
-    } else {
-        Progress::Pending(missing)
-    }
+    Progress::unless(missing)
 }
 
 /// Whether the server must end running: as planned going out; going
@@ -357,11 +341,7 @@ fn delete_with_server(plan: &ServerMove, state: &ServerState, obs: &Observation,
         .filter(|volume| flags.get(*volume) == Some(&Some(false)))
         .map(|volume| Action::DeleteWithServer { side, server: server.id.clone(), volume: volume.clone() })
         .collect();
-    if actions.is_empty() {
-        Progress::Done
-    } else {
-        Progress::Pending(actions)
-    }
+    Progress::unless(actions)
 }
 
 fn fault(server: &ServerView) -> String {
