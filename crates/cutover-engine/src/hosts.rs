@@ -206,15 +206,19 @@ impl Hosts {
         now: i64,
     ) -> std::result::Result<bool, HostRound> {
         let mut changed = self.collect_hooks(journal).map_err(HostRound::Fatal)?;
-        // Only hosts with a hand-off are taken further than disabled; and
-        // a draining host with moves still under way cannot be empty yet:
-        // neither is worth its listings.
+        // Only hosts with a hand-off are taken further than disabled; a
+        // draining host with moves still under way cannot be empty yet,
+        // and one whose hook runs waits for its end: none is worth its
+        // listings.
         let open: Vec<usize> = (0..self.tracked.len())
             .filter(|&i| {
                 let t = &self.tracked[i];
                 let moving = in_flight.get(&t.plan.name).copied().unwrap_or(0);
                 let waiting_for_moves = t.state.stage == HostStage::Draining && moving > 0;
-                self.options.hand_off_for(&t.plan.name).is_some() && !t.state.is_done() && !waiting_for_moves
+                self.options.hand_off_for(&t.plan.name).is_some()
+                    && !t.state.is_done()
+                    && !waiting_for_moves
+                    && !t.running
             })
             .collect();
         if open.is_empty() {
@@ -338,6 +342,15 @@ pub(crate) enum HostRound {
 /// The `disabled_reason` every drained old host gets.
 pub(crate) fn disable_reason(plan: &Plan) -> String {
     format!("cutover migration {}: moving its servers to {}", plan.migration, plan.clouds.new_region)
+}
+
+/// Every host the journal has a state for, in name order.
+pub fn stepped(journal: &Journal) -> Result<Vec<String>> {
+    Ok(journal
+        .values_with_prefix("host/")?
+        .into_iter()
+        .filter_map(|(key, _)| Some(key.strip_prefix("host/")?.strip_suffix("/state")?.to_string()))
+        .collect())
 }
 
 /// A host's state and hook as the journal keeps them (for the report).

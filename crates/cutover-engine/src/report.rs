@@ -146,7 +146,14 @@ impl Report {
             servers.push(server_report(&entry, phase, held, sent, interrupted, &notes));
         }
         let meta = journal.meta();
-        let hosts = host_reports(journal, servers.iter().map(|s| s.host.as_str()))?;
+        // A run's own report also has the hosts it stepped with no server
+        // of their own (a spare handed off); a rollback's, its servers' hosts.
+        let stepped = match only {
+            None => crate::hosts::stepped(journal)?,
+            Some(_) => Vec::new(),
+        };
+        let names = servers.iter().map(|s| s.host.as_str()).chain(stepped.iter().map(String::as_str));
+        let hosts = host_reports(journal, names)?;
         Ok(Report {
             hosts,
             migration: meta.migration.clone(),
