@@ -1,19 +1,19 @@
 /*!
-The end of the demo: each run's report (a table of servers per pair of
-regions, or every [`Report`] in one document with `-f json|yaml`), a short
-account of what happened in each, and the verdict: did it go as the
-scenario designed it?
+The end of the demo: each run's report (tables of its servers and old
+hosts, or every [`Report`] in one document with `-f json|yaml`), a short
+account of what happened in each pair of regions, and the verdict: did it
+go as the scenario designed it?
 */
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use cutover_core::plan::rules::strategy_name;
 use cutover_core::plan::{Plan, ServerRecord};
 use cutover_engine::{Outcome, Report, ServerReport};
 use serde_json::json;
 
+use super::PartDone;
 use crate::output::{Format, Listing, Printer};
 
 /// The reports in one document (`-f json|yaml`: a list), else a table each.
@@ -27,6 +27,9 @@ pub fn print_reports(printer: &Printer, format: Format, reports: &[&Report]) -> 
                     println!("\n{} -> {} (migration {}):", report.old_region, report.new_region, report.migration);
                 }
                 print_table(printer, report)?;
+                if format == Format::Table && !report.hosts.is_empty() {
+                    print_hosts(printer, report)?;
+                }
             }
         }
     }
@@ -51,6 +54,14 @@ fn print_table(printer: &Printer, report: &Report) -> anyhow::Result<()> {
     printer.print(listing)
 }
 
+fn print_hosts(printer: &Printer, report: &Report) -> anyhow::Result<()> {
+    let mut listing = Listing::new(["Old host", "Stage", "Hand-off", "Reason"]);
+    for h in &report.hosts {
+        listing.push([json!(h.host), json!(h.stage), json!(h.hook), json!(h.reason)]);
+    }
+    printer.print(listing)
+}
+
 fn outcome(result: Outcome) -> &'static str {
     match result {
         Outcome::Moved => "moved",
@@ -61,49 +72,60 @@ fn outcome(result: Outcome) -> &'static str {
     }
 }
 
-/// A few lines for a person about one pair of regions (`mode`: its
-/// networking): moves per strategy, what was rolled back and why, the
-/// addresses kept, downtime, API calls, makespan (with what they would be
-/// on a real cloud when the time scale is not 0).
-pub fn what_happened(mode: &str, report: &Report, plan: &Plan, makespan: Duration, scale: f64) -> String {
+/// A few lines for a person about one pair of regions: moves per
+/// strategy, what was rolled back and why and how it moved in the end,
+/// the addresses kept, downtime, API calls, the hosts handed off (when
+/// each joined, what it brought), the new region's growth, what retire
+/// left, makespan (with what times would be on a real cloud when the time
+/// scale is not 0).
+pub fn what_happened(done: &PartDone, scale: f64) -> String {
     let real = |secs: f64| match scale > 0.0 {
         true => format!(" (~{} on a real cloud)", human(secs / scale)),
         false => String::new(),
     };
-    let moved: Vec<&ServerReport> = report.servers.iter().filter(|s| s.result == Outcome::Moved).collect();
-    let mut by_strategy: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in &moved {
-        *by_strategy.entry(strategy_name(s.strategy)).or_default() += 1;
-    }
-    let strategies: Vec<String> = by_strategy.iter().map(|(name, n)| format!("{n} by {name}")).collect();
-    let mut text = format!("What happened ({mode}):\n");
-    let _ = writeln!(
-        text,
-        "- {} of {} servers moved from {} to {}: {}.",
-        moved.len(),
-        report.servers.len(),
-        report.old_region,
-        report.new_region,
-        strategies.join(", ")
-    );
-    for s in report.servers.iter().filter(|s| s.result != Outcome::Moved) {
-        let reason = s.reason.as_deref().unwrap_or("no reason recorded");
-        let _ = writeln!(text, "- {} {} ({}, host {}): {reason}", outcome(s.result), s.name, s.project, s.host);
-        if let (Outcome::RolledBack, Some(id)) = (s.result, &s.new_id) {
-            let _ = writeln!(text, "  restored in {} as server {id}", report.old_region);
+    let mut text = format!("What happened ({}):\n", done.part.mode);
+    for (i, ran) in done.runs.iter().enumerate() {
+        let report = &ran.report;
+        let moved: Vec<&ServerReport> = moved(report).collect();
+        let strategies = by_strategy(&moved);
+        let _ = match (i, &done.part.fault) {
+            (0, _) | (_, None) => writeln!(
+                text,
+                "- {} of {} servers moved from {} to {}: {strategies}.",
+                moved.len(),
+                report.servers.len(),
+                report.old_region,
+                report.new_region,
+            ),
+            (_, Some(fault)) => writeln!(
+                text,
+                "- once {} was repaired, a second plan ({}) moved {}: {strategies}.",
+                fault.new_host,
+                report.migration,
+                names(&moved),
+            ),
+        };
+        for s in report.servers.iter().filter(|s| s.result != Outcome::Moved) {
+            let reason = s.reason.as_deref().unwrap_or("no reason recorded");
+            let _ = writeln!(text, "- {} {} ({}, host {}): {reason}", outcome(s.result), s.name, s.project, s.host);
+            if let (Outcome::RolledBack, Some(id)) = (s.result, &s.new_id) {
+                let _ = writeln!(text, "  restored in {} as server {id}", report.old_region);
+            }
         }
     }
-    if let Some(kept) = addresses_kept(plan, &moved) {
+    let moved: Vec<&ServerReport> = done.runs.iter().flat_map(|r| moved(&r.report)).collect();
+    let plans: Vec<&Plan> = done.runs.iter().map(|r| &r.plan).collect();
+    if let Some(kept) = addresses_kept(&plans, &moved) {
         let _ = writeln!(text, "- {kept}");
     }
+    let new_region = &done.part.new_region;
     let mut downtimes: Vec<i64> = moved.iter().filter_map(|s| s.downtime_secs).collect();
     downtimes.sort_unstable();
     if let (Some(min), Some(max)) = (downtimes.first(), downtimes.last()) {
         let median = downtimes[downtimes.len() / 2];
         let _ = writeln!(
             text,
-            "- downtime per moved server (stop -> verified in {}): min {min} s, median {median} s, max {max} s{}",
-            report.new_region,
+            "- downtime per moved server (stop -> verified in {new_region}): min {min} s, median {median} s, max {max} s{}",
             match scale > 0.0 {
                 true => format!(
                     " (~{} / {} / {} on a real cloud)",
@@ -115,24 +137,123 @@ pub fn what_happened(mode: &str, report: &Report, plan: &Plan, makespan: Duratio
             }
         );
     }
-    if let Some(per_server) = report.totals.api_calls_per_moved_server {
+    if !moved.is_empty() {
+        let calls: f64 = moved.iter().map(|s| s.api_calls).sum::<f64>() / moved.len() as f64;
+        let all: f64 = done.runs.iter().map(|r| r.report.totals.api_calls).sum();
         let _ = writeln!(
             text,
-            "- API calls per moved server: {per_server:.1} (its actions and its share of the batched observations); {:.0} in all",
-            report.totals.api_calls
+            "- API calls per moved server: {calls:.1} (its actions and its share of the batched observations); {all:.0} in all",
         );
     }
-    let _ = writeln!(text, "- makespan: {:.1} s{}", makespan.as_secs_f64(), real(makespan.as_secs_f64()));
+    hosts_handed_off(&mut text, done, &real);
+    let ((hosts_before, before), (hosts_after, after)) = (done.new_before, done.new_after);
+    let _ = writeln!(
+        text,
+        "- {new_region} grew from {hosts_before} compute hosts ({before}) to {hosts_after} ({after}), \
+         the old hosts' capacity taking the next moves"
+    );
+    match &done.retired {
+        Ok((before, left)) => {
+            let deleted: Vec<&String> = before.iter().filter(|s| !left.contains(s)).collect();
+            let _ = writeln!(
+                text,
+                "- retire deleted what {}'s Nova still listed ({}); {}",
+                done.part.old_region,
+                deleted.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                match left.is_empty() {
+                    true => "no old Nova service is left".to_string(),
+                    false => format!("left: {}", left.join(", ")),
+                }
+            );
+        }
+        Err(why) => {
+            let _ = writeln!(text, "- retire failed: {why}");
+        }
+    }
+    let makespans: Vec<String> = done.runs.iter().map(|r| format!("{:.1} s", r.makespan.as_secs_f64())).collect();
+    let total: f64 = done.runs.iter().map(|r| r.makespan.as_secs_f64()).sum();
+    let _ = writeln!(text, "- makespan: {}{}", makespans.join(" + "), real(total));
     text
+}
+
+fn moved(report: &Report) -> impl Iterator<Item = &ServerReport> {
+    report.servers.iter().filter(|s| s.result == Outcome::Moved)
+}
+
+/// "6 by redeploy, 19 by snapshot, 4 by volume".
+fn by_strategy(moved: &[&ServerReport]) -> String {
+    let mut by_strategy: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in moved {
+        *by_strategy.entry(strategy_name(s.strategy)).or_default() += 1;
+    }
+    by_strategy.iter().map(|(name, n)| format!("{n} by {name}")).collect::<Vec<_>>().join(", ")
+}
+
+fn names(servers: &[&ServerReport]) -> String {
+    servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// A line per old host handed off, as the last run that stepped it left
+/// it: when it joined the new region (into that run) and what it brought;
+/// or where it stopped.
+fn hosts_handed_off(text: &mut String, done: &PartDone, real: &dyn Fn(f64) -> String) {
+    let mut last: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, ran) in done.runs.iter().enumerate() {
+        last.extend(ran.report.hosts.iter().map(|h| (h.host.as_str(), i)));
+    }
+    let mut lines = Vec::new();
+    for (i, ran) in done.runs.iter().enumerate() {
+        let run = if done.runs.len() == 1 { "the run".to_string() } else { ordinal(i) };
+        for host in ran.report.hosts.iter().filter(|h| last.get(h.host.as_str()) == Some(&i)) {
+            let name = &host.host;
+            let spare = if ran.spares.contains(name) { " (the spare, kept until every server had moved)" } else { "" };
+            let joined = ran.hosts.get(name).and_then(|t| t.joined);
+            let line = match (joined, done.joined.get(name)) {
+                (Some(at), Some(capacity)) => {
+                    let secs = at.as_secs_f64();
+                    let into = format!("{secs:.1} s into {run}{}", real(secs));
+                    ((i, at), format!("{name}{spare} joined {} {into}, bringing {capacity}", done.part.new_region))
+                }
+                _ => {
+                    let why = host.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                    ((i, std::time::Duration::MAX), format!("{name}{spare}: {} after {run}{why}", host.stage))
+                }
+            };
+            lines.push(line);
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    lines.sort();
+    let _ = writeln!(
+        text,
+        "- old hosts, each verified empty twice, redeployed into {} and seen joining it, its old nova-compute record then deleted:",
+        done.part.new_region
+    );
+    for (_, line) in lines {
+        let _ = writeln!(text, "    {line}");
+    }
+}
+
+fn ordinal(i: usize) -> String {
+    match i {
+        0 => "the first run".into(),
+        1 => "the second run".into(),
+        n => format!("run {}", n + 1),
+    }
 }
 
 /// What the moved servers kept of their addresses, as the plan recorded
 /// them (a rebuild is verified with them: Nova boots it on the fixed IPs
 /// asked for or refuses, and a move ends only once its floating addresses
 /// are on it); `None` when they had none.
-fn addresses_kept(plan: &Plan, moved: &[&ServerReport]) -> Option<String> {
-    let records: Vec<_> =
-        plan.servers().map(|(_, s)| &s.server).filter(|r| moved.iter().any(|m| m.old_id == r.id)).collect();
+fn addresses_kept(plans: &[&Plan], moved: &[&ServerReport]) -> Option<String> {
+    let records: Vec<_> = plans
+        .iter()
+        .flat_map(|plan| plan.servers().map(|(_, s)| &s.server))
+        .filter(|r| moved.iter().any(|m| m.old_id == r.id))
+        .collect();
     let count = |n: fn(&ServerRecord) -> usize| records.iter().map(|r| n(r)).sum::<usize>();
     let (ports, fixed) = (count(|r| r.ports.len()), count(|r| r.fixed_networks.len()));
     let floating = count(|r| r.floating_ips.len());
@@ -158,26 +279,44 @@ fn human(secs: f64) -> String {
     }
 }
 
-/// Ok when every server moved but `failing`, which was rolled back (the
-/// fault the scenario injects); otherwise what went otherwise.
-pub fn as_designed(mode: &str, report: &Report, failing: Option<&str>) -> anyhow::Result<()> {
-    let unexpected: Vec<String> = report
-        .servers
-        .iter()
-        .filter(|s| match Some(s.name.as_str()) == failing {
-            true => s.result != Outcome::RolledBack,
-            false => s.result != Outcome::Moved,
-        })
-        .map(|s| format!("{} {}", s.name, outcome(s.result)))
-        .collect();
+/// Ok when the part went as the scenario designed it: every server of the
+/// first run moved but the one the fault hits, rolled back there and moved
+/// by the second; every old host joined the new region and had its old
+/// record deleted; retire left no old Nova service. Otherwise what went
+/// otherwise.
+pub fn as_designed(done: &PartDone) -> anyhow::Result<()> {
+    let failing = done.part.fault.as_ref().map(|f| f.server);
+    let mut unexpected = Vec::new();
+    for (i, ran) in done.runs.iter().enumerate() {
+        let expected = |name: &str| match i == 0 && Some(name) == failing {
+            true => Outcome::RolledBack,
+            false => Outcome::Moved,
+        };
+        for s in ran.report.servers.iter().filter(|s| s.result != expected(&s.name)) {
+            unexpected.push(format!("{} {}", s.name, outcome(s.result)));
+        }
+    }
+    // Each host where the last run that stepped it left it.
+    let mut hosts: BTreeMap<&str, &str> = BTreeMap::new();
+    for ran in &done.runs {
+        hosts.extend(ran.plan.hosts.iter().map(|h| (h.name.as_str(), "not handed off")));
+        hosts.extend(ran.report.hosts.iter().map(|h| (h.host.as_str(), h.stage.as_str())));
+    }
+    unexpected.extend(hosts.iter().filter(|(_, stage)| **stage != "retired-old").map(|(h, stage)| format!("{h} {stage}")));
+    match &done.retired {
+        Ok((_, left)) => unexpected.extend(left.iter().map(|s| format!("{s} not retired"))),
+        Err(why) => unexpected.push(format!("retire failed: {why}")),
+    }
     let designed = match failing {
-        Some(failing) => format!("all moved but {failing}, rolled back"),
-        None => "all moved".into(),
+        Some(failing) => format!("all moved, {failing} after a rollback and a repair; every host handed off; retired"),
+        None => "all moved; every host handed off; retired".into(),
     };
     match unexpected.is_empty() {
         true => Ok(()),
-        false => {
-            Err(anyhow::anyhow!("the demo did not go as designed in {mode} ({designed}): {}", unexpected.join(", ")))
-        }
+        false => Err(anyhow::anyhow!(
+            "the demo did not go as designed in {} ({designed}): {}",
+            done.part.mode,
+            unexpected.join(", ")
+        )),
     }
 }

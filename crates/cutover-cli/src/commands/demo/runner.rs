@@ -1,0 +1,114 @@
+/*!
+`cutover run` on a plan file as the demo runs it: the journal created,
+both regions connected, the engine's loop with the progress line, and the
+old hosts handed off through the engine's own path (verified empty twice,
+hand-off, rejoin checked, old `nova-compute` deleted) to the in-process
+redeploy, each host's steps shown as they happen.
+*/
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::plan::Plan;
+use cutover_engine::{Clock, Engine, HandOff, HostOptions, OpenStackDriver, Opened, Phase, PollPolicy, Progress};
+use tokio::sync::watch;
+
+use super::hosts::HostWatch;
+use super::progress::Display;
+use super::redeploy::{AfterMoves, Redeploy};
+use super::Ran;
+use crate::commands::{plan, Ctx};
+
+/// Runs the plan in `plan_file` with the journal `journal`. Every host
+/// with servers to move is redeployed once verified empty; a host with
+/// none (a spare kept for rollbacks) only in the `last` run, once every
+/// server of it has moved.
+pub(super) fn run(
+    runtime: &tokio::runtime::Runtime,
+    plan_file: &Path,
+    journal: &Path,
+    ctx: &Ctx,
+    redeploy: &Arc<Redeploy>,
+    last: bool,
+    scale: f64,
+) -> anyhow::Result<Ran> {
+    let plan = plan::file::load(plan_file)?;
+    let started = Instant::now();
+    let (moves_over, moves) = watch::channel(None);
+    let (hosts, spares) = hand_offs(&plan, redeploy, last, moves);
+    let regions = (plan.clouds.old_region.as_str(), plan.clouds.new_region.as_str());
+    let handed_off =
+        plan.hosts.iter().map(|h| h.name.clone()).filter(|h| hosts.per_host.contains_key(h)).collect();
+    let mut watch = HostWatch::new(journal.to_path_buf(), regions, handed_off, spares.clone());
+    let options = cutover_engine::Options { poll: poll_policy(scale), hosts: scaled(hosts, scale), ..Default::default() };
+    let report = runtime.block_on(async {
+        let opened = Opened::open(&plan, journal)?;
+        let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
+        let driver = OpenStackDriver::connect(&profile, regions.0, regions.1, RetryPolicy::default()).await?;
+        let engine = Engine::start(plan.clone(), opened, Arc::new(driver), options, Clock::system())?;
+        let mut display = Display::new();
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let mut shown = |p: &Progress| {
+            for line in watch.poll(p.elapsed) {
+                display.event(p.elapsed, &line);
+            }
+            display.update(p);
+            if p.done == p.total && moves_over.borrow().is_none() {
+                let moved = p.phases.iter().find(|(phase, _)| *phase == Phase::Moved).map_or(0, |(_, n)| *n);
+                let _ = moves_over.send(Some(moved == p.total));
+            }
+        };
+        let report = engine.run(&mut shown, shutdown).await;
+        display.finish();
+        anyhow::Ok(report?)
+    })?;
+    Ok(Ran { report, plan, makespan: started.elapsed(), hosts: watch.times().clone(), spares })
+}
+
+/// Who hands each host off (see [`run`]), and the spares.
+fn hand_offs(
+    plan: &Plan,
+    redeploy: &Arc<Redeploy>,
+    last: bool,
+    moves: watch::Receiver<Option<bool>>,
+) -> (HostOptions, BTreeSet<String>) {
+    let mut per_host: BTreeMap<String, Arc<dyn HandOff>> = BTreeMap::new();
+    let mut spares = BTreeSet::new();
+    for host in &plan.hosts {
+        if !host.servers.is_empty() {
+            per_host.insert(host.name.clone(), redeploy.clone());
+        } else if last {
+            let after = AfterMoves { redeploy: redeploy.clone(), moves: moves.clone() };
+            per_host.insert(host.name.clone(), Arc::new(after));
+            spares.insert(host.name.clone());
+        }
+    }
+    (HostOptions { per_host, ..HostOptions::default() }, spares)
+}
+
+/// The hosts' waits at the demo's time scale: the two empty observations
+/// apart, and the time to join (never less than a few seconds of the
+/// demo's own: the rejoin is observed, not simulated).
+fn scaled(hosts: HostOptions, scale: f64) -> HostOptions {
+    let rejoin = Duration::from_secs(1800).mul_f64(scale).max(Duration::from_secs(30));
+    HostOptions { empty_interval: hosts.empty_interval.mul_f64(scale), rejoin_timeout: rejoin, ..hosts }
+}
+
+/// The engine's default (1 s while things change, up to 30 s) suits real
+/// clouds; a faster simulated cloud is watched as much faster.
+fn poll_policy(scale: f64) -> PollPolicy {
+    if scale >= 1.0 {
+        return PollPolicy::default();
+    }
+    let scaled = |d: Duration, factor: f64, floor: Duration| d.mul_f64(scale * factor).clamp(floor, d);
+    let default = PollPolicy::default();
+    PollPolicy {
+        min: scaled(default.min, 10.0, Duration::from_millis(50)),
+        max: scaled(default.max, 2.0, Duration::from_millis(200)),
+    }
+}
