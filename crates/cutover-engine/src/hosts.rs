@@ -328,6 +328,28 @@ impl Hosts {
         Ok(true)
     }
 
+    /// Old hosts that have joined the new region.
+    pub(crate) fn joined(&self) -> usize {
+        self.tracked.iter().filter(|t| matches!(t.state.stage, HostStage::JoinedNew | HostStage::RetiredOld)).count()
+    }
+
+    /// Whether an old host may still join the new region in this run,
+    /// bringing room: one with a hand-off, not stopped, that is empty,
+    /// handed off, or has no planned server left and was not seen holding
+    /// others (`unfinished`: planned servers not done, per host).
+    pub(crate) fn may_add_room(&self, unfinished: &BTreeMap<String, u32>) -> bool {
+        self.hooks_running()
+            || self.tracked.iter().any(|t| {
+                let left = unfinished.get(&t.plan.name).copied().unwrap_or(0);
+                let on_its_way = match t.state.stage {
+                    HostStage::Active | HostStage::Draining => left == 0 && t.listed.is_none_or(|n| n == 0),
+                    HostStage::Empty | HostStage::HandedOff => true,
+                    HostStage::JoinedNew | HostStage::RetiredOld => false,
+                };
+                on_its_way && !t.state.is_done() && self.options.hand_off_for(&t.plan.name).is_some()
+            })
+    }
+
     pub(crate) fn hooks_running(&self) -> bool {
         !self.hooks.is_empty()
     }

@@ -6,34 +6,15 @@ the new region, and its old `nova-compute` record is deleted. A server
 that appears on a drained host keeps it from the hook until it is gone.
 */
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::Utc;
 use cutover_sim::model::compute::{PowerState, Server, VmState};
 use serde_json::Value;
 
 use super::run::plan_all;
+use crate::util::hooks::{counting_hook, hook_calls};
 use crate::util::SimCloud;
-
-/// A hook that logs each call's arguments, then hands off to sim-redeploy.
-fn counting_hook(cloud: &SimCloud) -> PathBuf {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hooks/sim-redeploy");
-    let path = cloud.dir().join("hook");
-    let log = cloud.dir().join("hook.log");
-    let script = format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-        log.display(),
-        example.canonicalize().expect("the example hook exists").display()
-    );
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-fn hook_calls(cloud: &SimCloud) -> Vec<String> {
-    std::fs::read_to_string(cloud.dir().join("hook.log")).unwrap_or_default().lines().map(str::to_string).collect()
-}
 
 fn run_with_hook(cloud: &SimCloud, hook: &Path) -> (Option<i32>, Value) {
     let out = cloud.run(&[

@@ -19,7 +19,9 @@ impl Engine {
         if self.only.is_some() {
             return Ok(false);
         }
-        let in_flight = self.moves_per_host(|t| t.state.end.is_none());
+        // A held server is not under way: its host is watched like one
+        // holding a server cutover does not move.
+        let in_flight = self.moves_per_host(|t| !t.done());
         let now = self.clock.now();
         let round = self.hosts.round(&self.plan, self.driver.as_ref(), &mut self.journal, &in_flight, now);
         let (result, requests) = metered(round).await;
@@ -47,7 +49,7 @@ impl Engine {
     }
 
     /// Planned servers per old host for which `counts` holds.
-    fn moves_per_host(&self, counts: impl Fn(&super::Tracked) -> bool) -> BTreeMap<String, u32> {
+    pub(super) fn moves_per_host(&self, counts: impl Fn(&super::Tracked) -> bool) -> BTreeMap<String, u32> {
         let mut per_host = BTreeMap::new();
         for t in self.servers.iter().filter(|t| counts(t)) {
             *per_host.entry(t.host.clone()).or_default() += 1;

@@ -8,6 +8,7 @@ mod model;
 mod scenario;
 
 mod faults;
+mod handoff;
 mod limits;
 mod moves;
 mod resume;

@@ -116,6 +116,7 @@ impl SimCloud {
                 why: "test".into(),
                 warnings: Vec::new(),
                 server: self.record(name),
+                needs: None,
             })
             .collect();
         Plan {
