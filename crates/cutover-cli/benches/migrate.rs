@@ -31,11 +31,22 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// The demo's cloud with room in RegionTwo for every server at once (new-2,
+/// a host like the old ones): the bench hands no host off, and the demo's
+/// own new region holds part of the servers only.
+fn roomy_demo() -> Scenario {
+    let mut scenario = Scenario::demo();
+    let region = scenario.regions.iter_mut().find(|r| r.name == "RegionTwo").expect("the demo's RegionTwo");
+    let host = "{name: new-2, vcpus: 32, memory_mb: 131072, disk_gb: 2000}";
+    region.hosts.push(serde_yaml::from_str(host).expect("a host spec"));
+    scenario
+}
+
 fn main() {
     let scale: f64 = env_or("BENCH_SCALE", 0.05);
     let demo = std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "demo");
     let (scenario, rules) = if demo {
-        (Scenario::demo(), vec!["--strategy", "metadata=stateless=true:redeploy"])
+        (roomy_demo(), vec!["--strategy", "metadata=stateless=true:redeploy"])
     } else {
         let options = GenerateOptions {
             hosts: env_or("BENCH_HOSTS", 40),

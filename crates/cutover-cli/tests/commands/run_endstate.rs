@@ -13,12 +13,12 @@ use cutover_core::machine::Strategy;
 use cutover_sim::Scenario;
 
 use crate::util::endstate::{self, Before};
-use crate::util::moves::{run_to_end, sync_and_plan, DEMO_HOST_MAP, DEMO_RULE, FAILING_SERVER};
+use crate::util::moves::{roomy, run_to_end, sync_and_plan, DEMO_HOST_MAP, DEMO_RULE, FAILING_SERVER};
 use crate::util::SimCloud;
 
 #[test]
 fn after_a_run_every_server_is_its_record_in_the_new_region_and_nothing_is_left() {
-    let cloud = SimCloud::with(Scenario::demo());
+    let cloud = SimCloud::with(roomy(Scenario::demo()));
     let plan = sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], "whole");
     let strategies: HashSet<Strategy> = plan.servers().map(|(_, s)| s.strategy).collect();
     assert_eq!(strategies, HashSet::from([Strategy::Snapshot, Strategy::Volume, Strategy::Redeploy]));

@@ -13,7 +13,7 @@ use cutover_sim::Scenario;
 use serde_json::Value;
 
 use crate::util::endstate::{self, Before};
-use crate::util::moves::{sync_and_plan, try_run, DEMO_HOST_MAP, DEMO_RULE, FAILING_SERVER};
+use crate::util::moves::{roomy, sync_and_plan, try_run, DEMO_HOST_MAP, DEMO_RULE, FAILING_SERVER};
 use crate::util::{one_line_failure, SimCloud};
 
 /// Runs that may stop short (a cloud unreachable at the start, servers
@@ -52,7 +52,7 @@ fn hits_and_requests(cloud: &SimCloud) -> (u64, u64) {
 
 #[test]
 fn under_injected_faults_every_server_ends_moved_or_rolled_back_and_reported() {
-    let cloud = SimCloud::with_scale(Scenario::demo(), 0.005);
+    let cloud = SimCloud::with_scale(roomy(Scenario::demo()), 0.005);
     let plan = sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], "faults");
     let before = Before::take(&cloud.sim().read());
     cloud.sim().reset_request_counts();

@@ -14,7 +14,7 @@ use super::SimCloud;
 
 /// The demo's host map (see `cutover demo`): old-3's zone, with the spare
 /// kept for rollbacks, lands on new-3, the host whose boots fail.
-pub const DEMO_HOST_MAP: &str = "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n";
+pub const DEMO_HOST_MAP: &str = "old-1: new-1\nold-2: new-1\nold-3: new-3\nold-spare: new-3\n";
 /// The demo's rule: servers marked stateless are redeployed from their image.
 pub const DEMO_RULE: &str = "metadata=stateless=true:redeploy";
 /// The demo scenario's server whose boot fails (on new-3): rolled back.
@@ -27,6 +27,17 @@ pub fn demo_with(servers: &[&str]) -> Scenario {
     for region in &mut scenario.regions {
         region.servers.retain(|s| servers.contains(&s.name.as_str()));
     }
+    scenario
+}
+
+/// The demo scenario with room in RegionTwo for every server at once (a
+/// host like the old ones, new-2), for runs that hand no host off: the
+/// demo's own new region holds part of the servers only, the rest waiting
+/// for the old hosts to join it.
+pub fn roomy(mut scenario: Scenario) -> Scenario {
+    let region = scenario.regions.iter_mut().find(|r| r.name == "RegionTwo").expect("the demo's RegionTwo");
+    let host = "{name: new-2, vcpus: 32, memory_mb: 131072, disk_gb: 2000}";
+    region.hosts.push(serde_yaml::from_str(host).expect("a host spec"));
     scenario
 }
 

@@ -525,6 +525,10 @@ mod tests {
             .collect();
         assert_eq!(in_fast, ["legacy-1"]);
         assert!(w.compute["RegionTwo"].failing_hosts.contains("new-3"));
+        // Room for part of the servers only: the old hosts must join RegionTwo.
+        let ram_used: u64 = old.hosts.keys().map(|h| old.host_usage(h).1).sum();
+        let ram_new: u64 = w.compute["RegionTwo"].hosts.values().map(|h| h.memory_mb).sum();
+        assert!(ram_new < ram_used, "RegionTwo has {ram_new} MB of RAM for {ram_used} MB of servers");
         // The nova-network pair: fixed networks alike in both, the pool in the old one only.
         let (old, new) = (&w.compute["RegionThree"], &w.compute["RegionFour"]);
         assert_eq!((old.networking, new.networking), (Networking::NovaNetwork, Networking::NovaNetwork));
