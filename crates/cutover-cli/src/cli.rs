@@ -450,8 +450,8 @@ pub enum NetworkMode {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Operation durations: 1.0 realistic, 0 instant; the default runs the
-    /// demo in well under two minutes.
-    #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
+    /// demo in about half a minute.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub time_scale: f64,
     /// Keep the simulator running at the end (Ctrl-C stops it), with the
     /// clouds.yaml to explore it with the openstack client.

@@ -93,17 +93,23 @@ fn generated_scenario_prints_as_yaml() {
 }
 
 /// `cutover demo` end to end at time scale 0: exit 0, stdout is the runs'
-/// reports alone (one JSON document, a list: the Neutron pair of regions,
-/// then the nova-network one), every server moved but the one the
-/// scenario's fault hits, which is rolled back to the old region.
+/// reports alone (one JSON document, a list: the Neutron pair's first run
+/// and its retry, then the nova-network run). Neutron: every server moved
+/// but the one the scenario's fault hits, rolled back, then moved by a
+/// second plan once new-3 is repaired; the new region has room for old-2's
+/// servers alone at first, so old-1's wait until old-2 has been handed off
+/// and joined it. Every old host is redeployed, joins the new region and
+/// has its old record deleted; retire leaves no old Nova service.
 #[test]
-fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
+fn demo_moves_every_server_recycles_every_host_and_retires_the_old_nova() {
     let out =
         cutover().args(["-f", "json", "demo", "--time-scale", "0"]).env("OS_CLOUD", "elsewhere").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "demo failed: {stderr}");
     let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
-    let [report, nova_network] = reports.as_array().unwrap().as_slice() else { panic!("two reports: {reports}") };
+    let [report, retry, nova_network] = reports.as_array().unwrap().as_slice() else {
+        panic!("three reports: {reports}")
+    };
     assert_eq!((report["old_region"].as_str(), report["new_region"].as_str()), (Some("RegionOne"), Some("RegionTwo")));
     let servers = report["servers"].as_array().unwrap();
     assert_eq!(servers.len(), 30);
@@ -123,6 +129,17 @@ fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
     );
     let totals = &report["totals"];
     assert_eq!((totals["moved"].as_u64(), totals["rolled_back"].as_u64()), (Some(29), Some(1)));
+    // old-3 keeps legacy-1, restored there, until the retry; the spare is
+    // not handed off by the first run.
+    assert_eq!(stages(report), [("old-3", "draining"), ("old-2", "retired-old"), ("old-1", "retired-old")]);
+    assert_redeployed(report, "RegionTwo");
+
+    assert_eq!(retry["migration"], "demo-retry");
+    let servers = retry["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1);
+    assert_eq!((servers[0]["name"].as_str(), servers[0]["result"].as_str()), (Some("legacy-1"), Some("moved")));
+    assert_eq!(stages(retry), [("old-3", "retired-old"), ("old-spare", "retired-old")]);
+    assert_redeployed(retry, "RegionTwo");
 
     assert_eq!(
         (nova_network["old_region"].as_str(), nova_network["new_region"].as_str()),
@@ -135,12 +152,50 @@ fn demo_moves_every_server_and_rolls_back_the_injected_failure() {
         (strategies(servers, "snapshot"), strategies(servers, "volume"), strategies(servers, "redeploy")),
         (4, 1, 2)
     );
-    // The phases and the progress went to stderr.
-    for phase in
-        ["Neutron 1/5 preflight", "env verify", "sync", "plan", "nova-network 5/5 run", "What happened (nova-network)"]
-    {
+    let mut hosts = stages(nova_network);
+    hosts.sort();
+    assert_eq!(hosts, [("net-old-1", "retired-old"), ("net-old-2", "retired-old")]);
+    assert_redeployed(nova_network, "RegionFour");
+
+    // The phases, the progress and the hosts' steps went to stderr.
+    for phase in [
+        "Neutron 1/7 preflight",
+        "env verify",
+        "sync",
+        "plan",
+        "Neutron 6/7 repair and retry",
+        "Neutron 7/7 retire",
+        "nova-network 5/6 run",
+        "nova-network 6/6 retire",
+        "What happened (nova-network)",
+    ] {
         assert!(stderr.contains(phase), "stderr lacks {phase}: {stderr}");
     }
     assert!(stderr.contains("rolled back legacy-1"), "{stderr}");
     assert!(stderr.contains("7 fixed IPs asked for again at boot, 4 floating addresses"), "{stderr}");
+    // Room for old-2's servers alone: old-1's wait until old-2 has joined.
+    assert!(stderr.contains("waiting for room 15"), "{stderr}");
+    let at = |what: &str| stderr.find(what).unwrap_or_else(|| panic!("stderr lacks {what}: {stderr}"));
+    assert!(at("old-2 joined RegionTwo") < at("old-1 verified empty"), "{stderr}");
+    assert!(at("old-2 joined RegionTwo") < at("old-1 joined RegionTwo"), "{stderr}");
+    for retired in ["3 service(s) of RegionOne's Nova deleted", "4 service(s) of RegionThree's Nova deleted"] {
+        assert!(stderr.contains(retired), "stderr lacks {retired}: {stderr}");
+    }
+    assert_eq!(stderr.matches("no old Nova service is left").count(), 2, "{stderr}");
+}
+
+/// Each old host a report lists, with its stage.
+fn stages(report: &serde_json::Value) -> Vec<(&str, &str)> {
+    let hosts = report["hosts"].as_array().unwrap_or_else(|| panic!("hosts in the report: {report}"));
+    hosts.iter().map(|h| (h["host"].as_str().unwrap(), h["stage"].as_str().unwrap())).collect()
+}
+
+/// Every host a report has retired was redeployed into `new_region` by the
+/// demo's hand-off.
+fn assert_redeployed(report: &serde_json::Value, new_region: &str) {
+    for host in report["hosts"].as_array().unwrap().iter().filter(|h| h["stage"] == "retired-old") {
+        let name = host["host"].as_str().unwrap();
+        let hook = host["hook"].as_str().unwrap_or_default();
+        assert!(hook.starts_with(&format!("succeeded: {name} redeployed into {new_region}: ")), "{host}");
+    }
 }

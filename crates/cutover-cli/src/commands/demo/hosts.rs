@@ -76,7 +76,9 @@ impl HostWatch {
             }
             if reached >= rank(HostStage::JoinedNew) && times.joined.is_none() {
                 times.joined = Some(elapsed);
-                lines.push(format!("{host} joined {new}: an up, enabled nova-compute with its hypervisor, room for more moves"));
+                lines.push(format!(
+                    "{host} joined {new}: an up, enabled nova-compute with its hypervisor, room for more moves"
+                ));
             }
             if reached >= rank(HostStage::RetiredOld) && times.retired.is_none() {
                 times.retired = Some(elapsed);

@@ -68,7 +68,7 @@ const PARTS: [Part; 2] = [
         mode: "Neutron",
         old_region: "RegionOne",
         new_region: "RegionTwo",
-        host_map: "old-1: new-1\nold-2: new-2\nold-3: new-3\nold-spare: new-3\n",
+        host_map: "old-1: new-1\nold-2: new-1\nold-3: new-3\nold-spare: new-3\n",
         synced: "",
         migration: "demo",
         fault: Some(Fault { server: FAILING_SERVER, new_host: "new-3", retry: "demo-retry" }),

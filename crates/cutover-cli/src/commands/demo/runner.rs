@@ -40,10 +40,10 @@ pub(super) fn run(
     let (moves_over, moves) = watch::channel(None);
     let (hosts, spares) = hand_offs(&plan, redeploy, last, moves);
     let regions = (plan.clouds.old_region.as_str(), plan.clouds.new_region.as_str());
-    let handed_off =
-        plan.hosts.iter().map(|h| h.name.clone()).filter(|h| hosts.per_host.contains_key(h)).collect();
+    let handed_off = plan.hosts.iter().map(|h| h.name.clone()).filter(|h| hosts.per_host.contains_key(h)).collect();
     let mut watch = HostWatch::new(journal.to_path_buf(), regions, handed_off, spares.clone());
-    let options = cutover_engine::Options { poll: poll_policy(scale), hosts: scaled(hosts, scale), ..Default::default() };
+    let options =
+        cutover_engine::Options { poll: poll_policy(scale), hosts: scaled(hosts, scale), ..Default::default() };
     let report = runtime.block_on(async {
         let opened = Opened::open(&plan, journal)?;
         let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
@@ -58,9 +58,8 @@ pub(super) fn run(
                 display.event(p.elapsed, &line);
             }
             display.update(p);
-            if p.done == p.total && moves_over.borrow().is_none() {
-                let moved = p.phases.iter().find(|(phase, _)| *phase == Phase::Moved).map_or(0, |(_, n)| *n);
-                let _ = moves_over.send(Some(moved == p.total));
+            if let Some(free) = spares_free(p).filter(|_| moves_over.borrow().is_none()) {
+                let _ = moves_over.send(Some(free));
             }
         };
         let report = engine.run(&mut shown, shutdown).await;
@@ -68,6 +67,19 @@ pub(super) fn run(
         anyhow::Ok(report?)
     })?;
     Ok(Ran { report, plan, makespan: started.elapsed(), hosts: watch.times().clone(), spares })
+}
+
+/// Whether the spares may go, once nothing is under way: every server
+/// moved, or some wait for room in the new region that a spare could bring
+/// (no move in flight to roll back). `Some(false)`: kept, as a server did
+/// not move; `None`: moves are under way.
+fn spares_free(p: &Progress) -> Option<bool> {
+    let count = |wanted: Phase| p.phases.iter().find(|(phase, _)| *phase == wanted).map_or(0, |(_, n)| *n);
+    let waiting = count(Phase::WaitingForRoom);
+    match p.done + waiting >= p.total {
+        true => Some(waiting > 0 || count(Phase::Moved) == p.total),
+        false => None,
+    }
 }
 
 /// Who hands each host off (see [`run`]), and the spares.
@@ -92,11 +104,13 @@ fn hand_offs(
 }
 
 /// The hosts' waits at the demo's time scale: the two empty observations
-/// apart, and the time to join (never less than a few seconds of the
-/// demo's own: the rejoin is observed, not simulated).
+/// at least a second apart (the host machine counts whole seconds: less
+/// would be one observation), and the time to join no less than half a
+/// minute of the demo's own (the rejoin is observed, not simulated).
 fn scaled(hosts: HostOptions, scale: f64) -> HostOptions {
-    let rejoin = Duration::from_secs(1800).mul_f64(scale).max(Duration::from_secs(30));
-    HostOptions { empty_interval: hosts.empty_interval.mul_f64(scale), rejoin_timeout: rejoin, ..hosts }
+    let empty_interval = hosts.empty_interval.mul_f64(scale).max(Duration::from_secs(1));
+    let rejoin_timeout = Duration::from_secs(1800).mul_f64(scale).max(Duration::from_secs(30));
+    HostOptions { empty_interval, rejoin_timeout, ..hosts }
 }
 
 /// The engine's default (1 s while things change, up to 30 s) suits real

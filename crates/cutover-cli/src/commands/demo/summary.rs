@@ -302,7 +302,8 @@ pub fn as_designed(done: &PartDone) -> anyhow::Result<()> {
         hosts.extend(ran.plan.hosts.iter().map(|h| (h.name.as_str(), "not handed off")));
         hosts.extend(ran.report.hosts.iter().map(|h| (h.host.as_str(), h.stage.as_str())));
     }
-    unexpected.extend(hosts.iter().filter(|(_, stage)| **stage != "retired-old").map(|(h, stage)| format!("{h} {stage}")));
+    unexpected
+        .extend(hosts.iter().filter(|(_, stage)| **stage != "retired-old").map(|(h, stage)| format!("{h} {stage}")));
     match &done.retired {
         Ok((_, left)) => unexpected.extend(left.iter().map(|s| format!("{s} not retired"))),
         Err(why) => unexpected.push(format!("retire failed: {why}")),
