@@ -96,6 +96,9 @@ struct Ran {
     makespan: Duration,
     hosts: BTreeMap<String, HostTimes>,
     spares: BTreeSet<String>,
+    /// The most servers that waited for room in the new region at once,
+    /// and when (into the run) the last of them got it.
+    waited_for_room: Option<(usize, Duration)>,
 }
 
 /// A pair of regions at the end: its runs (the first, then a retry),

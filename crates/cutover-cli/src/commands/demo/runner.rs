@@ -44,6 +44,7 @@ pub(super) fn run(
     let mut watch = HostWatch::new(journal.to_path_buf(), regions, handed_off, spares.clone());
     let options =
         cutover_engine::Options { poll: poll_policy(scale), hosts: scaled(hosts, scale), ..Default::default() };
+    let mut room = RoomWait::default();
     let report = runtime.block_on(async {
         let opened = Opened::open(&plan, journal)?;
         let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
@@ -58,6 +59,7 @@ pub(super) fn run(
                 display.event(p.elapsed, &line);
             }
             display.update(p);
+            room.update(p);
             if let Some(free) = spares_free(p).filter(|_| moves_over.borrow().is_none()) {
                 let _ = moves_over.send(Some(free));
             }
@@ -66,7 +68,34 @@ pub(super) fn run(
         display.finish();
         anyhow::Ok(report?)
     })?;
-    Ok(Ran { report, plan, makespan: started.elapsed(), hosts: watch.times().clone(), spares })
+    let hosts = watch.times().clone();
+    let waited_for_room = room.until.map(|until| (room.most, until));
+    Ok(Ran { report, plan, makespan: started.elapsed(), hosts, spares, waited_for_room })
+}
+
+/// Servers waiting for room in the new region: the most at once, and when
+/// the last of them got it.
+#[derive(Default)]
+struct RoomWait {
+    waiting: usize,
+    most: usize,
+    until: Option<Duration>,
+}
+
+impl RoomWait {
+    fn update(&mut self, p: &Progress) {
+        let waiting = count(p, Phase::WaitingForRoom);
+        if waiting == 0 && self.waiting > 0 {
+            self.until = Some(p.elapsed);
+        }
+        self.most = self.most.max(waiting);
+        self.waiting = waiting;
+    }
+}
+
+/// Servers at `phase`.
+fn count(p: &Progress, phase: Phase) -> usize {
+    p.phases.iter().find(|(at, _)| *at == phase).map_or(0, |(_, n)| *n)
 }
 
 /// Whether the spares may go, once nothing is under way: every server
@@ -74,10 +103,9 @@ pub(super) fn run(
 /// (no move in flight to roll back). `Some(false)`: kept, as a server did
 /// not move; `None`: moves are under way.
 fn spares_free(p: &Progress) -> Option<bool> {
-    let count = |wanted: Phase| p.phases.iter().find(|(phase, _)| *phase == wanted).map_or(0, |(_, n)| *n);
-    let waiting = count(Phase::WaitingForRoom);
+    let waiting = count(p, Phase::WaitingForRoom);
     match p.done + waiting >= p.total {
-        true => Some(waiting > 0 || count(Phase::Moved) == p.total),
+        true => Some(waiting > 0 || count(p, Phase::Moved) == p.total),
         false => None,
     }
 }

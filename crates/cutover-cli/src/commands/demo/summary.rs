@@ -147,11 +147,29 @@ pub fn what_happened(done: &PartDone, scale: f64) -> String {
     }
     hosts_handed_off(&mut text, done, &real);
     let ((hosts_before, before), (hosts_after, after)) = (done.new_before, done.new_after);
-    let _ = writeln!(
-        text,
-        "- {new_region} grew from {hosts_before} compute hosts ({before}) to {hosts_after} ({after}), \
-         the old hosts' capacity taking the next moves"
-    );
+    let waits: Vec<String> = done
+        .runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ran)| {
+            let (most, until) = ran.waited_for_room?;
+            let run = if done.runs.len() == 1 { "the run".to_string() } else { ordinal(i) };
+            let secs = until.as_secs_f64();
+            Some(format!("{most} servers waited for room there until {secs:.1} s into {run}{}", real(secs)))
+        })
+        .collect();
+    let _ = match waits.is_empty() {
+        true => writeln!(
+            text,
+            "- {new_region} grew from {hosts_before} compute hosts ({before}) to {hosts_after} ({after}) as the old hosts joined it"
+        ),
+        false => writeln!(
+            text,
+            "- {new_region} started with {hosts_before} compute hosts ({before}), room for part of the servers: \
+             {}, when a redeployed old host had brought room; it ends with {hosts_after} ({after})",
+            waits.join("; ")
+        ),
+    };
     match &done.retired {
         Ok((before, left)) => {
             let deleted: Vec<&String> = before.iter().filter(|s| !left.contains(s)).collect();
