@@ -75,15 +75,52 @@ fn outcome(result: Outcome) -> &'static str {
 /// A few lines for a person about one pair of regions: moves per
 /// strategy, what was rolled back and why and how it moved in the end,
 /// the addresses kept, downtime, API calls, the hosts handed off (when
-/// each joined, what it brought), the new region's growth, what retire
-/// left, makespan (with what times would be on a real cloud when the time
-/// scale is not 0).
+/// each joined, what it brought), the new region's room, what retire
+/// deleted, makespan (with what times would be on a real cloud when the
+/// time scale is not 0).
 pub fn what_happened(done: &PartDone, scale: f64) -> String {
-    let real = |secs: f64| match scale > 0.0 {
-        true => format!(" (~{} on a real cloud)", human(secs / scale)),
-        false => String::new(),
-    };
+    let scale = Scale(scale);
     let mut text = format!("What happened ({}):\n", done.part.mode);
+    runs(&mut text, done);
+    let moved: Vec<&ServerReport> = done.runs.iter().flat_map(|r| moved(&r.report)).collect();
+    let plans: Vec<&Plan> = done.runs.iter().map(|r| &r.plan).collect();
+    if let Some(kept) = addresses_kept(&plans, &moved) {
+        let _ = writeln!(text, "- {kept}");
+    }
+    downtime(&mut text, done.part.new_region, &moved, scale);
+    if !moved.is_empty() {
+        let calls: f64 = moved.iter().map(|s| s.api_calls).sum::<f64>() / moved.len() as f64;
+        let all: f64 = done.runs.iter().map(|r| r.report.totals.api_calls).sum();
+        let _ = writeln!(
+            text,
+            "- API calls per moved server: {calls:.1} (its actions and its share of the batched observations); {all:.0} in all",
+        );
+    }
+    hosts_handed_off(&mut text, done, scale);
+    room(&mut text, done, scale);
+    retired(&mut text, done);
+    let makespans: Vec<String> = done.runs.iter().map(|r| format!("{:.1} s", r.makespan.as_secs_f64())).collect();
+    let total: f64 = done.runs.iter().map(|r| r.makespan.as_secs_f64()).sum();
+    let _ = writeln!(text, "- makespan: {}{}", makespans.join(" + "), scale.real(total));
+    text
+}
+
+/// The demo's time scale, to tell what a time would be on a real cloud.
+#[derive(Clone, Copy)]
+struct Scale(f64);
+
+impl Scale {
+    /// " (~12 min on a real cloud)", or nothing at time scale 0.
+    fn real(self, secs: f64) -> String {
+        match self.0 > 0.0 {
+            true => format!(" (~{} on a real cloud)", human(secs / self.0)),
+            false => String::new(),
+        }
+    }
+}
+
+/// Each run's moves: per strategy, and the servers that did not move.
+fn runs(text: &mut String, done: &PartDone) {
     for (i, ran) in done.runs.iter().enumerate() {
         let report = &ran.report;
         let moved: Vec<&ServerReport> = moved(report).collect();
@@ -113,39 +150,32 @@ pub fn what_happened(done: &PartDone, scale: f64) -> String {
             }
         }
     }
-    let moved: Vec<&ServerReport> = done.runs.iter().flat_map(|r| moved(&r.report)).collect();
-    let plans: Vec<&Plan> = done.runs.iter().map(|r| &r.plan).collect();
-    if let Some(kept) = addresses_kept(&plans, &moved) {
-        let _ = writeln!(text, "- {kept}");
-    }
-    let new_region = &done.part.new_region;
+}
+
+fn downtime(text: &mut String, new_region: &str, moved: &[&ServerReport], scale: Scale) {
     let mut downtimes: Vec<i64> = moved.iter().filter_map(|s| s.downtime_secs).collect();
     downtimes.sort_unstable();
-    if let (Some(min), Some(max)) = (downtimes.first(), downtimes.last()) {
-        let median = downtimes[downtimes.len() / 2];
-        let _ = writeln!(
-            text,
-            "- downtime per moved server (stop -> verified in {new_region}): min {min} s, median {median} s, max {max} s{}",
-            match scale > 0.0 {
-                true => format!(
-                    " (~{} / {} / {} on a real cloud)",
-                    human(*min as f64 / scale),
-                    human(median as f64 / scale),
-                    human(*max as f64 / scale)
-                ),
-                false => String::new(),
-            }
-        );
-    }
-    if !moved.is_empty() {
-        let calls: f64 = moved.iter().map(|s| s.api_calls).sum::<f64>() / moved.len() as f64;
-        let all: f64 = done.runs.iter().map(|r| r.report.totals.api_calls).sum();
-        let _ = writeln!(
-            text,
-            "- API calls per moved server: {calls:.1} (its actions and its share of the batched observations); {all:.0} in all",
-        );
-    }
-    hosts_handed_off(&mut text, done, &real);
+    let (Some(&min), Some(&max)) = (downtimes.first(), downtimes.last()) else { return };
+    let median = downtimes[downtimes.len() / 2];
+    let real = match scale.0 > 0.0 {
+        true => format!(
+            " (~{} / {} / {} on a real cloud)",
+            human(min as f64 / scale.0),
+            human(median as f64 / scale.0),
+            human(max as f64 / scale.0)
+        ),
+        false => String::new(),
+    };
+    let _ = writeln!(
+        text,
+        "- downtime per moved server (stop -> verified in {new_region}): min {min} s, median {median} s, max {max} s{real}"
+    );
+}
+
+/// The new region's hosts before and after, and the servers that waited
+/// for the room the old hosts brought.
+fn room(text: &mut String, done: &PartDone, scale: Scale) {
+    let new_region = done.part.new_region;
     let ((hosts_before, before), (hosts_after, after)) = (done.new_before, done.new_after);
     let waits: Vec<String> = done
         .runs
@@ -153,9 +183,9 @@ pub fn what_happened(done: &PartDone, scale: f64) -> String {
         .enumerate()
         .filter_map(|(i, ran)| {
             let (most, until) = ran.waited_for_room?;
-            let run = if done.runs.len() == 1 { "the run".to_string() } else { ordinal(i) };
             let secs = until.as_secs_f64();
-            Some(format!("{most} servers waited for room there until {secs:.1} s into {run}{}", real(secs)))
+            let run = run_name(done, i);
+            Some(format!("{most} servers waited for room there until {secs:.1} s into {run}{}", scale.real(secs)))
         })
         .collect();
     let _ = match waits.is_empty() {
@@ -170,28 +200,26 @@ pub fn what_happened(done: &PartDone, scale: f64) -> String {
             waits.join("; ")
         ),
     };
-    match &done.retired {
+}
+
+/// What retire deleted, and whether any old Nova service is left.
+fn retired(text: &mut String, done: &PartDone) {
+    let _ = match &done.retired {
         Ok((before, left)) => {
-            let deleted: Vec<&String> = before.iter().filter(|s| !left.contains(s)).collect();
-            let _ = writeln!(
+            let deleted: Vec<&str> = before.iter().filter(|s| !left.contains(s)).map(String::as_str).collect();
+            let left = match left.is_empty() {
+                true => "no old Nova service is left".to_string(),
+                false => format!("left: {}", left.join(", ")),
+            };
+            writeln!(
                 text,
-                "- retire deleted what {}'s Nova still listed ({}); {}",
+                "- retire deleted what {}'s Nova still listed ({}); {left}",
                 done.part.old_region,
-                deleted.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-                match left.is_empty() {
-                    true => "no old Nova service is left".to_string(),
-                    false => format!("left: {}", left.join(", ")),
-                }
-            );
+                deleted.join(", ")
+            )
         }
-        Err(why) => {
-            let _ = writeln!(text, "- retire failed: {why}");
-        }
-    }
-    let makespans: Vec<String> = done.runs.iter().map(|r| format!("{:.1} s", r.makespan.as_secs_f64())).collect();
-    let total: f64 = done.runs.iter().map(|r| r.makespan.as_secs_f64()).sum();
-    let _ = writeln!(text, "- makespan: {}{}", makespans.join(" + "), real(total));
-    text
+        Err(why) => writeln!(text, "- retire failed: {why}"),
+    };
 }
 
 fn moved(report: &Report) -> impl Iterator<Item = &ServerReport> {
@@ -214,14 +242,14 @@ fn names(servers: &[&ServerReport]) -> String {
 /// A line per old host handed off, as the last run that stepped it left
 /// it: when it joined the new region (into that run) and what it brought;
 /// or where it stopped.
-fn hosts_handed_off(text: &mut String, done: &PartDone, real: &dyn Fn(f64) -> String) {
+fn hosts_handed_off(text: &mut String, done: &PartDone, scale: Scale) {
     let mut last: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, ran) in done.runs.iter().enumerate() {
         last.extend(ran.report.hosts.iter().map(|h| (h.host.as_str(), i)));
     }
     let mut lines = Vec::new();
     for (i, ran) in done.runs.iter().enumerate() {
-        let run = if done.runs.len() == 1 { "the run".to_string() } else { ordinal(i) };
+        let run = run_name(done, i);
         for host in ran.report.hosts.iter().filter(|h| last.get(h.host.as_str()) == Some(&i)) {
             let name = &host.host;
             let spare = if ran.spares.contains(name) { " (the spare, kept until every server had moved)" } else { "" };
@@ -229,7 +257,7 @@ fn hosts_handed_off(text: &mut String, done: &PartDone, real: &dyn Fn(f64) -> St
             let line = match (joined, done.joined.get(name)) {
                 (Some(at), Some(capacity)) => {
                     let secs = at.as_secs_f64();
-                    let into = format!("{secs:.1} s into {run}{}", real(secs));
+                    let into = format!("{secs:.1} s into {run}{}", scale.real(secs));
                     ((i, at), format!("{name}{spare} joined {} {into}, bringing {capacity}", done.part.new_region))
                 }
                 _ => {
@@ -254,11 +282,13 @@ fn hosts_handed_off(text: &mut String, done: &PartDone, real: &dyn Fn(f64) -> St
     }
 }
 
-fn ordinal(i: usize) -> String {
-    match i {
-        0 => "the first run".into(),
-        1 => "the second run".into(),
-        n => format!("run {}", n + 1),
+/// "the run" when there was one, else "the first run", "the second run".
+fn run_name(done: &PartDone, i: usize) -> String {
+    match (done.runs.len(), i) {
+        (1, _) => "the run".into(),
+        (_, 0) => "the first run".into(),
+        (_, 1) => "the second run".into(),
+        (_, n) => format!("run {}", n + 1),
     }
 }
 
