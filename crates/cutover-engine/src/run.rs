@@ -185,7 +185,7 @@ impl Engine {
     /// Opens (or creates) the journal of `opened` and loads every server's
     /// state from it.
     pub fn start(
-        plan: Plan,
+        mut plan: Plan,
         opened: Opened,
         driver: Arc<dyn Driver>,
         options: Options,
@@ -205,13 +205,14 @@ impl Engine {
                 "actions were under way when the last run stopped; observing to see what became of them"
             );
         }
-        let mut entries: HashMap<String, ServerState> =
-            journal.servers()?.into_iter().map(|e| (e.plan.source.clone(), e.state)).collect();
+        let mut entries: HashMap<String, (ServerMove, ServerState)> =
+            journal.servers()?.into_iter().map(|e| (e.plan.source.clone(), (e.plan, e.state))).collect();
+        deadline::apply_conversions(&mut plan, &entries)?;
         let mut servers = Vec::new();
         for (h, host) in plan.hosts.iter().enumerate() {
             for (s, planned) in host.servers.iter().enumerate() {
                 let source = &planned.server.id;
-                let state = entries.remove(source).ok_or_else(|| {
+                let (_, state) = entries.remove(source).ok_or_else(|| {
                     Error::Journal(cutover_journal::Error::UnknownServer {
                         path: journal.path().to_path_buf(),
                         server: source.clone(),
@@ -322,7 +323,7 @@ impl Engine {
     /// One round; `Ok(true)` when something changed (a state or an action).
     async fn round(&mut self) -> Result<bool, Round> {
         self.close_hosts().await.map_err(Round::Fatal)?;
-        self.pass_deadline();
+        self.pass_deadline().map_err(Round::Fatal)?;
         self.count_new_region().await;
         let mut slots = self.admit();
         self.hold_without_room();

@@ -117,6 +117,10 @@ pub struct ServerPlan {
     /// room for all of them. `None` when its flavor could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs: Option<Load>,
+    /// For a `wait` server: how it moves if still there when the run's
+    /// `--deadline` passes (else it is held and reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_deadline: Option<Strategy>,
 }
 
 impl Plan {

@@ -69,6 +69,7 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
             warnings,
             server: r.clone(),
             needs: load_of(inv, &r.id),
+            after_deadline: choice.after_deadline,
         });
     }
     let blocked: Vec<&str> = unplanned.iter().map(|u| u.host.as_str()).collect();

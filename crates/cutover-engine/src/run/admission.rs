@@ -41,7 +41,7 @@ pub(super) struct Counted {
 impl Engine {
     /// Counts the new region when due: every minute, sooner while a host
     /// waits for room, at once when an old host has joined it. A failed
-    /// count keeps the last one (one host and no room figures before any).
+    /// count keeps the last one; before any, no move starts.
     pub(super) async fn count_new_region(&mut self) {
         let joined = self.hosts.joined();
         if let Some(last) = &self.new_region {
@@ -68,7 +68,9 @@ impl Engine {
                 slots.take_build();
             }
         }
-        if self.boots_waiting > 0 {
+        // No new move before the new region has been counted once: its
+        // room is not known yet.
+        if self.boots_waiting > 0 || (self.new_region.is_none() && self.only.is_none()) {
             return slots;
         }
         let paced = self.reserve_room();

@@ -7,6 +7,7 @@
 mod model;
 mod scenario;
 
+mod deadline;
 mod faults;
 mod handoff;
 mod limits;

@@ -117,6 +117,7 @@ impl SimCloud {
                 warnings: Vec::new(),
                 server: self.record(name),
                 needs: None,
+                after_deadline: None,
             })
             .collect();
         Plan {

@@ -102,10 +102,11 @@ impl HostWatch {
 fn rank(stage: HostStage) -> u8 {
     match stage {
         HostStage::Active => 0,
-        HostStage::Draining => 1,
-        HostStage::Empty => 2,
-        HostStage::HandedOff => 3,
-        HostStage::JoinedNew => 4,
-        HostStage::RetiredOld => 5,
+        HostStage::Disabled => 1,
+        HostStage::Draining => 2,
+        HostStage::Empty => 3,
+        HostStage::HandedOff => 4,
+        HostStage::JoinedNew => 5,
+        HostStage::RetiredOld => 6,
     }
 }

@@ -204,8 +204,9 @@ impl Model {
             for floating in &record.floating_ips {
                 world.floating.insert(floating.address.clone(), Some(record.id.clone()));
             }
-            if planned.strategy == Strategy::Wait {
-                // The owner deletes it some time into the cutover.
+            if planned.strategy == Strategy::Wait && planned.after_deadline.is_none() {
+                // The owner deletes it some time into the cutover (one the
+                // plan moves after the deadline stays).
                 let at = origin + Duration::from_secs(60 + world.rng.random_range(0..120));
                 world.events.push((at, Event::OwnerDeletes { id: record.id.clone() }));
             }
