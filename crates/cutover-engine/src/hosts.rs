@@ -344,3 +344,12 @@ pub(crate) fn disable_reason(plan: &Plan) -> String {
 pub fn journaled(journal: &Journal, host: &str) -> Result<(Option<HostState>, Option<HookRecord>)> {
     Ok((load(journal, &state_key(host))?, load(journal, &hook_key(host))?))
 }
+
+/// Every old host whose machine the journal holds a state of, by name.
+pub fn stepped(journal: &Journal) -> Result<Vec<String>> {
+    let keys = journal.values_with_prefix("host/")?;
+    Ok(keys
+        .into_iter()
+        .filter_map(|(key, _)| Some(key.strip_prefix("host/")?.strip_suffix("/state")?.to_string()))
+        .collect())
+}

@@ -146,7 +146,13 @@ impl Report {
             servers.push(server_report(&entry, phase, held, sent, interrupted, &notes));
         }
         let meta = journal.meta();
-        let hosts = host_reports(journal, servers.iter().map(|s| s.host.as_str()))?;
+        let mut names: Vec<String> = servers.iter().map(|s| s.host.clone()).collect();
+        if only.is_none() {
+            // A planned host with no server (emptied before the plan) is
+            // handed off too: its machine is journaled under its name alone.
+            names.extend(crate::hosts::stepped(journal)?);
+        }
+        let hosts = host_reports(journal, names.iter().map(String::as_str))?;
         Ok(Report {
             hosts,
             migration: meta.migration.clone(),

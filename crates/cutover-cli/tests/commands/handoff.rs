@@ -1,39 +1,21 @@
 /*!
 `cutover run --on-host-empty`: once an old host's servers are gone and two
 observations say it is empty, the hook redeploys it (here
-`examples/hooks/sim-redeploy`, wrapped to count its calls), the host joins
-the new region, and its old `nova-compute` record is deleted. A server
-that appears on a drained host keeps it from the hook until it is gone.
+`examples/hooks/sim-redeploy`, wrapped to count its calls: `util::hooks`),
+the host joins the new region, and its old `nova-compute` record is
+deleted. A server that appears on a drained host keeps it from the hook
+until it is gone.
 */
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::Utc;
 use cutover_sim::model::compute::{PowerState, Server, VmState};
 use serde_json::Value;
 
 use super::run::plan_all;
+use crate::util::hooks::{counting_hook, hook_calls};
 use crate::util::SimCloud;
-
-/// A hook that logs each call's arguments, then hands off to sim-redeploy.
-fn counting_hook(cloud: &SimCloud) -> PathBuf {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hooks/sim-redeploy");
-    let path = cloud.dir().join("hook");
-    let log = cloud.dir().join("hook.log");
-    let script = format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-        log.display(),
-        example.canonicalize().expect("the example hook exists").display()
-    );
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-fn hook_calls(cloud: &SimCloud) -> Vec<String> {
-    std::fs::read_to_string(cloud.dir().join("hook.log")).unwrap_or_default().lines().map(str::to_string).collect()
-}
 
 fn run_with_hook(cloud: &SimCloud, hook: &Path) -> (Option<i32>, Value) {
     let out = cloud.run(&[
@@ -154,4 +136,31 @@ fn a_hosts_own_hook_in_the_plan_hands_off_that_host_alone() {
         let row = report["hosts"].as_array().unwrap().iter().find(|h| h["host"] == host.as_str());
         assert!(row.is_none(), "{host} has no hook: left disabled, not stepped: {row:?}");
     }
+}
+
+#[test]
+fn a_host_with_no_server_to_move_is_handed_off_and_reported() {
+    let cloud = SimCloud::start();
+    // Its servers deleted by their owners before the plan: the plan lists
+    // the host, with nothing to move off it.
+    let emptied = {
+        let mut w = cloud.sim().world();
+        let old = w.compute_region_mut("RegionOne").unwrap();
+        let host = old.servers.values().filter_map(|s| s.host.clone()).min().expect("a host with servers");
+        let ids: Vec<String> = old.servers_on_host(&host).map(|s| s.id.clone()).collect();
+        for id in ids {
+            old.remove_server(&id);
+        }
+        host
+    };
+    plan_all(&cloud, &[]);
+    let hosts = old_hosts(&cloud);
+    assert!(hosts.contains(&emptied), "{hosts:?}");
+    let hook = counting_hook(&cloud);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    for host in &hosts {
+        assert_eq!(stage_of(&report, host), "retired-old", "{report:#}");
+    }
+    assert!(hook_calls(&cloud).contains(&format!("{emptied} RegionOne RegionTwo m1")));
 }

@@ -7,6 +7,7 @@ that cloud (no ambient `OS_*`, `~/.config/openstack` or `./cutover.toml`).
 #![allow(dead_code)]
 
 pub mod endstate;
+pub mod hooks;
 pub mod moves;
 pub mod osc;
 
