@@ -99,7 +99,11 @@ struct Trial {
 
 impl Trial {
     fn prepare(kind: Kind) -> Trial {
-        let cloud = SimCloud::with_scale(demo_with(SERVERS), SCALE);
+        let mut scenario = demo_with(SERVERS);
+        if kind == Kind::HandOff {
+            scenario.time = Some(handoff::time());
+        }
+        let cloud = SimCloud::with_scale(scenario, SCALE);
         let plan = sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], MIGRATION);
         let before = Before::take(&cloud.sim().read());
         let args = match kind {
