@@ -86,7 +86,7 @@ fn server(id: &str, strategy: Strategy) -> ServerPlan {
         ephemeral_gib: 0,
         swap_mib: 0,
     };
-    ServerPlan { strategy, why: "test".into(), warnings: vec![], server: record }
+    ServerPlan { strategy, why: "test".into(), warnings: vec![], server: record, needs: None, after_deadline: None }
 }
 
 fn plan() -> Plan {

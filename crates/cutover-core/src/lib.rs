@@ -24,6 +24,7 @@ pub mod novaconf;
 pub mod plan;
 pub mod preflight;
 pub mod retire;
+pub mod room;
 pub mod secret;
 pub mod sync;
 

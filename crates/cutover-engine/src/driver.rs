@@ -1,9 +1,8 @@
 /*!
 What the engine needs of the clouds, as one trait: observe many servers at
 once, carry out one action, take an old host out of scheduling (and back
-in for a while, to rebuild a server there on rollback), and count the new
-region's hosts. The
-real implementation speaks to OpenStack through `cutover-cloud`; tests may
+in for a while, to rebuild a server there on rollback), and see what room
+the new region has. The real implementation speaks to OpenStack through `cutover-cloud`; tests may
 drive the engine with another.
 */
 
@@ -13,6 +12,7 @@ use async_trait::async_trait;
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
+use cutover_core::room::Room;
 
 /// Why an action or observation failed, and whether trying again may help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +22,18 @@ pub struct DriverError {
     /// The cloud refused for good (400, 403, 404 on a create's parent, ...):
     /// repeating the same call will not help.
     pub permanent: bool,
+}
+
+/// The new region as admission sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRegion {
+    /// Compute hosts taking new servers: what the per-host build limit is
+    /// multiplied by.
+    pub hosts: usize,
+    /// Their free room; `None` when the region shows no resource figures
+    /// (Nova 2.88+ only in placement): the moves are then paced by the
+    /// limits alone, and a boot with no room is refused and rolled back.
+    pub room: Option<Room>,
 }
 
 #[async_trait]
@@ -47,9 +59,9 @@ pub trait Driver: Send + Sync {
     /// again once the rebuild is verified. Idempotent.
     async fn enable_host(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
 
-    /// How many compute hosts of the new region take new servers (enabled
-    /// and up): what the per-host build limit is multiplied by.
-    async fn new_hosts(&self, plan: &Plan) -> Result<usize, DriverError>;
+    /// The new region's compute hosts that take new servers (enabled and
+    /// up) and their free room: what admission paces the moves by.
+    async fn new_region(&self, plan: &Plan) -> Result<NewRegion, DriverError>;
 
     /// What the host machine needs of each old host (both regions'
     /// services and hypervisors, the servers on it), from a few batched

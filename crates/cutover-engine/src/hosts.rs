@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::machine::host::{step_host, HookEnd, HostAction, HostMove, HostStage, HostState};
+use cutover_core::machine::host::{step_host, HookEnd, HostAction, HostMove, HostObservation, HostStage, HostState};
 use cutover_core::plan::Plan;
 use cutover_journal::Journal;
 use serde::{Deserialize, Serialize};
@@ -194,39 +194,50 @@ impl Hosts {
     }
 
     /// One round: hooks that ended are journaled, every unfinished host
-    /// observed and stepped, its actions carried out. `in_flight`: the
-    /// planned moves off each host that have not ended. `Ok(true)` when
-    /// something changed.
+    /// observed and stepped, its actions carried out. `moves`: each host's
+    /// planned servers under way. `Ok(true)` when something changed.
     pub(crate) async fn round(
         &mut self,
         plan: &Plan,
         driver: &dyn Driver,
         journal: &mut Journal,
-        in_flight: &BTreeMap<String, u32>,
+        moves: &BTreeMap<String, HostMoves>,
         now: i64,
     ) -> std::result::Result<bool, HostRound> {
         let mut changed = self.collect_hooks(journal).map_err(HostRound::Fatal)?;
-        // Only hosts with a hand-off are taken further than disabled; and
-        // a draining host with moves still under way cannot be empty yet:
-        // neither is worth its listings.
+        // Only hosts with a hand-off are taken further than disabled. A
+        // host whose servers are still to move cannot be empty yet: it is
+        // stepped on its moves alone, not worth its listings.
         let open: Vec<usize> = (0..self.tracked.len())
             .filter(|&i| {
                 let t = &self.tracked[i];
-                let moving = in_flight.get(&t.plan.name).copied().unwrap_or(0);
-                let waiting_for_moves = t.state.stage == HostStage::Draining && moving > 0;
-                self.options.hand_off_for(&t.plan.name).is_some() && !t.state.is_done() && !waiting_for_moves
+                self.options.hand_off_for(&t.plan.name).is_some() && !t.state.is_done()
             })
             .collect();
-        if open.is_empty() {
-            return Ok(changed);
-        }
-        let names: Vec<&str> = open.iter().map(|&i| self.tracked[i].plan.name.as_str()).collect();
-        let mut seen = driver.observe_hosts(plan, &names).await.map_err(HostRound::Observe)?;
+        let moves_of = |name: &str| moves.get(name).copied().unwrap_or_default();
+        let observed: Vec<&str> = open
+            .iter()
+            .map(|&i| &self.tracked[i])
+            .filter(|t| !waiting_for_moves(t.state.stage, moves_of(&t.plan.name)))
+            .map(|t| t.plan.name.as_str())
+            .collect();
+        let mut seen = match observed.is_empty() {
+            true => BTreeMap::new(),
+            false => driver.observe_hosts(plan, &observed).await.map_err(HostRound::Observe)?,
+        };
         for i in open {
             let t = &mut self.tracked[i];
-            let Some(mut obs) = seen.remove(&t.plan.name) else { continue };
-            t.listed = obs.listed_servers.present().copied();
-            obs.moves_in_flight = in_flight.get(&t.plan.name).copied().unwrap_or(0);
+            let HostMoves { in_flight, started } = moves_of(&t.plan.name);
+            let mut obs = match seen.remove(&t.plan.name) {
+                Some(obs) => obs,
+                None if waiting_for_moves(t.state.stage, moves_of(&t.plan.name)) => HostObservation::default(),
+                None => continue,
+            };
+            if obs.listed_servers.present().is_some() {
+                t.listed = obs.listed_servers.present().copied();
+            }
+            obs.moves_in_flight = in_flight;
+            obs.moves_started = started;
             obs.hook = t.hook.as_ref().and_then(|h| h.end.as_ref()).map(HookEndRecord::end);
             let step = step_host(&t.plan, &t.state, &obs, now);
             if step.state != t.state {
@@ -324,9 +335,48 @@ impl Hosts {
         Ok(true)
     }
 
+    /// Old hosts that have joined the new region.
+    pub(crate) fn joined(&self) -> usize {
+        self.tracked.iter().filter(|t| matches!(t.state.stage, HostStage::JoinedNew | HostStage::RetiredOld)).count()
+    }
+
+    /// Whether an old host may still join the new region in this run,
+    /// bringing room: one with a hand-off, not stopped, that is empty,
+    /// handed off, or has no planned server left and was not seen holding
+    /// others (`unfinished`: planned servers not done, per host).
+    pub(crate) fn may_add_room(&self, unfinished: &BTreeMap<String, u32>) -> bool {
+        self.hooks_running()
+            || self.tracked.iter().any(|t| {
+                let left = unfinished.get(&t.plan.name).copied().unwrap_or(0);
+                let on_its_way = match t.state.stage {
+                    HostStage::Active | HostStage::Disabled | HostStage::Draining => {
+                        left == 0 && t.listed.is_none_or(|n| n == 0)
+                    }
+                    HostStage::Empty | HostStage::HandedOff => true,
+                    HostStage::JoinedNew | HostStage::RetiredOld => false,
+                };
+                on_its_way && !t.state.is_done() && self.options.hand_off_for(&t.plan.name).is_some()
+            })
+    }
+
     pub(crate) fn hooks_running(&self) -> bool {
         !self.hooks.is_empty()
     }
+}
+
+/// A host's planned servers, as the host machine counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct HostMoves {
+    /// Not ended (nor held).
+    pub(crate) in_flight: u32,
+    /// Under way or ended, and those left to their owners.
+    pub(crate) started: u32,
+}
+
+/// Whether a host at `stage` is only waiting for its servers' moves: it is
+/// stepped on them alone, without listings.
+fn waiting_for_moves(stage: HostStage, moves: HostMoves) -> bool {
+    matches!(stage, HostStage::Disabled | HostStage::Draining) && moves.in_flight > 0
 }
 
 /// Why a host round did not complete.

@@ -41,7 +41,7 @@ pub mod run;
 
 pub use cleanup::{Cleanup, Leftover};
 pub use clock::{Clock, PollPolicy};
-pub use driver::{Driver, DriverError};
+pub use driver::{Driver, DriverError, NewRegion};
 pub use error::{Error, Result};
 pub use hook::{CommandHook, HandOff, HookReport, HookRequest};
 pub use hosts::HostOptions;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use cutover_core::machine::{ServerState, Strategy};
-use cutover_core::plan::{Plan, PLAN_VERSION};
+use cutover_core::plan::{Plan, ServerRecord, PLAN_VERSION};
 use cutover_journal::{Journal, Meta};
 use sha2::{Digest, Sha256};
 
@@ -48,13 +48,10 @@ pub fn validate(plan: &Plan) -> Result<()> {
                     server.id, host.name, server.host
                 ));
             }
-            let why = match planned.strategy {
-                Strategy::Volume if server.root_volume().is_none() => Some("strategy volume needs a root volume"),
-                Strategy::Redeploy if server.image_id.is_none() => Some("strategy redeploy needs the original image"),
-                Strategy::Snapshot if server.root_volume().is_some() => {
-                    Some("a boot-from-volume server moves with strategy volume, not snapshot")
-                }
-                _ => None,
+            let why = match (planned.strategy, planned.after_deadline) {
+                (Strategy::Wait, Some(then)) => shape_problem(then, server),
+                (_, Some(_)) => Some("after_deadline is only for a server whose strategy is wait"),
+                (strategy, None) => shape_problem(strategy, server),
             };
             if let Some(why) = why {
                 return invalid(format!("server {}: {why}", server.id));
@@ -62,6 +59,18 @@ pub fn validate(plan: &Plan) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Why `strategy` cannot move a server of this shape, if it cannot.
+fn shape_problem(strategy: Strategy, server: &ServerRecord) -> Option<&'static str> {
+    match strategy {
+        Strategy::Volume if server.root_volume().is_none() => Some("strategy volume needs a root volume"),
+        Strategy::Redeploy if server.image_id.is_none() => Some("strategy redeploy needs the original image"),
+        Strategy::Snapshot if server.root_volume().is_some() => {
+            Some("a boot-from-volume server moves with strategy volume, not snapshot")
+        }
+        _ => None,
+    }
 }
 
 /// A digest of the plan's content (not its formatting): a journal is

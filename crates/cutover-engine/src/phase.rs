@@ -13,6 +13,8 @@ use cutover_core::machine::{Direction, End, Route, ServerMove, ServerState, Stag
 pub enum Phase {
     /// Not started: waiting for a slot.
     Pending,
+    /// Not started: its old host's servers wait for room in the new region.
+    WaitingForRoom,
     /// Going forward, at this stage.
     Moving(Stage),
     /// A rollback the operator asked for, not taken up yet.
@@ -56,6 +58,7 @@ impl Phase {
     fn key(&self) -> (u8, usize) {
         match self {
             Phase::Pending => (0, 0),
+            Phase::WaitingForRoom => (0, 1),
             Phase::Moving(stage) => (1, *stage as usize),
             Phase::RollbackRequested => (2, 0),
             Phase::RollingBack(stage) => (2, *stage as usize + 1),
@@ -83,6 +86,7 @@ impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Phase::Pending => f.write_str("pending"),
+            Phase::WaitingForRoom => f.write_str("waiting for room"),
             Phase::Moving(stage) => f.write_str(&stage_name(*stage)),
             Phase::RollbackRequested => f.write_str("rollback requested"),
             Phase::RollingBack(stage) => write!(f, "rollback: {}", stage_name(*stage)),
@@ -118,13 +122,25 @@ mod tests {
             Phase::Moved,
             Phase::RollingBack(Stage::Boot),
             Phase::Pending,
+            Phase::WaitingForRoom,
             Phase::Moving(Stage::Boot),
             Phase::Moving(Stage::Stop),
             Phase::Moved,
             Phase::RollbackRequested,
         ];
         let counts: Vec<String> = count(&phases).iter().map(|(p, n)| format!("{p}={n}")).collect();
-        assert_eq!(counts, ["pending=1", "stop=1", "boot=1", "rollback requested=1", "rollback: boot=1", "moved=2"]);
+        assert_eq!(
+            counts,
+            [
+                "pending=1",
+                "waiting for room=1",
+                "stop=1",
+                "boot=1",
+                "rollback requested=1",
+                "rollback: boot=1",
+                "moved=2"
+            ]
+        );
         assert_eq!(Phase::Moving(Stage::DeleteSource).to_string(), "delete source");
     }
 }

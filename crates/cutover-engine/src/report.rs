@@ -101,7 +101,7 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostReport {
     pub host: String,
-    /// `active`, `draining`, `empty`, `handed-off`, `joined-new`, `retired-old`.
+    /// `active`, `disabled`, `draining`, `empty`, `handed-off`, `joined-new`, `retired-old`.
     pub stage: String,
     /// Why it stopped short (a failed hook, no rejoin).
     pub reason: Option<String>,

@@ -118,6 +118,10 @@ struct Tracked {
     /// step (it turns the move back rather than boot again).
     refused: Option<String>,
     notes: Notes,
+    /// Room in the new region is set aside for it (see `admission`).
+    room: bool,
+    /// When it ended or was held in this run.
+    ended_at: Option<Instant>,
 }
 
 impl Tracked {
@@ -164,8 +168,12 @@ pub struct Engine {
     /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
     /// in this run (the journal lists those it may have happened to).
     enabled: BTreeSet<String>,
-    /// The new region's compute hosts taking servers, and when counted.
-    new_hosts: Option<(usize, Instant)>,
+    /// The new region's compute hosts taking servers and their room, as
+    /// last counted.
+    new_region: Option<admission::Counted>,
+    /// Old hosts whose servers wait for room in the new region, and what
+    /// they need.
+    waiting_for_room: BTreeMap<String, cutover_core::room::Load>,
     /// Moves that found no build slot in the last round: while any waits,
     /// no new move starts (it would only wait too, its server down).
     boots_waiting: usize,
@@ -177,7 +185,7 @@ impl Engine {
     /// Opens (or creates) the journal of `opened` and loads every server's
     /// state from it.
     pub fn start(
-        plan: Plan,
+        mut plan: Plan,
         opened: Opened,
         driver: Arc<dyn Driver>,
         options: Options,
@@ -197,24 +205,27 @@ impl Engine {
                 "actions were under way when the last run stopped; observing to see what became of them"
             );
         }
-        let mut entries: HashMap<String, ServerState> =
-            journal.servers()?.into_iter().map(|e| (e.plan.source.clone(), e.state)).collect();
+        let mut entries: HashMap<String, (ServerMove, ServerState)> =
+            journal.servers()?.into_iter().map(|e| (e.plan.source.clone(), (e.plan, e.state))).collect();
+        deadline::apply_conversions(&mut plan, &entries)?;
         let mut servers = Vec::new();
         for (h, host) in plan.hosts.iter().enumerate() {
             for (s, planned) in host.servers.iter().enumerate() {
                 let source = &planned.server.id;
-                let state = entries.remove(source).ok_or_else(|| {
+                let (_, state) = entries.remove(source).ok_or_else(|| {
                     Error::Journal(cutover_journal::Error::UnknownServer {
                         path: journal.path().to_path_buf(),
                         server: source.clone(),
                     })
                 })?;
+                let started = sent.contains_key(source) || state.started();
                 servers.push(Tracked {
                     at: (h, s),
                     host: host.name.clone(),
                     project: planned.server.project_id.clone(),
                     plan: plan.server_move(planned),
-                    started: sent.contains_key(source) || state.started(),
+                    started,
+                    room: started && state.end.is_none(),
                     ended_before: state.end.is_some(),
                     state,
                     failures: 0,
@@ -222,6 +233,7 @@ impl Engine {
                     held: None,
                     refused: None,
                     notes: notes::load(&journal, source)?,
+                    ended_at: None,
                 });
             }
         }
@@ -239,7 +251,8 @@ impl Engine {
             only: None,
             asked: None,
             enabled: BTreeSet::new(),
-            new_hosts: None,
+            new_region: None,
+            waiting_for_room: BTreeMap::new(),
             boots_waiting: 0,
         };
         if created {
@@ -310,9 +323,10 @@ impl Engine {
     /// One round; `Ok(true)` when something changed (a state or an action).
     async fn round(&mut self) -> Result<bool, Round> {
         self.close_hosts().await.map_err(Round::Fatal)?;
-        self.pass_deadline();
-        self.count_new_hosts().await;
+        self.pass_deadline().map_err(Round::Fatal)?;
+        self.count_new_region().await;
         let mut slots = self.admit();
+        self.hold_without_room();
         self.boots_waiting = 0;
         let now = Instant::now();
         let batch: Vec<usize> = (0..self.servers.len())
@@ -386,6 +400,7 @@ impl Engine {
             calls.push(Call { server: i, seq, action });
         }
         if self.servers[i].state.end.is_some() {
+            self.servers[i].ended_at = Some(Instant::now());
             self.save_notes_of(i)?;
         }
         Ok(changed)
@@ -473,6 +488,7 @@ impl Engine {
         if t.failures >= limit {
             tracing::warn!(server = t.plan.source, "held after {} failed rounds: {why}", t.failures);
             t.held = Some(format!("{why} ({} times in a row)", t.failures));
+            t.ended_at = Some(Instant::now());
         } else {
             tracing::info!(server = t.plan.source, "{why}; retrying");
             t.retry_at = Some(Instant::now() + retry_after(t.failures, options.poll.max));
@@ -495,7 +511,13 @@ impl Engine {
     fn progress(&self) -> Progress {
         let servers: Vec<&Tracked> =
             self.servers.iter().enumerate().filter(|(i, _)| self.selected(*i)).map(|(_, t)| t).collect();
-        let phases: Vec<Phase> = servers.iter().map(|t| t.phase()).collect();
+        let phases: Vec<Phase> = servers
+            .iter()
+            .map(|t| match t.phase() {
+                Phase::Pending if self.waiting_for_room.contains_key(&t.host) => Phase::WaitingForRoom,
+                phase => phase,
+            })
+            .collect();
         Progress {
             total: servers.len(),
             done: servers.iter().filter(|t| t.done()).count(),

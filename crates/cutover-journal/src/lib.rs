@@ -208,6 +208,25 @@ impl Journal {
         tx.commit().map_err(|e| Error::sql(&self.path, e))
     }
 
+    /// Gives `source` another move and state at once: a `wait` server
+    /// turned into a move when the deadline passed (see `docs/journal.md`).
+    pub fn convert(&mut self, source: &str, plan: &ServerMove, state: &ServerState) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let changed = tx
+            .execute(
+                "UPDATE servers SET plan = ?2, state = ?3 WHERE source = ?1",
+                params![source, json(plan)?, json(state)?],
+            )
+            .map_err(|e| Error::sql(&self.path, e))?;
+        if changed != 1 {
+            return Err(Error::UnknownServer { path: self.path.clone(), server: source.to_string() });
+        }
+        tx.commit().map_err(|e| Error::sql(&self.path, e))
+    }
+
     /// The actions of `source` (all servers with `None`), oldest first.
     pub fn actions(&self, source: Option<&str>) -> Result<Vec<ActionEntry>> {
         let mut stmt = self

@@ -132,3 +132,20 @@ fn values_are_listed_by_prefix_and_removed() {
     assert_eq!(open, [("host/old-1/disabled".into(), "1".into()), ("host/old-1/open".into(), "a".into())]);
     assert_eq!(journal.value("host/old-2/open").unwrap(), None);
 }
+
+#[test]
+fn a_converted_server_reopens_with_its_new_move_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    {
+        let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
+        let mut plan = journal.servers().unwrap()[1].plan.clone();
+        plan.strategy = Strategy::Snapshot;
+        journal.convert("b", &plan, &ServerState::new(42)).unwrap();
+        let missing = journal.convert("nope", &plan, &ServerState::new(42)).unwrap_err();
+        assert!(matches!(missing, Error::UnknownServer { .. }), "{missing}");
+    }
+    let servers = Journal::open(&path).unwrap().servers().unwrap();
+    assert_eq!((servers[1].plan.strategy, &servers[1].state), (Strategy::Snapshot, &ServerState::new(42)));
+    assert_eq!(servers[0].plan, moves()[0].0, "the other server is as it was");
+}

@@ -6,6 +6,7 @@ report (`-f json`) has each server's new id and downtime, `cutover status`
 reads the same from the journal, and a second run changes nothing.
 */
 
+use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
 use serde_json::Value;
 
@@ -119,4 +120,33 @@ fn wait_servers_still_there_at_the_deadline_are_held_and_the_others_move() {
         old.service_of_host(&host, "nova-compute").is_some_and(|s| s.disabled),
         "the waited-for host stays disabled"
     );
+}
+
+#[test]
+fn wait_then_snapshot_servers_still_there_at_the_deadline_move_and_a_later_run_keeps_them_moved() {
+    let cloud = SimCloud::start();
+    let host = {
+        let world = cloud.sim().read();
+        world.compute["RegionOne"].servers.values().find(|s| s.name == "app-1").unwrap().host.clone().unwrap()
+    };
+    plan_all(&cloud, &["--strategy", &format!("host={host}:wait-then-snapshot")]);
+    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    let waiting: Vec<&str> = plan.servers().filter(|(h, _)| *h == host).map(|(_, s)| s.server.id.as_str()).collect();
+    assert!(!waiting.is_empty());
+    for (_, s) in plan.servers().filter(|(h, _)| *h == host) {
+        assert_eq!((s.strategy, s.after_deadline), (Strategy::Wait, Some(Strategy::Snapshot)), "{s:?}");
+    }
+
+    let out = cloud.run(&["run", "plan.yaml", "--poll-max", "1", "--deadline", "2s", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for s in report["servers"].as_array().unwrap() {
+        assert_eq!(s["result"], "moved", "{s}");
+        if waiting.contains(&s["old_id"].as_str().unwrap()) {
+            assert_eq!(s["strategy"], "snapshot", "moved by the plan's after_deadline: {s}");
+        }
+    }
+    // Without --deadline, the journal's conversions stand: nothing to do.
+    let again: Value = serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "-f", "json"])).unwrap();
+    assert_eq!(again["servers"], report["servers"]);
 }

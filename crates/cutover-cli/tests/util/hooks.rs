@@ -10,10 +10,15 @@ use std::path::{Path, PathBuf};
 
 use super::SimCloud;
 
+/// The example hook's path.
+pub fn sim_redeploy() -> PathBuf {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hooks/sim-redeploy");
+    example.canonicalize().expect("the example hook exists")
+}
+
 /// The wrapped sim-redeploy, written into the test's directory.
 pub fn counting_hook(cloud: &SimCloud) -> PathBuf {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hooks/sim-redeploy");
-    let example = example.canonicalize().expect("the example hook exists");
+    let example = sim_redeploy();
     let path = cloud.dir().join("hook");
     let (log, ends) = (cloud.dir().join("hook.log"), cloud.dir().join("hook.ends"));
     let script = format!(

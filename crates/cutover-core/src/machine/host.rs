@@ -17,7 +17,10 @@ use super::observation::Seen;
 pub enum HostStage {
     /// Its `nova-compute` still takes new servers.
     Active,
-    /// Scheduling is off; its servers are being moved or waited for.
+    /// Scheduling is off; none of its servers is under way yet (they wait
+    /// for a slot, or for room in the new region).
+    Disabled,
+    /// Its servers are being moved (`move`) or waited for (`wait`).
     Draining,
     /// Verified empty; the hand-off hook may run.
     Empty,
@@ -96,6 +99,9 @@ pub struct HostObservation {
     pub running_vms: Seen<u32>,
     /// Planned moves off this host that have not ended yet (from the journal).
     pub moves_in_flight: u32,
+    /// Of the planned servers of this host, those under way or ended, and
+    /// those left to their owners (watched from the start).
+    pub moves_started: u32,
     /// The hand-off hook, once it has ended.
     pub hook: Option<HookEnd>,
     /// The host's `nova-compute` in the new region, and whether the new
@@ -153,12 +159,16 @@ fn decide(
     let host = plan.name.clone();
     match state.stage {
         HostStage::Active => match &obs.old_service {
-            Seen::Present(service) if !service.enabled => (Some(HostStage::Draining), Vec::new()),
+            Seen::Present(service) if !service.enabled => (Some(HostStage::Disabled), Vec::new()),
             Seen::Present(_) => (None, vec![HostAction::DisableService { host, reason: plan.disable_reason.clone() }]),
             // A host with no service record takes no new servers either.
-            Seen::Absent => (Some(HostStage::Draining), Vec::new()),
+            Seen::Absent => (Some(HostStage::Disabled), Vec::new()),
             Seen::Unknown => (None, Vec::new()),
         },
+        HostStage::Disabled if obs.moves_started > 0 || obs.moves_in_flight == 0 => {
+            (Some(HostStage::Draining), Vec::new())
+        }
+        HostStage::Disabled => (None, Vec::new()),
         HostStage::Draining => match seen_empty(obs) {
             Some(true) => {
                 let since = *state.empty_since.get_or_insert(now);

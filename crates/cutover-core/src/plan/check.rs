@@ -119,6 +119,17 @@ fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory, zone_map: &
     if let Err(why) = feasible(planned.strategy, now, inv) {
         return Some(format!("strategy {} is not possible: {why}", strategy_name(planned.strategy)));
     }
+    match planned.after_deadline {
+        Some(_) if planned.strategy != Strategy::Wait => {
+            return Some("after_deadline is only for a server whose strategy is wait".into());
+        }
+        Some(then) => {
+            if let Err(why) = feasible(then, now, inv) {
+                return Some(format!("after_deadline {} is not possible: {why}", strategy_name(then)));
+            }
+        }
+        None => {}
+    }
     match (planned.strategy, &inv.new_zones) {
         (Strategy::Wait, _) | (_, None) => None,
         (_, Some(offered)) => zone_problem(zone_map, now.availability_zone.as_deref(), offered, &inv.clouds.new_region),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use record::{FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, PortRecord, ServerRecord, VolumeRecord};
 
 use crate::machine::{ServerMove, Strategy};
+use crate::room::Load;
 
 /// The plan file's schema version.
 pub const PLAN_VERSION: u32 = 1;
@@ -111,6 +112,15 @@ pub struct ServerPlan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     pub server: ServerRecord,
+    /// What it takes of a host in the new region (its flavor's vCPUs, RAM
+    /// and local disk): a host's moves start only when the new region has
+    /// room for all of them. `None` when its flavor could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Load>,
+    /// For a `wait` server: how it moves if still there when the run's
+    /// `--deadline` passes (else it is held and reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_deadline: Option<Strategy>,
 }
 
 impl Plan {

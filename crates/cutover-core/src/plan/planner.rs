@@ -68,6 +68,8 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
             why: choice.why,
             warnings,
             server: r.clone(),
+            needs: load_of(inv, &r.id),
+            after_deadline: choice.after_deadline,
         });
     }
     let blocked: Vec<&str> = unplanned.iter().map(|u| u.host.as_str()).collect();

@@ -40,11 +40,14 @@ pub enum Matcher {
 pub struct Rule {
     pub matcher: Matcher,
     pub strategy: Strategy,
+    /// For `wait-then-STRATEGY`: how a server still there at the run's
+    /// `--deadline` moves.
+    pub then: Option<Strategy>,
 }
 
 /// A rule that does not parse, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad strategy rule {text:?}: {reason} (expected KIND=VALUE:STRATEGY, KIND one of project, host, metadata, server, boot; STRATEGY one of redeploy, snapshot, volume, wait)")]
+#[error("bad strategy rule {text:?}: {reason} (expected KIND=VALUE:STRATEGY, KIND one of project, host, metadata, server, boot; STRATEGY one of redeploy, snapshot, volume, wait, wait-then-redeploy|snapshot|volume)")]
 pub struct BadRule {
     pub text: String,
     pub reason: String,
@@ -56,7 +59,14 @@ impl FromStr for Rule {
     fn from_str(text: &str) -> Result<Rule, BadRule> {
         let bad = |reason: &str| BadRule { text: text.to_string(), reason: reason.to_string() };
         let (selector, strategy) = text.trim().rsplit_once(':').ok_or_else(|| bad("no `:STRATEGY`"))?;
-        let strategy = parse_strategy(strategy).ok_or_else(|| bad(&format!("unknown strategy {strategy:?}")))?;
+        let unknown = || bad(&format!("unknown strategy {strategy:?}"));
+        let (strategy, then) = match strategy.trim().strip_prefix("wait-then-") {
+            Some(then) => match parse_strategy(then) {
+                Some(Strategy::Wait) | None => return Err(unknown()),
+                then => (Strategy::Wait, then),
+            },
+            None => (parse_strategy(strategy).ok_or_else(unknown)?, None),
+        };
         let (kind, value) = selector.split_once('=').ok_or_else(|| bad("no `KIND=`"))?;
         if value.is_empty() {
             return Err(bad("empty value"));
@@ -76,7 +86,7 @@ impl FromStr for Rule {
             },
             other => return Err(bad(&format!("unknown kind {other:?}"))),
         };
-        Ok(Rule { matcher, strategy })
+        Ok(Rule { matcher, strategy, then })
     }
 }
 
@@ -90,7 +100,11 @@ impl fmt::Display for Rule {
             Matcher::Server(s) => write!(f, "server={s}")?,
             Matcher::VolumeBacked(v) => write!(f, "boot={}", if *v { "volume" } else { "image" })?,
         }
-        write!(f, ":{}", strategy_name(self.strategy))
+        write!(f, ":{}", strategy_name(self.strategy))?;
+        match self.then {
+            Some(then) => write!(f, "-then-{}", strategy_name(then)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -184,6 +198,8 @@ pub struct Choice {
     pub why: String,
     /// Matching rules that were skipped because their strategy cannot move the server.
     pub skipped: Vec<String>,
+    /// How a `wait` server still there at the deadline moves, if it does.
+    pub after_deadline: Option<Strategy>,
 }
 
 /// The operator's rules in order (flags before the settings file).
@@ -205,8 +221,12 @@ impl Rules {
         let project_name = inv.project_name(&record.project_id);
         let mut skipped = Vec::new();
         for rule in self.rules.iter().filter(|r| r.matches(record, project_name)) {
-            match feasible(rule.strategy, record, inv) {
-                Ok(()) => return Choice { strategy: rule.strategy, why: format!("rule {rule}"), skipped },
+            let then_feasible = rule.then.map_or(Ok(()), |then| feasible(then, record, inv));
+            match feasible(rule.strategy, record, inv).and(then_feasible) {
+                Ok(()) => {
+                    let why = format!("rule {rule}");
+                    return Choice { strategy: rule.strategy, why, skipped, after_deadline: rule.then };
+                }
                 Err(why) => skipped.push(format!("rule {rule} skipped: {why}")),
             }
         }
@@ -220,6 +240,6 @@ impl Rules {
                 ),
             },
         };
-        Choice { strategy, why, skipped }
+        Choice { strategy, why, skipped, after_deadline: None }
     }
 }

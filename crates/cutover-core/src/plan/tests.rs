@@ -162,13 +162,24 @@ fn rules_parse_and_print_back() {
         "metadata=tier=db:volume",
         "server=abc:snapshot",
         "boot=image:redeploy",
+        "project=acme:wait-then-snapshot",
     ] {
         let rule: Rule = text.parse().unwrap();
         assert_eq!(rule.to_string(), text);
     }
     let rule: Rule = "metadata=url=http://x:wait".parse().unwrap();
     assert_eq!(rule.matcher, Matcher::Metadata { key: "url".into(), value: Some("http://x".into()) });
-    for bad in ["project=acme", "project=acme:move", "acme:wait", "colour=red:wait", "host=:wait", "boot=disk:wait"] {
+    for bad in [
+        "project=acme",
+        "project=acme:move",
+        "acme:wait",
+        "colour=red:wait",
+        "host=:wait",
+        "boot=disk:wait",
+        "host=h:wait-then-wait",
+        "host=h:wait-then-",
+        "host=h:snapshot-then-wait",
+    ] {
         let e = bad.parse::<Rule>().unwrap_err().to_string();
         assert!(e.contains(bad) && !e.contains('\n'), "{e}");
     }
@@ -198,6 +209,19 @@ fn the_first_matching_possible_rule_wins_and_says_so() {
     // A project matches by name or id.
     let by_id = plan_of(&inv, &["project=p-acme:redeploy"]);
     assert_eq!(strategy_of(&by_id.plan, "d").0, Strategy::Redeploy);
+}
+
+#[test]
+fn wait_then_a_strategy_waits_and_moves_by_it_after_the_deadline_where_it_can() {
+    let planned = plan_of(&inventory(), &["project=acme:wait-then-snapshot"]);
+    let p = &planned.plan;
+    let (_, a) = p.servers().find(|(_, s)| s.server.id == "a").unwrap();
+    assert_eq!((a.strategy, a.after_deadline), (Strategy::Wait, Some(Strategy::Snapshot)));
+    assert_eq!(a.why, "rule project=acme:wait-then-snapshot");
+    // A volume-backed server cannot be snapshotted: the rule is skipped.
+    let (_, c) = p.servers().find(|(_, s)| s.server.id == "c").unwrap();
+    assert_eq!((c.strategy, c.after_deadline), (Strategy::Volume, None));
+    assert!(c.warnings[0].contains("skipped: snapshot is not for a boot-from-volume"), "{:?}", c.warnings);
 }
 
 #[test]

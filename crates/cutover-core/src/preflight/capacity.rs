@@ -6,11 +6,11 @@ must fit on some new hypervisor; holding everything at once is only nicer.
 */
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use super::inventory::{flavor_sizes, resolve_flavor};
 use super::{Check, Observation, Status, NEEDS_ADMIN};
-use crate::model::{FlavorSizes, Hypervisor, ServerSummary};
+use crate::model::{Hypervisor, ServerSummary};
+pub use crate::room::Load;
 
 /// Overcommit of the new hypervisors. `os-hypervisors` shows physical
 /// figures, placement applies these; the defaults are Nova's
@@ -28,52 +28,14 @@ impl Default for AllocationRatios {
     }
 }
 
-/// vCPUs, RAM and local disk: what servers use and hosts offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Load {
-    pub vcpus: u64,
-    pub ram_mib: u64,
-    pub disk_gib: u64,
-}
-
-impl Load {
-    /// What a server of these sizes needs of a host; a volume-backed
-    /// server's root disk is in Cinder, so only its ephemeral disk counts.
-    pub fn of(sizes: FlavorSizes, volume_backed: bool) -> Load {
-        let root = if volume_backed { 0 } else { sizes.disk_gib };
-        Load { vcpus: u64::from(sizes.vcpus), ram_mib: sizes.ram_mib, disk_gib: root + sizes.ephemeral_gib }
-    }
-
-    pub fn add(&mut self, other: Load) {
-        self.vcpus += other.vcpus;
-        self.ram_mib += other.ram_mib;
-        self.disk_gib += other.disk_gib;
-    }
-
-    pub fn fits_in(&self, room: &Load) -> bool {
-        self.vcpus <= room.vcpus && self.ram_mib <= room.ram_mib && self.disk_gib <= room.disk_gib
-    }
-
-    /// The largest share of `room` this load takes, over the three kinds.
-    fn share_of(&self, room: &Load) -> f64 {
-        let share = |want: u64, have: u64| match (want, have) {
-            (0, _) => 0.0,
-            (_, 0) => f64::INFINITY,
-            _ => want as f64 / have as f64,
-        };
-        share(self.vcpus, room.vcpus).max(share(self.ram_mib, room.ram_mib)).max(share(self.disk_gib, room.disk_gib))
-    }
-}
-
-impl fmt::Display for Load {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ram = self.ram_mib as f64 / 1024.0;
-        if self.ram_mib.is_multiple_of(1024) {
-            write!(f, "{} vCPUs, {ram:.0} GiB RAM, {} GiB disk", self.vcpus, self.disk_gib)
-        } else {
-            write!(f, "{} vCPUs, {ram:.1} GiB RAM, {} GiB disk", self.vcpus, self.disk_gib)
-        }
-    }
+/// The largest share of `room` that `load` takes, over the three kinds.
+fn share_of(load: &Load, room: &Load) -> f64 {
+    let share = |want: u64, have: u64| match (want, have) {
+        (0, _) => 0.0,
+        (_, 0) => f64::INFINITY,
+        _ => want as f64 / have as f64,
+    };
+    share(load.vcpus, room.vcpus).max(share(load.ram_mib, room.ram_mib)).max(share(load.disk_gib, room.disk_gib))
 }
 
 /// What a server needs of a host; a volume-backed server's root disk is in
@@ -191,7 +153,7 @@ pub fn evaluate_demands(
         }
     }
     let Some((host, largest)) =
-        by_host.iter().max_by(|a, b| a.1.share_of(&total_free).total_cmp(&b.1.share_of(&total_free)))
+        by_host.iter().max_by(|a, b| share_of(a.1, &total_free).total_cmp(&share_of(b.1, &total_free)))
     else {
         return Check::new("capacity", Some(region), Status::Ok, format!("no server to move; {total_free} free"));
     };

@@ -3,7 +3,8 @@ The old hosts as the host machine sees them, in a few listings per round
 whatever the number of hosts: both regions' `nova-compute` services and
 hypervisors, and the old region's servers grouped by host. A host that the
 batch shows empty is asked about once more on its own (`host=` filter),
-so "empty" never rests on one listing.
+so "empty" never rests on one listing. And the new region's hosts with
+their free room, for admission.
 */
 
 use std::collections::BTreeMap;
@@ -12,9 +13,36 @@ use cutover_cloud::compute::server_states::ServerStatus;
 use cutover_core::machine::host::{HostObservation, ServiceView};
 use cutover_core::machine::Seen;
 use cutover_core::model::{ComputeService, Hypervisor};
+use cutover_core::preflight::capacity::free;
+use cutover_core::preflight::AllocationRatios;
+use cutover_core::room::{HostRoom, Room};
 
 use super::{failed, OpenStackDriver};
-use crate::driver::DriverError;
+use crate::driver::{DriverError, NewRegion};
+
+/// The new region's enabled, up computes and the room each has free (at
+/// Nova's default allocation ratios, as preflight counts it).
+pub(super) async fn new_region(d: &OpenStackDriver) -> Result<NewRegion, DriverError> {
+    let (services, hypervisors) = tokio::join!(d.new.compute_services(), d.new.hypervisors());
+    let services = services.map_err(failed)?;
+    let taking: Vec<&ComputeService> =
+        services.iter().filter(|s| s.binary == "nova-compute" && s.enabled && s.up).collect();
+    let rooms: Vec<HostRoom> = match hypervisors {
+        Ok(hypervisors) => taking
+            .iter()
+            .filter_map(|s| {
+                let free = free(hypervisor(&hypervisors, &s.host)?, AllocationRatios::default())?;
+                Some(HostRoom { host: s.host.clone(), zone: s.zone.clone(), free })
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!("listing the new region's hypervisors failed; moves paced by the limits alone: {e}");
+            Vec::new()
+        }
+    };
+    let room = (!rooms.is_empty()).then(|| Room::new(rooms));
+    Ok(NewRegion { hosts: taking.len(), room })
+}
 
 pub(super) async fn observe_hosts(
     d: &OpenStackDriver,

@@ -27,7 +27,7 @@ use cutover_core::machine::{Action, Observation, Side};
 use cutover_core::model::ComputeService;
 use cutover_core::plan::{Plan, ServerPlan};
 
-use crate::driver::{Driver, DriverError};
+use crate::driver::{Driver, DriverError, NewRegion};
 use grants::Grants;
 
 /// Metadata on every server cutover boots: the run it belongs to.
@@ -106,9 +106,8 @@ impl Driver for OpenStackDriver {
         self.old.enable_service(&service.id, host, "nova-compute").await.map_err(failed)
     }
 
-    async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
-        let services = self.new.compute_services().await.map_err(failed)?;
-        Ok(services.iter().filter(|s| s.binary == "nova-compute" && s.enabled && s.up).count())
+    async fn new_region(&self, _plan: &Plan) -> Result<NewRegion, DriverError> {
+        hosts::new_region(self).await
     }
 
     async fn observe_hosts(

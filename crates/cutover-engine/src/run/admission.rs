@@ -4,64 +4,183 @@ its first action until it ends (total, per old host, per project); builds
 in the new region are bounded per new host times the hosts counted there,
 and while a move waits for a build slot no new one starts: it would only
 wait too, its server already down.
+
+Room: an old host's moves start only once the new region has room for all
+of its remaining servers, so that a region with room for part of the cloud
+drains host by host, each emptied host handed off to it bringing room for
+the next. Room is counted from the new region's hypervisors, less what the
+moves admitted since would take; when nothing can bring more room, the
+servers that do not fit are held and reported, untouched.
 */
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cutover_core::machine::Strategy;
+use cutover_core::room::{Load, Need, Room};
 use tokio::time::Instant;
 
-use super::Engine;
+use super::{Engine, Tracked};
+use crate::driver::NewRegion;
 use crate::limits::Slots;
 
-/// How often the new region's hosts are counted again (hosts join it
-/// while the old ones drain).
-const RECOUNT_NEW_HOSTS: Duration = Duration::from_secs(60);
+/// How often the new region is counted again (hosts join it while the old
+/// ones drain)...
+const RECOUNT: Duration = Duration::from_secs(60);
+/// ...and how often while a host waits for room in it.
+const RECOUNT_WAITING: Duration = Duration::from_secs(10);
+
+/// The new region as last counted.
+pub(super) struct Counted {
+    region: NewRegion,
+    at: Instant,
+    /// Old hosts that had joined the new region when it was counted.
+    joined: usize,
+}
 
 impl Engine {
-    /// Counts the new region's hosts when due; a failed count keeps the
-    /// last one (one host before any), which only slows the boots.
-    pub(super) async fn count_new_hosts(&mut self) {
-        if self.new_hosts.is_some_and(|(_, at)| at.elapsed() < RECOUNT_NEW_HOSTS) {
-            return;
-        }
-        let last = self.new_hosts.map_or(1, |(n, _)| n);
-        let hosts = match self.driver.new_hosts(&self.plan).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!("counting the new region's hosts failed (keeping {last}): {e}");
-                last
+    /// Counts the new region when due: every minute, sooner while a host
+    /// waits for room, at once when an old host has joined it. A failed
+    /// count keeps the last one; before any, no move starts.
+    pub(super) async fn count_new_region(&mut self) {
+        let joined = self.hosts.joined();
+        if let Some(last) = &self.new_region {
+            let every = if self.waiting_for_room.is_empty() { RECOUNT } else { RECOUNT_WAITING };
+            if last.at.elapsed() < every && last.joined == joined {
+                return;
             }
-        };
-        self.new_hosts = Some((hosts, Instant::now()));
+        }
+        match self.driver.new_region(&self.plan).await {
+            Ok(region) => self.new_region = Some(Counted { region, at: Instant::now(), joined }),
+            Err(e) => tracing::warn!("counting the new region's hosts failed (keeping the last count): {e}"),
+        }
     }
 
-    /// Gives free slots to pending servers, in drain order; none while
-    /// moves wait for a build slot.
+    /// Gives free slots to pending servers, in drain order, those of a
+    /// host only once there is room for them; none while moves wait for a
+    /// build slot.
     pub(super) fn admit(&mut self) -> Slots {
-        let mut slots = Slots::new(self.options.limits, self.new_hosts.map_or(1, |(n, _)| n));
+        let new_hosts = self.new_region.as_ref().map_or(1, |c| c.region.hosts);
+        let mut slots = Slots::new(self.options.limits, new_hosts);
         for t in self.servers.iter().filter(|t| t.holds_slot()) {
             slots.take(&t.host, &t.project);
             if t.booting() {
                 slots.take_build();
             }
         }
-        if self.boots_waiting > 0 {
+        // No new move before the new region has been counted once: its
+        // room is not known yet.
+        if self.boots_waiting > 0 || (self.new_region.is_none() && self.only.is_none()) {
             return slots;
         }
-        let only = self.only.clone();
-        for (i, t) in self.servers.iter_mut().enumerate() {
-            let selected = only.as_ref().is_none_or(|only| only.contains(&i));
-            if selected
-                && !t.started
-                && !t.done()
-                && t.plan.strategy != Strategy::Wait
-                && slots.admits(&t.host, &t.project)
-            {
+        let paced = self.reserve_room();
+        for i in 0..self.servers.len() {
+            let selected = self.selected(i);
+            let t = &mut self.servers[i];
+            if selected && t.pending() && (t.room || !paced) && slots.admits(&t.host, &t.project) {
                 t.started = true;
                 slots.take(&t.host, &t.project);
             }
         }
         slots
+    }
+
+    /// Reserves room for the pending servers of each old host that fits
+    /// whole, in drain order; false when the moves are not paced by room
+    /// (a rollback run, or a region showing no resource figures).
+    fn reserve_room(&mut self) -> bool {
+        let Some(counted) = self.new_region.as_ref().filter(|_| self.only.is_none()) else { return false };
+        let Some(mut room) = counted.region.room.clone() else { return false };
+        let at = counted.at;
+        for t in self.servers.iter().filter(|t| !t.counted_in_room(at)) {
+            room.take(&need_of(self, t));
+        }
+        let mut waiting = BTreeMap::new();
+        for (host, members) in self.pending_by_host() {
+            let needs: Vec<Need> = members.iter().map(|&i| need_of(self, &self.servers[i])).collect();
+            if room.take_all(&needs) {
+                members.iter().for_each(|&i| self.servers[i].room = true);
+            } else {
+                waiting.insert(host, Load::sum(needs.iter().map(|n| &n.load)));
+            }
+        }
+        self.note_waiting(waiting, &room);
+        true
+    }
+
+    /// The pending servers without room yet, by old host in drain order.
+    fn pending_by_host(&self) -> Vec<(String, Vec<usize>)> {
+        let mut by_host: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, t) in self.servers.iter().enumerate() {
+            if !(self.selected(i) && t.pending() && !t.room) {
+                continue;
+            }
+            match by_host.last_mut() {
+                Some((host, members)) if *host == t.host => members.push(i),
+                _ => by_host.push((t.host.clone(), vec![i])),
+            }
+        }
+        by_host
+    }
+
+    /// Logs each host that starts or stops waiting for room.
+    fn note_waiting(&mut self, waiting: BTreeMap<String, Load>, room: &Room) {
+        let region = &self.plan.clouds.new_region;
+        for (host, load) in &waiting {
+            if !self.waiting_for_room.contains_key(host) {
+                tracing::info!(host, "its servers wait for room in {region}: they need {load}; {} free", room.total());
+            }
+        }
+        for host in self.waiting_for_room.keys().filter(|h| !waiting.contains_key(*h)) {
+            tracing::info!(host, "{region} has room for its servers now");
+        }
+        self.waiting_for_room = waiting;
+    }
+
+    /// Holds the servers waiting for room once nothing under way can make
+    /// any: no move holds a slot, no old host is on its way into the new
+    /// region, and the last count is later than all of that.
+    pub(super) fn hold_without_room(&mut self) {
+        let Some(counted) = &self.new_region else { return };
+        if self.waiting_for_room.is_empty()
+            || self.servers.iter().any(|t| t.holds_slot() || !t.counted_in_room(counted.at))
+            || counted.joined != self.hosts.joined()
+            || self.hosts.may_add_room(&self.moves_per_host(|t| !t.done()))
+        {
+            return;
+        }
+        let free = counted.region.room.as_ref().map(Room::total).unwrap_or_default();
+        let region = self.plan.clouds.new_region.clone();
+        for (host, load) in std::mem::take(&mut self.waiting_for_room) {
+            let why = format!(
+                "no room in {region} for the servers of {host} ({load}; {free} free at Nova's default \
+                 allocation ratios) and no old host on its way there to make some"
+            );
+            tracing::warn!(host, "{why}");
+            for t in self.servers.iter_mut().filter(|t| t.host == host && t.pending() && !t.room) {
+                t.held = Some(why.clone());
+            }
+        }
+    }
+}
+
+/// What server `t` takes of a new host; unknown sizes take nothing (Nova
+/// decides).
+fn need_of(engine: &Engine, t: &Tracked) -> Need {
+    let (h, s) = t.at;
+    let planned = &engine.plan.hosts[h].servers[s];
+    Need { zone: engine.plan.new_zone(&planned.server), load: planned.needs.unwrap_or_default() }
+}
+
+impl Tracked {
+    /// Not started yet, and a move (not a `wait`).
+    fn pending(&self) -> bool {
+        !self.started && !self.done() && self.plan.strategy != Strategy::Wait
+    }
+
+    /// Whether what this move takes in the new region shows in a count
+    /// made at `at`: it ended before then (or never was admitted).
+    fn counted_in_room(&self, at: Instant) -> bool {
+        !self.room || self.ended_at.is_some_and(|ended| ended <= at)
     }
 }

@@ -1,26 +1,78 @@
 /*!
 The deadline of `wait`: servers left to their owners are watched until
-they are gone; once the run's deadline passes, those still there are held
-and reported (the run can then end), their hosts kept out of scheduling.
+they are gone; once the run's deadline passes, those still there move by
+the strategy the plan gives them for it (`after_deadline`, from a
+`wait-then-STRATEGY` rule), or are held and reported (the run can then
+end), their hosts kept out of scheduling. A conversion is journaled (the
+server's move and a fresh state, at once), so a resumed run goes on with
+the move whatever its own `--deadline`.
 */
 
-use cutover_core::machine::Strategy;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cutover_core::machine::{ServerMove, ServerState, Strategy};
+use cutover_core::plan::Plan;
 
 use super::Engine;
+use crate::error::{Error, Result};
 
 impl Engine {
-    /// Holds every `wait` server still in the old region once the deadline
-    /// (the clock's Unix seconds) has passed.
-    pub(super) fn pass_deadline(&mut self) {
-        let Some(deadline) = self.options.deadline else { return };
-        if self.clock.now() < deadline {
-            return;
+    /// Converts or holds every `wait` server still in the old region once
+    /// the deadline (the clock's Unix seconds) has passed.
+    pub(super) fn pass_deadline(&mut self) -> Result<()> {
+        let Some(deadline) = self.options.deadline else { return Ok(()) };
+        let now = self.clock.now();
+        if now < deadline {
+            return Ok(());
         }
         let when = chrono::DateTime::from_timestamp(deadline, 0).map_or(deadline.to_string(), |t| t.to_rfc3339());
-        for t in self.servers.iter_mut().filter(|t| t.plan.strategy == Strategy::Wait && !t.done()) {
-            tracing::warn!(server = t.plan.source, "deadline passed; still in the old region");
-            t.held =
-                Some(format!("the deadline ({when}) passed with the server still in the old region (strategy wait)"));
+        for i in 0..self.servers.len() {
+            let t = &self.servers[i];
+            if t.plan.strategy != Strategy::Wait || t.done() {
+                continue;
+            }
+            let (h, s) = t.at;
+            match self.plan.hosts[h].servers[s].after_deadline {
+                Some(then) => {
+                    let planned = &mut Arc::make_mut(&mut self.plan).hosts[h].servers[s];
+                    planned.strategy = then;
+                    let mv = self.plan.server_move(&self.plan.hosts[h].servers[s]);
+                    let state = ServerState::new(now);
+                    self.journal.convert(&mv.source, &mv, &state)?;
+                    self.wrote()?;
+                    tracing::info!(server = mv.source, strategy = ?then, "deadline passed; moving it");
+                    let t = &mut self.servers[i];
+                    (t.plan, t.state, t.started) = (mv, state, false);
+                }
+                None => {
+                    let t = &mut self.servers[i];
+                    tracing::warn!(server = t.plan.source, "deadline passed; still in the old region");
+                    t.held = Some(format!(
+                        "the deadline ({when}) passed with the server still in the old region (strategy wait)"
+                    ));
+                }
+            }
         }
+        Ok(())
     }
+}
+
+/// Gives the plan the moves a run converted at its deadline (the journal
+/// has them); any other difference between the two is refused.
+pub(super) fn apply_conversions(plan: &mut Plan, journaled: &HashMap<String, (ServerMove, ServerState)>) -> Result<()> {
+    for planned in plan.hosts.iter_mut().flat_map(|h| h.servers.iter_mut()) {
+        let Some((mv, _)) = journaled.get(&planned.server.id) else { continue };
+        if mv.strategy == planned.strategy {
+            continue;
+        }
+        if planned.strategy != Strategy::Wait || planned.after_deadline != Some(mv.strategy) {
+            return Err(Error::InvalidPlan(format!(
+                "server {}: the journal moves it by {:?}, the plan says {:?}",
+                planned.server.id, mv.strategy, planned.strategy
+            )));
+        }
+        planned.strategy = mv.strategy;
+    }
+    Ok(())
 }

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use cutover_cloud::meter::metered;
 
 use super::{Engine, Round};
-use crate::hosts::HostRound;
+use cutover_core::machine::Strategy;
+
+use crate::hosts::{HostMoves, HostRound};
 
 impl Engine {
     /// The old hosts' round; `Ok(true)` when something changed. A rollback
@@ -19,9 +21,9 @@ impl Engine {
         if self.only.is_some() {
             return Ok(false);
         }
-        let in_flight = self.moves_per_host(|t| t.state.end.is_none());
+        let moves = self.host_moves();
         let now = self.clock.now();
-        let round = self.hosts.round(&self.plan, self.driver.as_ref(), &mut self.journal, &in_flight, now);
+        let round = self.hosts.round(&self.plan, self.driver.as_ref(), &mut self.journal, &moves, now);
         let (result, requests) = metered(round).await;
         // The hosts are drained for their servers: what watching them
         // costs is shared among the servers of the plan.
@@ -46,8 +48,20 @@ impl Engine {
         !self.hosts.hooks_running() && self.hosts.settled(&self.moves_per_host(|t| !t.done()))
     }
 
+    /// Each old host's planned servers under way. A held server is not: its
+    /// host is watched like one holding a server cutover does not move.
+    fn host_moves(&self) -> BTreeMap<String, HostMoves> {
+        let mut per_host: BTreeMap<String, HostMoves> = BTreeMap::new();
+        for t in &self.servers {
+            let moves = per_host.entry(t.host.clone()).or_default();
+            moves.in_flight += u32::from(!t.done());
+            moves.started += u32::from(t.started || t.plan.strategy == Strategy::Wait);
+        }
+        per_host
+    }
+
     /// Planned servers per old host for which `counts` holds.
-    fn moves_per_host(&self, counts: impl Fn(&super::Tracked) -> bool) -> BTreeMap<String, u32> {
+    pub(super) fn moves_per_host(&self, counts: impl Fn(&super::Tracked) -> bool) -> BTreeMap<String, u32> {
         let mut per_host = BTreeMap::new();
         for t in self.servers.iter().filter(|t| counts(t)) {
             *per_host.entry(t.host.clone()).or_default() += 1;

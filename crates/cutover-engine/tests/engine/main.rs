@@ -7,7 +7,9 @@
 mod model;
 mod scenario;
 
+mod deadline;
 mod faults;
+mod handoff;
 mod limits;
 mod moves;
 mod resume;

@@ -112,7 +112,7 @@ fn server(n: usize, host: &str, kind: usize) -> ServerPlan {
         ephemeral_gib: 0,
         swap_mib: 0,
     };
-    ServerPlan { strategy, why: "test".into(), warnings: vec![], server: record }
+    ServerPlan { strategy, why: "test".into(), warnings: vec![], server: record, needs: None, after_deadline: None }
 }
 
 /// The run's clock: one for every run on a model, so a resumed run goes on

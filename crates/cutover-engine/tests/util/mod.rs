@@ -116,6 +116,8 @@ impl SimCloud {
                 why: "test".into(),
                 warnings: Vec::new(),
                 server: self.record(name),
+                needs: None,
+                after_deadline: None,
             })
             .collect();
         Plan {

@@ -248,7 +248,12 @@ impl ServerView {
             metadata,
             tags: r.tags.iter().cloned().collect(),
             description: r.description.clone(),
-            zone: r.availability_zone.clone(),
+            zone: match copy {
+                // The plan's zone map says where it goes; a zone mapped to
+                // none leaves it to Nova's default zone.
+                Copy::Rebuild => plan.new_zone(r).or_else(|| r.availability_zone.as_ref().map(|_| "nova".into())),
+                Copy::Source | Copy::Restored => r.availability_zone.clone(),
+            },
             server_group: r.server_group.as_ref().map(|g| g.name.clone()),
             security_groups: r.security_groups.iter().cloned().collect(),
             ports: r

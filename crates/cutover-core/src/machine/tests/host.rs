@@ -37,7 +37,21 @@ fn a_host_is_disabled_first() {
     );
     assert_eq!(step.state.stage, HostStage::Active);
     let step = step_host(&plan(), &step.state, &HostObservation { old_service: service(false), ..obs }, 2);
-    assert_eq!(step.state.stage, HostStage::Draining);
+    assert_eq!(step.state.stage, HostStage::Draining, "nothing to move: on to draining at once");
+}
+
+#[test]
+fn a_disabled_host_drains_once_one_of_its_servers_is_under_way() {
+    let waiting = HostObservation { old_service: service(false), moves_in_flight: 3, ..HostObservation::default() };
+    let step = step_host(&plan(), &HostState::new(0), &waiting, 1);
+    assert_eq!((step.state.stage, step.actions.len()), (HostStage::Disabled, 0), "its moves wait for a slot or room");
+    let unobserved = HostObservation { moves_in_flight: 3, ..HostObservation::default() };
+    assert_eq!(step_host(&plan(), &step.state, &unobserved, 2).state.stage, HostStage::Disabled);
+    let started = HostObservation { moves_started: 1, ..unobserved };
+    let step = step_host(&plan(), &step.state, &started, 3);
+    assert_eq!((step.state.stage, step.state.since), (HostStage::Draining, 3));
+    // Under way is not empty: nothing more is decided without the listings.
+    assert_eq!(step_host(&plan(), &step.state, &started, 4).state, step.state);
 }
 
 #[test]

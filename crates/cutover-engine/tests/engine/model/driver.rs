@@ -146,12 +146,16 @@ impl Driver for Model {
         Ok(())
     }
 
-    async fn new_hosts(&self, _plan: &Plan) -> Result<usize, DriverError> {
+    async fn new_region(&self, _plan: &Plan) -> Result<NewRegion, DriverError> {
         let mut world = self.world();
+        world.run_due();
         if world.fault(|f| f.call_fails) {
             return Err(busy("503 Service Unavailable"));
         }
-        Ok(world.new_hosts.len())
+        let room = world.room().map(|rooms| {
+            Room::new(rooms.into_iter().map(|(host, free)| HostRoom { host, zone: "nova".into(), free }).collect())
+        });
+        Ok(NewRegion { hosts: world.new_hosts.len(), room })
     }
 }
 
@@ -375,12 +379,24 @@ impl World {
                 return Err(busy(format!("409 port {} is in use", port.id)));
             }
         }
-        let host = match side {
-            Side::New => {
+        let load = planned.needs.unwrap_or_default();
+        let host = match (side, self.room()) {
+            // The scheduler: the host with room and the most free RAM.
+            (Side::New, Some(rooms)) => {
+                let fits = rooms.into_iter().filter(|(_, free)| load.fits_in(free));
+                match fits.max_by_key(|(_, free)| free.ram_mib) {
+                    Some((host, _)) => host,
+                    None => {
+                        self.counters.no_valid_host += 1;
+                        String::new()
+                    }
+                }
+            }
+            (Side::New, None) => {
                 self.placed += 1;
                 self.new_hosts[self.placed % self.new_hosts.len()].clone()
             }
-            Side::Old => record.host.clone(),
+            (Side::Old, _) => record.host.clone(),
         };
         let id = self.id("srv");
         for port in &record.ports {
@@ -390,7 +406,7 @@ impl World {
             self.volumes.insert(volume.clone(), Vol { status: "in-use".into(), attached_to: Some(id.clone()) });
         }
         // Nova's scheduler takes no disabled host, even a forced one.
-        let no_host = side == Side::Old && self.disabled.contains(&host);
+        let no_host = side == Side::Old && self.disabled.contains(&host) || host.is_empty();
         let fails = no_host || side == Side::New && self.faults.bad_new_host.as_deref() == Some(host.as_str());
         self.servers.insert(
             id.clone(),
@@ -404,6 +420,7 @@ impl World {
                 source_of: Some(record.id.clone()),
                 root,
                 root_delete_on_termination: false,
+                load,
             },
         );
         let builds = self.servers.values().filter(|s| s.side == Side::New && s.status == "BUILD").count();

@@ -15,7 +15,8 @@ use cutover_core::machine::{
     Action, BootSource, ImageView, Observation, PortView, Seen, ServerView, Side, Strategy, VolumeView,
 };
 use cutover_core::plan::{Plan, ServerPlan};
-use cutover_engine::{Driver, DriverError};
+use cutover_core::room::{HostRoom, Load, Room};
+use cutover_engine::{Driver, DriverError, NewRegion};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
@@ -51,6 +52,8 @@ struct Srv {
     source_of: Option<String>,
     root: Option<String>,
     root_delete_on_termination: bool,
+    /// What it takes of its host (the plan's `needs`).
+    load: Load,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +106,8 @@ pub struct Counters {
     pub observed_servers: u64,
     pub executes: u64,
     pub max_new_builds: usize,
+    /// Boots that found no new host with room.
+    pub no_valid_host: u64,
     pub max_snapshots_per_host: usize,
 }
 
@@ -118,6 +123,9 @@ pub struct World {
     events: Vec<(Instant, Event)>,
     new_hosts: Vec<String>,
     placed: usize,
+    /// What each new host offers, when the model counts room (then a boot
+    /// that fits nowhere ends in ERROR, as Nova's NoValidHost).
+    capacity: Option<Load>,
     pub disabled: BTreeSet<String>,
     /// Old hosts whose `nova-compute` record was deleted.
     pub retired: BTreeSet<String>,
@@ -157,6 +165,7 @@ impl Model {
             events: Vec::new(),
             new_hosts: (1..=new_hosts).map(|n| format!("new-{n}")).collect(),
             placed: 0,
+            capacity: None,
             disabled: BTreeSet::new(),
             retired: BTreeSet::new(),
             host_events: Vec::new(),
@@ -181,6 +190,7 @@ impl Model {
                     source_of: None,
                     root: root.clone(),
                     root_delete_on_termination: record.volumes.iter().any(|v| v.delete_on_termination),
+                    load: planned.needs.unwrap_or_default(),
                 },
             );
             for volume in &record.volumes {
@@ -194,8 +204,9 @@ impl Model {
             for floating in &record.floating_ips {
                 world.floating.insert(floating.address.clone(), Some(record.id.clone()));
             }
-            if planned.strategy == Strategy::Wait {
-                // The owner deletes it some time into the cutover.
+            if planned.strategy == Strategy::Wait && planned.after_deadline.is_none() {
+                // The owner deletes it some time into the cutover (one the
+                // plan moves after the deadline stays).
                 let at = origin + Duration::from_secs(60 + world.rng.random_range(0..120));
                 world.events.push((at, Event::OwnerDeletes { id: record.id.clone() }));
             }
@@ -212,6 +223,20 @@ impl Model {
     /// the process died while waiting for its reply.
     pub fn crash_at_call(&self, n: u64) {
         self.world().crash_at_call = Some(n);
+    }
+
+    /// Every new host, and each old host once it joins, offers `per_host`:
+    /// a boot finding no room ends in ERROR.
+    pub fn limit_room(&self, per_host: Load) {
+        self.world().capacity = Some(per_host);
+    }
+
+    /// An old host redeployed into the new region (what a hand-off does).
+    pub fn join_new(&self, host: &str) {
+        let mut world = self.world();
+        if !world.new_hosts.iter().any(|h| h == host) {
+            world.new_hosts.push(host.to_string());
+        }
     }
 
     /// Resolves when the crash of [`Model::crash_at_call`] happened.
@@ -248,6 +273,21 @@ impl Model {
 }
 
 impl World {
+    /// Free room on each new host, when the model counts it.
+    fn room(&self) -> Option<Vec<(String, Load)>> {
+        let capacity = self.capacity?;
+        let rooms = self.new_hosts.iter().map(|host| {
+            let used = Load::sum(
+                self.servers
+                    .values()
+                    .filter(|s| s.side == Side::New && s.host == *host && s.status != "ERROR")
+                    .map(|s| &s.load),
+            );
+            (host.clone(), capacity.less(used))
+        });
+        Some(rooms.collect())
+    }
+
     fn id(&mut self, prefix: &str) -> String {
         self.next += 1;
         format!("{prefix}-{}", self.next)
