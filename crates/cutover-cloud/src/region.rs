@@ -42,6 +42,7 @@ pub struct RegionClient {
     services: Vec<ServiceType>,
     compute_versions: Option<VersionRange>,
     catalog: Vec<CatalogEntry>,
+    interface: String,
 }
 
 /// One endpoint of the token's catalog.
@@ -79,7 +80,10 @@ impl RegionClient {
         // version document and the token here, a version document per
         // service discovered below.
         crate::meter::count(2);
-        let inner = AsyncOpenStack::builder(&profile.for_region(region))
+        let config = profile.for_region(region);
+        // openstack_sdk's own default when clouds.yaml names none.
+        let interface = config.interface.clone().unwrap_or_else(|| "public".to_string());
+        let inner = AsyncOpenStack::builder(&config)
             .disable_auth_cache(true)
             .connect()
             .await
@@ -104,7 +108,7 @@ impl RegionClient {
             }
         }
         let transport = Transport { inner, retry, region: region.to_string() };
-        let mut client = RegionClient { cloud, transport, services, compute_versions: None, catalog };
+        let mut client = RegionClient { cloud, transport, services, compute_versions: None, catalog, interface };
         if client.has_service(&ServiceType::Compute) {
             client.compute_versions = client.read_compute_versions().await?;
         }
@@ -119,6 +123,12 @@ impl RegionClient {
     /// The cloud's name (from clouds.yaml, or `envvars`).
     pub fn cloud(&self) -> &str {
         &self.cloud
+    }
+
+    /// The catalog interface (`public`, `internal`, `admin`) the client
+    /// reaches every service through.
+    pub fn interface(&self) -> &str {
+        &self.interface
     }
 
     /// The whole catalog of the token (every region), as Keystone sent it.

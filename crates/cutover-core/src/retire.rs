@@ -8,12 +8,15 @@ catalog services, never those of a shared service.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Catalog, ComputeService, Endpoint, Hypervisor, ServerSummary};
+use crate::model::{Catalog, ComputeService, Endpoint, Hypervisor, Interface, ServerSummary};
 
 /// The catalog service types Nova itself serves: `compute`, and the
 /// `compute_legacy` (v2.0) entry some deployments registered beside it.
 /// Placement, Glance, Neutron, Cinder and Keystone are shared and stay.
-pub const NOVA_SERVICE_TYPES: [&str; 2] = ["compute", "compute_legacy"];
+pub const NOVA_SERVICE_TYPES: [&str; 2] = [COMPUTE_TYPE, "compute_legacy"];
+
+/// The catalog type cutover reaches a Nova by.
+const COMPUTE_TYPE: &str = "compute";
 
 const COMPUTE: &str = "nova-compute";
 
@@ -103,9 +106,17 @@ impl Retirement {
     }
 }
 
-/// Decides what retiring `region` means now. `catalog` is Keystone's (for
-/// the endpoints), `None` when the endpoints are not to be removed.
-pub fn assess(region: &str, observed: Observed<'_>, catalog: Option<&Catalog>) -> Retirement {
+/// The endpoints to remove, when asked: Keystone's catalog, and the
+/// interface cutover reaches the old Nova through.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointsAsked<'a> {
+    pub catalog: &'a Catalog,
+    pub via: Interface,
+}
+
+/// Decides what retiring `region` means now; `endpoints` when the old
+/// region's compute endpoints are to go too.
+pub fn assess(region: &str, observed: Observed<'_>, endpoints: Option<EndpointsAsked<'_>>) -> Retirement {
     let mut servers_on: BTreeMap<&str, usize> = BTreeMap::new();
     for server in observed.old_servers {
         if let Some(host) = &server.host {
@@ -159,21 +170,24 @@ pub fn assess(region: &str, observed: Observed<'_>, catalog: Option<&Catalog>) -
         servers,
         hosts_left,
         services,
-        endpoints: catalog.map(|c| nova_endpoints(c, region)).unwrap_or_default(),
+        endpoints: endpoints.map(|asked| nova_endpoints(asked.catalog, region, asked.via)).unwrap_or_default(),
     }
 }
 
-/// The endpoints of `region` that belong to Nova's own catalog services.
-pub fn nova_endpoints(catalog: &Catalog, region: &str) -> Vec<Endpoint> {
-    let nova: BTreeSet<&str> = catalog
-        .services
-        .iter()
-        .filter(|s| NOVA_SERVICE_TYPES.contains(&s.kind.as_str()))
-        .map(|s| s.id.as_str())
+/// The endpoints of `region` that belong to Nova's own catalog services,
+/// in the order they go: the `compute` endpoint of the interface `via`
+/// that cutover reaches the old Nova through last, so that a retire cut
+/// short (killed, a delete refused) still finds the old Nova to list on
+/// its next run, and with no endpoint left it finds nothing to list.
+pub fn nova_endpoints(catalog: &Catalog, region: &str, via: Interface) -> Vec<Endpoint> {
+    let kind = |e: &Endpoint| catalog.service(&e.service_id).map(|s| s.kind.as_str());
+    let mut endpoints: Vec<Endpoint> = catalog
+        .endpoints_in(region)
+        .filter(|e| kind(e).is_some_and(|k| NOVA_SERVICE_TYPES.contains(&k)))
+        .cloned()
         .collect();
-    let mut endpoints: Vec<Endpoint> =
-        catalog.endpoints_in(region).filter(|e| nova.contains(e.service_id.as_str())).cloned().collect();
-    endpoints.sort_by(|a, b| (&a.service_id, a.interface, &a.id).cmp(&(&b.service_id, b.interface, &b.id)));
+    let reached = |e: &Endpoint| kind(e) == Some(COMPUTE_TYPE) && e.interface == via;
+    endpoints.sort_by_cached_key(|e| (reached(e), e.service_id.clone(), e.interface, e.id.clone()));
     endpoints
 }
 

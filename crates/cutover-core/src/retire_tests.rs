@@ -160,9 +160,39 @@ fn only_novas_own_endpoints_of_the_old_region_go() {
             ep("p1", "placement", "RegionOne"),
         ],
     };
-    let ids: Vec<String> = nova_endpoints(&catalog, "RegionOne").into_iter().map(|e| e.id).collect();
+    let ids: Vec<String> = nova_endpoints(&catalog, "RegionOne", Interface::Public).into_iter().map(|e| e.id).collect();
     assert_eq!(ids, ["l1", "c1"]);
     let observed = Observed { old_services: &[], old_servers: &[], old_hypervisors: &[], new_services: &[] };
-    assert_eq!(assess("RegionOne", observed, Some(&catalog)).endpoints.len(), 2);
+    let asked = EndpointsAsked { catalog: &catalog, via: Interface::Public };
+    assert_eq!(assess("RegionOne", observed, Some(asked)).endpoints.len(), 2);
     assert!(assess("RegionOne", observed, None).endpoints.is_empty(), "endpoints only when asked");
+}
+
+#[test]
+fn the_endpoint_cutover_reaches_the_old_nova_through_goes_last() {
+    // Whatever the ids, so that a retire cut short between two deletions
+    // can list the old Nova again on its next run.
+    let ep = |id: &str, service: &str, interface: Interface| Endpoint {
+        id: id.into(),
+        service_id: service.into(),
+        region: Some("RegionOne".into()),
+        interface,
+        url: format!("http://{id}"),
+        enabled: true,
+    };
+    let svc =
+        |id: &str, kind: &str| CatalogService { id: id.into(), kind: kind.into(), name: kind.into(), enabled: true };
+    let catalog = Catalog {
+        regions: Vec::new(),
+        services: vec![svc("a-nova", "compute"), svc("z-legacy", "compute_legacy")],
+        endpoints: vec![
+            ep("1", "a-nova", Interface::Public),
+            ep("2", "a-nova", Interface::Internal),
+            ep("3", "a-nova", Interface::Admin),
+            ep("4", "z-legacy", Interface::Public),
+        ],
+    };
+    let order = |via| -> Vec<String> { nova_endpoints(&catalog, "RegionOne", via).into_iter().map(|e| e.id).collect() };
+    assert_eq!(order(Interface::Public), ["2", "3", "4", "1"]);
+    assert_eq!(order(Interface::Internal), ["1", "3", "4", "2"]);
 }

@@ -7,9 +7,11 @@ come back as a report.
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cutover_engine::hook::{CommandHook, HookEnd, HookError, HookRequest, OUTPUT_TAIL_BYTES};
+use cutover_engine::hook::{CommandHook, HookEnd, HookError, HookGuard, HookRequest, OUTPUT_TAIL_BYTES};
 
 fn request(host: &str) -> HookRequest {
     HookRequest {
@@ -200,4 +202,43 @@ fn the_operators_command_line_is_split_without_a_shell() {
     assert!(matches!(CommandHook::parse("hook 'unclosed"), Err(HookError::Quoting { .. })));
     // No expansion: `$HOME` and `*` stay as written.
     assert_eq!(CommandHook::parse("hook $HOME *").unwrap().command_line(), "hook '$HOME' '*'");
+}
+
+/// A hook a killed run left running: `command` with the guard at `path`
+/// as its stdin, which it alone holds now.
+fn left_running(path: &Path, command: &str) -> Child {
+    std::fs::File::create(path).unwrap();
+    let file = std::fs::File::open(path).unwrap();
+    file.try_lock().expect("the guard is free");
+    std::process::Command::new("/bin/sh").args(["-c", command]).stdin(Stdio::from(file)).spawn().unwrap()
+}
+
+#[tokio::test]
+async fn a_hook_waits_for_the_hooks_a_killed_run_left_running_and_reads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (guard, done) = (dir.path().join("journal.hooks.lock"), dir.path().join("done"));
+    let mut orphan = left_running(&guard, &format!("sleep 1; touch '{}'", done.display()));
+    let check = script(dir.path(), "check", &format!("test -e '{}' && test -z \"$(cat)\"", done.display()));
+    let hook = sh(&check).guard(Arc::new(HookGuard::new(&guard)));
+    let report = hook.run(&request("old-1")).await;
+    assert_eq!(report.end, HookEnd::Succeeded, "ran while the killed run's hook ran: {}", report.output);
+    assert!(orphan.wait().unwrap().success());
+    // Held by this run now: its own hooks share it.
+    assert!(hook.run(&request("old-2")).await.succeeded());
+}
+
+#[tokio::test]
+async fn a_hook_left_running_past_the_timeout_stops_the_host_unrun() {
+    let dir = tempfile::tempdir().unwrap();
+    let (guard, ran) = (dir.path().join("journal.hooks.lock"), dir.path().join("ran"));
+    let mut orphan = left_running(&guard, "sleep 30");
+    let hook = sh(&script(dir.path(), "hook", &format!("touch '{}'", ran.display())))
+        .guard(Arc::new(HookGuard::new(&guard)))
+        .timeout(Duration::from_millis(500));
+    let report = hook.run(&request("old-1")).await;
+    orphan.kill().unwrap();
+    orphan.wait().unwrap();
+    assert!(matches!(report.end, HookEnd::Failed { status: None, .. }), "{report:?}");
+    assert!(report.output.contains("still hold") && report.output.contains("journal.hooks.lock"), "{}", report.output);
+    assert!(!ran.exists());
 }

@@ -61,6 +61,9 @@ pub struct TimeModel {
     /// seconds; without it, `fixed_ip_disassociate_timeout` (600 s) and the
     /// periodic task that applies it.
     pub fixed_ip_release_secs: f64,
+    /// A host redeployed into another region (`POST /sim/hosts/{host}/move`):
+    /// until its new `nova-compute` first reports in (up).
+    pub compute_join_secs: f64,
 }
 
 impl Default for TimeModel {
@@ -80,6 +83,7 @@ impl Default for TimeModel {
             volume_detach_secs: 3.0,
             volume_delete_secs: 2.0,
             fixed_ip_release_secs: 2.0,
+            compute_join_secs: 20.0,
         }
     }
 }

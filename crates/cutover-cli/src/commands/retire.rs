@@ -11,8 +11,8 @@ what goes is decided in `cutover_core::retire`.
 use std::io::{BufRead, IsTerminal, Write};
 
 use cutover_cloud::RegionClient;
-use cutover_core::model::Endpoint;
-use cutover_core::retire::{self, Observed, Retirement, ServiceRow};
+use cutover_core::model::{Endpoint, Interface};
+use cutover_core::retire::{self, EndpointsAsked, Observed, Retirement, ServiceRow};
 use serde_json::{json, Value};
 
 use super::env::{connect, notice, runtime};
@@ -28,6 +28,9 @@ pub fn run(args: RetireArgs, ctx: &Ctx) -> anyhow::Result<()> {
         let new = connect(ctx, &regions.new, "").await?;
         let catalog = if args.endpoints { Some(new.keystone_catalog().await?) } else { None };
         let old = if has_compute(&new, &regions.old) { Some(connect(ctx, &regions.old, "").await?) } else { None };
+        // The old Nova is listed through this interface: its endpoint goes last.
+        let via = Interface::parse(new.interface()).unwrap_or(Interface::Public);
+        let asked = catalog.as_ref().map(|catalog| EndpointsAsked { catalog, via });
         let retirement = match &old {
             Some(old) => {
                 let (services, servers, hypervisors, new_services) =
@@ -38,7 +41,7 @@ pub fn run(args: RetireArgs, ctx: &Ctx) -> anyhow::Result<()> {
                     old_hypervisors: &hypervisors,
                     new_services: &new_services,
                 };
-                retire::assess(&regions.old, observed, catalog.as_ref())
+                retire::assess(&regions.old, observed, asked)
             }
             None => {
                 notice(&format!(
@@ -47,7 +50,7 @@ pub fn run(args: RetireArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 ));
                 let observed =
                     Observed { old_services: &[], old_servers: &[], old_hypervisors: &[], new_services: &[] };
-                retire::assess(&regions.old, observed, catalog.as_ref())
+                retire::assess(&regions.old, observed, asked)
             }
         };
         if let Some(line) = retirement.refusal() {

@@ -1,12 +1,15 @@
 /*!
 `cutover run --on-host-empty`: once an old host's servers are gone and two
 observations say it is empty, the hook redeploys it (here
-`examples/hooks/sim-redeploy`, wrapped to count its calls), the host joins
-the new region, and its old `nova-compute` record is deleted. A server
-that appears on a drained host keeps it from the hook until it is gone.
+`examples/hooks/sim-redeploy`, wrapped to count its calls: `util::hooks`),
+the host joins the new region, and its old `nova-compute` record is
+deleted. A server that appears on a drained host keeps it from the hook
+until it is gone.
 */
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use cutover_sim::model::compute::{PowerState, Server, VmState};
@@ -16,21 +19,16 @@ use super::run::plan_all;
 use crate::util::hooks::{counting_hook, hook_calls};
 use crate::util::SimCloud;
 
+/// `cutover run` handing the emptied hosts off with `hook`.
+fn with_hook(cloud: &SimCloud, hook: &Path) -> Command {
+    let mut command = cloud.cutover();
+    command.args(["run", "plan.yaml", "--poll-max", "1", "--empty-interval", "0", "--rejoin-timeout", "60"]);
+    command.arg("--on-host-empty").arg(hook).args(["-f", "json"]);
+    command
+}
+
 fn run_with_hook(cloud: &SimCloud, hook: &Path) -> (Option<i32>, Value) {
-    let out = cloud.run(&[
-        "run",
-        "plan.yaml",
-        "--poll-max",
-        "1",
-        "--empty-interval",
-        "0",
-        "--rejoin-timeout",
-        "60",
-        "--on-host-empty",
-        &hook.display().to_string(),
-        "-f",
-        "json",
-    ]);
+    let out = with_hook(cloud, hook).output().expect("cutover runs");
     let report = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|_| panic!("a JSON report: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), report)
@@ -134,5 +132,73 @@ fn a_hosts_own_hook_in_the_plan_hands_off_that_host_alone() {
     for host in &hosts[1..] {
         let row = report["hosts"].as_array().unwrap().iter().find(|h| h["host"] == host.as_str());
         assert!(row.is_none(), "{host} has no hook: left disabled, not stepped: {row:?}");
+    }
+}
+
+#[test]
+fn a_host_with_no_server_to_move_is_handed_off_and_reported() {
+    let cloud = SimCloud::start();
+    // Its servers deleted by their owners before the plan: the plan lists
+    // the host, with nothing to move off it.
+    let emptied = {
+        let mut w = cloud.sim().world();
+        let old = w.compute_region_mut("RegionOne").unwrap();
+        let host = old.servers.values().filter_map(|s| s.host.clone()).min().expect("a host with servers");
+        let ids: Vec<String> = old.servers_on_host(&host).map(|s| s.id.clone()).collect();
+        for id in ids {
+            old.remove_server(&id);
+        }
+        host
+    };
+    plan_all(&cloud, &[]);
+    let hosts = old_hosts(&cloud);
+    assert!(hosts.contains(&emptied), "{hosts:?}");
+    let hook = counting_hook(&cloud);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    for host in &hosts {
+        assert_eq!(stage_of(&report, host), "retired-old", "{report:#}");
+    }
+    assert!(hook_calls(&cloud).contains(&format!("{emptied} RegionOne RegionTwo m1")));
+}
+
+#[test]
+fn a_hook_left_running_by_a_killed_run_ends_before_the_resumed_run_calls_it_again() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    // A quiet hook (a playbook between two tasks): killed with its run, it
+    // goes on in its own process group.
+    let log = cloud.dir().join("slow.log");
+    let hook = cloud.dir().join("slow-hook");
+    let script = format!(
+        "#!/bin/sh\nprintf 'start %s\\n' \"$1\" >> '{log}'\nsleep 1.5\nprintf 'end %s\\n' \"$1\" >> '{log}'\nexec '{next}' \"$@\"\n",
+        log = log.display(),
+        next = counting_hook(&cloud).display(),
+    );
+    std::fs::write(&hook, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lines = || std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_string).collect::<Vec<_>>();
+
+    let mut run = with_hook(&cloud, &hook).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("cutover runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lines().is_empty() {
+        assert!(Instant::now() < deadline && run.try_wait().unwrap().is_none(), "no hook started: {:?}", lines());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    for host in old_hosts(&cloud) {
+        assert_eq!(stage_of(&report, &host), "retired-old", "{report:#}");
+        let mine: Vec<String> = lines().into_iter().filter(|l| l.ends_with(&format!(" {host}"))).collect();
+        for pair in mine.chunks(2) {
+            assert!(
+                pair[0].starts_with("start ") && pair.get(1).is_some_and(|l| l.starts_with("end ")),
+                "{host}: two hooks at once: {mine:?}"
+            );
+        }
     }
 }

@@ -111,3 +111,24 @@ fn a_host_that_is_down_but_still_enabled_has_not_moved() {
     let line = one_line_failure(&refused, 3);
     assert!(line.ends_with("1 compute host of RegionOne not moved yet: old-2 (enabled)"), "{line}");
 }
+
+#[test]
+fn a_retire_cut_short_between_two_endpoint_deletions_finishes_on_its_next_run() {
+    let cloud = SimCloud::start();
+    drain_and_move_every_old_host(&cloud);
+    cloud.json(&["retire", "--yes"]);
+    let planned = outcomes(&cloud.json(&["retire", "--dry-run", "--endpoints"]));
+    let names: Vec<&str> = planned.iter().map(|(_, name, _)| name.as_str()).collect();
+    assert_eq!(names.last(), Some(&"compute public"), "the endpoint cutover lists the old Nova through goes last");
+    // A retire killed right after its first endpoint deletion.
+    let first = cloud.json(&["retire", "--dry-run", "--endpoints"])[0]["ID"].as_str().unwrap().to_string();
+    cloud.sim().world().identity.endpoints.remove(&first).expect("the endpoint");
+
+    let again = cloud.run(&["retire", "--yes", "--endpoints", "-f", "json"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let rows = outcomes(&serde_json::from_slice(&again.stdout).unwrap());
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|(r, _, o)| r == "endpoint" && o == "deleted"), "{rows:?}");
+    let compute = cloud.openstack(&["endpoint", "list", "--region", "RegionOne", "--service", "compute"]);
+    assert_eq!(compute, Value::Array(Vec::new()));
+}

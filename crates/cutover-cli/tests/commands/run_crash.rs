@@ -5,28 +5,35 @@ during stops, snapshots, deletes and boots), resumed, maybe killed again.
 After every kill no server is lost or duplicated and nothing it needs is
 gone (`util::endstate::safety`); when a run completes, the end state is
 checked (`util::endstate::check`) and equals that of a run never killed.
+[`handoff`] does the same to runs that hand the emptied hosts off
+(`--on-host-empty`), then to `cutover retire` after them ([`retire`]).
 
-`CUTOVER_CRASH_TRIALS` (default 20) and `CUTOVER_CRASH_SEED` (default
-fixed) choose the trials; a failing trial prints its seed, and
+`CUTOVER_CRASH_TRIALS` (default 20; the hand-off trials are three tenths
+as many, or `CUTOVER_CRASH_HANDOFF_TRIALS`) and `CUTOVER_CRASH_SEED`
+(default fixed) choose the trials; a failing trial prints its seed, and
 `CUTOVER_CRASH_TRIALS=1 CUTOVER_CRASH_SEED=<seed>` replays its kill
-schedule (the moments are wall-clock times, so a replay lands close to,
-not exactly on, the same steps). `CUTOVER_CRASH_PARALLEL` (default 2)
-trials run at once.
+schedule (the moments are wall-clock times or events polled every few
+milliseconds, so a replay lands close to, not exactly on, the same steps).
+`CUTOVER_CRASH_PARALLEL` (default 2) trials run at once.
 */
 
-use std::collections::BTreeSet;
+mod handoff;
+mod landed;
+mod retire;
+
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
+use std::path::PathBuf;
+use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use cutover_core::plan::Plan;
-use cutover_journal::Journal;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
+use self::landed::Landed;
 use crate::util::endstate::{self, safety, Before, Canonical};
 use crate::util::moves::{demo_with, run_to_end, spawn_run, sync_and_plan, DEMO_HOST_MAP, DEMO_RULE};
 use crate::util::SimCloud;
@@ -38,13 +45,16 @@ use crate::util::SimCloud;
 const SERVERS: &[&str] = &["web-1", "web-2", "db-1", "report-1", "cache-1", "worker-2", "app-3", "dev-2", "legacy-1"];
 /// 30 s boots take 0.3 s, a snapshot about 1 s: a run lasts about 3 s.
 const SCALE: f64 = 0.01;
-/// A run never killed usually takes 3 to 4 s on two busy cores.
+/// A run never killed usually takes 3 to 4 s on two busy cores (5 to 6
+/// with the hand-off).
 const SLOW_CLEAN_RUN: Duration = Duration::from_secs(8);
 const MIGRATION: &str = "crash";
 /// Kills per trial, at most (then one run to the end).
 const MAX_KILLS: u32 = 3;
 /// Runs to the end that may stop short (servers held by errors).
 const RESUMES: usize = 3;
+/// How often a kill's moment is looked for.
+const POLL: Duration = Duration::from_millis(2);
 
 fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
@@ -53,123 +63,197 @@ fn env_u64(name: &str, default: u64) -> u64 {
     }
 }
 
-/// A fresh cloud, synced and planned: the cloud, its plan, what it held.
-fn prepared() -> (SimCloud, Plan, Before) {
-    let cloud = SimCloud::with_scale(demo_with(SERVERS), SCALE);
-    let plan = sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], MIGRATION);
-    let before = Before::take(&cloud.sim().read());
-    (cloud, plan, before)
+/// What the trials of one test do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `cutover run` alone: the drained hosts stay disabled.
+    Run,
+    /// `cutover run --on-host-empty`: the emptied hosts handed off,
+    /// rejoined and retired; then `cutover retire`.
+    HandOff,
 }
 
-/// Runs `cutover run` until it completes (resuming when servers were
-/// held); the last report.
-fn finish(cloud: &SimCloud) -> Value {
-    for _ in 0..RESUMES {
-        let (out, report) = run_to_end(cloud, &[]);
-        let totals = &report["totals"];
-        if totals["held"] == 0 && totals["unfinished"] == 0 {
-            return report;
+impl Kind {
+    /// The share of a clean run's length that time-based kills fall in:
+    /// from the start (connecting, creating the journal) to most of a run,
+    /// so a resumed run, with less left to do, is killed less often than
+    /// the first. The hand-off trials kill on its events besides.
+    fn span(self, clean: Duration) -> Duration {
+        match self {
+            Kind::Run => clean.mul_f64(0.8),
+            Kind::HandOff => clean,
         }
-        assert!(matches!(out.status.code(), Some(1 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    panic!("servers still held or unfinished after {RESUMES} runs");
+}
+
+/// A fresh cloud, synced and planned, and how `cutover run` is called on it.
+struct Trial {
+    kind: Kind,
+    cloud: SimCloud,
+    plan: Plan,
+    /// What the clouds held before the run.
+    before: Before,
+    /// `cutover run`'s arguments besides `util::moves::run_command`'s.
+    args: Vec<String>,
+}
+
+impl Trial {
+    fn prepare(kind: Kind) -> Trial {
+        let mut scenario = demo_with(SERVERS);
+        if kind == Kind::HandOff {
+            scenario.time = Some(handoff::time());
+        }
+        let cloud = SimCloud::with_scale(scenario, SCALE);
+        let plan = sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], MIGRATION);
+        let before = Before::take(&cloud.sim().read());
+        let args = match kind {
+            Kind::Run => Vec::new(),
+            Kind::HandOff => handoff::run_args(&cloud),
+        };
+        Trial { kind, cloud, plan, before, args }
+    }
+
+    fn args(&self) -> Vec<&str> {
+        self.args.iter().map(String::as_str).collect()
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.cloud.dir().join("journal.db")
+    }
+
+    fn spawn(&self) -> Child {
+        spawn_run(&self.cloud, &self.args())
+    }
+
+    /// Runs `cutover run` until it completes (resuming when servers were
+    /// held); the last report.
+    fn finish(&self) -> Value {
+        for _ in 0..RESUMES {
+            let (out, report) = run_to_end(&self.cloud, &self.args());
+            let totals = &report["totals"];
+            if totals["held"] == 0 && totals["unfinished"] == 0 {
+                return report;
+            }
+            assert!(matches!(out.status.code(), Some(1 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        panic!("servers still held or unfinished after {RESUMES} runs");
+    }
+
+    /// The end state after the run that printed `report`: the servers
+    /// (`util::endstate::check`) and, with the hand-off, the old hosts.
+    fn end_state(&self, report: &Value) -> Result<Canonical, Vec<String>> {
+        if self.kind == Kind::HandOff {
+            handoff::hooks_ended(self)?;
+        }
+        let world = self.cloud.sim().read();
+        let mut canonical = endstate::check(&self.plan, report, &self.before, &world)?;
+        if self.kind == Kind::HandOff {
+            canonical.0.insert("~hosts".into(), handoff::hosts_end(self, &world)?);
+        }
+        Ok(canonical)
+    }
 }
 
 /// A run never killed: its canonical end state and how long it took.
-fn clean_run() -> (Canonical, Duration) {
-    let (cloud, plan, before) = prepared();
+fn clean_run(kind: Kind) -> (Canonical, Duration) {
+    let t = Trial::prepare(kind);
     let started = Instant::now();
-    let report = finish(&cloud);
+    let report = t.finish();
     let took = started.elapsed();
-    let world = cloud.sim().read();
-    let canonical = endstate::assert_end_state(&plan, &report, &before, &world, "the run never killed");
+    let canonical = t.end_state(&report).unwrap_or_else(|problems| {
+        panic!("the run never killed: the end state is wrong:\n  {}", problems.join("\n  "))
+    });
     let results: Vec<&str> =
         report["servers"].as_array().unwrap().iter().map(|s| s["result"].as_str().unwrap()).collect();
     assert!(results.contains(&"moved") && results.contains(&"rolled_back"), "{results:?}");
     (canonical, took)
 }
 
-/// Kills `child` once `after` has passed; false when it ended before.
-fn kill_after(child: &mut std::process::Child, after: Duration) -> bool {
-    let deadline = Instant::now() + after;
-    while Instant::now() < deadline {
-        if child.try_wait().expect("waiting for cutover run").is_some() {
+/// When a process is killed.
+enum Moment<'a> {
+    /// This long after it started.
+    After(Duration),
+    /// `delay` after `reached` first holds (looked at every [`POLL`]).
+    When { what: &'static str, reached: Box<dyn Fn() -> bool + 'a>, delay: Duration },
+}
+
+impl Moment<'_> {
+    /// What sets the kill off, for the figures.
+    fn what(&self) -> &'static str {
+        match self {
+            Moment::After(_) => "time",
+            Moment::When { what, .. } => what,
+        }
+    }
+}
+
+impl std::fmt::Display for Moment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Moment::After(after) => write!(f, "at {after:?}"),
+            Moment::When { what, delay, .. } => write!(f, "{delay:?} after: {what}"),
+        }
+    }
+}
+
+/// Kills `child` at `moment`; false when it ended before.
+fn kill_at(child: &mut Child, moment: &Moment<'_>) -> bool {
+    let mut due = match moment {
+        Moment::After(after) => Some(Instant::now() + *after),
+        Moment::When { .. } => None,
+    };
+    loop {
+        if child.try_wait().expect("waiting for cutover").is_some() {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        let now = Instant::now();
+        if let (None, Moment::When { reached, delay, .. }) = (due, moment) {
+            if reached() {
+                due = Some(now + *delay);
+            }
+        }
+        if due.is_some_and(|due| now >= due) {
+            break;
+        }
+        std::thread::sleep(POLL);
     }
     child.kill().expect("SIGKILL sent");
-    child.wait().expect("the killed run reaped");
+    child.wait().expect("the killed process reaped");
     true
 }
 
-/// Where the kills of the trials landed.
-#[derive(Debug, Default)]
-struct Landed {
-    kills: u64,
-    /// Kills with a call sent and its outcome not written (an intent
-    /// without outcome in the journal).
-    mid_call: u64,
-    /// Kills before the journal existed.
-    before_journal: u64,
-    /// The stages servers were at when killed.
-    stages: BTreeSet<String>,
-}
-
-impl Landed {
-    fn add(&mut self, other: Landed) {
-        self.kills += other.kills;
-        self.mid_call += other.mid_call;
-        self.before_journal += other.before_journal;
-        self.stages.extend(other.stages);
-    }
-
-    /// What the journal at `path` says the killed run was doing.
-    fn note(&mut self, plan: &Plan, path: &Path) {
-        self.kills += 1;
-        let Some(journaled) = safety::journaled(path) else {
-            self.before_journal += 1;
-            return;
-        };
-        for (_, planned) in plan.servers() {
-            let (state, _) = &journaled[&planned.server.id];
-            let stage = state.stage(&plan.server_move(planned));
-            if let Some(stage) = stage.filter(|_| state.at > 0 || state.stopped_at.is_some()) {
-                self.stages.insert(format!("{:?} {stage:?}", state.route));
-            }
-        }
-        let journal = Journal::open_read_only(path).expect("the journal opens");
-        let actions = journal.actions(None).expect("the journal's actions read");
-        self.mid_call += u64::from(actions.iter().any(|a| a.outcome.is_none()));
-    }
-}
-
-/// One trial: kills at seeded moments within `span`, a run to the end,
-/// the checks; `Err` says what went wrong.
-fn trial(seed: u64, span: Duration, expected: &Canonical) -> Result<Landed, String> {
+/// One trial: kills at seeded moments (within `span`, or on the hand-off's
+/// events), a run to the end, the checks, and for the hand-off the retire
+/// trial; `Err` says what went wrong.
+fn trial(kind: Kind, seed: u64, span: Duration, expected: &Canonical) -> Result<Landed, String> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let (cloud, plan, before) = prepared();
-    let journal = cloud.dir().join("journal.db");
+    let t = Trial::prepare(kind);
+    let journal = t.journal();
     let mut landed = Landed::default();
     for _ in 0..rng.random_range(1..=MAX_KILLS) {
-        let after = span.mul_f64(rng.random_range(0.0..1.0));
-        let mut child = spawn_run(&cloud);
-        if !kill_after(&mut child, after) {
+        let moment = match kind {
+            Kind::Run => Moment::After(span.mul_f64(rng.random_range(0.0..1.0))),
+            Kind::HandOff => handoff::moment(&mut rng, &t, span),
+        };
+        let mut child = t.spawn();
+        if !kill_at(&mut child, &moment) {
             break;
         }
-        let problems = safety::check(&plan, &journal, &cloud.sim().read());
+        let problems = safety::check(&t.plan, &journal, &t.cloud.sim().read());
         if !problems.is_empty() {
             let n = landed.kills + 1;
-            return Err(format!("after kill {n} at {after:?}:\n  {}", problems.join("\n  ")));
+            return Err(format!("after kill {n} ({moment}):\n  {}", problems.join("\n  ")));
         }
-        landed.note(&plan, &journal);
+        landed.note(&t, moment.what());
     }
-    let report = finish(&cloud);
-    let world = cloud.sim().read();
-    let canonical = endstate::check(&plan, &report, &before, &world)
-        .map_err(|problems| format!("at the end:\n  {}", problems.join("\n  ")))?;
+    let report = t.finish();
+    let canonical = t.end_state(&report).map_err(|problems| format!("at the end:\n  {}", problems.join("\n  ")))?;
     if &canonical != expected {
         return Err(format!("the end state differs from a run never killed:\n{}", canonical.diff(expected)));
+    }
+    if kind == Kind::HandOff {
+        landed.note_end(&t);
+        retire::trial(&mut rng, &t, &mut landed)?;
     }
     Ok(landed)
 }
@@ -182,24 +266,22 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-#[test]
-fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
-    let trials = env_u64("CUTOVER_CRASH_TRIALS", 20);
+/// Runs `trials` trials of `kind` (`CUTOVER_CRASH_PARALLEL` at once) from
+/// `CUTOVER_CRASH_SEED`, prints the figures, fails naming the failed seeds;
+/// where the kills landed.
+fn run_trials(kind: Kind, trials: u64) -> Landed {
     let seed = env_u64("CUTOVER_CRASH_SEED", 20_251_126);
     let parallel = env_u64("CUTOVER_CRASH_PARALLEL", 2).max(1);
     let started = Instant::now();
-    let (expected, mut took) = clean_run();
+    let (expected, mut took) = clean_run(kind);
     if took > SLOW_CLEAN_RUN {
         // The kills are spread over a clean run's length: one slowed down
         // by a busy machine would let most runs end before their kill.
-        let (again, took_again) = clean_run();
+        let (again, took_again) = clean_run(kind);
         assert_eq!(again, expected, "two runs never killed end alike:\n{}", again.diff(&expected));
         took = took.min(took_again);
     }
-    // Kills fall anywhere from the start (connecting, creating the journal)
-    // to most of a run: a resumed run, with less left to do, is killed
-    // less often than the first.
-    let span = took.mul_f64(0.8);
+    let span = kind.span(took);
     let next = AtomicU64::new(0);
     let failures = Mutex::new(Vec::new());
     let landed = Mutex::new(Landed::default());
@@ -211,11 +293,11 @@ fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
                     break;
                 }
                 let trial_seed = seed.wrapping_add(n);
-                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| trial(trial_seed, span, &expected)));
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| trial(kind, trial_seed, span, &expected)));
                 match outcome.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(&panic)))) {
                     Ok(l) => landed.lock().unwrap().add(l),
                     Err(why) => {
-                        eprintln!("crash trial with CUTOVER_CRASH_SEED={trial_seed} failed: {why}");
+                        eprintln!("crash trial ({kind:?}) with CUTOVER_CRASH_SEED={trial_seed} failed: {why}");
                         failures.lock().unwrap().push(trial_seed);
                     }
                 }
@@ -225,18 +307,21 @@ fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
     let failures = failures.into_inner().unwrap();
     let landed = landed.into_inner().unwrap();
     eprintln!(
-        "{trials} crash trials from seed {seed} in {:?} (a run never killed: {took:?}): {} kills, {} during a call, \
-         {} before the journal existed; servers were killed at {:?}; failed seeds {failures:?}",
+        "{trials} crash trials ({kind:?}) from seed {seed} in {:?} (a run never killed: {took:?}): {landed}; \
+         failed seeds {failures:?}",
         started.elapsed(),
-        landed.kills,
-        landed.mid_call,
-        landed.before_journal,
-        landed.stages
     );
     assert!(
         failures.is_empty(),
         "failing trials (replay each with CUTOVER_CRASH_TRIALS=1 CUTOVER_CRASH_SEED=<seed>): {failures:?}"
     );
+    landed
+}
+
+#[test]
+fn a_run_killed_at_random_moments_resumes_to_the_end_of_a_run_never_killed() {
+    let trials = env_u64("CUTOVER_CRASH_TRIALS", 20);
+    let landed = run_trials(Kind::Run, trials);
     if trials >= 20 {
         assert!(landed.kills >= trials && landed.mid_call > 0, "kills landed mid-run: {landed:?}");
     }

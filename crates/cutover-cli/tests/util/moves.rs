@@ -91,8 +91,8 @@ pub fn try_run(cloud: &SimCloud, extra: &[&str]) -> (Output, Option<Value>) {
 }
 
 /// `cutover run` started in the background, its output discarded.
-pub fn spawn_run(cloud: &SimCloud) -> Child {
-    run_command(cloud, &[])
+pub fn spawn_run(cloud: &SimCloud, extra: &[&str]) -> Child {
+    run_command(cloud, extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

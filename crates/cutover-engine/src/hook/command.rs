@@ -5,7 +5,9 @@ the migration, each one argv entry, never through a shell: a host name is
 cloud data and nothing in it can become a command. The same values are in
 the environment (`CUTOVER_HOST`, ...). The hook runs in its own process
 group, which is ended whole at the timeout (TERM, then KILL after a grace
-period) and when the caller stops waiting.
+period) and when the caller stops waiting. A cutover killed with `kill -9`
+cannot end it: with a [`HookGuard`] as its stdin, the next run's hooks wait
+for it.
 */
 
 use std::io;
@@ -19,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
+use super::guard::{HookGuard, NotHeld};
 use super::tail::{Tail, OUTPUT_TAIL_BYTES};
 use super::{HandOff, HookEnd, HookReport, HookRequest};
 
@@ -57,8 +60,9 @@ pub enum HookError {
 /// runs `PROGRAM ARGS... HOST OLD_REGION NEW_REGION MIGRATION` with
 /// `CUTOVER_HOST`, `CUTOVER_OLD_REGION`, `CUTOVER_NEW_REGION` and
 /// `CUTOVER_MIGRATION` set, `OS_CLOUD` when [`CommandHook::cloud`] names
-/// one, stdin empty, in cutover's working directory and environment (so
-/// `OS_CLIENT_CONFIG_FILE` and the like pass through).
+/// one, stdin empty (the [`HookGuard`] when [`CommandHook::guard`] gives
+/// one, else `/dev/null`), in cutover's working directory and environment
+/// (so `OS_CLIENT_CONFIG_FILE` and the like pass through).
 ///
 /// A host name that is empty, starts with `-` (a program could read it as
 /// an option) or holds a control character is refused: the hook is not run
@@ -70,6 +74,7 @@ pub struct CommandHook {
     env: Vec<(String, String)>,
     timeout: Duration,
     grace: Duration,
+    guard: Option<Arc<HookGuard>>,
 }
 
 impl CommandHook {
@@ -88,6 +93,7 @@ impl CommandHook {
             env: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             grace: DEFAULT_GRACE,
+            guard: None,
         })
     }
 
@@ -112,6 +118,14 @@ impl CommandHook {
     /// Between TERM and KILL when the timeout is reached.
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
+        self
+    }
+
+    /// The guard every hook of the run holds as its stdin (one for all the
+    /// run's hooks): a hook waits, at most its timeout, while hooks of a
+    /// killed run hold it.
+    pub fn guard(mut self, guard: Arc<HookGuard>) -> Self {
+        self.guard = Some(guard);
         self
     }
 
@@ -162,7 +176,7 @@ impl CommandHook {
         })
     }
 
-    fn command(&self, request: &HookRequest) -> Command {
+    fn command(&self, request: &HookRequest, stdin: Stdio) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args).args([&request.host, &request.old_region, &request.new_region, &request.migration]);
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
@@ -171,7 +185,7 @@ impl CommandHook {
             .env("CUTOVER_OLD_REGION", &request.old_region)
             .env("CUTOVER_NEW_REGION", &request.new_region)
             .env("CUTOVER_MIGRATION", &request.migration)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -180,10 +194,14 @@ impl CommandHook {
         command
     }
 
-    async fn spawn(&self, request: &HookRequest) -> io::Result<Child> {
+    async fn spawn(&self, request: &HookRequest, stdin: Option<&std::fs::File>) -> io::Result<Child> {
         let mut tries = 0;
         loop {
-            match self.command(request).spawn() {
+            let stdin = match stdin {
+                Some(file) => Stdio::from(file.try_clone()?),
+                None => Stdio::null(),
+            };
+            match self.command(request, stdin).spawn() {
                 // ETXTBSY: the file is still open for writing somewhere (a
                 // deployment tool rewriting it, or a fork of this process
                 // that inherited the writer); it passes within moments.
@@ -210,7 +228,27 @@ impl CommandHook {
             let output = format!("cutover did not run the hook: the host name {:?} {why}", request.host);
             return report(HookEnd::Failed { status: Some(CANNOT_RUN), output });
         }
-        let mut child = match self.spawn(request).await {
+        let guard = match &self.guard {
+            Some(guard) => match guard.stdin(self.timeout, &request.host).await {
+                Ok(file) => Some(file),
+                Err(NotHeld::StillHeld(path)) => {
+                    let output = format!(
+                        "cutover did not run the hook: hooks started by a killed cutover run still hold {} after \
+                         {} s (`fuser -v {}` names them): end them",
+                        path.display(),
+                        self.timeout.as_secs(),
+                        path.display()
+                    );
+                    return report(HookEnd::Failed { status: None, output });
+                }
+                Err(NotHeld::Io(path, e)) => {
+                    let output = format!("cutover did not run the hook: cannot take {}: {e}", path.display());
+                    return report(HookEnd::Failed { status: Some(CANNOT_RUN), output });
+                }
+            },
+            None => None,
+        };
+        let mut child = match self.spawn(request, guard.as_ref()).await {
             Ok(child) => child,
             Err(e) => {
                 let status = if e.kind() == io::ErrorKind::NotFound { NOT_FOUND } else { CANNOT_RUN };

@@ -7,6 +7,7 @@ the hook ended, for `machine::host`, and what it printed, for the journal.
 */
 
 mod command;
+mod guard;
 mod tail;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 pub use cutover_core::machine::host::HookEnd;
 
 pub use command::{CommandHook, HookError, CANNOT_RUN, DEFAULT_GRACE, DEFAULT_TIMEOUT, NOT_FOUND};
+pub use guard::HookGuard;
 pub use tail::OUTPUT_TAIL_BYTES;
 
 /// What a hook is told: the host, both regions, the migration.

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::api::{ok, JsonBody};
 use crate::auth::Caller;
+use crate::clock::TimeModel;
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{FaultRule, Faults};
 use crate::model::compute::{ComputeService, Host};
@@ -175,8 +176,10 @@ impl World {
     /// Moves an emptied host from region `from` to `to`, as redeploying it
     /// into the new environment does: its old `nova-compute` record stays
     /// behind, down, until deleted; the new region gains an enabled, empty
-    /// compute service and hypervisor with fresh ids. Refused (409) while
-    /// the host holds servers in `from`, or once it is in `to` already.
+    /// compute service and hypervisor with fresh ids, the service up once
+    /// it reports in (`TimeModel::compute_join_secs` later). Refused (409)
+    /// while the host holds servers in `from`, or once it is in `to`
+    /// already: a host is never moved twice, nor half.
     /// `POST /sim/hosts/{host}/move` and in-process stand-ins for a
     /// redeploy hook both come here.
     pub fn move_host(&mut self, host: &str, from: &str, to: &str) -> Result<(), ApiError> {
@@ -218,11 +221,19 @@ impl World {
                 zone,
                 disabled: false,
                 disabled_reason: None,
-                up: true,
+                up: false,
                 forced_down: false,
                 updated_at: now,
             },
         );
+        let region = to.to_string();
+        self.after(TimeModel::secs(self.time.compute_join_secs), move |w| {
+            let now = w.now;
+            if let Some(service) = w.compute_region_mut(&region).and_then(|r| r.services.get_mut(&id)) {
+                service.up = true;
+                service.updated_at = now;
+            }
+        });
         Ok(())
     }
 }

@@ -110,3 +110,24 @@ fn moving_a_host_needs_it_empty_and_makes_it_a_new_region_compute() {
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(again.body["error"]["message"].as_str().unwrap().contains("already in RegionTwo"), "{}", again.text);
 }
+
+#[test]
+fn a_moved_host_reports_in_to_its_new_region_a_while_after_the_move() {
+    // 20 s to report in, at scale 0.05: one second.
+    let cloud = TestCloud::with(cutover_sim::Scenario::builtin(), 0.05);
+    let admin = cloud.admin_token();
+    {
+        let mut w = cloud.sim().world();
+        let region = w.compute.get_mut("RegionOne").unwrap();
+        let ids: Vec<String> = region.servers_on_host("old-1").map(|s| s.id.clone()).collect();
+        for id in ids {
+            region.remove_server(&id);
+        }
+    }
+    let moved = cloud.post("/sim/hosts/old-1/move", &admin, json!({"from": "RegionOne", "to": "RegionTwo"}));
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let up = || cloud.sim().read().compute["RegionTwo"].service_of_host("old-1", "nova-compute").map(|s| s.up);
+    assert_eq!(up(), Some(false), "listed at once, not up yet");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(up(), Some(true));
+}

@@ -11,12 +11,14 @@ stopped (SIGINT/SIGTERM) before the end — `cutover run PLAN` resumes.
 pub(super) mod progress;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use cutover_cloud::{Profile, RetryPolicy};
 use cutover_core::plan::Plan;
+use cutover_engine::hook::HookGuard;
 use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
 use cutover_engine::{CommandHook, HandOff};
@@ -35,7 +37,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
     let mut options = options(&ctx.settings, limits, args.poll_max);
     options.poll.min = Duration::from_secs_f64(args.poll_min);
-    options.hosts = host_options(&args.hosts, &plan, ctx)?;
+    options.hosts = host_options(&args.hosts, &plan, &journal, ctx)?;
     options.deadline = args.deadline;
     let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -85,13 +87,18 @@ pub(super) fn options(settings: &Settings, flags: [Option<u32>; 4], poll_max: u6
 }
 
 /// The hosts' options; a hook that cannot be run is refused before
-/// anything changes.
-fn host_options(args: &HostArgs, plan: &Plan, ctx: &Ctx) -> anyhow::Result<HostOptions> {
+/// anything changes. Every hook holds `<journal>.hooks.lock` (see
+/// [`HookGuard`]).
+fn host_options(args: &HostArgs, plan: &Plan, journal: &Path, ctx: &Ctx) -> anyhow::Result<HostOptions> {
+    let mut name = journal.file_name().unwrap_or_default().to_os_string();
+    name.push(".hooks.lock");
+    let guard = Arc::new(HookGuard::new(journal.with_file_name(name)));
     let hook = |command: &str, whose: &str| -> anyhow::Result<Arc<dyn HandOff>> {
         let hook = CommandHook::parse(command)
             .map_err(|e| InputError(format!("{whose}: {e}")))?
             .timeout(Duration::from_secs(args.hook_timeout))
-            .cloud(ctx.settings.cloud());
+            .cloud(ctx.settings.cloud())
+            .guard(guard.clone());
         hook.check().map_err(|e| InputError(format!("{whose}: {e}")))?;
         tracing::info!(hook = hook.command_line(), "{whose}");
         Ok(Arc::new(hook))

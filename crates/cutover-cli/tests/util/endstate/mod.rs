@@ -4,9 +4,11 @@ every planned server where the run's report says it ended (moved: one
 rebuild in the new region; rolled back: one copy in the old one) with
 every attribute of its rebuild record; drained old hosts empty; nothing
 left behind that cutover made ([`check`]). [`safety`] checks the
-guarantees that hold at every moment, for runs killed halfway.
+guarantees that hold at every moment, for runs killed halfway; [`hosts`]
+the old hosts after a run that hands them off.
 */
 
+pub mod hosts;
 pub mod safety;
 pub mod view;
 
