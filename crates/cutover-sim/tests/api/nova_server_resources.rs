@@ -226,10 +226,20 @@ fn delete_unbinds_the_users_port_even_from_the_server_holding_it_now() {
         cloud.sim().world().compute["RegionOne"].servers[server].nics[0].port_id.clone().expect("a Neutron port")
     };
     let (nova_port, user_port) = (port_of(&web1), port_of(&web2));
-    let image = cloud.sim().world().image.images.values().find(|i| i.name.as_deref() == Some("cirros")).expect("cirros").id.clone();
+    let image = cloud
+        .sim()
+        .world()
+        .image
+        .images
+        .values()
+        .find(|i| i.name.as_deref() == Some("cirros"))
+        .expect("cirros")
+        .id
+        .clone();
     let mut rebuilds = Vec::new();
     for (old, port, name) in [(&web1, &nova_port, "web-1"), (&web2, &user_port, "web-2")] {
-        let stop = at(&cloud, Method::POST, &format!("/servers/{old}/action"), &alice, "2.1", Some(json!({"os-stop": null})));
+        let stop =
+            at(&cloud, Method::POST, &format!("/servers/{old}/action"), &alice, "2.1", Some(json!({"os-stop": null})));
         assert_eq!(stop.status, StatusCode::ACCEPTED);
         let release = json!({"port": {"device_id": "", "device_owner": ""}});
         let r = cloud.call(Method::PUT, &format!("/network/v2.0/ports/{port}"), Some(&admin), &[], Some(release));
