@@ -6,9 +6,10 @@ group, an aggregate with a zone, a user `check-owner` of project `acme`
 with a keypair), then runs the real `cutover` binary: `preflight`,
 `env verify`, `sync` twice, and checks with the real `openstack` client
 that RegionTwo holds the same, that the second sync changed nothing, and
-that no `cutover` role assignment is left. Then the move (check_move.py):
-a server of `acme` on its own port with a floating IP is planned with the
-snapshot strategy, run, run again (nothing to do), rolled back.
+that no `cutover` role assignment is left. Then the moves (check_move.py):
+two servers of `acme` on their own ports, one with a floating IP, planned
+with the snapshot and the redeploy strategy, run, run again (nothing to
+do), rolled back.
 
 usage: tools/realcloud/cutover-check [path/to/cutover]
 """
@@ -156,7 +157,7 @@ def main():
     project = seed()
     phase('preflight, env verify, sync')
     check_sync(binary, project)
-    phase('move a server (snapshot strategy), run again, roll back')
+    phase('move two servers (snapshot, redeploy), run again, roll back')
     check_move.check(binary)
     phase('done')
     if failures:
