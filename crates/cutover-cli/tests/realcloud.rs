@@ -22,8 +22,8 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // A name filter of `cargo test NAME` that does not name this check.
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    if !filters.is_empty() && !filters.iter().any(|f| "realcloud".contains(f.as_str())) {
+    let filters = name_filters(&args);
+    if !filters.is_empty() && !filters.iter().any(|f| "realcloud".contains(f)) {
         return ExitCode::SUCCESS;
     }
     if !std::env::var(VARIABLE).is_ok_and(|v| !v.is_empty() && v != "0") {
@@ -51,4 +51,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The test-name filters among libtest's arguments: the words that are
+/// neither a flag nor the value of one (`--test-threads 2`).
+fn name_filters(args: &[String]) -> Vec<&str> {
+    const TAKES_VALUE: &[&str] =
+        &["--test-threads", "--skip", "--color", "--format", "--logfile", "--shuffle-seed", "-Z"];
+    let mut filters = Vec::new();
+    let mut value_next = false;
+    for arg in args {
+        if value_next {
+            value_next = false;
+        } else if arg.starts_with('-') {
+            value_next = TAKES_VALUE.contains(&arg.as_str());
+        } else {
+            filters.push(arg.as_str());
+        }
+    }
+    filters
 }
