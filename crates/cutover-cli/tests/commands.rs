@@ -15,6 +15,7 @@ mod commands {
     mod nova_network;
     mod plan;
     mod preflight;
+    mod redeploy_ports;
     mod retire;
     mod rollback;
     mod run;

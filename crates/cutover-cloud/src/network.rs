@@ -119,6 +119,17 @@ impl RegionClient {
         self.send(Call::put(ServiceType::Network, format!("ports/{}", segment(id)), &body)?).await
     }
 
+    /// Gives the port to a server as Nova does at boot (admin): its
+    /// device, its owner (`compute:<zone>`) and, when known, the host it
+    /// runs on (`binding:host_id`: Neutron binds the port there).
+    pub async fn claim_port(&self, id: &str, device_id: &str, device_owner: &str, host: Option<&str>) -> Result<()> {
+        let mut port = json!({"device_id": device_id, "device_owner": device_owner});
+        if let Some(host) = host {
+            port["binding:host_id"] = json!(host);
+        }
+        self.send(Call::put(ServiceType::Network, format!("ports/{}", segment(id)), &json!({ "port": port }))?).await
+    }
+
     /// Every floating IP this user sees, with the port it is on.
     pub async fn floating_ips(&self) -> Result<Vec<FloatingIp>> {
         let call = Call::get(ServiceType::Network, "floatingips").key("floatingips");

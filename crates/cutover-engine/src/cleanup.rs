@@ -7,9 +7,15 @@ servers whose move ended `moved`; an old server goes only under the rule
 every source delete keeps (its rebuild verified, nothing of it attached).
 Every delete is journaled as an action, intent then outcome, under the
 journal's lock: never beside a run.
+
+An old server's delete takes from its rebuild the ports the old server was
+given by id at boot (Nova unbinds them by the ids it cached, whoever holds
+them by then): once the old server is gone, they are given back to the
+rebuild, bound to its host (journaled too).
 */
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cutover_core::machine::{invariants, Action, End, Seen, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
@@ -19,6 +25,10 @@ use serde::Serialize;
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::open::Opened;
+
+/// How long an old server's delete may take before its ports are left
+/// unchecked (and the cleanup says so).
+const GONE_WITHIN: Duration = Duration::from_secs(600);
 
 /// What a left-over resource is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,6 +134,16 @@ impl Cleanup {
 
     /// Deletes each of `leftovers` that may go, journaled; what came of each.
     pub async fn delete(&mut self, leftovers: &[Leftover]) -> Result<Vec<std::result::Result<(), String>>> {
+        let mut results = self.delete_each(leftovers).await?;
+        for (leftover, result) in leftovers.iter().zip(results.iter_mut()) {
+            if leftover.kind == Kind::Server && result.is_ok() {
+                *result = self.give_ports_back(&leftover.server).await?;
+            }
+        }
+        Ok(results)
+    }
+
+    async fn delete_each(&mut self, leftovers: &[Leftover]) -> Result<Vec<std::result::Result<(), String>>> {
         let mut results = Vec::new();
         for leftover in leftovers {
             if let Some(why) = &leftover.kept {
@@ -142,6 +162,53 @@ impl Cleanup {
             results.push(result);
         }
         Ok(results)
+    }
+
+    /// Once the old server `source` is gone, its rebuild's ports are
+    /// its again (those the delete unbound given back).
+    async fn give_ports_back(&mut self, source: &str) -> Result<std::result::Result<(), String>> {
+        let plan = self.plan.clone();
+        let Some(planned) = self.planned(source).cloned() else { return Ok(Ok(())) };
+        let ports = plan.server_move(&planned).ports;
+        if ports.is_empty() {
+            return Ok(Ok(()));
+        }
+        let mut wait = Duration::from_millis(200);
+        let mut waited = Duration::ZERO;
+        loop {
+            let observed = self
+                .driver
+                .observe(&plan, &[&planned])
+                .await
+                .map_err(|source| Error::ObserveFailed { attempts: 1, source })?;
+            let obs = observed.get(source).ok_or_else(|| Error::Unobserved(source.to_string()))?;
+            match (&obs.source, &obs.target) {
+                (Seen::Absent, Seen::Present(rebuild)) => {
+                    for port in ports.iter().filter(|p| obs.ports.get(*p).is_some_and(|v| v.device_id != rebuild.id)) {
+                        let action =
+                            Action::ClaimPort { side: Side::New, port: port.clone(), server: rebuild.id.clone() };
+                        let seq = self.journal.intend(source, &action)?;
+                        let result = self.driver.execute(&plan, &planned, &action).await.map_err(|e| e.message);
+                        self.journal.outcome(seq, result.clone())?;
+                        if let Err(why) = result {
+                            return Ok(Err(format!("deleted; port {port} not given back to {}: {why}", rebuild.id)));
+                        }
+                    }
+                    return Ok(Ok(()));
+                }
+                (Seen::Absent, _) => return Ok(Ok(())),
+                _ if waited >= GONE_WITHIN => {
+                    return Ok(Err(format!(
+                        "delete asked, but still there after {} s: its ports are not checked",
+                        waited.as_secs()
+                    )))
+                }
+                _ => {}
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
     }
 
     fn planned(&self, source: &str) -> Option<&ServerPlan> {

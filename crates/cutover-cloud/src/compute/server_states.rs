@@ -54,6 +54,15 @@ struct WireServer {
     volumes: Vec<WireVolume>,
 }
 
+/// Where a server runs: its compute host and availability zone (admin).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServerPlace {
+    #[serde(rename = "OS-EXT-SRV-ATTR:host", default)]
+    pub host: Option<String>,
+    #[serde(rename = "OS-EXT-AZ:availability_zone", default)]
+    pub zone: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct WireFault {
     #[serde(default)]
@@ -97,6 +106,19 @@ impl RegionClient {
         }
         let wire: Vec<WireServer> = self.list(call).await?;
         Ok(wire.into_iter().map(ServerStatus::from).collect())
+    }
+
+    /// Where server `id` runs; `None` when it does not exist (404).
+    pub async fn server_place(&self, id: &str) -> Result<Option<ServerPlace>> {
+        let call = Call::get(ServiceType::Compute, format!("servers/{}", segment(id))).key("server");
+        match self.query::<ServerPlace, _>(call).await {
+            Ok(place) => Ok(Some(ServerPlace {
+                host: place.host.filter(|h| !h.is_empty()),
+                zone: place.zone.filter(|z| !z.is_empty()),
+            })),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether server `id` exists (a deleted one answers 404).

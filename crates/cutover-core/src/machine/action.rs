@@ -87,8 +87,14 @@ pub enum Action {
     ReleasePort {
         port: String,
     },
-    /// Give a released port back to the source (rollback).
+    /// Give a port to `server` of `side` as Nova does at boot: device,
+    /// owner, and bound to the server's host. The source's again on a
+    /// rollback; a `redeploy`'s rebuild's again after the source's delete
+    /// unbound it (Nova unbinds the ports a server was given by id when it
+    /// is deleted, whoever holds them by then).
     ClaimPort {
+        #[serde(default = "Side::old")]
+        side: Side,
         port: String,
         server: String,
     },

@@ -97,8 +97,12 @@ pub enum Stage {
     /// `redeploy`: the old server is deleted unless the plan keeps it.
     RemoveSource,
     /// The volumes the source took with it when deleted are again deleted
-    /// with the rebuild (the last stage: nothing deletes the rebuild after).
+    /// with the rebuild (late: nothing deletes the rebuild after).
     DeleteWithServer,
+    /// `redeploy`, last: the ports are the rebuild's, bound where it runs.
+    /// The source's delete took from the rebuild the ports the source had
+    /// been given by id (Nova unbinds them by the ids it cached).
+    RebindPorts,
     /// Turning back: the rebuild made going forward is gone (and a
     /// restored server an earlier attempt left in ERROR).
     DeleteTarget,
@@ -283,6 +287,7 @@ pub fn stages(strategy: Strategy, route: Route) -> &'static [Stage] {
             PowerState,
             RemoveSource,
             DeleteWithServer,
+            RebindPorts,
         ],
         (Route::Forward, Strategy::Wait) => &[Watch],
         // Turning back, a snapshot is no copy anyone needs any more.

@@ -44,7 +44,19 @@ pub(crate) fn progress(
                 Ok(id) => id,
                 Err(wait) => return wait,
             };
-            ports(plan, obs, |owner| owner == source, |port| Action::ClaimPort { port, server: source.to_string() })
+            let side = sides.from;
+            ports(
+                plan,
+                obs,
+                |owner| owner == source,
+                |port| Action::ClaimPort { side, port, server: source.to_string() },
+            )
+        }
+        Stage::RebindPorts => {
+            let (side, rebuild) = sides.rebuilt(state.route);
+            let Some(rebuild) = rebuild.present() else { return Progress::Pending(Vec::new()) };
+            let id = rebuild.id.as_str();
+            ports(plan, obs, |owner| owner == id, |port| Action::ClaimPort { side, port, server: id.to_string() })
         }
         Stage::Watch => match &obs.source {
             Seen::Absent => Progress::Done,

@@ -49,10 +49,7 @@ pub(super) async fn execute(
         }
         Action::AttachVolume { side, server, volume } => attach_volume(d.region(*side), server, volume).await,
         Action::ReleasePort { port } => d.old.set_port_device(port, "", "").await.map_err(failed),
-        Action::ClaimPort { port, server } => {
-            let zone = planned.server.availability_zone.as_deref().unwrap_or("nova");
-            d.old.set_port_device(port, server, &format!("compute:{zone}")).await.map_err(failed)
-        }
+        Action::ClaimPort { side, port, server } => claim_port(d, *side, port, server).await,
         Action::DeleteServer { side, server } => {
             ok_if(d.region(*side).delete_server(server).await, CloudError::is_not_found)
         }
@@ -90,6 +87,18 @@ async fn create_image(
         (META_SOURCE.to_string(), server.to_string()),
     ]);
     d.region(side).create_server_image(server, name, &metadata).await.map(drop).map_err(failed)
+}
+
+/// A port given to `server` as Nova gives it at boot: device, owner
+/// `compute:<its zone>`, bound to its host. Neutron is shared: the old
+/// region's connection speaks to it.
+async fn claim_port(d: &OpenStackDriver, side: Side, port: &str, server: &str) -> Result<(), DriverError> {
+    let region = d.region(side);
+    let Some(place) = region.server_place(server).await.map_err(failed)? else {
+        return Err(permanent(format!("{}: server {server} is gone: port {port} not given to it", region.region())));
+    };
+    let owner = format!("compute:{}", place.zone.as_deref().unwrap_or("nova"));
+    d.old.claim_port(port, server, &owner, place.host.as_deref()).await.map_err(failed)
 }
 
 async fn attach_volume(region: &RegionClient, server: &str, volume: &str) -> Result<(), DriverError> {

@@ -209,3 +209,63 @@ fn volume_attachments_detach_attach_and_update() {
     );
     assert_eq!(r.body["badRequest"]["message"], "The tag property is not mutable");
 }
+
+/// Nova unbinds the ports the user gave a server by the ids it cached at
+/// boot, without asking Neutron whose they are now (`_unbind_ports` in
+/// `deallocate_for_instance`): deleting web-2 takes its port from the
+/// server an admin handed it to (a rebuild, as a move makes). web-1's own
+/// port (Nova created it), handed over the same way, is left alone:
+/// Neutron no longer lists it on web-1, and it is not the user's.
+#[test]
+fn delete_unbinds_the_users_port_even_from_the_server_holding_it_now() {
+    let cloud = TestCloud::start();
+    let admin = cloud.admin_token();
+    let alice = cloud.token("alice", "alice-secret", "acme");
+    let (web1, web2) = (server_id(&cloud, "RegionOne", "web-1"), server_id(&cloud, "RegionOne", "web-2"));
+    let port_of = |server: &str| {
+        cloud.sim().world().compute["RegionOne"].servers[server].nics[0].port_id.clone().expect("a Neutron port")
+    };
+    let (nova_port, user_port) = (port_of(&web1), port_of(&web2));
+    let image = cloud
+        .sim()
+        .world()
+        .image
+        .images
+        .values()
+        .find(|i| i.name.as_deref() == Some("cirros"))
+        .expect("cirros")
+        .id
+        .clone();
+    let mut rebuilds = Vec::new();
+    for (old, port, name) in [(&web1, &nova_port, "web-1"), (&web2, &user_port, "web-2")] {
+        let stop =
+            at(&cloud, Method::POST, &format!("/servers/{old}/action"), &alice, "2.1", Some(json!({"os-stop": null})));
+        assert_eq!(stop.status, StatusCode::ACCEPTED);
+        let release = json!({"port": {"device_id": "", "device_owner": ""}});
+        let r = cloud.call(Method::PUT, &format!("/network/v2.0/ports/{port}"), Some(&admin), &[], Some(release));
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let body = json!({"server": {"name": name, "flavorRef": "1", "imageRef": image, "networks": [{"port": port}]}});
+        let r = at(&cloud, Method::POST, "/servers", &alice, "2.1", Some(body));
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        rebuilds.push(r.body["server"]["id"].as_str().expect("an id").to_string());
+    }
+    {
+        let w = cloud.sim().world();
+        assert_eq!(w.network.ports[&nova_port].device_id, rebuilds[0]);
+        assert_eq!(w.network.ports[&user_port].device_id, rebuilds[1]);
+    }
+    for old in [&web1, &web2] {
+        let r = at(&cloud, Method::DELETE, &format!("/servers/{old}"), &alice, "2.1", None);
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(at(&cloud, Method::GET, &format!("/servers/{web2}"), &alice, "2.1", None).status, StatusCode::NOT_FOUND);
+    let w = cloud.sim().world();
+    let kept = &w.network.ports[&nova_port];
+    assert_eq!((kept.device_id.as_str(), kept.binding_host_id.is_empty()), (rebuilds[0].as_str(), false));
+    let taken = &w.network.ports[&user_port];
+    assert_eq!(
+        (taken.device_id.as_str(), taken.device_owner.as_str(), taken.binding_host_id.as_str(), taken.status.as_str()),
+        ("", "", "", "DOWN"),
+        "web-2's delete unbinds its user port from the rebuild"
+    );
+}

@@ -141,6 +141,25 @@ fn a_snapshot_move_ends_moved_with_everything_carried_over() {
     assert!(state.verified_at.is_some() && state.stopped_at.is_some());
 }
 
+/// A redeploy deletes its source after the rebuild took the source's port,
+/// and Nova's delete unbinds the port by id: the last stage gives it back.
+#[test]
+fn a_redeploy_gives_the_port_back_to_the_rebuild_after_deleting_the_source() {
+    let plan = plan(Strategy::Redeploy);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    let (state, actions) = run(&plan, &mut clouds);
+    assert_eq!(state.end, Some(End::Moved));
+    let new = clouds.new.keys().next().unwrap().clone();
+    let delete = kinds(&actions).iter().position(|k| k == "DeleteServer").expect("the source is deleted");
+    assert_eq!(kinds(&actions).last().map(String::as_str), Some("ClaimPort"), "{actions:?}");
+    assert!(kinds(&actions)[..delete].iter().all(|k| k != "ClaimPort"), "only once the source is gone");
+    assert_eq!(
+        actions.last(),
+        Some(&Action::ClaimPort { side: Side::New, port: "port-1".into(), server: new.clone() })
+    );
+    assert_eq!(clouds.ports["port-1"].device_id, new, "the same port, the rebuild's");
+}
+
 #[test]
 fn a_shut_off_server_is_not_stopped_and_stays_off() {
     let mut plan = plan(Strategy::Snapshot);
@@ -311,8 +330,10 @@ fn volumes_deleted_with_the_source_are_deleted_with_its_rebuild_once_verified() 
         for volume in &plan.deleted_with_server {
             assert!(clouds.deletes_with(&new, volume), "{strategy:?}: {volume} goes with the rebuild");
         }
+        // Only a redeploy's port, which the source's delete unbound, is given back after.
         let first = kinds(&actions).iter().position(|k| k == "DeleteWithServer").expect("set again");
-        assert!(kinds(&actions)[first..].iter().all(|k| k == "DeleteWithServer"), "last: {actions:?}");
+        let late = |k: &String| k == "DeleteWithServer" || (strategy == Strategy::Redeploy && k == "ClaimPort");
+        assert!(kinds(&actions)[first..].iter().all(late), "last: {actions:?}");
     }
 }
 

@@ -25,6 +25,10 @@ pub struct Clouds {
     pub image_names: BTreeMap<String, String>,
     pub volumes: BTreeMap<String, VolumeView>,
     pub ports: BTreeMap<String, PortView>,
+    /// The ports each server was given by id (Nova's cache of them): its
+    /// delete unbinds them, whoever holds them by then. The source's port
+    /// is its user's.
+    pub given: BTreeMap<String, Vec<String>>,
     pub floating: BTreeMap<String, Option<String>>,
     pub root_delete_on_termination: bool,
     /// `delete_on_termination` of (server, volume) attachments other than
@@ -46,6 +50,7 @@ impl Clouds {
         clouds.volumes.insert("vol-data".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
         clouds.volumes.insert("vol-root".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
         clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
+        clouds.given.insert(SRC.into(), vec!["port-1".into()]);
         clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
         clouds.root_delete_on_termination = true;
         clouds.deleted_with.insert((SRC.into(), "vol-data".into()), true);
@@ -157,12 +162,14 @@ impl Clouds {
                 self.volumes.insert(volume.clone(), attached);
             }
             Action::ReleasePort { port } => self.ports.get_mut(port).unwrap().device_id.clear(),
-            Action::ClaimPort { port, server } => self.ports.get_mut(port).unwrap().device_id = server.clone(),
+            Action::ClaimPort { port, server, .. } => self.ports.get_mut(port).unwrap().device_id = server.clone(),
             Action::DeleteServer { side, server } => {
                 self.side(*side).remove(server);
-                // Ports passed by id at boot are unbound and kept, as Nova does.
-                for port in self.ports.values_mut() {
-                    if port.device_id == *server {
+                // Ports passed by id at boot are unbound and kept, as Nova
+                // does: by the ids it cached, whoever holds them now.
+                let given = self.given.remove(server).unwrap_or_default();
+                for (id, port) in self.ports.iter_mut() {
+                    if port.device_id == *server || given.contains(id) {
                         port.device_id.clear();
                     }
                 }
@@ -206,9 +213,10 @@ impl Clouds {
                     let attached = VolumeView { status: "in-use".into(), attached_to: vec![id.clone()] };
                     self.volumes.insert(root.clone(), attached);
                 }
-                for port in self.ports.values_mut() {
+                for (port_id, port) in self.ports.iter_mut() {
                     if port.device_id.is_empty() {
                         port.device_id = id.clone();
+                        self.given.entry(id.clone()).or_default().push(port_id.clone());
                     }
                 }
             }

@@ -321,7 +321,7 @@ impl World {
                 self.after(VOLUME, Event::Volume { id: volume.clone(), status: "in-use", attached_to });
             }
             Action::ReleasePort { port } => self.port(port)?.device_id.clear(),
-            Action::ClaimPort { port, server } => self.port(port)?.device_id = server.clone(),
+            Action::ClaimPort { port, server, .. } => self.port(port)?.device_id = server.clone(),
             Action::DeleteServer { side, server } => {
                 if *side == Side::Old && *server == mv.source {
                     self.check_copy(plan, planned);
@@ -421,6 +421,7 @@ impl World {
                 root,
                 root_delete_on_termination: false,
                 load,
+                given_ports: record.ports.iter().map(|p| p.id.clone()).collect(),
             },
         );
         let builds = self.servers.values().filter(|s| s.side == Side::New && s.status == "BUILD").count();

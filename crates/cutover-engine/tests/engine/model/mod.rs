@@ -54,6 +54,9 @@ struct Srv {
     root_delete_on_termination: bool,
     /// What it takes of its host (the plan's `needs`).
     load: Load,
+    /// Ports passed by id at boot: Nova unbinds them when the server is
+    /// deleted, by these ids, whoever holds them by then.
+    given_ports: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +194,7 @@ impl Model {
                     root: root.clone(),
                     root_delete_on_termination: record.volumes.iter().any(|v| v.delete_on_termination),
                     load: planned.needs.unwrap_or_default(),
+                    given_ports: Vec::new(),
                 },
             );
             for volume in &record.volumes {
@@ -349,13 +353,13 @@ impl World {
     }
 
     /// What Nova does when a server is deleted: its own ports go with it,
-    /// ports passed by id are unbound, volumes detached (a root volume with
+    /// ports passed by id are unbound (by id: also from another server), volumes detached (a root volume with
     /// `delete_on_termination` deleted), floating addresses released.
     fn remove_server(&mut self, id: &str) {
         let Some(server) = self.servers.remove(id) else { return };
         self.ports.retain(|_, port| !(port.device_id == id && port.nova_owned));
-        for port in self.ports.values_mut() {
-            if port.device_id == id {
+        for (port_id, port) in self.ports.iter_mut() {
+            if port.device_id == id || server.given_ports.contains(port_id) {
                 port.device_id.clear();
             }
         }

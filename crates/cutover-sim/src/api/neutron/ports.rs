@@ -385,7 +385,10 @@ async fn update(
             p.binding_vnic_type = v;
         }
         if let Some(v) = text("binding:host_id") {
+            // ML2 binds the port on the host named (the simulator's every
+            // host has an agent), and unbinds it for none.
             p.status = if v.is_empty() { "DOWN" } else { "ACTIVE" }.into();
+            p.binding_vif_type = if v.is_empty() { "unbound" } else { "ovs" }.into();
             p.binding_host_id = v;
         }
         if let Some(v) = admin_state_up {

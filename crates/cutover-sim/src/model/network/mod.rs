@@ -385,6 +385,21 @@ impl NetworkStore {
         Ok(self.ports.get(port_id))
     }
 
+    /// Nova's `_unbind_ports` on a port the user gave a server (its delete,
+    /// an interface detach): device and binding cleared by the port's id,
+    /// whichever device Neutron says owns it now; a port gone is skipped.
+    pub fn unbind_port(&mut self, port_id: &str, now: DateTime<Utc>) {
+        let _ = self.update_port(port_id, |p| {
+            p.device_id.clear();
+            p.device_owner.clear();
+            p.binding_host_id.clear();
+            p.binding_vif_type = "unbound".into();
+            p.status = "DOWN".into();
+            p.updated_at = now;
+            p.revision_number += 1;
+        });
+    }
+
     pub fn ports_of_device(&self, device_id: &str) -> Vec<&Port> {
         self.ports_by_device.get(device_id).into_iter().flatten().filter_map(|id| self.ports.get(id)).collect()
     }

@@ -286,15 +286,7 @@ pub async fn delete(State(sim): State<Sim>, nova: Nova, Path(p): Path<ItemPath>)
     let now = w.now;
     if preserve {
         // The user's port outlives the attachment, unbound and reusable.
-        let _ = w.network.update_port(&p.item, |port| {
-            port.device_id.clear();
-            port.device_owner.clear();
-            port.binding_host_id.clear();
-            port.binding_vif_type = "unbound".into();
-            port.status = "DOWN".into();
-            port.updated_at = now;
-            port.revision_number += 1;
-        });
+        w.network.unbind_port(&p.item, now);
     } else {
         w.network.remove_port(&p.item);
     }

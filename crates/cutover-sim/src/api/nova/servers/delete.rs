@@ -95,9 +95,17 @@ fn release_fixed_ips(w: &mut World, region: &str, id: &str, fixed: Vec<String>) 
     });
 }
 
-/// Nova's `deallocate_for_instance`: ports Nova created are deleted, ports
-/// the user passed are unbound and kept (with their floating IPs); in
-/// nova-network, fixed IPs are released and floating IPs disassociated.
+/// Nova's `deallocate_for_instance`: the ports Neutron lists on the server
+/// are deleted, except those the user passed, which are unbound and kept
+/// (with their floating IPs); in nova-network, fixed IPs are released and
+/// floating IPs disassociated.
+///
+/// Nova finds the user's ports in its own network info cache, not in
+/// Neutron, and unbinds each by id without looking at its `device_id`
+/// (`_unbind_ports`): a user port an admin handed to another server
+/// meanwhile is taken from that server too. A port Nova created and an
+/// admin released is neither in the listing nor the user's: it stays as
+/// it is.
 pub fn release_network(w: &mut World, region: &str, id: &str) {
     let Some(server) = w.compute_region(region).and_then(|r| r.servers.get(id)) else { return };
     let preserved: Vec<String> =
@@ -105,21 +113,12 @@ pub fn release_network(w: &mut World, region: &str, id: &str) {
     let fixed: Vec<String> =
         server.nics.iter().filter(|n| n.port_id.is_none()).flat_map(|n| n.fixed_ips.clone()).collect();
     let now = w.now;
-    let ports: Vec<String> = w.network.ports_of_device(id).iter().map(|p| p.id.clone()).collect();
-    for port_id in ports {
-        if preserved.contains(&port_id) {
-            let _ = w.network.update_port(&port_id, |p| {
-                p.device_id.clear();
-                p.device_owner.clear();
-                p.binding_host_id.clear();
-                p.binding_vif_type = "unbound".into();
-                p.status = "DOWN".into();
-                p.updated_at = now;
-                p.revision_number += 1;
-            });
-        } else {
-            w.network.remove_port(&port_id);
-        }
+    let listed: Vec<String> = w.network.ports_of_device(id).iter().map(|p| p.id.clone()).collect();
+    for port_id in listed.iter().filter(|p| !preserved.contains(p)) {
+        w.network.remove_port(port_id);
+    }
+    for port_id in &preserved {
+        w.network.unbind_port(port_id, now);
     }
     release_fixed_ips(w, region, id, fixed);
     let Some(r) = w.compute_region_mut(region) else { return };
