@@ -82,6 +82,16 @@ fn state_dump_has_no_secrets_and_stats_count_requests() {
     assert_eq!(state.body["compute"]["RegionOne"]["servers"].as_object().unwrap().len(), 6);
 }
 
+/// Removes old-1's servers, as their moves would.
+fn empty_old_1(cloud: &TestCloud) {
+    let mut w = cloud.sim().world();
+    let region = w.compute.get_mut("RegionOne").unwrap();
+    let ids: Vec<String> = region.servers_on_host("old-1").map(|s| s.id.clone()).collect();
+    for id in ids {
+        region.remove_server(&id);
+    }
+}
+
 #[test]
 fn moving_a_host_needs_it_empty_and_makes_it_a_new_region_compute() {
     let cloud = TestCloud::start();
@@ -89,14 +99,7 @@ fn moving_a_host_needs_it_empty_and_makes_it_a_new_region_compute() {
     let busy = cloud.post("/sim/hosts/old-1/move", &admin, json!({"from": "RegionOne", "to": "RegionTwo"}));
     assert_eq!(busy.status, StatusCode::CONFLICT);
     assert!(busy.body["error"]["message"].as_str().unwrap().contains("still holds 2 server(s)"));
-    {
-        let mut w = cloud.sim().world();
-        let region = w.compute.get_mut("RegionOne").unwrap();
-        let ids: Vec<String> = region.servers_on_host("old-1").map(|s| s.id.clone()).collect();
-        for id in ids {
-            region.remove_server(&id);
-        }
-    }
+    empty_old_1(&cloud);
     let moved = cloud.post("/sim/hosts/old-1/move", &admin, json!({"from": "RegionOne", "to": "RegionTwo"}));
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
     let w = cloud.sim().world();
@@ -116,14 +119,7 @@ fn a_moved_host_reports_in_to_its_new_region_a_while_after_the_move() {
     // 20 s to report in, at scale 0.05: one second.
     let cloud = TestCloud::with(cutover_sim::Scenario::builtin(), 0.05);
     let admin = cloud.admin_token();
-    {
-        let mut w = cloud.sim().world();
-        let region = w.compute.get_mut("RegionOne").unwrap();
-        let ids: Vec<String> = region.servers_on_host("old-1").map(|s| s.id.clone()).collect();
-        for id in ids {
-            region.remove_server(&id);
-        }
-    }
+    empty_old_1(&cloud);
     let moved = cloud.post("/sim/hosts/old-1/move", &admin, json!({"from": "RegionOne", "to": "RegionTwo"}));
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
     let up = || cloud.sim().read().compute["RegionTwo"].service_of_host("old-1", "nova-compute").map(|s| s.up);
