@@ -4,7 +4,7 @@ can rely on them.
 */
 
 use crate::commands::{
-    ChecksFailed, CleanupIncomplete, InputError, NotAllBack, NotAllMoved, RetireRefused, SyncIncomplete,
+    ChecksFailed, CleanupIncomplete, HostsStopped, InputError, NotAllBack, NotAllMoved, RetireRefused, SyncIncomplete,
 };
 
 /// Success.
@@ -30,7 +30,8 @@ Exit statuses:
   3  checks ran and at least one failed (preflight, env verify, plan
      --check, plan's capacity), sync left resources that differ and
      cutover cannot fix, run ended with servers rolled back, failed
-     or held, rollback with servers not back in the old region,
+     or held or an old host stopped short of the new region,
+     rollback with servers not back in the old region,
      cleanup with resources it did not delete, or retire found servers
      or unmoved hosts in the old region
 
@@ -49,6 +50,7 @@ pub fn of(err: &anyhow::Error) -> u8 {
             || e.downcast_ref::<NotAllBack>().is_some()
             || e.downcast_ref::<CleanupIncomplete>().is_some()
             || e.downcast_ref::<RetireRefused>().is_some()
+            || e.downcast_ref::<HostsStopped>().is_some()
     }) {
         CHECKS_FAILED
     } else {

@@ -163,6 +163,7 @@ impl Hosts {
         let mut tracked = Vec::new();
         for host in &plan.hosts {
             let state = load(journal, &state_key(&host.name))?.unwrap_or_else(|| HostState::new(now));
+            let hook: Option<HookRecord> = load(journal, &hook_key(&host.name))?;
             tracked.push(TrackedHost {
                 plan: HostMove {
                     name: host.name.clone(),
@@ -171,12 +172,26 @@ impl Hosts {
                     rejoin_timeout_secs: options.rejoin_timeout.as_secs() as i64,
                 },
                 state,
-                hook: load(journal, &hook_key(&host.name))?,
+                hook,
                 running: false,
                 listed: None,
             });
         }
         Ok(Hosts { tracked, options, hooks: JoinSet::new() })
+    }
+
+    /// Takes up the hosts an earlier run stopped (a failed hook, no
+    /// rejoin): the operator runs again having seen why, so the hook runs
+    /// again, or the rejoin is waited for again. At a run's start.
+    pub(crate) fn take_up_stopped(&mut self, now: i64) {
+        for t in self.tracked.iter_mut().filter(|t| self.options.hand_off_for(&t.plan.name).is_some()) {
+            let Some(why) = &t.state.failed else { continue };
+            tracing::warn!(host = t.plan.name, "stopped in an earlier run ({why}); trying it again");
+            if t.state.stage == HostStage::Empty {
+                t.hook = None;
+            }
+            t.state = t.state.retried(now);
+        }
     }
 
     /// Whether the run has nothing more to do for the hosts. A host with

@@ -272,6 +272,7 @@ impl Engine {
         tokio::pin!(shutdown);
         if self.only.is_none() {
             self.disable_hosts().await?;
+            self.hosts.take_up_stopped(self.clock.now());
         }
         progress(&self.progress());
         let mut backoff = Backoff::new(self.options.poll);

@@ -61,6 +61,13 @@ pub struct NotAllMoved {
     pub total: usize,
 }
 
+/// Every server moved, but old hosts stopped short of the new region (a
+/// hook failed, a host never rejoined; the report says why): exit status
+/// 3. The next run takes them up again.
+#[derive(Debug, thiserror::Error)]
+#[error("old host(s) {} stopped short of the new region (see the report); `cutover run` again retries them", .0.join(", "))]
+pub struct HostsStopped(pub Vec<String>);
+
 pub use cleanup::CleanupIncomplete;
 pub use rollback::NotAllBack;
 /// Retiring the old Nova was refused: servers or compute hosts remain in

@@ -202,3 +202,32 @@ fn a_hook_left_running_by_a_killed_run_ends_before_the_resumed_run_calls_it_agai
         }
     }
 }
+
+#[test]
+fn a_failed_hook_stops_its_host_with_exit_3_and_the_next_run_tries_it_again() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    let broken = cloud.dir().join("broken-hook");
+    std::fs::write(&broken, "#!/bin/sh\necho \"cannot reach the PXE server for $1\" >&2\nexit 2\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, report) = run_with_hook(&cloud, &broken);
+    assert_eq!(code, Some(3), "{report:#}");
+    let hosts = old_hosts(&cloud);
+    for host in &hosts {
+        let row = report["hosts"].as_array().unwrap().iter().find(|h| h["host"] == host.as_str()).unwrap();
+        assert_eq!(row["stage"], "empty", "{row}");
+        assert!(row["reason"].as_str().unwrap().contains("exited 2"), "{row}");
+        assert!(row["hook"].as_str().unwrap().contains("cannot reach the PXE server"), "{row}");
+    }
+    assert_eq!(report["totals"]["moved"], report["totals"]["servers"], "the servers moved all the same");
+
+    // The operator mends the hook and runs again: every host is taken up.
+    let hook = counting_hook(&cloud);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    for host in &hosts {
+        assert_eq!(stage_of(&report, host), "retired-old", "{report:#}");
+    }
+    assert_eq!(hook_calls(&cloud).len(), hosts.len());
+}

@@ -66,6 +66,14 @@ impl HostState {
     pub fn is_done(&self) -> bool {
         self.stage == HostStage::RetiredOld || self.failed.is_some()
     }
+
+    /// How a later run takes up a host an earlier one stopped (its hook
+    /// failed, it never rejoined): the failure forgotten and the stage's
+    /// clock restarted, so that the hook runs again (the caller forgets
+    /// its end) or the rejoin is waited for again.
+    pub fn retried(&self, now: i64) -> HostState {
+        HostState { failed: None, since: now, empty_since: None, ..self.clone() }
+    }
 }
 
 /// A `nova-compute` service as `os-services` shows it.

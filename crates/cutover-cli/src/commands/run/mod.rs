@@ -4,7 +4,8 @@ input (the plan file, a plan for other clouds, a journal of another plan
 or held by another run) is refused with one line before anything changes
 (exit 2); then the engine runs with a live progress display, and the
 report is printed. Exit 0 when every server moved, 3 when some were rolled
-back, failed or held (the report says which), 1 on a fatal error or when
+back, failed or held or an old host stopped short of the new region (the
+report says which), 1 on a fatal error or when
 stopped (SIGINT/SIGTERM) before the end — `cutover run PLAN` resumes.
 */
 
@@ -23,7 +24,7 @@ use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
 use cutover_engine::{CommandHook, HandOff};
 
-use super::{plan, plan_file, report, Ctx, InputError, NotAllMoved};
+use super::{plan, plan_file, report, Ctx, HostsStopped, InputError, NotAllMoved};
 use crate::cli::{HostArgs, RunArgs};
 use crate::settings::Settings;
 
@@ -64,6 +65,10 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     }
     if !report.all_moved() {
         return Err(NotAllMoved { not_moved: totals.servers - totals.moved, total: totals.servers }.into());
+    }
+    let stopped: Vec<String> = report.hosts.iter().filter(|h| h.reason.is_some()).map(|h| h.host.clone()).collect();
+    if !stopped.is_empty() {
+        return Err(HostsStopped(stopped).into());
     }
     Ok(())
 }

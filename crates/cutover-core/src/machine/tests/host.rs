@@ -134,3 +134,17 @@ fn a_host_that_never_rejoins_fails_after_the_timeout() {
     let late = step_host(&plan(), &state, &waiting, 701);
     assert!(late.state.failed.as_deref().is_some_and(|f| f.contains("600 s after its hook")));
 }
+
+#[test]
+fn a_stopped_host_is_taken_up_again_by_a_later_run() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Empty;
+    let failed = HookEnd::Failed { status: Some(2), output: "no route to host".into() };
+    let stopped = step_host(&plan(), &state, &HostObservation { hook: Some(failed), ..empty() }, 10).state;
+    assert!(stopped.is_done() && stopped.failed.as_deref().unwrap().contains("exited 2"));
+    let retried = stopped.retried(500);
+    assert_eq!((retried.stage, retried.failed.as_ref(), retried.since), (HostStage::Empty, None, 500));
+    // Its hook's end forgotten, the hook runs again.
+    let step = step_host(&plan(), &retried, &empty(), 501);
+    assert_eq!(step.actions, [HostAction::RunHook { host: "old-1".into() }]);
+}
