@@ -197,11 +197,10 @@ impl Hosts {
     /// Whether the run has nothing more to do for the hosts. A host with
     /// no hand-off is left disabled (the run's start did that). One with a
     /// hand-off must be done, or wait for what this run will not give it:
-    /// servers cutover does not move (`moving`: the planned moves off each
-    /// host still under way).
-    pub(crate) fn settled(&self, moving: &BTreeMap<String, u32>) -> bool {
+    /// servers cutover does not move (`moves`: each host's planned servers).
+    pub(crate) fn settled(&self, moves: &BTreeMap<String, HostMoves>) -> bool {
         self.tracked.iter().all(|t| {
-            let moves = moving.get(&t.plan.name).copied().unwrap_or(0);
+            let moves = moves.get(&t.plan.name).map_or(0, |m| m.in_flight);
             self.options.hand_off_for(&t.plan.name).is_none()
                 || t.state.is_done()
                 || (t.state.stage == HostStage::Draining && moves == 0 && t.listed.is_some_and(|n| n > 0))
@@ -359,11 +358,11 @@ impl Hosts {
     /// Whether an old host may still join the new region in this run,
     /// bringing room: one with a hand-off, not stopped, that is empty,
     /// handed off, or has no planned server left and was not seen holding
-    /// others (`unfinished`: planned servers not done, per host).
-    pub(crate) fn may_add_room(&self, unfinished: &BTreeMap<String, u32>) -> bool {
+    /// others (`moves`: each host's planned servers).
+    pub(crate) fn may_add_room(&self, moves: &BTreeMap<String, HostMoves>) -> bool {
         self.hooks_running()
             || self.tracked.iter().any(|t| {
-                let left = unfinished.get(&t.plan.name).copied().unwrap_or(0);
+                let left = moves.get(&t.plan.name).map_or(0, |m| m.in_flight);
                 let on_its_way = match t.state.stage {
                     HostStage::Active | HostStage::Disabled | HostStage::Draining => {
                         left == 0 && t.listed.is_none_or(|n| n == 0)

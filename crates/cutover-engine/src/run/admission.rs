@@ -145,7 +145,7 @@ impl Engine {
         if self.waiting_for_room.is_empty()
             || self.servers.iter().any(|t| t.holds_slot() || !t.counted_in_room(counted.at))
             || counted.joined != self.hosts.joined()
-            || self.hosts.may_add_room(&self.moves_per_host(|t| !t.done()))
+            || self.hosts.may_add_room(&self.host_moves())
         {
             return;
         }

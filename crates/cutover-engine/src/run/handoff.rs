@@ -45,26 +45,17 @@ impl Engine {
         if !servers_done || self.only.is_some() {
             return servers_done;
         }
-        !self.hosts.hooks_running() && self.hosts.settled(&self.moves_per_host(|t| !t.done()))
+        !self.hosts.hooks_running() && self.hosts.settled(&self.host_moves())
     }
 
     /// Each old host's planned servers under way. A held server is not: its
     /// host is watched like one holding a server cutover does not move.
-    fn host_moves(&self) -> BTreeMap<String, HostMoves> {
+    pub(super) fn host_moves(&self) -> BTreeMap<String, HostMoves> {
         let mut per_host: BTreeMap<String, HostMoves> = BTreeMap::new();
         for t in &self.servers {
             let moves = per_host.entry(t.host.clone()).or_default();
             moves.in_flight += u32::from(!t.done());
             moves.started += u32::from(t.started || t.plan.strategy == Strategy::Wait);
-        }
-        per_host
-    }
-
-    /// Planned servers per old host for which `counts` holds.
-    pub(super) fn moves_per_host(&self, counts: impl Fn(&super::Tracked) -> bool) -> BTreeMap<String, u32> {
-        let mut per_host = BTreeMap::new();
-        for t in self.servers.iter().filter(|t| counts(t)) {
-            *per_host.entry(t.host.clone()).or_default() += 1;
         }
         per_host
     }
