@@ -181,6 +181,9 @@ pub struct Engine {
     boots_waiting: usize,
     /// The old hosts' machines (not in a rollback run).
     hosts: Hosts,
+    /// What the new region has that the moves need, read once a run
+    /// (not in a rollback run); each move's quota is taken as it starts.
+    offer: Option<cutover_core::readiness::Offer>,
 }
 
 impl Engine {
@@ -256,6 +259,7 @@ impl Engine {
             new_region: None,
             waiting_for_room: BTreeMap::new(),
             boots_waiting: 0,
+            offer: None,
         };
         if created {
             engine.wrote()?;

@@ -332,8 +332,8 @@ fn a_restore_the_old_region_refuses_is_tried_again_later_then_fails_saying_what_
         let obs = clouds.observe();
         let step = step(&plan, &state, &obs, now);
         step.actions.iter().for_each(|a| clouds.apply(a));
-        if step.state.retry_at != state.retry_at && step.state.retry_at.is_some() {
-            retries.push(step.state.retry_at.unwrap() - now);
+        if let Some(at) = step.state.retry_at.filter(|_| step.state.retry_at != state.retry_at) {
+            retries.push(at - now);
         }
         state = step.state;
         if state.end.is_some() {
