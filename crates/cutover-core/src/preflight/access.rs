@@ -142,7 +142,10 @@ fn same_networking(old: &RegionView, new: &RegionView) -> Check {
             "networking",
             None,
             Status::Fail,
-            format!("{} uses {a}, {} uses {b}: cutover cannot move servers between networking modes", old.name, new.name),
+            format!(
+                "{} uses {a}, {} uses {b}: cutover cannot move servers between networking modes",
+                old.name, new.name
+            ),
         ),
         _ => Check::new("networking", None, Status::Fail, "the networking mode of a region is unknown (see above)"),
     }
