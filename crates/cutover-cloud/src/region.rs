@@ -276,6 +276,11 @@ fn keystone_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
             (Some(AuthError::Identity(identity)), _) => return u16::try_from(identity.code).is_ok_and(failing),
             (Some(AuthError::UnknownAuth { code, .. }), _) => return failing(*code),
             (_, Some(OpenStackError::Communication { .. } | OpenStackError::NoResponse {})) => return true,
+            // Keystone's version document was not found at the auth URL or
+            // any level above it: openstack_sdk says so without the cause,
+            // and most often nothing answered there (a closed port, a host
+            // down), a failure to try again rather than bad input.
+            (_, Some(OpenStackError::Discovery { service, .. })) if service == "identity" => return true,
             (_, Some(OpenStackError::Http { status })) => return failing(status.as_u16()),
             _ => cause = e.source(),
         }
