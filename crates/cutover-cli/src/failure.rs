@@ -19,7 +19,7 @@ const KEEP_TAIL: usize = 100;
 pub fn line(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
-        let message = printable(&cause.to_string());
+        let message = cutover_core::quote::one_line(&cause.to_string());
         if message.is_empty() || text.contains(&message) {
             continue;
         }
@@ -29,25 +29,6 @@ pub fn line(err: &anyhow::Error) -> String {
         text.push_str(&bounded(&message));
     }
     text
-}
-
-/// Line breaks and tabs become spaces, runs of spaces one, and any other
-/// control character its escape (`\u{1b}`), so a binary input cannot drive
-/// the terminal.
-fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(4 * MAX_MESSAGE));
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out.trim().to_string()
 }
 
 /// `text`, or its start and end with the middle left out when it is over
