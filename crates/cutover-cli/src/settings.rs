@@ -300,7 +300,9 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 match key_at(before) {
-                    Some(key) if !message.contains(&format!("`{key}`")) => format!("{line}:{column}: {key}: {message}"),
+                    Some(key) if !message.contains(&format!("`{key}`")) => {
+                        cutover_core::quote::one_line(&format!("{line}:{column}: {key}: {message}"))
+                    }
                     _ => format!("{line}:{column}: {message}"),
                 }
             }
@@ -320,10 +322,9 @@ fn key_at(before: &str) -> Option<String> {
         return None;
     }
     let table = before.lines().rev().map(str::trim).find(|l| l.starts_with('[') && l.ends_with(']'));
-    let key = cutover_core::quote::one_line(key);
     Some(match table {
         Some(table) => format!("{}.{key}", table.trim_matches(['[', ']']).trim()),
-        None => key,
+        None => key.to_string(),
     })
 }
 

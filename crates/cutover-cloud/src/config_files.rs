@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use openstack_sdk::config::{self as sdk, ConfigFile, ConfigFileBuilderError};
 
+use cutover_core::quote::one_line;
+
 use crate::error::ConfigError;
 
 /// The files of the configuration, merged in this order: openstack_sdk's
@@ -29,14 +31,14 @@ pub(crate) fn load(clouds_file: Option<&Path>, secure_file: Option<&Path>) -> Re
         check(path)?;
         builder = builder.add_source(path).map_err(|e| refused(path, &e))?;
     }
-    builder.build().map_err(|e| ConfigError::Unreadable { reason: redact(&e.to_string()) })
+    builder.build().map_err(|e| ConfigError::Unreadable { reason: one_line(&redact(&e.to_string())) })
 }
 
 /// The file parses as YAML (JSON is YAML too) and holds a mapping: the
 /// error a YAML parser gives says where, and cutover words it without
 /// quoting the text (openstack_sdk's would quote a binary file whole).
 pub(crate) fn check(path: &Path) -> Result<(), ConfigError> {
-    let bad = |reason: String| ConfigError::BadFile { path: path.display().to_string(), reason };
+    let bad = |reason: String| ConfigError::BadFile { path: path.display().to_string(), reason: one_line(&reason) };
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let value: serde_yaml::Value = serde_yaml::from_slice(&bytes).map_err(|e| bad(yaml_reason(&e)))?;
     match value {
@@ -63,7 +65,7 @@ fn refused(path: &Path, err: &ConfigFileBuilderError) -> ConfigError {
         _ => message.as_str(),
     };
     let line = typed_location(path).map(|(line, column)| format!("line {line} column {column}: ")).unwrap_or_default();
-    ConfigError::BadFile { path: path.display().to_string(), reason: format!("{line}{message}") }
+    ConfigError::BadFile { path: path.display().to_string(), reason: one_line(&format!("{line}{message}")) }
 }
 
 /// Where a typed reading of the file (as openstack_sdk's structures) stops,

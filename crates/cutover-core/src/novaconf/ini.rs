@@ -187,7 +187,16 @@ impl Document {
             }
         };
         match self.insertion_point(section) {
-            Some(at) => self.lines.insert(at, entry(text)),
+            Some(at) => {
+                // After a last line without a line ending (a file ending
+                // `[conductor]`), that line gets one first.
+                if let Some(before) = at.checked_sub(1).map(|i| &mut self.lines[i]) {
+                    if before.eol.is_empty() {
+                        before.eol = eol.clone();
+                    }
+                }
+                self.lines.insert(at, entry(text));
+            }
             None => {
                 if let Some(last) = self.lines.last_mut() {
                     if last.eol.is_empty() {
