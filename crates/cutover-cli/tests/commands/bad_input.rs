@@ -69,6 +69,7 @@ fn a_broken_clouds_yaml_named_is_refused_by_file_and_line_never_its_password_nor
         let out = cloud.cutover().env("OS_CLIENT_CONFIG_FILE", &broken).arg("preflight").output().unwrap();
         let line = only_line(&out, 2);
         assert!(line.contains("broken.yaml") && line.contains("line "), "{text}\n{line}");
+        assert_eq!(line.matches("broken.yaml").count(), 1, "said once: {line}");
         assert!(!line.contains(PASSWORD) && !line.to_lowercase().contains(&PASSWORD.to_lowercase()), "{line}");
     }
     assert_eq!(requests(&cloud), 0, "no cloud was asked anything");
