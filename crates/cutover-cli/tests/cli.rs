@@ -247,3 +247,20 @@ fn broken_input_files_through_the_binary_are_one_bounded_line_and_write_nothing(
         }
     }
 }
+
+/// A rule or a zone mapping 96 KiB long, with control characters, is
+/// quoted in at most 200 characters, before any cloud is asked.
+#[test]
+fn a_huge_flag_value_is_quoted_bounded() {
+    let huge = format!("\u{1b}[2J{}:teleport", "h\"o\\st ".repeat(12_000));
+    for flag in ["--strategy", "--zone-map"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out =
+            cutover().current_dir(dir.path()).env_remove("OS_CLOUD").args(["plan", flag, &huge]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flag}: one line");
+        assert!(stderr.starts_with(&format!("cutover: error: {flag}: bad")), "{flag}: {stderr}");
+        assert!(stderr.len() < 1000 && !stderr.trim_end().contains(char::is_control), "{flag}: {stderr}");
+    }
+}
