@@ -102,7 +102,8 @@ fn a_keystone_that_does_not_answer_is_one_line_and_exit_1_even_unquieted() {
     std::fs::write(cloud.clouds_yaml(), text.replace(&cloud.auth_url(), &closed)).unwrap();
     for args in [&["preflight"][..], &["-q", "preflight"], &["plan"]] {
         let line = only_line(&cloud.run(args), 1);
-        assert!(line.contains("try again") && !line.contains("secret"), "{args:?}: {line}");
+        assert!(line.contains("try again") && line.contains(&format!("no answer from Keystone at {closed}")), "{line}");
+        assert!(!line.contains("secret"), "{args:?}: {line}");
     }
     // Asked for, the library's own lines are there.
     let out = cloud.run(&["-v", "preflight"]);
