@@ -303,6 +303,8 @@ fn keystone_silent(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     while let Some(e) = cause {
         if let Some(OpenStackError::Discovery { service, url, .. }) = e.downcast_ref::<OpenStackError>() {
             if service == "identity" {
+                // A password in the URL's user part stays out of the line.
+                let url = cutover_core::novaconf::mask_url_passwords(url);
                 return Some(format!(
                     "no answer from Keystone at {url} (nothing listening there, or no identity version document)"
                 ));
