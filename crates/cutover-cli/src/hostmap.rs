@@ -36,7 +36,7 @@ impl HostMap {
     /// Parses the YAML text (see the module docs).
     pub fn parse(text: &str) -> Result<HostMap, String> {
         let expected = |e: &dyn std::fmt::Display| {
-            format!("{} (expected a mapping `old-host: new-host`)", one_line(&e.to_string()))
+            format!("{} (expected a mapping `old-host: new-host`)", cutover_core::quote::one_line(&e.to_string()))
         };
         // Through a YAML mapping first: it refuses a host listed twice,
         // which a `BTreeMap` would silently resolve to the last one.
@@ -49,7 +49,7 @@ impl HostMap {
         }
         let empty = |name: &str| name.trim().is_empty();
         if let Some((old, _)) = hosts.iter().find(|(old, new)| empty(old) || new.as_deref().is_some_and(empty)) {
-            return Err(format!("an empty host name (at '{old}')"));
+            return Err(cutover_core::quote::one_line(&format!("an empty host name (at \"{old}\")")));
         }
         Ok(HostMap { hosts })
     }
@@ -58,10 +58,6 @@ impl HostMap {
     pub fn new_hosts(&self) -> BTreeSet<String> {
         self.hosts.values().flatten().cloned().collect()
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ simulator. One module per command, under `commands/`.
 mod util;
 
 mod commands {
+    mod bad_input;
     mod cleanup;
     mod credentials;
     mod env_register;

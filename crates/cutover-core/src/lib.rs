@@ -14,6 +14,7 @@ Layout:
 - [`retire`]: phase 7, what blocks retiring the old Nova and what it deletes.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`sync`]: phase 3, what to copy into the new region and the report of it.
+- [`quote`]: input quoted in an error message, on one line and bounded.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
@@ -24,6 +25,7 @@ pub mod newenv;
 pub mod novaconf;
 pub mod plan;
 pub mod preflight;
+pub mod quote;
 pub mod readiness;
 pub mod retire;
 pub mod room;
