@@ -57,9 +57,18 @@ fn secure_yaml() -> String {
     format!("clouds:\n  sim:\n    auth:\n      password: {PASSWORD}\n")
 }
 
+/// A fixed seed, so that every run of the suite tries the same inputs and
+/// a failure is one to reproduce; `CUTOVER_FUZZ_SEED` explores others.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("CUTOVER_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    let number = |name: &str| std::env::var(name).ok().and_then(|n| n.parse().ok());
+    let cases = number("CUTOVER_FUZZ_CASES").unwrap_or(64);
+    let seed = number("CUTOVER_FUZZ_SEED").unwrap_or(0xf022);
+    ProptestConfig {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 /// What a slip of the hand, a bad editor or a hostile operator does to a file.
