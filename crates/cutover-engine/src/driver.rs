@@ -13,6 +13,7 @@ use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_core::room::Room;
+use cutover_journal::Ledger;
 
 /// Why an action or observation failed, and whether trying again may help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,4 +85,10 @@ pub trait Driver: Send + Sync {
     async fn tidy(&self, _plan: &Plan) -> Result<(), DriverError> {
         Ok(())
     }
+
+    /// Gives the driver the run's ledger: a second connection to the
+    /// journal for what it must record in the middle of an action (a key
+    /// pair copy, before it is made). A driver given none makes nothing it
+    /// could not find again after a crash.
+    fn keep_records(&self, _ledger: Ledger) {}
 }

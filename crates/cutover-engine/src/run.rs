@@ -238,6 +238,7 @@ impl Engine {
             }
         }
         let hosts = Hosts::load(&plan, &journal, options.hosts.clone(), clock.now())?;
+        driver.keep_records(journal.ledger()?);
         let mut engine = Engine {
             hosts,
             plan: Arc::new(plan),

@@ -7,6 +7,7 @@ token's project (a booted server).
 - [`execute`]: each action, safe to repeat.
 - [`boot`]: the rebuild's boot request, found first by its metadata.
 - [`grants`]: role `cutover` on a project while a boot there runs.
+- [`keys`]: the owner's key pair under cutover's user while a boot needs it.
 - [`hosts`]: the old hosts as the host machine sees them.
 - [`tidy`]: what a killed run left behind, removed at the end of the next.
 */
@@ -15,6 +16,7 @@ mod boot;
 mod execute;
 mod grants;
 mod hosts;
+mod keys;
 mod observe;
 mod tidy;
 
@@ -29,6 +31,7 @@ use cutover_core::plan::{Plan, ServerPlan};
 
 use crate::driver::{Driver, DriverError, NewRegion};
 use grants::Grants;
+pub use keys::CLASH_PREFIX as KEY_CLASH_PREFIX;
 
 /// Metadata on every server cutover boots: the run it belongs to.
 pub const META_MIGRATION: &str = "cutover_migration";
@@ -38,7 +41,8 @@ pub const META_SOURCE: &str = "cutover_source";
 pub const META_RESTORED_FROM: &str = "cutover_restored_from";
 /// The source's owner, whom the rebuild cannot belong to.
 pub const META_ORIGINAL_USER: &str = "cutover_original_user";
-/// The keypair the source was booted with (the rebuild names a copy).
+/// The keypair the source was booted with (the rebuild names it too,
+/// unless cutover's user has another key under that name).
 pub const META_KEY_NAME: &str = "cutover_key_name";
 
 /// The real driver: both regions of one cloud.
@@ -46,6 +50,7 @@ pub struct OpenStackDriver {
     old: RegionClient,
     new: RegionClient,
     grants: Grants,
+    keys: keys::KeyCopies,
 }
 
 impl OpenStackDriver {
@@ -65,7 +70,7 @@ impl OpenStackDriver {
 
     /// A driver over connections already made (admin tokens).
     pub fn new(old: RegionClient, new: RegionClient, profile: &Profile, retry: RetryPolicy) -> OpenStackDriver {
-        OpenStackDriver { old, new, grants: Grants::new(profile, retry) }
+        OpenStackDriver { old, new, grants: Grants::new(profile, retry), keys: keys::KeyCopies::default() }
     }
 
     fn region(&self, side: Side) -> &RegionClient {
@@ -128,6 +133,10 @@ impl Driver for OpenStackDriver {
 
     async fn tidy(&self, plan: &Plan) -> Result<(), DriverError> {
         tidy::tidy(self, plan).await
+    }
+
+    fn keep_records(&self, ledger: cutover_journal::Ledger) {
+        self.keys.keep_records(ledger);
     }
 }
 

@@ -178,7 +178,8 @@ impl ServerView {
             project: server.project_id.clone(),
             flavor: server.flavor_id.clone(),
             boot: boot_of(world, server, before),
-            key_name: server.metadata.get(META_KEY_NAME).cloned().or_else(|| server.key_name.clone()),
+            // What `openstack server show` shows: the name Nova booted it with.
+            key_name: server.key_name.clone(),
             user_data: server.user_data.clone(),
             metadata: server.metadata.clone(),
             tags: server.tags.clone(),
