@@ -199,7 +199,12 @@ impl KeyCopies {
 /// cutover made it (now or in a run that stopped before deleting it),
 /// `Some(false)` when it is a key of cutover's user that happens to be the
 /// same, `None` when that user holds another key under the name.
-async fn prepare(ledger: &Ledger, region: &RegionClient, name: &str, key: &PublicKey) -> Result<Option<bool>, DriverError> {
+async fn prepare(
+    ledger: &Ledger,
+    region: &RegionClient,
+    name: &str,
+    key: &PublicKey,
+) -> Result<Option<bool>, DriverError> {
     let record = copy_key(region.region(), name);
     let recorded: Option<PublicKey> =
         ledger.value(&record).map_err(journal_failed)?.and_then(|text| serde_json::from_str(&text).ok());
