@@ -74,6 +74,15 @@ pub trait Driver: Send + Sync {
         hosts: &[&str],
     ) -> Result<BTreeMap<String, HostObservation>, DriverError>;
 
+    /// Adds a host that joined the new region to that region's aggregates
+    /// of these names (the ones it was in in the old region). Idempotent;
+    /// an aggregate the new region lacks is refused for good.
+    async fn join_aggregates(&self, plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError>;
+
+    /// Disables (with the reason) or, with `None`, enables the new
+    /// region's `nova-compute` of a host that joined it. Idempotent.
+    async fn set_new_host(&self, plan: &Plan, host: &str, disabled_reason: Option<&str>) -> Result<(), DriverError>;
+
     /// Deletes the old region's `nova-compute` record of a host that has
     /// joined the new region. Idempotent.
     async fn delete_old_service(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;

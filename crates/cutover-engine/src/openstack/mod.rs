@@ -26,7 +26,6 @@ use async_trait::async_trait;
 use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation, Side};
-use cutover_core::model::ComputeService;
 use cutover_core::plan::{Plan, ServerPlan};
 
 use crate::driver::{Driver, DriverError, NewRegion};
@@ -96,19 +95,19 @@ impl Driver for OpenStackDriver {
     }
 
     async fn disable_host(&self, _plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError> {
-        let service = self.old_compute_service(host).await?;
-        if !service.enabled && service.disabled_reason.as_deref() == Some(reason) {
-            return Ok(());
-        }
-        self.old.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)
+        set_compute(&self.old, host, Some(reason)).await
     }
 
     async fn enable_host(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
-        let service = self.old_compute_service(host).await?;
-        if service.enabled {
-            return Ok(());
-        }
-        self.old.enable_service(&service.id, host, "nova-compute").await.map_err(failed)
+        set_compute(&self.old, host, None).await
+    }
+
+    async fn join_aggregates(&self, _plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError> {
+        hosts::join_aggregates(self, host, aggregates).await
+    }
+
+    async fn set_new_host(&self, _plan: &Plan, host: &str, disabled_reason: Option<&str>) -> Result<(), DriverError> {
+        set_compute(&self.new, host, disabled_reason).await
     }
 
     async fn new_region(&self, _plan: &Plan) -> Result<NewRegion, DriverError> {
@@ -140,14 +139,20 @@ impl Driver for OpenStackDriver {
     }
 }
 
-impl OpenStackDriver {
-    /// The `nova-compute` service of an old host.
-    async fn old_compute_service(&self, host: &str) -> Result<ComputeService, DriverError> {
-        let services = self.old.compute_services().await.map_err(failed)?;
-        services
-            .into_iter()
-            .find(|s| s.host == host && s.binary == "nova-compute")
-            .ok_or_else(|| permanent(format!("{}: no nova-compute service on host {host}", self.old.region())))
+/// Disables a host's `nova-compute` in `region` with the reason, or with
+/// `None` enables it; nothing when it is so already.
+async fn set_compute(region: &RegionClient, host: &str, disabled_reason: Option<&str>) -> Result<(), DriverError> {
+    let services = region.compute_services().await.map_err(failed)?;
+    let service = services
+        .into_iter()
+        .find(|s| s.host == host && s.binary == "nova-compute")
+        .ok_or_else(|| permanent(format!("{}: no nova-compute service on host {host}", region.region())))?;
+    match disabled_reason {
+        Some(reason) if service.enabled || service.disabled_reason.as_deref() != Some(reason) => {
+            region.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)
+        }
+        None if !service.enabled => region.enable_service(&service.id, host, "nova-compute").await.map_err(failed),
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The host machine step by step.
 
+use std::collections::BTreeSet;
+
 use crate::machine::host::*;
 use crate::machine::Seen;
 
@@ -9,11 +11,16 @@ fn plan() -> HostMove {
         disable_reason: "cutover m-1: moving to RegionTwo".into(),
         empty_interval_secs: 30,
         rejoin_timeout_secs: 600,
+        join_reason: "cutover m-1: joining its aggregates".into(),
     }
 }
 
 fn service(enabled: bool) -> Seen<ServiceView> {
-    Seen::Present(ServiceView { enabled, up: true })
+    Seen::Present(ServiceView { enabled, up: true, disabled_reason: None })
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|n| n.to_string()).collect()
 }
 
 /// A drained host as every source reports it.
@@ -23,6 +30,8 @@ fn empty() -> HostObservation {
         listed_servers: Seen::Present(0),
         busy_servers: Seen::Present(0),
         running_vms: Seen::Present(0),
+        old_aggregates: Seen::Present(BTreeSet::new()),
+        new_aggregates: Seen::Present(BTreeSet::new()),
         ..HostObservation::default()
     }
 }
@@ -147,4 +156,55 @@ fn a_stopped_host_is_taken_up_again_by_a_later_run() {
     // Its hook's end forgotten, the hook runs again.
     let step = step_host(&plan(), &retried, &empty(), 501);
     assert_eq!(step.actions, [HostAction::RunHook { host: "old-1".into() }]);
+}
+
+#[test]
+fn the_hook_waits_for_the_old_aggregates_to_be_recorded() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Empty;
+    let blind = HostObservation { old_aggregates: Seen::Unknown, ..empty() };
+    let step = step_host(&plan(), &state, &blind, 10);
+    assert!(step.actions.is_empty() && step.state.aggregates.is_none(), "no hook before they are known");
+    let seen = HostObservation { old_aggregates: Seen::Present(names(&["fast", "ssd"])), ..empty() };
+    let step = step_host(&plan(), &state, &seen, 11);
+    assert_eq!(step.state.aggregates, Some(names(&["fast", "ssd"])), "in the state the hook's intent follows");
+    assert_eq!(step.actions, [HostAction::RunHook { host: "old-1".into() }]);
+    // Recorded once: what the old region says later does not matter.
+    let forgot = HostObservation { old_aggregates: Seen::Present(BTreeSet::new()), ..empty() };
+    assert_eq!(step_host(&plan(), &step.state, &forgot, 12).state.aggregates, Some(names(&["fast", "ssd"])));
+}
+
+#[test]
+fn a_rejoined_host_is_in_its_old_aggregates_before_it_takes_servers() {
+    let mut state = HostState::new(0);
+    (state.stage, state.aggregates) = (HostStage::HandedOff, Some(names(&["fast", "ssd"])));
+    let host = || "old-1".to_string();
+    let up = |enabled: bool, reason: Option<&str>, there: &[&str]| HostObservation {
+        new_service: Seen::Present(ServiceView { enabled, up: true, disabled_reason: reason.map(String::from) }),
+        new_hypervisor: Seen::Present(true),
+        new_aggregates: Seen::Present(names(there)),
+        ..empty()
+    };
+    // It came up enabled, in none of them: out of scheduling, then in.
+    let step = step_host(&plan(), &state, &up(true, None, &[]), 10);
+    assert_eq!(step.state.stage, HostStage::HandedOff);
+    assert_eq!(
+        step.actions,
+        [
+            HostAction::DisableNewService { host: host(), reason: plan().join_reason },
+            HostAction::JoinAggregates { host: host(), aggregates: vec!["fast".into(), "ssd".into()] },
+        ]
+    );
+    let ours = Some(plan().join_reason);
+    let step = step_host(&plan(), &state, &up(false, ours.as_deref(), &["fast"]), 11);
+    assert_eq!(step.actions, [HostAction::JoinAggregates { host: host(), aggregates: vec!["ssd".into()] }]);
+    let step = step_host(&plan(), &state, &up(false, ours.as_deref(), &["fast", "ssd"]), 12);
+    assert_eq!(step.actions, [HostAction::EnableNewService { host: host() }]);
+    let step = step_host(&plan(), &state, &up(true, None, &["fast", "ssd", "other"]), 13);
+    assert_eq!(step.state.stage, HostStage::JoinedNew);
+    // Disabled by someone else: not cutover's to enable.
+    let step = step_host(&plan(), &state, &up(false, Some("maintenance"), &["fast", "ssd"]), 14);
+    assert!(step.actions.is_empty() && step.state.stage == HostStage::HandedOff);
+    let blind = HostObservation { new_aggregates: Seen::Unknown, ..up(true, None, &[]) };
+    assert!(step_host(&plan(), &state, &blind, 15).actions.is_empty(), "nothing decided unobserved");
 }
