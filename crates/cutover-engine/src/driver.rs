@@ -6,7 +6,7 @@ the new region has. The real implementation speaks to OpenStack through `cutover
 drive the engine with another.
 */
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use cutover_core::machine::host::HostObservation;
@@ -31,6 +31,9 @@ pub struct NewRegion {
     /// Compute hosts taking new servers: what the per-host build limit is
     /// multiplied by.
     pub hosts: usize,
+    /// The hosts of the enabled `nova-compute` services, up or not yet
+    /// (a boot sent now may be scheduled once one is up).
+    pub enabled: BTreeSet<String>,
     /// Their free room; `None` when the region shows no resource figures
     /// (Nova 2.88+ only in placement): the moves are then paced by the
     /// limits alone, and a boot with no room is refused and rolled back.

@@ -358,6 +358,23 @@ impl Hosts {
         Ok(true)
     }
 
+    /// Old hosts that have aggregates to join in the new region and may be
+    /// there, not joined yet: handed off, or whose hook has started (the
+    /// host may be redeployed already when a run was stopped meanwhile).
+    pub(crate) fn joining(&self) -> Vec<&str> {
+        self.tracked
+            .iter()
+            .filter(|t| match t.state.stage {
+                HostStage::HandedOff => true,
+                HostStage::Empty => t.hook.is_some(),
+                _ => false,
+            })
+            .filter(|t| t.state.failed.is_none())
+            .filter(|t| t.state.aggregates.as_ref().is_some_and(|a| !a.is_empty()))
+            .map(|t| t.plan.name.as_str())
+            .collect()
+    }
+
     /// Old hosts that have joined the new region.
     pub(crate) fn joined(&self) -> usize {
         self.tracked.iter().filter(|t| matches!(t.state.stage, HostStage::JoinedNew | HostStage::RetiredOld)).count()

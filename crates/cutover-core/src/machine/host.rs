@@ -224,7 +224,18 @@ fn decide(
             None => (None, Vec::new()),
         },
         HostStage::Empty => match &obs.hook {
-            None => (None, vec![HostAction::RunHook { host }]),
+            None => {
+                // Already in the new region (a hook a stopped run cut short
+                // went through): out of scheduling and into its aggregates
+                // before the hook runs again.
+                let early = match (&obs.new_service, missing_aggregates(state, obs)) {
+                    (Seen::Present(service), Some(missing)) => into_aggregates(plan, service, missing),
+                    _ => None,
+                };
+                let mut actions = early.unwrap_or_default();
+                actions.push(HostAction::RunHook { host });
+                (None, actions)
+            }
             Some(HookEnd::Succeeded) => (Some(HostStage::HandedOff), Vec::new()),
             Some(HookEnd::Failed { status, output }) => {
                 let how = status.map_or("timed out".to_string(), |s| format!("exited {s}"));
@@ -251,38 +262,54 @@ fn decide(
     }
 }
 
-/// A handed-off host joining the new region: once its `nova-compute` is
-/// up with a hypervisor, it is put into the aggregates it had (disabled
-/// meanwhile, if it came up enabled, so that nothing lands on it outside
-/// them), then enabled again; joined when it is enabled and in them all. A
-/// new service disabled for another reason (the operator's) is waited for.
+/// A handed-off host joining the new region: as soon as its `nova-compute`
+/// is listed (before it reports up, when Nova would start to place servers
+/// there), it is put into the aggregates it had, disabled meanwhile if it
+/// came enabled; then enabled again. Joined when it is up, enabled, with a
+/// hypervisor and in them all. A new service disabled for another reason
+/// (the operator's) is waited for.
 fn join(plan: &HostMove, state: &HostState, obs: &HostObservation) -> (Option<HostStage>, Vec<HostAction>) {
     let host = plan.name.clone();
     let Seen::Present(service) = &obs.new_service else { return (None, Vec::new()) };
-    if !service.up || obs.new_hypervisor != Seen::Present(true) {
-        return (None, Vec::new());
+    let Some(missing) = missing_aggregates(state, obs) else { return (None, Vec::new()) };
+    if let Some(actions) = into_aggregates(plan, service, missing) {
+        return (None, actions);
     }
-    let wanted = state.aggregates.clone().unwrap_or_default();
-    let missing: Vec<String> = match (&obs.new_aggregates, wanted.is_empty()) {
-        (_, true) => Vec::new(),
-        (Seen::Present(there), false) => wanted.difference(there).cloned().collect(),
-        (Seen::Absent, false) => wanted.into_iter().collect(),
-        (Seen::Unknown, false) => return (None, Vec::new()),
-    };
     let ours = service.disabled_reason.as_deref() == Some(plan.join_reason.as_str());
-    match (missing.is_empty(), service.enabled) {
-        (false, true) => (
-            None,
-            vec![
-                HostAction::DisableNewService { host: host.clone(), reason: plan.join_reason.clone() },
-                HostAction::JoinAggregates { host, aggregates: missing },
-            ],
-        ),
-        (false, false) => (None, vec![HostAction::JoinAggregates { host, aggregates: missing }]),
-        (true, true) => (Some(HostStage::JoinedNew), Vec::new()),
-        (true, false) if ours => (None, vec![HostAction::EnableNewService { host }]),
-        (true, false) => (None, Vec::new()),
+    match (service.enabled, ours) {
+        (false, true) => (None, vec![HostAction::EnableNewService { host }]),
+        (true, _) if service.up && obs.new_hypervisor == Seen::Present(true) => {
+            (Some(HostStage::JoinedNew), Vec::new())
+        }
+        _ => (None, Vec::new()),
     }
+}
+
+/// The recorded aggregates the new region does not list the host in;
+/// `None` when that was not observed.
+fn missing_aggregates(state: &HostState, obs: &HostObservation) -> Option<Vec<String>> {
+    let wanted = state.aggregates.clone().unwrap_or_default();
+    match (&obs.new_aggregates, wanted.is_empty()) {
+        (_, true) => Some(Vec::new()),
+        (Seen::Present(there), false) => Some(wanted.difference(there).cloned().collect()),
+        (Seen::Absent, false) => Some(wanted.into_iter().collect()),
+        (Seen::Unknown, false) => None,
+    }
+}
+
+/// Out of scheduling (if it is in) and into the `missing` aggregates;
+/// `None` when it is in them all.
+fn into_aggregates(plan: &HostMove, service: &ServiceView, missing: Vec<String>) -> Option<Vec<HostAction>> {
+    if missing.is_empty() {
+        return None;
+    }
+    let host = plan.name.clone();
+    let mut actions = Vec::new();
+    if service.enabled {
+        actions.push(HostAction::DisableNewService { host: host.clone(), reason: plan.join_reason.clone() });
+    }
+    actions.push(HostAction::JoinAggregates { host, aggregates: missing });
+    Some(actions)
 }
 
 /// `Some(true)` when every source says the host holds nothing; `None` when

@@ -41,7 +41,8 @@ pub(super) async fn new_region(d: &OpenStackDriver) -> Result<NewRegion, DriverE
         }
     };
     let room = (!rooms.is_empty()).then(|| Room::new(rooms));
-    Ok(NewRegion { hosts: taking.len(), room })
+    let enabled = services.iter().filter(|s| s.binary == "nova-compute" && s.enabled).map(|s| s.host.clone()).collect();
+    Ok(NewRegion { hosts: taking.len(), enabled, room })
 }
 
 pub(super) async fn observe_hosts(

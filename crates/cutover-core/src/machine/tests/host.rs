@@ -207,4 +207,14 @@ fn a_rejoined_host_is_in_its_old_aggregates_before_it_takes_servers() {
     assert!(step.actions.is_empty() && step.state.stage == HostStage::HandedOff);
     let blind = HostObservation { new_aggregates: Seen::Unknown, ..up(true, None, &[]) };
     assert!(step_host(&plan(), &state, &blind, 15).actions.is_empty(), "nothing decided unobserved");
+    // Listed but not up yet (Nova places nothing there): joined already.
+    let down = HostObservation {
+        new_service: Seen::Present(ServiceView { enabled: true, up: false, disabled_reason: None }),
+        new_hypervisor: Seen::Present(false),
+        ..up(true, None, &[])
+    };
+    let step = step_host(&plan(), &state, &down, 16);
+    assert_eq!(step.actions.len(), 2, "disabled and joined before it reports up: {:?}", step.actions);
+    let in_them = HostObservation { new_aggregates: Seen::Present(names(&["fast", "ssd"])), ..down };
+    assert_eq!(step_host(&plan(), &state, &in_them, 17).state.stage, HostStage::HandedOff, "not up yet");
 }

@@ -173,7 +173,7 @@ impl Driver for Model {
         let room = world.room().map(|rooms| {
             Room::new(rooms.into_iter().map(|(host, free)| HostRoom { host, zone: "nova".into(), free }).collect())
         });
-        Ok(NewRegion { hosts: world.new_hosts.len(), room })
+        Ok(NewRegion { hosts: world.new_hosts.len(), enabled: world.new_hosts.iter().cloned().collect(), room })
     }
 }
 
