@@ -2,8 +2,8 @@
 `cutover run --on-host-empty`: once an old host's servers are gone and two
 observations say it is empty, the hook redeploys it (here
 `examples/hooks/sim-redeploy`, wrapped to count its calls: `util::hooks`),
-the host joins the new region, and its old `nova-compute` record is
-deleted. A server that appears on a drained host keeps it from the hook
+the host joins the new region (in the aggregates it had, so its zone),
+and its old `nova-compute` record is deleted. A server that appears on a drained host keeps it from the hook
 until it is gone.
 */
 
@@ -67,6 +67,10 @@ fn every_emptied_host_is_handed_off_once_joins_the_new_region_and_leaves_the_old
         assert!(new.service_of_host(host, "nova-compute").is_some_and(|s| s.up && !s.disabled), "{host}");
         assert!(world.compute["RegionOne"].service_of_host(host, "nova-compute").is_none(), "{host}: old record gone");
     }
+    // old-3 was in fast-disks (az-fast) in RegionOne: so it is in RegionTwo.
+    let fast = world.compute["RegionTwo"].aggregates.values().find(|a| a.name == "fast-disks").expect("synced");
+    assert!(fast.hosts.contains("old-3"), "the recycled host keeps its aggregate: {:?}", fast.hosts);
+    assert_eq!(world.compute["RegionTwo"].host_zone("old-3"), "az-fast", "and so its zone");
     drop(world);
 
     let (code, again) = run_with_hook(&cloud, &hook);
