@@ -80,6 +80,28 @@ fn every_emptied_host_is_handed_off_once_joins_the_new_region_and_leaves_the_old
 }
 
 #[test]
+fn a_host_mapped_to_itself_joins_the_aggregate_sync_made_for_it() {
+    let cloud = SimCloud::start();
+    std::fs::write(cloud.dir().join("hosts.yaml"), "old-1: new-1\nold-2: new-2\nold-3: old-3\n").unwrap();
+    let sync = cloud.run(&["sync", "--host-map", "hosts.yaml"]);
+    assert!(matches!(sync.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&sync.stderr));
+    assert!(String::from_utf8_lossy(&sync.stdout).contains("waiting for old-3"));
+    let plan = ["plan", "-o", "plan.yaml", "--migration", "m1", "--zone-map", "az-fast="];
+    assert!(cloud.run(&plan).status.success());
+    let hook = counting_hook(&cloud);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(stage_of(&report, "old-3"), "retired-old");
+    let world = cloud.sim().read();
+    let new = &world.compute["RegionTwo"];
+    let fast = new.aggregates.values().find(|a| a.name == "fast-disks").expect("made by sync");
+    assert_eq!(fast.hosts.iter().collect::<Vec<_>>(), ["old-3"], "its one host, back");
+    assert_eq!(new.host_zone("old-3"), "az-fast");
+    let service = new.service_of_host("old-3", "nova-compute").expect("a compute of RegionTwo");
+    assert!(service.up && !service.disabled, "enabled again once in it: {service:?}");
+}
+
+#[test]
 fn a_server_that_appears_on_a_drained_host_keeps_it_until_it_is_gone() {
     let cloud = SimCloud::start();
     plan_all(&cloud, &[]);

@@ -196,13 +196,34 @@ fn host_map_errors() {
     assert!(error.contains("host map hosts.yaml") && error.contains("old-host: new-host"), "{error}");
     assert_eq!(new_region_state(&cloud), before, "bad input changes nothing");
 
-    write_host_map(&cloud, "old-3: old-3\n");
+    write_host_map(&cloud, "old-3: new-9\n");
     let (code, rows, stderr) = sync(&cloud, &["--only", "azs", "--host-map", HOST_MAP]);
     assert_eq!(code, Some(1), "{stderr}");
     let fast = row(&rows, "aggregate", "fast-disks");
     assert_eq!(fast["Outcome"], "failed");
-    assert!(fast["Detail"].as_str().unwrap().contains("old-3 (for old-3)"), "{fast}");
+    assert!(fast["Detail"].as_str().unwrap().contains("new-9 (for old-3)"), "{fast}");
     assert!(cloud.sim().read().compute[NEW].aggregates.is_empty());
+}
+
+#[test]
+fn an_old_host_mapped_to_itself_joins_later_and_its_aggregates_wait_for_it() {
+    let cloud = SimCloud::start();
+    write_host_map(&cloud, "old-1: new-1\nold-2: new-2\nold-3: old-3\n");
+    let (code, rows, stderr) = sync(&cloud, &["--only", "azs", "--host-map", HOST_MAP]);
+    assert_eq!(code, Some(0), "waiting is no difference: {rows:#?} {stderr}");
+    let fast: Vec<&Value> = rows.iter().filter(|r| r["Name"] == "fast-disks").collect();
+    assert_eq!(fast[0]["Outcome"], "created");
+    assert_eq!(
+        (&fast[1]["Outcome"], &fast[1]["Detail"]),
+        (&"waiting".into(), &"waiting for old-3 to join the new region (mapped to itself: joins later)".into())
+    );
+    let made = cloud.sim().read().compute[NEW].aggregates.values().find(|a| a.name == "fast-disks").cloned();
+    let made = made.expect("created");
+    assert_eq!((made.availability_zone.as_deref(), made.hosts.len()), (Some("az-fast"), 0));
+    // Again: nothing to create, still only waiting.
+    let (code, again, _) = sync(&cloud, &["--only", "azs", "--host-map", HOST_MAP]);
+    assert_eq!(code, Some(0));
+    assert_eq!(row(&again, "aggregate", "fast-disks")["Outcome"], "waiting");
 }
 
 #[test]
