@@ -12,6 +12,7 @@ mod commands {
     mod env_verify;
     mod handoff;
     mod hooks;
+    mod never_down;
     mod nova_network;
     mod plan;
     mod preflight;

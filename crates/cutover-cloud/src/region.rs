@@ -136,6 +136,11 @@ impl RegionClient {
         &self.catalog
     }
 
+    /// Whether the region's catalog has a network (Neutron) endpoint.
+    pub fn has_network(&self) -> bool {
+        self.has_service(&ServiceType::Network)
+    }
+
     /// Whether the region's catalog has a reachable endpoint for `service`.
     pub fn has_service(&self, service: &ServiceType) -> bool {
         self.services.contains(service)

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
+use cutover_core::readiness::Offer;
 use cutover_core::room::Room;
 use cutover_journal::Ledger;
 
@@ -66,6 +67,13 @@ pub trait Driver: Send + Sync {
     /// The new region's compute hosts that take new servers (enabled and
     /// up) and their free room: what admission paces the moves by.
     async fn new_region(&self, plan: &Plan) -> Result<NewRegion, DriverError>;
+
+    /// What the new region has that the moves need (flavors, groups, key
+    /// pairs, images, quota), checked before each move starts; a part that
+    /// cannot be read is left unknown and unchecked.
+    async fn offer(&self, plan: &Plan) -> Offer {
+        Offer { region: plan.clouds.new_region.clone(), ..Offer::default() }
+    }
 
     /// What the host machine needs of each old host (both regions'
     /// services and hypervisors, the servers on it), from a few batched

@@ -9,6 +9,7 @@ token's project (a booted server).
 - [`grants`]: role `cutover` on a project while a boot there runs.
 - [`keys`]: the owner's key pair under cutover's user while a boot needs it.
 - [`hosts`]: the old hosts as the host machine sees them.
+- [`offer`]: what the new region has that the moves need.
 - [`tidy`]: what a killed run left behind, removed at the end of the next.
 */
 
@@ -18,6 +19,7 @@ mod grants;
 mod hosts;
 mod keys;
 mod observe;
+mod offer;
 mod tidy;
 
 use std::collections::BTreeMap;
@@ -27,6 +29,8 @@ use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation, Side};
 use cutover_core::plan::{Plan, ServerPlan};
+use cutover_core::preflight::networking_mode;
+use cutover_core::readiness::Offer;
 
 use crate::driver::{Driver, DriverError, NewRegion};
 use grants::Grants;
@@ -72,6 +76,27 @@ impl OpenStackDriver {
         OpenStackDriver { old, new, grants: Grants::new(profile, retry), keys: keys::KeyCopies::default() }
     }
 
+    /// Why the plan cannot run between these regions, if it cannot: they
+    /// differ in networking mode (nova-network and Neutron), which no
+    /// strategy moves across yet. Asked before anything changes.
+    pub async fn networking_mismatch(&self) -> Option<String> {
+        let (old, new) = tokio::join!(self.old.compute_services(), self.new.compute_services());
+        let mode = |region: &RegionClient,
+                    services: cutover_cloud::Result<Vec<cutover_core::model::ComputeService>>| {
+            let services = services.map_err(|e| e.to_string());
+            networking_mode(&services, region.has_network()).ok()
+        };
+        match (mode(&self.old, old), mode(&self.new, new)) {
+            (Some(old), Some(new)) if old != new => Some(format!(
+                "{} runs {old} and {} runs {new}: cutover cannot move servers between networking modes; \
+                 nothing was changed",
+                self.old.region(),
+                self.new.region()
+            )),
+            _ => None,
+        }
+    }
+
     fn region(&self, side: Side) -> &RegionClient {
         match side {
             Side::Old => &self.old,
@@ -112,6 +137,10 @@ impl Driver for OpenStackDriver {
 
     async fn new_region(&self, _plan: &Plan) -> Result<NewRegion, DriverError> {
         hosts::new_region(self).await
+    }
+
+    async fn offer(&self, plan: &Plan) -> Offer {
+        offer::offer(self, plan).await
     }
 
     async fn observe_hosts(

@@ -47,6 +47,9 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
         // reached leaves no journal behind.
         let driver =
             OpenStackDriver::connect(&profile, &here.old_region, &here.new_region, RetryPolicy::default()).await?;
+        if let Some(why) = driver.networking_mismatch().await {
+            return Err(InputError(why).into());
+        }
         let engine = Engine::start(plan, opened, Arc::new(driver), options, Clock::system())?;
         let mut display = progress::Display::new(total);
         let report = engine.run(&mut |p| display.update(p), stop_signal()).await;

@@ -113,6 +113,8 @@ pub fn check(plan: &Plan, report: &Value, before: &Before, world: &World) -> Res
             "moved" => Copy::Rebuild,
             "rolled_back" if *copy == Copy::Source => Copy::Source,
             "rolled_back" => Copy::Restored,
+            // Held before its first step: untouched where it was.
+            "held" if *copy == Copy::Source => Copy::Source,
             other => {
                 problems.push(format!("{who} ended {other}: {}", reported["reason"]));
                 continue;
@@ -149,14 +151,14 @@ pub fn assert_end_state(plan: &Plan, report: &Value, before: &Before, world: &Wo
 }
 
 /// The old hosts the plan drains hold no server but the copies of servers
-/// rolled back: the source itself, or its restore (cutover opens the
-/// source's own host to scheduling for it, then closes it again).
+/// rolled back or held: the source itself, or its restore (cutover opens
+/// the source's own host to scheduling for it, then closes it again).
 fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
     let rolled_back: BTreeSet<&str> = report["servers"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|s| s["result"] == "rolled_back")
+        .filter(|s| s["result"] == "rolled_back" || s["result"] == "held")
         .filter_map(|s| s["old_id"].as_str())
         .collect();
     let allowed: BTreeSet<&str> = plan
