@@ -245,13 +245,19 @@ fn decide(
         },
         HostStage::HandedOff => {
             let (next, actions) = join(plan, state, obs);
-            if next.is_none() && actions.is_empty() && now - state.since > plan.rejoin_timeout_secs {
-                state.failed = Some(format!(
-                    "not an up, enabled nova-compute of the new region {} s after its hook",
-                    plan.rejoin_timeout_secs
-                ));
+            if next.is_some() || now - state.since <= plan.rejoin_timeout_secs {
+                return (next, actions);
             }
-            (next, actions)
+            let secs = plan.rejoin_timeout_secs;
+            state.failed = Some(match (&obs.new_service, missing_aggregates(state, obs)) {
+                (Seen::Present(_), Some(missing)) if !missing.is_empty() => format!(
+                    "not in its old aggregates {} in the new region {secs} s after its hook (cutover sync creates \
+                     them)",
+                    missing.join(", ")
+                ),
+                _ => format!("not an up, enabled nova-compute of the new region {secs} s after its hook"),
+            });
+            (None, Vec::new())
         }
         HostStage::JoinedNew => match &obs.old_service {
             Seen::Absent => (Some(HostStage::RetiredOld), Vec::new()),

@@ -218,3 +218,20 @@ fn a_rejoined_host_is_in_its_old_aggregates_before_it_takes_servers() {
     let in_them = HostObservation { new_aggregates: Seen::Present(names(&["fast", "ssd"])), ..down };
     assert_eq!(step_host(&plan(), &state, &in_them, 17).state.stage, HostStage::HandedOff, "not up yet");
 }
+
+#[test]
+fn a_host_whose_aggregates_never_take_it_stops_at_the_rejoin_timeout_saying_which() {
+    let mut state = HostState::new(0);
+    (state.stage, state.since, state.aggregates) = (HostStage::HandedOff, 100, Some(names(&["fast"])));
+    let refused = HostObservation {
+        new_service: Seen::Present(ServiceView { enabled: false, up: true, disabled_reason: Some(plan().join_reason) }),
+        new_hypervisor: Seen::Present(true),
+        new_aggregates: Seen::Present(BTreeSet::new()),
+        ..empty()
+    };
+    let asking = step_host(&plan(), &state, &refused, 650);
+    assert_eq!(asking.actions, [HostAction::JoinAggregates { host: "old-1".into(), aggregates: vec!["fast".into()] }]);
+    let late = step_host(&plan(), &state, &refused, 701);
+    assert!(late.actions.is_empty() && late.state.is_done(), "{late:?}");
+    assert!(late.state.failed.as_deref().is_some_and(|f| f.contains("not in its old aggregates fast")), "{late:?}");
+}
