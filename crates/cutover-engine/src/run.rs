@@ -181,6 +181,9 @@ pub struct Engine {
     boots_waiting: usize,
     /// The old hosts' machines (not in a rollback run).
     hosts: Hosts,
+    /// An old host that joined the new region and takes servers there
+    /// before it is in its old aggregates: boots wait for it.
+    joining_taking: Option<String>,
     /// What the new region has that the moves need, read once a run
     /// (not in a rollback run); each move's quota is taken as it starts.
     offer: Option<cutover_core::readiness::Offer>,
@@ -243,6 +246,7 @@ impl Engine {
             }
         }
         let hosts = Hosts::load(&plan, &journal, options.hosts.clone(), clock.now())?;
+        driver.keep_records(journal.ledger()?);
         let mut engine = Engine {
             hosts,
             plan: Arc::new(plan),
@@ -259,6 +263,7 @@ impl Engine {
             new_region: None,
             waiting_for_room: BTreeMap::new(),
             boots_waiting: 0,
+            joining_taking: None,
             offer: None,
         };
         if created {
@@ -332,6 +337,7 @@ impl Engine {
         self.close_hosts().await.map_err(Round::Fatal)?;
         self.pass_deadline().map_err(Round::Fatal)?;
         self.count_new_region().await;
+        self.check_joining().await;
         let mut slots = self.admit();
         self.hold_without_room();
         self.boots_waiting = 0;
@@ -388,7 +394,7 @@ impl Engine {
         if is_new_boot(&t.plan, &step.state) && !t.booting() {
             // The step is dropped, not saved: the next round steps again
             // from the saved state, once a build slot is free.
-            if !slots.builds_admit() {
+            if !slots.builds_admit() || self.joining_taking.is_some() {
                 self.boots_waiting += 1;
                 return Ok(false);
             }

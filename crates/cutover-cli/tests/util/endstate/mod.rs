@@ -30,6 +30,8 @@ pub struct Before {
     pub ports: BTreeSet<String>,
     pub volumes: BTreeSet<String>,
     pub floating_ips: BTreeSet<String>,
+    /// (region, user, name) of every key pair.
+    pub keypairs: BTreeSet<(String, String, String)>,
 }
 
 impl Before {
@@ -39,6 +41,7 @@ impl Before {
             ports: world.network.ports.keys().cloned().collect(),
             volumes: world.volume.volumes.keys().cloned().collect(),
             floating_ips: world.network.floating_ips.keys().cloned().collect(),
+            keypairs: keypairs(world).collect(),
         }
     }
 }
@@ -180,6 +183,12 @@ fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
         .collect()
 }
 
+fn keypairs(world: &World) -> impl Iterator<Item = (String, String, String)> + '_ {
+    world.compute.iter().flat_map(|(region, compute)| {
+        compute.keypairs.keys().map(move |(user, name)| (region.clone(), user.clone(), name.clone()))
+    })
+}
+
 /// What cutover made and did not remove: snapshots the plan does not keep
 /// (and failed ones), keypair copies, `cutover` role assignments, ports,
 /// volumes and floating IPs that did not exist before and belong to no
@@ -194,8 +203,13 @@ pub fn leftovers(plan: &Plan, before: &Before, world: &World) -> Vec<String> {
             left.push(format!("snapshot {name} {} ({})", image.id, image.status.as_str()));
         }
     }
-    for (region, compute) in &world.compute {
-        for (user, name) in compute.keypairs.keys().filter(|(_, name)| name.starts_with("cutover-")) {
+    // A key pair made since is sync's copy of the same user's key in the
+    // old region, or a copy cutover made for a boot and had to delete.
+    let old = &plan.clouds.old_region;
+    for (region, user, name) in keypairs(world) {
+        let made = !before.keypairs.contains(&(region.clone(), user.clone(), name.clone()));
+        let synced = region != *old && before.keypairs.contains(&(old.clone(), user.clone(), name.clone()));
+        if name.starts_with("cutover-") || (made && !synced) {
             left.push(format!("keypair {name} of user {user} in {region}"));
         }
     }
