@@ -60,9 +60,8 @@ fn secure_yaml() -> String {
 /// A fixed seed, so that every run of the suite tries the same inputs and
 /// a failure is one to reproduce; `CUTOVER_FUZZ_SEED` explores others.
 fn config() -> ProptestConfig {
-    let number = |name: &str| std::env::var(name).ok().and_then(|n| n.parse().ok());
-    let cases = number("CUTOVER_FUZZ_CASES").unwrap_or(64);
-    let seed = number("CUTOVER_FUZZ_SEED").unwrap_or(0xf022);
+    let cases = std::env::var("CUTOVER_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64);
+    let seed = std::env::var("CUTOVER_FUZZ_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0xf022);
     ProptestConfig {
         cases,
         rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
