@@ -287,14 +287,19 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
     assert_eq!(late.actions, [Action::DeleteServer { side: Side::New, server: "new-1".into() }]);
 }
 
-#[test]
-fn a_refused_boot_is_restored_where_it_was_in_the_same_step() {
-    let plan = plan(Strategy::Volume);
+/// A volume move at its boot in the new region, its source deleted.
+fn at_boot_source_gone() -> (ServerMove, ServerState, Observation) {
     let mut state = ServerState::new(0);
     state.at = 5; // Boot
     let mut obs = Clouds::with_source("SHUTOFF").observe();
     obs.source = Seen::Absent;
     obs.target = Seen::Absent;
+    (plan(Strategy::Volume), state, obs)
+}
+
+#[test]
+fn a_refused_boot_is_restored_where_it_was_in_the_same_step() {
+    let (plan, state, mut obs) = at_boot_source_gone();
     let reason = "the boot was refused: 400 Bad Request: The requested availability zone is not available";
     obs.refused = Some(Refused { at: state.place(), reason: reason.into() });
     let step = step(&plan, &state, &obs, 1);
@@ -307,12 +312,7 @@ fn a_refused_boot_is_restored_where_it_was_in_the_same_step() {
 
 #[test]
 fn a_refusal_met_at_another_stage_breaks_nothing() {
-    let plan = plan(Strategy::Volume);
-    let mut state = ServerState::new(0);
-    state.at = 5; // Boot
-    let mut obs = Clouds::with_source("SHUTOFF").observe();
-    obs.source = Seen::Absent;
-    obs.target = Seen::Absent;
+    let (plan, state, mut obs) = at_boot_source_gone();
     let mut earlier = state.place();
     earlier.at = 4;
     obs.refused = Some(Refused { at: earlier, reason: "stale".into() });
