@@ -10,7 +10,7 @@ use cutover_core::plan::Plan;
 use cutover_sim::Scenario;
 use serde_json::Value;
 
-use super::SimCloud;
+use super::{one_line_failure, SimCloud};
 
 /// The demo's host map (see `cutover demo`): old-3's zone, with the spare
 /// kept for rollbacks, lands on new-3, the host whose boots fail.
@@ -88,6 +88,27 @@ pub fn try_run(cloud: &SimCloud, extra: &[&str]) -> (Output, Option<Value>) {
     let out = run_command(cloud, extra).output().expect("cutover run starts");
     let report = serde_json::from_slice(&out.stdout).ok();
     (out, report)
+}
+
+/// `cutover run` run again, as an operator would, until its report is
+/// `settled`, at most `runs` times: a run that stopped before running the
+/// plan (a cloud failing at the start: one line, exit 1) counts as one.
+/// The number of runs and the last report (`Null` when none ran the plan).
+pub fn run_until(cloud: &SimCloud, extra: &[&str], runs: usize, settled: impl Fn(&Value) -> bool) -> (usize, Value) {
+    let mut report = Value::Null;
+    for run in 1..=runs {
+        let (out, last) = try_run(cloud, extra);
+        let Some(last) = last else {
+            one_line_failure(&out, 1);
+            continue;
+        };
+        report = last;
+        if settled(&report) {
+            return (run, report);
+        }
+        assert!(matches!(out.status.code(), Some(1 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    (runs, report)
 }
 
 /// `cutover run` started in the background, its output discarded.

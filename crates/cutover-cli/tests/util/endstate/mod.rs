@@ -14,6 +14,7 @@ pub mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cutover_core::machine::Strategy;
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_sim::model::compute::{Server, VmState};
 use cutover_sim::model::World;
@@ -110,6 +111,8 @@ pub fn check(plan: &Plan, report: &Value, before: &Before, world: &World) -> Res
             "moved" => Copy::Rebuild,
             "rolled_back" if *copy == Copy::Source => Copy::Source,
             "rolled_back" => Copy::Restored,
+            // Left to its owner: still there at the deadline, it stays.
+            "held" if planned.strategy == Strategy::Wait && planned.after_deadline.is_none() => Copy::Source,
             other => {
                 problems.push(format!("{who} ended {other}: {}", reported["reason"]));
                 continue;
@@ -147,18 +150,19 @@ pub fn assert_end_state(plan: &Plan, report: &Value, before: &Before, world: &Wo
 
 /// The old hosts the plan drains hold no server but the copies of servers
 /// rolled back: the source itself, or its restore (cutover opens the
-/// source's own host to scheduling for it, then closes it again).
+/// source's own host to scheduling for it, then closes it again); and the
+/// `wait` servers held at the deadline.
 fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
-    let rolled_back: BTreeSet<&str> = report["servers"]
+    let stay: BTreeSet<&str> = report["servers"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|s| s["result"] == "rolled_back")
+        .filter(|s| s["result"] == "rolled_back" || (s["result"] == "held" && s["strategy"] == "wait"))
         .filter_map(|s| s["old_id"].as_str())
         .collect();
     let allowed: BTreeSet<&str> = plan
         .servers()
-        .filter(|(_, p)| rolled_back.contains(p.server.id.as_str()))
+        .filter(|(_, p)| stay.contains(p.server.id.as_str()))
         .flat_map(|(_, p)| copies(world, plan, p))
         .filter(|(copy, _)| *copy != Copy::Rebuild)
         .map(|(_, s)| s.id.as_str())

@@ -1,0 +1,125 @@
+/*!
+One soak trial: the cloud of [`super::cloud`] synced and planned, the
+faults turned on, `cutover run` killed with SIGKILL one to three times at
+seeded moments (after a seeded share of the requests a whole run makes),
+the safety check after each kill, then `cutover run` again until only what
+must stay is left (at most a few times, as an operator would); then the
+end-state checker and the counts.
+*/
+
+use std::time::{Duration, Instant};
+
+use chrono::{SecondsFormat, Utc};
+use cutover_sim::model::compute::Networking;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+use super::cloud::{self, API_TIMEOUT_SECS};
+use super::tally::Counted;
+use crate::util::endstate::{self, safety, Before};
+use crate::util::faults::hits_and_requests;
+use crate::util::kill::{kill_at, Moment};
+use crate::util::moves::{run_until, spawn_run, sync_and_plan};
+use crate::util::SimCloud;
+
+/// The simulator's durations scaled: a 30 s boot takes 60 ms.
+const SCALE: f64 = 0.002;
+const MIGRATION: &str = "soak";
+/// Kills per trial, at most.
+const MAX_KILLS: u32 = 3;
+/// Runs after the kills, at most, to get every server settled.
+const RESUMES: usize = 6;
+/// About what a whole run sends per server (observations, moves, retries):
+/// the kills fall within that many requests after a run starts.
+const REQUESTS_PER_SERVER: f64 = 20.0;
+/// The `wait` servers' deadline, from the trial's start: they are held or
+/// moved during the first runs.
+const DEADLINE_SECS: i64 = 3;
+/// At least this share of the requests must fail by an injected fault.
+const FAULTED_AT_LEAST: f64 = 0.05;
+
+/// How a trial went.
+#[derive(Debug)]
+pub struct Outcome {
+    pub networking: Networking,
+    pub counted: Counted,
+    /// What the end-state checker and the safety checks after the kills
+    /// found wrong.
+    pub problems: Vec<String>,
+    pub kills: u32,
+    /// `cutover run`s, killed or not.
+    pub runs: usize,
+    /// Requests failed by an injected fault, and all requests.
+    pub faulted: (u64, u64),
+    pub took: Duration,
+}
+
+/// Requests the simulator has served so far.
+fn requests(cloud: &SimCloud) -> u64 {
+    cloud.sim().request_counts().values().sum()
+}
+
+/// Every server ended, or held while left to its owner.
+fn settled(report: &Value) -> bool {
+    report["servers"].as_array().is_some_and(|servers| {
+        servers.iter().all(|s| match s["result"].as_str() {
+            Some("moved" | "rolled_back" | "failed") => true,
+            Some("held") => s["strategy"] == "wait",
+            _ => false,
+        })
+    })
+}
+
+/// The trial of `seed` on a cloud of `servers` servers.
+pub fn run(seed: u64, servers: usize) -> Outcome {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let cloud = SimCloud::with_scale(cloud::scenario(servers, seed), SCALE);
+    cloud.set_api_timeout(API_TIMEOUT_SECS);
+    let plan = sync_and_plan(&cloud, &cloud::host_map(), cloud::RULES, MIGRATION);
+    let before = Before::take(&cloud.sim().read());
+    cloud.sim().reset_request_counts();
+    cloud.sim().world().faults = cloud::faults();
+    let deadline = Utc::now() + chrono::Duration::seconds(DEADLINE_SECS);
+    let deadline = deadline.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let args = ["--deadline", deadline.as_str()];
+    let journal = cloud.dir().join("journal.db");
+
+    let mut problems = Vec::new();
+    let (mut kills, mut spawned) = (0, 0);
+    for _ in 0..rng.random_range(1..=MAX_KILLS) {
+        let target = requests(&cloud) + (rng.random_range(0.0..1.0) * servers as f64 * REQUESTS_PER_SERVER) as u64;
+        let moment =
+            Moment::When { what: "requests", reached: Box::new(|| requests(&cloud) >= target), delay: Duration::ZERO };
+        let mut child = spawn_run(&cloud, &args);
+        spawned += 1;
+        if !kill_at(&mut child, &moment) {
+            break;
+        }
+        kills += 1;
+        let found = safety::check(&plan, &journal, &cloud.sim().read());
+        problems.extend(found.into_iter().map(|p| format!("after kill {kills}: {p}")));
+    }
+    let (runs, report) = run_until(&cloud, &args, RESUMES, settled);
+
+    let world = cloud.sim().read();
+    if let Err(found) = endstate::check(&plan, &report, &before, &world) {
+        problems.extend(found.into_iter().map(|p| format!("end state: {p}")));
+    }
+    let counted = Counted::of(&plan, &report, &before, &journal, &world);
+    drop(world);
+    let faulted = hits_and_requests(&cloud, cloud::fails_requests);
+    if (faulted.0 as f64) < FAULTED_AT_LEAST * faulted.1 as f64 {
+        problems.push(format!("only {} of {} requests failed by a fault (under 5%)", faulted.0, faulted.1));
+    }
+    Outcome {
+        networking: cloud::networking(seed),
+        counted,
+        problems,
+        kills,
+        runs: runs + spawned,
+        faulted,
+        took: started.elapsed(),
+    }
+}
