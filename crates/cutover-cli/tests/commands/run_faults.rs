@@ -48,10 +48,12 @@ fn under_injected_faults_every_server_ends_moved_or_rolled_back_and_reported() {
         world.time.snapshot_secs_per_gb *= 5.0;
     }
 
-    let (runs, report) = run_until(&cloud, &[], RESUMES, |report| {
+    let resumed = run_until(&cloud, &[], RESUMES, |report| {
         let totals = &report["totals"];
         totals["held"] == 0 && totals["unfinished"] == 0
     });
+    assert!(resumed.wrong_exits.is_empty(), "{:?}", resumed.wrong_exits);
+    let (runs, report) = (resumed.runs, resumed.report);
     let (hits, requests) = hits_and_requests(&cloud, |r| !matches!(r.kind, FaultKind::Latency { .. }));
     eprintln!("{runs} run(s); {hits} of {requests} requests failed by injected faults");
     assert!(hits as f64 >= 0.05 * requests as f64, "at least 5% of {requests} requests hit, not {hits}");

@@ -56,10 +56,12 @@ pub fn scenario(servers: usize, seed: u64) -> Scenario {
     if networking == Networking::NovaNetwork {
         old.max_microversion = "2.38".into();
         // A project may hold more floating addresses than Nova's default
-        // quota of 10, which sync copies: unlimited, as the generator
-        // makes instances, cores and RAM.
-        if let Some(quotas) = old.quota_defaults.as_mut() {
-            quotas.floating_ips = -1;
+        // quota of 10 (sync allocates each in the new region): unlimited,
+        // as the generator makes instances, cores and RAM.
+        for region in [&mut *old, &mut *new] {
+            if let Some(quotas) = region.quota_defaults.as_mut() {
+                quotas.floating_ips = -1;
+            }
         }
     }
     old.aggregates.push(AggregateSpec {

@@ -68,6 +68,8 @@ fn main() -> ExitCode {
 
 fn soak(args: &Args) -> ExitCode {
     let started = Instant::now();
+    // A trial that panics is reported on its own line, with the message.
+    std::panic::set_hook(Box::new(|_| {}));
     let servers = args.servers as usize;
     println!("soak: {} trials of {servers} servers from seed {}, {} at a time", args.trials, args.seed, args.parallel);
     let tally = Mutex::new(Tally::default());

@@ -101,7 +101,9 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
         let found = safety::check(&plan, &journal, &cloud.sim().read());
         problems.extend(found.into_iter().map(|p| format!("after kill {kills}: {p}")));
     }
-    let (runs, report) = run_until(&cloud, &args, RESUMES, settled);
+    let resumed = run_until(&cloud, &args, RESUMES, settled);
+    problems.extend(resumed.wrong_exits.iter().map(|e| format!("cutover run: {e}")));
+    let report = resumed.report;
 
     let world = cloud.sim().read();
     if let Err(found) = endstate::check(&plan, &report, &before, &world) {
@@ -118,7 +120,7 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
         counted,
         problems,
         kills,
-        runs: runs + spawned,
+        runs: resumed.runs + spawned,
         faulted,
         took: started.elapsed(),
     }

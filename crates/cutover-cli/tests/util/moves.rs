@@ -10,7 +10,7 @@ use cutover_core::plan::Plan;
 use cutover_sim::Scenario;
 use serde_json::Value;
 
-use super::{one_line_failure, SimCloud};
+use super::SimCloud;
 
 /// The demo's host map (see `cutover demo`): old-3's zone, with the spare
 /// kept for rollbacks, lands on new-3, the host whose boots fail.
@@ -90,25 +90,45 @@ pub fn try_run(cloud: &SimCloud, extra: &[&str]) -> (Output, Option<Value>) {
     (out, report)
 }
 
+/// What [`run_until`] saw.
+#[derive(Debug)]
+pub struct Resumed {
+    pub runs: usize,
+    /// The last report (`Null` when no run got to the plan).
+    pub report: Value,
+    /// Runs that ended otherwise than the README's exit statuses say: one
+    /// that stopped before running the plan (a cloud failing at the start)
+    /// prints one error line and exits 1; one that ran it exits 0, or 1 or
+    /// 3 when servers are left.
+    pub wrong_exits: Vec<String>,
+}
+
 /// `cutover run` run again, as an operator would, until its report is
-/// `settled`, at most `runs` times: a run that stopped before running the
-/// plan (a cloud failing at the start: one line, exit 1) counts as one.
-/// The number of runs and the last report (`Null` when none ran the plan).
-pub fn run_until(cloud: &SimCloud, extra: &[&str], runs: usize, settled: impl Fn(&Value) -> bool) -> (usize, Value) {
-    let mut report = Value::Null;
-    for run in 1..=runs {
+/// `settled`, at most `runs` times.
+pub fn run_until(cloud: &SimCloud, extra: &[&str], runs: usize, settled: impl Fn(&Value) -> bool) -> Resumed {
+    let mut resumed = Resumed { runs: 0, report: Value::Null, wrong_exits: Vec::new() };
+    while resumed.runs < runs {
+        resumed.runs += 1;
         let (out, last) = try_run(cloud, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("cutover: error:")).collect();
+        let code = out.status.code();
         let Some(last) = last else {
-            one_line_failure(&out, 1);
+            if code != Some(1) || errors.len() != 1 {
+                resumed.wrong_exits.push(format!("no report, exit {code:?}: {}", stderr.trim()));
+            }
             continue;
         };
-        report = last;
-        if settled(&report) {
-            return (run, report);
+        resumed.report = last;
+        let done = settled(&resumed.report);
+        if !matches!((done, code), (true, Some(0 | 3)) | (false, Some(1 | 3))) {
+            resumed.wrong_exits.push(format!("exit {code:?}, servers settled: {done}: {}", errors.join(" / ")));
         }
-        assert!(matches!(out.status.code(), Some(1 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
+        if done {
+            break;
+        }
     }
-    (runs, report)
+    resumed
 }
 
 /// `cutover run` started in the background, its output discarded.
