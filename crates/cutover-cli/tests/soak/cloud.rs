@@ -95,15 +95,15 @@ pub fn host_map() -> String {
     format!("{FIRST_OLD_HOST}: {FAILING_HOST}\n")
 }
 
-/// What goes wrong during the run: 5.5% of the requests of every service
+/// What goes wrong during the run: 6.7% of the requests of every service
 /// answered 503, 500 or 429 (`Retry-After: 1`), 0.3% held past the
 /// client's timeout, one snapshot in ten ending `killed`.
 pub fn faults() -> Faults {
     Faults {
         rules: vec![
-            everywhere(0.025, FaultKind::Error { status: 503 }),
-            everywhere(0.015, FaultKind::Error { status: 500 }),
-            everywhere(0.015, FaultKind::RateLimit { retry_after_secs: 1 }),
+            everywhere(0.03, FaultKind::Error { status: 503 }),
+            everywhere(0.02, FaultKind::Error { status: 500 }),
+            everywhere(0.017, FaultKind::RateLimit { retry_after_secs: 1 }),
             everywhere(0.003, FaultKind::Latency { millis: TIMEOUT_MILLIS }),
         ],
         snapshot_killed: Some(SnapshotFault { region: None, rate: 0.1 }),

@@ -28,7 +28,7 @@ use crate::util::trials::run_seeded;
 const CI_TRIALS: u64 = 2;
 const CI_SERVERS: u64 = 40;
 const CI_PARALLEL: u64 = 2;
-/// Lines of cases and problems printed per trial, at most.
+/// Bad cases (lost, duplicated, left down, leaked) printed per trial, at most.
 const SHOWN: usize = 40;
 
 /// Soak test of `cutover run`: generated clouds moved under injected
@@ -83,7 +83,7 @@ fn soak(args: &Args) -> ExitCode {
             let mut tally = tally.lock().unwrap();
             let good = match outcome {
                 Ok(outcome) => {
-                    tally.add(&outcome.counted);
+                    tally.add(&outcome.counted, outcome.faulted);
                     print_trial(tally.trials, args.trials, seed, &outcome)
                 }
                 Err(why) => {
@@ -100,14 +100,23 @@ fn soak(args: &Args) -> ExitCode {
     let tally = tally.into_inner().unwrap();
     let mut failed = failed.into_inner().unwrap();
     failed.sort_unstable();
-    println!("soak: {:.0?} in all", started.elapsed());
+    let share = 100.0 * tally.faulted as f64 / tally.requests.max(1) as f64;
+    println!(
+        "soak: {:.0?} in all; {} of {} requests failed by a fault ({share:.1}%)",
+        started.elapsed(),
+        tally.faulted,
+        tally.requests
+    );
+    if !tally.faulted_enough() {
+        println!("soak: FAILED: the faults hit under 5% of the requests");
+    }
     if !failed.is_empty() {
         println!(
             "soak: failing seeds {failed:?} (run one again alone: tools/soak --trials 1 --servers {servers} --seed SEED)"
         );
     }
     println!("{tally}");
-    match failed.is_empty() && tally.clean() {
+    match failed.is_empty() && tally.clean() && tally.faulted_enough() {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     }
@@ -136,12 +145,36 @@ fn print_trial(n: u64, trials: u64, seed: u64, o: &Outcome) -> bool {
         100.0 * faulted as f64 / requests.max(1) as f64,
         o.took.as_secs_f64(),
     );
-    let lines: Vec<String> = c.cases().chain(o.problems.iter().cloned()).collect();
-    for line in lines.iter().take(SHOWN) {
+    let cases: Vec<String> = c.cases().collect();
+    for line in cases.iter().take(SHOWN) {
         println!("  {line}");
     }
-    if lines.len() > SHOWN {
-        println!("  ... and {} more", lines.len() - SHOWN);
+    if cases.len() > SHOWN {
+        println!("  ... and {} more", cases.len() - SHOWN);
     }
-    lines.is_empty()
+    // Problems come by the hundred when one thing is wrong for every
+    // server: one line of each kind, with how many are like it.
+    let mut kinds: Vec<((&str, &str), &str, usize)> = Vec::new();
+    for line in &o.problems {
+        match kinds.iter_mut().find(|(kind, _, _)| *kind == kind_of(line)) {
+            Some((_, _, n)) => *n += 1,
+            None => kinds.push((kind_of(line), line, 1)),
+        }
+    }
+    for (_, line, n) in &kinds {
+        match n {
+            1 => println!("  {line}"),
+            n => println!("  {line} (and {} more like it)", n - 1),
+        }
+    }
+    cases.is_empty() && kinds.is_empty()
+}
+
+/// What a problem line is about, without the server it names: where it
+/// was found (`end state`, `after kill 2`) and the field or finding after
+/// the server (`tags`, `not in the report`).
+fn kind_of(line: &str) -> (&str, &str) {
+    let (place, rest) = line.split_once(": ").unwrap_or(("", line));
+    let finding = rest.rsplit_once("): ").map_or(rest, |(_, finding)| finding);
+    (place, finding.split_once(':').map_or(finding, |(field, _)| field))
 }

@@ -103,11 +103,19 @@ pub struct Tally {
     pub leaked: usize,
     pub restored: usize,
     pub moved: usize,
+    /// Requests failed by an injected fault, and all requests.
+    pub faulted: u64,
+    pub requests: u64,
 }
 
+/// At least this share of the requests must fail by an injected fault.
+const FAULTED_AT_LEAST: f64 = 0.05;
+
 impl Tally {
-    pub fn add(&mut self, c: &Counted) {
+    pub fn add(&mut self, c: &Counted, (faulted, requests): (u64, u64)) {
         self.trials += 1;
+        self.faulted += faulted;
+        self.requests += requests;
         self.lost += c.lost.len();
         self.duplicated += c.duplicated.len();
         self.left_down += c.left_down.len();
@@ -118,6 +126,12 @@ impl Tally {
 
     pub fn clean(&self) -> bool {
         self.lost + self.duplicated + self.left_down + self.leaked == 0
+    }
+
+    /// Whether the faults hit at least 5% of the requests, over all trials
+    /// (one small trial may fall short by chance).
+    pub fn faulted_enough(&self) -> bool {
+        self.faulted as f64 >= FAULTED_AT_LEAST * self.requests as f64
     }
 }
 
