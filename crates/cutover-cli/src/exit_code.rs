@@ -25,7 +25,8 @@ pub const CHECKS_FAILED: u8 = 3;
 pub const HELP: &str = "\
 Exit statuses:
   0  success
-  1  the command failed while running (a cloud or I/O error)
+  1  the command failed while running (a cloud or I/O error; a cloud
+     that does not answer is 1 too): try again
   2  bad input (flags, settings file, scenario); nothing was changed
   3  checks ran and at least one failed (preflight, env verify, plan
      --check, plan's capacity), sync left resources that differ and

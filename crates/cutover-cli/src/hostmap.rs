@@ -1,15 +1,17 @@
 /*!
 The host map: which old compute host becomes which new one, a YAML mapping
 `old-host: new-host` (the file `[sync] host_map` of `cutover.toml` names).
-A host redeployed under its own name maps to itself; several old hosts may
-become one new host; a host with no value is not mapped yet (the template
+A host redeployed under its own name maps to itself: it joins the new
+region later (`cutover run`'s hand-off redeploys it and puts it into its
+old aggregates), so sync reports its memberships as waiting and `env
+verify` does not expect it yet; several old hosts may become one new host; a host with no value is not mapped yet (the template
 `cutover sync --print-host-map` writes leaves them so). `env verify` expects
 the new hosts; `sync` places aggregates by it.
 
 ```yaml
 old-1: new-1
 old-2: new-1
-old-3: old-3     # redeployed under the same name
+old-3: old-3     # redeployed under the same name: joins later
 old-4:           # not decided yet
 ```
 */
@@ -36,7 +38,7 @@ impl HostMap {
     /// Parses the YAML text (see the module docs).
     pub fn parse(text: &str) -> Result<HostMap, String> {
         let expected = |e: &dyn std::fmt::Display| {
-            format!("{} (expected a mapping `old-host: new-host`)", one_line(&e.to_string()))
+            format!("{} (expected a mapping `old-host: new-host`)", cutover_core::quote::one_line(&e.to_string()))
         };
         // Through a YAML mapping first: it refuses a host listed twice,
         // which a `BTreeMap` would silently resolve to the last one.
@@ -49,19 +51,16 @@ impl HostMap {
         }
         let empty = |name: &str| name.trim().is_empty();
         if let Some((old, _)) = hosts.iter().find(|(old, new)| empty(old) || new.as_deref().is_some_and(empty)) {
-            return Err(format!("an empty host name (at '{old}')"));
+            return Err(cutover_core::quote::one_line(&format!("an empty host name (at \"{old}\")")));
         }
         Ok(HostMap { hosts })
     }
 
-    /// The new hosts, each once.
+    /// The new hosts, each once; an old host mapped to itself joins later
+    /// and is not one yet.
     pub fn new_hosts(&self) -> BTreeSet<String> {
-        self.hosts.values().flatten().cloned().collect()
+        self.hosts.iter().filter_map(|(old, new)| new.clone().filter(|new| new != old)).collect()
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -73,7 +72,7 @@ mod tests {
         let map = HostMap::parse("old-1: new-1\nold-2: new-1\nold-3: old-3 # same name\nold-4:\n").unwrap();
         assert_eq!(map.hosts.len(), 4);
         assert_eq!(map.hosts["old-4"], None, "not mapped yet");
-        assert_eq!(map.new_hosts().into_iter().collect::<Vec<_>>(), ["new-1", "old-3"]);
+        assert_eq!(map.new_hosts().into_iter().collect::<Vec<_>>(), ["new-1"], "old-3 joins later");
     }
 
     #[test]

@@ -5,13 +5,14 @@ compute method.
 Layout: [`cli`] is the clap tree, [`commands`] one module per subcommand,
 [`settings`] the checked cloud/region/file settings, [`output`] the `-f`/`-c`
 formatting of what commands print, [`exit_code`] the documented exit
-statuses, [`hostmap`] the old-to-new host map file. `main` only parses, sets up logging, runs, and prints a failure as
+statuses, [`failure`] how an error is said on one line, [`hostmap`] the old-to-new host map file. `main` only parses, sets up logging, runs, and prints a failure as
 one line.
 */
 
 mod cli;
 mod commands;
 mod exit_code;
+mod failure;
 mod hostmap;
 mod output;
 mod settings;
@@ -27,18 +28,24 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::from(exit_code::OK),
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(exit_code::OK),
         Err(err) => {
-            eprintln!("cutover: error: {err:#}");
+            eprintln!("cutover: error: {}", failure::line(&err));
             ExitCode::from(exit_code::of(&err))
         }
     }
 }
+
+/// The prefix of every cutover crate's log target (`cutover`, the binary,
+/// and `cutover_*`): tracing matches targets by prefix.
+const OWN: &str = "cutover";
 
 /// Crates whose trace output is a firehose (every socket read): held at
 /// debug even with `-vvv`, unless `RUST_LOG` asks for more.
 const NOISY: &[&str] = &["openstack_sdk", "hyper", "hyper_util", "reqwest", "h2", "rustls", "tower"];
 
 /// Logs go to stderr; `-v` info, `-vv` debug, `-vvv` trace, `-q` errors
-/// only; a valid `RUST_LOG` overrides all of it.
+/// only; a valid `RUST_LOG` overrides all of it. Without `-v` only
+/// cutover's own crates log: a library's error lines (openstack_sdk logs
+/// one per URL it tries) would bury, and repeat, the one line cutover says.
 fn init_logging(verbose: u8, quiet: bool) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
@@ -60,8 +67,8 @@ fn init_logging(verbose: u8, quiet: bool) {
 
 fn log_directives(verbose: u8, quiet: bool) -> String {
     let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
+        (true, _) => return format!("off,{OWN}=error"),
+        (false, 0) => return format!("off,{OWN}=warn"),
         (false, 1) => "info",
         (false, 2) => "debug",
         _ => "trace",
@@ -78,8 +85,8 @@ mod tests {
 
     #[test]
     fn verbosity_maps_to_levels_and_noisy_crates_stay_at_debug() {
-        assert_eq!(log_directives(0, true), "error");
-        assert_eq!(log_directives(0, false), "warn");
+        assert_eq!(log_directives(0, true), "off,cutover=error");
+        assert_eq!(log_directives(0, false), "off,cutover=warn");
         assert_eq!(log_directives(1, false), "info");
         assert_eq!(log_directives(2, false), "debug");
         let trace = log_directives(3, false);

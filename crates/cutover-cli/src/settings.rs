@@ -284,20 +284,47 @@ fn read_file(path: &Path) -> Result<(PathBuf, FileConfig), InputError> {
     Ok((path.to_path_buf(), config))
 }
 
-/// Parses `cutover.toml`; the error is one line, `LINE:COLUMN: message`,
-/// where toml's own rendering spans several.
+/// Parses `cutover.toml`; the error is one line, `LINE:COLUMN: key: message`,
+/// where toml's own rendering spans several and names no key for a wrong
+/// type.
 pub fn parse(text: &str) -> Result<FileConfig, String> {
     toml::from_str(text).map_err(|e| {
-        let message = e.message().trim().replace('\n', " ");
+        let message = cutover_core::quote::one_line(e.message());
         match e.span() {
             Some(span) => {
-                let before = &text[..span.start.min(text.len())];
+                let mut start = span.start.min(text.len());
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let before = &text[..start];
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!("{line}:{column}: {message}")
+                match key_at(before) {
+                    Some(key) if !message.contains(&format!("`{key}`")) => {
+                        cutover_core::quote::one_line(&format!("{line}:{column}: {key}: {message}"))
+                    }
+                    _ => format!("{line}:{column}: {message}"),
+                }
             }
             None => format!(" {message}"),
         }
+    })
+}
+
+/// The key whose value starts where `before` ends, with its table
+/// (`limits.total`): the `key =` opening that line, under the last
+/// `[table]` header. `None` when the error is not in a value on its key's
+/// line (a header, an unknown key, a stray line).
+fn key_at(before: &str) -> Option<String> {
+    let (key, _) = before.rsplit('\n').next()?.split_once('=')?;
+    let key = key.trim().trim_matches(['"', '\'']);
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = before.lines().rev().map(str::trim).find(|l| l.starts_with('[') && l.ends_with(']'));
+    Some(match table {
+        Some(table) => format!("{}.{key}", table.trim_matches(['[', ']']).trim()),
+        None => key.to_string(),
     })
 }
 

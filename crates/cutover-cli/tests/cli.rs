@@ -199,3 +199,68 @@ fn assert_redeployed(report: &serde_json::Value, new_region: &str) {
         assert!(hook.starts_with(&format!("succeeded: {name} redeployed into {new_region}: ")), "{host}");
     }
 }
+
+/// The files in `dir` and their sizes: to see that nothing was written.
+fn listing(dir: &std::path::Path) -> Vec<(String, u64)> {
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().to_string(), e.metadata().unwrap().len()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The fuzzing of `commands::fuzz`, a few cases through the binary: each
+/// parser's file broken three ways (binary bytes, a valid file cut short,
+/// a megabyte on one line) is one bounded line, exit 2, nothing written.
+#[test]
+fn broken_input_files_through_the_binary_are_one_bounded_line_and_write_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read(root.join(path)).unwrap();
+    let seeds: [(&str, Vec<u8>, &[&str]); 4] = [
+        ("plan.yaml", read("tests/fixtures/plan-builtin.yaml"), &["plan", "--show", "FILE"]),
+        ("scenario.yaml", read("../../examples/scenario.yaml"), &["sim", "--scenario", "FILE", "--print-scenario"]),
+        (
+            "nova.conf",
+            read("tests/fixtures/nova-mitaka.conf"),
+            &["env", "render", "--old", "FILE", "--metadata-host", "192.0.2.1", "-o", "new.conf"],
+        ),
+        ("cutover.toml", b"cloud = \"prod\"\n[limits]\ntotal = 20\n".to_vec(), &["--config", "FILE", "config", "show"]),
+    ];
+    let binary: Vec<u8> = (0u32..3000).map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+    for (name, seed, args) in seeds {
+        let cut_short = seed[..seed.len() * 2 / 3].iter().chain(b"\n  [{\"").copied().collect();
+        let long_line = [&seed[..seed.len() / 2], &b"=[\"".repeat(1 << 20)[..]].concat();
+        for (case, bytes) in [("binary", binary.clone()), ("cut short", cut_short), ("long line", long_line)] {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join(name);
+            std::fs::write(&file, &bytes).unwrap();
+            let before = listing(dir.path());
+            let args: Vec<&str> = args.iter().map(|a| if *a == "FILE" { file.to_str().unwrap() } else { a }).collect();
+            let out = cutover().current_dir(dir.path()).env_remove("OS_CLOUD").args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name}, {case}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{name}, {case}: one line: {stderr}");
+            assert!(stderr.len() < 1000 && !stderr.trim_end().contains(char::is_control), "{name}, {case}: {stderr}");
+            assert_eq!(listing(dir.path()), before, "{name}, {case}: nothing written");
+        }
+    }
+}
+
+/// A rule or a zone mapping 96 KiB long, with control characters, is
+/// quoted in at most 200 characters, before any cloud is asked.
+#[test]
+fn a_huge_flag_value_is_quoted_bounded() {
+    let huge = format!("\u{1b}[2J{}:teleport", "h\"o\\st ".repeat(12_000));
+    for flag in ["--strategy", "--zone-map"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out =
+            cutover().current_dir(dir.path()).env_remove("OS_CLOUD").args(["plan", flag, &huge]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flag}: one line");
+        assert!(stderr.starts_with(&format!("cutover: error: {flag}: bad")), "{flag}: {stderr}");
+        assert!(stderr.len() < 1000 && !stderr.trim_end().contains(char::is_control), "{flag}: {stderr}");
+    }
+}

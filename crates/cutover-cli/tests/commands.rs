@@ -6,12 +6,14 @@ simulator. One module per command, under `commands/`.
 mod util;
 
 mod commands {
+    mod bad_input;
     mod cleanup;
     mod credentials;
     mod env_register;
     mod env_verify;
     mod handoff;
     mod hooks;
+    mod never_down;
     mod nova_network;
     mod plan;
     mod preflight;

@@ -180,3 +180,64 @@ fn unreadable_or_broken_input_is_refused() {
     let e = refusal(&render(&["--old", old.to_str().unwrap(), "--metadata-host", "h"]));
     assert!(e.ends_with("nova.conf: line 3: a section header must end with ']'\n"), "{e}");
 }
+
+/// oslo.config's own parser (`oslo_config.iniparser`, from the venv
+/// `tools/test` installs) reads `path`: each key and its value, or the
+/// parse error it raises.
+fn oslo_reads(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let venv = std::env::var_os("CUTOVER_CONFORMANCE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/conformance-venv"));
+    let python = venv.join("bin/python");
+    assert!(python.exists(), "{} is missing: run tools/test (or tools/conformance/install)", python.display());
+    let script = r#"
+import json, sys
+from oslo_config import iniparser
+class Reader(iniparser.BaseParser):
+    def __init__(self):
+        self.found = []
+    def new_section(self, section):
+        pass
+    def comment(self, comment):
+        pass
+    def assignment(self, key, value):
+        self.found.append([key, "\n".join(value)])
+reader = Reader()
+try:
+    with open(sys.argv[1]) as f:
+        reader.parse(f)
+except iniparser.ParseError as e:
+    print(json.dumps({"error": str(e)}))
+else:
+    print(json.dumps({"found": reader.found}))
+"#;
+    let out = Command::new(python).args(["-c", script]).arg(path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    match said.get("error") {
+        Some(error) => Err(error.to_string()),
+        None => Ok(serde_json::from_value(said["found"].clone()).unwrap()),
+    }
+}
+
+/// Issue 15: a topic whose value oslo.config continues on the next line
+/// used to come out with its suffixed last line unindented, a file
+/// oslo.config rejects; its value is now the old one with the suffix.
+#[test]
+fn a_topic_continued_on_the_next_line_renders_as_oslo_config_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("nova.conf");
+    let new = dir.path().join("nova-new.conf");
+    std::fs::write(&old, "[DEFAULT]\ncompute_topic = compute\n   extra_line_of_topic\nscheduler_topic=scheduler\n")
+        .unwrap();
+    let old_value = oslo_reads(&old).unwrap();
+    assert_eq!(old_value[0], ("compute_topic".to_string(), "compute\nextra_line_of_topic".to_string()));
+
+    let out = render(&["--old", old.to_str().unwrap(), "-o", new.to_str().unwrap(), "--metadata-host", "10.0.0.2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read = oslo_reads(&new).unwrap_or_else(|e| panic!("oslo.config rejects the rendered file: {e}"));
+    let value = |key: &str| read.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(value("compute_topic"), Some("compute\nextra_line_of_topic_juno"));
+    assert_eq!(value("scheduler_topic"), Some("scheduler_juno"));
+    assert_eq!(value("metadata_host"), Some("10.0.0.2"));
+}

@@ -27,10 +27,11 @@ impl std::fmt::Debug for Profile {
 impl Profile {
     /// Resolves the cloud the way python-openstackclient does.
     ///
-    /// With a name (`--os-cloud` / `OS_CLOUD`) the entry comes from the files
-    /// `OS_CLIENT_CONFIG_FILE` and `OS_CLIENT_SECURE_FILE` name, then the usual
-    /// places (`./clouds.yaml`, `~/.config/openstack/`, `/etc/openstack/`), with
-    /// `secure.yaml` merged in; `OS_*` variables fill what the entry leaves out
+    /// With a name (`--os-cloud` / `OS_CLOUD`) the entry comes from the file
+    /// `OS_CLIENT_CONFIG_FILE` names, else the first `clouds.yaml` of the usual
+    /// places (`./`, `~/.config/openstack/`, `/etc/openstack/`), with the
+    /// `secure.yaml` `OS_CLIENT_SECURE_FILE` names (else the first found)
+    /// merged in; a file that does not parse is an error, never skipped; `OS_*` variables fill what the entry leaves out
     /// (a password kept out of files, typically). Without a name, the `OS_*`
     /// variables alone describe the cloud.
     pub fn resolve(cloud: Option<&str>) -> Result<Profile, ConfigError> {
@@ -51,8 +52,7 @@ impl Profile {
         let from_env = CloudConfig::from_env().map_err(|e| unreadable(&e))?;
         let config = match cloud {
             Some(name) => {
-                let files = ConfigFile::new_with_user_specified_configs(clouds_file, secure_file)
-                    .map_err(|e| unreadable(&e))?;
+                let files = crate::config_files::load(clouds_file, secure_file)?;
                 let mut config = files
                     .get_cloud_config(name)
                     .map_err(|e| unreadable(&e))?
@@ -143,7 +143,7 @@ fn unknown_cloud(name: &str, clouds_file: Option<&Path>, files: &ConfigFile) -> 
     let mut available = files.get_available_clouds();
     available.sort();
     let searched = match clouds_file {
-        Some(file) => format!("{} or clouds.yaml in ./, ~/.config/openstack/, /etc/openstack/", file.display()),
+        Some(file) => file.display().to_string(),
         None => "clouds.yaml (./, ~/.config/openstack/, /etc/openstack/)".to_string(),
     };
     let available = if available.is_empty() { "none".to_string() } else { available.join(", ") };

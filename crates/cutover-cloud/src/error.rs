@@ -84,6 +84,10 @@ pub enum ConfigError {
     /// A configuration file exists but cannot be read or parsed.
     #[error("cannot read the cloud configuration: {reason}")]
     Unreadable { reason: String },
+    /// A configuration file does not parse, or not as clouds.yaml: where,
+    /// and what is wrong, never the values (see `config_files`).
+    #[error("cannot read the cloud configuration {path}: {reason}")]
+    BadFile { path: String, reason: String },
     /// The cloud entry lacks something authentication needs.
     #[error("cloud {name}: {what} is not set (clouds.yaml, secure.yaml or OS_* variables)")]
     Missing { name: String, what: &'static str },

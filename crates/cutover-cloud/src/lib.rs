@@ -5,7 +5,8 @@ Authentication, the catalog, version discovery and pagination come from
 typed errors that name the failed call, and the calls cutover makes.
 
 Layout:
-- [`config`]: which cloud and credentials (clouds.yaml, secure.yaml, `OS_*`).
+- [`config`]: which cloud and credentials (clouds.yaml, secure.yaml, `OS_*`);
+  `config_files` reads those files, strictly and without quoting values.
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
 - [`call`]: [`Call`], our own typed request with an explicit microversion.
 - [`compute`]: Nova calls, one module per resource.
@@ -22,6 +23,7 @@ Layout:
 pub mod call;
 pub mod compute;
 pub mod config;
+mod config_files;
 pub mod error;
 pub mod identity;
 pub mod image;

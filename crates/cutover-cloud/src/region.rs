@@ -136,6 +136,11 @@ impl RegionClient {
         &self.catalog
     }
 
+    /// Whether the region's catalog has a network (Neutron) endpoint.
+    pub fn has_network(&self) -> bool {
+        self.has_service(&ServiceType::Network)
+    }
+
     /// Whether the region's catalog has a reachable endpoint for `service`.
     pub fn has_service(&self, service: &ServiceType) -> bool {
         self.services.contains(service)
@@ -258,7 +263,8 @@ fn describe<E: RestEndpoint>(endpoint: &E) -> (ServiceType, String) {
 /// A failed authentication: the credentials refused, or Keystone failing
 /// (5xx, 429) or not answering, which is no fault of the input.
 fn auth_error(cloud: &str, region: &str, err: &(dyn std::error::Error + 'static)) -> Error {
-    let (cloud, region, reason) = (cloud.to_string(), region.to_string(), chain(err));
+    let reason = keystone_silent(err).unwrap_or_else(|| chain(err));
+    let (cloud, region) = (cloud.to_string(), region.to_string());
     if keystone_unavailable(err) {
         Error::AuthUnavailable { cloud, region, reason }
     } else {
@@ -276,11 +282,37 @@ fn keystone_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
             (Some(AuthError::Identity(identity)), _) => return u16::try_from(identity.code).is_ok_and(failing),
             (Some(AuthError::UnknownAuth { code, .. }), _) => return failing(*code),
             (_, Some(OpenStackError::Communication { .. } | OpenStackError::NoResponse {})) => return true,
+            // Keystone's version document was not found at the auth URL or
+            // any level above it: openstack_sdk says so without the cause,
+            // and most often nothing answered there (a closed port, a host
+            // down), a failure to try again rather than bad input.
+            (_, Some(OpenStackError::Discovery { service, .. })) if service == "identity" => return true,
             (_, Some(OpenStackError::Http { status })) => return failing(status.as_u16()),
             _ => cause = e.source(),
         }
     }
     false
+}
+
+/// openstack_sdk's words for a Keystone that gave no version document
+/// (``` `identity` endpoint version discovery error: ... Service is not
+/// working.```), said as what the operator can check.
+fn keystone_silent(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use openstack_sdk::OpenStackError;
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(OpenStackError::Discovery { service, url, .. }) = e.downcast_ref::<OpenStackError>() {
+            if service == "identity" {
+                // A password in the URL's user part stays out of the line.
+                let url = cutover_core::novaconf::mask_url_passwords(url);
+                return Some(format!(
+                    "no answer from Keystone at {url} (nothing listening there, or no identity version document)"
+                ));
+            }
+        }
+        cause = e.source();
+    }
+    None
 }
 
 fn chain(err: &dyn std::error::Error) -> String {

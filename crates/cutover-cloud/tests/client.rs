@@ -87,7 +87,8 @@ async fn a_malformed_clouds_yaml_is_unreadable() {
     let cloud = SimCloud::start().await;
     std::fs::write(cloud.clouds_yaml(), "clouds: [unclosed\n").unwrap();
     let err = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), None).expect_err("fails");
-    assert!(matches!(err, ConfigError::Unreadable { .. }), "{err}");
+    assert!(matches!(err, ConfigError::BadFile { .. }), "{err}");
+    assert!(err.to_string().contains("clouds.yaml: line 2 column 1"), "{err}");
 }
 
 /// Installs a fault rule through the simulator's own API, as an operator of

@@ -10,9 +10,11 @@ Layout:
 - [`newenv`]: registering the new region in Keystone and verifying its Nova.
 - [`plan`]: the plan file's schema and the rebuild record of each server.
 - [`preflight`]: the checks before a cutover, from an observation of both regions.
+- [`readiness`]: whether the new region has what each move needs, before it starts.
 - [`retire`]: phase 7, what blocks retiring the old Nova and what it deletes.
 - [`novaconf`]: the new environment's `nova.conf` rendered from the old one.
 - [`sync`]: phase 3, what to copy into the new region and the report of it.
+- [`quote`]: input quoted in an error message, on one line and bounded.
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
@@ -23,6 +25,8 @@ pub mod newenv;
 pub mod novaconf;
 pub mod plan;
 pub mod preflight;
+pub mod quote;
+pub mod readiness;
 pub mod retire;
 pub mod room;
 pub mod secret;

@@ -96,6 +96,11 @@ impl Room {
         Load::sum(self.hosts.iter().map(|h| &h.free))
     }
 
+    /// Whether any of its hosts is in `zone`.
+    pub fn has_zone(&self, zone: &str) -> bool {
+        self.hosts.iter().any(|h| h.zone == zone)
+    }
+
     pub fn hosts(&self) -> usize {
         self.hosts.len()
     }

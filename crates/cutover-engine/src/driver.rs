@@ -6,13 +6,15 @@ the new region has. The real implementation speaks to OpenStack through `cutover
 drive the engine with another.
 */
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
+use cutover_core::readiness::Offer;
 use cutover_core::room::Room;
+use cutover_journal::Ledger;
 
 /// Why an action or observation failed, and whether trying again may help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +32,9 @@ pub struct NewRegion {
     /// Compute hosts taking new servers: what the per-host build limit is
     /// multiplied by.
     pub hosts: usize,
+    /// The hosts of the enabled `nova-compute` services, up or not yet
+    /// (a boot sent now may be scheduled once one is up).
+    pub enabled: BTreeSet<String>,
     /// Their free room; `None` when the region shows no resource figures
     /// (Nova 2.88+ only in placement): the moves are then paced by the
     /// limits alone, and a boot with no room is refused and rolled back.
@@ -63,6 +68,13 @@ pub trait Driver: Send + Sync {
     /// up) and their free room: what admission paces the moves by.
     async fn new_region(&self, plan: &Plan) -> Result<NewRegion, DriverError>;
 
+    /// What the new region has that the moves need (flavors, groups, key
+    /// pairs, images, quota), checked before each move starts; a part that
+    /// cannot be read is left unknown and unchecked.
+    async fn offer(&self, plan: &Plan) -> Offer {
+        Offer { region: plan.clouds.new_region.clone(), ..Offer::default() }
+    }
+
     /// What the host machine needs of each old host (both regions'
     /// services and hypervisors, the servers on it), from a few batched
     /// listings; the hook's end and the moves in flight are the engine's
@@ -72,6 +84,15 @@ pub trait Driver: Send + Sync {
         plan: &Plan,
         hosts: &[&str],
     ) -> Result<BTreeMap<String, HostObservation>, DriverError>;
+
+    /// Adds a host that joined the new region to that region's aggregates
+    /// of these names (the ones it was in in the old region). Idempotent;
+    /// an aggregate the new region lacks is refused for good.
+    async fn join_aggregates(&self, plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError>;
+
+    /// Disables (with the reason) or, with `None`, enables the new
+    /// region's `nova-compute` of a host that joined it. Idempotent.
+    async fn set_new_host(&self, plan: &Plan, host: &str, disabled_reason: Option<&str>) -> Result<(), DriverError>;
 
     /// Deletes the old region's `nova-compute` record of a host that has
     /// joined the new region. Idempotent.
@@ -84,4 +105,10 @@ pub trait Driver: Send + Sync {
     async fn tidy(&self, _plan: &Plan) -> Result<(), DriverError> {
         Ok(())
     }
+
+    /// Gives the driver the run's ledger: a second connection to the
+    /// journal for what it must record in the middle of an action (a key
+    /// pair copy, before it is made). A driver given none makes nothing it
+    /// could not find again after a crash.
+    fn keep_records(&self, _ledger: Ledger) {}
 }

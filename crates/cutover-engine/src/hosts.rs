@@ -4,7 +4,8 @@ The old hosts through a run: each planned host's machine
 batched observation, its state journaled before its actions run. The
 hand-off hook runs in the background; its start is journaled before it is
 called (a hook interrupted by a crash runs again: hooks are idempotent)
-and its end before the machine is told.
+and its end before the machine is told. The old aggregates a host joins
+in the new region are in its state, journaled before its hook runs.
 */
 
 use std::collections::BTreeMap;
@@ -170,6 +171,7 @@ impl Hosts {
                     disable_reason: reason.clone(),
                     empty_interval_secs: options.empty_interval.as_secs() as i64,
                     rejoin_timeout_secs: options.rejoin_timeout.as_secs() as i64,
+                    join_reason: join_reason(plan),
                 },
                 state,
                 hook,
@@ -286,6 +288,12 @@ impl Hosts {
         let done = match action {
             HostAction::DisableService { reason, .. } => driver.disable_host(plan, &host, &reason).await,
             HostAction::DeleteOldService { .. } => driver.delete_old_service(plan, &host).await,
+            HostAction::DisableNewService { reason, .. } => driver.set_new_host(plan, &host, Some(&reason)).await,
+            HostAction::JoinAggregates { aggregates, .. } => {
+                tracing::info!(host, aggregates = aggregates.join(", "), "putting the host into its old aggregates");
+                driver.join_aggregates(plan, &host, &aggregates).await
+            }
+            HostAction::EnableNewService { .. } => driver.set_new_host(plan, &host, None).await,
             HostAction::RunHook { .. } => {
                 let t = &mut self.tracked[i];
                 let Some(hand_off) = self.options.hand_off_for(&host) else { return Ok(false) };
@@ -350,6 +358,23 @@ impl Hosts {
         Ok(true)
     }
 
+    /// Old hosts that have aggregates to join in the new region and may be
+    /// there, not joined yet: handed off, or whose hook has started (the
+    /// host may be redeployed already when a run was stopped meanwhile).
+    pub(crate) fn joining(&self) -> Vec<&str> {
+        self.tracked
+            .iter()
+            .filter(|t| match t.state.stage {
+                HostStage::HandedOff => true,
+                HostStage::Empty => t.hook.is_some(),
+                _ => false,
+            })
+            .filter(|t| t.state.failed.is_none())
+            .filter(|t| t.state.aggregates.as_ref().is_some_and(|a| !a.is_empty()))
+            .map(|t| t.plan.name.as_str())
+            .collect()
+    }
+
     /// Old hosts that have joined the new region.
     pub(crate) fn joined(&self) -> usize {
         self.tracked.iter().filter(|t| matches!(t.state.stage, HostStage::JoinedNew | HostStage::RetiredOld)).count()
@@ -403,6 +428,12 @@ pub(crate) enum HostRound {
 /// The `disabled_reason` every drained old host gets.
 pub(crate) fn disable_reason(plan: &Plan) -> String {
     format!("cutover migration {}: moving its servers to {}", plan.migration, plan.clouds.new_region)
+}
+
+/// The `disabled_reason` a rejoined host's new `nova-compute` has while it
+/// is put into its aggregates.
+pub(crate) fn join_reason(plan: &Plan) -> String {
+    format!("cutover migration {}: joining its aggregates from {}", plan.migration, plan.clouds.old_region)
 }
 
 /// Every host the journal has a state for, in name order.

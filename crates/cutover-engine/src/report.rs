@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::notes;
+use crate::openstack::KEY_CLASH_PREFIX;
 use crate::phase::{self, Phase};
 
 /// How a server's move came out.
@@ -55,6 +56,11 @@ pub struct ServerReport {
     /// stopped while they were under way (resolved by observing).
     pub interrupted: usize,
     pub reason: Option<String>,
+    /// What the move could not keep as it was (the rebuild names a copy of
+    /// its key pair under another name: cutover's user has another key
+    /// under the original one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,7 +149,9 @@ impl Report {
                 _ => Phase::of(&entry.plan, &entry.state, started),
             };
             phases.push(phase);
-            servers.push(server_report(&entry, phase, held, sent, interrupted, &notes));
+            let mut report = server_report(&entry, phase, held, sent, interrupted, &notes);
+            report.warning = journal.value(&format!("{KEY_CLASH_PREFIX}{}", entry.plan.source))?;
+            servers.push(report);
         }
         let meta = journal.meta();
         // A run's own report also has the hosts it stepped with no server
@@ -213,6 +221,7 @@ fn server_report(
         api_calls: round(notes.acted + notes.observed),
         interrupted,
         reason,
+        warning: None,
     }
 }
 

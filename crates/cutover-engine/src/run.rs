@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutover_cloud::meter::metered;
-use cutover_core::machine::{Action, Direction, Observation, Route, ServerMove, ServerState, Side, Strategy};
+use cutover_core::machine::{Action, Direction, Observation, Refused, Route, ServerMove, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
@@ -114,9 +114,11 @@ struct Tracked {
     failures: u32,
     retry_at: Option<Instant>,
     held: Option<String>,
-    /// A boot the cloud refused for good, told to the machine on its next
-    /// step (it turns the move back rather than boot again).
-    refused: Option<String>,
+    /// An action given up (a boot the cloud refused for good, or one
+    /// failing round after round while the server is out of service),
+    /// told to the machine on its next step: it turns the move back, or
+    /// tries turning back again later.
+    refused: Option<Refused>,
     notes: Notes,
     /// Room in the new region is set aside for it (see `admission`).
     room: bool,
@@ -179,6 +181,12 @@ pub struct Engine {
     boots_waiting: usize,
     /// The old hosts' machines (not in a rollback run).
     hosts: Hosts,
+    /// An old host that joined the new region and takes servers there
+    /// before it is in its old aggregates: boots wait for it.
+    joining_taking: Option<String>,
+    /// What the new region has that the moves need, read once a run
+    /// (not in a rollback run); each move's quota is taken as it starts.
+    offer: Option<cutover_core::readiness::Offer>,
 }
 
 impl Engine {
@@ -238,6 +246,7 @@ impl Engine {
             }
         }
         let hosts = Hosts::load(&plan, &journal, options.hosts.clone(), clock.now())?;
+        driver.keep_records(journal.ledger()?);
         let mut engine = Engine {
             hosts,
             plan: Arc::new(plan),
@@ -254,6 +263,8 @@ impl Engine {
             new_region: None,
             waiting_for_room: BTreeMap::new(),
             boots_waiting: 0,
+            joining_taking: None,
+            offer: None,
         };
         if created {
             engine.wrote()?;
@@ -326,6 +337,7 @@ impl Engine {
         self.close_hosts().await.map_err(Round::Fatal)?;
         self.pass_deadline().map_err(Round::Fatal)?;
         self.count_new_region().await;
+        self.check_joining().await;
         let mut slots = self.admit();
         self.hold_without_room();
         self.boots_waiting = 0;
@@ -382,7 +394,7 @@ impl Engine {
         if is_new_boot(&t.plan, &step.state) && !t.booting() {
             // The step is dropped, not saved: the next round steps again
             // from the saved state, once a build slot is free.
-            if !slots.builds_admit() {
+            if !slots.builds_admit() || self.joining_taking.is_some() {
                 self.boots_waiting += 1;
                 return Ok(false);
             }
@@ -458,8 +470,10 @@ impl Engine {
                 Err(error) if error.permanent && matches!(call.action, Action::BootServer { .. }) => {
                     // A boot refused for good is the move's failure, not a
                     // call to retry: the machine rolls the server back.
-                    tracing::warn!(server = self.servers[call.server].plan.source, "boot refused: {}", error.message);
-                    self.servers[call.server].refused = Some(error.message);
+                    let t = &mut self.servers[call.server];
+                    tracing::warn!(server = t.plan.source, "boot refused: {}", error.message);
+                    let reason = format!("the boot was refused: {}", error.message);
+                    t.refused = Some(Refused { at: t.state.place(), reason });
                 }
                 Err(error) => {
                     let entry = failed.entry(call.server).or_insert((0, false, String::new()));
@@ -480,13 +494,21 @@ impl Engine {
         Ok(())
     }
 
-    /// A failed round for server `i`: retried later, held after too many.
+    /// A failed round for server `i`: retried later; after too many, held
+    /// where it is, or, when the move has taken it out of service, given up
+    /// to the machine, which turns the move back (a server is never left
+    /// down and waiting).
     fn fail(&mut self, i: usize, permanent: bool, why: String) {
         let options = &self.options;
         let t = &mut self.servers[i];
         t.failures += 1;
         let limit = if permanent { options.hold_after_refusals } else { options.hold_after_failures };
-        if t.failures >= limit {
+        if t.failures >= limit && t.state.exposed(&t.plan) {
+            tracing::warn!(server = t.plan.source, "given up after {} failed rounds: {why}", t.failures);
+            let reason = format!("{why} ({} times in a row)", t.failures);
+            t.refused = Some(Refused { at: t.state.place(), reason });
+            t.failures = 0;
+        } else if t.failures >= limit {
             tracing::warn!(server = t.plan.source, "held after {} failed rounds: {why}", t.failures);
             t.held = Some(format!("{why} ({} times in a row)", t.failures));
             t.ended_at = Some(Instant::now());

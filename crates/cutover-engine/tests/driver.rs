@@ -7,6 +7,8 @@ show it makes one resource.
 
 mod util;
 
+#[path = "driver/keys.rs"]
+mod keys;
 #[path = "driver/nova_network.rs"]
 mod nova_network;
 

@@ -33,11 +33,15 @@ impl Error {
         // A file that is not SQLite at all is reported as such, not as an
         // SQL error an operator cannot read.
         if let rusqlite::Error::SqliteFailure(e, _) = &source {
-            if e.code == rusqlite::ErrorCode::NotADatabase {
-                return Error::Corrupt {
-                    path: path.to_path_buf(),
-                    reason: "not a cutover journal (not SQLite)".into(),
-                };
+            let reason = match e.code {
+                rusqlite::ErrorCode::NotADatabase => Some("not a cutover journal (not SQLite)"),
+                // A damaged file is the operator's to restore, as a foreign
+                // one is: bad input, not a failure that trying again mends.
+                rusqlite::ErrorCode::DatabaseCorrupt => Some("damaged: SQLite finds the file malformed"),
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                return Error::Corrupt { path: path.to_path_buf(), reason: reason.into() };
             }
         }
         Error::Sql { path: path.to_path_buf(), source }

@@ -7,6 +7,8 @@ after. `docs/journal.md` states the durability rules this crate keeps.
 Layout:
 - [`Journal`]: open (locked, one run at a time), record, load.
 - [`Meta`]: what the journal belongs to (migration, plan, clouds).
+- [`Ledger`]: the driver's own records in `meta`, written in the middle of
+  an action while the engine holds the journal.
 - `schema`: the tables and their migrations.
 - [`Error`]: what can go wrong, naming the file.
 */
@@ -16,6 +18,7 @@ mod schema;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use cutover_core::machine::{Action, ServerMove, ServerState};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -141,6 +144,15 @@ impl Journal {
 
     pub fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    /// A second connection to this journal for [`Ledger`] records. It
+    /// takes no lock of its own: it is made from, and lives no longer than,
+    /// the journal whose lock the run holds.
+    pub fn ledger(&self) -> Result<Ledger> {
+        let conn = connect(&self.path)?;
+        let journal = Journal { conn, path: self.path.clone(), meta: self.meta.clone(), _lock: None };
+        Ok(Ledger { journal: Mutex::new(journal) })
     }
 
     pub fn path(&self) -> &Path {
@@ -294,6 +306,38 @@ impl Journal {
 
     fn parse<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T> {
         serde_json::from_str(text).map_err(|e| Error::Corrupt { path: self.path.clone(), reason: e.to_string() })
+    }
+}
+
+/// Records a driver keeps in the journal's `meta` table while the engine
+/// holds the journal (e.g. a key pair copy it is about to create, written
+/// before the create so that a run killed in between can find it). Each
+/// write is committed before it returns, like the journal's own.
+pub struct Ledger {
+    journal: Mutex<Journal>,
+}
+
+impl Ledger {
+    fn with<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T>) -> Result<T> {
+        // A panic elsewhere while holding it leaves the connection usable.
+        let mut journal = self.journal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut journal)
+    }
+
+    pub fn value(&self, key: &str) -> Result<Option<String>> {
+        self.with(|j| j.value(key))
+    }
+
+    pub fn set_value(&self, key: &str, value: &str) -> Result<()> {
+        self.with(|j| j.set_value(key, value))
+    }
+
+    pub fn remove_value(&self, key: &str) -> Result<()> {
+        self.with(|j| j.remove_value(key))
+    }
+
+    pub fn values_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        self.with(|j| j.values_with_prefix(prefix))
     }
 }
 

@@ -35,6 +35,8 @@ pub fn moves() -> Vec<(ServerMove, serde_json::Value, ServerState)> {
                 keep_source: false,
                 boot_timeout_secs: 600,
                 snapshot_attempts: 3,
+                restore_attempts: 5,
+                restore_retry_secs: 30,
             };
             (plan, serde_json::json!({"name": format!("server {id}")}), ServerState::new(0))
         })

@@ -149,3 +149,23 @@ fn a_converted_server_reopens_with_its_new_move_and_state() {
     assert_eq!((servers[1].plan.strategy, &servers[1].state), (Strategy::Snapshot, &ServerState::new(42)));
     assert_eq!(servers[0].plan, moves()[0].0, "the other server is as it was");
 }
+
+#[test]
+fn a_ledger_writes_beside_the_engine_and_its_records_survive_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.journal");
+    {
+        let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
+        let ledger = journal.ledger().unwrap();
+        ledger.set_value("key-copy/RegionTwo/alice-key", "{}").unwrap();
+        ledger.set_value("key-copy/RegionTwo/bob-key", "{}").unwrap();
+        // The engine goes on writing on its own connection meanwhile.
+        journal.set_value("host/old-1/disabled", "5").unwrap();
+        ledger.remove_value("key-copy/RegionTwo/bob-key").unwrap();
+        assert_eq!(journal.value("key-copy/RegionTwo/alice-key").unwrap().as_deref(), Some("{}"));
+    }
+    let journal = Journal::open(&path).expect("the ledger took no lock of its own");
+    let left = journal.values_with_prefix("key-copy/").unwrap();
+    assert_eq!(left, vec![("key-copy/RegionTwo/alice-key".to_string(), "{}".to_string())]);
+    assert_eq!(journal.value("host/old-1/disabled").unwrap().as_deref(), Some("5"));
+}

@@ -14,6 +14,8 @@ mod cleanup;
 mod config;
 mod demo;
 mod env;
+#[cfg(test)]
+mod fuzz;
 mod plan;
 mod plan_file;
 mod preflight;

@@ -6,7 +6,7 @@ the run stepped them) and the totals; with
 server rows.
 */
 
-use cutover_engine::{Outcome, Report};
+use cutover_engine::{Outcome, Report, ServerReport};
 use serde_json::{json, Value};
 
 use super::Ctx;
@@ -60,10 +60,19 @@ fn servers(report: &Report) -> Listing {
             json!(s.new_id),
             s.downtime_secs.map_or(Value::Null, |d| json!(format!("{d}s"))),
             json!(s.api_calls),
-            json!(s.reason),
+            json!(reason(s)),
         ]);
     }
     listing
+}
+
+/// The reason it ended as it did, and what the move could not keep.
+fn reason(s: &ServerReport) -> Option<String> {
+    let warning = s.warning.as_ref().map(|w| format!("warning: {w}"));
+    match (&s.reason, warning) {
+        (Some(reason), Some(warning)) => Some(format!("{reason}; {warning}")),
+        (reason, warning) => reason.clone().or(warning),
+    }
 }
 
 fn hosts(report: &Report) -> Listing {

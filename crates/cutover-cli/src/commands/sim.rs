@@ -46,15 +46,27 @@ fn scenario(args: &SimArgs) -> anyhow::Result<Scenario> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| InputError(format!("cannot read scenario {}: {e}", path.display())))?;
-            Scenario::from_yaml(&text).map_err(|e| InputError(format!("scenario {}: {e}", path.display())).into())
+            parse_scenario(&text).map_err(|e| InputError(format!("scenario {}: {e}", path.display())).into())
         }
     }
+}
+
+/// A scenario file's text, parsed; the error is one line, its quotes of
+/// the text bounded.
+pub(crate) fn parse_scenario(text: &str) -> Result<Scenario, String> {
+    Scenario::from_yaml(text).map_err(|e| cutover_core::quote::one_line(&e.to_string()))
+}
+
+/// A scenario the simulator would refuse to load (a reference to nothing,
+/// a duplicate): one line, its quotes bounded.
+pub(crate) fn refused_scenario(err: &ServeError) -> InputError {
+    InputError(cutover_core::quote::one_line(&err.to_string()))
 }
 
 async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let running = RunningSim::start(args.listen, &scenario, args.time_scale).await.map_err(|e| match e {
-        ServeError::Scenario(_) | ServeError::NotLoopback(_) => anyhow::Error::new(InputError(e.to_string())),
+        ServeError::Scenario(_) | ServeError::NotLoopback(_) => anyhow::Error::new(refused_scenario(&e)),
         other => anyhow::Error::new(other),
     })?;
     if let Some(path) = &args.write_clouds_yaml {

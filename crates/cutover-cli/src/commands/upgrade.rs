@@ -10,7 +10,7 @@ and resumes after a `kill -9` like `cutover run`.
 use std::path::Path;
 
 use super::run as apply;
-use super::{env, plan, preflight, retire, sync, Ctx, SyncIncomplete};
+use super::{env, plan, plan_file, preflight, retire, sync, Ctx, SyncIncomplete};
 use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RetireArgs, RunArgs, SyncArgs, UpgradeArgs};
 use crate::output::Format;
 
@@ -22,6 +22,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         out: if ctx.out.format() == Format::Table { ctx.out.clone() } else { ctx.out.clone().on_stderr() },
     };
     let plan_exists = args.plan.exists();
+    check_inputs(&args, plan_exists, ctx)?;
     heading("preflight: both regions, admin rights, services, capacity");
     preflight::run(&phases)?;
     heading("env verify: the new region's conductor, scheduler and compute hosts");
@@ -61,6 +62,17 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
     }
     heading("retire: the old Nova's remaining services");
     retire::run(RetireArgs { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
+}
+
+/// Every input of every phase, checked before the first (sync changes the
+/// new region): the plan's rules, zone map and migration id, the plan file
+/// when it exists, and each hook (`--on-host-empty`, the plan's `on_empty`).
+fn check_inputs(args: &UpgradeArgs, plan_exists: bool, ctx: &Ctx) -> anyhow::Result<()> {
+    plan::inputs(&plan_args(args, Some(&args.plan), None), ctx, chrono::Utc::now())?;
+    let hosts = if plan_exists { plan::file::load(&args.plan)?.hosts } else { Vec::new() };
+    let journal = plan_file::journal_path(&args.plan, None);
+    apply::host_options(&args.hosts, &hosts, &journal, ctx)?;
+    Ok(())
 }
 
 fn heading(what: &str) {

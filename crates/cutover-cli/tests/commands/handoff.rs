@@ -2,8 +2,8 @@
 `cutover run --on-host-empty`: once an old host's servers are gone and two
 observations say it is empty, the hook redeploys it (here
 `examples/hooks/sim-redeploy`, wrapped to count its calls: `util::hooks`),
-the host joins the new region, and its old `nova-compute` record is
-deleted. A server that appears on a drained host keeps it from the hook
+the host joins the new region (in the aggregates it had, so its zone),
+and its old `nova-compute` record is deleted. A server that appears on a drained host keeps it from the hook
 until it is gone.
 */
 
@@ -67,12 +67,38 @@ fn every_emptied_host_is_handed_off_once_joins_the_new_region_and_leaves_the_old
         assert!(new.service_of_host(host, "nova-compute").is_some_and(|s| s.up && !s.disabled), "{host}");
         assert!(world.compute["RegionOne"].service_of_host(host, "nova-compute").is_none(), "{host}: old record gone");
     }
+    // old-3 was in fast-disks (az-fast) in RegionOne: so it is in RegionTwo.
+    let fast = world.compute["RegionTwo"].aggregates.values().find(|a| a.name == "fast-disks").expect("synced");
+    assert!(fast.hosts.contains("old-3"), "the recycled host keeps its aggregate: {:?}", fast.hosts);
+    assert_eq!(world.compute["RegionTwo"].host_zone("old-3"), "az-fast", "and so its zone");
     drop(world);
 
     let (code, again) = run_with_hook(&cloud, &hook);
     assert_eq!(code, Some(0));
     assert_eq!(again["hosts"], report["hosts"]);
     assert_eq!(hook_calls(&cloud).len(), hosts.len(), "a second run hands nothing off again");
+}
+
+#[test]
+fn a_host_mapped_to_itself_joins_the_aggregate_sync_made_for_it() {
+    let cloud = SimCloud::start();
+    std::fs::write(cloud.dir().join("hosts.yaml"), "old-1: new-1\nold-2: new-2\nold-3: old-3\n").unwrap();
+    let sync = cloud.run(&["sync", "--host-map", "hosts.yaml"]);
+    assert!(matches!(sync.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&sync.stderr));
+    assert!(String::from_utf8_lossy(&sync.stdout).contains("waiting for old-3"));
+    let plan = ["plan", "-o", "plan.yaml", "--migration", "m1", "--zone-map", "az-fast="];
+    assert!(cloud.run(&plan).status.success());
+    let hook = counting_hook(&cloud);
+    let (code, report) = run_with_hook(&cloud, &hook);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(stage_of(&report, "old-3"), "retired-old");
+    let world = cloud.sim().read();
+    let new = &world.compute["RegionTwo"];
+    let fast = new.aggregates.values().find(|a| a.name == "fast-disks").expect("made by sync");
+    assert_eq!(fast.hosts.iter().collect::<Vec<_>>(), ["old-3"], "its one host, back");
+    assert_eq!(new.host_zone("old-3"), "az-fast");
+    let service = new.service_of_host("old-3", "nova-compute").expect("a compute of RegionTwo");
+    assert!(service.up && !service.disabled, "enabled again once in it: {service:?}");
 }
 
 #[test]

@@ -150,3 +150,43 @@ fn wait_then_snapshot_servers_still_there_at_the_deadline_move_and_a_later_run_k
     let again: Value = serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "-f", "json"])).unwrap();
     assert_eq!(again["servers"], report["servers"]);
 }
+
+#[test]
+fn another_key_of_cutovers_user_under_a_servers_key_name_is_kept_and_the_report_warns() {
+    let cloud = SimCloud::start();
+    plan_all(&cloud, &[]);
+    let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9wZXJhdG9yb3BlcmF0b3JvcGVyYXRvcm9wZXJh op@ops";
+    let admin = {
+        let mut w = cloud.sim().world();
+        let admin = w.identity.users.values().find(|u| u.name == "admin").expect("admin").id.clone();
+        let keys = &mut w.compute.get_mut("RegionTwo").expect("RegionTwo").keypairs;
+        let alices = keys.values().find(|k| k.name == "alice-key").expect("alice's key, synced").clone();
+        let own = cutover_sim::model::compute::Keypair { user_id: admin.clone(), public_key: other.into(), ..alices };
+        keys.insert((admin.clone(), "alice-key".into()), own);
+        admin
+    };
+    let report: Value =
+        serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "--poll-max", "1", "-f", "json"])).unwrap();
+    let servers = report["servers"].as_array().unwrap();
+    let web = servers.iter().find(|s| s["name"] == "web-1").expect("web-1 reported");
+    assert_eq!(web["result"], "moved");
+    let warning = web["warning"].as_str().unwrap_or_else(|| panic!("a warning: {web}"));
+    assert!(warning.contains("alice-key") && warning.contains("another key"), "{warning}");
+    // alice's servers (web-1, web-2) warn; the others kept their key names.
+    for s in servers {
+        let alices = ["web-1", "web-2"].contains(&s["name"].as_str().unwrap());
+        assert_eq!(s.get("warning").is_some(), alices, "{s}");
+    }
+    let world = cloud.sim().world();
+    let new = &world.compute["RegionTwo"];
+    let rebuilt = &new.servers[web["new_id"].as_str().unwrap()];
+    let copy = format!("cutover-m1-{}", web["old_id"].as_str().unwrap());
+    assert_eq!(rebuilt.key_name.as_deref(), Some(copy.as_str()), "booted with a copy under another name");
+    assert_eq!(new.keypairs[&(admin.clone(), "alice-key".to_string())].public_key, other, "the admin's own key stays");
+    let own: Vec<&String> = new.keypairs.keys().filter(|(user, _)| *user == admin).map(|(_, n)| n).collect();
+    assert_eq!(own, ["alice-key"], "no copy left");
+    drop(world);
+    // The text report says it too.
+    let text = String::from_utf8_lossy(&ok(&cloud, &["status", "plan.yaml"])).to_string();
+    assert!(text.contains("warning: RegionTwo: key pair alice-key"), "{text}");
+}

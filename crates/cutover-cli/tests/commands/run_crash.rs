@@ -100,6 +100,7 @@ impl Trial {
         let mut scenario = demo_with(SERVERS);
         if kind == Kind::HandOff {
             scenario.time = Some(handoff::time());
+            handoff::spare_in_its_own_aggregate(&mut scenario);
         }
         let cloud = SimCloud::with_scale(scenario, SCALE);
         let plan = sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], MIGRATION);

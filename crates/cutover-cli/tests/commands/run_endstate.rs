@@ -4,7 +4,8 @@ scenario (snapshot, volume and redeploy moves, data volumes, user ports,
 floating IPs, shut-off servers, a server group, tags, user data, and a new
 host whose boots fail), then every server compared with its rebuild record
 in the simulator's own model, the drained hosts empty and nothing left
-behind (see `util::endstate`).
+behind (see `util::endstate`); and each moved server's `key_name` as the
+real `openstack` client shows it.
 */
 
 use std::collections::HashSet;
@@ -35,4 +36,21 @@ fn after_a_run_every_server_is_its_record_in_the_new_region_and_nothing_is_left(
         assert_eq!(s["result"], wanted, "{s}");
     }
     endstate::assert_end_state(&plan, &report, &before, &cloud.sim().read(), "the demo scenario");
+
+    // As an operator sees it: the real client shows each moved server with
+    // the key_name it had, and cutover's user holds no key pair there.
+    let keyed: Vec<_> = plan.servers().filter(|(_, s)| s.server.key_name.is_some()).collect();
+    assert!(keyed.iter().any(|(_, s)| s.strategy == Strategy::Redeploy), "a redeploy needs its key");
+    for (_, planned) in keyed {
+        let row = report["servers"].as_array().unwrap().iter().find(|s| s["old_id"] == planned.server.id.as_str());
+        let row = row.expect("reported");
+        if row["result"] != "moved" {
+            continue;
+        }
+        let id = row["new_id"].as_str().expect("the rebuild's id");
+        let shown = cloud.openstack(&["--os-region-name", "RegionTwo", "server", "show", id]);
+        assert_eq!(shown["key_name"], planned.server.key_name.as_deref().unwrap(), "{}", planned.server.name);
+    }
+    let own = cloud.openstack(&["--os-region-name", "RegionTwo", "keypair", "list"]);
+    assert_eq!(own, serde_json::json!([]), "no key pair copy of cutover's user");
 }

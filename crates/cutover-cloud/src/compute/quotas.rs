@@ -36,6 +36,25 @@ impl RegionClient {
         Ok(QuotaSet { project_id: project.to_string(), user_id: user.map(String::from), limits })
     }
 
+    /// The limit and use of each quota of `project` (`os-quota-sets/{id}/detail`):
+    /// `(limit, in_use)`, -1 being no limit. Reserved counts go with use.
+    pub async fn quota_usage(&self, project: &str) -> Result<BTreeMap<String, (i64, i64)>> {
+        let version = self.compute_version(&QUOTA_VERSIONS);
+        let call = Call::get(ServiceType::Compute, format!("os-quota-sets/{}/detail", segment(project)))
+            .microversion("compute", version)
+            .key("quota_set");
+        let wire: BTreeMap<String, Value> = self.query(call).await?;
+        let number = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).unwrap_or(0);
+        Ok(wire
+            .into_iter()
+            .filter(|(_, v)| v.is_object())
+            .map(|(k, v)| {
+                let used = number(&v, "in_use") + number(&v, "reserved");
+                (k, (v.get("limit").and_then(Value::as_i64).unwrap_or(-1), used))
+            })
+            .collect())
+    }
+
     /// Sets these limits for `project`, or for `user` in it. Nova checks
     /// each against use and the project's other users' settings.
     pub async fn set_quotas(&self, project: &str, user: Option<&str>, limits: &BTreeMap<String, i64>) -> Result<()> {

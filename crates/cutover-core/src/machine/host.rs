@@ -4,8 +4,11 @@ goes `active → disabled → draining → empty → handed-off → joined-new �
 retired-old`. "Empty" is verified, never assumed: both the server list and
 the hypervisor must say zero, with nothing in a transitional state, on two
 observations a set interval apart, before the operator's hook may
-redeploy the host.
+redeploy the host. A host that joins the new region is put into the
+aggregates (so the zones) it was in, out of scheduling meanwhile.
 */
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +29,8 @@ pub enum HostStage {
     Empty,
     /// The hook redeployed it; waiting for it to join the new region.
     HandedOff,
-    /// A `nova-compute` of the new region; its old service record goes.
+    /// A `nova-compute` of the new region, in its old aggregates; its old
+    /// service record goes.
     JoinedNew,
     /// Its old `nova-compute` record is deleted: done.
     RetiredOld,
@@ -42,6 +46,9 @@ pub struct HostMove {
     pub empty_interval_secs: i64,
     /// Seconds the host may take to join the new region after its hook.
     pub rejoin_timeout_secs: i64,
+    /// The `disabled_reason` its new `nova-compute` gets while it is put
+    /// into its aggregates (names the migration).
+    pub join_reason: String,
 }
 
 /// A host's progress: what the journal keeps.
@@ -56,11 +63,16 @@ pub struct HostState {
     /// Why the host stopped (a failed hook, no rejoin); the host is left
     /// where it is, the rest of the run goes on.
     pub failed: Option<String>,
+    /// The old region's aggregates it was in, by name: recorded before its
+    /// hook runs (the old region may forget the host), joined in the new
+    /// region. `None` until recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregates: Option<BTreeSet<String>>,
 }
 
 impl HostState {
     pub fn new(now: i64) -> HostState {
-        HostState { stage: HostStage::Active, empty_since: None, since: now, failed: None }
+        HostState { stage: HostStage::Active, empty_since: None, since: now, failed: None, aggregates: None }
     }
 
     pub fn is_done(&self) -> bool {
@@ -81,6 +93,7 @@ impl HostState {
 pub struct ServiceView {
     pub enabled: bool,
     pub up: bool,
+    pub disabled_reason: Option<String>,
 }
 
 /// How the hand-off hook ended.
@@ -116,6 +129,9 @@ pub struct HostObservation {
     /// region lists a hypervisor for it.
     pub new_service: Seen<ServiceView>,
     pub new_hypervisor: Seen<bool>,
+    /// The names of the aggregates listing the host, in each region.
+    pub old_aggregates: Seen<BTreeSet<String>>,
+    pub new_aggregates: Seen<BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +143,13 @@ pub enum HostAction {
     RunHook { host: String },
     /// Delete the host's `nova-compute` record in the old region.
     DeleteOldService { host: String },
+    /// Disable the host's new `nova-compute` with the reason: no server is
+    /// scheduled there before it is in its aggregates.
+    DisableNewService { host: String, reason: String },
+    /// Add the host to the new region's aggregates of these names.
+    JoinAggregates { host: String, aggregates: Vec<String> },
+    /// Enable the new `nova-compute` that cutover disabled.
+    EnableNewService { host: String },
 }
 
 /// A host step's result.
@@ -165,6 +188,14 @@ fn decide(
     now: i64,
 ) -> (Option<HostStage>, Vec<HostAction>) {
     let host = plan.name.clone();
+    if state.stage == HostStage::Empty && state.aggregates.is_none() {
+        // Saved with the state, before the hook is asked for.
+        state.aggregates = match &obs.old_aggregates {
+            Seen::Present(names) => Some(names.clone()),
+            Seen::Absent => Some(BTreeSet::new()),
+            Seen::Unknown => return (None, Vec::new()),
+        };
+    }
     match state.stage {
         HostStage::Active => match &obs.old_service {
             Seen::Present(service) if !service.enabled => (Some(HostStage::Disabled), Vec::new()),
@@ -193,7 +224,18 @@ fn decide(
             None => (None, Vec::new()),
         },
         HostStage::Empty => match &obs.hook {
-            None => (None, vec![HostAction::RunHook { host }]),
+            None => {
+                // Already in the new region (a hook a stopped run cut short
+                // went through): out of scheduling and into its aggregates
+                // before the hook runs again.
+                let early = match (&obs.new_service, missing_aggregates(state, obs)) {
+                    (Seen::Present(service), Some(missing)) => into_aggregates(plan, service, missing),
+                    _ => None,
+                };
+                let mut actions = early.unwrap_or_default();
+                actions.push(HostAction::RunHook { host });
+                (None, actions)
+            }
             Some(HookEnd::Succeeded) => (Some(HostStage::HandedOff), Vec::new()),
             Some(HookEnd::Failed { status, output }) => {
                 let how = status.map_or("timed out".to_string(), |s| format!("exited {s}"));
@@ -202,19 +244,20 @@ fn decide(
             }
         },
         HostStage::HandedOff => {
-            let joined = matches!(&obs.new_service, Seen::Present(s) if s.up && s.enabled)
-                && obs.new_hypervisor == Seen::Present(true);
-            if joined {
-                (Some(HostStage::JoinedNew), Vec::new())
-            } else {
-                if now - state.since > plan.rejoin_timeout_secs {
-                    state.failed = Some(format!(
-                        "not an up, enabled nova-compute of the new region {} s after its hook",
-                        plan.rejoin_timeout_secs
-                    ));
-                }
-                (None, Vec::new())
+            let (next, actions) = join(plan, state, obs);
+            if next.is_some() || now - state.since <= plan.rejoin_timeout_secs {
+                return (next, actions);
             }
+            let secs = plan.rejoin_timeout_secs;
+            state.failed = Some(match (&obs.new_service, missing_aggregates(state, obs)) {
+                (Seen::Present(_), Some(missing)) if !missing.is_empty() => format!(
+                    "not in its old aggregates {} in the new region {secs} s after its hook (cutover sync creates \
+                     them)",
+                    missing.join(", ")
+                ),
+                _ => format!("not an up, enabled nova-compute of the new region {secs} s after its hook"),
+            });
+            (None, Vec::new())
         }
         HostStage::JoinedNew => match &obs.old_service {
             Seen::Absent => (Some(HostStage::RetiredOld), Vec::new()),
@@ -223,6 +266,56 @@ fn decide(
         },
         HostStage::RetiredOld => (None, Vec::new()),
     }
+}
+
+/// A handed-off host joining the new region: as soon as its `nova-compute`
+/// is listed (before it reports up, when Nova would start to place servers
+/// there), it is put into the aggregates it had, disabled meanwhile if it
+/// came enabled; then enabled again. Joined when it is up, enabled, with a
+/// hypervisor and in them all. A new service disabled for another reason
+/// (the operator's) is waited for.
+fn join(plan: &HostMove, state: &HostState, obs: &HostObservation) -> (Option<HostStage>, Vec<HostAction>) {
+    let host = plan.name.clone();
+    let Seen::Present(service) = &obs.new_service else { return (None, Vec::new()) };
+    let Some(missing) = missing_aggregates(state, obs) else { return (None, Vec::new()) };
+    if let Some(actions) = into_aggregates(plan, service, missing) {
+        return (None, actions);
+    }
+    let ours = service.disabled_reason.as_deref() == Some(plan.join_reason.as_str());
+    match (service.enabled, ours) {
+        (false, true) => (None, vec![HostAction::EnableNewService { host }]),
+        (true, _) if service.up && obs.new_hypervisor == Seen::Present(true) => {
+            (Some(HostStage::JoinedNew), Vec::new())
+        }
+        _ => (None, Vec::new()),
+    }
+}
+
+/// The recorded aggregates the new region does not list the host in;
+/// `None` when that was not observed.
+fn missing_aggregates(state: &HostState, obs: &HostObservation) -> Option<Vec<String>> {
+    let wanted = state.aggregates.clone().unwrap_or_default();
+    match (&obs.new_aggregates, wanted.is_empty()) {
+        (_, true) => Some(Vec::new()),
+        (Seen::Present(there), false) => Some(wanted.difference(there).cloned().collect()),
+        (Seen::Absent, false) => Some(wanted.into_iter().collect()),
+        (Seen::Unknown, false) => None,
+    }
+}
+
+/// Out of scheduling (if it is in) and into the `missing` aggregates;
+/// `None` when it is in them all.
+fn into_aggregates(plan: &HostMove, service: &ServiceView, missing: Vec<String>) -> Option<Vec<HostAction>> {
+    if missing.is_empty() {
+        return None;
+    }
+    let host = plan.name.clone();
+    let mut actions = Vec::new();
+    if service.enabled {
+        actions.push(HostAction::DisableNewService { host: host.clone(), reason: plan.join_reason.clone() });
+    }
+    actions.push(HostAction::JoinAggregates { host, aggregates: missing });
+    Some(actions)
 }
 
 /// `Some(true)` when every source says the host holds nothing; `None` when

@@ -25,6 +25,6 @@ mod stages;
 mod tests;
 
 pub use action::{Action, BootSource, Side};
-pub use observation::{ImageView, Observation, PortView, Seen, ServerView, VolumeView};
+pub use observation::{ImageView, Observation, PortView, Refused, Seen, ServerView, VolumeView};
 pub use request::{request, Requested};
-pub use server::{step, Direction, End, ImageCopy, Route, ServerMove, ServerState, Stage, Step, Strategy};
+pub use server::{step, Direction, End, ImageCopy, Place, Route, ServerMove, ServerState, Stage, Step, Strategy};

@@ -6,6 +6,8 @@ from batched queries, so any part may be older than another, or missing.
 
 use std::collections::BTreeMap;
 
+use super::server::Place;
+
 /// A resource as last observed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Seen<T> {
@@ -105,7 +107,15 @@ pub struct Observation {
     pub ports: BTreeMap<String, PortView>,
     /// nova-network floating addresses and the server each is on.
     pub floating_ips: BTreeMap<String, Option<String>>,
-    /// The cloud refused the last boot for good (a 400 or 403, not a
-    /// transient error): the boot will not happen, whatever is retried.
-    pub refused: Option<String>,
+    /// The engine gave up an action: the cloud refused it for good (a boot
+    /// answered 400 or 403), or it failed round after round while the
+    /// server was out of service. The stage it was asked at is broken.
+    pub refused: Option<Refused>,
+}
+
+/// An action given up, and the stage it was asked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub at: Place,
+    pub reason: String,
 }

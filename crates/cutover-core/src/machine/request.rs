@@ -51,6 +51,8 @@ pub fn request(plan: &ServerMove, state: &ServerState, actions_sent: bool, now: 
             next.end = None;
             next.at = 0;
             next.since = now;
+            next.turn_back_failures = 0;
+            next.retry_at = None;
         }
         _ => {
             next.rollback_requested = true;
@@ -91,7 +93,7 @@ pub(crate) fn take(plan: &ServerMove, state: &mut ServerState, obs: &Observation
         _ => {}
     }
     state.rollback_requested = false;
-    turn_back(plan, state, obs, ON_REQUEST.into(), now);
+    turn_back(plan, state, ON_REQUEST.into(), now);
     Taken::Go
 }
 

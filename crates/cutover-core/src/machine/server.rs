@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::action::{Action, Side};
 use super::observation::Observation;
-use super::sides::Sides;
 use super::{request, stages};
 
 /// How a server moves (see DESIGN.md, "Per-instance strategies").
@@ -58,6 +57,19 @@ pub struct ServerMove {
     pub boot_timeout_secs: i64,
     /// Snapshots that may end `killed` before the move is rolled back.
     pub snapshot_attempts: u32,
+    /// Tries at turning the move back before it ends `failed`, its copy
+    /// kept: a restore the old region refuses may pass (a host freed, a
+    /// quota raised, an outage over).
+    #[serde(default = "one")]
+    pub restore_attempts: u32,
+    /// The wait before the first retry of a failed turn back; each next
+    /// one waits twice as long.
+    #[serde(default)]
+    pub restore_retry_secs: i64,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl ServerMove {
@@ -194,6 +206,25 @@ pub struct ServerState {
     /// (see [`super::request`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rollback_requested: bool,
+    /// Turning back failed this many times; the route is walked again
+    /// from its start, not before `retry_at`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub turn_back_failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<i64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Where a move is: its direction, route and stage. An action the cloud
+/// refused for good breaks the stage it was asked at, and only that one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub direction: Direction,
+    pub route: Route,
+    pub at: usize,
 }
 
 impl ServerState {
@@ -211,6 +242,28 @@ impl ServerState {
             reason: None,
             direction: Direction::Out,
             rollback_requested: false,
+            turn_back_failures: 0,
+            retry_at: None,
+        }
+    }
+
+    pub fn place(&self) -> Place {
+        Place { direction: self.direction, route: self.route, at: self.at }
+    }
+
+    /// Whether the server is out of service because of the move: stopped
+    /// or deleted going out and not yet verified where it goes, or on its
+    /// way back. An action failing for good here must turn the move back
+    /// (or be tried again), never leave it where it is.
+    pub fn exposed(&self, plan: &ServerMove) -> bool {
+        if self.end.is_some() || plan.strategy == Strategy::Wait {
+            return false;
+        }
+        let verified = stages(plan.strategy, self.route).iter().position(|s| *s == Stage::PowerState);
+        let before_verified = verified.is_some_and(|i| self.at <= i);
+        match self.route {
+            Route::Forward => before_verified && (self.at > 0 || self.stopped_at.is_some()),
+            Route::BackToSource | Route::Restore => before_verified,
         }
     }
 
@@ -319,6 +372,9 @@ const MAX_MOVES_PER_STEP: usize = 64;
 /// Advances `state` as far as `obs` allows, at time `now`.
 pub fn step(plan: &ServerMove, state: &ServerState, obs: &Observation, now: i64) -> Step {
     let mut state = state.clone();
+    // A refusal breaks the stage it was met at, once: the route taken
+    // next may ask the same of the other region.
+    let mut refused = obs.refused.as_ref();
     for _ in 0..MAX_MOVES_PER_STEP {
         if state.rollback_requested {
             if let request::Taken::Wait(actions) = request::take(plan, &mut state, obs, now) {
@@ -326,7 +382,18 @@ pub fn step(plan: &ServerMove, state: &ServerState, obs: &Observation, now: i64)
             }
         }
         let Some(stage) = state.stage(plan) else { break };
-        match stages::progress(plan, &mut state, stage, obs, now) {
+        if let Some(at) = state.retry_at {
+            if now < at {
+                return Step { state, actions: Vec::new() };
+            }
+            state.retry_at = None;
+            state.since = now;
+        }
+        let progress = match refused.take() {
+            Some(r) if r.at == state.place() => Progress::Broken(r.reason.clone()),
+            _ => stages::progress(plan, &mut state, stage, obs, now),
+        };
+        match progress {
             Progress::Done => {
                 state.at += 1;
                 state.since = now;
@@ -340,7 +407,7 @@ pub fn step(plan: &ServerMove, state: &ServerState, obs: &Observation, now: i64)
                 }
                 return Step { state, actions };
             }
-            Progress::Broken(reason) => turn_back(plan, &mut state, obs, reason, now),
+            Progress::Broken(reason) => turn_back(plan, &mut state, reason, now),
         }
     }
     Step { state, actions: Vec::new() }
@@ -381,20 +448,44 @@ fn finish(plan: &ServerMove, state: &mut ServerState, now: i64) {
     }
 }
 
-/// A failure going forward turns the move back; one while turning back
-/// ends it as failed, saying where the server's disk is.
-pub(crate) fn turn_back(plan: &ServerMove, state: &mut ServerState, obs: &Observation, reason: String, now: i64) {
-    if state.route != Route::Forward || plan.strategy == Strategy::Wait {
+/// A failure going forward turns the move back. One while turning back
+/// walks that route again from its start, later (the old region may take
+/// the server then: a host freed, an outage over), up to the plan's
+/// attempts; then the move ends failed, saying where the server's disk is
+/// and how to try again.
+pub(crate) fn turn_back(plan: &ServerMove, state: &mut ServerState, reason: String, now: i64) {
+    if plan.strategy == Strategy::Wait {
+        state.end = Some(End::Failed { reason });
+        return;
+    }
+    if state.route != Route::Forward {
+        state.turn_back_failures += 1;
+        if state.turn_back_failures < plan.restore_attempts {
+            let wait = plan.restore_retry_secs.saturating_mul(1 << (state.turn_back_failures - 1).min(10));
+            state.at = 0;
+            state.since = now;
+            state.retry_at = Some(now.saturating_add(wait));
+            return;
+        }
         let copy = match (&state.image, &plan.root_volume) {
             (Some(image), _) => format!("; the disk is kept in image {}", image.id),
             (None, Some(volume)) => format!("; the disk is kept in volume {volume}"),
             _ => String::new(),
         };
-        state.end = Some(End::Failed { reason: format!("{reason}{copy}") });
+        let turned = state.reason.as_deref().map(|r| format!("{r}; ")).unwrap_or_default();
+        let tries = state.turn_back_failures;
+        state.end = Some(End::Failed {
+            reason: format!(
+                "{turned}turning back failed {tries} time(s), last: {reason}{copy}; once that is mended, \
+                 `cutover rollback PLAN {}` tries again",
+                plan.source
+            ),
+        });
         return;
     }
-    let sides = Sides::of(plan, state.direction, obs);
-    let source_gone = sides.source.is_absent() && position(plan, Stage::DeleteSource).is_some_and(|i| state.at > i);
+    // Past its delete stage the source was seen gone: whatever this
+    // observation missed, it is restored from its copy.
+    let source_gone = position(plan, Stage::DeleteSource).is_some_and(|i| state.at > i);
     state.route = if source_gone { Route::Restore } else { Route::BackToSource };
     state.at = 0;
     state.since = now;

@@ -31,7 +31,7 @@ pub(crate) fn progress(
             ports(plan, obs, |owner| owner != source, |port| Action::ReleasePort { port })
         }
         Stage::DeleteSource => delete_source(plan, state, obs, &sides),
-        Stage::Boot => boot(plan, state, obs, &sides, now),
+        Stage::Boot => boot(plan, state, &sides, now),
         Stage::AttachVolumes => attach_volumes(plan, state, obs, &sides),
         Stage::FloatingIps => floating_ips(plan, state, obs, &sides),
         Stage::PowerState => power_state(plan, state, &sides),
@@ -229,7 +229,7 @@ fn delete_server(side: Side, server: &Seen<ServerView>) -> Progress {
     }
 }
 
-fn boot(plan: &ServerMove, state: &ServerState, obs: &Observation, sides: &Sides, now: i64) -> Progress {
+fn boot(plan: &ServerMove, state: &ServerState, sides: &Sides, now: i64) -> Progress {
     let (side, server) = sides.rebuilt(state.route);
     match server {
         Seen::Unknown => Progress::Pending(Vec::new()),
@@ -239,9 +239,6 @@ fn boot(plan: &ServerMove, state: &ServerState, obs: &Observation, sides: &Sides
             Progress::Broken(format!("the rebuild was not ACTIVE after {} s", plan.boot_timeout_secs))
         }
         Seen::Present(_) => Progress::Pending(Vec::new()),
-        Seen::Absent if obs.refused.is_some() => {
-            Progress::Broken(format!("the boot was refused: {}", obs.refused.as_deref().unwrap_or_default()))
-        }
         Seen::Absent => match boot_source(plan, state) {
             Some(source) => Progress::Pending(vec![Action::BootServer { side, source }]),
             None => Progress::Broken("nothing to boot from".into()),

@@ -133,15 +133,39 @@ impl Document {
     }
 
     /// Replaces the value of the entry at `at`, keeping its key, spacing and
-    /// quotes; its continuation lines, part of the old value, go.
+    /// quotes; its continuation lines, part of the old value, go. A value of
+    /// several lines (a topic the old file continued on the next line, with
+    /// its suffix) is written as oslo.config reads one: its first line on
+    /// the entry's, each other on an indented continuation line.
     pub(crate) fn set_value(&mut self, at: EntryAt, value: &str) {
+        let indent = self
+            .continuations(at)
+            .next()
+            .map_or("    ".to_string(), |l| l.text[..l.text.len() - l.text.trim_start().len()].to_string());
         let continued = self.continuations(at).count();
         self.lines.drain(at + 1..at + 1 + continued);
+        let mut parts = value.split('\n');
+        let first = parts.next().unwrap_or_default();
+        let more: Vec<&str> = parts.collect();
+        let line_ending = self.line_ending();
         let line = &mut self.lines[at];
         if let Kind::Entry(entry) = &mut line.kind {
-            line.text.replace_range(entry.value.clone(), value);
-            entry.value = entry.value.start..entry.value.start + value.len();
+            line.text.replace_range(entry.value.clone(), first);
+            entry.value = entry.value.start..entry.value.start + first.len();
         }
+        if more.is_empty() {
+            return;
+        }
+        // The entry's own line ending moves to the last continuation line
+        // (it is empty on a last line without one).
+        let last_eol = std::mem::replace(&mut line.eol, line_ending.clone());
+        let count = more.len();
+        let continuation = more.into_iter().enumerate().map(|(i, part)| Line {
+            text: format!("{indent}{part}"),
+            eol: if i + 1 == count { last_eol.clone() } else { line_ending.clone() },
+            kind: Kind::Continuation,
+        });
+        self.lines.splice(at + 1..at + 1, continuation);
     }
 
     /// Adds `key = value` to `section` (see [`Self::insertion_point`]), or
@@ -163,7 +187,16 @@ impl Document {
             }
         };
         match self.insertion_point(section) {
-            Some(at) => self.lines.insert(at, entry(text)),
+            Some(at) => {
+                // After a last line without a line ending (a file ending
+                // `[conductor]`), that line gets one first.
+                if let Some(before) = at.checked_sub(1).map(|i| &mut self.lines[i]) {
+                    if before.eol.is_empty() {
+                        before.eol = eol.clone();
+                    }
+                }
+                self.lines.insert(at, entry(text));
+            }
             None => {
                 if let Some(last) = self.lines.last_mut() {
                     if last.eol.is_empty() {

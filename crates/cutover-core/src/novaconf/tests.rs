@@ -89,6 +89,21 @@ fn edits_keep_spacing_and_quotes_and_drop_continuations() {
     assert!(text.contains("[Database]\r\nconnection=mysql://h/n\r\n"), "{text}");
 }
 
+/// Found by fuzzing, and issue 15's `extra_line_of_topic_juno`: what is
+/// written must read back, also for a file ending in a section header
+/// without a line ending, and a topic continued on the next line.
+#[test]
+fn the_rendered_file_reads_back_whatever_the_old_one_ends_with() {
+    let rendered = render("[DEFAULT]\nverbose = True\n[conductor]", &RenderSettings::default()).unwrap();
+    assert!(rendered.text.contains("[conductor]\ntopic = conductor_juno"), "{}", rendered.text);
+    let old = "[DEFAULT]\ncompute_topic = compute\n\textra_line_of_topic\nverbose = True";
+    let rendered = render(old, &RenderSettings::default()).unwrap();
+    assert!(rendered.text.starts_with("[DEFAULT]\ncompute_topic = compute\n\textra_line_of_topic_juno\nverbose"));
+    let doc = Document::parse(&rendered.text).unwrap();
+    assert_eq!(doc.value(doc.find("DEFAULT", "compute_topic")[0]), "compute\nextra_line_of_topic_juno");
+    render(&rendered.text, &RenderSettings::default()).unwrap();
+}
+
 #[test]
 fn nothing_to_change_changes_nothing_but_topics() {
     let old = "# only comments\n[DEFAULT]\nverbose = True\n";

@@ -73,6 +73,13 @@ pub struct Options {
     pub keep_redeployed_sources: bool,
     pub boot_timeout_secs: i64,
     pub snapshot_attempts: u32,
+    /// Tries at turning a move back (restoring the server where it was)
+    /// before it ends `failed`, its copy kept; the first retry waits
+    /// `restore_retry_secs`, each next one twice as long.
+    #[serde(default = "default_restore_attempts")]
+    pub restore_attempts: u32,
+    #[serde(default = "default_restore_retry_secs")]
+    pub restore_retry_secs: i64,
     /// Old zone -> the new region's zone its servers boot in (`""`: no
     /// zone, Nova's default); a zone not mapped is kept.
     #[serde(default, skip_serializing_if = "zones::ZoneMap::is_empty")]
@@ -86,9 +93,19 @@ impl Default for Options {
             keep_redeployed_sources: false,
             boot_timeout_secs: 900,
             snapshot_attempts: 3,
+            restore_attempts: default_restore_attempts(),
+            restore_retry_secs: default_restore_retry_secs(),
             zone_map: zones::ZoneMap::new(),
         }
     }
+}
+
+fn default_restore_attempts() -> u32 {
+    5
+}
+
+fn default_restore_retry_secs() -> i64 {
+    30
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +186,8 @@ impl Plan {
             keep_source: self.options.keep_redeployed_sources,
             boot_timeout_secs: self.options.boot_timeout_secs,
             snapshot_attempts: self.options.snapshot_attempts,
+            restore_attempts: self.options.restore_attempts,
+            restore_retry_secs: self.options.restore_retry_secs,
         }
     }
 }

@@ -136,11 +136,16 @@ fn same_networking(old: &RegionView, new: &RegionView) -> Check {
     let new_mode = networking_mode(&new.services, new.has("network"));
     match (old_mode, new_mode) {
         (Ok(a), Ok(b)) if a == b => Check::new("networking", None, Status::Ok, format!("both regions use {a}")),
+        // No strategy moves a server across modes (its fixed and floating
+        // IPs could not be kept): `cutover run` refuses such a plan.
         (Ok(a), Ok(b)) => Check::new(
             "networking",
             None,
-            Status::Warn,
-            format!("{} uses {a}, {} uses {b}: fixed and floating IPs cannot be kept", old.name, new.name),
+            Status::Fail,
+            format!(
+                "{} uses {a}, {} uses {b}: cutover cannot move servers between networking modes",
+                old.name, new.name
+            ),
         ),
         _ => Check::new("networking", None, Status::Fail, "the networking mode of a region is unknown (see above)"),
     }

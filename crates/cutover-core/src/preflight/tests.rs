@@ -252,7 +252,7 @@ fn networking_mode_comes_from_the_nova_network_service_or_the_catalog() {
     nova_network(&mut obs.old);
     assert_eq!(networking_mode(&obs.old.services, obs.old.has("network")), Ok(Networking::NovaNetwork));
     assert_check(&obs, "network service", Some("RegionOne"), Status::Ok, &["nova-network up"]);
-    assert_check(&obs, "networking", None, Status::Warn, &["RegionOne uses nova-network, RegionTwo uses Neutron"]);
+    assert_check(&obs, "networking", None, Status::Fail, &["RegionOne uses nova-network, RegionTwo uses Neutron"]);
     if let Ok(new) = &mut obs.new {
         nova_network(new);
     }

@@ -3,7 +3,9 @@ Host aggregates and availability zones: each old aggregate recreated by
 name in the new region with its zone and metadata, holding the new hosts
 the operator's host map pairs with its old hosts. The host map
 (`old-host: new-host`, YAML) is the operator's: cutover writes a template
-([`host_map_template`]) and never guesses a pairing.
+([`host_map_template`]) and never guesses a pairing. An old host mapped to
+itself joins the new region later (redeployed by `cutover run`'s hand-off,
+which puts it into these aggregates): its memberships wait for it.
 */
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,11 +59,13 @@ pub fn diff(
         let mut mapped = BTreeSet::new();
         let mut unmapped = Vec::new();
         let mut unknown = Vec::new();
+        let mut waiting = Vec::new();
         for host in &o.hosts {
             match host_map.get(host).cloned().flatten().filter(|h| !h.trim().is_empty()) {
                 Some(h) if new_compute_hosts.contains(&h) => {
                     mapped.insert(h);
                 }
+                Some(h) if h == *host => waiting.push(h),
                 Some(h) => unknown.push(format!("{h} (for {host})")),
                 None => unmapped.push(host.clone()),
             }
@@ -91,16 +95,30 @@ pub fn diff(
                 Create { name: name.clone(), availability_zone: o.availability_zone.clone(), metadata, hosts: mapped };
             decisions.push(Decision::Create { name: name.clone(), create, detail: detail.join("; ") });
             if let Some(reason) = unmapped_note {
-                decisions.push(Decision::Different { name, reason });
+                decisions.push(Decision::Different { name: name.clone(), reason });
             }
+            decisions.extend(wait_for(&name, &waiting));
             continue;
         };
-        decisions.push(update(o, existing, mapped, unmapped_note));
+        match (update(o, existing, mapped, unmapped_note), wait_for(&name, &waiting)) {
+            // Nothing else to say: the aggregate is waiting, not equal.
+            (Decision::Equal { .. }, Some(waits)) => decisions.push(waits),
+            (decision, waits) => decisions.extend([decision].into_iter().chain(waits)),
+        }
     }
     for n in new.iter().filter(|n| !old.iter().any(|o| o.name == n.name)) {
         decisions.push(Decision::Different { name: n.name.clone(), reason: "only in new region".into() });
     }
     decisions
+}
+
+/// The hosts mapped to themselves, not in the new region yet: they join it
+/// later (their hand-off puts them into the aggregate).
+fn wait_for(name: &str, waiting: &[String]) -> Option<AggregateDecision> {
+    (!waiting.is_empty()).then(|| Decision::Waiting {
+        name: name.to_string(),
+        reason: format!("waiting for {} to join the new region (mapped to itself: joins later)", list(waiting)),
+    })
 }
 
 fn update(
@@ -252,6 +270,24 @@ mod tests {
         assert_eq!(rest, "metadata only in new region: extra; hosts only in new region: new-1");
         let same = agg(9, "fast", Some("az-fast"), &["new-2"], &[("ssd", "true")]);
         let d = diff(&[old], &[same], &map(&[("old-3", Some("new-2"))]), &hosts(&["new-2"]));
+        assert_eq!(d, vec![Decision::Equal { name: "fast".into() }]);
+    }
+
+    #[test]
+    fn a_host_mapped_to_itself_is_waited_for_not_a_difference() {
+        let old = agg(5, "fast", Some("az-fast"), &["old-2", "old-3"], &[]);
+        let host_map = map(&[("old-2", Some("new-2")), ("old-3", Some("old-3"))]);
+        let d = diff(std::slice::from_ref(&old), &[], &host_map, &hosts(&["new-2"]));
+        let [Decision::Create { create, .. }, Decision::Waiting { reason, .. }] = d.as_slice() else { panic!("{d:?}") };
+        assert_eq!(create.hosts, hosts(&["new-2"]), "old-3 is no compute host there yet");
+        assert_eq!(reason, "waiting for old-3 to join the new region (mapped to itself: joins later)");
+        // Level otherwise: only waiting.
+        let there = agg(9, "fast", Some("az-fast"), &["new-2"], &[]);
+        let d = diff(std::slice::from_ref(&old), std::slice::from_ref(&there), &host_map, &hosts(&["new-2"]));
+        assert!(matches!(d.as_slice(), [Decision::Waiting { .. }]), "{d:?}");
+        // Joined and in it: equal.
+        let joined = agg(9, "fast", Some("az-fast"), &["new-2", "old-3"], &[]);
+        let d = diff(&[old], &[joined], &host_map, &hosts(&["new-2", "old-3"]));
         assert_eq!(d, vec![Decision::Equal { name: "fast".into() }]);
     }
 

@@ -117,6 +117,9 @@ pub enum Outcome {
     Different,
     /// Deliberately not copied (the detail says why); not a problem.
     Skipped,
+    /// Waits for something a later step brings (an old host that joins
+    /// the new region under its own name); not a difference.
+    Waiting,
     /// A call failed, or the input (e.g. the host map) is wrong.
     Failed,
 }
@@ -132,6 +135,7 @@ impl Outcome {
             (Outcome::Equal, _) => "equal",
             (Outcome::Different, _) => "different",
             (Outcome::Skipped, _) => "skipped",
+            (Outcome::Waiting, _) => "waiting",
             (Outcome::Failed, _) => "failed",
         }
     }
@@ -139,7 +143,7 @@ impl Outcome {
     /// `ok` / `warn` / `fail`, for the report's colors.
     pub fn status(self) -> &'static str {
         match self {
-            Outcome::Created | Outcome::Updated | Outcome::Equal | Outcome::Skipped => "ok",
+            Outcome::Created | Outcome::Updated | Outcome::Equal | Outcome::Skipped | Outcome::Waiting => "ok",
             Outcome::Different => "warn",
             Outcome::Failed => "fail",
         }
@@ -184,6 +188,9 @@ pub enum Decision<C, U> {
     Different { name: String, reason: String },
     /// Cannot be done as asked (bad input); `reason` says why.
     Fail { name: String, reason: String },
+    /// Done as far as it can be now; the rest waits for what `reason`
+    /// names.
+    Waiting { name: String, reason: String },
 }
 
 impl<C, U> Decision<C, U> {
@@ -193,7 +200,8 @@ impl<C, U> Decision<C, U> {
             | Decision::Update { name, .. }
             | Decision::Equal { name }
             | Decision::Different { name, .. }
-            | Decision::Fail { name, .. } => name,
+            | Decision::Fail { name, .. }
+            | Decision::Waiting { name, .. } => name,
         }
     }
 
@@ -211,6 +219,7 @@ impl<C, U> Decision<C, U> {
             (Decision::Equal { .. }, _) => (Outcome::Equal, String::new()),
             (Decision::Different { reason, .. }, _) => (Outcome::Different, reason.clone()),
             (Decision::Fail { reason, .. }, _) => (Outcome::Failed, reason.clone()),
+            (Decision::Waiting { reason, .. }, _) => (Outcome::Waiting, reason.clone()),
         };
         Entry::new(kind, self.name(), outcome, detail)
     }
@@ -219,7 +228,7 @@ impl<C, U> Decision<C, U> {
 /// How a sync ended, for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Everything created, updated, equal or skipped.
+    /// Everything created, updated, equal, skipped or waiting.
     Done,
     /// Some resources differ and cutover cannot fix them (exit 3).
     Different,
@@ -257,8 +266,15 @@ impl Report {
     /// `12 created, 30 equal, 1 different` (`would create` in a dry run);
     /// outcomes with no entry left out, `nothing to sync` for none at all.
     pub fn summary(&self) -> String {
-        let order =
-            [Outcome::Created, Outcome::Updated, Outcome::Equal, Outcome::Skipped, Outcome::Different, Outcome::Failed];
+        let order = [
+            Outcome::Created,
+            Outcome::Updated,
+            Outcome::Equal,
+            Outcome::Skipped,
+            Outcome::Waiting,
+            Outcome::Different,
+            Outcome::Failed,
+        ];
         let parts: Vec<String> = order
             .into_iter()
             .filter_map(|o| match self.count(o) {

@@ -9,9 +9,10 @@ plan's zone map), server group (the booting
 region's, found by name in the project), security groups and config drive.
 
 The keypair: Nova looks `key_name` up among the *booting* user's keys, so
-the owner's public key is imported under cutover's user with a per-move
-name for the boot and deleted after it; the original name is kept in the
-metadata (`cutover_key_name`).
+cutover's user holds the owner's public key under the original name for
+the boot ([`super::keys`]); when it has another key of its own under that
+name, a copy with a per-move name is used instead and reported. The
+original name is also kept in the metadata (`cutover_key_name`).
 */
 
 use cutover_cloud::compute::boot::{BootDisk, BootRequest, Nic};
@@ -19,7 +20,11 @@ use cutover_cloud::compute::server_states::exact_name_regex;
 use cutover_cloud::{Error as CloudError, RegionClient};
 use cutover_core::machine::{BootSource, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
+use cutover_journal::Ledger;
+use std::sync::Arc;
 use tracing::warn;
+
+use super::keys::{Held, PublicKey, CLASH_PREFIX};
 
 use super::{
     failed, permanent, OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM,
@@ -50,24 +55,29 @@ pub(super) async fn boot(
     }
     let mut request = request(d, plan, planned, side, source).await?;
     let key = match &record.key_name {
-        Some(name) => import_key(region, planned, name, &key_copy).await?,
-        None => false,
+        Some(name) => hold_key(d, plan, planned, region, name).await?,
+        None => KeyUse::None,
     };
-    if key {
-        request.key_name = Some(key_copy.clone());
-    }
+    request.key_name = key.name(record.key_name.as_deref(), &key_copy);
     let version = BootRequest::version(region);
     let dropped = request.dropped(version);
     if !dropped.is_empty() {
         warn!(server = %record.id, region = region.region(), "compute {version} cannot keep {}", dropped.join(", "));
     }
-    let scoped = d.grants.acquire(&d.old, &record.project_id, region.region()).await.map_err(failed)?;
-    let booted = scoped.boot_server(&request).await;
-    drop(scoped);
-    let released = d.grants.release(&d.old, &record.project_id).await;
-    if key {
-        forget_key(region, &key_copy).await?;
+    // Whatever came of it, the key is given back before anything returns.
+    let sent = async {
+        let scoped = d.grants.acquire(&d.old, &record.project_id, region.region()).await?;
+        let booted = scoped.boot_server(&request).await;
+        drop(scoped);
+        Ok::<_, CloudError>((booted, d.grants.release(&d.old, &record.project_id).await))
     }
+    .await;
+    match (&key, &record.key_name) {
+        (KeyUse::Original(ledger), Some(name)) => d.keys.release(ledger, region, name).await?,
+        (KeyUse::Copy, _) => forget_key(region, &key_copy).await?,
+        _ => {}
+    }
+    let (booted, released) = sent.map_err(failed)?;
     if let Err(e) = booted {
         return Err(match held_by_deleted(region, &e).await {
             Some(why) => DriverError { message: why, permanent: false },
@@ -217,10 +227,70 @@ async fn group(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Result<
     }
 }
 
-/// Imports the owner's public key `name` under cutover's user as `copy`;
-/// false when the owner's key cannot be read, which only a `redeploy`
-/// (a fresh first boot) cannot do without.
-async fn import_key(region: &RegionClient, planned: &ServerPlan, name: &str, copy: &str) -> Result<bool, DriverError> {
+/// How a boot names the owner's key.
+enum KeyUse {
+    /// Without a key (the owner's cannot be read).
+    None,
+    /// Under its own name, held until the boot is sent.
+    Original(Arc<Ledger>),
+    /// A copy under the per-move name, deleted after the boot.
+    Copy,
+}
+
+impl KeyUse {
+    fn name(&self, original: Option<&str>, copy: &str) -> Option<String> {
+        match self {
+            KeyUse::None => None,
+            KeyUse::Original(_) => original.map(str::to_string),
+            KeyUse::Copy => Some(copy.to_string()),
+        }
+    }
+}
+
+/// Makes cutover's user hold the owner's key `name` for the boot: under
+/// that name, or when its user has another key so named (or no run gave a
+/// ledger to record the copy in), as a copy with the per-move name.
+async fn hold_key(
+    d: &OpenStackDriver,
+    plan: &Plan,
+    planned: &ServerPlan,
+    region: &RegionClient,
+    name: &str,
+) -> Result<KeyUse, DriverError> {
+    let record = &planned.server;
+    let Some(key) = owner_key(region, planned, name).await? else { return Ok(KeyUse::None) };
+    let clash_key = format!("{CLASH_PREFIX}{}", record.id);
+    if let Some(ledger) = d.keys.ledger() {
+        match d.keys.acquire(&ledger, region, name, &key).await? {
+            Held::Original => {
+                // An earlier boot's fallback is no longer what the server shows.
+                if let Err(e) = ledger.remove_value(&clash_key) {
+                    warn!(server = %record.id, "forgetting a key pair clash: {e}");
+                }
+                return Ok(KeyUse::Original(ledger));
+            }
+            Held::Clash(why) => {
+                warn!(server = %record.id, "{why}");
+                ledger.set_value(&clash_key, &why).map_err(|e| failed_record(&e))?;
+            }
+        }
+    }
+    let copy = plan.snapshot_name(&record.id);
+    match region.import_own_keypair(&copy, &key.public_key, &key.kind).await {
+        Ok(()) => Ok(KeyUse::Copy),
+        // Left by an attempt that stopped before deleting it.
+        Err(e) if e.is_conflict() => Ok(KeyUse::Copy),
+        Err(e) => Err(failed(e)),
+    }
+}
+
+fn failed_record(e: &cutover_journal::Error) -> DriverError {
+    DriverError { message: format!("recording a key pair clash: {e}"), permanent: false }
+}
+
+/// The owner's public key `name`; `None` when it cannot be read, which
+/// only a `redeploy` (a fresh first boot) cannot do without.
+async fn owner_key(region: &RegionClient, planned: &ServerPlan, name: &str) -> Result<Option<PublicKey>, DriverError> {
     let record = &planned.server;
     let own = region.scope().user_id;
     let owner_key = match region.keypairs_for_users() {
@@ -239,14 +309,9 @@ async fn import_key(region: &RegionClient, planned: &ServerPlan, name: &str, cop
             return Err(permanent(format!("{why}: a redeployed server would boot without its key")));
         }
         warn!(server = %record.id, "{why}: booting without it (the disk keeps its authorized keys)");
-        return Ok(false);
+        return Ok(None);
     };
-    match region.import_own_keypair(copy, &key.public_key, &key.kind).await {
-        Ok(()) => Ok(true),
-        // Left by an attempt that stopped before deleting it.
-        Err(e) if e.is_conflict() => Ok(true),
-        Err(e) => Err(failed(e)),
-    }
+    Ok(Some(PublicKey { public_key: key.public_key, kind: key.kind }))
 }
 
 async fn forget_key(region: &RegionClient, copy: &str) -> Result<(), DriverError> {

@@ -1,9 +1,10 @@
 /*!
 The end of a run: what a run killed in the middle of a boot leaves and no
 later step removes. A boot grants role `cutover` on the project and
-imports the owner's key under a per-move name, boots, then revokes and
-deletes; killed in between, the grant and the key copy stay, and once the
-rebuild exists no boot (which would delete the copy) is asked for again.
+has cutover's user hold the owner's key (under its own name, recorded in
+the journal's ledger first, or under a per-move name), boots, then revokes
+and deletes; killed in between, the grant and the key copy stay, and once
+the rebuild exists no boot (which would delete the copy) is asked for again.
 */
 
 use cutover_cloud::scoped;
@@ -18,7 +19,10 @@ pub(super) async fn tidy(d: &OpenStackDriver, plan: &Plan) -> Result<(), DriverE
     if !revoked.is_empty() {
         info!(projects = ?revoked, "revoked role cutover left by a run that was stopped");
     }
-    // The copies are named like the snapshots: `cutover-<migration>-<source>`.
+    if let Some(ledger) = d.keys.ledger() {
+        d.keys.tidy(&ledger, [&d.old, &d.new]).await?;
+    }
+    // The per-move copies are named like the snapshots: `cutover-<migration>-<source>`.
     let prefix = plan.snapshot_name("");
     for region in [&d.old, &d.new] {
         let own = region.scope().user_id;

@@ -50,6 +50,9 @@ impl Engine {
                 return;
             }
         }
+        if self.offer.is_none() && self.only.is_none() {
+            self.offer = Some(self.driver.offer(&self.plan).await);
+        }
         match self.driver.new_region(&self.plan).await {
             Ok(region) => self.new_region = Some(Counted { region, at: Instant::now(), joined }),
             Err(e) => tracing::warn!("counting the new region's hosts failed (keeping the last count): {e}"),
@@ -73,16 +76,48 @@ impl Engine {
         if self.boots_waiting > 0 || (self.new_region.is_none() && self.only.is_none()) {
             return slots;
         }
+        self.hold_unready();
         let paced = self.reserve_room();
         for i in 0..self.servers.len() {
             let selected = self.selected(i);
-            let t = &mut self.servers[i];
-            if selected && t.pending() && (t.room || !paced) && slots.admits(&t.host, &t.project) {
-                t.started = true;
-                slots.take(&t.host, &t.project);
+            let t = &self.servers[i];
+            if !(selected && t.pending() && (t.room || !paced) && slots.admits(&t.host, &t.project)) {
+                continue;
             }
+            if let Some(offer) = self.offer.as_mut().filter(|_| self.only.is_none()) {
+                let (h, s) = t.at;
+                if let Err(why) = offer.take_quota(&self.plan.hosts[h].servers[s]) {
+                    self.hold(i, why);
+                    continue;
+                }
+            }
+            let t = &mut self.servers[i];
+            t.started = true;
+            slots.take(&t.host, &t.project);
         }
         slots
+    }
+
+    /// Holds, untouched, the pending servers whose move needs what the new
+    /// region lacks (a flavor, a group, a key pair, an image): checked
+    /// before the first destructive step, so a refusal never finds the
+    /// server already stopped or deleted.
+    fn hold_unready(&mut self) {
+        let Some(offer) = self.offer.as_ref().filter(|_| self.only.is_none()) else { return };
+        let unready: Vec<(usize, String)> = (0..self.servers.len())
+            .filter(|&i| self.selected(i) && self.servers[i].pending())
+            .filter_map(|i| offer.lacks(self.planned(i)).err().map(|why| (i, why)))
+            .collect();
+        for (i, why) in unready {
+            self.hold(i, why);
+        }
+    }
+
+    fn hold(&mut self, i: usize, why: String) {
+        let t = &mut self.servers[i];
+        tracing::warn!(server = t.plan.source, "held: {why}");
+        t.held = Some(why);
+        t.ended_at = Some(Instant::now());
     }
 
     /// Reserves room for the pending servers of each old host that fits
@@ -149,16 +184,28 @@ impl Engine {
         {
             return;
         }
-        let free = counted.region.room.as_ref().map(Room::total).unwrap_or_default();
+        let room = counted.region.room.clone().unwrap_or_else(|| Room::new(Vec::new()));
         let region = self.plan.clouds.new_region.clone();
         for (host, load) in std::mem::take(&mut self.waiting_for_room) {
             let why = format!(
-                "no room in {region} for the servers of {host} ({load}; {free} free at Nova's default \
-                 allocation ratios) and no old host on its way there to make some"
+                "no room in {region} for the servers of {host} ({load}; {} free at Nova's default \
+                 allocation ratios) and no old host on its way there to make some",
+                room.total()
             );
             tracing::warn!(host, "{why}");
-            for t in self.servers.iter_mut().filter(|t| t.host == host && t.pending() && !t.room) {
-                t.held = Some(why.clone());
+            let waiting: Vec<usize> = (0..self.servers.len())
+                .filter(|&i| self.servers[i].host == host && self.servers[i].pending() && !self.servers[i].room)
+                .collect();
+            for i in waiting {
+                // A zone with no host there is the cause, not the room.
+                let zone = need_of(self, &self.servers[i]).zone.filter(|z| !room.has_zone(z));
+                self.servers[i].held = Some(match zone {
+                    Some(zone) => format!(
+                        "zone {zone} has no compute host taking servers in {region}: map it (plan --zone-map \
+                         {zone}=ZONE) or hand a host of that zone off to {region} first"
+                    ),
+                    None => why.clone(),
+                });
             }
         }
     }

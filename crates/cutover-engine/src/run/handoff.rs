@@ -38,6 +38,25 @@ impl Engine {
         }
     }
 
+    /// Notes whether a host joining the new region may take servers there
+    /// before it is in its old aggregates (it came enabled, up or about to
+    /// be; the host round disables it until it is in them): no boot is sent
+    /// meanwhile, lest Nova place it on that host outside its zone. Asked
+    /// afresh each round while a host joins; not knowing counts as taking.
+    pub(super) async fn check_joining(&mut self) {
+        let joining = self.hosts.joining();
+        self.joining_taking = match joining.is_empty() {
+            true => None,
+            false => match self.driver.new_region(&self.plan).await {
+                Ok(region) => joining.into_iter().find(|h| region.enabled.contains(*h)).map(str::to_string),
+                Err(_) => joining.first().map(|h| h.to_string()),
+            },
+        };
+        if let Some(host) = &self.joining_taking {
+            tracing::info!(host, "boots wait: the host joins the new region's aggregates first");
+        }
+    }
+
     /// Whether the run is over: every server it works on is done (ended or
     /// held) and the hosts have gone as far as this run can take them.
     pub(super) fn finished(&self) -> bool {

@@ -9,7 +9,7 @@ for a while, and so does one moved back after its move.
 
 use std::time::{Duration, Instant};
 
-use cutover_core::machine::{request, step, Action, End, Observation, Requested, ServerState, Strategy};
+use cutover_core::machine::{request, step, Action, End, Observation, Refused, Requested, ServerState, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_engine::{Driver, OpenStackDriver};
 use cutover_sim::model::compute::{Server, VmState};
@@ -88,7 +88,9 @@ async fn run_retrying(
         for action in &next.actions {
             match driver.execute(plan, planned, action).await {
                 Ok(()) => {}
-                Err(e) if e.permanent && matches!(action, Action::BootServer { .. }) => refused = Some(e.message),
+                Err(e) if e.permanent && matches!(action, Action::BootServer { .. }) => {
+                    refused = Some(Refused { at: next.state.place(), reason: e.message })
+                }
                 Err(e) if e.permanent => panic!("{action:?}: {e}"),
                 Err(e) => retried.push(e.message),
             }

@@ -86,6 +86,25 @@ impl SimCloud {
         OpenStackDriver::connect(&self.profile(), "RegionOne", "RegionTwo", quick_retries()).await.expect("connects")
     }
 
+    /// The driver as a run has it: with the ledger of a journal (in the
+    /// cloud's directory), which it records its key pair copies in.
+    pub async fn recording_driver(&self) -> (OpenStackDriver, cutover_journal::Journal) {
+        let driver = self.driver().await;
+        let meta = cutover_journal::Meta {
+            migration: "m1".into(),
+            plan_digest: "-".into(),
+            cloud: "sim".into(),
+            auth_url: self.running.auth_url(),
+            old_region: "RegionOne".into(),
+            new_region: "RegionTwo".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let journal = cutover_journal::Journal::create(&self.dir.path().join("driver.journal"), &meta, &[])
+            .expect("journal created");
+        cutover_engine::Driver::keep_records(&driver, journal.ledger().expect("ledger"));
+        (driver, journal)
+    }
+
     /// What sync copies into the new region: flavors, keypairs (same
     /// users), server groups (same project and name, new ids).
     fn sync(&self) {

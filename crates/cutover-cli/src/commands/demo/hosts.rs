@@ -2,7 +2,8 @@
 The old hosts while a run goes, as the demo shows them: each host's stage
 read from the run's journal (read-only, as `cutover status` reads it
 during a run), a line when a host gets further — verified empty,
-redeployed, joined the new region, its old `nova-compute` record deleted —
+redeployed, joined the new region (back in its old aggregates), its old
+`nova-compute` record deleted —
 and when it got there, for the account at the end.
 */
 
@@ -76,8 +77,13 @@ impl HostWatch {
             }
             if reached >= rank(HostStage::JoinedNew) && times.joined.is_none() {
                 times.joined = Some(elapsed);
+                // The aggregates it had in the old region, so its zone.
+                let kept = match state.aggregates.as_ref().filter(|a| !a.is_empty()) {
+                    Some(names) => format!(", back in {}", names.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    None => String::new(),
+                };
                 lines.push(format!(
-                    "{host} joined {new}: an up, enabled nova-compute with its hypervisor, room for more moves"
+                    "{host} joined {new}: an up, enabled nova-compute with its hypervisor{kept}, room for more moves"
                 ));
             }
             if reached >= rank(HostStage::RetiredOld) && times.retired.is_none() {

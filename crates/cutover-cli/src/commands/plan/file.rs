@@ -30,15 +30,11 @@ pub fn parse(text: &str) -> Result<Plan, String> {
                 // serde_yaml appends the position to its message; it goes first here.
                 let suffix = format!(" at line {} column {}", at.line(), at.column());
                 let message = message.replace(&suffix, "");
-                format!("{}:{}: {}", at.line(), at.column(), one_line(&message))
+                format!("{}:{}: {}", at.line(), at.column(), cutover_core::quote::one_line(&message))
             }
-            None => format!(" {}", one_line(&message)),
+            None => format!(" {}", cutover_core::quote::one_line(&message)),
         }
     })
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The file's text: the header, then the plan.

@@ -23,7 +23,7 @@ use cutover_core::plan::check::check;
 use cutover_core::plan::inventory::Inventory;
 use cutover_core::plan::planner::{build, same_clouds, Meta};
 use cutover_core::plan::rules::{strategy_name, Rule, Rules};
-use cutover_core::plan::zones::{parse_zone_map, zone_problem};
+use cutover_core::plan::zones::{parse_zone_map, zone_problem, ZoneMap};
 use cutover_core::plan::{Options, Plan};
 use cutover_core::preflight::{AllocationRatios, Status};
 use serde_json::{json, Value};
@@ -44,7 +44,18 @@ pub fn run(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
     make(args, ctx)
 }
 
-fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
+/// What a plan is made from besides the clouds: the rules (flags, then
+/// cutover.toml), the zone map (the same), the migration id.
+pub(super) struct Inputs {
+    rules: Vec<Rule>,
+    zone_map: ZoneMap,
+    migration: String,
+}
+
+/// [`Inputs`] from the flags and settings, each checked: bad input is
+/// refused before any cloud is asked (`upgrade` asks this before its first
+/// phase).
+pub(super) fn inputs(args: &PlanArgs, ctx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Inputs> {
     let mut rules: Vec<Rule> = args
         .strategies
         .iter()
@@ -56,11 +67,16 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
     for (old, new) in &ctx.settings.plan.zone_map {
         zone_map.entry(old.clone()).or_insert_with(|| new.clone());
     }
-    let now = chrono::Utc::now();
-    let migration = match args.migration {
-        Some(name) => checked_migration(name)?,
+    let migration = match &args.migration {
+        Some(name) => checked_migration(name.clone())?,
         None => now.format("%Y%m%d-%H%M%S").to_string(),
     };
+    Ok(Inputs { rules, zone_map, migration })
+}
+
+fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let Inputs { rules, zone_map, migration } = inputs(&args, ctx, now)?;
     if let Some(path) = args.output.as_deref().filter(|p| p.exists() && !args.force) {
         return Err(
             InputError(format!("{} exists: give --force to overwrite it, or another file", path.display())).into()

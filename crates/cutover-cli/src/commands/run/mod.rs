@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use cutover_cloud::{Profile, RetryPolicy};
-use cutover_core::plan::Plan;
+use cutover_core::plan::HostPlan;
 use cutover_engine::hook::HookGuard;
 use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
@@ -38,7 +38,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
     let mut options = options(&ctx.settings, limits, args.poll_max);
     options.poll.min = Duration::from_secs_f64(args.poll_min);
-    options.hosts = host_options(&args.hosts, &plan, &journal, ctx)?;
+    options.hosts = host_options(&args.hosts, &plan.hosts, &journal, ctx)?;
     options.deadline = args.deadline;
     let total = plan.servers().count();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -47,6 +47,9 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
         // reached leaves no journal behind.
         let driver =
             OpenStackDriver::connect(&profile, &here.old_region, &here.new_region, RetryPolicy::default()).await?;
+        if let Some(why) = driver.networking_mismatch().await {
+            return Err(InputError(why).into());
+        }
         let engine = Engine::start(plan, opened, Arc::new(driver), options, Clock::system())?;
         let mut display = progress::Display::new(total);
         let report = engine.run(&mut |p| display.update(p), stop_signal()).await;
@@ -91,10 +94,16 @@ pub(super) fn options(settings: &Settings, flags: [Option<u32>; 4], poll_max: u6
     }
 }
 
-/// The hosts' options; a hook that cannot be run is refused before
-/// anything changes. Every hook holds `<journal>.hooks.lock` (see
-/// [`HookGuard`]).
-fn host_options(args: &HostArgs, plan: &Plan, journal: &Path, ctx: &Ctx) -> anyhow::Result<HostOptions> {
+/// The hosts' options (`hosts`: the plan's, for their own `on_empty`); a
+/// hook that cannot be run is refused before anything changes (`upgrade`
+/// asks this before its first phase too). Every hook holds
+/// `<journal>.hooks.lock` (see [`HookGuard`]), taken only when it runs.
+pub(super) fn host_options(
+    args: &HostArgs,
+    hosts: &[HostPlan],
+    journal: &Path,
+    ctx: &Ctx,
+) -> anyhow::Result<HostOptions> {
     let mut name = journal.file_name().unwrap_or_default().to_os_string();
     name.push(".hooks.lock");
     let guard = Arc::new(HookGuard::new(journal.with_file_name(name)));
@@ -110,7 +119,7 @@ fn host_options(args: &HostArgs, plan: &Plan, journal: &Path, ctx: &Ctx) -> anyh
     };
     let hand_off = args.on_host_empty.as_deref().map(|c| hook(c, "--on-host-empty")).transpose()?;
     let mut per_host = BTreeMap::new();
-    for host in &plan.hosts {
+    for host in hosts {
         if let Some(command) = &host.on_empty {
             per_host.insert(host.name.clone(), hook(command, &format!("the plan's on_empty of host {}", host.name))?);
         }

@@ -37,7 +37,9 @@ async fn apply(new: &RegionClient, decision: &AggregateDecision) -> Result<(), E
             }
             Ok(())
         }
-        Decision::Equal { .. } | Decision::Different { .. } | Decision::Fail { .. } => Ok(()),
+        Decision::Equal { .. } | Decision::Different { .. } | Decision::Fail { .. } | Decision::Waiting { .. } => {
+            Ok(())
+        }
     }
 }
 

@@ -8,7 +8,8 @@ deleted), so kills land while hooks run, during the rejoin wait and
 around the deletion. A hook goes on when
 its run is killed (its own process group); the resumed run calls it again.
 At the end, besides the servers, every old host is handed off once
-(`util::endstate::hosts`) as in a run never killed, every hook call has
+(`util::endstate::hosts`) as in a run never killed, the spare back in its
+old aggregate in the new region, every hook call has
 ended, and then `cutover retire` is killed in turn ([`super::retire`]).
 */
 
@@ -36,6 +37,23 @@ const JOIN_SECS: f64 = 60.0;
 pub(super) fn time() -> TimeModel {
     TimeModel { compute_join_secs: JOIN_SECS, ..TimeModel::default() }
 }
+
+/// Moves the spare from az-fast into an aggregate of its own (no zone) in
+/// the old region. Handed off first (it holds no server), in az-fast it
+/// would rejoin that zone in the new region beside new-3, whose spawns
+/// fail, at a moment the kills shift: legacy-1, the one server of az-fast,
+/// would move or be rolled back by timing alone. In `spare-pool` it is
+/// still put back into its old aggregate, killed or not.
+pub(super) fn spare_in_its_own_aggregate(scenario: &mut cutover_sim::Scenario) {
+    let old = scenario.regions.iter_mut().find(|r| r.name == "RegionOne").expect("the demo's RegionOne");
+    for aggregate in &mut old.aggregates {
+        aggregate.hosts.retain(|h| h != SPARE);
+    }
+    let pool = "{name: spare-pool, hosts: [old-spare], metadata: {pool: spare}}";
+    old.aggregates.push(serde_yaml::from_str(pool).expect("an aggregate spec"));
+}
+
+const SPARE: &str = "old-spare";
 
 /// `cutover run`'s hand-off arguments: the hook, both empty observations
 /// at once, a rejoin timeout no run reaches.
@@ -101,7 +119,11 @@ pub(super) fn hooks_ended(t: &Trial) -> Result<(), Vec<String>> {
 
 /// The old hosts' end (`util::endstate::hosts`), as canonical JSON.
 pub(super) fn hosts_end(t: &Trial, world: &World) -> Result<Value, Vec<String>> {
-    hosts::check(&t.plan, Path::new(&t.journal()), world, &hook_calls(&t.cloud))
+    let end = hosts::check(&t.plan, Path::new(&t.journal()), world, &hook_calls(&t.cloud))?;
+    match end[SPARE]["aggregates"] == serde_json::json!(["spare-pool"]) {
+        true => Ok(end),
+        false => Err(vec![format!("old host {SPARE} is not back in spare-pool: {}", end[SPARE])]),
+    }
 }
 
 #[test]

@@ -89,6 +89,15 @@ fn row<'a>(rows: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} {name} in {rows:#?}"))
 }
 
+/// An aggregate reported created, then once more: that entry's outcome
+/// and detail.
+fn created_then<'a>(rows: &'a [Value], name: &str) -> (&'a str, &'a str) {
+    let entries: Vec<&Value> = rows.iter().filter(|r| r["Kind"] == "aggregate" && r["Name"] == name).collect();
+    assert_eq!(entries.len(), 2, "{entries:#?}");
+    assert_eq!(entries[0]["Outcome"], "created");
+    (entries[1]["Outcome"].as_str().unwrap_or_default(), entries[1]["Detail"].as_str().unwrap_or_default())
+}
+
 fn outcomes(rows: &[Value]) -> BTreeSet<String> {
     rows.iter().map(|r| r["Outcome"].as_str().unwrap_or_default().to_string()).collect()
 }
@@ -179,12 +188,7 @@ fn the_host_map_template_pairs_hosts_in_order() {
     write_host_map(&cloud, &text);
     let (code, rows, _) = sync(&cloud, &["--only", "aggregates", "--host-map", HOST_MAP]);
     assert_eq!(code, Some(3), "old-3 is unmapped: {rows:#?}");
-    let fast: Vec<&Value> = rows.iter().filter(|r| r["Name"] == "fast-disks").collect();
-    assert_eq!(fast[0]["Outcome"], "created");
-    assert_eq!(
-        (&fast[1]["Outcome"], &fast[1]["Detail"]),
-        (&"different".into(), &"old hosts not in the host map: old-3".into())
-    );
+    assert_eq!(created_then(&rows, "fast-disks"), ("different", "old hosts not in the host map: old-3"));
 }
 
 #[test]
@@ -196,13 +200,30 @@ fn host_map_errors() {
     assert!(error.contains("host map hosts.yaml") && error.contains("old-host: new-host"), "{error}");
     assert_eq!(new_region_state(&cloud), before, "bad input changes nothing");
 
-    write_host_map(&cloud, "old-3: old-3\n");
+    write_host_map(&cloud, "old-3: new-9\n");
     let (code, rows, stderr) = sync(&cloud, &["--only", "azs", "--host-map", HOST_MAP]);
     assert_eq!(code, Some(1), "{stderr}");
     let fast = row(&rows, "aggregate", "fast-disks");
     assert_eq!(fast["Outcome"], "failed");
-    assert!(fast["Detail"].as_str().unwrap().contains("old-3 (for old-3)"), "{fast}");
+    assert!(fast["Detail"].as_str().unwrap().contains("new-9 (for old-3)"), "{fast}");
     assert!(cloud.sim().read().compute[NEW].aggregates.is_empty());
+}
+
+#[test]
+fn an_old_host_mapped_to_itself_joins_later_and_its_aggregates_wait_for_it() {
+    let cloud = SimCloud::start();
+    write_host_map(&cloud, "old-1: new-1\nold-2: new-2\nold-3: old-3\n");
+    let (code, rows, stderr) = sync(&cloud, &["--only", "azs", "--host-map", HOST_MAP]);
+    assert_eq!(code, Some(0), "waiting is no difference: {rows:#?} {stderr}");
+    let waiting = ("waiting", "waiting for old-3 to join the new region (mapped to itself: joins later)");
+    assert_eq!(created_then(&rows, "fast-disks"), waiting);
+    let made = cloud.sim().read().compute[NEW].aggregates.values().find(|a| a.name == "fast-disks").cloned();
+    let made = made.expect("created");
+    assert_eq!((made.availability_zone.as_deref(), made.hosts.len()), (Some("az-fast"), 0));
+    // Again: nothing to create, still only waiting.
+    let (code, again, _) = sync(&cloud, &["--only", "azs", "--host-map", HOST_MAP]);
+    assert_eq!(code, Some(0));
+    assert_eq!(row(&again, "aggregate", "fast-disks")["Outcome"], "waiting");
 }
 
 #[test]

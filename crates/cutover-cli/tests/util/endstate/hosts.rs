@@ -3,7 +3,8 @@ The old hosts after `cutover run --on-host-empty`, in the simulator's own
 model and the journal: a host handed off is one `nova-compute` of the new
 region (enabled, up, with its hypervisor), has no record left in the old
 region, is `retired-old` in the journal with its hook's last run
-succeeded; a host that still holds a server (a rolled-back one: checked by
+succeeded, and is in the new region's aggregates named like the old ones
+it was in; a host that still holds a server (a rolled-back one: checked by
 [`super::check`]) is draining in the old region, never handed to the hook.
 */
 
@@ -78,7 +79,21 @@ pub fn check(plan: &Plan, journal: &Path, world: &World, calls: &[String]) -> Re
                 problem(format!("the journal does not hold the hook's success: {hook:?}"));
             }
         }
-        canonical.insert(host.to_string(), json!({"stage": state.stage, "in_new_region": !new_records.is_empty()}));
+        // A recycled host keeps its zone: it is in the new region's
+        // aggregates named like those it was in (recorded before its hook).
+        let joined: Vec<&str> =
+            new.aggregates.values().filter(|a| a.hosts.contains(host)).map(|a| a.name.as_str()).collect();
+        if !new_records.is_empty() {
+            let missing: Vec<&String> =
+                state.aggregates.iter().flatten().filter(|a| !joined.contains(&a.as_str())).collect();
+            if !missing.is_empty() {
+                problem(format!("not in its old aggregates {missing:?} in the new region (in {joined:?})"));
+            }
+        }
+        canonical.insert(
+            host.to_string(),
+            json!({"stage": state.stage, "in_new_region": !new_records.is_empty(), "aggregates": joined}),
+        );
     }
     match problems.is_empty() {
         true => Ok(json!(canonical)),

@@ -14,7 +14,6 @@ pub mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cutover_core::machine::Strategy;
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_sim::model::compute::{Server, VmState};
 use cutover_sim::model::World;
@@ -31,6 +30,8 @@ pub struct Before {
     pub ports: BTreeSet<String>,
     pub volumes: BTreeSet<String>,
     pub floating_ips: BTreeSet<String>,
+    /// (region, user, name) of every key pair.
+    pub keypairs: BTreeSet<(String, String, String)>,
 }
 
 impl Before {
@@ -40,6 +41,7 @@ impl Before {
             ports: world.network.ports.keys().cloned().collect(),
             volumes: world.volume.volumes.keys().cloned().collect(),
             floating_ips: world.network.floating_ips.keys().cloned().collect(),
+            keypairs: keypairs(world).collect(),
         }
     }
 }
@@ -111,8 +113,8 @@ pub fn check(plan: &Plan, report: &Value, before: &Before, world: &World) -> Res
             "moved" => Copy::Rebuild,
             "rolled_back" if *copy == Copy::Source => Copy::Source,
             "rolled_back" => Copy::Restored,
-            // Left to its owner: still there at the deadline, it stays.
-            "held" if planned.strategy == Strategy::Wait && planned.after_deadline.is_none() => Copy::Source,
+            // Held before its first step: untouched where it was.
+            "held" if *copy == Copy::Source => Copy::Source,
             other => {
                 problems.push(format!("{who} ended {other}: {}", reported["reason"]));
                 continue;
@@ -149,15 +151,14 @@ pub fn assert_end_state(plan: &Plan, report: &Value, before: &Before, world: &Wo
 }
 
 /// The old hosts the plan drains hold no server but the copies of servers
-/// rolled back: the source itself, or its restore (cutover opens the
-/// source's own host to scheduling for it, then closes it again); and the
-/// `wait` servers held at the deadline.
+/// rolled back or held: the source itself, or its restore (cutover opens
+/// the source's own host to scheduling for it, then closes it again).
 fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
     let stay: BTreeSet<&str> = report["servers"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|s| s["result"] == "rolled_back" || (s["result"] == "held" && s["strategy"] == "wait"))
+        .filter(|s| s["result"] == "rolled_back" || s["result"] == "held")
         .filter_map(|s| s["old_id"].as_str())
         .collect();
     let allowed: BTreeSet<&str> = plan
@@ -182,6 +183,12 @@ fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
         .collect()
 }
 
+fn keypairs(world: &World) -> impl Iterator<Item = (String, String, String)> + '_ {
+    world.compute.iter().flat_map(|(region, compute)| {
+        compute.keypairs.keys().map(move |(user, name)| (region.clone(), user.clone(), name.clone()))
+    })
+}
+
 /// What cutover made and did not remove: snapshots the plan does not keep
 /// (and failed ones), keypair copies, `cutover` role assignments, ports,
 /// volumes and floating IPs that did not exist before and belong to no
@@ -196,8 +203,13 @@ pub fn leftovers(plan: &Plan, before: &Before, world: &World) -> Vec<String> {
             left.push(format!("snapshot {name} {} ({})", image.id, image.status.as_str()));
         }
     }
-    for (region, compute) in &world.compute {
-        for (user, name) in compute.keypairs.keys().filter(|(_, name)| name.starts_with("cutover-")) {
+    // A key pair made since is sync's copy of the same user's key in the
+    // old region, or a copy cutover made for a boot and had to delete.
+    let old = &plan.clouds.old_region;
+    for (region, user, name) in keypairs(world) {
+        let made = !before.keypairs.contains(&(region.clone(), user.clone(), name.clone()));
+        let synced = region != *old && before.keypairs.contains(&(old.clone(), user.clone(), name.clone()));
+        if name.starts_with("cutover-") || (made && !synced) {
             left.push(format!("keypair {name} of user {user} in {region}"));
         }
     }

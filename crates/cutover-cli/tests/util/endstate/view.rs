@@ -178,12 +178,18 @@ impl ServerView {
             project: server.project_id.clone(),
             flavor: server.flavor_id.clone(),
             boot: boot_of(world, server, before),
-            key_name: server.metadata.get(META_KEY_NAME).cloned().or_else(|| server.key_name.clone()),
+            // What `openstack server show` shows: the name Nova booted it with.
+            key_name: server.key_name.clone(),
             user_data: server.user_data.clone(),
             metadata: server.metadata.clone(),
             tags: server.tags.clone(),
             description: server.description.clone(),
-            zone: server.host.as_ref().map(|h| compute.host_zone(h)),
+            // A rebuild booted with no zone is where Nova's scheduler put it
+            // (any zone: a recycled old host may have brought its own back).
+            zone: match (copy, &server.requested_az) {
+                (Copy::Rebuild, None) => None,
+                _ => server.host.as_ref().map(|h| compute.host_zone(h)),
+            },
             server_group: group.filter(|g| g.members.contains(&server.id)).map(|g| g.name.clone()),
             security_groups,
             ports,
@@ -255,8 +261,8 @@ impl ServerView {
             description: r.description.clone(),
             zone: match copy {
                 // The plan's zone map says where it goes; a zone mapped to
-                // none leaves it to Nova's default zone.
-                Copy::Rebuild => plan.new_zone(r).or_else(|| r.availability_zone.as_ref().map(|_| "nova".into())),
+                // none leaves it to Nova's scheduler (no zone asked for).
+                Copy::Rebuild => plan.new_zone(r),
                 Copy::Source | Copy::Restored => r.availability_zone.clone(),
             },
             server_group: r.server_group.as_ref().map(|g| g.name.clone()),

@@ -1,5 +1,7 @@
 //! The host machine step by step.
 
+use std::collections::BTreeSet;
+
 use crate::machine::host::*;
 use crate::machine::Seen;
 
@@ -9,11 +11,16 @@ fn plan() -> HostMove {
         disable_reason: "cutover m-1: moving to RegionTwo".into(),
         empty_interval_secs: 30,
         rejoin_timeout_secs: 600,
+        join_reason: "cutover m-1: joining its aggregates".into(),
     }
 }
 
 fn service(enabled: bool) -> Seen<ServiceView> {
-    Seen::Present(ServiceView { enabled, up: true })
+    Seen::Present(ServiceView { enabled, up: true, disabled_reason: None })
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|n| n.to_string()).collect()
 }
 
 /// A drained host as every source reports it.
@@ -23,6 +30,8 @@ fn empty() -> HostObservation {
         listed_servers: Seen::Present(0),
         busy_servers: Seen::Present(0),
         running_vms: Seen::Present(0),
+        old_aggregates: Seen::Present(BTreeSet::new()),
+        new_aggregates: Seen::Present(BTreeSet::new()),
         ..HostObservation::default()
     }
 }
@@ -147,4 +156,82 @@ fn a_stopped_host_is_taken_up_again_by_a_later_run() {
     // Its hook's end forgotten, the hook runs again.
     let step = step_host(&plan(), &retried, &empty(), 501);
     assert_eq!(step.actions, [HostAction::RunHook { host: "old-1".into() }]);
+}
+
+#[test]
+fn the_hook_waits_for_the_old_aggregates_to_be_recorded() {
+    let mut state = HostState::new(0);
+    state.stage = HostStage::Empty;
+    let blind = HostObservation { old_aggregates: Seen::Unknown, ..empty() };
+    let step = step_host(&plan(), &state, &blind, 10);
+    assert!(step.actions.is_empty() && step.state.aggregates.is_none(), "no hook before they are known");
+    let seen = HostObservation { old_aggregates: Seen::Present(names(&["fast", "ssd"])), ..empty() };
+    let step = step_host(&plan(), &state, &seen, 11);
+    assert_eq!(step.state.aggregates, Some(names(&["fast", "ssd"])), "in the state the hook's intent follows");
+    assert_eq!(step.actions, [HostAction::RunHook { host: "old-1".into() }]);
+    // Recorded once: what the old region says later does not matter.
+    let forgot = HostObservation { old_aggregates: Seen::Present(BTreeSet::new()), ..empty() };
+    assert_eq!(step_host(&plan(), &step.state, &forgot, 12).state.aggregates, Some(names(&["fast", "ssd"])));
+}
+
+#[test]
+fn a_rejoined_host_is_in_its_old_aggregates_before_it_takes_servers() {
+    let mut state = HostState::new(0);
+    (state.stage, state.aggregates) = (HostStage::HandedOff, Some(names(&["fast", "ssd"])));
+    let host = || "old-1".to_string();
+    let up = |enabled: bool, reason: Option<&str>, there: &[&str]| HostObservation {
+        new_service: Seen::Present(ServiceView { enabled, up: true, disabled_reason: reason.map(String::from) }),
+        new_hypervisor: Seen::Present(true),
+        new_aggregates: Seen::Present(names(there)),
+        ..empty()
+    };
+    // It came up enabled, in none of them: out of scheduling, then in.
+    let step = step_host(&plan(), &state, &up(true, None, &[]), 10);
+    assert_eq!(step.state.stage, HostStage::HandedOff);
+    assert_eq!(
+        step.actions,
+        [
+            HostAction::DisableNewService { host: host(), reason: plan().join_reason },
+            HostAction::JoinAggregates { host: host(), aggregates: vec!["fast".into(), "ssd".into()] },
+        ]
+    );
+    let ours = Some(plan().join_reason);
+    let step = step_host(&plan(), &state, &up(false, ours.as_deref(), &["fast"]), 11);
+    assert_eq!(step.actions, [HostAction::JoinAggregates { host: host(), aggregates: vec!["ssd".into()] }]);
+    let step = step_host(&plan(), &state, &up(false, ours.as_deref(), &["fast", "ssd"]), 12);
+    assert_eq!(step.actions, [HostAction::EnableNewService { host: host() }]);
+    let step = step_host(&plan(), &state, &up(true, None, &["fast", "ssd", "other"]), 13);
+    assert_eq!(step.state.stage, HostStage::JoinedNew);
+    // Disabled by someone else: not cutover's to enable.
+    let step = step_host(&plan(), &state, &up(false, Some("maintenance"), &["fast", "ssd"]), 14);
+    assert!(step.actions.is_empty() && step.state.stage == HostStage::HandedOff);
+    let blind = HostObservation { new_aggregates: Seen::Unknown, ..up(true, None, &[]) };
+    assert!(step_host(&plan(), &state, &blind, 15).actions.is_empty(), "nothing decided unobserved");
+    // Listed but not up yet (Nova places nothing there): joined already.
+    let down = HostObservation {
+        new_service: Seen::Present(ServiceView { enabled: true, up: false, disabled_reason: None }),
+        new_hypervisor: Seen::Present(false),
+        ..up(true, None, &[])
+    };
+    let step = step_host(&plan(), &state, &down, 16);
+    assert_eq!(step.actions.len(), 2, "disabled and joined before it reports up: {:?}", step.actions);
+    let in_them = HostObservation { new_aggregates: Seen::Present(names(&["fast", "ssd"])), ..down };
+    assert_eq!(step_host(&plan(), &state, &in_them, 17).state.stage, HostStage::HandedOff, "not up yet");
+}
+
+#[test]
+fn a_host_whose_aggregates_never_take_it_stops_at_the_rejoin_timeout_saying_which() {
+    let mut state = HostState::new(0);
+    (state.stage, state.since, state.aggregates) = (HostStage::HandedOff, 100, Some(names(&["fast"])));
+    let refused = HostObservation {
+        new_service: Seen::Present(ServiceView { enabled: false, up: true, disabled_reason: Some(plan().join_reason) }),
+        new_hypervisor: Seen::Present(true),
+        new_aggregates: Seen::Present(BTreeSet::new()),
+        ..empty()
+    };
+    let asking = step_host(&plan(), &state, &refused, 650);
+    assert_eq!(asking.actions, [HostAction::JoinAggregates { host: "old-1".into(), aggregates: vec!["fast".into()] }]);
+    let late = step_host(&plan(), &state, &refused, 701);
+    assert!(late.actions.is_empty() && late.state.is_done(), "{late:?}");
+    assert!(late.state.failed.as_deref().is_some_and(|f| f.contains("not in its old aggregates fast")), "{late:?}");
 }

@@ -27,6 +27,8 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
         keep_source: false,
         boot_timeout_secs: 600,
         snapshot_attempts: 3,
+        restore_attempts: 3,
+        restore_retry_secs: 10,
     }
 }
 
@@ -286,17 +288,105 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
 }
 
 #[test]
-fn a_refused_boot_is_rolled_back() {
+fn a_refused_boot_is_restored_where_it_was_in_the_same_step() {
     let plan = plan(Strategy::Volume);
     let mut state = ServerState::new(0);
     state.at = 5; // Boot
     let mut obs = Clouds::with_source("SHUTOFF").observe();
     obs.source = Seen::Absent;
     obs.target = Seen::Absent;
-    obs.refused = Some("400 Bad Request: The requested availability zone is not available".into());
+    let reason = "the boot was refused: 400 Bad Request: The requested availability zone is not available";
+    obs.refused = Some(Refused { at: state.place(), reason: reason.into() });
     let step = step(&plan, &state, &obs, 1);
     assert_eq!(step.state.route, Route::Restore);
     assert!(step.state.reason.as_deref().is_some_and(|r| r.contains("availability zone")), "{step:?}");
+    // The refusal was the new region's: the old one is asked at once.
+    let boot = Action::BootServer { side: Side::Old, source: BootSource::Volume { id: "vol-root".into() } };
+    assert_eq!(step.actions, [boot]);
+}
+
+#[test]
+fn a_refusal_met_at_another_stage_breaks_nothing() {
+    let plan = plan(Strategy::Volume);
+    let mut state = ServerState::new(0);
+    state.at = 5; // Boot
+    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    obs.source = Seen::Absent;
+    obs.target = Seen::Absent;
+    let mut earlier = state.place();
+    earlier.at = 4;
+    obs.refused = Some(Refused { at: earlier, reason: "stale".into() });
+    let step = step(&plan, &state, &obs, 1);
+    assert_eq!((step.state.route, step.state.at), (Route::Forward, 5), "{step:?}");
+}
+
+#[test]
+fn a_restore_the_old_region_refuses_is_tried_again_later_then_fails_saying_what_to_run() {
+    let plan = plan(Strategy::Snapshot);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    clouds.new_boot_fails = true;
+    clouds.old_boot_fails = true;
+    let mut state = ServerState::new(0);
+    let mut retries = Vec::new();
+    for now in 1..1000 {
+        let obs = clouds.observe();
+        let step = step(&plan, &state, &obs, now);
+        step.actions.iter().for_each(|a| clouds.apply(a));
+        if let Some(at) = step.state.retry_at.filter(|_| step.state.retry_at != state.retry_at) {
+            retries.push(at - now);
+        }
+        state = step.state;
+        if state.end.is_some() {
+            break;
+        }
+    }
+    // Two retries (three attempts in all), 10 s then 20 s later.
+    assert_eq!(retries, [10, 20]);
+    let Some(End::Failed { reason }) = &state.end else { panic!("{state:?}") };
+    assert!(reason.contains("the rebuild went to ERROR"), "{reason}");
+    assert!(reason.contains("turning back failed 3 time(s)"), "{reason}");
+    assert!(reason.contains("the disk is kept in image"), "{reason}");
+    assert!(reason.contains("`cutover rollback PLAN src-1` tries again"), "{reason}");
+    assert!(clouds.old.values().all(|s| s.id == SRC || s.is("ERROR")) && clouds.old.len() <= 1);
+}
+
+#[test]
+fn a_restore_that_passes_on_a_retry_ends_rolled_back() {
+    let plan = plan(Strategy::Snapshot);
+    let mut clouds = Clouds::with_source("ACTIVE");
+    clouds.new_boot_fails = true;
+    clouds.old_boot_fails = true;
+    let mut state = ServerState::new(0);
+    for now in 1..1000 {
+        if state.turn_back_failures == 1 {
+            clouds.old_boot_fails = false; // a host freed in the old region
+        }
+        let obs = clouds.observe();
+        let step = step(&plan, &state, &obs, now);
+        step.actions.iter().for_each(|a| clouds.apply(a));
+        state = step.state;
+        if state.end.is_some() {
+            break;
+        }
+    }
+    assert!(matches!(state.end, Some(End::RolledBack { .. })), "{state:?}");
+    assert_eq!(clouds.old.len(), 1, "one server back, the ERROR one deleted: {:?}", clouds.old);
+    assert!(clouds.old.values().all(|s| s.is("ACTIVE")));
+}
+
+#[test]
+fn only_a_server_the_move_took_out_of_service_is_exposed() {
+    let plan = plan(Strategy::Snapshot);
+    let mut state = ServerState::new(0);
+    assert!(!state.exposed(&plan), "not started");
+    state.stopped_at = Some(1);
+    assert!(state.exposed(&plan), "stopped by cutover");
+    state.at =
+        server::stages(Strategy::Snapshot, Route::Forward).iter().position(|s| *s == Stage::RemoveSnapshot).unwrap();
+    assert!(!state.exposed(&plan), "verified in the new region");
+    state.route = Route::Restore;
+    state.at = 1;
+    assert!(state.exposed(&plan), "being restored");
 }
 
 #[test]

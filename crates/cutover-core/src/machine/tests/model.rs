@@ -38,6 +38,9 @@ pub struct Clouds {
     pub new_boot_fails: bool,
     /// Boots in the old region end in ERROR (no host takes them).
     pub old_boot_fails: bool,
+    /// The next this many boots in the old region end in ERROR (a host
+    /// freed, or an outage over, after them).
+    pub old_boots_to_fail: u32,
     /// Snapshots end `killed`.
     pub snapshots_fail: bool,
     pub next_id: u32,
@@ -205,6 +208,10 @@ impl Clouds {
                 let id = self.id("srv");
                 let fails = match side {
                     Side::New => self.new_boot_fails,
+                    Side::Old if self.old_boots_to_fail > 0 => {
+                        self.old_boots_to_fail -= 1;
+                        true
+                    }
                     Side::Old => self.old_boot_fails,
                 };
                 let status = if fails { "ERROR" } else { "ACTIVE" };

@@ -1,16 +1,21 @@
-//! Properties of whole moves under chaos: calls that are lost, observations
-//! that are stale or missing, steps repeated, snapshots killed, boots
-//! failing, and rollbacks asked for at any moment (before the move, during
-//! it, after it). Whatever happens, a server is never deleted without a
-//! copy, never runs in both regions, the data always exists somewhere, and
-//! once the chaos stops the move ends moved or rolled back — rolled back,
-//! with everything it had, whenever a rollback was asked for.
+//! Properties of whole moves under chaos: calls that are lost (a kill
+//! between the journaled intent and the call, a 5xx, a timeout),
+//! observations that are stale or missing, steps repeated (a kill before
+//! the state was journaled), snapshots killed, boots refused or ending in
+//! ERROR in either region, and rollbacks asked for at any moment (before
+//! the move, during it, after it). Whatever happens, a server is never
+//! deleted without a copy, never runs in both regions, the data always
+//! exists somewhere, and once the chaos stops the move ends moved, or
+//! rolled back with everything it had, or — only when turning back failed
+//! as often as the plan allows — failed with its copy kept and a reason.
 
 use proptest::prelude::*;
 
 use super::model::{Clouds, SRC};
 use super::{deletes_source, plan};
-use crate::machine::{invariants, request, step, End, Requested, Seen, ServerMove, ServerState, Strategy as Move};
+use crate::machine::{
+    invariants, request, step, Action, End, Refused, Requested, Seen, ServerMove, ServerState, Side, Strategy as Move,
+};
 
 /// What goes wrong at one step.
 #[derive(Debug, Clone)]
@@ -23,11 +28,19 @@ struct Chaos {
     repeat: bool,
     /// The operator asks for a rollback before this step.
     request: bool,
+    /// The cloud refuses the step's boots for good (400, 403).
+    refuse: bool,
 }
 
 fn chaos() -> impl Strategy<Value = Chaos> {
-    (any::<u8>(), prop::bool::weighted(0.2), prop::bool::weighted(0.2), prop::bool::weighted(0.04))
-        .prop_map(|(lost, blind, repeat, request)| Chaos { lost, blind, repeat, request })
+    (
+        any::<u8>(),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.04),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(lost, blind, repeat, request, refuse)| Chaos { lost, blind, repeat, request, refuse })
 }
 
 fn strategy() -> impl Strategy<Value = Move> {
@@ -65,6 +78,7 @@ proptest! {
         boots_fail in prop::bool::weighted(0.3),
         snapshots_fail in prop::bool::weighted(0.2),
         old_boots_fail in prop::bool::weighted(0.1),
+        old_boots_to_fail in prop_oneof![Just(0u32), 0u32..4],
         late_request in prop::bool::weighted(0.3),
         steps in prop::collection::vec(chaos(), 0..40),
     ) {
@@ -76,12 +90,19 @@ proptest! {
         clouds.new_boot_fails = boots_fail;
         clouds.snapshots_fail = snapshots_fail;
         clouds.old_boot_fails = old_boots_fail;
+        clouds.old_boots_to_fail = old_boots_to_fail;
         let mut state = ServerState::new(0);
         let mut now = 0;
         let mut requested = false;
         let mut sent = false;
-        // The chaos, then calm until the end (bounded: every route is finite).
-        let calm = std::iter::repeat_n(Chaos { lost: 0, blind: false, repeat: false, request: false }, 120);
+        // Boots in the old region that failed (ERROR) or were refused: what
+        // turning back may fail on.
+        let mut old_boots_failed = 0;
+        let mut refused = None;
+        // The chaos, then calm until the end (bounded: every route is
+        // finite, and turning back is retried a few minutes at most).
+        let calm = Chaos { lost: 0, blind: false, repeat: false, request: false, refuse: false };
+        let calm = std::iter::repeat_n(calm, 400);
         for chaos in steps.into_iter().chain(calm) {
             now += 1;
             // A rollback asked for once the move is over, as often as not.
@@ -96,6 +117,7 @@ proptest! {
                 if requested { continue } else { break }
             }
             let mut obs = clouds.observe();
+            obs.refused = refused.take();
             if chaos.blind {
                 obs.source = Seen::Unknown;
                 obs.target = Seen::Unknown;
@@ -109,8 +131,16 @@ proptest! {
                     if deletes_source(&step.state, &obs, action) {
                         prop_assert_eq!(invariants::may_delete_source(&plan, &step.state, &obs), Ok(()));
                     }
+                    if let (true, Action::BootServer { side, .. }) = (chaos.refuse, action) {
+                        let reason = "the boot was refused: 403 Forbidden: Quota exceeded".to_string();
+                        refused = Some(Refused { at: step.state.place(), reason });
+                        old_boots_failed += u32::from(*side == Side::Old);
+                        continue;
+                    }
                     if chaos.lost & (1 << (i % 8)) == 0 {
+                        let errors = clouds.old.values().filter(|s| s.is("ERROR")).count();
                         clouds.apply(action);
+                        old_boots_failed += (clouds.old.values().filter(|s| s.is("ERROR")).count() > errors) as u32;
                     }
                 }
                 state = step.state;
@@ -119,9 +149,9 @@ proptest! {
             prop_assert!(!(running(&clouds.old) && running(&clouds.new)), "running twice: {state:?}");
         }
         match &state.end {
-            // Going back failed where the old region takes no server: it
+            // Going back failed where the old region took no server: it
             // runs on in the new one, as the checks below say.
-            Some(End::Moved) if requested && !old_boots_fail => {
+            Some(End::Moved) if requested && old_boots_failed == 0 => {
                 prop_assert!(false, "asked to roll back, it stayed moved: {state:?}")
             }
             Some(End::Moved) => {
@@ -144,9 +174,12 @@ proptest! {
                 prop_assert_eq!(&clouds.volumes["vol-data"].attached_to, &vec![id.clone()]);
                 prop_assert_eq!(clouds.floating["172.24.4.10"].as_ref(), Some(id));
             }
-            // Turning back into an old region that takes no server fails,
-            // the disk kept (checked at every step).
-            Some(End::Failed { .. }) if old_boots_fail => {}
+            // Turning back fails only as often as the plan allows tries,
+            // the disk kept (checked at every step), saying what to run.
+            Some(End::Failed { reason }) if old_boots_failed >= plan.restore_attempts => {
+                prop_assert!(reason.contains("cutover rollback"), "{reason}");
+                prop_assert!(!running(&clouds.old) && !running(&clouds.new), "failed, yet running");
+            }
             other => prop_assert!(false, "the move did not end well: {other:?} {state:?}"),
         }
     }

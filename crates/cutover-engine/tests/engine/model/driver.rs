@@ -123,18 +123,36 @@ impl Driver for Model {
             let obs = HostObservation {
                 old_service: match world.retired.contains(host) {
                     true => Seen::Absent,
-                    false => Seen::Present(ServiceView { enabled: !world.disabled.contains(host), up: true }),
+                    false => Seen::Present(ServiceView {
+                        enabled: !world.disabled.contains(host),
+                        up: true,
+                        disabled_reason: None,
+                    }),
                 },
                 listed_servers: Seen::Present(listed),
                 busy_servers: Seen::Present(busy),
                 running_vms: Seen::Present(listed),
-                new_service: if joined { Seen::Present(ServiceView { enabled: true, up: true }) } else { Seen::Absent },
+                new_service: match joined {
+                    true => Seen::Present(ServiceView { enabled: true, up: true, disabled_reason: None }),
+                    false => Seen::Absent,
+                },
                 new_hypervisor: Seen::Present(joined),
+                // The model's hosts are in no aggregate.
+                old_aggregates: Seen::Present(Default::default()),
+                new_aggregates: Seen::Present(Default::default()),
                 ..HostObservation::default()
             };
             seen.insert(host.to_string(), obs);
         }
         Ok(seen)
+    }
+
+    async fn join_aggregates(&self, _plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError> {
+        Err(DriverError { message: format!("the model has no aggregate {aggregates:?} for {host}"), permanent: true })
+    }
+
+    async fn set_new_host(&self, _plan: &Plan, host: &str, _reason: Option<&str>) -> Result<(), DriverError> {
+        Err(DriverError { message: format!("the model never disables new host {host}"), permanent: true })
     }
 
     async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
@@ -155,7 +173,7 @@ impl Driver for Model {
         let room = world.room().map(|rooms| {
             Room::new(rooms.into_iter().map(|(host, free)| HostRoom { host, zone: "nova".into(), free }).collect())
         });
-        Ok(NewRegion { hosts: world.new_hosts.len(), room })
+        Ok(NewRegion { hosts: world.new_hosts.len(), enabled: world.new_hosts.iter().cloned().collect(), room })
     }
 }
 

@@ -102,6 +102,9 @@ pub struct Server {
     /// `None` for servers booted from a volume.
     pub image_id: Option<String>,
     pub key_name: Option<String>,
+    /// The public key of `key_name` when it booted: Nova keeps it with the
+    /// instance (for the metadata service), whatever becomes of the key pair.
+    pub key_data: Option<String>,
     /// Base64 text, as given at boot.
     pub user_data: Option<String>,
     pub metadata: BTreeMap<String, String>,
@@ -160,6 +163,7 @@ impl Server {
             flavor_id,
             image_id: None,
             key_name: None,
+            key_data: None,
             user_data: None,
             metadata: BTreeMap::new(),
             tags: BTreeSet::new(),

@@ -39,15 +39,18 @@ impl Loader {
             ),
             None => None,
         };
-        if let Some(k) = &s.key_name {
-            if !region.keypairs.contains_key(&(user_id.clone(), k.clone())) {
-                return Err(unknown("keypair", k, &ctx));
-            }
-        }
+        let key_data = match &s.key_name {
+            Some(k) => match region.keypairs.get(&(user_id.clone(), k.clone())) {
+                Some(pair) => Some(pair.public_key.clone()),
+                None => return Err(unknown("keypair", k, &ctx)),
+            },
+            None => None,
+        };
         let networking = region.networking;
         let zone = region.host_zone(&s.host);
         let mut server = Server::new(id.clone(), s.name.clone(), project_id.clone(), user_id.clone(), flavor, now);
         server.key_name = s.key_name.clone();
+        server.key_data = key_data;
         server.user_data = s.user_data.as_deref().map(base64);
         server.metadata = s.metadata.clone();
         server.tags = s.tags.iter().cloned().collect();

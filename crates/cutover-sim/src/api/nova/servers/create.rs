@@ -139,11 +139,14 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
     let flavor = flavor(r, nova, o)?.clone();
     let root = root_disk(w, nova, project, o, &flavor)?;
     let r = region(w, nova)?;
-    let key_name = match string(o, "key_name")? {
-        Some(k) if !r.keypairs.contains_key(&(nova.caller.user_id.clone(), k.to_string())) => {
-            return Err(ApiError::bad_request("Invalid key_name provided."))
-        }
-        k => k.map(str::to_string),
+    // Among the caller's own key pairs, as Nova looks it up (by the
+    // request's user, not the project's).
+    let key = match string(o, "key_name")? {
+        Some(k) => match r.keypairs.get(&(nova.caller.user_id.clone(), k.to_string())) {
+            Some(pair) => Some((k.to_string(), pair.public_key.clone())),
+            None => return Err(ApiError::bad_request("Invalid key_name provided.")),
+        },
+        None => None,
     };
     let user_data = match string(o, "user_data")? {
         Some(u) if u.len() > 65535 || !is_base64(u) => {
@@ -179,7 +182,7 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
     let now = w.now;
     let mut server =
         Server::new(id.clone(), name.to_string(), project.into(), nova.caller.user_id.clone(), flavor.id.clone(), now);
-    server.key_name = key_name;
+    (server.key_name, server.key_data) = key.unzip();
     server.user_data = user_data;
     server.metadata = metadata;
     server.tags = tags;
