@@ -8,6 +8,8 @@ moved or rolled back, the report says which, and the end state checks out
 (`util::endstate`). The simulator's own counts show the faults were hit.
 */
 
+use std::time::Duration;
+
 use cutover_sim::faults::{FaultKind, FaultRule, Faults, SnapshotFault};
 use cutover_sim::Scenario;
 
@@ -19,6 +21,8 @@ use crate::util::SimCloud;
 /// Runs that may stop short (a cloud unreachable at the start, servers
 /// held after repeated errors) before the one that completes.
 const RESUMES: usize = 6;
+/// A run still going after this long hangs (one takes seconds).
+const HANGS: Duration = Duration::from_secs(300);
 
 fn faults() -> Faults {
     let slow_glance = FaultRule {
@@ -48,7 +52,7 @@ fn under_injected_faults_every_server_ends_moved_or_rolled_back_and_reported() {
         world.time.snapshot_secs_per_gb *= 5.0;
     }
 
-    let resumed = run_until(&cloud, &[], RESUMES, |report| {
+    let resumed = run_until(&cloud, &[], (RESUMES, HANGS), |report| {
         let totals = &report["totals"];
         totals["held"] == 0 && totals["unfinished"] == 0
     });

@@ -83,8 +83,19 @@ pub fn scenario(servers: usize, seed: u64) -> Scenario {
             server.metadata.insert("cutover".into(), mark.into());
         }
     }
+    // Nova weighs hosts by free RAM and may place a boot that names no
+    // zone in any zone: the failing host is sized for its zone's servers
+    // alone, and the default zone given three times the room it needs, so
+    // that such boots go to the roomier hosts there, not to the failing one.
+    let ram_of = |flavor: &str| old.flavors.iter().find(|f| f.id == flavor).map_or(0, |f| f.ram_mb);
+    let zone_ram: u64 = old.servers.iter().filter(|s| s.host == FIRST_OLD_HOST).map(|s| ram_of(&s.flavor)).sum();
+    let largest = old.flavors.iter().map(|f| f.ram_mb).max().unwrap_or_default();
+    let more: Vec<HostSpec> = (1..3)
+        .flat_map(|k| new.hosts.iter().map(move |h| HostSpec { name: format!("{}-{k}", h.name), ..h.clone() }))
+        .collect();
+    new.hosts.extend(more);
     let like = new.hosts[0].clone();
-    new.hosts.push(HostSpec { name: FAILING_HOST.into(), ..like });
+    new.hosts.push(HostSpec { name: FAILING_HOST.into(), memory_mb: zone_ram + largest, ..like });
     new.failing_hosts.push(FAILING_HOST.into());
     scenario
 }

@@ -29,6 +29,11 @@ const SCALE: f64 = 0.002;
 const MIGRATION: &str = "soak";
 /// Kills per trial, at most.
 const MAX_KILLS: u32 = 3;
+/// A run still going after this long hangs (a whole run takes a minute
+/// or two, eight trials at once): it is killed, and that is a problem.
+const HANGS: Duration = Duration::from_secs(300);
+/// Runs beyond the kills wanted that may end by themselves.
+const SPARE_RUNS: u32 = 3;
 /// Runs after the kills, at most, to get every server settled.
 const RESUMES: usize = 6;
 /// About what a run sends per server it moves (observations, moves,
@@ -95,21 +100,28 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
 
     let mut problems = Vec::new();
     let (mut kills, mut spawned) = (0, 0);
-    for _ in 0..rng.random_range(1..=MAX_KILLS) {
+    let wanted = rng.random_range(1..=MAX_KILLS);
+    // A run may end by itself first (a token refused at the start, or
+    // nothing left to do): a few more runs get their chance to be killed.
+    while kills < wanted && spawned < wanted + SPARE_RUNS {
         let left = unended(&journal).unwrap_or(servers);
         let target = requests(&cloud) + (rng.random_range(0.0..1.0) * left as f64 * REQUESTS_PER_SERVER) as u64;
-        let moment =
-            Moment::When { what: "requests", reached: Box::new(|| requests(&cloud) >= target), delay: Duration::ZERO };
+        let spawned_at = Instant::now();
+        let due = || requests(&cloud) >= target || spawned_at.elapsed() > HANGS;
+        let moment = Moment::When { what: "requests", reached: Box::new(due), delay: Duration::ZERO };
         let mut child = spawn_run(&cloud, &args);
         spawned += 1;
         if !kill_at(&mut child, &moment) {
-            break;
+            continue;
         }
         kills += 1;
+        if spawned_at.elapsed() > HANGS {
+            problems.push(format!("cutover run: still going after {HANGS:?}: killed"));
+        }
         let found = safety::check(&plan, &journal, &cloud.sim().read());
         problems.extend(found.into_iter().map(|p| format!("after kill {kills}: {p}")));
     }
-    let resumed = run_until(&cloud, &args, RESUMES, settled);
+    let resumed = run_until(&cloud, &args, (RESUMES, HANGS), settled);
     problems.extend(resumed.wrong_exits.iter().map(|e| format!("cutover run: {e}")));
     let report = resumed.report;
 
@@ -125,7 +137,7 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
         counted,
         problems,
         kills,
-        runs: resumed.runs + spawned,
+        runs: resumed.runs + spawned as usize,
         faulted,
         took: started.elapsed(),
     }
