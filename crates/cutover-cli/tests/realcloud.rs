@@ -10,6 +10,9 @@
 //! reporting a pass: the test has its own `main` (`harness = false`), so no
 //! "1 passed" is printed for a check that did not run.
 
+#[path = "util/libtest.rs"]
+mod libtest;
+
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
@@ -17,13 +20,7 @@ const VARIABLE: &str = "CUTOVER_REALCLOUD";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // `--list` (IDEs, nextest): nothing is registered as a test.
-    if args.iter().any(|a| a == "--list") {
-        return ExitCode::SUCCESS;
-    }
-    // A name filter of `cargo test NAME` that does not name this check.
-    let filters = name_filters(&args);
-    if !filters.is_empty() && !filters.iter().any(|f| "realcloud".contains(f)) {
+    if !libtest::runs("realcloud", &args) {
         return ExitCode::SUCCESS;
     }
     if !std::env::var(VARIABLE).is_ok_and(|v| !v.is_empty() && v != "0") {
@@ -51,23 +48,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The test-name filters among libtest's arguments: the words that are
-/// neither a flag nor the value of one (`--test-threads 2`).
-fn name_filters(args: &[String]) -> Vec<&str> {
-    const TAKES_VALUE: &[&str] =
-        &["--test-threads", "--skip", "--color", "--format", "--logfile", "--shuffle-seed", "-Z"];
-    let mut filters = Vec::new();
-    let mut value_next = false;
-    for arg in args {
-        if value_next {
-            value_next = false;
-        } else if arg.starts_with('-') {
-            value_next = TAKES_VALUE.contains(&arg.as_str());
-        } else {
-            filters.push(arg.as_str());
-        }
-    }
-    filters
 }

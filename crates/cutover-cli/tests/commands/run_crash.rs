@@ -21,10 +21,8 @@ mod handoff;
 mod landed;
 mod retire;
 
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::Child;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -35,7 +33,9 @@ use serde_json::Value;
 
 use self::landed::Landed;
 use crate::util::endstate::{self, safety, Before, Canonical};
+use crate::util::kill::{kill_at, Moment};
 use crate::util::moves::{demo_with, run_to_end, spawn_run, sync_and_plan, DEMO_HOST_MAP, DEMO_RULE};
+use crate::util::trials::run_seeded;
 use crate::util::SimCloud;
 
 /// Every kind of move, and one rollback: snapshot (a server group, user
@@ -53,8 +53,6 @@ const MIGRATION: &str = "crash";
 const MAX_KILLS: u32 = 3;
 /// Runs to the end that may stop short (servers held by errors).
 const RESUMES: usize = 3;
-/// How often a kill's moment is looked for.
-const POLL: Duration = Duration::from_millis(2);
 
 fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
@@ -170,59 +168,6 @@ fn clean_run(kind: Kind) -> (Canonical, Duration) {
     (canonical, took)
 }
 
-/// When a process is killed.
-enum Moment<'a> {
-    /// This long after it started.
-    After(Duration),
-    /// `delay` after `reached` first holds (looked at every [`POLL`]).
-    When { what: &'static str, reached: Box<dyn Fn() -> bool + 'a>, delay: Duration },
-}
-
-impl Moment<'_> {
-    /// What sets the kill off, for the figures.
-    fn what(&self) -> &'static str {
-        match self {
-            Moment::After(_) => "time",
-            Moment::When { what, .. } => what,
-        }
-    }
-}
-
-impl std::fmt::Display for Moment<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Moment::After(after) => write!(f, "at {after:?}"),
-            Moment::When { what, delay, .. } => write!(f, "{delay:?} after: {what}"),
-        }
-    }
-}
-
-/// Kills `child` at `moment`; false when it ended before.
-fn kill_at(child: &mut Child, moment: &Moment<'_>) -> bool {
-    let mut due = match moment {
-        Moment::After(after) => Some(Instant::now() + *after),
-        Moment::When { .. } => None,
-    };
-    loop {
-        if child.try_wait().expect("waiting for cutover").is_some() {
-            return false;
-        }
-        let now = Instant::now();
-        if let (None, Moment::When { reached, delay, .. }) = (due, moment) {
-            if reached() {
-                due = Some(now + *delay);
-            }
-        }
-        if due.is_some_and(|due| now >= due) {
-            break;
-        }
-        std::thread::sleep(POLL);
-    }
-    child.kill().expect("SIGKILL sent");
-    child.wait().expect("the killed process reaped");
-    true
-}
-
 /// One trial: kills at seeded moments (within `span`, or on the hand-off's
 /// events), a run to the end, the checks, and for the hand-off the retire
 /// trial; `Err` says what went wrong.
@@ -259,14 +204,6 @@ fn trial(kind: Kind, seed: u64, span: Duration, expected: &Canonical) -> Result<
     Ok(landed)
 }
 
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    match (panic.downcast_ref::<String>(), panic.downcast_ref::<&str>()) {
-        (Some(text), _) => text.clone(),
-        (None, Some(text)) => text.to_string(),
-        (None, None) => "(no message)".into(),
-    }
-}
-
 /// Runs `trials` trials of `kind` (`CUTOVER_CRASH_PARALLEL` at once) from
 /// `CUTOVER_CRASH_SEED`, prints the figures, fails naming the failed seeds;
 /// where the kills landed.
@@ -283,28 +220,21 @@ fn run_trials(kind: Kind, trials: u64) -> Landed {
         took = took.min(took_again);
     }
     let span = kind.span(took);
-    let next = AtomicU64::new(0);
     let failures = Mutex::new(Vec::new());
     let landed = Mutex::new(Landed::default());
-    std::thread::scope(|scope| {
-        for _ in 0..parallel {
-            scope.spawn(|| loop {
-                let n = next.fetch_add(1, Ordering::SeqCst);
-                if n >= trials {
-                    break;
-                }
-                let trial_seed = seed.wrapping_add(n);
-                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| trial(kind, trial_seed, span, &expected)));
-                match outcome.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_text(&panic)))) {
-                    Ok(l) => landed.lock().unwrap().add(l),
-                    Err(why) => {
-                        eprintln!("crash trial ({kind:?}) with CUTOVER_CRASH_SEED={trial_seed} failed: {why}");
-                        failures.lock().unwrap().push(trial_seed);
-                    }
-                }
-            });
-        }
-    });
+    run_seeded(
+        trials,
+        seed,
+        parallel,
+        |trial_seed| trial(kind, trial_seed, span, &expected),
+        |trial_seed, outcome| match outcome {
+            Ok(l) => landed.lock().unwrap().add(l),
+            Err(why) => {
+                eprintln!("crash trial ({kind:?}) with CUTOVER_CRASH_SEED={trial_seed} failed: {why}");
+                failures.lock().unwrap().push(trial_seed);
+            }
+        },
+    );
     let failures = failures.into_inner().unwrap();
     let landed = landed.into_inner().unwrap();
     eprintln!(

@@ -8,22 +8,21 @@ moved or rolled back, the report says which, and the end state checks out
 (`util::endstate`). The simulator's own counts show the faults were hit.
 */
 
+use std::time::Duration;
+
 use cutover_sim::faults::{FaultKind, FaultRule, Faults, SnapshotFault};
 use cutover_sim::Scenario;
-use serde_json::Value;
 
 use crate::util::endstate::{self, Before};
-use crate::util::moves::{roomy, sync_and_plan, try_run, DEMO_HOST_MAP, DEMO_RULE, FAILING_SERVER};
-use crate::util::{one_line_failure, SimCloud};
+use crate::util::faults::{everywhere, hits_and_requests};
+use crate::util::moves::{roomy, run_until, sync_and_plan, DEMO_HOST_MAP, DEMO_RULE, FAILING_SERVER};
+use crate::util::SimCloud;
 
 /// Runs that may stop short (a cloud unreachable at the start, servers
 /// held after repeated errors) before the one that completes.
 const RESUMES: usize = 6;
-
-/// A rule for every service (the simulator's own `/sim/` is never hit).
-fn everywhere(rate: f64, kind: FaultKind) -> FaultRule {
-    FaultRule { service: None, region: None, method: None, path_contains: None, rate, limit: None, kind, hits: 0 }
-}
+/// A run still going after this long hangs (one takes seconds).
+const HANGS: Duration = Duration::from_secs(300);
 
 fn faults() -> Faults {
     let slow_glance = FaultRule {
@@ -41,15 +40,6 @@ fn faults() -> Faults {
     }
 }
 
-/// The requests answered with an injected error or 429, and all requests.
-fn hits_and_requests(cloud: &SimCloud) -> (u64, u64) {
-    let answered: u64 = cloud.sim().request_counts().values().sum();
-    let world = cloud.sim().read();
-    let hits: u64 =
-        world.faults.rules.iter().filter(|r| !matches!(r.kind, FaultKind::Latency { .. })).map(|r| r.hits).sum();
-    (hits, answered + hits)
-}
-
 #[test]
 fn under_injected_faults_every_server_ends_moved_or_rolled_back_and_reported() {
     let cloud = SimCloud::with_scale(roomy(Scenario::demo()), 0.005);
@@ -62,24 +52,13 @@ fn under_injected_faults_every_server_ends_moved_or_rolled_back_and_reported() {
         world.time.snapshot_secs_per_gb *= 5.0;
     }
 
-    let mut report = Value::Null;
-    let mut runs = 0;
-    while runs < RESUMES {
-        runs += 1;
-        let (out, last) = try_run(&cloud, &[]);
-        let Some(last) = last else {
-            // Stopped before the plan ran (a token refused at the start).
-            one_line_failure(&out, 1);
-            continue;
-        };
-        report = last;
+    let resumed = run_until(&cloud, &[], (RESUMES, HANGS), |report| {
         let totals = &report["totals"];
-        if totals["held"] == 0 && totals["unfinished"] == 0 {
-            break;
-        }
-        assert!(matches!(out.status.code(), Some(1 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    let (hits, requests) = hits_and_requests(&cloud);
+        totals["held"] == 0 && totals["unfinished"] == 0
+    });
+    assert!(resumed.wrong_exits.is_empty(), "{:?}", resumed.wrong_exits);
+    let (runs, report) = (resumed.runs, resumed.report);
+    let (hits, requests) = hits_and_requests(&cloud, |r| !matches!(r.kind, FaultKind::Latency { .. }));
     eprintln!("{runs} run(s); {hits} of {requests} requests failed by injected faults");
     assert!(hits as f64 >= 0.05 * requests as f64, "at least 5% of {requests} requests hit, not {hits}");
 

@@ -7,9 +7,13 @@ that cloud (no ambient `OS_*`, `~/.config/openstack` or `./cutover.toml`).
 #![allow(dead_code)]
 
 pub mod endstate;
+pub mod faults;
 pub mod hooks;
+pub mod kill;
+pub mod libtest;
 pub mod moves;
 pub mod osc;
+pub mod trials;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -82,6 +86,16 @@ impl SimCloud {
         for (name, user, password, project) in clouds {
             text += &clouds_yaml_entry(name, &self.auth_url(), &regions, user, password, project);
         }
+        std::fs::write(self.clouds_yaml(), text).expect("clouds.yaml written");
+    }
+
+    /// Gives up on a request after `secs` seconds (clouds.yaml's
+    /// `api_timeout`, which openstack_sdk reads as the `openstack` client
+    /// does): a request the simulator answers later times out.
+    pub fn set_api_timeout(&self, secs: u64) {
+        let mut text = std::fs::read_to_string(self.clouds_yaml()).expect("clouds.yaml read");
+        // The last line belongs to the last cloud's entry: the option joins it.
+        text += &format!("    api_timeout: {secs}\n");
         std::fs::write(self.clouds_yaml(), text).expect("clouds.yaml written");
     }
 

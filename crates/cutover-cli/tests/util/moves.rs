@@ -4,12 +4,16 @@ as `cutover demo` does: `sync` with a host map, then `plan` with strategy
 rules into `plan.yaml`; and running the plan with the real binary.
 */
 
+use std::fs::File;
+use std::path::PathBuf;
 use std::process::{Child, Output, Stdio};
+use std::time::Duration;
 
 use cutover_core::plan::Plan;
 use cutover_sim::Scenario;
 use serde_json::Value;
 
+use super::kill::{kill_at, Moment};
 use super::SimCloud;
 
 /// The demo's host map (see `cutover demo`): old-3's zone, with the spare
@@ -88,6 +92,78 @@ pub fn try_run(cloud: &SimCloud, extra: &[&str]) -> (Output, Option<Value>) {
     let out = run_command(cloud, extra).output().expect("cutover run starts");
     let report = serde_json::from_slice(&out.stdout).ok();
     (out, report)
+}
+
+/// What [`run_until`] saw.
+#[derive(Debug)]
+pub struct Resumed {
+    pub runs: usize,
+    /// The last report (`Null` when no run got to the plan).
+    pub report: Value,
+    /// Runs that ended otherwise than the README's exit statuses say: one
+    /// that stopped before running the plan (a cloud failing at the start)
+    /// prints one error line and exits 1; one that ran it exits 0, or 1 or
+    /// 3 when servers are left.
+    pub wrong_exits: Vec<String>,
+}
+
+/// `cutover run` run again, as an operator would, until its report is
+/// `settled`, at most `runs` times; a run still going after `limit` is
+/// killed, a wrong exit.
+pub fn run_until(
+    cloud: &SimCloud,
+    extra: &[&str],
+    (runs, limit): (usize, Duration),
+    settled: impl Fn(&Value) -> bool,
+) -> Resumed {
+    let mut resumed = Resumed { runs: 0, report: Value::Null, wrong_exits: Vec::new() };
+    while resumed.runs < runs {
+        resumed.runs += 1;
+        let (killed, out, last) = try_run_within(cloud, extra, limit);
+        if killed {
+            resumed.wrong_exits.push(format!("still going after {limit:?}: killed"));
+            continue;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("cutover: error:")).collect();
+        let code = out.status.code();
+        let Some(last) = last else {
+            if code != Some(1) || errors.len() != 1 {
+                resumed.wrong_exits.push(format!("no report, exit {code:?}: {}", stderr.trim()));
+            }
+            continue;
+        };
+        resumed.report = last;
+        let done = settled(&resumed.report);
+        if !matches!((done, code), (true, Some(0 | 3)) | (false, Some(1 | 3))) {
+            resumed.wrong_exits.push(format!("exit {code:?}, servers settled: {done}: {}", errors.join(" / ")));
+        }
+        if done {
+            break;
+        }
+    }
+    resumed
+}
+
+/// [`try_run`], killed (SIGKILL) if it has not ended after `limit`: a run
+/// that hangs. Whether it was killed, its output (stdout and stderr go
+/// through files in the cloud's directory, which a large report cannot
+/// fill as it can a pipe) and its report.
+pub fn try_run_within(cloud: &SimCloud, extra: &[&str], limit: Duration) -> (bool, Output, Option<Value>) {
+    let (stdout, stderr) = (cloud.dir().join("run.stdout"), cloud.dir().join("run.stderr"));
+    let file = |path: &PathBuf| File::create(path).expect("an output file created");
+    let mut child = run_command(cloud, extra)
+        .stdin(Stdio::null())
+        .stdout(file(&stdout))
+        .stderr(file(&stderr))
+        .spawn()
+        .expect("cutover run starts");
+    let killed = kill_at(&mut child, &Moment::After(limit));
+    let status = child.wait().expect("cutover run's status");
+    let read = |path: &PathBuf| std::fs::read(path).expect("an output file read");
+    let out = Output { status, stdout: read(&stdout), stderr: read(&stderr) };
+    let report = serde_json::from_slice(&out.stdout).ok();
+    (killed, out, report)
 }
 
 /// `cutover run` started in the background, its output discarded.

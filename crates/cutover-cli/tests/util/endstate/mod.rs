@@ -154,7 +154,7 @@ pub fn assert_end_state(plan: &Plan, report: &Value, before: &Before, world: &Wo
 /// rolled back or held: the source itself, or its restore (cutover opens
 /// the source's own host to scheduling for it, then closes it again).
 fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
-    let rolled_back: BTreeSet<&str> = report["servers"]
+    let stay: BTreeSet<&str> = report["servers"]
         .as_array()
         .into_iter()
         .flatten()
@@ -163,7 +163,7 @@ fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
         .collect();
     let allowed: BTreeSet<&str> = plan
         .servers()
-        .filter(|(_, p)| rolled_back.contains(p.server.id.as_str()))
+        .filter(|(_, p)| stay.contains(p.server.id.as_str()))
         .flat_map(|(_, p)| copies(world, plan, p))
         .filter(|(copy, _)| *copy != Copy::Rebuild)
         .map(|(_, s)| s.id.as_str())

@@ -95,7 +95,7 @@ fn server(
 
 /// The journaled snapshot is active with its recorded size and checksum,
 /// or the root volume exists.
-fn disk_kept(planned: &ServerPlan, state: &ServerState, world: &World) -> bool {
+pub fn disk_kept(planned: &ServerPlan, state: &ServerState, world: &World) -> bool {
     let snapshot = state.image.as_ref().is_some_and(|copy| {
         world.image.images.get(&copy.id).is_some_and(|i| {
             i.status == ImageStatus::Active && i.size == Some(copy.size) && i.checksum.as_ref() == Some(&copy.checksum)

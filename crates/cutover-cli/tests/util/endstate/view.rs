@@ -221,7 +221,12 @@ impl ServerView {
                 metadata.insert(META_KEY_NAME.into(), key.clone());
             }
         }
-        let boot = match (copy, planned.strategy, &r.image_id, r.root_volume()) {
+        // A `wait` server moved by its strategy for after the deadline.
+        let strategy = match (planned.strategy, planned.after_deadline) {
+            (Strategy::Wait, Some(then)) => then,
+            (strategy, _) => strategy,
+        };
+        let boot = match (copy, strategy, &r.image_id, r.root_volume()) {
             (_, _, _, Some(root)) => Boot::Volume(root.id.clone()),
             (Copy::Source, _, Some(image), _) | (_, Strategy::Redeploy, Some(image), _) => Boot::Image(image.clone()),
             (_, Strategy::Snapshot, _, _) => Boot::Snapshot,
