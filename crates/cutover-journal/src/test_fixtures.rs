@@ -30,6 +30,7 @@ pub fn moves() -> Vec<(ServerMove, serde_json::Value, ServerState)> {
                 data_volumes: vec![],
                 ports: vec![],
                 floating_addresses: vec![],
+                tags: vec![],
                 deleted_with_server: vec![],
                 keep_snapshot: false,
                 keep_source: false,

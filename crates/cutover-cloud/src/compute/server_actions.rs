@@ -1,7 +1,7 @@
 /*!
 Server actions a move runs: `os-stop`, `os-start`, `createImage` (the image
 id from the body at 2.45+, else from the `Location` header), nova-network's
-`addFloatingIp` (below 2.44), and the server's delete. Each returns Nova's
+`addFloatingIp` (below 2.44), the server's tags (2.26+) and its delete. Each returns Nova's
 answer as is; deciding what an error means is the caller's.
 */
 
@@ -75,6 +75,13 @@ impl RegionClient {
             Call::delete(ServiceType::Compute, format!("servers/{}", segment(server))).microversion("compute", BASE),
         )
         .await
+    }
+
+    /// `PUT /servers/{id}/tags` (2.26+): the server's tags become `tags`.
+    pub async fn set_server_tags(&self, server: &str, tags: &[String]) -> Result<()> {
+        let path = format!("servers/{}/tags", segment(server));
+        let call = Call::put(ServiceType::Compute, path, &json!({ "tags": tags }))?;
+        self.send(call.microversion("compute", Microversion::new(2, 26))).await
     }
 
     /// nova-network: associates `address` (allocated to the server's

@@ -1,9 +1,9 @@
 /*!
-What a move watches of servers: status, task state, fault, metadata and the
-attached volumes' `delete_on_termination`, for every server of a region in
-one paged `servers/detail?all_tenants` (admin). Asked at 2.47 where offered
-(`delete_on_termination` needs 2.3); never at 2.69+, where servers of a
-down cell come back with their fields missing.
+What a move watches of servers: status, task state, fault, metadata, tags
+and the attached volumes' `delete_on_termination`, for every server of a
+region in one paged `servers/detail?all_tenants` (admin). Asked at 2.47
+where offered (tags need 2.26, `delete_on_termination` 2.3); never at
+2.69+, where servers of a down cell come back with their fields missing.
 */
 
 use std::collections::BTreeMap;
@@ -32,6 +32,8 @@ pub struct ServerStatus {
     pub metadata: BTreeMap<String, String>,
     /// Attached volumes and their `delete_on_termination` (`None` below 2.3).
     pub volumes: Vec<(String, Option<bool>)>,
+    /// Its tags; `None` where the region shows none (below 2.26).
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +54,8 @@ struct WireServer {
     metadata: BTreeMap<String, String>,
     #[serde(rename = "os-extended-volumes:volumes_attached", default)]
     volumes: Vec<WireVolume>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
 }
 
 /// Where a server runs: its compute host and availability zone (admin).
@@ -88,6 +92,7 @@ impl From<WireServer> for ServerStatus {
             fault: s.fault.and_then(|f| f.message),
             metadata: s.metadata,
             volumes: s.volumes.into_iter().map(|v| (v.id, v.delete_on_termination)).collect(),
+            tags: s.tags,
         }
     }
 }
@@ -96,7 +101,9 @@ impl RegionClient {
     /// Every server of every project, or with `filters` (Nova's own:
     /// `project_id`, `name` as a regex, `host`, `changes-since`, ...).
     pub async fn server_statuses(&self, filters: &[(&str, &str)]) -> Result<Vec<ServerStatus>> {
-        let version = self.compute_version(&[Microversion::new(2, 47), Microversion::new(2, 3)]);
+        // 2.26 shows tags, which a region below 2.52 cannot take at boot.
+        let wanted = [Microversion::new(2, 47), Microversion::new(2, 26), Microversion::new(2, 3)];
+        let version = self.compute_version(&wanted);
         let mut call = Call::get(ServiceType::Compute, "servers/detail")
             .query("all_tenants", "True")
             .microversion("compute", version)

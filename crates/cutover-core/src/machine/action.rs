@@ -107,6 +107,13 @@ pub enum Action {
         side: Side,
         source: BootSource,
     },
+    /// Set the rebuilt server's tags (2.26+), which its region could not
+    /// take at boot (below 2.52).
+    SetTags {
+        side: Side,
+        server: String,
+        tags: Vec<String>,
+    },
     /// nova-network: add the floating address to the rebuilt server.
     AddFloatingIp {
         side: Side,

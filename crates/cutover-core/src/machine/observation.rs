@@ -42,6 +42,8 @@ pub struct ServerView {
     pub task_state: Option<String>,
     /// The fault message of a server in `ERROR`.
     pub fault: Option<String>,
+    /// Its tags, where the region shows them (2.26+).
+    pub tags: Option<Vec<String>>,
 }
 
 impl ServerView {

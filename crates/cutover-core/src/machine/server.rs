@@ -43,6 +43,10 @@ pub struct ServerMove {
     pub ports: Vec<String>,
     /// nova-network floating addresses to add to the rebuilt server.
     pub floating_addresses: Vec<String>,
+    /// The source's tags: set on the rebuild after its boot where the
+    /// region cannot take them at boot (below 2.52).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Volumes the source took with it when deleted (`delete_on_termination`,
     /// the root or data volumes): so again on the rebuild once it is
     /// verified (until then cutover keeps them off, so that a rollback

@@ -233,7 +233,11 @@ fn boot(plan: &ServerMove, state: &ServerState, sides: &Sides, now: i64) -> Prog
     let (side, server) = sides.rebuilt(state.route);
     match server {
         Seen::Unknown => Progress::Pending(Vec::new()),
-        Seen::Present(s) if (s.is("ACTIVE") || s.is("SHUTOFF")) && s.is_idle() => Progress::Done,
+        Seen::Present(s) if (s.is("ACTIVE") || s.is("SHUTOFF")) && s.is_idle() => match missing_tags(plan, s) {
+            // A region below 2.52 takes no tags at boot: they are set now.
+            true => Progress::Pending(vec![Action::SetTags { side, server: s.id.clone(), tags: plan.tags.clone() }]),
+            false => Progress::Done,
+        },
         Seen::Present(s) if s.is("ERROR") => Progress::Broken(format!("the rebuild went to ERROR{}", fault(s))),
         Seen::Present(_) if now - state.since > plan.boot_timeout_secs => {
             Progress::Broken(format!("the rebuild was not ACTIVE after {} s", plan.boot_timeout_secs))
@@ -244,6 +248,13 @@ fn boot(plan: &ServerMove, state: &ServerState, sides: &Sides, now: i64) -> Prog
             None => Progress::Broken("nothing to boot from".into()),
         },
     }
+}
+
+/// Whether the rebuild shows other tags than the source had (a region
+/// that shows none cannot take any).
+fn missing_tags(plan: &ServerMove, server: &ServerView) -> bool {
+    let wanted: std::collections::BTreeSet<&String> = plan.tags.iter().collect();
+    server.tags.as_ref().is_some_and(|tags| tags.iter().collect::<std::collections::BTreeSet<_>>() != wanted)
 }
 
 fn boot_source(plan: &ServerMove, state: &ServerState) -> Option<BootSource> {

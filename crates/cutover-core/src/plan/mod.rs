@@ -182,6 +182,7 @@ impl Plan {
                 .filter(|v| v.delete_on_termination)
                 .map(|v| v.id.clone())
                 .collect(),
+            tags: record.tags.clone(),
             keep_snapshot: self.options.keep_snapshots,
             keep_source: self.options.keep_redeployed_sources,
             boot_timeout_secs: self.options.boot_timeout_secs,

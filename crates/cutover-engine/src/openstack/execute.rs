@@ -55,6 +55,7 @@ pub(super) async fn execute(
         }
         Action::BootServer { side, source } => boot::boot(d, plan, planned, *side, source).await,
         Action::AddFloatingIp { side, server, address } => add_floating_ip(d.region(*side), server, address).await,
+        Action::SetTags { side, server, tags } => d.region(*side).set_server_tags(server, tags).await.map_err(failed),
     }
 }
 

@@ -114,7 +114,13 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
 }
 
 fn view(s: &ServerStatus) -> ServerView {
-    ServerView { id: s.id.clone(), status: s.status.clone(), task_state: s.task_state.clone(), fault: s.fault.clone() }
+    ServerView {
+        id: s.id.clone(),
+        status: s.status.clone(),
+        task_state: s.task_state.clone(),
+        fault: s.fault.clone(),
+        tags: s.tags.clone(),
+    }
 }
 
 /// The first server `matches` picks from a listing, as last seen.

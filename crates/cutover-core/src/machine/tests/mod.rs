@@ -22,6 +22,7 @@ pub(super) fn plan(strategy: Strategy) -> ServerMove {
         data_volumes: vec!["vol-data".into()],
         ports: vec!["port-1".into()],
         floating_addresses: vec!["172.24.4.10".into()],
+        tags: Vec::new(),
         deleted_with_server: Vec::new(),
         keep_snapshot: false,
         keep_source: false,
@@ -285,6 +286,31 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
     let late = step(&plan, &state, &obs, 701);
     assert_eq!(late.state.route, Route::Restore);
     assert_eq!(late.actions, [Action::DeleteServer { side: Side::New, server: "new-1".into() }]);
+}
+
+#[test]
+fn tags_a_region_could_not_take_at_boot_are_set_once_the_rebuild_runs() {
+    let mut plan = plan(Strategy::Volume);
+    plan.tags = vec!["web".into(), "prod".into()];
+    let mut state = ServerState::new(0);
+    state.at = 5; // Boot
+    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    obs.source = Seen::Absent;
+    obs.target = Seen::Present(ServerView { tags: Some(Vec::new()), ..server("new-1", "ACTIVE") });
+    let step = step(&plan, &state, &obs, 1);
+    let set = Action::SetTags { side: Side::New, server: "new-1".into(), tags: plan.tags.clone() };
+    assert_eq!((step.state.at, step.actions), (5, vec![set]));
+    obs.target =
+        Seen::Present(ServerView { tags: Some(vec!["prod".into(), "web".into()]), ..server("new-1", "ACTIVE") });
+    assert_eq!(step_at(&plan, &state, &obs), 6, "tagged: booted");
+    // A region that shows no tags (below 2.26) cannot take any.
+    obs.target = Seen::Present(server("new-1", "ACTIVE"));
+    assert_eq!(step_at(&plan, &state, &obs), 6);
+}
+
+fn step_at(plan: &ServerMove, state: &ServerState, obs: &Observation) -> usize {
+    let step = step(plan, state, obs, 1);
+    step.state.at
 }
 
 /// A volume move at its boot in the new region, its source deleted.

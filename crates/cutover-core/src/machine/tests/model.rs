@@ -12,7 +12,7 @@ pub const SNAPSHOT: &str = "cutover-m1-src-1";
 pub const BACK_SNAPSHOT: &str = "cutover-m1-src-1-back";
 
 pub fn server(id: &str, status: &str) -> ServerView {
-    ServerView { id: id.into(), status: status.into(), task_state: None, fault: None }
+    ServerView { id: id.into(), status: status.into(), task_state: None, fault: None, tags: None }
 }
 
 /// Both clouds, as far as one server's move touches them.
@@ -225,6 +225,11 @@ impl Clouds {
                         port.device_id = id.clone();
                         self.given.entry(id.clone()).or_default().push(port_id.clone());
                     }
+                }
+            }
+            Action::SetTags { side, server, tags } => {
+                if let Some(found) = self.side(*side).get_mut(server) {
+                    found.tags = Some(tags.clone());
                 }
             }
             Action::AddFloatingIp { server, address, .. } => {

@@ -20,6 +20,7 @@ fn view(server: &Srv) -> ServerView {
         status: server.status.clone(),
         task_state: server.task.clone(),
         fault: server.fault.clone(),
+        tags: None,
     }
 }
 
@@ -354,6 +355,8 @@ impl World {
                 }
             }
             Action::BootServer { side, source } => self.boot(planned, *side, source)?,
+            // The model shows no tags (a region below 2.26): never asked.
+            Action::SetTags { .. } => return Err(refused("404 tags below 2.26")),
             Action::AddFloatingIp { server, address, .. } => {
                 let holder = self.floating.get(address).ok_or_else(|| refused(format!("404 address {address}")))?;
                 if let Some(other) = holder.clone().filter(|o| o != server && self.servers.contains_key(o)) {
