@@ -13,7 +13,8 @@ use super::action::{Action, Side};
 use super::observation::Observation;
 use super::{request, stages};
 
-/// How a server moves (see DESIGN.md, "Per-instance strategies").
+/// How a server moves: rebuilt from its original image, from a snapshot,
+/// from its kept root volume, or left to its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {

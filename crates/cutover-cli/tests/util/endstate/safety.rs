@@ -1,5 +1,5 @@
 /*!
-The guarantees of DESIGN.md that hold at every moment of a run, checked
+The guarantees that hold at every moment of a run (docs/journal.md), checked
 on the simulator after `cutover run` was killed: no server lost (a copy
 runs or is shut off, or its disk is kept — the journaled snapshot, active
 with the recorded size and checksum, or its root volume — and its rebuild
