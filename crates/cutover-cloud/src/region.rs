@@ -281,6 +281,11 @@ fn keystone_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
         match (e.downcast_ref::<AuthError>(), e.downcast_ref::<OpenStackError>()) {
             (Some(AuthError::Identity(identity)), _) => return u16::try_from(identity.code).is_ok_and(failing),
             (Some(AuthError::UnknownAuth { code, .. }), _) => return failing(*code),
+            // The token request itself timed out or found no one to send
+            // to: Keystone did not answer, which is worth trying again.
+            (Some(AuthError::Reqwest { source }), _) => {
+                return source.is_timeout() || source.is_connect() || source.is_request()
+            }
             (_, Some(OpenStackError::Communication { .. } | OpenStackError::NoResponse {})) => return true,
             // Keystone's version document was not found at the auth URL or
             // any level above it: openstack_sdk says so without the cause,

@@ -75,6 +75,23 @@ async fn keystone_failing_while_authenticating_is_not_a_refusal() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keystone_not_answering_in_time_is_not_a_refusal() {
+    let cloud = SimCloud::start().await;
+    let text = std::fs::read_to_string(cloud.clouds_yaml()).unwrap();
+    std::fs::write(cloud.clouds_yaml(), text + "    api_timeout: 1\n").unwrap();
+    add_fault(
+        &cloud,
+        json!({"service": "identity", "method": "POST", "path_contains": "/auth/tokens",
+        "limit": 1, "kind": "latency", "millis": 1500}),
+    );
+    let err = RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.err().expect("fails");
+    let text = err.to_string();
+    assert!(matches!(err, Error::AuthUnavailable { .. }), "{text}");
+    assert!(!text.contains('\n') && text.contains("try again"), "{text}");
+    RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.expect("then it works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_cloud_lists_the_defined_ones() {
     let cloud = SimCloud::start().await;
     let err = Profile::resolve_in(Some("prod"), Some(&cloud.clouds_yaml()), None).expect_err("fails");
