@@ -95,7 +95,8 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
     cloud.sim().world().faults = cloud::faults();
     let deadline = Utc::now() + chrono::Duration::seconds(DEADLINE_SECS);
     let deadline = deadline.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let args = ["--deadline", deadline.as_str()];
+    // The runs' logs (`-v`) go with the journal when a run hangs.
+    let args = ["--deadline", deadline.as_str(), "-v"];
     let journal = cloud.dir().join("journal.db");
 
     let mut problems = Vec::new();
@@ -116,13 +117,15 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
         }
         kills += 1;
         if spawned_at.elapsed() > HANGS {
-            problems.push(format!("cutover run: still going after {HANGS:?}: killed"));
+            let kept = cloud.keep(&format!("soak-seed-{seed}-run-{spawned}"));
+            problems.push(format!("cutover run: still going after {HANGS:?}: killed (kept in {})", kept.display()));
         }
         let found = safety::check(&plan, &journal, &cloud.sim().read());
         problems.extend(found.into_iter().map(|p| format!("after kill {kills}: {p}")));
     }
     let resumed = run_until(&cloud, &args, (RESUMES, HANGS), settled);
     problems.extend(resumed.wrong_exits.iter().map(|e| format!("cutover run: {e}")));
+
     let report = resumed.report;
 
     let world = cloud.sim().read();

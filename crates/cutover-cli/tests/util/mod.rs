@@ -74,6 +74,20 @@ impl SimCloud {
         self.dir.path()
     }
 
+    /// A copy of the test's directory (journal, plan, the runs' output)
+    /// under the target directory's `kept/<label>`, for a failure to be
+    /// looked into after the test has gone; its path.
+    pub fn keep(&self, label: &str) -> PathBuf {
+        let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kept").join(label);
+        std::fs::create_dir_all(&kept).expect("kept directory created");
+        for entry in std::fs::read_dir(self.dir()).expect("test directory read").flatten() {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), kept.join(entry.file_name())).expect("file kept");
+            }
+        }
+        kept
+    }
+
     pub fn clouds_yaml(&self) -> PathBuf {
         self.dir().join("clouds.yaml")
     }

@@ -121,7 +121,9 @@ pub fn run_until(
         resumed.runs += 1;
         let (killed, out, last) = try_run_within(cloud, extra, limit);
         if killed {
-            resumed.wrong_exits.push(format!("still going after {limit:?}: killed"));
+            let name = cloud.dir().file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let kept = cloud.keep(&format!("{name}-run-{}", resumed.runs));
+            resumed.wrong_exits.push(format!("still going after {limit:?}: killed (kept in {})", kept.display()));
             continue;
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -166,12 +168,14 @@ pub fn try_run_within(cloud: &SimCloud, extra: &[&str], limit: Duration) -> (boo
     (killed, out, report)
 }
 
-/// `cutover run` started in the background, its output discarded.
+/// `cutover run` started in the background, its report discarded, what
+/// it says on stderr added to `spawned.stderr` in the cloud's directory.
 pub fn spawn_run(cloud: &SimCloud, extra: &[&str]) -> Child {
+    let stderr = File::options().create(true).append(true).open(cloud.dir().join("spawned.stderr"));
     run_command(cloud, extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr.expect("spawned.stderr opened"))
         .spawn()
         .expect("cutover run starts")
 }
