@@ -13,32 +13,33 @@ snapshot, key pair copy or `cutover` role assignment left. A second `run`
 must find nothing to do, and `rollback --all` must bring both back to
 RegionOne on the same ports, with the same floating IP.
 
-No data volume: realcloud's Cinder is one per region (a volume of one
-region cannot be attached in the other), so a volume cannot move there.
+Volumes move in check_volumes.py.
 """
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 
+import check_servers as servers
 import cutover_check as c
 
 # Each server the check moves, with its strategy.
 MOVES = {'check-move': 'snapshot', 'check-redeploy': 'redeploy'}
 WITH_FLOATING_IP = 'check-move'
-OLD_HOST = 'r1-compute'
 
 
 def tidy():
     """Removes what an earlier check left (it may have stopped half-way),
     and refuses a RegionOne holding servers the check did not make: the
-    plan takes every server of the old host."""
+    plan takes every server of the old hosts. A RegionOne an earlier
+    check upgraded has no Nova left to check with: it needs a reset."""
+    if not c.osc('compute', 'service', 'list', check=False):
+        sys.exit('cutover-check: RegionOne has no Nova services (an earlier check ran `cutover upgrade` and '
+                 'retired them): `tools/realcloud/realcloud reset`, then `realcloud up`')
     for region in ('RegionOne', 'RegionTwo'):
-        for s in named(region).values():
-            c.osc('server', 'delete', '--wait', s['ID'], region=region, parse=False)
+        servers.remove(region)
         for k in c.osc('keypair', 'list', region=region):
             if k['Name'].startswith('cutover-check-'):
                 c.osc('keypair', 'delete', k['Name'], region=region, parse=False)
@@ -46,75 +47,17 @@ def tidy():
     if others:
         sys.exit('cutover-check: RegionOne holds servers the check did not create (%s): the plan would move '
                  'them too; delete them or `tools/realcloud/realcloud reset`' % ', '.join(others))
-    for f in c.osc('floating', 'ip', 'list', '--long'):
-        if f.get('Description') == WITH_FLOATING_IP:
-            c.osc('floating', 'ip', 'delete', f['ID'], parse=False)
-    for p in c.osc('port', 'list'):
-        if p['Name'] in ['%s-port' % name for name in MOVES]:
-            c.osc('port', 'delete', p['ID'], parse=False)
     for i in c.osc('image', 'list'):
         if i['Name'].startswith('cutover-check-'):
             c.osc('image', 'delete', i['ID'], parse=False)
-    service = old_compute()
-    if service and service['Status'] != 'enabled':
-        c.osc('compute', 'service', 'set', '--enable', OLD_HOST, 'nova-compute', parse=False)
+    for service in old_computes():
+        if service['Status'] != 'enabled':
+            c.osc('compute', 'service', 'set', '--enable', service['Host'], 'nova-compute', parse=False)
 
 
-def old_compute():
-    found = [s for s in c.osc('compute', 'service', 'list', '--long')
-             if s['Host'] == OLD_HOST and s['Binary'] == 'nova-compute']
-    return found[0] if found else None
-
-
-def boot(name):
-    """A server to move, as its owner makes it: port, floating IP, boot."""
-    port = c.osc(*c.OWNER, 'port', 'create', '--network', 'private', '%s-port' % name)
-    fip = None
-    if name == WITH_FLOATING_IP:
-        fip = c.osc(*c.OWNER, 'floating', 'ip', 'create', '--port', port['id'], '--description', name, 'public')
-    server = c.osc(*c.OWNER, '--os-compute-api-version', '2.52', 'server', 'create', '--flavor', 'gold',
-                   '--image', 'cirros', '--port', port['id'], '--key-name', 'check-owner-key',
-                   '--property', 'role=check', '--tag', 'check', '--description', 'moved by cutover-check',
-                   '--wait', name)
-    c.expect('%s %s ACTIVE in RegionOne on port %s' % (name, server['id'], port['id']),
-             server['status'] == 'ACTIVE')
-    return {'name': name, 'id': server['id'], 'port': port, 'fip': fip}
-
-
-def expect_on_port(region, server_id, moved):
-    """The server in region is ACTIVE on the same port, IP, MAC, floating IP."""
-    name, port, fip = moved['name'], moved['port'], moved['fip']
-    s = c.osc('--os-compute-api-version', '2.52', 'server', 'show', server_id, region=region, check=False) or {}
-    host = s.get('OS-EXT-SRV-ATTR:host')
-    c.expect('%s: %s %s ACTIVE' % (region, name, server_id), s.get('name') == name and s.get('status') == 'ACTIVE')
-    ip = port['fixed_ips'][0]['ip_address']
-    c.expect('%s: %s in project acme, flavor gold, its metadata, tag, description' % (region, name),
-             s.get('project_id') == port['project_id'] and (s.get('flavor') or {}).get('id') == 'gold'
-             and (s.get('properties') or {}).get('role') == 'check' and s.get('tags') == ['check']
-             and s.get('description') == 'moved by cutover-check')
-    c.expect('%s: Nova sees fixed IP %s on %s' % (region, ip, name), ip in str(s.get('addresses')))
-    now = c.osc('port', 'show', port['id'], check=False) or {}
-    c.expect('port %s on %s, bound to its host %s' % (port['id'], name, host),
-             now.get('device_id') == server_id and now.get('binding_host_id') == host
-             and (now.get('device_owner') or '').startswith('compute:') and now.get('status') == 'ACTIVE')
-    c.expect('%s: same MAC %s and fixed IP %s' % (name, port['mac_address'], ip),
-             now.get('mac_address') == port['mac_address'] and now.get('fixed_ips') == port['fixed_ips'])
-    if fip:
-        f = c.osc('floating', 'ip', 'show', fip['id'], check=False) or {}
-        c.expect('floating IP %s still on the port' % fip['floating_ip_address'],
-                 f.get('port_id') == port['id'] and f.get('fixed_ip_address') == ip)
-    return s
-
-
-def expect_gone(region, server_id):
-    c.expect('%s: server %s gone' % (region, server_id),
-             c.osc('server', 'show', server_id, region=region, check=False) is None)
-
-
-def named(region):
-    """The check's servers in region, by name."""
-    found = c.osc('server', 'list', '--all-projects', '--long', '--name', '^check-', region=region)
-    return {s['Name']: s for s in found if s['Name'] in MOVES}
+def old_computes():
+    """RegionOne's nova-compute services."""
+    return [s for s in c.osc('compute', 'service', 'list', '--long') if s['Binary'] == 'nova-compute']
 
 
 def expect_clean(migration):
@@ -127,17 +70,12 @@ def expect_clean(migration):
     c.expect_no_grant()
 
 
-def status(binary, work, plan):
-    """`cutover status`: each server's row by its old id."""
-    out = c.cutover(binary, 'status', plan, '-f', 'json', cwd=work)
-    return {row['old_id']: row for row in json.loads(out.stdout or '{}').get('servers') or []}
-
 
 def check(binary):
     work = tempfile.mkdtemp(prefix='cutover-check-')
     plan = os.path.join(work, 'plan.yaml')
     migration = 'check-%d' % time.time()
-    moves = [boot(name) for name in MOVES]
+    moves = [servers.make(name, floating_ip=name == WITH_FLOATING_IP) for name in MOVES]
     rules = ['--strategy=server=%s:%s' % (m['id'], MOVES[m['name']]) for m in moves]
 
     made = c.cutover(binary, 'plan', *rules, '--migration', migration, '-o', plan, cwd=work)
@@ -148,44 +86,38 @@ def check(binary):
     c.expect('plan --check passes', c.cutover(binary, 'plan', '--check', plan, cwd=work).returncode == 0)
 
     run = c.cutover(binary, 'run', plan, '--poll-max', '5', cwd=work)
-    rows = status(binary, work, plan)
+    rows = c.status(binary, work, plan)
     c.expect('run ends 0, status says moved (%s)' % ', '.join(
         '%s %s, downtime %s s' % (r['name'], r['result'], r.get('downtime_secs')) for r in rows.values()),
         run.returncode == 0 and [r['result'] for r in rows.values()] == ['moved'] * len(moves))
     for m in moves:
         m['new_id'] = rows.get(m['id'], {}).get('new_id')
-        s = expect_on_port('RegionTwo', m['new_id'], m)
-        props = s.get('properties') or {}
-        c.expect('RegionTwo: %s booted with a copy of the owner key, its name kept in the metadata' % m['name'],
-                 s.get('key_name') is not None and props.get('cutover_key_name') == 'check-owner-key'
-                 and props.get('cutover_source') == m['id'])
-        expect_gone('RegionOne', m['id'])
-    service = old_compute() or {}
-    c.expect('old host %s disabled, the reason naming the migration' % OLD_HOST,
-             service.get('Status') == 'disabled' and migration in (service.get('Disabled Reason') or ''))
+        s = servers.expect_on_port('RegionTwo', m['new_id'], m)
+        c.expect('RegionTwo: %s names its source in the metadata' % m['name'],
+                 (s.get('properties') or {}).get('cutover_source') == m['id'])
+        servers.expect_gone('RegionOne', m['id'])
+    for service in [s for s in old_computes() if s['Host'] in {m['host'] for m in moves}]:
+        c.expect('old host %s disabled, the reason naming the migration' % service['Host'],
+                 service['Status'] == 'disabled' and migration in (service.get('Disabled Reason') or ''))
     expect_clean(migration)
 
     again = c.cutover(binary, 'run', plan, '--poll-max', '5', cwd=work)
-    new = {name: s['ID'] for name, s in named('RegionTwo').items()}
+    new = {name: s['ID'] for name, s in servers.named('RegionTwo', MOVES).items()}
     c.expect('a second run ends 0 and changes nothing', again.returncode == 0
-             and {k: r.get('new_id') for k, r in status(binary, work, plan).items()} == {m['id']: m['new_id']
+             and {k: r.get('new_id') for k, r in c.status(binary, work, plan).items()} == {m['id']: m['new_id']
                                                                                            for m in moves}
-             and new == {m['name']: m['new_id'] for m in moves} and not named('RegionOne'))
+             and new == {m['name']: m['new_id'] for m in moves} and not servers.named('RegionOne', MOVES))
 
     back = c.cutover(binary, 'rollback', plan, '--all', '--poll-max', '5', cwd=work)
-    restored = named('RegionOne')
+    restored = servers.named('RegionOne', MOVES)
     c.expect('rollback ends 0, status says rolled back, both in RegionOne', back.returncode == 0
-             and [r['result'] for r in status(binary, work, plan).values()] == ['rolled_back'] * len(moves)
+             and [r['result'] for r in c.status(binary, work, plan).values()] == ['rolled_back'] * len(moves)
              and sorted(restored) == sorted(MOVES))
     for m in moves:
         if m['name'] in restored:
-            s = expect_on_port('RegionOne', restored[m['name']]['ID'], m)
+            s = servers.expect_on_port('RegionOne', restored[m['name']]['ID'], m)
             c.expect('RegionOne: the restored %s names its source' % m['name'],
                      (s.get('properties') or {}).get('cutover_restored_from') == m['id'])
-        expect_gone('RegionTwo', m['new_id'])
+        servers.expect_gone('RegionTwo', m['new_id'])
     expect_clean(migration)
-    if not c.failures:
-        tidy()
-        shutil.rmtree(work)
-    else:
-        print('cutover-check: the plan and its journal are in %s' % work)
+    c.finish(work, tidy)

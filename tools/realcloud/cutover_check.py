@@ -16,6 +16,7 @@ usage: tools/realcloud/cutover-check [path/to/cutover]
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,23 @@ def cutover(binary, *args, cwd=None):
     if out.returncode != 0 and out.stderr.strip():
         print('  | ' + '\n  | '.join(out.stderr.strip().splitlines()[-5:]))
     return out
+
+
+def status(binary, work, plan):
+    """`cutover status`: each server's row by its old id."""
+    out = cutover(binary, 'status', plan, '-f', 'json', cwd=work)
+    return {row['old_id']: row for row in json.loads(out.stdout or '{}').get('servers') or []}
+
+
+def finish(work, *tidy):
+    """After a part: when all passed so far, `tidy` and the part's
+    directory removed; else both kept, the directory named."""
+    if failures:
+        print('cutover-check: the plan and its journal are in %s' % work)
+        return
+    for step in tidy:
+        step()
+    shutil.rmtree(work)
 
 
 def expect(what, ok):
@@ -143,6 +161,9 @@ def expect_no_grant():
 
 def main():
     import check_move
+    import check_neverdown
+    import check_upgrade
+    import check_volumes
 
     binary = sys.argv[1] if len(sys.argv) > 1 else 'target/release/cutover'
     binary = os.path.abspath(binary)
@@ -155,10 +176,16 @@ def main():
     check_move.tidy()
     phase('seed RegionOne')
     project = seed()
+    phase('a plan run before sync: every server stays in RegionOne')
+    check_neverdown.check(binary)
     phase('preflight, env verify, sync')
     check_sync(binary, project)
     phase('move two servers (snapshot, redeploy), run again, roll back')
     check_move.check(binary)
+    phase('move volume servers through the shared Cinder, roll one back')
+    check_volumes.check(binary)
+    phase('cutover upgrade: every strategy, hosts handed off, old Nova retired')
+    check_upgrade.check(binary)
     phase('done')
     if failures:
         sys.exit('cutover-check: %d check(s) failed: %s' % (len(failures), '; '.join(failures)))
