@@ -29,6 +29,13 @@ pub enum Error {
     /// A service the command needs has no endpoint in the region.
     #[error("region {region} has no {service} endpoint in the catalog")]
     NoEndpoint { region: String, service: String },
+    /// Version discovery ended, time after time, at an endpoint that does
+    /// not serve the service (it answers 404).
+    #[error(
+        "region {region}: no working {service} endpoint after {attempts} version discoveries \
+         (the catalog's endpoint or its version document is wrong, or the service failed while asked): {reason}"
+    )]
+    Discovery { region: String, service: String, attempts: u32, reason: String },
     /// A request could not be put together (a bug in cutover, not the cloud).
     #[error("cannot build the request: {0}")]
     Request(String),

@@ -12,7 +12,7 @@ use openstack_sdk::api::{self, ApiError, Pageable, Pagination, QueryAsync, RestE
 use openstack_sdk::types::ServiceType;
 use openstack_sdk::{AsyncOpenStack, RestError};
 use serde::de::DeserializeOwned;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use cutover_core::microversion::{Microversion, VersionRange};
 
@@ -20,6 +20,10 @@ use crate::call::Call;
 use crate::config::Profile;
 use crate::error::{one_line, CallError, Error, Result};
 use crate::transport::{RetryPolicy, Transport};
+
+/// How many times a region is connected before a service discovered wrong
+/// (its endpoint answers 404) is an error.
+const DISCOVERY_ATTEMPTS: u32 = 3;
 
 /// The services cutover uses besides Keystone, discovered at connect time.
 const SERVICES: [ServiceType; 4] =
@@ -74,7 +78,59 @@ impl RegionClient {
     /// Authenticates in `region` and discovers the versions of its services.
     /// A region missing from the catalog is an error; a missing service is
     /// not (preflight reports it), see [`RegionClient::has_service`].
+    ///
+    /// openstack_sdk's version discovery walks up the endpoint's URL when a
+    /// version document fails to come, and takes the first document it
+    /// finds, another service's too (a 500 or 429 met on the way is enough
+    /// to end at Keystone's, where services share a host). Each discovered
+    /// service is therefore tried with a cheap listing: one that answers 404
+    /// was discovered wrong, and the region is connected again, at most
+    /// [`DISCOVERY_ATTEMPTS`] times.
     pub async fn connect(profile: &Profile, region: &str, retry: RetryPolicy) -> Result<RegionClient> {
+        let mut attempt = 1;
+        loop {
+            let mut client = RegionClient::connect_once(profile, region, retry.clone()).await?;
+            let Some((service, error)) = client.misdiscovered().await else {
+                client.compute_versions = client.read_compute_versions().await?;
+                return Ok(client);
+            };
+            if attempt == DISCOVERY_ATTEMPTS {
+                return Err(Error::Discovery {
+                    region: region.to_string(),
+                    service: service.to_string(),
+                    attempts: attempt,
+                    reason: error.to_string(),
+                });
+            }
+            warn!(region, %service, "the discovered endpoint answers 404; discovering again: {error}");
+            attempt += 1;
+        }
+    }
+
+    /// The first discovered service whose endpoint answers a listing with
+    /// 404, and that answer. Other failures are the service's, not the
+    /// discovery's (the transport has retried them), and are left to the
+    /// calls that need the service.
+    async fn misdiscovered(&self) -> Option<(ServiceType, Error)> {
+        let listings = [
+            (ServiceType::Compute, "flavors"),
+            (ServiceType::Image, "images"),
+            (ServiceType::Network, "networks"),
+            (ServiceType::BlockStorage, "volumes"),
+        ];
+        for (service, path) in listings {
+            if !self.has_service(&service) {
+                continue;
+            }
+            match self.send(Call::get(service.clone(), path).query("limit", 1)).await {
+                Err(e) if e.is_not_found() => return Some((service, e)),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    async fn connect_once(profile: &Profile, region: &str, retry: RetryPolicy) -> Result<RegionClient> {
         let cloud = profile.name().to_string();
         // openstack_sdk's own requests bypass our transport: Keystone's
         // version document and the token here, a version document per
@@ -108,11 +164,7 @@ impl RegionClient {
             }
         }
         let transport = Transport { inner, retry, region: region.to_string() };
-        let mut client = RegionClient { cloud, transport, services, compute_versions: None, catalog, interface };
-        if client.has_service(&ServiceType::Compute) {
-            client.compute_versions = client.read_compute_versions().await?;
-        }
-        Ok(client)
+        Ok(RegionClient { cloud, transport, services, compute_versions: None, catalog, interface })
     }
 
     /// The region's name.
@@ -149,6 +201,9 @@ impl RegionClient {
     /// Nova's version document names its range as `min_version`..`version`;
     /// openstack_sdk reads only `max_version`, which Nova does not send.
     async fn read_compute_versions(&self) -> Result<Option<VersionRange>> {
+        if !self.has_service(&ServiceType::Compute) {
+            return Ok(None);
+        }
         #[derive(serde::Deserialize)]
         struct Doc {
             min_version: String,

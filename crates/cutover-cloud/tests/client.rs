@@ -91,6 +91,38 @@ async fn keystone_not_answering_in_time_is_not_a_refusal() {
     RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.expect("then it works");
 }
 
+/// Cinder failing its version documents while a region is connected:
+/// openstack_sdk walks up the URL to the host's root, where the simulator
+/// (like a cloud serving every API under one host) answers Keystone's
+/// document, and takes Keystone for Cinder.
+fn fail_volume_discovery(cloud: &SimCloud, limit: Option<u64>) {
+    let mut rule = json!({"service": "volume", "method": "GET", "kind": "error", "status": 500});
+    if let Some(limit) = limit {
+        rule["limit"] = json!(limit);
+    }
+    add_fault(cloud, rule);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_discovered_at_another_services_endpoint_is_discovered_again() {
+    let cloud = SimCloud::start().await;
+    // The four version documents tried from Cinder's endpoint up, once.
+    fail_volume_discovery(&cloud, Some(4));
+    let old = cloud.region("RegionOne").await;
+    let volumes = old.volumes().await.expect("Cinder reached at its own endpoint");
+    assert_eq!(volumes.len(), cloud.sim().read().volume.volumes.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_discovered_wrong_every_time_is_an_error_naming_it() {
+    let cloud = SimCloud::start().await;
+    fail_volume_discovery(&cloud, None);
+    let err = RegionClient::connect(&cloud.profile("sim"), "RegionOne", quick_retries()).await.err().expect("fails");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Discovery { attempts: 3, .. }), "{text}");
+    assert!(text.contains("block-storage") && text.contains("RegionOne") && !text.contains('\n'), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_cloud_lists_the_defined_ones() {
     let cloud = SimCloud::start().await;

@@ -74,3 +74,30 @@ fn under_injected_faults_every_server_ends_moved_or_rolled_back_and_reported() {
     assert_eq!(failing["result"], "rolled_back", "its boots on new-3 fail: {failing}");
     endstate::assert_end_state(&plan, &report, &before, &cloud.sim().read(), "under faults");
 }
+
+/// The old region's servers, each with its VM state.
+fn old_servers(cloud: &SimCloud) -> Vec<(String, String)> {
+    let world = cloud.sim().read();
+    world.compute["RegionOne"].servers.values().map(|s| (s.id.clone(), format!("{:?}", s.vm_state))).collect()
+}
+
+#[test]
+fn a_listing_refused_for_good_stops_the_run_with_its_reason_and_changes_nothing() {
+    let cloud = SimCloud::with_scale(roomy(Scenario::demo()), 0.0);
+    sync_and_plan(&cloud, DEMO_HOST_MAP, &[DEMO_RULE], "refused-listing");
+    let before = old_servers(&cloud);
+    // Cinder refuses the volume listing for good: the moves of servers with
+    // volumes could never go on.
+    cloud.sim().world().faults.rules.push(FaultRule {
+        service: Some(cutover_sim::service::ServiceKind::Volume),
+        path_contains: Some("volumes/detail".into()),
+        ..everywhere(1.0, FaultKind::Error { status: 403 })
+    });
+    let (hung, out, _) = crate::util::moves::try_run_within(&cloud, &[], HANGS);
+    assert!(!hung, "the run waited for a listing that can never come");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("cutover: error:")).collect();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(errors.len() == 1 && errors[0].contains("observing volumes") && errors[0].contains("403"), "{stderr}");
+    assert_eq!(old_servers(&cloud), before, "no server touched");
+}

@@ -4,7 +4,8 @@ whatever the number of servers: both regions' servers (`all_tenants`; the
 rebuilds found by their metadata, as Nova cannot filter on it), cutover's
 snapshots (Glance filters on the `cutover_migration` property), volumes,
 the plan's ports by id, and nova-network addresses. A kind whose listing
-failed stays unknown for every server; `Absent` means listed and not there.
+failed for now stays unknown for every server (`Absent` means listed and
+not there); one refused for good fails the observation.
 */
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,9 +46,19 @@ pub(super) async fn observe(
     Ok(servers.iter().map(|s| (s.server.id.clone(), observation(plan, s, &listings))).collect())
 }
 
-/// A listing's result, or `None` (logged) when it failed.
-fn kept<T>(what: &str, result: Result<T, cutover_cloud::Error>) -> Option<T> {
-    result.map_err(|e| warn!("observing {what}: {e}")).ok()
+/// A listing's result, or `None` (logged) when it failed for now. One
+/// refused for good (a 4xx: an endpoint that does not serve it, a missing
+/// permission) fails the round instead: the moves needing it would wait
+/// for ever.
+fn kept<T>(what: &str, result: Result<T, cutover_cloud::Error>) -> Result<Option<T>, DriverError> {
+    match result.map_err(failed) {
+        Ok(listed) => Ok(Some(listed)),
+        Err(e) if e.permanent => Err(DriverError { message: format!("observing {what}: {}", e.message), ..e }),
+        Err(e) => {
+            warn!("observing {what}: {}", e.message);
+            Ok(None)
+        }
+    }
 }
 
 async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Result<Listings, DriverError> {
@@ -95,18 +106,18 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
     // why rather than hand back an empty observation.
     let (old_servers, new_servers) = match (old_servers, new_servers) {
         (Err(e), Err(_)) => return Err(failed(e)),
-        (old, new) => (kept("old servers", old), kept("new servers", new)),
+        (old, new) => (kept("old servers", old)?, kept("new servers", new)?),
     };
-    let addresses = match (kept("old addresses", old_addresses), kept("new addresses", new_addresses)) {
+    let addresses = match (kept("old addresses", old_addresses)?, kept("new addresses", new_addresses)?) {
         (Some(old), Some(new)) => Some((old.unwrap_or_default(), new.unwrap_or_default())),
         _ => None,
     };
     Ok(Listings {
         old_servers,
         new_servers,
-        images: kept("snapshots", images).flatten(),
-        volumes: kept("volumes", volumes).flatten(),
-        ports: kept("ports", ports).flatten(),
+        images: kept("snapshots", images)?.flatten(),
+        volumes: kept("volumes", volumes)?.flatten(),
+        ports: kept("ports", ports)?.flatten(),
         addresses,
         old_changes_deletion: d.old.can_keep_root_volume(),
         new_changes_deletion: d.new.can_keep_root_volume(),
