@@ -13,8 +13,9 @@ snapshot, key pair copy or `cutover` role assignment left. A second `run`
 must find nothing to do, and `rollback --all` must bring both back to
 RegionOne on the same ports, with the same floating IP.
 
-No data volume: realcloud's Cinder is one per region (a volume of one
-region cannot be attached in the other), so a volume cannot move there.
+RegionOne has two compute hosts: the servers land where the scheduler puts
+them, and each host that held one must end disabled. No data volume yet
+(realcloud's Cinder is shared now, so a volume could move with its server).
 """
 
 import json
@@ -29,7 +30,6 @@ import cutover_check as c
 # Each server the check moves, with its strategy.
 MOVES = {'check-move': 'snapshot', 'check-redeploy': 'redeploy'}
 WITH_FLOATING_IP = 'check-move'
-OLD_HOST = 'r1-compute'
 
 
 def tidy():
@@ -55,15 +55,15 @@ def tidy():
     for i in c.osc('image', 'list'):
         if i['Name'].startswith('cutover-check-'):
             c.osc('image', 'delete', i['ID'], parse=False)
-    service = old_compute()
-    if service and service['Status'] != 'enabled':
-        c.osc('compute', 'service', 'set', '--enable', OLD_HOST, 'nova-compute', parse=False)
+    for host, service in old_computes().items():
+        if service['Status'] != 'enabled':
+            c.osc('compute', 'service', 'set', '--enable', host, 'nova-compute', parse=False)
 
 
-def old_compute():
-    found = [s for s in c.osc('compute', 'service', 'list', '--long')
-             if s['Host'] == OLD_HOST and s['Binary'] == 'nova-compute']
-    return found[0] if found else None
+def old_computes():
+    """RegionOne's nova-compute services by host (the run disables every
+    host of the plan, also one that held none of the check's servers)."""
+    return {s['Host']: s for s in c.osc('compute', 'service', 'list', '--long') if s['Binary'] == 'nova-compute'}
 
 
 def boot(name):
@@ -76,9 +76,10 @@ def boot(name):
                    '--image', 'cirros', '--port', port['id'], '--key-name', 'check-owner-key',
                    '--property', 'role=check', '--tag', 'check', '--description', 'moved by cutover-check',
                    '--wait', name)
-    c.expect('%s %s ACTIVE in RegionOne on port %s' % (name, server['id'], port['id']),
+    host = (c.osc('server', 'show', server['id']) or {}).get('OS-EXT-SRV-ATTR:host')
+    c.expect('%s %s ACTIVE in RegionOne on %s, port %s' % (name, server['id'], host, port['id']),
              server['status'] == 'ACTIVE')
-    return {'name': name, 'id': server['id'], 'port': port, 'fip': fip}
+    return {'name': name, 'id': server['id'], 'port': port, 'fip': fip, 'host': host}
 
 
 def expect_on_port(region, server_id, moved):
@@ -160,9 +161,11 @@ def check(binary):
                  s.get('key_name') is not None and props.get('cutover_key_name') == 'check-owner-key'
                  and props.get('cutover_source') == m['id'])
         expect_gone('RegionOne', m['id'])
-    service = old_compute() or {}
-    c.expect('old host %s disabled, the reason naming the migration' % OLD_HOST,
-             service.get('Status') == 'disabled' and migration in (service.get('Disabled Reason') or ''))
+    services = old_computes()
+    for host in sorted({m['host'] for m in moves}):
+        service = services.get(host) or {}
+        c.expect('old host %s disabled, the reason naming the migration' % host,
+                 service.get('Status') == 'disabled' and migration in (service.get('Disabled Reason') or ''))
     expect_clean(migration)
 
     again = c.cutover(binary, 'run', plan, '--poll-max', '5', cwd=work)

@@ -36,6 +36,8 @@ for key in [k for k in ENV if k.startswith('OS_') and k not in ('OS_CLIENT_CONFI
     del ENV[key]
 failures = []
 START = time.time()
+# The RegionOne compute host in aggregate check-fast (RegionOne has two).
+AGGREGATE_HOST = 'r1-compute'
 
 
 def osc(*args, region='RegionOne', check=True, parse=True):
@@ -91,10 +93,12 @@ def seed():
     groups = osc('--os-compute-api-version', '2.64', 'server', 'group', 'list')
     if not any(g['Name'] == 'check-ha' for g in groups):
         osc('--os-compute-api-version', '2.64', 'server', 'group', 'create', '--policy', 'anti-affinity', 'check-ha')
-    if osc('aggregate', 'show', 'check-fast', check=False) is None:
-        osc('aggregate', 'create', '--zone', 'az-check', 'check-fast')
-        host = [s['Host'] for s in osc('compute', 'service', 'list') if s['Binary'] == 'nova-compute'][0]
-        osc('aggregate', 'add', 'host', 'check-fast', host)
+    aggregate = osc('aggregate', 'show', 'check-fast', check=False) or osc(
+        'aggregate', 'create', '--zone', 'az-check', 'check-fast')
+    # Added again when a hand-off took the host out (a deleted compute
+    # leaves its aggregates) and `realcloud up` gave it back.
+    if AGGREGATE_HOST not in (aggregate.get('hosts') or []):
+        osc('aggregate', 'add', 'host', 'check-fast', AGGREGATE_HOST)
     # The moved server's owner and key, before sync copies keypairs.
     osc('user', 'create', '--or-show', '--password', 'owner-secret', '--project', 'acme', 'check-owner')
     osc('role', 'add', '--user', 'check-owner', '--project', 'acme', 'member', parse=False)

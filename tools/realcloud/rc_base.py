@@ -26,12 +26,21 @@ PORTS = {
     'keystone': 25000, 'glance': 25292, 'neutron': 25696,
     'mysql': 25306, 'rabbit': 25671, 'rabbit_dist': 25672, 'epmd': 25369,
 }
+# Each region's Nova API and Placement ports, its compute hosts, and the
+# port of its own Cinder when Cinder is per region (the shared one listens
+# on RegionOne's). RegionOne has two computes so that one can be handed off
+# (redeploy-host) while the other still holds servers.
 REGIONS = {
     'RegionOne': {'tag': 'r1', 'nova': 25774, 'placement': 25778,
-                  'cinder': 25776},
+                  'cinder': 25776, 'computes': ['r1-compute', 'r1-compute2']},
     'RegionTwo': {'tag': 'r2', 'nova': 25775, 'placement': 25779,
-                  'cinder': 25777},
+                  'cinder': 25777, 'computes': ['r2-compute']},
 }
+# 'shared' (default): one Cinder in both regions' catalogs, as the
+# parallel-compute procedure has it; 'per-region': the earlier layout, a
+# Cinder per region (a volume of one region cannot be attached in the other).
+CINDER_LAYOUTS = ('shared', 'per-region')
+CINDER_LAYOUT = os.environ.get('REALCLOUD_CINDER', 'shared')
 SERVICE_PASSWORD = 'realcloud-service'
 DB_USER = DB_PASS = 'realcloud'
 RABBIT_USER = RABBIT_PASS = 'realcloud'
@@ -48,6 +57,55 @@ DB_URL = 'mysql+pymysql://%s:%s@%s:%d' % (DB_USER, DB_PASS, HOST,
 RABBIT_URL = 'rabbit://%s:%s@%s:%d' % (RABBIT_USER, RABBIT_PASS, HOST,
                                         PORTS['rabbit'])
 RABBIT_NODE = 'realcloud@localhost'
+
+
+def cinders():
+    """The Cinder deployments of the layout: [{'suffix', 'host', 'db',
+    'port', 'regions'}]; suffix names its processes and directories
+    (cinder-api<suffix>, etc/cinder<suffix>), db its database and vhost."""
+    if CINDER_LAYOUT == 'per-region':
+        return [{'suffix': '-' + region, 'host': r['tag'] + '-cinder',
+                 'db': 'cinder_' + r['tag'], 'port': r['cinder'],
+                 'regions': [region]} for region, r in REGIONS.items()]
+    return [{'suffix': '', 'host': 'cinder', 'db': 'cinder',
+             'port': REGIONS['RegionOne']['cinder'],
+             'regions': list(REGIONS)}]
+
+
+def cinder_of(region):
+    return [c for c in cinders() if region in c['regions']][0]
+
+
+def compute_name(region, host):
+    """The recorded name of the nova-compute of host serving region."""
+    return 'nova-compute-%s-%s' % (region, host)
+
+
+def layout_names():
+    """Every process of the original layout (no host handed off)."""
+    return (['mariadb', 'epmd', 'rabbitmq', 'keystone', 'glance', 'neutron'] +
+            ['cinder-%s%s' % (s, c['suffix']) for c in cinders()
+             for s in ('api', 'scheduler', 'volume')] +
+            [s + '-' + r for r in REGIONS for s in (
+                'placement', 'nova-api', 'nova-conductor', 'nova-scheduler')] +
+            [compute_name(r, h) for r in REGIONS
+             for h in REGIONS[r]['computes']])
+
+
+# A host redeploy-host handed off: HANDOFF/<host> holds "OLD NEW MIGRATION"
+# until `up` gives the host back to its region (see README.md).
+HANDOFF = os.path.join(STATE, 'handoff')
+
+
+def handoffs():
+    """{host: (old_region, new_region)} of the hosts handed off."""
+    out = {}
+    if os.path.isdir(HANDOFF):
+        for host in os.listdir(HANDOFF):
+            with open(os.path.join(HANDOFF, host)) as f:
+                old, new = f.read().split()[:2]
+            out[host] = (old, new)
+    return out
 
 
 def say(*a):

@@ -130,16 +130,16 @@ def start_infra():
         run(ctl + ['add_user', RABBIT_USER, RABBIT_PASS], env=renv)
         run(ctl + ['set_user_tags', RABBIT_USER, 'administrator'], env=renv)
     vhosts = run(ctl + ['list_vhosts'], env=renv).stdout.split()
-    for vh in ['neutron'] + [s + '_' + r['tag'] for r in REGIONS.values()
-                             for s in ('nova', 'cinder')]:
+    for vh in (['neutron'] + ['nova_' + r['tag'] for r in REGIONS.values()] +
+               [c['db'] for c in cinders()]):
         if vh not in vhosts:
             run(ctl + ['add_vhost', vh], env=renv)
         run(ctl + ['set_permissions', '-p', vh, RABBIT_USER, '.*', '.*',
                    '.*'], env=renv)
 
-    dbs = ['keystone', 'glance', 'neutron']
+    dbs = ['keystone', 'glance', 'neutron'] + [c['db'] for c in cinders()]
     for r in REGIONS.values():
-        dbs += ['placement_' + r['tag'], 'cinder_' + r['tag']] + [
+        dbs += ['placement_' + r['tag']] + [
             'nova_%s_%s' % (r['tag'], s) for s in ('api', 'cell0', 'cell1')]
     mysql(''.join('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4;'
                   % d for d in dbs) +
@@ -166,24 +166,65 @@ def write_configs():
         write(os.path.join(ETC, 'placement-' + region, 'placement.conf'),
               tmpl('placement.conf', rtag=r['tag']))
         d = os.path.join(ETC, 'nova-' + region)
-        common = tmpl('nova-common.conf', rtag=r['tag'], region=region)
-        write(os.path.join(d, 'nova.conf'), common + tmpl(
+        write(os.path.join(d, 'nova.conf'), nova_common(
+            region, os.path.join(STATE, 'nova-' + region)) + tmpl(
             'nova-db.conf', rtag=r['tag']) +
             '\n[DEFAULT]\nhost = %s-ctl\n' % r['tag'])
-        # The compute gets no database access, as in a real deployment.
-        write(os.path.join(d, 'nova-compute.conf'), common +
-              '\n[DEFAULT]\nhost = %s-compute\n' % r['tag'])
+        for host in r['computes']:
+            compute_conf(region, host)
         shutil.copy(os.path.join(venv_etc, 'nova', 'api-paste.ini'), d)
-        d = os.path.join(ETC, 'cinder-' + region)
-        write(os.path.join(d, 'cinder.conf'),
-              tmpl('cinder.conf', rtag=r['tag'], region=region))
+    for c in cinders():
+        d = os.path.join(ETC, 'cinder' + c['suffix'])
+        write(os.path.join(d, 'cinder.conf'), tmpl(
+            'cinder.conf', cinder_dir='cinder' + c['suffix'],
+            cinder_host=c['host'], cinder_db=c['db'],
+            nova_region=c['regions'][0]))
         for f in ('api-paste.ini', 'resource_filters.json'):
             shutil.copy(os.path.join(venv_etc, 'cinder', f), d)
+        os.makedirs(os.path.join(STATE, 'cinder' + c['suffix']),
+                    exist_ok=True)
     for sub in ('glance/images', 'glance/staging', 'glance/tasks', 'neutron',
-                'lock', 'nova-RegionOne/instances',
-                'nova-RegionTwo/instances', 'cinder-RegionOne',
-                'cinder-RegionTwo'):
+                'lock'):
         os.makedirs(os.path.join(STATE, sub), exist_ok=True)
+
+
+def nova_common(region, nova_state):
+    return tmpl('nova-common.conf', rtag=REGIONS[region]['tag'],
+                region=region, nova_state=nova_state)
+
+
+def compute_conf(region, host):
+    """Write the nova-compute config of host serving region; its path.
+
+    Each compute host has its own state_path (its node identity
+    `compute_id`, instances, locks), as on separate machines; the one a
+    handed-off host gets in its new region is a fresh one, as after a
+    reinstall. The compute gets no database access, as in a real deployment.
+    """
+    nova_state = os.path.join(STATE, 'nova-' + region, host)
+    os.makedirs(os.path.join(nova_state, 'instances'), exist_ok=True)
+    path = os.path.join(ETC, 'nova-' + region, 'nova-compute-%s.conf' % host)
+    write(path, nova_common(region, nova_state) +
+          '\n[DEFAULT]\nhost = %s\n' % host)
+    return path
+
+
+def check_layout():
+    """Refuse a state made for another layout: the catalog, the databases
+    and the vhosts are made once, on the first `up`."""
+    stamp = os.path.join(STATE, '.layout')
+    want = 'cinder=%s\n' % CINDER_LAYOUT
+    if CINDER_LAYOUT not in CINDER_LAYOUTS:
+        sys.exit('REALCLOUD_CINDER must be one of %s' % ', '.join(
+            CINDER_LAYOUTS))
+    have = open(stamp).read() if os.path.exists(stamp) else None
+    if have is None and not os.path.exists(os.path.join(STATE, '.synced')):
+        write(stamp, want)
+    elif have != want:
+        sys.exit('the state in %s was made for another layout (%s); '
+                 '`realcloud reset` first' % (
+                     STATE, (have or 'cinder per region, one compute per '
+                             'region').strip()))
 
 
 def vb(name):
@@ -225,12 +266,14 @@ def db_sync():
              os.path.join(ETC, 'neutron', 'ml2_conf.ini'), 'upgrade',
              'heads'], log='sync.log')
 
+    def cinder(c):
+        run([vb('cinder-manage'), '--config-file',
+             os.path.join(ETC, 'cinder' + c['suffix'], 'cinder.conf'),
+             'db', 'sync'], log='sync.log')
+
     def region(region, r):
         run([vb('placement-manage'), '--config-file',
              os.path.join(ETC, 'placement-' + region, 'placement.conf'),
-             'db', 'sync'], log='sync.log')
-        run([vb('cinder-manage'), '--config-file',
-             os.path.join(ETC, 'cinder-' + region, 'cinder.conf'),
              'db', 'sync'], log='sync.log')
         nm = [vb('nova-manage'), '--config-file',
               os.path.join(ETC, 'nova-' + region, 'nova.conf')]
@@ -247,6 +290,7 @@ def db_sync():
     with concurrent.futures.ThreadPoolExecutor(3) as ex:
         futs = [ex.submit(keystone), ex.submit(glance), ex.submit(neutron)]
         futs += [ex.submit(region, n, r) for n, r in REGIONS.items()]
+        futs += [ex.submit(cinder, c) for c in cinders()]
         for f in futs:
             f.result()
     write(stamp, 'ok\n')
