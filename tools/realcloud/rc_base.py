@@ -18,8 +18,6 @@ ETC = os.path.join(STATE, 'etc')
 RUN = os.path.join(STATE, 'run')
 LOG = os.path.join(STATE, 'log')
 VBIN = os.path.join(VENV, 'bin')
-SITE = os.path.join(VENV, 'lib', 'python%d.%d' % sys.version_info[:2],
-                    'site-packages')
 
 HOST = '127.0.0.1'
 PORTS = {
@@ -51,6 +49,42 @@ PIP_PACKAGES = [
     'glance==33.0.0', 'neutron==29.0.0', 'cinder==29.0.0', 'gunicorn==27.0.1',
     'PyMySQL', 'python-openstackclient==10.5.0',
 ]
+# RegionOne's Nova and Placement: 'current' (those of PIP_PACKAGES, as in
+# RegionTwo) or an older series from its own venv, so that cutover meets a
+# real old Nova's microversions. An older Nova's WSGI entry points are
+# functions (MODULE:FUNCTION) rather than the `application` of a module.
+OLD_NOVAS = {
+    '2024.1': {
+        'pip': ['nova==29.4.0', 'openstack-placement==11.0.0',
+                'gunicorn==23.0.0', 'PyMySQL'],
+        'constraints': 'constraints-nova-2024.1.txt',
+        'nova_wsgi': 'nova.api.openstack.compute.wsgi:init_application',
+        'placement_wsgi': 'placement.wsgi:init_application',
+    },
+}
+OLD_NOVA = os.environ.get('REALCLOUD_OLD_NOVA', 'current')
+
+
+def nova_venv(region):
+    """The venv RegionOne's or RegionTwo's Nova and Placement run from."""
+    if region == 'RegionOne' and OLD_NOVA != 'current':
+        return os.path.join(STATE, 'venv-nova-' + OLD_NOVA)
+    return VENV
+
+
+def nova_wsgi(region, service):
+    """The WSGI entry point of region's 'nova' or 'placement' API."""
+    if region == 'RegionOne' and OLD_NOVA != 'current':
+        return OLD_NOVAS[OLD_NOVA][service + '_wsgi']
+    return {'nova': 'nova.wsgi.osapi_compute',
+            'placement': 'placement.wsgi.api'}[service]
+
+
+def site_packages(venv):
+    return os.path.join(venv, 'lib', 'python%d.%d' % sys.version_info[:2],
+                        'site-packages')
+
+
 KEYSTONE_URL = 'http://%s:%d/v3' % (HOST, PORTS['keystone'])
 DB_URL = 'mysql+pymysql://%s:%s@%s:%d' % (DB_USER, DB_PASS, HOST,
                                            PORTS['mysql'])

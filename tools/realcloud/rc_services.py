@@ -14,8 +14,8 @@ from rc_setup import *  # noqa: F401,F403
 
 # ----------------------------------------------------------------- services
 
-def wsgi(name, module, port, env, threads=4, oslo_args=()):
-    return start(name, [vb('python'), os.path.join(HERE, 'wsgi_run.py'),
+def wsgi(name, module, port, env, threads=4, oslo_args=(), venv=VENV):
+    return start(name, [vb('python', venv), os.path.join(HERE, 'wsgi_run.py'),
                         name, module, '%s:%d' % (HOST, port), str(threads)] +
                  list(oslo_args), env=env)
 
@@ -72,11 +72,13 @@ def start_openstack():
          {'OS_NEUTRON_CONFIG_DIR': os.path.join(ETC, 'neutron'),
           'OS_NEUTRON_CONFIG_FILES': 'neutron.conf;ml2_conf.ini'})
     for region, r in REGIONS.items():
-        wsgi('placement-' + region, 'placement.wsgi.api', r['placement'],
-             {'OS_PLACEMENT_CONFIG_DIR': os.path.join(
-                 ETC, 'placement-' + region)}, threads=2)
-        wsgi('nova-api-' + region, 'nova.wsgi.osapi_compute', r['nova'],
-             {'OS_NOVA_CONFIG_DIR': os.path.join(ETC, 'nova-' + region)})
+        venv = nova_venv(region)
+        wsgi('placement-' + region, nova_wsgi(region, 'placement'),
+             r['placement'], {'OS_PLACEMENT_CONFIG_DIR': os.path.join(
+                 ETC, 'placement-' + region)}, threads=2, venv=venv)
+        wsgi('nova-api-' + region, nova_wsgi(region, 'nova'), r['nova'],
+             {'OS_NOVA_CONFIG_DIR': os.path.join(ETC, 'nova-' + region)},
+             venv=venv)
     for c in cinders():
         # cinder.wsgi reads no OS_CINDER_* variables: pass --config-file.
         cconf = ['--config-file', os.path.join(ETC, 'cinder' + c['suffix'],
@@ -89,8 +91,11 @@ def start_openstack():
     for region, r in REGIONS.items():
         conf = ['--config-file', os.path.join(ETC, 'nova-' + region,
                                               'nova.conf')]
-        start('nova-conductor-' + region, [vb('nova-conductor')] + conf)
-        start('nova-scheduler-' + region, [vb('nova-scheduler')] + conf)
+        venv = nova_venv(region)
+        start('nova-conductor-' + region, [vb('nova-conductor', venv)] +
+              conf)
+        start('nova-scheduler-' + region, [vb('nova-scheduler', venv)] +
+              conf)
     for name, url in http_services():
         wait(name, lambda u=url: http_answers(u), 180, name)
     say('all APIs answer')
@@ -107,7 +112,8 @@ def start_openstack():
 def start_compute(region, host):
     """Start the nova-compute of host serving region (its config written)."""
     return start(compute_name(region, host), [
-        vb('nova-compute'), '--config-file', compute_conf(region, host)])
+        vb('nova-compute', nova_venv(region)), '--config-file',
+        compute_conf(region, host)])
 
 
 # ------------------------------------------------------------------ clouds

@@ -28,32 +28,43 @@ def install():
         # its own instances, so leave those alone (we did not start them
         # on purpose, and stopping them is not ours to do).
 
+    install_venv(VENV, PIP_PACKAGES, 'constraints.txt')
+    if OLD_NOVA != 'current':
+        old = OLD_NOVAS[OLD_NOVA]
+        install_venv(nova_venv('RegionOne'), old['pip'], old['constraints'])
+
+
+def install_venv(venv, packages, constraints):
+    """pip-install packages (pinned by the file constraints beside this
+    one) and our drivers into venv, unless its stamp says it is done."""
     h = hashlib.sha256()
-    h.update('\n'.join(PIP_PACKAGES).encode())
+    h.update('\n'.join(packages).encode())
     for root, _, files in sorted(os.walk(os.path.join(HERE, 'drivers'))):
         for f in sorted(files):
             if f.endswith(('.py', '.toml')):
                 with open(os.path.join(root, f), 'rb') as fh:
                     h.update(fh.read())
-    with open(os.path.join(HERE, 'constraints.txt'), 'rb') as fh:
+    with open(os.path.join(HERE, constraints), 'rb') as fh:
         h.update(fh.read())
-    stamp = os.path.join(VENV, '.realcloud-installed')
+    stamp = os.path.join(venv, '.realcloud-installed')
     want = h.hexdigest()
     if os.path.exists(stamp) and open(stamp).read() == want:
         return
-    say('pip install into', VENV, '(first time: a few minutes)')
-    if not os.path.exists(os.path.join(VBIN, 'python')):
-        run([sys.executable, '-m', 'venv', VENV])
-        run([os.path.join(VBIN, 'pip'), 'install', '-q', '--upgrade', 'pip'])
-    run([os.path.join(VBIN, 'pip'), 'install', '-q', '-c',
-         os.path.join(HERE, 'constraints.txt')] + PIP_PACKAGES, log='pip.log')
+    say('pip install into', venv, '(first time: a few minutes)')
+    pip = os.path.join(venv, 'bin', 'pip')
+    if not os.path.exists(os.path.join(venv, 'bin', 'python')):
+        run([sys.executable, '-m', 'venv', venv])
+        run([pip, 'install', '-q', '--upgrade', 'pip'])
+    run([pip, 'install', '-q', '-c', os.path.join(HERE, constraints)] +
+        packages, log='pip.log')
     drivers = os.path.join(STATE, 'build', 'drivers')
     shutil.rmtree(drivers, ignore_errors=True)
     shutil.copytree(os.path.join(HERE, 'drivers'), drivers)
-    run([os.path.join(VBIN, 'pip'), 'install', '-q', '--no-deps',
-         '--force-reinstall', drivers], log='pip.log')
+    run([pip, 'install', '-q', '--no-deps', '--force-reinstall', drivers],
+        log='pip.log')
     # Nova loads compute_driver as nova.virt.<name>: a shim re-exports ours.
-    write(os.path.join(SITE, 'nova', 'virt', 'cutover_fake.py'),
+    write(os.path.join(site_packages(venv), 'nova', 'virt',
+                       'cutover_fake.py'),
           'from cutover_realcloud_drivers.virt import SnapshotFakeDriver'
           '  # noqa\n')
     write(stamp, want)
@@ -172,7 +183,8 @@ def write_configs():
             '\n[DEFAULT]\nhost = %s-ctl\n' % r['tag'])
         for host in r['computes']:
             compute_conf(region, host)
-        shutil.copy(os.path.join(venv_etc, 'nova', 'api-paste.ini'), d)
+        shutil.copy(os.path.join(nova_venv(region), 'etc', 'nova',
+                                 'api-paste.ini'), d)
     for c in cinders():
         d = os.path.join(ETC, 'cinder' + c['suffix'])
         write(os.path.join(d, 'cinder.conf'), tmpl(
@@ -210,13 +222,16 @@ def compute_conf(region, host):
 
 
 def check_layout():
-    """Refuse a state made for another layout: the catalog, the databases
-    and the vhosts are made once, on the first `up`."""
+    """Refuse a state made for another layout: the catalog, the databases,
+    the vhosts and RegionOne's schema are made once, on the first `up`."""
     stamp = os.path.join(STATE, '.layout')
-    want = 'cinder=%s\n' % CINDER_LAYOUT
+    want = 'cinder=%s regionone-nova=%s\n' % (CINDER_LAYOUT, OLD_NOVA)
     if CINDER_LAYOUT not in CINDER_LAYOUTS:
         sys.exit('REALCLOUD_CINDER must be one of %s' % ', '.join(
             CINDER_LAYOUTS))
+    if OLD_NOVA != 'current' and OLD_NOVA not in OLD_NOVAS:
+        sys.exit('REALCLOUD_OLD_NOVA must be current or one of %s' %
+                 ', '.join(OLD_NOVAS))
     have = open(stamp).read() if os.path.exists(stamp) else None
     if have is None and not os.path.exists(os.path.join(STATE, '.synced')):
         write(stamp, want)
@@ -227,8 +242,8 @@ def check_layout():
                              'region').strip()))
 
 
-def vb(name):
-    return os.path.join(VBIN, name)
+def vb(name, venv=VENV):
+    return os.path.join(venv, 'bin', name)
 
 
 def db_sync():
@@ -272,10 +287,11 @@ def db_sync():
              'db', 'sync'], log='sync.log')
 
     def region(region, r):
-        run([vb('placement-manage'), '--config-file',
+        venv = nova_venv(region)
+        run([vb('placement-manage', venv), '--config-file',
              os.path.join(ETC, 'placement-' + region, 'placement.conf'),
              'db', 'sync'], log='sync.log')
-        nm = [vb('nova-manage'), '--config-file',
+        nm = [vb('nova-manage', venv), '--config-file',
               os.path.join(ETC, 'nova-' + region, 'nova.conf')]
         run(nm + ['api_db', 'sync'], log='sync.log')
         run(nm + ['cell_v2', 'map_cell0', '--database_connection',

@@ -90,14 +90,13 @@ def cmd_down():
 
 def cmd_reset():
     stop_all()
-    keep = {'venv'}
     if os.path.isdir(STATE):
         for e in os.listdir(STATE):
-            if e not in keep:
+            if e != 'venv' and not e.startswith('venv-'):
                 p = os.path.join(STATE, e)
                 shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(
                     p) else os.unlink(p)
-    print('realcloud: state wiped (kept the install in %s)' % VENV)
+    print('realcloud: state wiped (kept the installs: %s*)' % VENV)
     return 0
 
 
