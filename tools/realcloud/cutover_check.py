@@ -36,8 +36,10 @@ for key in [k for k in ENV if k.startswith('OS_') and k not in ('OS_CLIENT_CONFI
     del ENV[key]
 failures = []
 START = time.time()
-# The RegionOne compute host in aggregate check-fast (RegionOne has two).
+# The RegionOne compute host in aggregate check-fast (RegionOne has two),
+# and the aggregate's zone, in which the moved servers are booted.
 AGGREGATE_HOST = 'r1-compute'
+AGGREGATE_ZONE = 'az-check'
 
 
 def osc(*args, region='RegionOne', check=True, parse=True):
@@ -94,7 +96,7 @@ def seed():
     if not any(g['Name'] == 'check-ha' for g in groups):
         osc('--os-compute-api-version', '2.64', 'server', 'group', 'create', '--policy', 'anti-affinity', 'check-ha')
     aggregate = osc('aggregate', 'show', 'check-fast', check=False) or osc(
-        'aggregate', 'create', '--zone', 'az-check', 'check-fast')
+        'aggregate', 'create', '--zone', AGGREGATE_ZONE, 'check-fast')
     # Added again when a hand-off took the host out (a deleted compute
     # leaves its aggregates) and `realcloud up` gave it back.
     if AGGREGATE_HOST not in (aggregate.get('hosts') or []):
@@ -136,7 +138,7 @@ def check_sync(binary, project):
                                                for g in groups))
     agg = osc('aggregate', 'show', 'check-fast', region='RegionTwo', check=False) or {}
     expect('aggregate check-fast with its zone and the mapped host',
-           agg.get('availability_zone') == 'az-check' and len(agg.get('hosts') or []) == 1)
+           agg.get('availability_zone') == AGGREGATE_ZONE and len(agg.get('hosts') or []) == 1)
     expect_no_grant()
 
 

@@ -56,7 +56,7 @@ PIP_PACKAGES = [
 OLD_NOVAS = {
     '2024.1': {
         'pip': ['nova==29.4.0', 'openstack-placement==11.0.0',
-                'gunicorn==23.0.0', 'PyMySQL'],
+                'gunicorn==21.2.0', 'PyMySQL'],
         'constraints': 'constraints-nova-2024.1.txt',
         'nova_wsgi': 'nova.api.openstack.compute.wsgi:init_application',
         'placement_wsgi': 'placement.wsgi:init_application',
