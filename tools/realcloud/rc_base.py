@@ -60,6 +60,10 @@ OLD_NOVAS = {
         'constraints': 'constraints-nova-2024.1.txt',
         'nova_wsgi': 'nova.api.openstack.compute.wsgi:init_application',
         'placement_wsgi': 'placement.wsgi:init_application',
+        # Its API imports eventlet's monkey patching, under which gunicorn's
+        # gthread worker hangs on its second request (WORKER TIMEOUT);
+        # Nova's own switch turns the patching off.
+        'api_env': {'OS_NOVA_DISABLE_EVENTLET_PATCHING': '1'},
     },
 }
 OLD_NOVA = os.environ.get('REALCLOUD_OLD_NOVA', 'current')
@@ -73,11 +77,14 @@ def nova_venv(region):
 
 
 def nova_wsgi(region, service):
-    """The WSGI entry point of region's 'nova' or 'placement' API."""
+    """The WSGI entry point of region's 'nova' or 'placement' API, and the
+    environment it needs besides its config."""
     if region == 'RegionOne' and OLD_NOVA != 'current':
-        return OLD_NOVAS[OLD_NOVA][service + '_wsgi']
+        old = OLD_NOVAS[OLD_NOVA]
+        return old[service + '_wsgi'], dict(old.get('api_env', {}) if (
+            service == 'nova') else {})
     return {'nova': 'nova.wsgi.osapi_compute',
-            'placement': 'placement.wsgi.api'}[service]
+            'placement': 'placement.wsgi.api'}[service], {}
 
 
 def site_packages(venv):

@@ -73,12 +73,14 @@ def start_openstack():
           'OS_NEUTRON_CONFIG_FILES': 'neutron.conf;ml2_conf.ini'})
     for region, r in REGIONS.items():
         venv = nova_venv(region)
-        wsgi('placement-' + region, nova_wsgi(region, 'placement'),
-             r['placement'], {'OS_PLACEMENT_CONFIG_DIR': os.path.join(
-                 ETC, 'placement-' + region)}, threads=2, venv=venv)
-        wsgi('nova-api-' + region, nova_wsgi(region, 'nova'), r['nova'],
-             {'OS_NOVA_CONFIG_DIR': os.path.join(ETC, 'nova-' + region)},
+        module, env = nova_wsgi(region, 'placement')
+        env['OS_PLACEMENT_CONFIG_DIR'] = os.path.join(
+            ETC, 'placement-' + region)
+        wsgi('placement-' + region, module, r['placement'], env, threads=2,
              venv=venv)
+        module, env = nova_wsgi(region, 'nova')
+        env['OS_NOVA_CONFIG_DIR'] = os.path.join(ETC, 'nova-' + region)
+        wsgi('nova-api-' + region, module, r['nova'], env, venv=venv)
     for c in cinders():
         # cinder.wsgi reads no OS_CINDER_* variables: pass --config-file.
         cconf = ['--config-file', os.path.join(ETC, 'cinder' + c['suffix'],
