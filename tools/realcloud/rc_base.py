@@ -38,7 +38,22 @@ REGIONS = {
 # parallel-compute procedure has it; 'per-region': the earlier layout, a
 # Cinder per region (a volume of one region cannot be attached in the other).
 CINDER_LAYOUTS = ('shared', 'per-region')
-CINDER_LAYOUT = os.environ.get('REALCLOUD_CINDER', 'shared')
+
+
+def made_layout():
+    """The layout the state was made with ({'cinder': .., 'regionone-nova':
+    ..}, from the `.layout` stamp; empty before the first `up`): an unset
+    REALCLOUD_* variable means that one, so the hook and later commands
+    need not repeat the variables."""
+    try:
+        with open(os.path.join(STATE, '.layout')) as f:
+            return dict(kv.split('=', 1) for kv in f.read().split())
+    except (OSError, ValueError):
+        return {}
+
+
+CINDER_LAYOUT = (os.environ.get('REALCLOUD_CINDER') or
+                 made_layout().get('cinder', 'shared'))
 SERVICE_PASSWORD = 'realcloud-service'
 DB_USER = DB_PASS = 'realcloud'
 RABBIT_USER = RABBIT_PASS = 'realcloud'
@@ -49,9 +64,10 @@ PIP_PACKAGES = [
     'glance==33.0.0', 'neutron==29.0.0', 'cinder==29.0.0', 'gunicorn==27.0.1',
     'PyMySQL', 'python-openstackclient==10.5.0',
 ]
-# RegionOne's Nova and Placement: 'current' (those of PIP_PACKAGES, as in
-# RegionTwo) or an older series from its own venv, so that cutover meets a
-# real old Nova's microversions. An older Nova's WSGI entry points are
+# RegionOne's Nova and Placement: an older series from its own venv (by
+# default 2024.1, whose maximum microversion 2.96 is the simulator's), so
+# that cutover meets a real old Nova's microversions, or 'current' (those
+# of PIP_PACKAGES, as in RegionTwo). An older Nova's WSGI entry points are
 # functions (MODULE:FUNCTION) rather than the `application` of a module.
 OLD_NOVAS = {
     '2024.1': {
@@ -66,7 +82,8 @@ OLD_NOVAS = {
         'api_env': {'OS_NOVA_DISABLE_EVENTLET_PATCHING': '1'},
     },
 }
-OLD_NOVA = os.environ.get('REALCLOUD_OLD_NOVA', 'current')
+OLD_NOVA = (os.environ.get('REALCLOUD_OLD_NOVA') or
+            made_layout().get('regionone-nova', '2024.1'))
 
 
 def nova_venv(region):

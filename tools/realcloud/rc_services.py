@@ -209,8 +209,22 @@ def smoke_boot(region, host, tag):
 
 def hypervisor_up(region, host, deadline):
     """Wait until host's compute is discovered in region and its hypervisor
-    is up; the error or None."""
+    is up; the error or None.
+
+    Every 10 s without it, maps the region's services to its cell by
+    service (`nova-manage cell_v2 discover_hosts --by-service`): a compute
+    given back after cutover deleted its service record revives its old
+    compute node, which Nova 2024.1 keeps flagged as mapped, so the
+    scheduler's periodic discovery (by compute node) never maps the host
+    again and os-hypervisors hides it."""
+    polls = 0
     while True:
+        polls += 1
+        if polls % 5 == 0:
+            run([vb('nova-manage', nova_venv(region)), '--config-file',
+                 os.path.join(ETC, 'nova-' + region, 'nova.conf'), 'cell_v2',
+                 'discover_hosts', '--by-service'], check=False,
+                log='discover.log')
         pid = dict(recorded()).get(compute_name(region, host))
         if not pid or not group_pids(pid):
             return '%s: nova-compute died; see %s' % (host, os.path.join(

@@ -7,8 +7,8 @@ Redeploys an emptied compute host of OLD_REGION into NEW_REGION as a real
 redeploy would, on this machine: stops OLD_REGION's nova-compute of HOST
 (by its recorded PID, as `realcloud down` does), then starts a nova-compute
 under the same host name configured for NEW_REGION (its Nova's message-bus
-vhost and Placement, a fresh state_path: a new node identity, as after a
-reinstall) and records it, so that `realcloud status` shows it and
+vhost and Placement, an emptied state_path: a new node identity, as after
+a reinstall) and records it, so that `realcloud status` shows it and
 `realcloud down` stops it. Joining is cutover's to check; the hook only
 waits until the new process has stayed up a few seconds, so that a broken
 start fails here, with its log.
@@ -19,6 +19,7 @@ not a realcloud host and region pair; 1 when the new compute dies.
 `realcloud up` gives handed-off hosts back to their old region.
 """
 import os
+import shutil
 import sys
 import time
 
@@ -52,6 +53,9 @@ def main():
     # Recorded before the start: `up` gives the host back even if the hook
     # dies between the two.
     write(os.path.join(HANDOFF, host), '%s %s %s\n' % (old, new, migration))
+    # A reinstalled host starts with an empty disk: a new node identity
+    # also when this host was handed off to NEW_REGION before.
+    shutil.rmtree(os.path.join(STATE, 'nova-' + new, host), ignore_errors=True)
     pid = start_compute(new, host)
     say('started nova-compute of %s for %s, pid %d (log %s)' % (
         host, new, pid, os.path.join(LOG, compute_name(new, host) + '.log')))
