@@ -16,12 +16,12 @@ import cutover_check as c
 VOLUMES_MICROVERSION = '2.79'
 
 
-def make(name, flavor='gold', floating_ip=False, data_volumes=0, root_volume=None, stopped=False,
-         group=None):
+def make(name, flavor='gold', floating_ip=False, data_volumes=0, root_volume=None, stopped=False):
     """A server of acme as its owner makes it: a port (and a floating IP
     on it), the server booted on the port with the owner's key, metadata,
-    a tag and a description (from a root volume of 1 GiB when
-    `root_volume` is `True` or `False`, its `delete_on_termination`), its
+    a tag and a description, in zone `az-check` (RegionTwo has no other;
+    see check_move.py), from a root volume of 1 GiB when
+    `root_volume` is `True` or `False` (its `delete_on_termination`), its
     data volumes attached, stopped if asked. Returns what it was."""
     port = c.osc(*c.OWNER, 'port', 'create', '--network', 'private', '%s-port' % name)
     fip = None
@@ -32,10 +32,10 @@ def make(name, flavor='gold', floating_ip=False, data_volumes=0, root_volume=Non
         image = c.osc('image', 'show', 'cirros')['id']
         boot = ['--block-device', 'uuid=%s,source_type=image,destination_type=volume,volume_size=1,boot_index=0,'
                 'delete_on_termination=%s' % (image, str(root_volume).lower())]
-    placement = ['--hint', 'group=%s' % group] if group else []
     server = c.osc(*c.OWNER, '--os-compute-api-version', '2.52', 'server', 'create', '--flavor', flavor, *boot,
-                   *placement, '--port', port['id'], '--key-name', 'check-owner-key', '--property', 'role=check',
-                   '--tag', 'check', '--description', 'moved by cutover-check', '--wait', name)
+                   '--availability-zone', c.AGGREGATE_ZONE, '--port', port['id'], '--key-name', 'check-owner-key',
+                   '--property', 'role=check', '--tag', 'check', '--description', 'moved by cutover-check',
+                   '--wait', name)
     c.expect('%s %s ACTIVE in RegionOne on port %s' % (name, server['id'], port['id']),
              server['status'] == 'ACTIVE')
     for n in range(data_volumes):

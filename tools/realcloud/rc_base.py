@@ -18,20 +18,42 @@ ETC = os.path.join(STATE, 'etc')
 RUN = os.path.join(STATE, 'run')
 LOG = os.path.join(STATE, 'log')
 VBIN = os.path.join(VENV, 'bin')
-SITE = os.path.join(VENV, 'lib', 'python%d.%d' % sys.version_info[:2],
-                    'site-packages')
 
 HOST = '127.0.0.1'
 PORTS = {
     'keystone': 25000, 'glance': 25292, 'neutron': 25696,
     'mysql': 25306, 'rabbit': 25671, 'rabbit_dist': 25672, 'epmd': 25369,
 }
+# Each region's Nova API and Placement ports, its compute hosts, and the
+# port of its own Cinder when Cinder is per region (the shared one listens
+# on RegionOne's). RegionOne has two computes so that one can be handed off
+# (redeploy-host) while the other still holds servers.
 REGIONS = {
     'RegionOne': {'tag': 'r1', 'nova': 25774, 'placement': 25778,
-                  'cinder': 25776},
+                  'cinder': 25776, 'computes': ['r1-compute', 'r1-compute2']},
     'RegionTwo': {'tag': 'r2', 'nova': 25775, 'placement': 25779,
-                  'cinder': 25777},
+                  'cinder': 25777, 'computes': ['r2-compute']},
 }
+# 'shared' (default): one Cinder in both regions' catalogs, as the
+# parallel-compute procedure has it; 'per-region': the earlier layout, a
+# Cinder per region (a volume of one region cannot be attached in the other).
+CINDER_LAYOUTS = ('shared', 'per-region')
+
+
+def made_layout():
+    """The layout the state was made with ({'cinder': .., 'regionone-nova':
+    ..}, from the `.layout` stamp; empty before the first `up`): an unset
+    REALCLOUD_* variable means that one, so the hook and later commands
+    need not repeat the variables."""
+    try:
+        with open(os.path.join(STATE, '.layout')) as f:
+            return dict(kv.split('=', 1) for kv in f.read().split())
+    except (OSError, ValueError):
+        return {}
+
+
+CINDER_LAYOUT = (os.environ.get('REALCLOUD_CINDER') or
+                 made_layout().get('cinder', 'shared'))
 SERVICE_PASSWORD = 'realcloud-service'
 DB_USER = DB_PASS = 'realcloud'
 RABBIT_USER = RABBIT_PASS = 'realcloud'
@@ -42,12 +64,106 @@ PIP_PACKAGES = [
     'glance==33.0.0', 'neutron==29.0.0', 'cinder==29.0.0', 'gunicorn==27.0.1',
     'PyMySQL', 'python-openstackclient==10.5.0',
 ]
+# RegionOne's Nova and Placement: an older series from its own venv (by
+# default 2024.1, whose maximum microversion 2.96 is the simulator's), so
+# that cutover meets a real old Nova's microversions, or 'current' (those
+# of PIP_PACKAGES, as in RegionTwo). An older Nova's WSGI entry points are
+# functions (MODULE:FUNCTION) rather than the `application` of a module.
+OLD_NOVAS = {
+    '2024.1': {
+        'pip': ['nova==29.4.0', 'openstack-placement==11.0.0',
+                'gunicorn==21.2.0', 'PyMySQL'],
+        'constraints': 'constraints-nova-2024.1.txt',
+        'nova_wsgi': 'nova.api.openstack.compute.wsgi:init_application',
+        'placement_wsgi': 'placement.wsgi:init_application',
+        # Its API imports eventlet's monkey patching, under which gunicorn's
+        # gthread worker hangs on its second request (WORKER TIMEOUT);
+        # Nova's own switch turns the patching off.
+        'api_env': {'OS_NOVA_DISABLE_EVENTLET_PATCHING': '1'},
+    },
+}
+OLD_NOVA = (os.environ.get('REALCLOUD_OLD_NOVA') or
+            made_layout().get('regionone-nova', '2024.1'))
+
+
+def nova_venv(region):
+    """The venv RegionOne's or RegionTwo's Nova and Placement run from."""
+    if region == 'RegionOne' and OLD_NOVA != 'current':
+        return os.path.join(STATE, 'venv-nova-' + OLD_NOVA)
+    return VENV
+
+
+def nova_wsgi(region, service):
+    """The WSGI entry point of region's 'nova' or 'placement' API, and the
+    environment it needs besides its config."""
+    if region == 'RegionOne' and OLD_NOVA != 'current':
+        old = OLD_NOVAS[OLD_NOVA]
+        return old[service + '_wsgi'], dict(old.get('api_env', {}) if (
+            service == 'nova') else {})
+    return {'nova': 'nova.wsgi.osapi_compute',
+            'placement': 'placement.wsgi.api'}[service], {}
+
+
+def site_packages(venv):
+    return os.path.join(venv, 'lib', 'python%d.%d' % sys.version_info[:2],
+                        'site-packages')
+
+
 KEYSTONE_URL = 'http://%s:%d/v3' % (HOST, PORTS['keystone'])
 DB_URL = 'mysql+pymysql://%s:%s@%s:%d' % (DB_USER, DB_PASS, HOST,
                                            PORTS['mysql'])
 RABBIT_URL = 'rabbit://%s:%s@%s:%d' % (RABBIT_USER, RABBIT_PASS, HOST,
                                         PORTS['rabbit'])
 RABBIT_NODE = 'realcloud@localhost'
+
+
+def cinders():
+    """The Cinder deployments of the layout: [{'suffix', 'host', 'db',
+    'port', 'regions'}]; suffix names its processes and directories
+    (cinder-api<suffix>, etc/cinder<suffix>), db its database and vhost."""
+    if CINDER_LAYOUT == 'per-region':
+        return [{'suffix': '-' + region, 'host': r['tag'] + '-cinder',
+                 'db': 'cinder_' + r['tag'], 'port': r['cinder'],
+                 'regions': [region]} for region, r in REGIONS.items()]
+    return [{'suffix': '', 'host': 'cinder', 'db': 'cinder',
+             'port': REGIONS['RegionOne']['cinder'],
+             'regions': list(REGIONS)}]
+
+
+def cinder_of(region):
+    return [c for c in cinders() if region in c['regions']][0]
+
+
+def compute_name(region, host):
+    """The recorded name of the nova-compute of host serving region."""
+    return 'nova-compute-%s-%s' % (region, host)
+
+
+def layout_names():
+    """Every process of the original layout (no host handed off)."""
+    return (['mariadb', 'epmd', 'rabbitmq', 'keystone', 'glance', 'neutron'] +
+            ['cinder-%s%s' % (s, c['suffix']) for c in cinders()
+             for s in ('api', 'scheduler', 'volume')] +
+            [s + '-' + r for r in REGIONS for s in (
+                'placement', 'nova-api', 'nova-conductor', 'nova-scheduler')] +
+            [compute_name(r, h) for r in REGIONS
+             for h in REGIONS[r]['computes']])
+
+
+# A host redeploy-host handed off: HANDOFF/<host> holds "OLD NEW MIGRATION"
+# until `up` gives the host back to its region (see README.md).
+HANDOFF = os.path.join(STATE, 'handoff')
+
+
+def handoffs():
+    """{host: (old_region, new_region)} of the hosts handed off."""
+    out = {}
+    if os.path.isdir(HANDOFF):
+        for host in os.listdir(HANDOFF):
+            with open(os.path.join(HANDOFF, host)) as f:
+                old, new = f.read().split()[:2]
+            out[host] = (old, new)
+    return out
 
 
 def say(*a):

@@ -28,32 +28,43 @@ def install():
         # its own instances, so leave those alone (we did not start them
         # on purpose, and stopping them is not ours to do).
 
+    install_venv(VENV, PIP_PACKAGES, 'constraints.txt')
+    if OLD_NOVA != 'current':
+        old = OLD_NOVAS[OLD_NOVA]
+        install_venv(nova_venv('RegionOne'), old['pip'], old['constraints'])
+
+
+def install_venv(venv, packages, constraints):
+    """pip-install packages (pinned by the file constraints beside this
+    one) and our drivers into venv, unless its stamp says it is done."""
     h = hashlib.sha256()
-    h.update('\n'.join(PIP_PACKAGES).encode())
+    h.update('\n'.join(packages).encode())
     for root, _, files in sorted(os.walk(os.path.join(HERE, 'drivers'))):
         for f in sorted(files):
             if f.endswith(('.py', '.toml')):
                 with open(os.path.join(root, f), 'rb') as fh:
                     h.update(fh.read())
-    with open(os.path.join(HERE, 'constraints.txt'), 'rb') as fh:
+    with open(os.path.join(HERE, constraints), 'rb') as fh:
         h.update(fh.read())
-    stamp = os.path.join(VENV, '.realcloud-installed')
+    stamp = os.path.join(venv, '.realcloud-installed')
     want = h.hexdigest()
     if os.path.exists(stamp) and open(stamp).read() == want:
         return
-    say('pip install into', VENV, '(first time: a few minutes)')
-    if not os.path.exists(os.path.join(VBIN, 'python')):
-        run([sys.executable, '-m', 'venv', VENV])
-        run([os.path.join(VBIN, 'pip'), 'install', '-q', '--upgrade', 'pip'])
-    run([os.path.join(VBIN, 'pip'), 'install', '-q', '-c',
-         os.path.join(HERE, 'constraints.txt')] + PIP_PACKAGES, log='pip.log')
+    say('pip install into', venv, '(first time: a few minutes)')
+    pip = os.path.join(venv, 'bin', 'pip')
+    if not os.path.exists(os.path.join(venv, 'bin', 'python')):
+        run([sys.executable, '-m', 'venv', venv])
+        run([pip, 'install', '-q', '--upgrade', 'pip'])
+    run([pip, 'install', '-q', '-c', os.path.join(HERE, constraints)] +
+        packages, log='pip.log')
     drivers = os.path.join(STATE, 'build', 'drivers')
     shutil.rmtree(drivers, ignore_errors=True)
     shutil.copytree(os.path.join(HERE, 'drivers'), drivers)
-    run([os.path.join(VBIN, 'pip'), 'install', '-q', '--no-deps',
-         '--force-reinstall', drivers], log='pip.log')
+    run([pip, 'install', '-q', '--no-deps', '--force-reinstall', drivers],
+        log='pip.log')
     # Nova loads compute_driver as nova.virt.<name>: a shim re-exports ours.
-    write(os.path.join(SITE, 'nova', 'virt', 'cutover_fake.py'),
+    write(os.path.join(site_packages(venv), 'nova', 'virt',
+                       'cutover_fake.py'),
           'from cutover_realcloud_drivers.virt import SnapshotFakeDriver'
           '  # noqa\n')
     write(stamp, want)
@@ -130,16 +141,16 @@ def start_infra():
         run(ctl + ['add_user', RABBIT_USER, RABBIT_PASS], env=renv)
         run(ctl + ['set_user_tags', RABBIT_USER, 'administrator'], env=renv)
     vhosts = run(ctl + ['list_vhosts'], env=renv).stdout.split()
-    for vh in ['neutron'] + [s + '_' + r['tag'] for r in REGIONS.values()
-                             for s in ('nova', 'cinder')]:
+    for vh in (['neutron'] + ['nova_' + r['tag'] for r in REGIONS.values()] +
+               [c['db'] for c in cinders()]):
         if vh not in vhosts:
             run(ctl + ['add_vhost', vh], env=renv)
         run(ctl + ['set_permissions', '-p', vh, RABBIT_USER, '.*', '.*',
                    '.*'], env=renv)
 
-    dbs = ['keystone', 'glance', 'neutron']
+    dbs = ['keystone', 'glance', 'neutron'] + [c['db'] for c in cinders()]
     for r in REGIONS.values():
-        dbs += ['placement_' + r['tag'], 'cinder_' + r['tag']] + [
+        dbs += ['placement_' + r['tag']] + [
             'nova_%s_%s' % (r['tag'], s) for s in ('api', 'cell0', 'cell1')]
     mysql(''.join('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4;'
                   % d for d in dbs) +
@@ -166,28 +177,73 @@ def write_configs():
         write(os.path.join(ETC, 'placement-' + region, 'placement.conf'),
               tmpl('placement.conf', rtag=r['tag']))
         d = os.path.join(ETC, 'nova-' + region)
-        common = tmpl('nova-common.conf', rtag=r['tag'], region=region)
-        write(os.path.join(d, 'nova.conf'), common + tmpl(
+        write(os.path.join(d, 'nova.conf'), nova_common(
+            region, os.path.join(STATE, 'nova-' + region)) + tmpl(
             'nova-db.conf', rtag=r['tag']) +
             '\n[DEFAULT]\nhost = %s-ctl\n' % r['tag'])
-        # The compute gets no database access, as in a real deployment.
-        write(os.path.join(d, 'nova-compute.conf'), common +
-              '\n[DEFAULT]\nhost = %s-compute\n' % r['tag'])
-        shutil.copy(os.path.join(venv_etc, 'nova', 'api-paste.ini'), d)
-        d = os.path.join(ETC, 'cinder-' + region)
-        write(os.path.join(d, 'cinder.conf'),
-              tmpl('cinder.conf', rtag=r['tag'], region=region))
+        for host in r['computes']:
+            compute_conf(region, host)
+        shutil.copy(os.path.join(nova_venv(region), 'etc', 'nova',
+                                 'api-paste.ini'), d)
+    for c in cinders():
+        d = os.path.join(ETC, 'cinder' + c['suffix'])
+        write(os.path.join(d, 'cinder.conf'), tmpl(
+            'cinder.conf', cinder_dir='cinder' + c['suffix'],
+            cinder_host=c['host'], cinder_db=c['db'],
+            nova_region=c['regions'][0]))
         for f in ('api-paste.ini', 'resource_filters.json'):
             shutil.copy(os.path.join(venv_etc, 'cinder', f), d)
+        os.makedirs(os.path.join(STATE, 'cinder' + c['suffix']),
+                    exist_ok=True)
     for sub in ('glance/images', 'glance/staging', 'glance/tasks', 'neutron',
-                'lock', 'nova-RegionOne/instances',
-                'nova-RegionTwo/instances', 'cinder-RegionOne',
-                'cinder-RegionTwo'):
+                'lock'):
         os.makedirs(os.path.join(STATE, sub), exist_ok=True)
 
 
-def vb(name):
-    return os.path.join(VBIN, name)
+def nova_common(region, nova_state):
+    return tmpl('nova-common.conf', rtag=REGIONS[region]['tag'],
+                region=region, nova_state=nova_state)
+
+
+def compute_conf(region, host):
+    """Write the nova-compute config of host serving region; its path.
+
+    Each compute host has its own state_path (its node identity
+    `compute_id`, instances, locks), as on separate machines; the one a
+    handed-off host gets in its new region is a fresh one, as after a
+    reinstall. The compute gets no database access, as in a real deployment.
+    """
+    nova_state = os.path.join(STATE, 'nova-' + region, host)
+    os.makedirs(os.path.join(nova_state, 'instances'), exist_ok=True)
+    path = os.path.join(ETC, 'nova-' + region, 'nova-compute-%s.conf' % host)
+    write(path, nova_common(region, nova_state) +
+          '\n[DEFAULT]\nhost = %s\n' % host)
+    return path
+
+
+def check_layout():
+    """Refuse a state made for another layout: the catalog, the databases,
+    the vhosts and RegionOne's schema are made once, on the first `up`."""
+    stamp = os.path.join(STATE, '.layout')
+    want = 'cinder=%s regionone-nova=%s\n' % (CINDER_LAYOUT, OLD_NOVA)
+    if CINDER_LAYOUT not in CINDER_LAYOUTS:
+        sys.exit('REALCLOUD_CINDER must be one of %s' % ', '.join(
+            CINDER_LAYOUTS))
+    if OLD_NOVA != 'current' and OLD_NOVA not in OLD_NOVAS:
+        sys.exit('REALCLOUD_OLD_NOVA must be current or one of %s' %
+                 ', '.join(OLD_NOVAS))
+    have = open(stamp).read() if os.path.exists(stamp) else None
+    if have is None and not os.path.exists(os.path.join(STATE, '.synced')):
+        write(stamp, want)
+    elif have != want:
+        sys.exit('the state in %s was made for another layout (%s); '
+                 '`realcloud reset` first' % (
+                     STATE, (have or 'cinder per region, one compute per '
+                             'region').strip()))
+
+
+def vb(name, venv=VENV):
+    return os.path.join(venv, 'bin', name)
 
 
 def db_sync():
@@ -225,14 +281,17 @@ def db_sync():
              os.path.join(ETC, 'neutron', 'ml2_conf.ini'), 'upgrade',
              'heads'], log='sync.log')
 
+    def cinder(c):
+        run([vb('cinder-manage'), '--config-file',
+             os.path.join(ETC, 'cinder' + c['suffix'], 'cinder.conf'),
+             'db', 'sync'], log='sync.log')
+
     def region(region, r):
-        run([vb('placement-manage'), '--config-file',
+        venv = nova_venv(region)
+        run([vb('placement-manage', venv), '--config-file',
              os.path.join(ETC, 'placement-' + region, 'placement.conf'),
              'db', 'sync'], log='sync.log')
-        run([vb('cinder-manage'), '--config-file',
-             os.path.join(ETC, 'cinder-' + region, 'cinder.conf'),
-             'db', 'sync'], log='sync.log')
-        nm = [vb('nova-manage'), '--config-file',
+        nm = [vb('nova-manage', venv), '--config-file',
               os.path.join(ETC, 'nova-' + region, 'nova.conf')]
         run(nm + ['api_db', 'sync'], log='sync.log')
         run(nm + ['cell_v2', 'map_cell0', '--database_connection',
@@ -247,6 +306,7 @@ def db_sync():
     with concurrent.futures.ThreadPoolExecutor(3) as ex:
         futs = [ex.submit(keystone), ex.submit(glance), ex.submit(neutron)]
         futs += [ex.submit(region, n, r) for n, r in REGIONS.items()]
+        futs += [ex.submit(cinder, c) for c in cinders()]
         for f in futs:
             f.result()
     write(stamp, 'ok\n')

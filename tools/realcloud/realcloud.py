@@ -10,7 +10,6 @@ Everything listens on 127.0.0.1 only. See README.md beside this file.
 Standard library only: it runs with the system python3; the OpenStack
 services run from a venv under the state directory.
 """
-import concurrent.futures
 import os
 import shutil
 import sys
@@ -24,30 +23,41 @@ from rc_services import *  # noqa: F401,F403
 
 # ------------------------------------------------------------------ commands
 
-EXPECTED = (['mariadb', 'epmd', 'rabbitmq', 'keystone', 'glance', 'neutron'] +
-            [s + '-' + r for r in REGIONS for s in (
-                'placement', 'nova-api', 'nova-conductor', 'nova-scheduler',
-                'nova-compute', 'cinder-api', 'cinder-scheduler',
-                'cinder-volume')])
-
-
 def memory_mb():
     return sum(rss_kb(p) for _, pgid in recorded()
                for p in group_pids(pgid)) / 1024.0
 
 
 def cmd_up():
+    check_layout()
     procs = dict(recorded())
-    running = [n for n, p in procs.items() if group_pids(p)]
-    if running and set(EXPECTED) <= set(running):
-        print('realcloud is already running (%d services, %.0f MB RSS); '
-              'OS_CLIENT_CONFIG_FILE=%s' % (len(running), memory_mb(),
-                                           os.path.join(STATE, 'clouds.yaml')))
+    running = {n for n, p in procs.items() if group_pids(p)}
+    handed = handoffs()
+    # A handed-off host's compute in its old region is stopped on purpose.
+    want = set(layout_names()) - {compute_name(old, h)
+                                  for h, (old, _) in handed.items()}
+    if running and want <= running:
+        if not handed:
+            print('realcloud is already running (%d services, %.0f MB RSS); '
+                  'OS_CLIENT_CONFIG_FILE=%s' % (
+                      len(running), memory_mb(),
+                      os.path.join(STATE, 'clouds.yaml')))
+            return 0
+        for host, (old, new) in sorted(handed.items()):
+            give_back(host, old, new)
+            start_compute(old, host)
+        for host, (old, _) in sorted(handed.items()):
+            err = hypervisor_up(old, host, time.time() + 240)
+            if err:
+                sys.exit(err)
+        print('realcloud: %s back in %s as at first, in %.0f s' % (
+            ', '.join(sorted(handed)), ', '.join(sorted(
+                {old for old, _ in handed.values()})), time.time() - T0))
         return 0
     if running:
         say('partly running (%s); restarting' % ', '.join(sorted(running)))
         stop_all()
-    for _, name in [(0, n) for n, _ in recorded()]:
+    for name, _ in recorded():
         os.unlink(pidfile(name))
     os.makedirs(STATE, exist_ok=True)
     install()
@@ -55,15 +65,17 @@ def cmd_up():
     start_infra()
     write_configs()
     db_sync()
-    start_openstack()
     path = clouds_yaml()
-    with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        errs = [e for e in ex.map(smoke, REGIONS) if e]
+    start_openstack()
+    for host, (old, new) in sorted(handed.items()):
+        give_back(host, old, new)
+    errs = smoke()
     if errs:
         print('\n'.join(errs))
         sys.exit('smoke test failed; logs in %s' % LOG)
-    say('both regions booted a server with a port, attached a volume, '
-        'deleted both')
+    say('every compute booted a server with a port; %s; all deleted' % (
+        'one volume attached in both regions' if CINDER_LAYOUT == 'shared'
+        else 'a volume attached in each region'))
     print('realcloud is up in %.0f s, %.0f MB RSS' % (time.time() - T0,
                                                       memory_mb()))
     print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=real' % path)
@@ -78,14 +90,13 @@ def cmd_down():
 
 def cmd_reset():
     stop_all()
-    keep = {'venv'}
     if os.path.isdir(STATE):
         for e in os.listdir(STATE):
-            if e not in keep:
+            if e != 'venv' and not e.startswith('venv-'):
                 p = os.path.join(STATE, e)
                 shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(
                     p) else os.unlink(p)
-    print('realcloud: state wiped (kept the install in %s)' % VENV)
+    print('realcloud: state wiped (kept the installs: %s*)' % VENV)
     return 0
 
 
@@ -94,8 +105,16 @@ def cmd_status():
     urls = dict(http_services())
     tcp = {'mariadb': PORTS['mysql'], 'rabbitmq': PORTS['rabbit'],
            'epmd': PORTS['epmd']}
+    handed = handoffs()
+    notes = {}
+    for host, (old, new) in handed.items():
+        notes[compute_name(old, host)] = 'handed off to ' + new
+        notes[compute_name(new, host)] = 'handed off from ' + old
+    names = layout_names()
+    names += sorted(set(procs) - set(names)) + sorted(
+        set(notes) - set(procs) - set(names))
     bad = 0
-    for name in EXPECTED:
+    for name in names:
         pid = procs.get(name)
         pids = group_pids(pid) if pid else []
         mem = sum(rss_kb(p) for p in pids) / 1024.0
@@ -107,8 +126,10 @@ def cmd_status():
             state = 'answers' if tcp_open(tcp[name]) else 'NOT ANSWERING'
         else:
             state = 'running'
-        bad += state not in ('answers', 'running')
-        print('%-26s %-14s pid %-8s %6.0f MB' % (name, state, pid or '-', mem))
+        handed_away = notes.get(name, '').startswith('handed off to')
+        bad += state not in ('answers', 'running') and not handed_away
+        print('%-36s %-14s pid %-8s %6.0f MB %s' % (
+            name, state, pid or '-', mem, notes.get(name, '')))
     print('total RSS %.0f MB' % memory_mb())
     return 1 if bad else 0
 

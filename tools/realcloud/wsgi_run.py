@@ -1,6 +1,9 @@
 """Serve one OpenStack WSGI module with gunicorn (run with the venv's python).
 
-usage: wsgi_run.py NAME MODULE HOST:PORT [THREADS [OSLO_ARG...]]
+usage: wsgi_run.py NAME MODULE[:FUNCTION] HOST:PORT [THREADS [OSLO_ARG...]]
+
+MODULE's `application`, or what FUNCTION returns (the entry points of
+older releases, such as nova.api.openstack.compute.wsgi:init_application).
 
 oslo.config parses sys.argv when the application is built, so the
 application module is imported with a clean argv ([NAME] + OSLO_ARGs, for
@@ -35,7 +38,9 @@ class App(BaseApplication):
 
     def load(self):
         sys.argv = [self.name] + self.oslo_args
-        return importlib.import_module(self.module).application
+        module, _, function = self.module.partition(':')
+        loaded = importlib.import_module(module)
+        return getattr(loaded, function)() if function else loaded.application
 
 
 def main():
