@@ -50,11 +50,12 @@ fn a_run_moves_every_server_and_a_second_run_changes_nothing() {
     cloud.sim().reset_request_counts();
     let report: Value =
         serde_json::from_slice(&ok(&cloud, &["run", "plan.yaml", "--poll-max", "1", "-f", "json"])).unwrap();
-    // The report's count is the cloud's: all but the run's own logins and
-    // host bookkeeping is put down to some server.
+    // The report's count is the cloud's: all but the run's own logins (a
+    // token, the version documents and a listing per service to check the
+    // discovery, per region) and host bookkeeping is put down to some server.
     let seen = cloud.sim().request_counts().values().sum::<u64>() as f64;
     let counted = report["totals"]["api_calls"].as_f64().unwrap();
-    assert!(counted <= seen && counted >= 0.8 * seen, "report {counted}, simulator {seen}");
+    assert!(counted <= seen && counted >= 0.75 * seen, "report {counted}, simulator {seen}");
     let servers = report["servers"].as_array().unwrap();
     assert_eq!(servers.len(), 6);
     for s in servers {
