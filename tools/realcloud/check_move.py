@@ -54,14 +54,7 @@ def tidy():
     for i in c.osc('image', 'list'):
         if i['Name'].startswith('cutover-check-'):
             c.osc('image', 'delete', i['ID'], parse=False)
-    for service in old_computes():
-        if service['Status'] != 'enabled':
-            c.osc('compute', 'service', 'set', '--enable', service['Host'], 'nova-compute', parse=False)
-
-
-def old_computes():
-    """RegionOne's nova-compute services."""
-    return [s for s in c.osc('compute', 'service', 'list', '--long') if s['Binary'] == 'nova-compute']
+    servers.enable_old_hosts()
 
 
 def expect_clean(migration):
@@ -102,7 +95,7 @@ def check(binary):
         c.expect('RegionTwo: %s names its source in the metadata' % m['name'],
                  (s.get('properties') or {}).get('cutover_source') == m['id'])
         servers.expect_gone('RegionOne', m['id'])
-    for service in [s for s in old_computes() if s['Host'] in {m['host'] for m in moves}]:
+    for service in [s for s in servers.old_computes() if s['Host'] in {m['host'] for m in moves}]:
         c.expect('old host %s disabled, the reason naming the migration' % service['Host'],
                  service['Status'] == 'disabled' and migration in (service.get('Disabled Reason') or ''))
     expect_clean(migration)

@@ -7,8 +7,11 @@ data volume) are planned and run: the new region cannot take them, so
 `cutover run` must end 3 with each server held or rolled back, and the
 `openstack` client must find each still ACTIVE in RegionOne, the same
 server on the same port with its volume, and none of them in RegionTwo.
+The run has disabled their old host, as every run does; the check then
+enables it again, as an operator would before sync.
 """
 
+import json
 import os
 import tempfile
 import time
@@ -41,14 +44,15 @@ def unsync():
 
 def check(binary):
     unsync()
+    servers.enable_old_hosts()  # an earlier part that failed may have left them disabled
     work = tempfile.mkdtemp(prefix='cutover-check-')
     plan = os.path.join(work, 'plan.yaml')
     made = [servers.make(NAMES[0]), servers.make(NAMES[1], data_volumes=1)]
     migration = 'check-early-%d' % time.time()
     planned = c.cutover(binary, 'plan', '--migration', migration, '-o', plan, cwd=work)
     c.expect('plan before sync written', planned.returncode == 0)
-    run = c.cutover(binary, 'run', plan, '--poll-max', '5', cwd=work)
-    rows = list(c.status(binary, work, plan).values())
+    run = c.cutover(binary, 'run', plan, '--poll-max', '5', '-f', 'json', cwd=work)
+    rows = json.loads(run.stdout or '{}').get('servers') or []
     results = sorted('%s %s' % (r['name'], r['result']) for r in rows)
     c.expect('run before sync ends 3, every server held or rolled back (%s)' % ', '.join(results),
              run.returncode == 3 and len(rows) == len(made)
@@ -56,4 +60,7 @@ def check(binary):
     for m in made:
         servers.expect_on_port('RegionOne', m['id'], m)
     c.expect('RegionTwo holds none of them', not servers.named('RegionTwo', NAMES))
-    c.finish(work, lambda: servers.remove('RegionOne'))
+    c.expect('the run left the old hosts disabled, the reason naming the migration',
+             all(h['Status'] == 'disabled' and migration in (h.get('Disabled Reason') or '')
+                 for h in servers.old_computes() if h['Host'] in {m['host'] for m in made}))
+    c.finish(work, lambda: servers.remove('RegionOne'), servers.enable_old_hosts)

@@ -93,7 +93,7 @@ def expect_on_port(region, server_id, made):
              and s.get('description') == 'moved by cutover-check')
     c.expect('%s: %s keeps key_name check-owner-key (%s)' % (region, name, s.get('key_name')),
              s.get('key_name') == 'check-owner-key')
-    c.expect('%s: Nova sees fixed IP %s on %s' % (region, ip, name), ip in str(s.get('addresses')))
+    c.expect('%s: Nova sees fixed IP %s on %s' % (region, ip, name), sees_address(region, server_id, ip, s))
     now = c.osc('port', 'show', port['id'], check=False) or {}
     c.expect('port %s on %s, bound to its host %s' % (port['id'], name, host),
              now.get('device_id') == server_id and now.get('binding_host_id') == host
@@ -109,6 +109,21 @@ def expect_on_port(region, server_id, made):
         c.expect('%s: %s has its volumes, delete_on_termination as before (%s)' % (region, name, now_volumes),
                  now_volumes == made['volumes'])
     return s
+
+
+def sees_address(region, server_id, ip, shown, timeout=45):
+    """Whether Nova shows ip among the server's addresses, asking again
+    for up to `timeout` s: Neutron tells only RegionOne's Nova of port
+    changes, so RegionTwo's learns of a port bound again (a redeploy's
+    port, unbound by its source's delete) from its periodic refresh of
+    the server's network cache, every 15 s server by server."""
+    deadline = time.time() + timeout
+    while ip not in str(shown.get('addresses')):
+        if time.time() > deadline:
+            return False
+        time.sleep(3)
+        shown = c.osc('server', 'show', server_id, region=region, check=False) or {}
+    return True
 
 
 def expect_gone(region, server_id):
@@ -138,3 +153,16 @@ def remove(region='RegionOne'):
     for v in c.osc('volume', 'list', '--project', 'acme', check=False) or []:
         if v['Name'].startswith('check-') or (v['Status'] == 'available' and not v['Name']):
             c.osc('volume', 'delete', v['ID'], parse=False, check=False)
+
+
+def old_computes():
+    """RegionOne's nova-compute services."""
+    return [s for s in c.osc('compute', 'service', 'list', '--long') if s['Binary'] == 'nova-compute']
+
+
+def enable_old_hosts():
+    """Enables RegionOne's computes again: a run disables the hosts of its
+    plan, and leaves them so when their servers did not move."""
+    for service in old_computes():
+        if service['Status'] != 'enabled':
+            c.osc('compute', 'service', 'set', '--enable', service['Host'], 'nova-compute', parse=False)

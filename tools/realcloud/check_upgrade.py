@@ -30,6 +30,7 @@ def nova_services(region):
 
 
 def check(binary):
+    servers.enable_old_hosts()  # an earlier part that failed may have left them disabled
     work = tempfile.mkdtemp(prefix='cutover-check-')
     plan = os.path.join(work, 'plan.yaml')
     made = {

@@ -20,6 +20,7 @@ import cutover_check as c
 
 
 def check(binary):
+    servers.enable_old_hosts()  # an earlier part that failed may have left them disabled
     work = tempfile.mkdtemp(prefix='cutover-check-')
     plan = os.path.join(work, 'plan.yaml')
     bfv = servers.make('check-bfv', root_volume=True, data_volumes=1)

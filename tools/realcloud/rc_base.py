@@ -352,7 +352,7 @@ password = %s
 service_token_roles_required = true''' % (
     KEYSTONE_URL, KEYSTONE_URL, SERVICE_PASSWORD)
 
-SUBST = dict(state=STATE, etc=ETC, db_url=DB_URL, rabbit_url=RABBIT_URL,
+SUBST = dict(state=STATE, etc=ETC, venv=VENV, db_url=DB_URL, rabbit_url=RABBIT_URL,
              keystone_url=KEYSTONE_URL, service_password=SERVICE_PASSWORD,
              authtoken=AUTHTOKEN, glance_port=PORTS['glance'],
              rabbit_port=PORTS['rabbit'],

@@ -184,6 +184,10 @@ def smoke_boot(region, host, tag):
     err = hypervisor_up(region, host, deadline)
     if err:
         return err
+    # A cutover run disables the old hosts of its plan: one a check left
+    # so takes no boot, and the cloud is to come up as it was made.
+    osc(['compute', 'service', 'set', '--enable', host, 'nova-compute'],
+        region)
     while True:
         r = osc(['server', 'create', '--flavor', 'm1.tiny', '--image',
                  'cirros', '--network', 'private', '--availability-zone',
