@@ -73,7 +73,7 @@ def volumes(region, server_id):
     """The server's volumes as Nova shows them: id to delete_on_termination."""
     found = c.osc('--os-compute-api-version', VOLUMES_MICROVERSION, 'server', 'volume', 'list', server_id,
                   region=region, check=False) or []
-    return {v['Volume ID']: v.get('Delete On Termination') for v in found}
+    return {v['Volume ID']: v['Delete On Termination?'] for v in found}
 
 
 def expect_on_port(region, server_id, made):
@@ -143,7 +143,14 @@ def remove(region='RegionOne'):
     """Deletes the check's servers in region, then their ports, floating
     IPs and data volumes (a root volume Nova keeps, too)."""
     for s in named(region).values():
-        c.osc('server', 'delete', '--wait', s['ID'], region=region, parse=False)
+        # An API worker busy past its time closes the connection now and
+        # then (seen on RegionTwo's Nova right after a whole upgrade).
+        for _ in range(2):
+            if c.osc('server', 'delete', '--wait', s['ID'], region=region, parse=False, check=False):
+                break
+            time.sleep(5)
+        else:
+            c.osc('server', 'delete', '--wait', s['ID'], region=region, parse=False)
     for f in c.osc('floating', 'ip', 'list', '--long'):
         if (f.get('Description') or '').startswith('check-'):
             c.osc('floating', 'ip', 'delete', f['ID'], parse=False)

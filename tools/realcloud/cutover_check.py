@@ -44,11 +44,16 @@ AGGREGATE_ZONE = 'az-check'
 
 
 def osc(*args, region='RegionOne', check=True, parse=True):
+    """The `openstack` client's answer (JSON), None when it failed; with
+    `parse=False`, whether it succeeded. It exits the check on a failure
+    unless `check=False`."""
     cmd = [OSC, '--os-region-name', region] + list(args) + (['-f', 'json'] if parse else [])
     out = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
     if check and out.returncode != 0:
         sys.exit('openstack %s: %s' % (' '.join(a for a in args if a != 'owner-secret'), out.stderr.strip()))
-    return json.loads(out.stdout) if parse and out.returncode == 0 and out.stdout.strip() else None
+    if not parse:
+        return out.returncode == 0
+    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
 
 
 def cutover(binary, *args, cwd=None):
