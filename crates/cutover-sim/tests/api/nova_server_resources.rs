@@ -180,8 +180,17 @@ fn volume_attachments_detach_attach_and_update() {
     assert_eq!((att["device"].as_str(), att["tag"].as_str()), (Some("/dev/vdb"), Some("data")));
     assert_eq!(att["delete_on_termination"], true);
     assert_eq!(volume_status(&cloud, &data), "in-use");
+    // What real Nova (34 and 2024.1) answers for a volume in use on
+    // another server: Cinder's refusal to reserve it (tools/realcloud).
     let r = at(&cloud, Method::POST, &format!("/servers/{db}/os-volume_attachments"), &alice, "2.79", Some(body));
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "already attached: {}", r.text);
+    assert_eq!(
+        r.body["badRequest"]["message"],
+        format!(
+            "Invalid input received: Invalid volume: Volume {data} status must be available or downloading to \
+             reserve, but the current status is in-use."
+        )
+    );
 
     let one = format!("/servers/{web}/os-volume_attachments/{data}");
     let r = at(&cloud, Method::GET, &one, &alice, "2.89", None);

@@ -173,10 +173,12 @@ pub async fn create(
     if !volume.attachments.is_empty() {
         let others: Vec<&str> = volume.attachments.iter().map(|a| a.server_id.as_str()).collect();
         if !volume.multiattach {
+            // Nova passes on Cinder's refusal to reserve the volume (seen on
+            // real Nova 34 and 2024.1 with a shared Cinder, tools/realcloud).
             return Err(ApiError::bad_request(format!(
-                "Invalid volume: volume {} is already attached to instances: {}",
-                volume.id,
-                others.join(" ")
+                "Invalid input received: Invalid volume: Volume {} status must be available or downloading to \
+                 reserve, but the current status is in-use.",
+                volume.id
             )));
         }
         if others.contains(&p.server_id.as_str()) {
