@@ -27,9 +27,8 @@ def unsync():
     two = 'RegionTwo'
     if c.osc('flavor', 'show', 'gold', region=two, check=False) is not None:
         c.osc('flavor', 'delete', 'gold', region=two, parse=False)
-    for key in ('check-key',):
-        if c.osc('keypair', 'show', key, region=two, check=False) is not None:
-            c.osc('keypair', 'delete', key, region=two, parse=False)
+    if c.osc('keypair', 'show', 'check-key', region=two, check=False) is not None:
+        c.osc('keypair', 'delete', 'check-key', region=two, parse=False)
     if c.osc(*c.OWNER, 'keypair', 'show', 'check-owner-key', region=two, check=False) is not None:
         c.osc(*c.OWNER, 'keypair', 'delete', 'check-owner-key', region=two, parse=False)
     for g in c.osc('--os-compute-api-version', '2.64', 'server', 'group', 'list', '--all-projects', region=two):

@@ -12,7 +12,6 @@ This leaves RegionOne without Nova: the check runs it last, and a new
 check needs `realcloud reset` first.
 """
 
-import json
 import os
 import tempfile
 import time
@@ -39,7 +38,7 @@ def check(binary):
         'redeploy': servers.make('check-up-redeploy'),
         'snapshot-stopped': servers.make('check-up-off', stopped=True),
     }
-    old_hosts = sorted({s['Host'] for s in nova_services('RegionOne') or [] if s['Binary'] == 'nova-compute'})
+    old_hosts = sorted(s['Host'] for s in servers.old_computes())
     rules = ['--strategy=server=%s:%s' % (m['id'], strategy.split('-')[0]) for strategy, m in made.items()]
     migration = 'check-upgrade-%d' % time.time()
     first = c.cutover(binary, 'upgrade', '--plan', plan, '--migration', migration, *rules, cwd=work)
@@ -49,8 +48,7 @@ def check(binary):
     approved = c.cutover(binary, 'upgrade', '--plan', plan, '--approve', '--on-host-empty', HOOK,
                          '--empty-interval', '5', '--rejoin-timeout', '600', cwd=work)
     c.expect('upgrade --approve ends 0', approved.returncode == 0)
-    out = c.cutover(binary, 'status', plan, '-f', 'json', cwd=work)
-    rows = {r['old_id']: r for r in json.loads(out.stdout or '{}').get('servers') or []}
+    rows = c.status(binary, work, plan)
     for strategy, m in made.items():
         row = rows.get(m['id'], {})
         c.expect('%s (%s) moved' % (m['name'], strategy), row.get('result') == 'moved')

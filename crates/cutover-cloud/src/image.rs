@@ -84,9 +84,4 @@ impl RegionClient {
     pub async fn delete_image(&self, id: &str) -> Result<()> {
         self.send(Call::delete(ServiceType::Image, format!("images/{}", segment(id)))).await
     }
-
-    /// A cheap read that shows Glance answers through this region's endpoint.
-    pub async fn probe_image(&self) -> Result<()> {
-        self.send(Call::get(ServiceType::Image, "images").query("limit", 1)).await
-    }
 }

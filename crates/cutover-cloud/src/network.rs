@@ -144,9 +144,4 @@ impl RegionClient {
             })
             .collect())
     }
-
-    /// A cheap read that shows Neutron answers through this region's endpoint.
-    pub async fn probe_network(&self) -> Result<()> {
-        self.send(Call::get(ServiceType::Network, "networks").query("limit", 1)).await
-    }
 }

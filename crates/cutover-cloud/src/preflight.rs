@@ -69,9 +69,9 @@ async fn region_view(client: &RegionClient) -> RegionView {
     let compute = has(ServiceType::Compute);
     let no_compute = || format!("region {} has no compute endpoint in the catalog", client.region());
     let (image, volume, network, services, hypervisors, zones) = tokio::join!(
-        probe(has(ServiceType::Image), client.probe_image()),
-        probe(has(ServiceType::BlockStorage), client.probe_volume()),
-        probe(has(ServiceType::Network), client.probe_network()),
+        probe(has(ServiceType::Image), client.probe(ServiceType::Image)),
+        probe(has(ServiceType::BlockStorage), client.probe(ServiceType::BlockStorage)),
+        probe(has(ServiceType::Network), client.probe(ServiceType::Network)),
         async {
             match compute {
                 true => text(client.compute_services().await),

@@ -112,22 +112,29 @@ impl RegionClient {
     /// discovery's (the transport has retried them), and are left to the
     /// calls that need the service.
     async fn misdiscovered(&self) -> Option<(ServiceType, Error)> {
-        let listings = [
-            (ServiceType::Compute, "flavors"),
-            (ServiceType::Image, "images"),
-            (ServiceType::Network, "networks"),
-            (ServiceType::BlockStorage, "volumes"),
-        ];
-        for (service, path) in listings {
+        for service in SERVICES {
             if !self.has_service(&service) {
                 continue;
             }
-            match self.send(Call::get(service.clone(), path).query("limit", 1)).await {
+            match self.probe(service.clone()).await {
                 Err(e) if e.is_not_found() => return Some((service, e)),
                 _ => {}
             }
         }
         None
+    }
+
+    /// A cheap read (one item of a listing) that shows `service` answers
+    /// through this region's endpoint.
+    pub async fn probe(&self, service: ServiceType) -> Result<()> {
+        let listing = match service {
+            ServiceType::Compute => "flavors",
+            ServiceType::Image => "images",
+            ServiceType::Network => "networks",
+            ServiceType::BlockStorage => "volumes",
+            other => return Err(Error::Request(format!("no listing to probe {other} with"))),
+        };
+        self.send(Call::get(service, listing).query("limit", 1)).await
     }
 
     async fn connect_once(profile: &Profile, region: &str, retry: RetryPolicy) -> Result<RegionClient> {

@@ -62,9 +62,4 @@ impl RegionClient {
             })
             .collect())
     }
-
-    /// A cheap read that shows Cinder answers through this region's endpoint.
-    pub async fn probe_volume(&self) -> Result<()> {
-        self.send(Call::get(ServiceType::BlockStorage, "volumes").query("limit", 1)).await
-    }
 }

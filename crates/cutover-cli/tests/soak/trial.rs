@@ -125,7 +125,6 @@ pub fn run(seed: u64, servers: usize) -> Outcome {
     }
     let resumed = run_until(&cloud, &args, (RESUMES, HANGS), settled);
     problems.extend(resumed.wrong_exits.iter().map(|e| format!("cutover run: {e}")));
-
     let report = resumed.report;
 
     let world = cloud.sim().read();
