@@ -149,6 +149,9 @@ def remove(region='RegionOne'):
             if c.osc('server', 'delete', '--wait', s['ID'], region=region, parse=False, check=False):
                 break
             time.sleep(5)
+            # The closed connection may have come after the delete went.
+            if c.osc('server', 'show', s['ID'], region=region, check=False) is None:
+                break
         else:
             c.osc('server', 'delete', '--wait', s['ID'], region=region, parse=False)
     for f in c.osc('floating', 'ip', 'list', '--long'):
