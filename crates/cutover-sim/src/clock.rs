@@ -64,6 +64,11 @@ pub struct TimeModel {
     /// A host redeployed into another region (`POST /sim/hosts/{host}/move`):
     /// until its new `nova-compute` first reports in (up).
     pub compute_join_secs: f64,
+    /// The old `nova-compute` of a host redeployed away stops reporting,
+    /// but the API shows it up until Nova's `service_down_time` (60 s by
+    /// default) has passed since its last report, as realcloud's hand-off
+    /// showed.
+    pub service_down_secs: f64,
 }
 
 impl Default for TimeModel {
@@ -84,6 +89,7 @@ impl Default for TimeModel {
             volume_delete_secs: 2.0,
             fixed_ip_release_secs: 2.0,
             compute_join_secs: 20.0,
+            service_down_secs: 60.0,
         }
     }
 }

@@ -175,7 +175,8 @@ async fn move_host(
 impl World {
     /// Moves an emptied host from region `from` to `to`, as redeploying it
     /// into the new environment does: its old `nova-compute` record stays
-    /// behind, down, until deleted; the new region gains an enabled, empty
+    /// behind until deleted, shown up for `TimeModel::service_down_secs`
+    /// more, then down; the new region gains an enabled, empty
     /// compute service and hypervisor with fresh ids, the service up once
     /// it reports in (`TimeModel::compute_join_secs` later). Refused (409)
     /// while the host holds servers in `from`, or once it is in `to`
@@ -199,9 +200,10 @@ impl World {
                 residents.join(", ")
             )));
         }
+        let mut stopped = Vec::new();
         for svc in source.services.values_mut().filter(|s| s.host == host && s.binary == "nova-compute") {
-            svc.up = false;
             svc.updated_at = now;
+            stopped.push(svc.id);
         }
         let (hyp_uuid, svc_uuid) = (self.new_uuid(), self.new_uuid());
         let target = self.compute_region_mut(to).expect("checked above");
@@ -226,6 +228,15 @@ impl World {
                 updated_at: now,
             },
         );
+        // The old service's last report was just now; Nova shows it up
+        // until `service_down_time` has passed without another.
+        let source_region = from.to_string();
+        self.after(TimeModel::secs(self.time.service_down_secs), move |w| {
+            let Some(r) = w.compute_region_mut(&source_region) else { return };
+            for svc in r.services.values_mut().filter(|s| stopped.contains(&s.id)) {
+                svc.up = false;
+            }
+        });
         let region = to.to_string();
         self.after(TimeModel::secs(self.time.compute_join_secs), move |w| {
             let now = w.now;

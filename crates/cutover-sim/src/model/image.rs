@@ -120,8 +120,9 @@ impl Image {
 
 impl Image {
     /// What Cinder records of the image a volume is created from
-    /// (`volume_image_metadata`): its id, name, checksum, formats and
-    /// minimums, and every additional property (`os_type`, ...), as text.
+    /// (`volume_image_metadata`): its id, name, checksum, formats,
+    /// minimums and size, every additional property (`os_type`, ...), as
+    /// text, and `signature_verified` (`False`: no image is signed here).
     pub fn volume_image_metadata(&self) -> BTreeMap<String, String> {
         let mut m: BTreeMap<String, String> = self
             .properties
@@ -133,6 +134,10 @@ impl Image {
         m.insert("checksum".into(), self.checksum.clone().unwrap_or_default());
         m.insert("min_disk".into(), self.min_disk.to_string());
         m.insert("min_ram".into(), self.min_ram.to_string());
+        if let Some(size) = self.size {
+            m.insert("size".into(), size.to_string());
+        }
+        m.insert("signature_verified".into(), "False".into());
         for (key, value) in [("container_format", &self.container_format), ("disk_format", &self.disk_format)] {
             if let Some(value) = value {
                 m.insert(key.into(), value.clone());

@@ -76,6 +76,47 @@ fn create_from_image_attach_detach_delete() {
     assert_eq!(cloud.get(&format!("{base}/volumes/{id}"), &t).status, StatusCode::NOT_FOUND);
 }
 
+/// What realcloud's Cinder answered an admin (the differential fixtures
+/// `cinder-root-create`, `cinder-root`, `cinder-volume-delete`): the create
+/// answer carries `migration_status` but none of the extension attributes,
+/// `show` adds them and `volume_image_metadata` with the image's `size` and
+/// `signature_verified`, and the delete's 202 has no body and webob's
+/// default `text/html` type.
+#[test]
+fn views_and_answers_as_real_cinder_gives_them() {
+    let cloud = TestCloud::start();
+    let admin = cloud.admin_token();
+    let project = cloud.sim().world().identity.projects.values().find(|p| p.name == "admin").unwrap().id.clone();
+    let base = format!("/volume/v3/{project}");
+    let image =
+        cloud.sim().world().image.images.values().find(|i| i.name.as_deref() == Some("cirros")).unwrap().id.clone();
+    let created = cloud.post(
+        &format!("{base}/volumes"),
+        &admin,
+        json!({"volume": {"size": 1, "name": "root", "imageRef": image}}),
+    );
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
+    let v = &created.body["volume"];
+    assert!(v.as_object().unwrap().contains_key("migration_status"), "an admin sees migration_status: {v}");
+    for extended in ["os-vol-host-attr:host", "os-vol-tenant-attr:tenant_id", "volume_image_metadata"] {
+        assert!(v.get(extended).is_none(), "{extended} is not in the create answer: {v}");
+    }
+    let id = v["id"].as_str().unwrap().to_string();
+    let shown = cloud.get(&format!("{base}/volumes/{id}"), &admin).body["volume"].clone();
+    assert_eq!(shown["os-vol-tenant-attr:tenant_id"], project.as_str());
+    assert!(shown["os-vol-host-attr:host"].is_string());
+    assert_eq!(shown["volume_image_metadata"]["signature_verified"], "False");
+    assert!(shown["volume_image_metadata"]["size"].is_string(), "{shown}");
+    let (alice, alice_base) = alice(&cloud);
+    let own = cloud.post(&format!("{alice_base}/volumes"), &alice, json!({"volume": {"size": 1}}));
+    assert!(own.body["volume"].get("migration_status").is_none(), "only admins see migration_status");
+
+    let deleted = cloud.call(Method::DELETE, &format!("{base}/volumes/{id}"), Some(&admin), &[], None);
+    assert_eq!(deleted.status, StatusCode::ACCEPTED);
+    assert_eq!(deleted.headers["content-type"], "text/html; charset=UTF-8");
+    assert!(deleted.text.is_empty());
+}
+
 #[test]
 fn create_validation_update_and_actions() {
     let cloud = TestCloud::start();

@@ -181,6 +181,28 @@ fn create_builds_an_owned_active_server_with_a_bound_port() {
     assert!(!names(&get(&cloud, "/servers", &bob)).contains(&"api-1".to_string()));
 }
 
+/// With Neutron, Nova shows a server's security groups as those of its
+/// ports: realcloud's Nova answered the boot with the groups asked for
+/// but showed no `security_groups` at all for a server booted with
+/// `networks: none` (differential fixture `nova-bfv@2.96`).
+#[test]
+fn security_groups_shown_are_those_of_the_ports() {
+    let cloud = TestCloud::start();
+    let alice = cloud.token("alice", "alice-secret", "acme");
+    let mut body = tiny(&cloud, "portless");
+    body["networks"] = json!("none");
+    let r = boot(&cloud, &alice, body);
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(r.body["server"]["security_groups"], json!([{"name": "default"}]), "the boot answer echoes the ask");
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    let s = get(&cloud, &format!("/servers/{id}"), &alice).body["server"].clone();
+    assert!(s.get("security_groups").is_none(), "no port, no groups: {s}");
+    let r = boot(&cloud, &alice, tiny(&cloud, "ported"));
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    let s = get(&cloud, &format!("/servers/{id}"), &alice).body["server"].clone();
+    assert_eq!(s["security_groups"], json!([{"name": "default"}]));
+}
+
 #[test]
 fn build_passes_through_its_task_states() {
     let mut scenario = cutover_sim::Scenario::builtin();

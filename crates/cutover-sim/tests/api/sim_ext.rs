@@ -115,15 +115,22 @@ fn moving_a_host_needs_it_empty_and_makes_it_a_new_region_compute() {
 }
 
 #[test]
-fn a_moved_host_reports_in_to_its_new_region_a_while_after_the_move() {
-    // 20 s to report in, at scale 0.05: one second.
+fn a_moved_host_reports_in_to_its_new_region_and_its_old_record_goes_down_later() {
+    // Real Nova (realcloud's hand-off): the stopped old nova-compute stays
+    // "up" in `os-services` until service_down_time (60 s) has passed since
+    // its last report. 20 s to report in and 60 s to go down, at scale 0.05:
+    // one second and three.
     let cloud = TestCloud::with(cutover_sim::Scenario::builtin(), 0.05);
     let admin = cloud.admin_token();
     empty_old_1(&cloud);
     let moved = cloud.post("/sim/hosts/old-1/move", &admin, json!({"from": "RegionOne", "to": "RegionTwo"}));
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
-    let up = || cloud.sim().read().compute["RegionTwo"].service_of_host("old-1", "nova-compute").map(|s| s.up);
-    assert_eq!(up(), Some(false), "listed at once, not up yet");
+    let up = |region: &str| cloud.sim().read().compute[region].service_of_host("old-1", "nova-compute").map(|s| s.up);
+    assert_eq!(up("RegionTwo"), Some(false), "listed at once, not up yet");
+    assert_eq!(up("RegionOne"), Some(true), "the old record is up until service_down_time has passed");
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert_eq!(up(), Some(true));
+    assert_eq!(up("RegionTwo"), Some(true));
+    assert_eq!(up("RegionOne"), Some(true));
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    assert_eq!(up("RegionOne"), Some(false), "down once service_down_time has passed");
 }

@@ -8,7 +8,7 @@ update and delete (`deleting → gone`).
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -61,8 +61,17 @@ fn links(c: &Cinder, base: &str, id: &str) -> Value {
     ])
 }
 
+/// Which answer a volume is rendered for. Cinder's API extensions (host,
+/// tenant, migration and image-metadata attributes) extend only `show` and
+/// the detail list; create and update answer with the bare detail view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Extended,
+    Bare,
+}
+
 /// A volume as Cinder's detail view renders it at the request's version.
-pub fn render(c: &Cinder, w: &World, v: &Volume) -> Value {
+pub fn render(c: &Cinder, w: &World, v: &Volume, view: View) -> Value {
     let vtype = w.volume.find_type(&v.volume_type);
     let attachments: Vec<Value> = v
         .attachments
@@ -91,17 +100,22 @@ pub fn render(c: &Cinder, w: &World, v: &Volume) -> Value {
         "replication_status": null,
         "consistencygroup_id": null,
         "user_id": v.user_id,
-        "os-vol-tenant-attr:tenant_id": v.project_id,
         "attachments": attachments,
         "links": links(c, &w.base_url, &v.id),
     });
-    if !v.image_metadata.is_empty() {
-        out["volume_image_metadata"] = json!(v.image_metadata);
-    }
     if c.caller.is_admin() {
-        out["os-vol-host-attr:host"] = json!(format!("cinder@lvm#{}", out["volume_type"].as_str().unwrap_or("")));
-        out["os-vol-mig-status-attr:migstat"] = Value::Null;
-        out["os-vol-mig-status-attr:name_id"] = Value::Null;
+        out["migration_status"] = Value::Null;
+    }
+    if view == View::Extended {
+        out["os-vol-tenant-attr:tenant_id"] = json!(v.project_id);
+        if !v.image_metadata.is_empty() {
+            out["volume_image_metadata"] = json!(v.image_metadata);
+        }
+        if c.caller.is_admin() {
+            out["os-vol-host-attr:host"] = json!(format!("cinder@lvm#{}", out["volume_type"].as_str().unwrap_or("")));
+            out["os-vol-mig-status-attr:migstat"] = Value::Null;
+            out["os-vol-mig-status-attr:name_id"] = Value::Null;
+        }
     }
     if c.at_least(13) {
         out["group_id"] = Value::Null;
@@ -253,7 +267,7 @@ fn list_volumes(sim: &Sim, c: &Cinder, q: &BTreeMap<String, String>, detail: boo
         .iter()
         .map(|v| {
             if detail {
-                render(c, &w, v)
+                render(c, &w, v, View::Extended)
             } else {
                 json!({"id": v.id, "name": v.name, "links": links(c, &w.base_url, &v.id)})
             }
@@ -282,7 +296,7 @@ async fn list_detail(State(sim): State<Sim>, c: Cinder, Query(q): Query<BTreeMap
 async fn show(State(sim): State<Sim>, c: Cinder, Id(id): Id) -> ApiResult {
     let w = sim.world();
     let v = visible(&c, &w, &id)?;
-    Ok(ok(json!({"volume": render(&c, &w, v)})))
+    Ok(ok(json!({"volume": render(&c, &w, v, View::Extended)})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -385,7 +399,7 @@ async fn create(State(sim): State<Sim>, c: Cinder, JsonBody(body): JsonBody<Crea
                 img.min_disk
             )));
         }
-        image_metadata = image_metadata_of(img);
+        image_metadata = img.volume_image_metadata();
         bootable = true;
         source_image_id = Some(img.id.clone());
         wait = TimeModel::secs(w.time.volume_from_image_secs_per_gb * size as f64);
@@ -399,7 +413,7 @@ async fn create(State(sim): State<Sim>, c: Cinder, JsonBody(body): JsonBody<Crea
     v.bootable = bootable;
     v.image_metadata = image_metadata;
     v.source_image_id = source_image_id;
-    let mut body = json!({"volume": render(&c, &w, &v)});
+    let mut body = json!({"volume": render(&c, &w, &v, View::Bare)});
     if let Some(src) = &req.source_volid {
         body["volume"]["source_volid"] = json!(src);
     }
@@ -412,29 +426,6 @@ async fn create(State(sim): State<Sim>, c: Cinder, JsonBody(body): JsonBody<Crea
         }
     });
     Ok(reply(StatusCode::ACCEPTED, body))
-}
-
-/// What Cinder copies from an image into `volume_image_metadata`.
-fn image_metadata_of(img: &crate::model::image::Image) -> BTreeMap<String, String> {
-    let mut m: BTreeMap<String, String> = img
-        .properties
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), String::from)))
-        .collect();
-    let mut put = |k: &str, v: Option<String>| {
-        if let Some(v) = v {
-            m.insert(k.into(), v);
-        }
-    };
-    put("image_id", Some(img.id.clone()));
-    put("image_name", img.name.clone());
-    put("checksum", img.checksum.clone());
-    put("container_format", img.container_format.clone());
-    put("disk_format", img.disk_format.clone());
-    put("min_disk", Some(img.min_disk.to_string()));
-    put("min_ram", Some(img.min_ram.to_string()));
-    put("size", img.size.map(|s| s.to_string()));
-    m
 }
 
 #[derive(Debug, Deserialize)]
@@ -471,7 +462,7 @@ async fn update(State(sim): State<Sim>, c: Cinder, Id(id): Id, JsonBody(body): J
     }
     v.updated_at = Some(now);
     let v = &w.volume.volumes[&id];
-    Ok(ok(json!({"volume": render(&c, &w, v)})))
+    Ok(ok(json!({"volume": render(&c, &w, v, View::Bare)})))
 }
 
 /// Statuses a volume may be deleted from (without `force`).
@@ -496,5 +487,6 @@ async fn delete(State(sim): State<Sim>, c: Cinder, Id(id): Id) -> ApiResult<Resp
             w.volume.volumes.remove(&id);
         }
     });
-    Ok(StatusCode::ACCEPTED.into_response())
+    // No body, and webob's default content type, as Cinder answers.
+    Ok((StatusCode::ACCEPTED, [(header::CONTENT_TYPE, "text/html; charset=UTF-8")]).into_response())
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{json, Map, Value};
 
 use crate::api::nova::Nova;
-use crate::model::compute::{host_id, ComputeRegion, Nic, Server};
+use crate::model::compute::{host_id, ComputeRegion, Networking, Nic, Server};
 use crate::model::network::FloatingIp;
 use crate::model::{iso_micros, iso_seconds, World};
 use crate::service::urls;
@@ -158,12 +158,7 @@ impl<'a> ViewCtx<'a> {
             })
             .collect();
         o.insert("os-extended-volumes:volumes_attached".into(), json!(volumes));
-        let mut groups: Vec<&str> = Vec::new();
-        for g in &s.security_groups {
-            if !groups.contains(&g.as_str()) {
-                groups.push(g);
-            }
-        }
+        let groups = self.security_groups(s);
         if !groups.is_empty() {
             o.insert("security_groups".into(), json!(groups.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()));
         }
@@ -225,6 +220,32 @@ impl<'a> ViewCtx<'a> {
             None => json!({"vcpus": 0, "ram": 0, "disk": 0, "ephemeral": 0, "swap": 0,
                 "original_name": s.flavor_id, "extra_specs": {}}),
         }
+    }
+
+    /// The server's security groups by name, each once. With Neutron,
+    /// Nova asks for those of the server's ports, so a server without a
+    /// port shows none (realcloud: a boot with `networks: none` has no
+    /// `security_groups` key); with nova-network, those asked at boot.
+    fn security_groups(&self, s: &'a Server) -> Vec<&'a str> {
+        let names: Vec<&str> = match self.region.networking {
+            Networking::Neutron => self
+                .w
+                .network
+                .ports_of_device(&s.id)
+                .into_iter()
+                .flat_map(|p| &p.security_groups)
+                .filter_map(|id| self.w.network.security_groups.get(id))
+                .map(|g| g.name.as_str())
+                .collect(),
+            Networking::NovaNetwork => s.security_groups.iter().map(String::as_str).collect(),
+        };
+        let mut once: Vec<&str> = Vec::new();
+        for name in names {
+            if !once.contains(&name) {
+                once.push(name);
+            }
+        }
+        once
     }
 
     /// Addresses per network label: fixed ones from the port (or the
