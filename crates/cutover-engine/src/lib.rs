@@ -11,9 +11,11 @@ Layout:
   off, joined to the new region, their old service deleted ([`HostOptions`]).
 - [`openstack`]: [`OpenStackDriver`], the [`Driver`] on OpenStack.
 - [`open`]: the plan checked, its journal opened to resume or created.
+- `options`: [`Options`], how a run behaves; [`Progress`], what it shows.
 - [`run`]: [`Engine`], the reconcile loop; [`Options`], [`Progress`]; the
   old hosts enabled for a rebuild there; rollbacks asked for
   ([`RollbackRequest`]).
+- `decide`: the run's decisions, pure (admission, room, failures).
 - [`limits`]: [`Limits`] and the admission that keeps them.
 - [`clock`]: the clock handed to each step; the adaptive poll interval.
 - [`phase`]: where a server is, in an operator's words.
@@ -25,6 +27,7 @@ Layout:
 
 pub mod cleanup;
 pub mod clock;
+mod decide;
 pub mod driver;
 
 mod error;
@@ -33,6 +36,7 @@ pub mod hosts;
 pub mod limits;
 pub mod open;
 pub mod openstack;
+mod options;
 pub mod phase;
 pub mod report;
 pub mod run;

@@ -1,5 +1,5 @@
 /*!
-The new environment's `nova.conf`, rendered from the old one (design phase
+The new environment's `nova.conf`, rendered from the old one (phase
 2a): [`render`] changes the database URLs, `metadata_host`, the compute
 node's VNC addresses and the message topics, and keeps every other line as
 it was; [`unified_diff`] shows the change with secrets hidden.

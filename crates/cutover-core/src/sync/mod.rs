@@ -1,5 +1,5 @@
 /*!
-Sync (design phase 3): what to copy of each Nova-owned resource from the old
+Sync (phase 3 of the procedure): what to copy of each Nova-owned resource from the old
 region into the new one, decided from both regions' values without I/O, and
 the report of what happened.
 

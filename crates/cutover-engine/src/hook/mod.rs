@@ -1,5 +1,5 @@
 /*!
-The hand-off of an emptied old host (design phase 6): [`HandOff`] is what
+The hand-off of an emptied old host (phase 6 of the procedure): [`HandOff`] is what
 the engine calls for a host the host machine found empty; [`CommandHook`]
 runs the operator's command for it, another implementation (the demo's)
 may move the host itself. Either way the answer is a [`HookReport`]: how

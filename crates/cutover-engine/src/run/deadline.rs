@@ -21,32 +21,32 @@ impl Engine {
     /// Converts or holds every `wait` server still in the old region once
     /// the deadline (the clock's Unix seconds) has passed.
     pub(super) fn pass_deadline(&mut self) -> Result<()> {
-        let Some(deadline) = self.options.deadline else { return Ok(()) };
+        let Some(deadline) = self.state.options.deadline else { return Ok(()) };
         let now = self.clock.now();
         if now < deadline {
             return Ok(());
         }
         let when = chrono::DateTime::from_timestamp(deadline, 0).map_or(deadline.to_string(), |t| t.to_rfc3339());
-        for i in 0..self.servers.len() {
-            let t = &self.servers[i];
+        for i in 0..self.state.servers.len() {
+            let t = &self.state.servers[i];
             if t.plan.strategy != Strategy::Wait || t.done() {
                 continue;
             }
             let (h, s) = t.at;
-            match self.plan.hosts[h].servers[s].after_deadline {
+            match self.state.plan.hosts[h].servers[s].after_deadline {
                 Some(then) => {
-                    let planned = &mut Arc::make_mut(&mut self.plan).hosts[h].servers[s];
+                    let planned = &mut Arc::make_mut(&mut self.state.plan).hosts[h].servers[s];
                     planned.strategy = then;
-                    let mv = self.plan.server_move(&self.plan.hosts[h].servers[s]);
+                    let mv = self.state.plan.server_move(&self.state.plan.hosts[h].servers[s]);
                     let state = ServerState::new(now);
                     self.journal.convert(&mv.source, &mv, &state)?;
                     self.wrote();
                     tracing::info!(server = mv.source, strategy = ?then, "deadline passed; moving it");
-                    let t = &mut self.servers[i];
+                    let t = &mut self.state.servers[i];
                     (t.plan, t.state, t.started) = (mv, state, false);
                 }
                 None => {
-                    let t = &mut self.servers[i];
+                    let t = &mut self.state.servers[i];
                     tracing::warn!(server = t.plan.source, "deadline passed; still in the old region");
                     t.held = Some(format!(
                         "the deadline ({when}) passed with the server still in the old region (strategy wait)"

@@ -34,6 +34,7 @@ impl Engine {
         let mut picked = Vec::new();
         for source in sources {
             let i = self
+                .state
                 .servers
                 .iter()
                 .position(|t| t.plan.source == *source)
@@ -44,7 +45,7 @@ impl Engine {
         let mut requests = Vec::new();
         let mut recorded = HashSet::new();
         for &i in &picked {
-            let t = &self.servers[i];
+            let t = &self.state.servers[i];
             let source = t.plan.source.clone();
             // `started` counts the actions the journal holds for it.
             let nothing_to_do = match request(&t.plan, &t.state, t.started, now) {
@@ -52,7 +53,7 @@ impl Engine {
                     if state != t.state {
                         self.journal.save(&source, &state)?;
                         self.wrote();
-                        let t = &mut self.servers[i];
+                        let t = &mut self.state.servers[i];
                         t.started |= state.started();
                         t.ended_before = false;
                         t.held = None;
@@ -65,8 +66,8 @@ impl Engine {
             };
             requests.push(RollbackRequest { server: source, nothing_to_do });
         }
-        self.only = Some(recorded);
-        self.asked = Some(requests.iter().map(|r| r.server.clone()).collect());
+        self.state.only = Some(recorded);
+        self.state.asked = Some(requests.iter().map(|r| r.server.clone()).collect());
         Ok(requests)
     }
 }

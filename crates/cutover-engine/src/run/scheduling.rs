@@ -10,9 +10,10 @@ disabled again as soon as no server boots there any more — journaled
 first, so a run killed in between disables it on resume.
 */
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use cutover_core::machine::{Action, Side};
+use tokio::time::Instant;
 
 use super::{Call, Engine};
 use crate::clock::retry_after;
@@ -24,10 +25,10 @@ impl Engine {
     /// Takes every old host with a server still to move out of
     /// scheduling, once (journaled), before the first move.
     pub(super) async fn disable_hosts(&mut self) -> Result<()> {
-        let reason = hosts::disable_reason(&self.plan);
-        for h in 0..self.plan.hosts.len() {
-            let host = self.plan.hosts[h].name.clone();
-            let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
+        let reason = hosts::disable_reason(&self.state.plan);
+        for h in 0..self.state.plan.hosts.len() {
+            let host = self.state.plan.hosts[h].name.clone();
+            let unfinished = self.state.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
             if !unfinished || self.disabled.contains(&host) {
                 continue;
             }
@@ -38,10 +39,10 @@ impl Engine {
                     Ok(()) => break,
                     Err(source) => {
                         failures += 1;
-                        if source.permanent || failures >= self.options.observe_attempts {
+                        if source.permanent || failures >= self.state.options.observe_attempts {
                             return Err(Error::DisableHostFailed { host, source });
                         }
-                        tokio::time::sleep(retry_after(failures, self.options.poll.max)).await;
+                        tokio::time::sleep(retry_after(failures, self.state.options.poll.max)).await;
                     }
                 }
             }
@@ -55,20 +56,8 @@ impl Engine {
 
     /// Disables old host `host` ([`crate::hosts::disable`]).
     async fn disable(&mut self, host: &str, reason: &str) -> Result<std::result::Result<(), DriverError>> {
-        let (plan, driver) = (self.plan.clone(), self.driver.clone());
+        let (plan, driver) = (self.state.plan.clone(), self.driver.clone());
         hosts::disable(&plan, driver.as_ref(), &mut self.journal, host, reason, &mut self.writes).await
-    }
-
-    /// The old hosts a server is booting on now: its route rebuilds it in
-    /// the old region, it is at that boot, and cutover disabled its host.
-    fn hosts_needed(&self) -> BTreeSet<String> {
-        let mut needed = BTreeSet::new();
-        for t in self.servers.iter().filter(|t| !t.done()) {
-            if t.state.booting(&t.plan) == Some(Side::Old) && self.disabled.contains(&t.host) {
-                needed.insert(t.host.clone());
-            }
-        }
-        needed
     }
 
     /// Enables the old hosts this round's boots need (each written to the
@@ -78,11 +67,11 @@ impl Engine {
     /// service any more does not hold its boots back.
     pub(super) async fn open_hosts(&mut self, calls: Vec<Call>) -> Result<Vec<Call>> {
         let mut failed: BTreeMap<String, DriverError> = BTreeMap::new();
-        for host in self.hosts_needed().difference(&self.enabled.clone()) {
+        for host in self.state.hosts_needed(&self.disabled).difference(&self.enabled.clone()) {
             self.journal.set_host_enabled_for_rebuild(host, Some(self.clock.now()))?;
             self.enabled_journaled.insert(host.clone());
             self.wrote();
-            match self.driver.enable_host(&self.plan, host).await {
+            match self.driver.enable_host(&self.state.plan, host).await {
                 Ok(()) => {
                     tracing::info!(host, "old host enabled again for a rebuild there");
                     self.enabled.insert(host.clone());
@@ -101,14 +90,14 @@ impl Engine {
         }
         let mut kept = Vec::new();
         for call in calls {
-            let host = &self.servers[call.server].host;
+            let host = &self.state.servers[call.server].host;
             match (&call.action, failed.get(host)) {
                 (Action::BootServer { side: Side::Old, .. }, Some(error)) => {
                     let why = format!("enabling old host {host} for the rebuild failed: {}", error.message);
                     let permanent = error.permanent;
                     self.journal.outcome(call.seq, Err(why.clone()))?;
                     self.wrote();
-                    self.fail(call.server, permanent, why);
+                    self.state.fail(call.server, permanent, why, Instant::now());
                 }
                 _ => kept.push(call),
             }
@@ -120,8 +109,8 @@ impl Engine {
     /// boots on any more, and forgets it once the cloud confirmed. A
     /// failure is retried at the next round (and by the next run).
     pub(super) async fn close_hosts(&mut self) -> Result<()> {
-        let needed = self.hosts_needed();
-        let reason = hosts::disable_reason(&self.plan);
+        let needed = self.state.hosts_needed(&self.disabled);
+        let reason = hosts::disable_reason(&self.state.plan);
         for host in self.enabled_journaled.clone() {
             if needed.contains(&host) {
                 continue;

@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cutover_core::machine::Strategy;
+use cutover_core::plan::Plan;
 use cutover_core::room::{Load, Need, Room};
 use tokio::time::Instant;
 
-use super::{Engine, Tracked};
+use super::{RunState, Tracked};
 use crate::driver::NewRegion;
 use crate::limits::Slots;
 
@@ -31,38 +32,27 @@ const RECOUNT: Duration = Duration::from_secs(60);
 const RECOUNT_WAITING: Duration = Duration::from_secs(10);
 
 /// The new region as last counted.
-pub(super) struct Counted {
-    region: NewRegion,
-    at: Instant,
+pub(crate) struct Counted {
+    pub(crate) region: NewRegion,
+    pub(crate) at: Instant,
     /// Old hosts that had joined the new region when it was counted.
-    joined: usize,
+    pub(crate) joined: usize,
 }
 
-impl Engine {
-    /// Counts the new region when due: every minute, sooner while a host
-    /// waits for room, at once when an old host has joined it. A failed
-    /// count keeps the last one; before any, no move starts.
-    pub(super) async fn count_new_region(&mut self) {
-        let joined = self.hosts.joined();
-        if let Some(last) = &self.new_region {
-            let every = if self.waiting_for_room.is_empty() { RECOUNT } else { RECOUNT_WAITING };
-            if last.at.elapsed() < every && last.joined == joined {
-                return;
-            }
-        }
-        if self.offer.is_none() && self.only.is_none() {
-            self.offer = Some(self.driver.offer(&self.plan).await);
-        }
-        match self.driver.new_region(&self.plan).await {
-            Ok(region) => self.new_region = Some(Counted { region, at: Instant::now(), joined }),
-            Err(e) => tracing::warn!("counting the new region's hosts failed (keeping the last count): {e}"),
-        }
+impl RunState {
+    /// Whether the new region is due to be counted again at `now`: every
+    /// minute, sooner while a host waits for room, at once when an old host
+    /// has joined it (`joined` of them now), and before any count.
+    pub(crate) fn count_due(&self, joined: usize, now: Instant) -> bool {
+        let Some(last) = &self.new_region else { return true };
+        let every = if self.waiting_for_room.is_empty() { RECOUNT } else { RECOUNT_WAITING };
+        now.duration_since(last.at) >= every || last.joined != joined
     }
 
     /// Gives free slots to pending servers, in drain order, those of a
     /// host only once there is room for them; none while moves wait for a
     /// build slot.
-    pub(super) fn admit(&mut self) -> Slots {
+    pub(crate) fn admit(&mut self, now: Instant) -> Slots {
         let new_hosts = self.new_region.as_ref().map_or(1, |c| c.region.hosts);
         let mut slots = Slots::new(self.options.limits, new_hosts);
         for t in self.servers.iter().filter(|t| t.holds_slot()) {
@@ -76,7 +66,7 @@ impl Engine {
         if self.boots_waiting > 0 || (self.new_region.is_none() && self.only.is_none()) {
             return slots;
         }
-        self.hold_unready();
+        self.hold_unready(now);
         let paced = self.reserve_room();
         for i in 0..self.servers.len() {
             let selected = self.selected(i);
@@ -87,7 +77,7 @@ impl Engine {
             if let Some(offer) = self.offer.as_mut().filter(|_| self.only.is_none()) {
                 let (h, s) = t.at;
                 if let Err(why) = offer.take_quota(&self.plan.hosts[h].servers[s]) {
-                    self.hold(i, why);
+                    self.hold(i, why, now);
                     continue;
                 }
             }
@@ -102,22 +92,22 @@ impl Engine {
     /// region lacks (a flavor, a group, a key pair, an image): checked
     /// before the first destructive step, so a refusal never finds the
     /// server already stopped or deleted.
-    fn hold_unready(&mut self) {
+    fn hold_unready(&mut self, now: Instant) {
         let Some(offer) = self.offer.as_ref().filter(|_| self.only.is_none()) else { return };
         let unready: Vec<(usize, String)> = (0..self.servers.len())
             .filter(|&i| self.selected(i) && self.servers[i].pending())
             .filter_map(|i| offer.lacks(self.planned(i)).err().map(|why| (i, why)))
             .collect();
         for (i, why) in unready {
-            self.hold(i, why);
+            self.hold(i, why, now);
         }
     }
 
-    fn hold(&mut self, i: usize, why: String) {
+    fn hold(&mut self, i: usize, why: String, now: Instant) {
         let t = &mut self.servers[i];
         tracing::warn!(server = t.plan.source, "held: {why}");
         t.held = Some(why);
-        t.ended_at = Some(Instant::now());
+        t.ended_at = Some(now);
     }
 
     /// Reserves room for the pending servers of each old host that fits
@@ -128,11 +118,11 @@ impl Engine {
         let Some(mut room) = counted.region.room.clone() else { return false };
         let at = counted.at;
         for t in self.servers.iter().filter(|t| !t.counted_in_room(at)) {
-            room.take(&need_of(self, t));
+            room.take(&need_of(&self.plan, t));
         }
         let mut waiting = BTreeMap::new();
         for (host, members) in self.pending_by_host() {
-            let needs: Vec<Need> = members.iter().map(|&i| need_of(self, &self.servers[i])).collect();
+            let needs: Vec<Need> = members.iter().map(|&i| need_of(&self.plan, &self.servers[i])).collect();
             if room.take_all(&needs) {
                 members.iter().for_each(|&i| self.servers[i].room = true);
             } else {
@@ -174,13 +164,14 @@ impl Engine {
 
     /// Holds the servers waiting for room once nothing under way can make
     /// any: no move holds a slot, no old host is on its way into the new
-    /// region, and the last count is later than all of that.
-    pub(super) fn hold_without_room(&mut self) {
+    /// region (`joined` have joined it; `may_add_room`: one may still),
+    /// and the last count is later than all of that.
+    pub(crate) fn hold_without_room(&mut self, joined: usize, may_add_room: bool) {
         let Some(counted) = &self.new_region else { return };
         if self.waiting_for_room.is_empty()
             || self.servers.iter().any(|t| t.holds_slot() || !t.counted_in_room(counted.at))
-            || counted.joined != self.hosts.joined()
-            || self.hosts.may_add_room(&self.host_moves())
+            || counted.joined != joined
+            || may_add_room
         {
             return;
         }
@@ -198,7 +189,7 @@ impl Engine {
                 .collect();
             for i in waiting {
                 // A zone with no host there is the cause, not the room.
-                let zone = need_of(self, &self.servers[i]).zone.filter(|z| !room.has_zone(z));
+                let zone = need_of(&self.plan, &self.servers[i]).zone.filter(|z| !room.has_zone(z));
                 self.servers[i].held = Some(match zone {
                     Some(zone) => format!(
                         "zone {zone} has no compute host taking servers in {region}: map it (plan --zone-map \
@@ -213,15 +204,15 @@ impl Engine {
 
 /// What server `t` takes of a new host; unknown sizes take nothing (Nova
 /// decides).
-fn need_of(engine: &Engine, t: &Tracked) -> Need {
+fn need_of(plan: &Plan, t: &Tracked) -> Need {
     let (h, s) = t.at;
-    let planned = &engine.plan.hosts[h].servers[s];
-    Need { zone: engine.plan.new_zone(&planned.server), load: planned.needs.unwrap_or_default() }
+    let planned = &plan.hosts[h].servers[s];
+    Need { zone: plan.new_zone(&planned.server), load: planned.needs.unwrap_or_default() }
 }
 
 impl Tracked {
     /// Not started yet, and a move (not a `wait`).
-    fn pending(&self) -> bool {
+    pub(crate) fn pending(&self) -> bool {
         !self.started && !self.done() && self.plan.strategy != Strategy::Wait
     }
 

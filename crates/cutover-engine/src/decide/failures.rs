@@ -10,15 +10,15 @@ use std::time::Duration;
 use cutover_core::machine::Refused;
 use tokio::time::Instant;
 
-use super::Engine;
+use super::RunState;
 use crate::clock::retry_after;
 
-impl Engine {
+impl RunState {
     /// A failed round for server `i`: retried later; after too many, held
     /// where it is, or, when the move has taken it out of service, given up
     /// to the machine, which turns the move back (a server is never left
     /// down and waiting).
-    pub(super) fn fail(&mut self, i: usize, permanent: bool, why: String) {
+    pub(crate) fn fail(&mut self, i: usize, permanent: bool, why: String, now: Instant) {
         let options = &self.options;
         let t = &mut self.servers[i];
         t.failures += 1;
@@ -31,17 +31,16 @@ impl Engine {
         } else if t.failures >= limit {
             tracing::warn!(server = t.plan.source, "held after {} failed rounds: {why}", t.failures);
             t.held = Some(format!("{why} ({} times in a row)", t.failures));
-            t.ended_at = Some(Instant::now());
+            t.ended_at = Some(now);
         } else {
             tracing::info!(server = t.plan.source, "{why}; retrying");
-            t.retry_at = Some(Instant::now() + retry_after(t.failures, options.poll.max));
+            t.retry_at = Some(now + retry_after(t.failures, options.poll.max));
         }
     }
 
-    /// The wait after a round: the poll interval, or less when a server's
-    /// retry comes sooner.
-    pub(super) fn next_wake(&self, poll: Duration) -> Duration {
-        let now = Instant::now();
+    /// The wait after a round ending at `now`: the poll interval, or less
+    /// when a server's retry comes sooner.
+    pub(crate) fn next_wake(&self, poll: Duration, now: Instant) -> Duration {
         self.servers
             .iter()
             .filter(|t| !t.done())
