@@ -9,17 +9,19 @@ and resumes after a `kill -9` like `cutover run`.
 
 use std::path::Path;
 
-use super::run as apply;
-use super::{env, plan, plan_file, preflight, retire, sync, Ctx, SyncIncomplete};
-use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RetireArgs, RunArgs, SyncArgs, UpgradeArgs};
+use super::run::{host_options, run as apply};
+use super::{env, plan, plan_file, preflight, retire, sync};
+use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RunArgs, UpgradeArgs};
+use crate::ctx::Ctx;
+use crate::errors::SyncIncomplete;
 use crate::output::Format;
 
 pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
     // The phases' tables go to stdout; under -f json|yaml|csv to stderr,
     // leaving stdout to the run's report.
     let phases = Ctx {
-        settings: ctx.settings.clone(),
         out: if ctx.out.format() == Format::Table { ctx.out.clone() } else { ctx.out.clone().on_stderr() },
+        ..ctx.clone()
     };
     let plan_exists = args.plan.exists();
     check_inputs(&args, plan_exists, ctx)?;
@@ -32,8 +34,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
     } else {
         heading("sync: flavors, keypairs, quotas, server groups, aggregates into the new region");
-        let sync = SyncArgs { dry_run: false, only: Vec::new(), host_map: None, print_host_map: false };
-        match sync::run(sync, &phases) {
+        match sync::sync(sync::Options::all(), &phases) {
             // What sync cannot make equal is in its report; the plan's
             // checks say whether the servers can still move.
             Err(e) if e.downcast_ref::<SyncIncomplete>().is_some() => eprintln!("cutover upgrade: {e}; going on"),
@@ -52,7 +53,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     heading("run: drain the old hosts, move every server, hand each emptied host off");
-    apply::run(run_args(&args), ctx)?;
+    apply(run_args(&args), ctx)?;
     if !hands_off(&args) {
         eprintln!(
             "\ncutover upgrade: every server moved; the old hosts are drained but not handed off (no \
@@ -61,7 +62,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     heading("retire: the old Nova's remaining services");
-    retire::run(RetireArgs { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
+    retire::retire(retire::Options { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
 }
 
 /// Every input of every phase, checked before the first (sync changes the
@@ -71,7 +72,7 @@ fn check_inputs(args: &UpgradeArgs, plan_exists: bool, ctx: &Ctx) -> anyhow::Res
     plan::inputs(&plan_args(args, Some(&args.plan), None), ctx, chrono::Utc::now())?;
     let hosts = if plan_exists { plan::file::load(&args.plan)?.hosts } else { Vec::new() };
     let journal = plan_file::journal_path(&args.plan, None);
-    apply::host_options(&args.hosts, &hosts, &journal, ctx)?;
+    host_options(&args.hosts, &hosts, &journal, ctx)?;
     Ok(())
 }
 

@@ -11,9 +11,11 @@ use std::path::Path;
 use cutover_core::newenv::verify::{self, Row};
 use serde_json::{json, Value};
 
-use super::{connect, runtime};
+use cutover_procedure::connect_cloud as connect;
+
 use crate::cli::EnvVerifyArgs;
-use crate::commands::{Ctx, InputError};
+use crate::ctx::Ctx;
+use crate::errors::InputError;
 use crate::hostmap::HostMap;
 use crate::output::Listing;
 
@@ -22,8 +24,8 @@ const REGISTER_HINT: &str = "; register it first with `cutover env register`";
 pub fn run(args: EnvVerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let region = ctx.settings.require_new_region()?.to_string();
     let expected = expected_hosts(&args, ctx)?;
-    let rows = runtime()?.block_on(async {
-        let client = connect(ctx, &region, REGISTER_HINT).await?;
+    let rows = ctx.block_on(async {
+        let client = connect(ctx.settings.cloud(), &region, REGISTER_HINT).await?;
         if expected.is_none() {
             tracing::warn!(
                 "no expected compute hosts (--host, --hosts-file or [sync] host_map): only checking that one nova-compute is up"

@@ -28,8 +28,9 @@ use cutover_core::plan::{Options, Plan};
 use cutover_core::preflight::{AllocationRatios, Status};
 use serde_json::{json, Value};
 
-use super::{ChecksFailed, Ctx, InputError};
 use crate::cli::PlanArgs;
+use crate::ctx::Ctx;
+use crate::errors::{ChecksFailed, InputError};
 use crate::output::Listing;
 
 pub fn run(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -162,8 +163,7 @@ fn checked_migration(name: String) -> Result<String, InputError> {
 fn read_clouds(ctx: &Ctx) -> anyhow::Result<Inventory> {
     let regions = ctx.settings.regions()?;
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
+    ctx.block_on(async {
         let clouds = gather::connect(&profile, &regions.old, &regions.new, RetryPolicy::default()).await?;
         Ok(gather::inventory(&clouds).await?)
     })

@@ -24,8 +24,10 @@ use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
 use cutover_engine::{CommandHook, HandOff};
 
-use super::{plan, plan_file, report, Ctx, HostsStopped, InputError, NotAllMoved};
+use super::{plan, plan_file, report};
 use crate::cli::{HostArgs, RunArgs};
+use crate::ctx::Ctx;
+use crate::errors::{HostsStopped, InputError, NotAllMoved};
 use crate::settings::Settings;
 
 pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -41,8 +43,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
     options.hosts = host_options(&args.hosts, &plan.hosts, &journal, ctx)?;
     options.deadline = args.deadline;
     let total = plan.servers().count();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let report = runtime.block_on(async {
+    let report = ctx.block_on(async {
         // Connected before the journal is created: a cloud that cannot be
         // reached leaves no journal behind.
         let driver =
@@ -135,7 +136,18 @@ pub(super) fn host_options(
 /// SIGINT or SIGTERM: the run ends its round (every outcome journaled)
 /// and stops. Without signal handlers it runs to the end.
 pub(super) async fn stop_signal() {
-    if super::sim::wait_for_signal().await.is_err() {
+    if wait_for_signal().await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// The first SIGINT or SIGTERM; an error when the handlers cannot be installed.
+pub(super) async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }
