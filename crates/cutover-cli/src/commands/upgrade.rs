@@ -1,17 +1,17 @@
 /*!
 `cutover upgrade`: the whole procedure in one command, each phase through
-its own command's code: preflight → env verify → sync → plan, then (with
+its own command's function (called with plain values, never another
+command's flags): preflight → env verify → sync → plan, then (with
 `--approve`) drain → hand-off → rejoin → retire. Without `--approve` it
 stops once the plan is written, for the operator to read; the same
 command with `--approve` then applies that very plan (never a new one)
 and resumes after a `kill -9` like `cutover run`.
 */
 
-use std::path::Path;
-
-use super::run::{host_options, run as apply};
+use super::plan::Recipe;
+use super::run::{apply, host_options, Request};
 use super::{env, plan, plan_file, preflight, retire, sync};
-use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RunArgs, UpgradeArgs};
+use crate::cli::UpgradeArgs;
 use crate::ctx::Ctx;
 use crate::errors::SyncIncomplete;
 use crate::output::Format;
@@ -28,10 +28,10 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
     heading("preflight: both regions, admin rights, services, capacity");
     preflight::run(&phases)?;
     heading("env verify: the new region's conductor, scheduler and compute hosts");
-    env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &phases)?;
+    env::verify::as_configured(&phases)?;
     if plan_exists {
         heading(&format!("plan: {} exists; checked against the clouds, applied as it is", args.plan.display()));
-        plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
+        plan::check_file(&args.plan, &phases)?;
     } else {
         heading("sync: flavors, keypairs, quotas, server groups, aggregates into the new region");
         match sync::sync(sync::Options::all(), &phases) {
@@ -41,8 +41,8 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
             other => other?,
         }
         heading(&format!("plan: written to {}", args.plan.display()));
-        plan::run(plan_args(&args, Some(&args.plan), None), &phases)?;
-        plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
+        plan::make(&recipe(&args), Some(&args.plan), false, &phases)?;
+        plan::check_file(&args.plan, &phases)?;
     }
     if !args.approve {
         eprintln!(
@@ -53,7 +53,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     heading("run: drain the old hosts, move every server, hand each emptied host off");
-    apply(run_args(&args), ctx)?;
+    apply(&Request::defaults(&args.plan, &args.hosts), ctx)?;
     if !hands_off(&args) {
         eprintln!(
             "\ncutover upgrade: every server moved; the old hosts are drained but not handed off (no \
@@ -69,7 +69,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
 /// new region): the plan's rules, zone map and migration id, the plan file
 /// when it exists, and each hook (`--on-host-empty`, the plan's `on_empty`).
 fn check_inputs(args: &UpgradeArgs, plan_exists: bool, ctx: &Ctx) -> anyhow::Result<()> {
-    plan::inputs(&plan_args(args, Some(&args.plan), None), ctx, chrono::Utc::now())?;
+    plan::inputs(&recipe(args), ctx, chrono::Utc::now())?;
     let hosts = if plan_exists { plan::file::load(&args.plan)?.hosts } else { Vec::new() };
     let journal = plan_file::journal_path(&args.plan, None);
     host_options(&args.hosts, &hosts, &journal, ctx)?;
@@ -80,32 +80,13 @@ fn heading(what: &str) {
     eprintln!("\n== cutover upgrade: {what}");
 }
 
-/// `cutover plan -o PLAN` (`output`) or `cutover plan --check PLAN` (`check`).
-fn plan_args(args: &UpgradeArgs, output: Option<&Path>, check: Option<&Path>) -> PlanArgs {
-    PlanArgs {
-        output: output.map(Path::to_path_buf),
-        force: false,
+/// The plan's rules, zone map and migration id, as upgrade's flags give them.
+fn recipe(args: &UpgradeArgs) -> Recipe {
+    Recipe {
         strategies: args.strategies.clone(),
-        keep_snapshots: false,
         zone_map: args.zone_map.clone(),
         migration: args.migration.clone(),
-        show: None,
-        check: check.map(Path::to_path_buf),
-    }
-}
-
-fn run_args(args: &UpgradeArgs) -> RunArgs {
-    RunArgs {
-        plan: args.plan.clone(),
-        journal: None,
-        max_parallel: None,
-        per_host: None,
-        per_new_host: None,
-        per_project: None,
-        poll_max: 30,
-        poll_min: 1.0,
-        deadline: None,
-        hosts: args.hosts.clone(),
+        keep_snapshots: false,
     }
 }
 

@@ -16,7 +16,6 @@ use super::runner;
 use super::script::{Fault, Part, PartDone, RULE};
 use super::simapi::Capacity;
 use super::simapi::SimApi;
-use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs};
 use crate::commands::{env, plan, preflight, retire, sync};
 use crate::ctx::Ctx;
 use crate::output::{Format, OutputArgs, Printer};
@@ -38,7 +37,7 @@ pub(super) fn run<'a>(
     heading(1, &format!("preflight: {} and {}, admin rights, services, capacity", part.old_region, part.new_region));
     preflight::run(&ctx).context("preflight")?;
     heading(2, "env verify: the new region's conductor, scheduler and compute hosts");
-    env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &ctx).context("env verify")?;
+    env::verify::as_configured(&ctx).context("env verify")?;
     heading(3, &format!("sync: flavors, keypairs, quotas, server groups, aggregates{}", part.synced));
     sync::sync(sync::Options::all(), &ctx).context("sync")?;
     heading(4, &format!("plan: a strategy per server (rule {RULE}), hosts in drain order"));
@@ -114,17 +113,13 @@ fn phase_ctx(
 
 /// `cutover plan -o FILE --migration ID --strategy RULE`.
 fn write_plan(ctx: &Ctx, file: PathBuf, migration: &str) -> anyhow::Result<PathBuf> {
-    let args = PlanArgs {
-        output: Some(file.clone()),
-        force: false,
+    let recipe = plan::Recipe {
         strategies: vec![RULE.to_string()],
-        keep_snapshots: false,
         zone_map: Vec::new(),
         migration: Some(migration.to_string()),
-        show: None,
-        check: None,
+        keep_snapshots: false,
     };
-    plan::run(args, ctx).context("plan")?;
+    plan::make(&recipe, Some(&file), false, ctx).context("plan")?;
     Ok(file)
 }
 

@@ -6,7 +6,7 @@ its services run.
 
 mod register;
 mod render;
-mod verify;
+pub(super) mod verify;
 
 use crate::cli::EnvCommand;
 use crate::ctx::Ctx;
