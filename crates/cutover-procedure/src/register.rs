@@ -6,11 +6,11 @@ OLD region: the new one need not be in the catalog yet. What is there is
 reported and left alone; a second run changes nothing.
 */
 
-use cutover_cloud::RegionClient;
+use cutover_cloud::{Profile, RegionClient};
 use cutover_core::model::Interface;
 use cutover_core::newenv::register::{self, EndpointAction, Outcome, Plan, RegionAction, Request};
 
-use crate::{connect_cloud, Error, Result};
+use crate::{connect, Error, Result};
 
 /// What to register and how.
 pub struct Options<'a> {
@@ -58,9 +58,9 @@ impl Registered {
 /// Reads the catalog, plans and (unless a dry run) carries the plan out.
 /// An error before anything was planned is returned as `Err`; one while
 /// carrying out is [`Registered::failure`], after the rows done.
-pub async fn register(cloud: Option<&str>, options: &Options<'_>) -> Result<Registered> {
+pub async fn register(profile: &Profile, options: &Options<'_>) -> Result<Registered> {
     let request = options.request;
-    let client = connect_cloud(cloud, &request.old_region, "").await?;
+    let client = connect(profile, &request.old_region, "").await?;
     let catalog = client.keystone_catalog().await?;
     let endpoints = register::wanted_endpoints(&catalog, request).map_err(|e| Error::Input(e.to_string()))?;
     for skipped in &endpoints.skipped {

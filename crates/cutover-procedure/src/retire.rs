@@ -5,11 +5,11 @@ endpoints) is assessed by [`assess`] (what blocks and what goes is decided
 in `cutover_core::retire`) and deleted by [`Retire::carry_out`].
 */
 
-use cutover_cloud::RegionClient;
+use cutover_cloud::{Profile, RegionClient};
 use cutover_core::model::{Endpoint, Interface};
 use cutover_core::retire::{self, EndpointsAsked, Observed, Retirement, ServiceRow};
 
-use crate::{connect, profile, Result};
+use crate::{connect, Result};
 
 /// Both regions' Nova as observed, and the retirement decided from them.
 pub struct Retire {
@@ -23,11 +23,10 @@ pub struct Retire {
 /// through the new region (the old one may have lost its last endpoint to
 /// an earlier `--endpoints` run); the old region's endpoints are assessed
 /// only when `endpoints` asks for them.
-pub async fn assess(cloud: Option<&str>, old_region: &str, new_region: &str, endpoints: bool) -> Result<Retire> {
-    let profile = profile(cloud)?;
-    let new = connect(&profile, new_region, "").await?;
+pub async fn assess(profile: &Profile, old_region: &str, new_region: &str, endpoints: bool) -> Result<Retire> {
+    let new = connect(profile, new_region, "").await?;
     let catalog = if endpoints { Some(new.keystone_catalog().await?) } else { None };
-    let old = if has_compute(&new, old_region) { Some(connect(&profile, old_region, "").await?) } else { None };
+    let old = if has_compute(&new, old_region) { Some(connect(profile, old_region, "").await?) } else { None };
     // The old Nova is listed through this interface: its endpoint goes last.
     let via = Interface::parse(new.interface()).unwrap_or(Interface::Public);
     let asked = catalog.as_ref().map(|catalog| EndpointsAsked { catalog, via });

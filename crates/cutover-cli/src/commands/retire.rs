@@ -37,7 +37,8 @@ pub fn run(args: RetireArgs, ctx: &Ctx) -> anyhow::Result<()> {
 
 pub fn retire(args: Options, ctx: &Ctx) -> anyhow::Result<()> {
     let regions = ctx.settings.regions()?;
-    let retire = ctx.block_on(retire::assess(ctx.settings.cloud(), &regions.old, &regions.new, args.endpoints))?;
+    let profile = cutover_procedure::profile(ctx.settings.cloud())?;
+    let retire = ctx.block_on(retire::assess(&profile, &regions.old, &regions.new, args.endpoints))?;
     if !retire.old_listed() {
         notice(&format!("region {} has no compute endpoint in the catalog: no Nova to list there", regions.old));
     }

@@ -48,8 +48,8 @@ pub fn sync(options: Options, ctx: &Ctx) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let sync =
-        ctx.block_on(Sync::connect(ctx.settings.cloud(), &regions.old, &regions.new, options.dry_run, host_map))?;
+    let profile = cutover_procedure::profile(ctx.settings.cloud())?;
+    let sync = ctx.block_on(Sync::connect(profile, &regions.old, &regions.new, options.dry_run, host_map))?;
     if options.print_host_map {
         let text = ctx.block_on(sync.host_map_template())?;
         print!("{text}");

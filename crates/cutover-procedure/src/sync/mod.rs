@@ -34,7 +34,9 @@ use cutover_core::sync::{Entry, Kind, Outcome, Report};
 
 use self::kind::SyncCtx;
 
-use crate::{connect, profile, Result};
+use cutover_cloud::Profile;
+
+use crate::{connect, Result};
 
 /// Both regions, connected, ready to sync.
 pub struct Sync {
@@ -49,16 +51,15 @@ pub struct Synced {
 }
 
 impl Sync {
-    /// Both regions of `cloud`, connected at once. A bad cloud
-    /// configuration or an unknown region is [`crate::Error::Input`].
+    /// Both regions of the cloud `profile` names, connected at once. Bad
+    /// credentials or an unknown region are [`crate::Error::Input`].
     pub async fn connect(
-        cloud: Option<&str>,
+        profile: Profile,
         old: &str,
         new: &str,
         dry_run: bool,
         host_map: Option<HostMap>,
     ) -> Result<Sync> {
-        let profile = profile(cloud)?;
         let (old, new) = tokio::join!(connect(&profile, old, ""), connect(&profile, new, ""));
         Ok(Sync { cx: SyncCtx { profile, old: old?, new: new?, dry_run, host_map } })
     }

@@ -31,7 +31,8 @@ pub fn run(args: EnvRegisterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     };
     let description = args.region_description.clone().unwrap_or_default();
     let options = Options { request: &request, description: &description, dry_run: args.dry_run, update: args.update };
-    let registered = ctx.block_on(register::register(ctx.settings.cloud(), &options))?;
+    let profile = cutover_procedure::profile(ctx.settings.cloud())?;
+    let registered = ctx.block_on(register::register(&profile, &options))?;
     // What was done is shown even when a later call failed.
     ctx.out.print(listing(&registered))?;
     if let Some(failure) = registered.failure {
