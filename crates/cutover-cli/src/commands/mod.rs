@@ -82,3 +82,18 @@ fn no_simulator(command: &str) -> anyhow::Error {
     ))
     .into()
 }
+
+#[cfg(all(test, not(feature = "sim")))]
+mod tests {
+    /// Run with `cargo test -p cutover-cli --no-default-features --bin cutover`.
+    #[test]
+    fn without_the_simulator_sim_and_demo_say_so_on_one_line_and_exit_2() {
+        for command in ["sim", "demo"] {
+            let err = super::no_simulator(command);
+            assert_eq!(crate::exit_code::of(&err), crate::exit_code::USAGE);
+            let line = crate::failure::line(&err);
+            assert!(line.starts_with(&format!("`cutover {command}` needs the simulator")), "{line}");
+            assert!(line.contains("without the `sim` feature") && !line.contains('\n'), "{line}");
+        }
+    }
+}
