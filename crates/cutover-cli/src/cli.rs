@@ -135,7 +135,7 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
     /// Longest wait between two observations while nothing changes.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = POLL_MAX_SECS, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_max: u64,
 }
 
@@ -171,6 +171,10 @@ pub struct RetireArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
 }
+
+/// `cutover run`'s default longest and shortest poll interval (seconds).
+pub const POLL_MAX_SECS: u64 = 30;
+pub const POLL_MIN_SECS: f64 = 1.0;
 
 /// `cutover plan`: reads both regions, changes nothing in them.
 #[derive(Debug, Args)]
@@ -237,7 +241,7 @@ pub struct RunArgs {
     pub poll_max: u64,
     /// Shortest wait between two observations, while things change
     /// (decimals allowed: 0.05 suits a simulated cloud at a small time scale).
-    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = positive_secs)]
+    #[arg(long, value_name = "SECS", default_value_t = POLL_MIN_SECS, value_parser = positive_secs)]
     pub poll_min: f64,
     /// Stop waiting for `wait` servers at WHEN (RFC 3339, e.g.
     /// 2026-12-01T06:00:00Z) or after a duration from this run's start

@@ -3,7 +3,7 @@ Exit statuses, documented in the README and in `cutover --help` so scripts
 can rely on them.
 */
 
-use crate::commands::{
+use crate::errors::{
     ChecksFailed, CleanupIncomplete, HostsStopped, InputError, NotAllBack, NotAllMoved, RetireRefused, SyncIncomplete,
 };
 
@@ -42,7 +42,9 @@ the defaults. `cutover config show` prints what is in force.";
 
 /// Picks the exit status for an error.
 pub fn of(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e) || is_refused_run(e)) {
+    if err.chain().any(|e| {
+        e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e) || is_refused_run(e) || is_bad_step_input(e)
+    }) {
         USAGE
     } else if err.chain().any(|e| {
         e.downcast_ref::<ChecksFailed>().is_some()
@@ -68,6 +70,11 @@ fn is_bad_cloud_input(err: &(dyn std::error::Error + 'static)) -> bool {
             err.downcast_ref::<Error>(),
             Some(Error::Config(_) | Error::Auth { .. } | Error::UnknownRegion { .. })
         )
+}
+
+/// A procedure step's input the operator must fix.
+fn is_bad_step_input(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.downcast_ref::<cutover_procedure::Error>().is_some_and(cutover_procedure::Error::is_input)
 }
 
 /// A run refused before it changed anything: a plan the engine cannot

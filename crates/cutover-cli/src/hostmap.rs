@@ -19,7 +19,7 @@ old-4:           # not decided yet
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::commands::InputError;
+use crate::errors::InputError;
 
 /// Old host -> new host (`None`: not mapped yet); names are never empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -5,12 +5,15 @@ compute method.
 Layout: [`cli`] is the clap tree, [`commands`] one module per subcommand,
 [`settings`] the checked cloud/region/file settings, [`output`] the `-f`/`-c`
 formatting of what commands print, [`exit_code`] the documented exit
-statuses, [`failure`] how an error is said on one line, [`hostmap`] the old-to-new host map file. `main` only parses, sets up logging, runs, and prints a failure as
+statuses, [`errors`] the errors that pick them, [`ctx`] what every
+command gets, [`failure`] how an error is said on one line, [`hostmap`] the old-to-new host map file. `main` only parses, sets up logging, runs, and prints a failure as
 one line.
 */
 
 mod cli;
 mod commands;
+mod ctx;
+mod errors;
 mod exit_code;
 mod failure;
 mod hostmap;
@@ -24,7 +27,15 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.verbose, args.quiet);
-    match commands::run(args) {
+    // One runtime for the whole process; commands enter it through their `Ctx`.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cutover: error: starting the async runtime: {e}");
+            return ExitCode::from(exit_code::FAILURE);
+        }
+    };
+    match commands::run(args, runtime.handle().clone()) {
         Ok(()) => ExitCode::from(exit_code::OK),
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(exit_code::OK),
         Err(err) => {

@@ -45,7 +45,7 @@ use clap::Args;
 use cutover_core::plan::zones::ZoneMap;
 use serde::Deserialize;
 
-use crate::commands::InputError;
+use crate::errors::InputError;
 
 /// The file read when neither `--config` nor `CUTOVER_CONFIG` names one.
 pub const DEFAULT_FILE: &str = "cutover.toml";

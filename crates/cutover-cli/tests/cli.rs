@@ -100,6 +100,7 @@ fn generated_scenario_prints_as_yaml() {
 /// servers alone at first, so old-1's wait until old-2 has been handed off
 /// and joined it. Every old host is redeployed, joins the new region and
 /// has its old record deleted; retire leaves no old Nova service.
+// Long on purpose: one demo run (the slowest test) checked on every count it reports.
 #[test]
 fn demo_moves_every_server_recycles_every_host_and_retires_the_old_nova() {
     let out =

@@ -15,18 +15,11 @@ use cutover_cloud::{Profile, RetryPolicy};
 use cutover_engine::{Cleanup, Leftover, OpenStackDriver, Opened};
 use serde_json::json;
 
-use super::{plan, plan_file, Ctx, InputError};
+use super::{plan, plan_file};
 use crate::cli::CleanupArgs;
+use crate::ctx::Ctx;
+use crate::errors::{CleanupIncomplete, InputError};
 use crate::output::Listing;
-
-/// A cleanup left resources in place (the printed rows say which and why):
-/// exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{kept} of {total} resources were not deleted (see the report)")]
-pub struct CleanupIncomplete {
-    pub kept: usize,
-    pub total: usize,
-}
 
 pub fn run(args: CleanupArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let plan = plan::file::load(&args.plan)?;
@@ -44,8 +37,7 @@ pub fn run(args: CleanupArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let here = plan_file::clouds_here(&plan, &profile, &ctx.settings);
     plan_file::check_clouds(&plan, &args.plan, &here)?;
     let opened = Opened::open(&plan, &journal)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let (rows, deleting) = runtime.block_on(async {
+    let (rows, deleting) = ctx.block_on(async {
         let driver =
             OpenStackDriver::connect(&profile, &here.old_region, &here.new_region, RetryPolicy::default()).await?;
         let mut cleanup = Cleanup::start(plan, opened, Arc::new(driver))?;

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::Ctx;
 use crate::cli::ConfigCommand;
+use crate::ctx::Ctx;
 use crate::output::Record;
 use crate::settings::Settings;
 

@@ -1,20 +1,24 @@
 /*!
 One module per subcommand; [`run`] builds the [`Ctx`] every command gets
-(checked [`Settings`] and the [`Printer`]) and dispatches.
+(checked [`Settings`], the [`Printer`], the runtime) and dispatches.
 
 A new command: a variant in `cli::Command`, a module here with
 `pub fn run(args, ctx: &Ctx) -> anyhow::Result<()>`, a match arm below. It
 prints data only through `ctx.out` (see `crate::output`), asks
-`ctx.settings.regions()?` when it needs both regions, and returns
-[`InputError`] for bad input (exit 2), [`ChecksFailed`] when checks failed
-(exit 3), anything else for a failure (exit 1).
+`ctx.settings.regions()?` when it needs both regions, runs async code with
+`ctx.block_on`, and returns `crate::errors::InputError` for bad input (exit
+2), `ChecksFailed` when checks failed (exit 3), anything else for a failure
+(exit 1). What a command does beyond parsing and printing belongs in a
+library crate (`cutover-procedure`, `cutover-engine`).
 */
 
 mod cleanup;
 mod config;
+#[cfg(feature = "sim")]
 mod demo;
 mod env;
-#[cfg(test)]
+// Its scenario cases go through `cutover sim`'s parser.
+#[cfg(all(test, feature = "sim"))]
 mod fuzz;
 mod plan;
 mod plan_file;
@@ -23,77 +27,39 @@ mod report;
 mod retire;
 mod rollback;
 mod run;
+#[cfg(feature = "sim")]
 mod sim;
 mod status;
 mod sync;
 mod upgrade;
 
 use crate::cli::{Cli, Command};
+use crate::ctx::Ctx;
 use crate::output::Printer;
 use crate::settings::Settings;
 
-/// Bad input from the user (flags, files): exit status 2, nothing changed.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
-
-/// Checks ran and some failed (the printed report says which): exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{failed} of {total} checks failed")]
-pub struct ChecksFailed {
-    pub failed: usize,
-    pub total: usize,
-}
-
-/// A sync ran and some resources differ in ways cutover cannot fix (the
-/// printed report says which): exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{different} of {total} resources differ and were left as they are")]
-pub struct SyncIncomplete {
-    pub different: usize,
-    pub total: usize,
-}
-
-/// A run ended with servers that did not move (rolled back, failed, held;
-/// the printed report says which): exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{not_moved} of {total} servers did not move (see the report)")]
-pub struct NotAllMoved {
-    pub not_moved: usize,
-    pub total: usize,
-}
-
-/// Every server moved, but old hosts stopped short of the new region (a
-/// hook failed, a host never rejoined; the report says why): exit status
-/// 3. The next run takes them up again.
-#[derive(Debug, thiserror::Error)]
-#[error("old host(s) {} stopped short of the new region (see the report); `cutover run` again retries them", .0.join(", "))]
-pub struct HostsStopped(pub Vec<String>);
-
-pub use cleanup::CleanupIncomplete;
-pub use rollback::NotAllBack;
-/// Retiring the old Nova was refused: servers or compute hosts remain in
-/// the old region (the message names them): exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RetireRefused(pub String);
-
-/// What every command gets: settings checked before any cloud call, and
-/// the printer of `-f` / `-c`.
-pub struct Ctx {
-    pub settings: Settings,
-    pub out: Printer,
-}
-
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command `cli` names on `runtime`, the process's one.
+pub fn run(cli: Cli, runtime: tokio::runtime::Handle) -> anyhow::Result<()> {
     // The demo makes its own settings and cloud: a cutover.toml here is not its business.
-    let ctx = || anyhow::Ok(Ctx { settings: Settings::load(&cli.cloud)?, out: Printer::new(&cli.output) });
+    let ctx = || {
+        anyhow::Ok(Ctx {
+            settings: Settings::load(&cli.cloud)?,
+            out: Printer::new(&cli.output),
+            runtime: runtime.clone(),
+        })
+    };
     match cli.command {
-        Command::Demo(args) => demo::run(args, &cli.output),
+        #[cfg(feature = "sim")]
+        Command::Demo(args) => demo::run(args, &cli.output, &runtime),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => {
             ctx()?;
-            sim::run(args)
+            sim::run(args, &runtime)
         }
+        #[cfg(not(feature = "sim"))]
+        Command::Demo(_) => Err(no_simulator("demo")),
+        #[cfg(not(feature = "sim"))]
+        Command::Sim(_) => Err(no_simulator("sim")),
         Command::Config { command } => config::run(command, &ctx()?),
         Command::Sync(args) => sync::run(args, &ctx()?),
         Command::Env { command } => env::run(command, &ctx()?),
@@ -105,5 +71,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cleanup(args) => cleanup::run(args, &ctx()?),
         Command::Retire(args) => retire::run(args, &ctx()?),
         Command::Upgrade(args) => upgrade::run(args, &ctx()?),
+    }
+}
+
+/// `cutover sim` or `cutover demo` in a build without the simulator.
+#[cfg(not(feature = "sim"))]
+fn no_simulator(command: &str) -> anyhow::Error {
+    crate::errors::InputError(format!(
+        "`cutover {command}` needs the simulator, and this build of cutover has none (built without the `sim` feature)"
+    ))
+    .into()
+}
+
+#[cfg(all(test, not(feature = "sim")))]
+mod tests {
+    /// Run with `cargo test -p cutover-cli --no-default-features --bin cutover`.
+    #[test]
+    fn without_the_simulator_sim_and_demo_say_so_on_one_line_and_exit_2() {
+        for command in ["sim", "demo"] {
+            let err = super::no_simulator(command);
+            assert_eq!(crate::exit_code::of(&err), crate::exit_code::USAGE);
+            let line = crate::failure::line(&err);
+            assert!(line.starts_with(&format!("`cutover {command}` needs the simulator")), "{line}");
+            assert!(line.contains("without the `sim` feature") && !line.contains('\n'), "{line}");
+        }
     }
 }

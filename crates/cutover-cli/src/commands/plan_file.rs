@@ -10,7 +10,7 @@ use cutover_cloud::Profile;
 use cutover_core::plan::planner::same_clouds;
 use cutover_core::plan::{CloudsRef, Plan};
 
-use super::InputError;
+use crate::errors::InputError;
 use crate::settings::Settings;
 
 /// The clouds in force: the profile's Keystone, and the regions of the

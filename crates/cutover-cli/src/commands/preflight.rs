@@ -6,19 +6,17 @@ when nothing fails, 3 when something does; bad configuration, credentials
 or an unknown old region end the command with one line (exit 2).
 */
 
-use anyhow::Context as _;
 use cutover_cloud::{preflight::observe, Profile, RetryPolicy};
 use cutover_core::preflight::{evaluate, AllocationRatios};
 use serde_json::json;
 
-use super::Ctx;
+use crate::ctx::Ctx;
 use crate::output::Listing;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<()> {
     let regions = ctx.settings.regions()?;
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let observation = runtime.block_on(observe(&profile, &regions.old, &regions.new, RetryPolicy::default()))?;
+    let observation = ctx.block_on(observe(&profile, &regions.old, &regions.new, RetryPolicy::default()))?;
     let checks = evaluate(&observation, AllocationRatios::default(), &ctx.settings.plan.zone_map);
     let mut listing = Listing::new(["Check", "Region", "Status", "Reason"]).status_column("Status");
     for check in checks {

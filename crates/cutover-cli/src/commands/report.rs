@@ -9,7 +9,7 @@ server rows.
 use cutover_engine::{Outcome, Report, ServerReport};
 use serde_json::{json, Value};
 
-use super::Ctx;
+use crate::ctx::Ctx;
 use crate::output::{Format, Listing, Record};
 
 pub fn print(report: &Report, ctx: &Ctx) -> anyhow::Result<()> {

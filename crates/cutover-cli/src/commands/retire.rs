@@ -5,85 +5,69 @@ the moved hosts' `nova-compute` records, ...) and, with `--endpoints`, the
 old region's compute endpoints in Keystone. Refused, naming what blocks,
 while servers or unmoved compute hosts remain (exit 3); asks first on a
 terminal unless `--yes`; a second run finds nothing left. What blocks and
-what goes is decided in `cutover_core::retire`.
+what goes is decided in `cutover_core::retire` and carried out by
+`cutover_procedure::retire`; this module asks and prints.
 */
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use cutover_cloud::RegionClient;
-use cutover_core::model::{Endpoint, Interface};
-use cutover_core::retire::{self, EndpointsAsked, Observed, Retirement, ServiceRow};
+use cutover_core::model::Endpoint;
+use cutover_core::retire::{Retirement, ServiceRow};
+use cutover_procedure::retire::{self, Deletion, Target};
 use serde_json::{json, Value};
 
-use super::env::{connect, notice, runtime};
 use crate::cli::RetireArgs;
-use crate::commands::{Ctx, InputError, RetireRefused};
-use crate::output::Listing;
+use crate::ctx::Ctx;
+use crate::errors::{InputError, RetireRefused};
+use crate::output::{notice, Listing};
 
-pub fn run(args: RetireArgs, ctx: &Ctx) -> anyhow::Result<()> {
-    let regions = ctx.settings.regions()?;
-    runtime()?.block_on(async {
-        // Keystone through the new region: the old one may have lost its
-        // last endpoint to an earlier `--endpoints` run.
-        let new = connect(ctx, &regions.new, "").await?;
-        let catalog = if args.endpoints { Some(new.keystone_catalog().await?) } else { None };
-        let old = if has_compute(&new, &regions.old) { Some(connect(ctx, &regions.old, "").await?) } else { None };
-        // The old Nova is listed through this interface: its endpoint goes last.
-        let via = Interface::parse(new.interface()).unwrap_or(Interface::Public);
-        let asked = catalog.as_ref().map(|catalog| EndpointsAsked { catalog, via });
-        let retirement = match &old {
-            Some(old) => {
-                let (services, servers, hypervisors, new_services) =
-                    tokio::try_join!(old.compute_services(), old.servers(), old.hypervisors(), new.compute_services())?;
-                let observed = Observed {
-                    old_services: &services,
-                    old_servers: &servers,
-                    old_hypervisors: &hypervisors,
-                    new_services: &new_services,
-                };
-                retire::assess(&regions.old, observed, asked)
-            }
-            None => {
-                notice(&format!(
-                    "region {} has no compute endpoint in the catalog: no Nova to list there",
-                    regions.old
-                ));
-                let observed =
-                    Observed { old_services: &[], old_servers: &[], old_hypervisors: &[], new_services: &[] };
-                retire::assess(&regions.old, observed, asked)
-            }
-        };
-        if let Some(line) = retirement.refusal() {
-            ctx.out.print(planned(&retirement))?;
-            return Err(RetireRefused(line).into());
-        }
-        if retirement.is_done() {
-            notice(&format!("nothing left to retire in {}", regions.old));
-            return Ok(());
-        }
-        if args.dry_run {
-            ctx.out.print(planned(&retirement))?;
-            notice("dry run: nothing changed");
-            return Ok(());
-        }
-        if !args.yes {
-            confirm(&retirement, ctx)?;
-        }
-        let done = carry_out(&retirement, old.as_ref(), &new).await;
-        ctx.out.print(done.listing)?;
-        match done.failed {
-            0 => {
-                notice(&format!("retired: {} deleted", what(&retirement)));
-                Ok(())
-            }
-            n => anyhow::bail!("{n} of {} deletions failed (see the Detail column)", done.total),
-        }
-    })
+/// What `cutover retire` is asked to do, without its clap parsing.
+pub struct Options {
+    /// Also the old region's compute endpoints in Keystone.
+    pub endpoints: bool,
+    pub dry_run: bool,
+    /// Delete without asking.
+    pub yes: bool,
 }
 
-/// Whether the token's catalog offers `region`'s Nova.
-fn has_compute(client: &RegionClient, region: &str) -> bool {
-    client.catalog().iter().any(|e| e.region == region && retire::NOVA_SERVICE_TYPES.contains(&e.service_type.as_str()))
+pub fn run(args: RetireArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let RetireArgs { endpoints, dry_run, yes } = args;
+    retire(Options { endpoints, dry_run, yes }, ctx)
+}
+
+pub fn retire(args: Options, ctx: &Ctx) -> anyhow::Result<()> {
+    let regions = ctx.settings.regions()?;
+    let profile = cutover_procedure::profile(ctx.settings.cloud())?;
+    let retire = ctx.block_on(retire::assess(&profile, &regions.old, &regions.new, args.endpoints))?;
+    if !retire.old_listed() {
+        notice(&format!("region {} has no compute endpoint in the catalog: no Nova to list there", regions.old));
+    }
+    let retirement = &retire.retirement;
+    if let Some(line) = retirement.refusal() {
+        ctx.out.print(planned(retirement))?;
+        return Err(RetireRefused(line).into());
+    }
+    if retirement.is_done() {
+        notice(&format!("nothing left to retire in {}", regions.old));
+        return Ok(());
+    }
+    if args.dry_run {
+        ctx.out.print(planned(retirement))?;
+        notice("dry run: nothing changed");
+        return Ok(());
+    }
+    if !args.yes {
+        confirm(retirement, ctx)?;
+    }
+    let done = ctx.block_on(retire.carry_out());
+    ctx.out.print(deleted(&done))?;
+    match done.iter().filter(|d| d.outcome.is_failure()).count() {
+        0 => {
+            notice(&format!("retired: {} deleted", what(retirement)));
+            Ok(())
+        }
+        n => anyhow::bail!("{n} of {} deletions failed (see the Detail column)", done.len()),
+    }
 }
 
 /// What would go, the way it will be printed after.
@@ -172,48 +156,14 @@ fn confirm(r: &Retirement, ctx: &Ctx) -> anyhow::Result<()> {
     }
 }
 
-struct Done {
-    listing: Listing,
-    total: usize,
-    failed: usize,
-}
-
-/// Deletes the services, then (when every service went) the endpoints:
-/// while a service is left the old Nova must stay reachable for the next
-/// run. One failure does not stop the others.
-async fn carry_out(r: &Retirement, old: Option<&RegionClient>, keystone: &RegionClient) -> Done {
-    let mut done = Done { listing: listing(), total: r.services.len() + r.endpoints.len(), failed: 0 };
-    for row in &r.services {
-        // `old` is there whenever services were listed.
-        let result = match old {
-            Some(old) => old.delete_compute_service(&row.service.id).await,
-            None => Ok(false),
-        };
-        let (outcome, detail) = outcome_of(result, &mut done.failed);
-        // A failure's reason, else what was said of the service before.
-        push_service(&mut done.listing, row, outcome, if detail.is_empty() { &row.note } else { &detail });
-    }
-    let services_failed = done.failed;
-    for endpoint in &r.endpoints {
-        if services_failed > 0 {
-            done.failed += 1;
-            let why = "kept while a service of the old Nova is left: run retire again";
-            push_endpoint(&mut done.listing, endpoint, "kept", why);
-            continue;
-        }
-        let (outcome, detail) = outcome_of(keystone.delete_endpoint(&endpoint.id).await, &mut done.failed);
-        push_endpoint(&mut done.listing, endpoint, outcome, &detail);
-    }
-    done
-}
-
-fn outcome_of(result: cutover_cloud::Result<bool>, failed: &mut usize) -> (&'static str, String) {
-    match result {
-        Ok(true) => ("deleted", String::new()),
-        Ok(false) => ("already gone", String::new()),
-        Err(e) => {
-            *failed += 1;
-            ("failed", e.to_string())
+/// What went, row by row.
+fn deleted(done: &[Deletion]) -> Listing {
+    let mut listing = listing();
+    for d in done {
+        match d.target {
+            Target::Service(row) => push_service(&mut listing, row, d.outcome.as_str(), &d.detail),
+            Target::Endpoint(endpoint) => push_endpoint(&mut listing, endpoint, d.outcome.as_str(), &d.detail),
         }
     }
+    listing
 }

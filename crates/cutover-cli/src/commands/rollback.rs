@@ -14,24 +14,16 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use cutover_cloud::{Profile, RetryPolicy};
 use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
 use cutover_engine::{Clock, Engine, OpenStackDriver, Opened, Outcome, Report, RollbackRequest, ServerReport};
 
 use super::run::{options, progress, stop_signal};
-use super::{plan, plan_file, report, Ctx, InputError};
+use super::{plan, plan_file, report};
 use crate::cli::RollbackArgs;
-
-/// A rollback ended with servers not in the old region (the printed report
-/// says which and why): exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{not_back} of {total} servers are not back in the old region (see the report)")]
-pub struct NotAllBack {
-    pub not_back: usize,
-    pub total: usize,
-}
+use crate::ctx::Ctx;
+use crate::errors::{InputError, NotAllBack};
 
 pub fn run(args: RollbackArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let plan = plan::file::load(&args.plan)?;
@@ -47,8 +39,7 @@ pub fn run(args: RollbackArgs, ctx: &Ctx) -> anyhow::Result<()> {
     plan_file::check_clouds(&plan, &args.plan, &here)?;
     let opened = Opened::open(&plan, &journal)?;
     let options = options(&ctx.settings, [None; 4], args.poll_max);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let (requests, mut report) = runtime.block_on(async {
+    let (requests, mut report) = ctx.block_on(async {
         // Connected before anything is recorded: clouds that cannot be
         // reached leave the journal as it was.
         let driver =

@@ -6,10 +6,11 @@ use anyhow::Context as _;
 use cutover_sim::model::compute::Networking;
 use cutover_sim::{clouds_yaml, generate, GenerateOptions, RunningSim, Scenario, ServeError};
 
-use super::InputError;
+use super::run::wait_for_signal;
 use crate::cli::{NetworkMode, SimArgs};
+use crate::errors::InputError;
 
-pub fn run(args: SimArgs) -> anyhow::Result<()> {
+pub fn run(args: SimArgs, runtime: &tokio::runtime::Handle) -> anyhow::Result<()> {
     if let Some(scale) = args.time_scale {
         if !(scale >= 0.0 && scale.is_finite()) {
             return Err(InputError(format!("--time-scale must be a number >= 0, not {scale}")).into());
@@ -20,7 +21,6 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         print!("{}", serde_yaml::to_string(&scenario).context("rendering the scenario")?);
         return Ok(());
     }
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(serve(args, scenario))
 }
 
@@ -84,23 +84,25 @@ async fn serve(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
 /// A clouds.yaml with one cloud, `sim`, for the scenario's first admin
 /// user, scoped to the project where it holds `admin`.
 pub(super) fn write_clouds_yaml(scenario: &Scenario, auth_url: &str, path: &std::path::Path) -> anyhow::Result<()> {
-    let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
-    let Some(admin) = admin else {
-        return Err(InputError("the scenario has no user with the admin role to write clouds.yaml for".into()).into());
-    };
-    let project =
-        admin.roles.iter().find(|(_, r)| r.iter().any(|r| r == "admin")).map(|(p, _)| p.as_str()).unwrap_or("admin");
+    let admin = admin_of(scenario)?;
     let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
-    let text = clouds_yaml(auth_url, &regions, &admin.name, &admin.password, project);
+    let text = clouds_yaml(auth_url, &regions, admin.name, admin.password, admin.project);
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-pub(super) async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
+/// The scenario's first user holding `admin`, and the project where it does.
+pub(super) struct Admin<'a> {
+    pub name: &'a str,
+    pub password: &'a str,
+    pub project: &'a str,
+}
+
+pub(super) fn admin_of(scenario: &Scenario) -> Result<Admin<'_>, InputError> {
+    let admin = scenario.users.iter().find(|u| u.roles.values().flatten().any(|r| r == "admin"));
+    let Some(admin) = admin else {
+        return Err(InputError("the scenario has no user with the admin role to write clouds.yaml for".into()));
+    };
+    let project =
+        admin.roles.iter().find(|(_, r)| r.iter().any(|r| r == "admin")).map(|(p, _)| p.as_str()).unwrap_or("admin");
+    Ok(Admin { name: &admin.name, password: &admin.password, project })
 }

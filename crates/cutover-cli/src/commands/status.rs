@@ -7,8 +7,10 @@ works while `cutover run` is going; never calls a cloud.
 use anyhow::Context as _;
 use cutover_engine::Report;
 
-use super::{plan_file, report, Ctx, InputError};
+use super::{plan_file, report};
 use crate::cli::StatusArgs;
+use crate::ctx::Ctx;
+use crate::errors::InputError;
 
 pub fn run(args: StatusArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let path = match (&args.journal, &args.plan) {

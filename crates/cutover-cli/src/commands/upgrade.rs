@@ -1,47 +1,48 @@
 /*!
 `cutover upgrade`: the whole procedure in one command, each phase through
-its own command's code: preflight → env verify → sync → plan, then (with
+its own command's function (called with plain values, never another
+command's flags): preflight → env verify → sync → plan, then (with
 `--approve`) drain → hand-off → rejoin → retire. Without `--approve` it
 stops once the plan is written, for the operator to read; the same
 command with `--approve` then applies that very plan (never a new one)
 and resumes after a `kill -9` like `cutover run`.
 */
 
-use std::path::Path;
-
-use super::run as apply;
-use super::{env, plan, plan_file, preflight, retire, sync, Ctx, SyncIncomplete};
-use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RetireArgs, RunArgs, SyncArgs, UpgradeArgs};
+use super::plan::Recipe;
+use super::run::{apply, host_options, Request};
+use super::{env, plan, plan_file, preflight, retire, sync};
+use crate::cli::UpgradeArgs;
+use crate::ctx::Ctx;
+use crate::errors::SyncIncomplete;
 use crate::output::Format;
 
 pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
     // The phases' tables go to stdout; under -f json|yaml|csv to stderr,
     // leaving stdout to the run's report.
     let phases = Ctx {
-        settings: ctx.settings.clone(),
         out: if ctx.out.format() == Format::Table { ctx.out.clone() } else { ctx.out.clone().on_stderr() },
+        ..ctx.clone()
     };
     let plan_exists = args.plan.exists();
     check_inputs(&args, plan_exists, ctx)?;
     heading("preflight: both regions, admin rights, services, capacity");
     preflight::run(&phases)?;
     heading("env verify: the new region's conductor, scheduler and compute hosts");
-    env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &phases)?;
+    env::verify::as_configured(&phases)?;
     if plan_exists {
         heading(&format!("plan: {} exists; checked against the clouds, applied as it is", args.plan.display()));
-        plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
+        plan::check_file(&args.plan, &phases)?;
     } else {
         heading("sync: flavors, keypairs, quotas, server groups, aggregates into the new region");
-        let sync = SyncArgs { dry_run: false, only: Vec::new(), host_map: None, print_host_map: false };
-        match sync::run(sync, &phases) {
+        match sync::sync(sync::Options::all(), &phases) {
             // What sync cannot make equal is in its report; the plan's
             // checks say whether the servers can still move.
             Err(e) if e.downcast_ref::<SyncIncomplete>().is_some() => eprintln!("cutover upgrade: {e}; going on"),
             other => other?,
         }
         heading(&format!("plan: written to {}", args.plan.display()));
-        plan::run(plan_args(&args, Some(&args.plan), None), &phases)?;
-        plan::run(plan_args(&args, None, Some(&args.plan)), &phases)?;
+        plan::make(&recipe(&args), Some(&args.plan), false, &phases)?;
+        plan::check_file(&args.plan, &phases)?;
     }
     if !args.approve {
         eprintln!(
@@ -52,7 +53,7 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     heading("run: drain the old hosts, move every server, hand each emptied host off");
-    apply::run(run_args(&args), ctx)?;
+    apply(&Request::defaults(&args.plan, &args.hosts), ctx)?;
     if !hands_off(&args) {
         eprintln!(
             "\ncutover upgrade: every server moved; the old hosts are drained but not handed off (no \
@@ -61,17 +62,17 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     heading("retire: the old Nova's remaining services");
-    retire::run(RetireArgs { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
+    retire::retire(retire::Options { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
 }
 
 /// Every input of every phase, checked before the first (sync changes the
 /// new region): the plan's rules, zone map and migration id, the plan file
 /// when it exists, and each hook (`--on-host-empty`, the plan's `on_empty`).
 fn check_inputs(args: &UpgradeArgs, plan_exists: bool, ctx: &Ctx) -> anyhow::Result<()> {
-    plan::inputs(&plan_args(args, Some(&args.plan), None), ctx, chrono::Utc::now())?;
+    plan::inputs(&recipe(args), ctx, chrono::Utc::now())?;
     let hosts = if plan_exists { plan::file::load(&args.plan)?.hosts } else { Vec::new() };
     let journal = plan_file::journal_path(&args.plan, None);
-    apply::host_options(&args.hosts, &hosts, &journal, ctx)?;
+    host_options(&args.hosts, &hosts, &journal, ctx)?;
     Ok(())
 }
 
@@ -79,32 +80,13 @@ fn heading(what: &str) {
     eprintln!("\n== cutover upgrade: {what}");
 }
 
-/// `cutover plan -o PLAN` (`output`) or `cutover plan --check PLAN` (`check`).
-fn plan_args(args: &UpgradeArgs, output: Option<&Path>, check: Option<&Path>) -> PlanArgs {
-    PlanArgs {
-        output: output.map(Path::to_path_buf),
-        force: false,
+/// The plan's rules, zone map and migration id, as upgrade's flags give them.
+fn recipe(args: &UpgradeArgs) -> Recipe {
+    Recipe {
         strategies: args.strategies.clone(),
-        keep_snapshots: false,
         zone_map: args.zone_map.clone(),
         migration: args.migration.clone(),
-        show: None,
-        check: check.map(Path::to_path_buf),
-    }
-}
-
-fn run_args(args: &UpgradeArgs) -> RunArgs {
-    RunArgs {
-        plan: args.plan.clone(),
-        journal: None,
-        max_parallel: None,
-        per_host: None,
-        per_new_host: None,
-        per_project: None,
-        poll_max: 30,
-        poll_min: 1.0,
-        deadline: None,
-        hosts: args.hosts.clone(),
+        keep_snapshots: false,
     }
 }
 

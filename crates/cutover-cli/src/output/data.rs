@@ -8,7 +8,7 @@ their types and the table and CSV get text from [`cell_text`].
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::commands::InputError;
+use crate::errors::InputError;
 
 /// Rows under named columns. A column's name is both the table header and
 /// the key in JSON, YAML and the CSV header, as in the openstack client.

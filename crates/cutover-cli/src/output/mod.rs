@@ -36,7 +36,7 @@ use clap::{Args, ValueEnum};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-use crate::commands::ChecksFailed;
+use crate::errors::ChecksFailed;
 
 pub use data::{cell_text, Listing, Output, Record};
 use table::Style;
@@ -214,4 +214,11 @@ impl Serialize for Ordered<'_> {
 /// the output was cut short on purpose, so `main` exits 0 without a word.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// A line on stderr for the operator, unless `-q` asked for errors only.
+pub fn notice(message: &str) {
+    if tracing::level_filters::LevelFilter::current() >= tracing::Level::WARN {
+        eprintln!("cutover: {message}");
+    }
 }

@@ -113,7 +113,7 @@ fn columns_are_picked_in_the_order_asked() {
 #[test]
 fn an_unknown_column_is_bad_input() {
     let err = printer(Format::Table, &["Hots"], false).render(sample().into()).unwrap_err();
-    assert!(err.downcast_ref::<crate::commands::InputError>().is_some());
+    assert!(err.downcast_ref::<crate::errors::InputError>().is_some());
     assert_eq!(err.to_string(), "no column 'Hots'; the columns are 'Host', 'Servers', 'Status', 'Note', 'Zones'");
 }
 

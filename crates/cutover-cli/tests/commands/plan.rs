@@ -41,6 +41,7 @@ fn write_plan(cloud: &SimCloud, plan: &Plan) {
 /// What the simulator's model holds of `s`, as a rebuild record, seen at
 /// microversion `minor` (2.x): below 2.3 Nova shows no user data and no
 /// `delete_on_termination`, below 2.19 no description, below 2.26 no tags.
+// Long on purpose: one field of the record per line, each with its microversion rule.
 fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
     let region = &w.compute["RegionOne"];
     let flavor = &region.flavors[&s.flavor_id];

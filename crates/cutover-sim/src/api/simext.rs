@@ -1,7 +1,8 @@
 /*!
 The simulator's own admin-only extension under `/sim/` (not OpenStack):
 dump the state, read request counts, inject faults, revoke tokens, take a
-service down, and move a host between regions as a redeploy would.
+service down, make a hypervisor's spawns fail or succeed, and move a host
+between regions as a redeploy would.
 */
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use crate::auth::Caller;
 use crate::clock::TimeModel;
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{FaultRule, Faults};
-use crate::model::compute::{ComputeService, Host};
+use crate::model::compute::{ComputeRegion, ComputeService, Host};
 use crate::model::World;
 use crate::sim::Sim;
 
@@ -30,6 +31,7 @@ pub fn routes() -> Router<Sim> {
         .route("/faults", get(faults).put(replace_faults).post(add_fault).delete(clear_faults))
         .route("/tokens/revoke", post(revoke_tokens))
         .route("/regions/{region}/hosts/{host}/service", post(set_service_state))
+        .route("/regions/{region}/hosts/{host}/spawns", post(set_spawns))
         .route("/hosts/{host}/move", post(move_host))
 }
 
@@ -134,15 +136,10 @@ async fn set_service_state(
     JsonBody(b): JsonBody<ServiceStateBody>,
 ) -> ApiResult {
     admin(&c)?;
-    let up = match b.state.as_str() {
-        "up" => true,
-        "down" => false,
-        other => return Err(ApiError::bad_request(format!("state must be up or down, not '{other}'"))),
-    };
+    let up = either(&b.state, "up", "down")?;
     let mut w = sim.world();
     let now = w.now;
-    let region =
-        w.compute_region_mut(&p.region).ok_or_else(|| ApiError::not_found(format!("No region {}", p.region)))?;
+    let region = region_of(&mut w, &p.region)?;
     let svc = region
         .services
         .values_mut()
@@ -151,6 +148,49 @@ async fn set_service_state(
     svc.up = up;
     svc.updated_at = now;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Makes every boot on a compute host fail (a broken hypervisor, as a
+/// scenario's `failing_hosts`), or succeed again once it is mended.
+async fn set_spawns(
+    State(sim): State<Sim>,
+    c: Caller,
+    Path(p): Path<HostRef>,
+    JsonBody(b): JsonBody<StateBody>,
+) -> ApiResult {
+    admin(&c)?;
+    let fail = either(&b.state, "fail", "succeed")?;
+    let mut w = sim.world();
+    let region = region_of(&mut w, &p.region)?;
+    if !region.hosts.contains_key(&p.host) {
+        return Err(ApiError::not_found(format!("No host {} in {}", p.host, p.region)));
+    }
+    if fail {
+        region.failing_hosts.insert(p.host);
+    } else {
+        region.failing_hosts.remove(&p.host);
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A body's `state`: `yes` is true, `no` false, anything else refused (400).
+fn either(state: &str, yes: &str, no: &str) -> ApiResult<bool> {
+    match state {
+        s if s == yes => Ok(true),
+        s if s == no => Ok(false),
+        other => Err(ApiError::bad_request(format!("state must be {yes} or {no}, not '{other}'"))),
+    }
+}
+
+/// The compute region a path names, or 404.
+fn region_of<'a>(w: &'a mut World, region: &str) -> ApiResult<&'a mut ComputeRegion> {
+    w.compute_region_mut(region).ok_or_else(|| ApiError::not_found(format!("No region {region}")))
+}
+
+#[derive(Deserialize)]
+struct StateBody {
+    /// `fail` or `succeed`.
+    state: String,
 }
 
 #[derive(Deserialize)]

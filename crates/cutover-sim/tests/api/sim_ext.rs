@@ -134,3 +134,24 @@ fn a_moved_host_reports_in_to_its_new_region_and_its_old_record_goes_down_later(
     std::thread::sleep(std::time::Duration::from_millis(2000));
     assert_eq!(up("RegionOne"), Some(false), "down once service_down_time has passed");
 }
+
+#[test]
+fn a_hypervisor_made_to_fail_spawns_can_be_mended() {
+    let cloud = TestCloud::start();
+    let admin = cloud.admin_token();
+    let path = "/sim/regions/RegionTwo/hosts/new-1/spawns";
+    let broken = cloud.post(path, &admin, json!({"state": "fail"}));
+    assert_eq!(broken.status, StatusCode::NO_CONTENT, "{}", broken.text);
+    assert!(cloud.sim().world().compute["RegionTwo"].failing_hosts.contains("new-1"));
+    let mended = cloud.post(path, &admin, json!({"state": "succeed"}));
+    assert_eq!(mended.status, StatusCode::NO_CONTENT, "{}", mended.text);
+    assert!(!cloud.sim().world().compute["RegionTwo"].failing_hosts.contains("new-1"));
+
+    let bad = cloud.post(path, &admin, json!({"state": "sometimes"}));
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let nowhere = cloud.post("/sim/regions/RegionTwo/hosts/no-such/spawns", &admin, json!({"state": "fail"}));
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert!(nowhere.body["error"]["message"].as_str().unwrap().contains("No host no-such in RegionTwo"));
+    let alice = cloud.token("alice", "alice-secret", "acme");
+    assert_eq!(cloud.post(path, &alice, json!({"state": "fail"})).status, StatusCode::FORBIDDEN);
+}

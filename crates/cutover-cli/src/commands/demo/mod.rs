@@ -6,8 +6,9 @@ directory, and for each networking mode (a Neutron pair of regions, then a
 nova-network pair) the phases run through the very functions of the real
 commands (see `part`): preflight, env verify, sync, plan, the engine's run
 — drain, moves, each emptied host handed off (redeployed into the new
-region in this process, `redeploy`) and joined there — and retire. Then
-the reports and a short account of what happened.
+region through the simulator's `/sim/` API, `redeploy`) and joined there —
+and retire. Then the reports and a short account of what happened. The
+simulator is reached only through its start API and HTTP (`simapi`).
 
 Exit 0 when the demo went as designed: every server moved (the one the
 scenario's fault hits after a rollback, a repair and a second plan), every
@@ -19,104 +20,24 @@ mod part;
 mod progress;
 mod redeploy;
 mod runner;
+mod script;
+mod simapi;
 mod summary;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use cutover_core::plan::Plan;
 use cutover_engine::Report;
-use cutover_sim::{RunningSim, Scenario, Sim};
+use cutover_sim::{RunningSim, Scenario};
 
-use self::hosts::HostTimes;
-use self::redeploy::Capacity;
-use super::{sim, InputError};
+use self::script::PARTS;
+use self::simapi::SimApi;
+use super::sim;
 use crate::cli::DemoArgs;
+use crate::errors::InputError;
 use crate::output::{Format, OutputArgs, Printer};
 
-/// One pair of regions the demo moves, and what it expects.
-struct Part {
-    /// The networking mode, as the output names it.
-    mode: &'static str,
-    old_region: &'static str,
-    new_region: &'static str,
-    /// Where each old host's aggregates go (sync's host map).
-    host_map: &'static str,
-    /// What sync copies besides what every Nova owns.
-    synced: &'static str,
-    migration: &'static str,
-    fault: Option<Fault>,
-}
-
-/// The fault the scenario injects: a new host whose spawns fail, so the
-/// server sent there is rolled back; then repaired, and the server moved
-/// again by a plan of its own.
-struct Fault {
-    server: &'static str,
-    new_host: &'static str,
-    /// The migration id of the second plan.
-    retry: &'static str,
-}
-
-/// Neutron first: old-3's zone (az-fast, with the spare) lands on new-3,
-/// the host whose spawns the scenario makes fail. Then nova-network, where
-/// everything moves at once.
-const PARTS: [Part; 2] = [
-    Part {
-        mode: "Neutron",
-        old_region: "RegionOne",
-        new_region: "RegionTwo",
-        host_map: "old-1: new-1\nold-2: new-1\nold-3: new-3\nold-spare: new-3\n",
-        synced: "",
-        migration: "demo",
-        fault: Some(Fault { server: FAILING_SERVER, new_host: "new-3", retry: "demo-retry" }),
-    },
-    Part {
-        mode: "nova-network",
-        old_region: "RegionThree",
-        new_region: "RegionFour",
-        host_map: "net-old-1: net-new-1\nnet-old-2: net-new-2\n",
-        synced: ", floating IP pools",
-        migration: "demo-nn",
-        fault: None,
-    },
-];
-/// The demo's rule: servers marked stateless are redeployed from their image.
-const RULE: &str = "metadata=stateless=true:redeploy";
-/// The server the scenario's fault hits: rolled back by the first run.
-pub const FAILING_SERVER: &str = "legacy-1";
-
-/// One run of the engine: its report, the plan it ran, how long it took,
-/// when each host it handed off got where it did, and its spares.
-struct Ran {
-    report: Report,
-    plan: Plan,
-    makespan: Duration,
-    hosts: BTreeMap<String, HostTimes>,
-    spares: BTreeSet<String>,
-    /// The most servers that waited for room in the new region at once,
-    /// and when (into the run) the last of them got it.
-    waited_for_room: Option<(usize, Duration)>,
-}
-
-/// A pair of regions at the end: its runs (the first, then a retry),
-/// what the hosts brought to the new region, and what retire did.
-struct PartDone<'a> {
-    part: &'a Part,
-    runs: Vec<Ran>,
-    /// The hosts redeployed, with their capacity.
-    joined: BTreeMap<String, Capacity>,
-    /// The new region's compute hosts and their capacity, before and after.
-    new_before: (usize, Capacity),
-    new_after: (usize, Capacity),
-    /// The old Nova's services before retire, and left after it;
-    /// `Err`: why retire failed.
-    retired: Result<(Vec<String>, Vec<String>), String>,
-}
-
-pub fn run(args: DemoArgs, output: &OutputArgs) -> anyhow::Result<()> {
+pub fn run(args: DemoArgs, output: &OutputArgs, runtime: &tokio::runtime::Handle) -> anyhow::Result<()> {
     let scale = args.time_scale;
     if !(scale >= 0.0 && scale.is_finite()) {
         return Err(InputError(format!("--time-scale must be a number >= 0, not {scale}")).into());
@@ -124,11 +45,6 @@ pub fn run(args: DemoArgs, output: &OutputArgs) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new().prefix("cutover-demo-").tempdir().context("creating a temporary directory")?;
     let clouds_yaml = dir.path().join("clouds.yaml");
     point_clients_at(&clouds_yaml);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let scenario = Scenario::demo();
     let running = runtime
         .block_on(RunningSim::start(([127, 0, 0, 1], 0).into(), &scenario, Some(scale)))
@@ -147,7 +63,10 @@ pub fn run(args: DemoArgs, output: &OutputArgs) -> anyhow::Result<()> {
         parts.join(" and "),
         dir.path().display()
     );
-    let result = phases(&runtime, &running.sim, dir.path(), scale, output);
+    let result = runtime
+        .block_on(SimApi::connect(&running.base_url(), &scenario))
+        .context("signing in to the simulator")
+        .and_then(|api| phases(runtime, &api, dir.path(), scale, output));
     if args.keep_running && result.is_ok() {
         let kept = dir.keep();
         eprintln!(
@@ -158,7 +77,7 @@ pub fn run(args: DemoArgs, output: &OutputArgs) -> anyhow::Result<()> {
             PARTS[0].new_region,
             PARTS[1].new_region,
         );
-        runtime.block_on(sim::wait_for_signal())?;
+        runtime.block_on(super::run::wait_for_signal())?;
     }
     runtime.block_on(running.stop()).context("stopping the simulator")?;
     result
@@ -175,8 +94,8 @@ fn point_clients_at(clouds_yaml: &Path) {
 }
 
 fn phases(
-    runtime: &tokio::runtime::Runtime,
-    sim: &Sim,
+    runtime: &tokio::runtime::Handle,
+    sim: &SimApi,
     dir: &Path,
     scale: f64,
     output: &OutputArgs,

@@ -10,18 +10,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use cutover_sim::Sim;
 
-use super::redeploy::{Capacity, Redeploy};
-use super::{runner, Fault, Part, PartDone, RULE};
-use crate::cli::{EnvCommand, EnvVerifyArgs, PlanArgs, RetireArgs, SyncArgs};
-use crate::commands::{env, plan, preflight, retire, sync, Ctx};
+use super::redeploy::Redeploy;
+use super::runner;
+use super::script::{Fault, Part, PartDone, RULE};
+use super::simapi::Capacity;
+use super::simapi::SimApi;
+use crate::commands::{env, plan, preflight, retire, sync};
+use crate::ctx::Ctx;
 use crate::output::{Format, OutputArgs, Printer};
 use crate::settings::{CloudArgs, Settings};
 
 pub(super) fn run<'a>(
-    runtime: &tokio::runtime::Runtime,
-    sim: &Sim,
+    runtime: &tokio::runtime::Handle,
+    sim: &SimApi,
     part: &'a Part,
     dir: &Path,
     scale: f64,
@@ -29,16 +31,15 @@ pub(super) fn run<'a>(
 ) -> anyhow::Result<PartDone<'a>> {
     let host_map = dir.join("hosts.yaml");
     std::fs::write(&host_map, part.host_map).with_context(|| format!("writing {}", host_map.display()))?;
-    let ctx = phase_ctx(part, &host_map, output)?;
+    let ctx = phase_ctx(part, &host_map, output, runtime)?;
     let steps = if part.fault.is_some() { 7 } else { 6 };
     let heading = |n: u32, what: &str| eprintln!("\n== {} {n}/{steps} {what}", part.mode);
     heading(1, &format!("preflight: {} and {}, admin rights, services, capacity", part.old_region, part.new_region));
     preflight::run(&ctx).context("preflight")?;
     heading(2, "env verify: the new region's conductor, scheduler and compute hosts");
-    env::run(EnvCommand::Verify(EnvVerifyArgs { hosts: Vec::new(), hosts_file: None }), &ctx).context("env verify")?;
+    env::verify::as_configured(&ctx).context("env verify")?;
     heading(3, &format!("sync: flavors, keypairs, quotas, server groups, aggregates{}", part.synced));
-    sync::run(SyncArgs { dry_run: false, only: Vec::new(), host_map: None, print_host_map: false }, &ctx)
-        .context("sync")?;
+    sync::sync(sync::Options::all(), &ctx).context("sync")?;
     heading(4, &format!("plan: a strategy per server (rule {RULE}), hosts in drain order"));
     let plan_file = write_plan(&ctx, dir.join("plan.yaml"), part.migration)?;
     heading(
@@ -49,7 +50,7 @@ pub(super) fn run<'a>(
             if part.fault.is_some() { " (an empty spare is kept for rollbacks)" } else { "" }
         ),
     );
-    let new_before = new_capacity(sim, part.new_region);
+    let new_before = runtime.block_on(new_capacity(sim, part.new_region))?;
     let redeploy = Arc::new(Redeploy::new(sim.clone(), scale));
     let last = part.fault.is_none();
     let first = runner::run(runtime, &plan_file, &dir.join("journal.db"), &ctx, &redeploy, last, scale)?;
@@ -63,15 +64,16 @@ pub(super) fn run<'a>(
                 fault.new_host, fault.server
             ),
         );
-        repair(sim, part, fault);
+        runtime.block_on(repair(sim, part, fault))?;
         let plan_file = write_plan(&ctx, dir.join("retry.yaml"), fault.retry)?;
         runs.push(runner::run(runtime, &plan_file, &dir.join("retry.db"), &ctx, &redeploy, true, scale)?);
         step += 1;
     }
     heading(step, &format!("retire: {}'s remaining Nova services (cutover retire --yes)", part.old_region));
-    let before = old_services(sim, part.old_region);
-    let retired = retire::run(RetireArgs { endpoints: false, dry_run: false, yes: true }, &ctx)
-        .map(|()| (before, old_services(sim, part.old_region)))
+    let services = || runtime.block_on(sim.services(part.old_region)).context("listing the old Nova's services");
+    let before = services()?;
+    let retired = retire::retire(retire::Options { endpoints: false, dry_run: false, yes: true }, &ctx)
+        .and_then(|()| Ok((before, services()?)))
         .map_err(|e| format!("{e:#}"));
     if let Err(why) = &retired {
         eprintln!("cutover demo: retire failed: {why}");
@@ -81,7 +83,7 @@ pub(super) fn run<'a>(
         runs,
         joined: redeploy.moved(),
         new_before,
-        new_after: new_capacity(sim, part.new_region),
+        new_after: runtime.block_on(new_capacity(sim, part.new_region))?,
         retired,
     })
 }
@@ -90,7 +92,12 @@ pub(super) fn run<'a>(
 /// --old-region OLD --new-region NEW` and a host map; the phases print to
 /// stdout in table format, or to stderr when stdout is for the reports
 /// alone (`-f json|yaml|csv`).
-fn phase_ctx(part: &Part, host_map: &Path, output: &OutputArgs) -> anyhow::Result<Ctx> {
+fn phase_ctx(
+    part: &Part,
+    host_map: &Path,
+    output: &OutputArgs,
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<Ctx> {
     let args = CloudArgs {
         os_cloud: Some("sim".into()),
         old_region: Some(part.old_region.into()),
@@ -101,50 +108,37 @@ fn phase_ctx(part: &Part, host_map: &Path, output: &OutputArgs) -> anyhow::Resul
     settings.sync.host_map = Some(host_map.to_path_buf());
     let out = Printer::new(&OutputArgs::default());
     let out = if output.format == Format::Table { out } else { out.on_stderr() };
-    Ok(Ctx { settings, out })
+    Ok(Ctx { settings, out, runtime: runtime.clone() })
 }
 
 /// `cutover plan -o FILE --migration ID --strategy RULE`.
 fn write_plan(ctx: &Ctx, file: PathBuf, migration: &str) -> anyhow::Result<PathBuf> {
-    let args = PlanArgs {
-        output: Some(file.clone()),
-        force: false,
+    let recipe = plan::Recipe {
         strategies: vec![RULE.to_string()],
-        keep_snapshots: false,
         zone_map: Vec::new(),
         migration: Some(migration.to_string()),
-        show: None,
-        check: None,
+        keep_snapshots: false,
     };
-    plan::run(args, ctx).context("plan")?;
+    plan::make(&recipe, Some(&file), false, ctx).context("plan")?;
     Ok(file)
 }
 
 /// The operator mends the broken hypervisor: its spawns succeed again.
-fn repair(sim: &Sim, part: &Part, fault: &Fault) {
-    if let Some(region) = sim.world().compute_region_mut(part.new_region) {
-        region.failing_hosts.remove(fault.new_host);
-    }
+async fn repair(sim: &SimApi, part: &Part, fault: &Fault) -> anyhow::Result<()> {
+    sim.mend(part.new_region, fault.new_host)
+        .await
+        .with_context(|| format!("repairing {}'s hypervisor", fault.new_host))?;
     eprintln!("{}'s hypervisor repaired: spawns there succeed again", fault.new_host);
+    Ok(())
 }
 
 /// The compute hosts of a region and their capacity in all.
-fn new_capacity(sim: &Sim, region: &str) -> (usize, Capacity) {
-    let world = sim.read();
-    let hosts: Vec<_> = world.compute_region(region).map(|r| r.hosts.values().collect()).unwrap_or_default();
-    let capacity = hosts.iter().fold(Capacity { vcpus: 0, memory_mb: 0, disk_gb: 0 }, |c, h| Capacity {
+async fn new_capacity(sim: &SimApi, region: &str) -> anyhow::Result<(usize, Capacity)> {
+    let hosts = sim.hypervisors(region).await.with_context(|| format!("listing {region}'s hypervisors"))?;
+    let capacity = hosts.iter().fold(Capacity { vcpus: 0, memory_mb: 0, disk_gb: 0 }, |c, (_, h)| Capacity {
         vcpus: c.vcpus + h.vcpus,
         memory_mb: c.memory_mb + h.memory_mb,
-        disk_gb: c.disk_gb + h.local_gb,
+        disk_gb: c.disk_gb + h.disk_gb,
     });
-    (hosts.len(), capacity)
-}
-
-/// The services a region's Nova lists, as `binary on host`.
-fn old_services(sim: &Sim, region: &str) -> Vec<String> {
-    let world = sim.read();
-    world
-        .compute_region(region)
-        .map(|r| r.services.values().map(|s| format!("{} on {}", s.binary, s.host)).collect())
-        .unwrap_or_default()
+    Ok((hosts.len(), capacity))
 }

@@ -1,8 +1,7 @@
 /*!
 The demo's hand-off: an emptied old host is "redeployed" into the new
-region in this process, as `examples/hooks/sim-redeploy` does through the
-simulator's `POST /sim/hosts/{host}/move` — after the time a reinstall
-takes (scaled), [`World::move_host`]. The engine calls it as it would an
+region, as `examples/hooks/sim-redeploy` does, through the simulator's
+`POST /sim/hosts/{host}/move`, after the time a reinstall takes (scaled). The engine calls it as it would an
 operator's hook; what each host brought to the new region is kept for
 the account. [`AfterMoves`] holds a spare's hand-off until every server of
 the run has moved.
@@ -15,38 +14,24 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use cutover_engine::hook::HookEnd;
 use cutover_engine::{HandOff, HookReport, HookRequest};
-use cutover_sim::model::World;
-use cutover_sim::Sim;
 use tokio::sync::watch;
+
+use super::simapi::{Capacity, SimApi};
 
 /// How long reinstalling a compute host takes in the demo (PXE boot,
 /// configuration management, the new environment's `nova-compute`
 /// started): real seconds, run at the demo's time scale.
 pub const REINSTALL_SECS: f64 = 120.0;
 
-/// What a redeployed host brought to the new region: its hypervisor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Capacity {
-    pub vcpus: u32,
-    pub memory_mb: u64,
-    pub disk_gb: u64,
-}
-
-impl std::fmt::Display for Capacity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} vCPUs, {} GiB RAM, {} GiB disk", self.vcpus, self.memory_mb / 1024, self.disk_gb)
-    }
-}
-
-/// Moves emptied hosts into the new region of the simulator it holds.
+/// Moves emptied hosts into the new region of the simulator it reaches.
 pub struct Redeploy {
-    sim: Sim,
+    sim: SimApi,
     reinstall: Duration,
     moved: Mutex<BTreeMap<String, Capacity>>,
 }
 
 impl Redeploy {
-    pub fn new(sim: Sim, time_scale: f64) -> Redeploy {
+    pub fn new(sim: SimApi, time_scale: f64) -> Redeploy {
         Redeploy { sim, reinstall: Duration::from_secs_f64(REINSTALL_SECS * time_scale), moved: Mutex::default() }
     }
 
@@ -57,25 +42,27 @@ impl Redeploy {
 
     /// Moves the host now, unless it is in the new region already (a
     /// hand-off run again after a crash): what the hook would print.
-    fn move_host(&self, r: &HookRequest) -> Result<String, String> {
-        let mut world = self.sim.world();
-        if let Some(capacity) = capacity_in(&world, &r.new_region, &r.host) {
+    async fn move_host(&self, r: &HookRequest) -> Result<String, String> {
+        if let Some(capacity) = self.capacity_in(&r.new_region, &r.host).await? {
             return Ok(format!("{} already is a compute host of {} ({capacity})", r.host, r.new_region));
         }
-        world.move_host(&r.host, &r.old_region, &r.new_region).map_err(|e| {
-            format!("moving {} from {} to {} failed: {} {}", r.host, r.old_region, r.new_region, e.status, e.message)
-        })?;
-        let capacity = capacity_in(&world, &r.new_region, &r.host).ok_or("the host is not in the new region")?;
+        self.sim
+            .move_host(&r.host, &r.old_region, &r.new_region)
+            .await
+            .map_err(|e| format!("moving {} from {} to {} failed: {e}", r.host, r.old_region, r.new_region))?;
+        let capacity = self.capacity_in(&r.new_region, &r.host).await?.ok_or("the host is not in the new region")?;
         if let Ok(mut moved) = self.moved.lock() {
             moved.insert(r.host.clone(), capacity);
         }
         Ok(format!("{} redeployed into {}: {capacity}", r.host, r.new_region))
     }
-}
 
-fn capacity_in(world: &World, region: &str, host: &str) -> Option<Capacity> {
-    let h = world.compute_region(region)?.hosts.get(host)?;
-    Some(Capacity { vcpus: h.vcpus, memory_mb: h.memory_mb, disk_gb: h.local_gb })
+    /// What `host`'s hypervisor has, when `region`'s Nova lists it.
+    async fn capacity_in(&self, region: &str, host: &str) -> Result<Option<Capacity>, String> {
+        let hypervisors =
+            self.sim.hypervisors(region).await.map_err(|e| format!("listing {region}'s hypervisors failed: {e}"))?;
+        Ok(hypervisors.into_iter().find(|(name, _)| name == host).map(|(_, capacity)| capacity))
+    }
 }
 
 #[async_trait]
@@ -83,7 +70,7 @@ impl HandOff for Redeploy {
     async fn hand_off(&self, request: &HookRequest) -> HookReport {
         let started = Instant::now();
         tokio::time::sleep(self.reinstall).await;
-        let (end, output) = match self.move_host(request) {
+        let (end, output) = match self.move_host(request).await {
             Ok(said) => (HookEnd::Succeeded, said),
             Err(why) => (HookEnd::Failed { status: Some(1), output: why.clone() }, why),
         };

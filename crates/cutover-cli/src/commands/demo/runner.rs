@@ -19,15 +19,16 @@ use tokio::sync::watch;
 use super::hosts::HostWatch;
 use super::progress::Display;
 use super::redeploy::{AfterMoves, Redeploy};
-use super::Ran;
-use crate::commands::{plan, Ctx};
+use super::script::Ran;
+use crate::commands::plan;
+use crate::ctx::Ctx;
 
 /// Runs the plan in `plan_file` with the journal `journal`. Every host
 /// with servers to move is redeployed once verified empty; a host with
 /// none (a spare kept for rollbacks) only in the `last` run, once every
 /// server of it has moved.
 pub(super) fn run(
-    runtime: &tokio::runtime::Runtime,
+    runtime: &tokio::runtime::Handle,
     plan_file: &Path,
     journal: &Path,
     ctx: &Ctx,

@@ -13,7 +13,7 @@ use cutover_core::plan::{Plan, ServerRecord};
 use cutover_engine::{Outcome, Report, ServerReport};
 use serde_json::json;
 
-use super::PartDone;
+use super::script::PartDone;
 use crate::output::{Format, Listing, Printer};
 
 /// The reports in one document (`-f json|yaml`: a list), else a table each.

@@ -1,24 +1,21 @@
 /*!
 `cutover env register`: the new region in Keystone, with compute endpoints
 at the operator's URLs and the shared services' endpoints copied from the
-old region. Keystone is shared, so everything goes through a connection to
-the OLD region: the new one need not be in the catalog yet. What is there
-is reported and left alone; a second run changes nothing.
+old region, through [`cutover_procedure::register`]. This module reads the
+flags and prints what was done.
 */
 
 use std::collections::BTreeMap;
 
-use cutover_cloud::RegionClient;
 use cutover_core::model::Interface;
-use cutover_core::newenv::register::{
-    self, EndpointAction, EndpointStep, Outcome, Plan, RegionAction, Request, Shared, SharedService,
-};
-use serde_json::{json, Value};
+use cutover_core::newenv::register::{Request, Shared, SharedService};
+use cutover_procedure::register::{self, Options, Registered};
+use serde_json::json;
 
-use super::{connect, notice, runtime};
 use crate::cli::{EnvRegisterArgs, SharedServiceArg};
-use crate::commands::{Ctx, InputError};
-use crate::output::Listing;
+use crate::ctx::Ctx;
+use crate::errors::InputError;
+use crate::output::{notice, Listing};
 
 /// What Nova and the clients of the new region need in it when no
 /// `--shared` is given.
@@ -33,23 +30,16 @@ pub fn run(args: EnvRegisterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         shared: shared(&args),
     };
     let description = args.region_description.clone().unwrap_or_default();
-    let rt = runtime()?;
-    rt.block_on(async {
-        let client = connect(ctx, &regions.old, "").await?;
-        let catalog = client.keystone_catalog().await?;
-        let endpoints = register::wanted_endpoints(&catalog, &request).map_err(|e| InputError(e.to_string()))?;
-        for skipped in &endpoints.skipped {
-            tracing::info!("region {} has no {skipped} endpoint: none copied", regions.old);
-        }
-        let plan = register::plan(&catalog, &regions.new, endpoints.wanted);
-        let mut report = Report::new();
-        let applied = apply(&client, &plan, &description, &args, &mut report).await;
-        // What was done is shown even when a later call failed.
-        ctx.out.print(report.listing.clone())?;
-        applied?;
-        summarize(&plan, &report, &args);
-        Ok(())
-    })
+    let options = Options { request: &request, description: &description, dry_run: args.dry_run, update: args.update };
+    let profile = cutover_procedure::profile(ctx.settings.cloud())?;
+    let registered = ctx.block_on(register::register(&profile, &options))?;
+    // What was done is shown even when a later call failed.
+    ctx.out.print(listing(&registered))?;
+    if let Some(failure) = registered.failure {
+        return Err(failure.into());
+    }
+    summarize(&registered, &args);
+    Ok(())
 }
 
 /// Each interface's URL: `--compute-url` unless overridden.
@@ -94,95 +84,37 @@ fn service_of(arg: SharedServiceArg) -> SharedService {
     }
 }
 
-/// The rows printed and what they add up to.
-struct Report {
-    listing: Listing,
-    changed: usize,
-    different: usize,
-}
-
-impl Report {
-    fn new() -> Report {
-        Report { listing: Listing::new(["Resource", "Name", "Interface", "URL", "Outcome"]), changed: 0, different: 0 }
+fn listing(registered: &Registered) -> Listing {
+    let mut listing = Listing::new(["Resource", "Name", "Interface", "URL", "Outcome"]);
+    for row in &registered.rows {
+        let interface = row.interface.map(Interface::as_str);
+        listing.push([
+            json!(row.resource),
+            json!(row.name),
+            json!(interface),
+            json!(row.url),
+            json!(row.outcome.as_str()),
+        ]);
     }
-
-    fn add(&mut self, resource: &str, name: &str, interface: Value, url: Value, outcome: Outcome) {
-        match outcome {
-            Outcome::Created | Outcome::Updated => self.changed += 1,
-            Outcome::Different => self.different += 1,
-            Outcome::Exists | Outcome::WouldCreate | Outcome::WouldUpdate => {}
-        }
-        self.listing.push([json!(resource), json!(name), interface, url, json!(outcome.as_str())]);
-    }
-}
-
-/// Carries out the plan (unless `--dry-run`), recording each outcome.
-async fn apply(
-    client: &RegionClient,
-    plan: &Plan,
-    description: &str,
-    args: &EnvRegisterArgs,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let apply = !args.dry_run;
-    let region_outcome = match (&plan.region_action, apply) {
-        (RegionAction::Exists, _) => Outcome::Exists,
-        (RegionAction::Create, false) => Outcome::WouldCreate,
-        (RegionAction::Create, true) => {
-            match client.create_region(&plan.region, description).await {
-                Ok(()) => Outcome::Created,
-                // Created meanwhile by someone else: it is there, as asked.
-                Err(e) if e.is_conflict() => Outcome::Exists,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    report.add("region", &plan.region, Value::Null, Value::Null, region_outcome);
-    for step in &plan.endpoints {
-        let outcome = Outcome::of(&step.action, apply, args.update);
-        match (&step.action, outcome) {
-            (EndpointAction::Create, Outcome::Created) => {
-                let w = &step.wanted;
-                client.create_endpoint(&w.service_id, &plan.region, w.interface, &w.url).await?;
-            }
-            (EndpointAction::Differs { id, .. }, Outcome::Updated) => {
-                client.update_endpoint(id, &step.wanted.url).await?;
-            }
-            _ => {}
-        }
-        add_endpoint(report, step, outcome);
-    }
-    Ok(())
-}
-
-fn add_endpoint(report: &mut Report, step: &EndpointStep, outcome: Outcome) {
-    let w = &step.wanted;
-    let url = match &step.action {
-        // Both URLs, so the operator sees what --update would replace.
-        EndpointAction::Differs { current_url, enabled, .. } if outcome != Outcome::Updated => {
-            let state = if *enabled { "" } else { ", disabled" };
-            format!("{} (registered: {current_url}{state})", w.url)
-        }
-        _ => w.url.clone(),
-    };
-    report.add("endpoint", &w.service_type, json!(w.interface.as_str()), json!(url), outcome);
+    listing
 }
 
 /// The closing line: what happened, in a word.
-fn summarize(plan: &Plan, report: &Report, args: &EnvRegisterArgs) {
+fn summarize(registered: &Registered, args: &EnvRegisterArgs) {
+    let plan = &registered.plan;
     if plan.is_done() {
         notice(&format!("nothing to do: already registered (region {})", plan.region));
         return;
     }
     if args.dry_run {
         notice("dry run: nothing changed");
-    } else if report.changed > 0 {
-        notice(&format!("registered region {}: {} change(s)", plan.region, report.changed));
+    } else if registered.changed() > 0 {
+        notice(&format!("registered region {}: {} change(s)", plan.region, registered.changed()));
     }
-    if report.different > 0 {
+    if registered.different() > 0 {
         tracing::warn!(
             "{} endpoint(s) of region {} are registered differently and were left alone; --update changes them",
-            report.different,
+            registered.different(),
             plan.region
         );
     }

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use cutover_core::novaconf::{self, RenderError, RenderSettings, Setting};
 
 use crate::cli::EnvRenderArgs;
-use crate::commands::InputError;
+use crate::errors::InputError;
 
 pub fn run(args: EnvRenderArgs) -> anyhow::Result<()> {
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));

@@ -11,19 +11,32 @@ use std::path::Path;
 use cutover_core::newenv::verify::{self, Row};
 use serde_json::{json, Value};
 
-use super::{connect, runtime};
+use cutover_procedure::connect_cloud as connect;
+
 use crate::cli::EnvVerifyArgs;
-use crate::commands::{Ctx, InputError};
+use crate::ctx::Ctx;
+use crate::errors::InputError;
 use crate::hostmap::HostMap;
 use crate::output::Listing;
 
 const REGISTER_HINT: &str = "; register it first with `cutover env register`";
 
 pub fn run(args: EnvVerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    verify_hosts(expected_hosts(&args.hosts, args.hosts_file.as_deref(), ctx)?, ctx)
+}
+
+/// `cutover env verify` without flags: the hosts the settings' host map
+/// names, if it names one (what `upgrade` and the demo check).
+pub fn as_configured(ctx: &Ctx) -> anyhow::Result<()> {
+    verify_hosts(expected_hosts(&[], None, ctx)?, ctx)
+}
+
+/// Checks the new region's services, `expected` naming the compute hosts
+/// that must be there (`None`: any one).
+fn verify_hosts(expected: Option<BTreeSet<String>>, ctx: &Ctx) -> anyhow::Result<()> {
     let region = ctx.settings.require_new_region()?.to_string();
-    let expected = expected_hosts(&args, ctx)?;
-    let rows = runtime()?.block_on(async {
-        let client = connect(ctx, &region, REGISTER_HINT).await?;
+    let rows = ctx.block_on(async {
+        let client = connect(ctx.settings.cloud(), &region, REGISTER_HINT).await?;
         if expected.is_none() {
             tracing::warn!(
                 "no expected compute hosts (--host, --hosts-file or [sync] host_map): only checking that one nova-compute is up"
@@ -37,12 +50,16 @@ pub fn run(args: EnvVerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
 }
 
 /// The hosts the flags name, else the host map's new hosts, else none.
-fn expected_hosts(args: &EnvVerifyArgs, ctx: &Ctx) -> Result<Option<BTreeSet<String>>, InputError> {
-    let mut hosts: BTreeSet<String> = args.hosts.iter().map(|h| h.trim().to_string()).collect();
+fn expected_hosts(
+    flags: &[String],
+    hosts_file: Option<&Path>,
+    ctx: &Ctx,
+) -> Result<Option<BTreeSet<String>>, InputError> {
+    let mut hosts: BTreeSet<String> = flags.iter().map(|h| h.trim().to_string()).collect();
     if hosts.contains("") {
         return Err(InputError("--host needs a host name".into()));
     }
-    if let Some(path) = &args.hosts_file {
+    if let Some(path) = hosts_file {
         hosts.extend(read_host_list(path)?);
     }
     if !hosts.is_empty() {

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use cutover_core::plan::planner::DRAIN_ORDER;
 use cutover_core::plan::Plan;
 
-use crate::commands::InputError;
+use crate::errors::InputError;
 
 /// Reads and parses a plan file.
 pub fn load(path: &Path) -> Result<Plan, InputError> {

@@ -17,6 +17,8 @@ plan is still written, for the operator to edit).
 
 pub(super) mod file;
 
+use std::path::Path;
+
 use anyhow::Context as _;
 use cutover_cloud::{plan as gather, Profile, RetryPolicy};
 use cutover_core::plan::check::check;
@@ -28,8 +30,9 @@ use cutover_core::plan::{Options, Plan};
 use cutover_core::preflight::{AllocationRatios, Status};
 use serde_json::{json, Value};
 
-use super::{ChecksFailed, Ctx, InputError};
 use crate::cli::PlanArgs;
+use crate::ctx::Ctx;
+use crate::errors::{ChecksFailed, InputError};
 use crate::output::Listing;
 
 pub fn run(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -38,10 +41,26 @@ pub fn run(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return ctx.out.print(table(&plan));
     }
     if let Some(path) = &args.check {
-        let plan = file::load(path)?;
-        return check_plan(&plan, ctx);
+        return check_file(path, ctx);
     }
-    make(args, ctx)
+    let PlanArgs { output, force, strategies, keep_snapshots, zone_map, migration, .. } = args;
+    make(&Recipe { strategies, zone_map, migration, keep_snapshots }, output.as_deref(), force, ctx)
+}
+
+/// `cutover plan --check PATH`: the plan in `path` against the clouds.
+pub fn check_file(path: &Path, ctx: &Ctx) -> anyhow::Result<()> {
+    let plan = file::load(path)?;
+    check_plan(&plan, ctx)
+}
+
+/// How a new plan is made besides the clouds, as `cutover plan`'s flags
+/// (or `upgrade`'s) say it: `--strategy` rules, `--zone-map` entries, the
+/// migration id, `--keep-snapshots`.
+pub struct Recipe {
+    pub strategies: Vec<String>,
+    pub zone_map: Vec<String>,
+    pub migration: Option<String>,
+    pub keep_snapshots: bool,
 }
 
 /// What a plan is made from besides the clouds: the rules (flags, then
@@ -55,7 +74,7 @@ pub(super) struct Inputs {
 /// [`Inputs`] from the flags and settings, each checked: bad input is
 /// refused before any cloud is asked (`upgrade` asks this before its first
 /// phase).
-pub(super) fn inputs(args: &PlanArgs, ctx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Inputs> {
+pub(super) fn inputs(args: &Recipe, ctx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Inputs> {
     let mut rules: Vec<Rule> = args
         .strategies
         .iter()
@@ -74,17 +93,19 @@ pub(super) fn inputs(args: &PlanArgs, ctx: &Ctx, now: chrono::DateTime<chrono::U
     Ok(Inputs { rules, zone_map, migration })
 }
 
-fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
+/// A new plan from `recipe` and both clouds: written to `output` (an
+/// existing file only with `force`), else printed.
+pub fn make(recipe: &Recipe, output: Option<&Path>, force: bool, ctx: &Ctx) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
-    let Inputs { rules, zone_map, migration } = inputs(&args, ctx, now)?;
-    if let Some(path) = args.output.as_deref().filter(|p| p.exists() && !args.force) {
+    let Inputs { rules, zone_map, migration } = inputs(recipe, ctx, now)?;
+    if let Some(path) = output.filter(|p| p.exists() && !force) {
         return Err(
             InputError(format!("{} exists: give --force to overwrite it, or another file", path.display())).into()
         );
     }
     let inventory = read_clouds(ctx)?;
     let options = Options {
-        keep_snapshots: args.keep_snapshots || ctx.settings.plan.keep_snapshots,
+        keep_snapshots: recipe.keep_snapshots || ctx.settings.plan.keep_snapshots,
         zone_map,
         ..Options::default()
     };
@@ -100,9 +121,9 @@ fn make(args: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
         tracing::warn!("not planned: server {} ({}) on {}: {}", u.name, u.id, u.host, u.reason);
     }
     warn_missing_zones(plan, &inventory);
-    match &args.output {
+    match output {
         Some(path) => {
-            file::write(path, plan, args.force)?;
+            file::write(path, plan, force)?;
             let moving = plan.servers().filter(|(_, s)| s.strategy != cutover_core::machine::Strategy::Wait).count();
             eprintln!(
                 "cutover: plan {} written to {}: {} host(s), {} server(s), {moving} to move, {} not planned",
@@ -162,8 +183,7 @@ fn checked_migration(name: String) -> Result<String, InputError> {
 fn read_clouds(ctx: &Ctx) -> anyhow::Result<Inventory> {
     let regions = ctx.settings.regions()?;
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
+    ctx.block_on(async {
         let clouds = gather::connect(&profile, &regions.old, &regions.new, RetryPolicy::default()).await?;
         Ok(gather::inventory(&clouds).await?)
     })

@@ -24,25 +24,59 @@ use cutover_engine::HostOptions;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy};
 use cutover_engine::{CommandHook, HandOff};
 
-use super::{plan, plan_file, report, Ctx, HostsStopped, InputError, NotAllMoved};
-use crate::cli::{HostArgs, RunArgs};
+use super::{plan, plan_file, report};
+use crate::cli::{HostArgs, RunArgs, POLL_MAX_SECS, POLL_MIN_SECS};
+use crate::ctx::Ctx;
+use crate::errors::{HostsStopped, InputError, NotAllMoved};
 use crate::settings::Settings;
 
+/// What `cutover run` is asked, without its clap parsing.
+pub struct Request<'a> {
+    pub plan: &'a Path,
+    pub journal: Option<&'a Path>,
+    /// `--max-parallel`, `--per-host`, `--per-new-host`, `--per-project`.
+    pub limits: [Option<u32>; 4],
+    pub poll_max: u64,
+    pub poll_min: f64,
+    pub deadline: Option<i64>,
+    pub hosts: &'a HostArgs,
+}
+
+impl<'a> Request<'a> {
+    /// `cutover run PLAN` with only the hosts' flags given.
+    pub fn defaults(plan: &'a Path, hosts: &'a HostArgs) -> Request<'a> {
+        let (poll_max, poll_min) = (POLL_MAX_SECS, POLL_MIN_SECS);
+        Request { plan, journal: None, limits: [None; 4], poll_max, poll_min, deadline: None, hosts }
+    }
+}
+
 pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
-    let plan = plan::file::load(&args.plan)?;
+    let request = Request {
+        plan: &args.plan,
+        journal: args.journal.as_deref(),
+        limits: [args.max_parallel, args.per_host, args.per_new_host, args.per_project],
+        poll_max: args.poll_max,
+        poll_min: args.poll_min,
+        deadline: args.deadline,
+        hosts: &args.hosts,
+    };
+    apply(&request, ctx)
+}
+
+/// Applies the plan `request` names, resuming from its journal.
+pub fn apply(request: &Request, ctx: &Ctx) -> anyhow::Result<()> {
+    let plan = plan::file::load(request.plan)?;
     let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
     let here = plan_file::clouds_here(&plan, &profile, &ctx.settings);
-    plan_file::check_clouds(&plan, &args.plan, &here)?;
-    let journal = plan_file::journal_path(&args.plan, args.journal.as_deref());
+    plan_file::check_clouds(&plan, request.plan, &here)?;
+    let journal = plan_file::journal_path(request.plan, request.journal);
     let opened = Opened::open(&plan, &journal)?;
-    let limits = [args.max_parallel, args.per_host, args.per_new_host, args.per_project];
-    let mut options = options(&ctx.settings, limits, args.poll_max);
-    options.poll.min = Duration::from_secs_f64(args.poll_min);
-    options.hosts = host_options(&args.hosts, &plan.hosts, &journal, ctx)?;
-    options.deadline = args.deadline;
+    let mut options = options(&ctx.settings, request.limits, request.poll_max);
+    options.poll.min = Duration::from_secs_f64(request.poll_min);
+    options.hosts = host_options(request.hosts, &plan.hosts, &journal, ctx)?;
+    options.deadline = request.deadline;
     let total = plan.servers().count();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let report = runtime.block_on(async {
+    let report = ctx.block_on(async {
         // Connected before the journal is created: a cloud that cannot be
         // reached leaves no journal behind.
         let driver =
@@ -63,7 +97,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<()> {
             "stopped with {} of {} servers unfinished; `cutover run {}` resumes",
             totals.unfinished,
             totals.servers,
-            args.plan.display()
+            request.plan.display()
         );
     }
     if !report.all_moved() {
@@ -135,7 +169,18 @@ pub(super) fn host_options(
 /// SIGINT or SIGTERM: the run ends its round (every outcome journaled)
 /// and stops. Without signal handlers it runs to the end.
 pub(super) async fn stop_signal() {
-    if super::sim::wait_for_signal().await.is_err() {
+    if wait_for_signal().await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// The first SIGINT or SIGTERM; an error when the handlers cannot be installed.
+pub(super) async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }

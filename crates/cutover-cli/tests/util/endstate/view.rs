@@ -108,6 +108,7 @@ pub struct ServerView {
 
 impl ServerView {
     /// `server` of `region` as the simulator holds it.
+    // Long on purpose: one field of the view per few lines, read in order off the model.
     pub fn of(world: &World, region: &str, server: &Server, copy: Copy, before: &Before) -> ServerView {
         let compute = &world.compute[region];
         let network = &world.network;
@@ -205,6 +206,7 @@ impl ServerView {
     }
 
     /// What the rebuild record of `planned` says `copy` must be.
+    // Long on purpose: the same fields as `of`, in the same order, from the record.
     pub fn expected(plan: &Plan, planned: &ServerPlan, copy: Copy) -> ServerView {
         let r = &planned.server;
         let mut metadata = r.metadata.clone();

@@ -11,7 +11,7 @@ use cutover_core::model::{Keypair, User};
 use cutover_core::sync::keypairs::diff;
 use cutover_core::sync::{Decision, Entry, Kind, Outcome};
 
-use super::{carry_out, SyncCtx};
+use super::kind::{carry_out, SyncCtx};
 
 pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     let users = match cx.old.users().await {

@@ -9,7 +9,7 @@ use cutover_cloud::{Error, RegionClient};
 use cutover_core::sync::aggregates::{self, AggregateDecision, Create};
 use cutover_core::sync::{Decision, Entry, Kind};
 
-use super::{carry_out, SyncCtx};
+use super::kind::{carry_out, SyncCtx};
 
 pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     let (old, new, hosts) = tokio::join!(cx.old.aggregates(), cx.new.aggregates(), cx.new.compute_service_hosts());

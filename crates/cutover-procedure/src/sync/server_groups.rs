@@ -13,7 +13,7 @@ use cutover_core::sync::server_groups::{diff, pairs, unowned, NewRegion};
 use cutover_core::sync::{Decision, Entry, Kind, Outcome};
 
 use super::as_project::AsProjects;
-use super::SyncCtx;
+use super::kind::SyncCtx;
 
 const KIND: Kind = Kind::ServerGroup;
 

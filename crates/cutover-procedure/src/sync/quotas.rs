@@ -10,7 +10,7 @@ use cutover_core::model::{Project, QuotaSet};
 use cutover_core::sync::quotas::{self, QuotaDecision, Update};
 use cutover_core::sync::{Decision, Entry, Kind, Outcome};
 
-use super::{carry_out, SyncCtx};
+use super::kind::{carry_out, SyncCtx};
 
 pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     let projects = match cx.old.projects().await {

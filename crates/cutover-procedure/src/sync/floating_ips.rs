@@ -16,7 +16,7 @@ use cutover_core::sync::floating_ips::{diff, Step};
 use cutover_core::sync::{Decision, Entry, Kind, Outcome};
 
 use super::as_project::AsProjects;
-use super::SyncCtx;
+use super::kind::SyncCtx;
 
 const KIND: Kind = Kind::FloatingIp;
 

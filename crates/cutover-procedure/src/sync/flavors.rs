@@ -8,7 +8,7 @@ use cutover_core::model::Flavor;
 use cutover_core::sync::flavors::{self, Descriptions, FlavorDecision};
 use cutover_core::sync::{Decision, Entry, Kind};
 
-use super::{carry_out, SyncCtx};
+use super::kind::{carry_out, SyncCtx};
 
 pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     let (old, new) = tokio::join!(cx.old.flavors(), cx.new.flavors());

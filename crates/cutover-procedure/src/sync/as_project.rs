@@ -11,7 +11,7 @@ use cutover_cloud::scoped::ProjectAccess;
 use cutover_cloud::{Error as CloudError, RegionClient, RetryPolicy};
 use cutover_core::sync::{Entry, Kind, Outcome};
 
-use super::SyncCtx;
+use super::kind::SyncCtx;
 
 pub struct AsProjects<'a> {
     cx: &'a SyncCtx,
