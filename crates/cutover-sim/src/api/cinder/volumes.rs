@@ -15,8 +15,8 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Cinder, Id};
-use crate::api::{ok, page, reply, JsonBody};
+use super::microversion::{Cinder, Id};
+use crate::api::common::{ok, page, reply, JsonBody};
 use crate::clock::TimeModel;
 use crate::error::{ApiError, ApiResult};
 use crate::model::image::ImageStatus;

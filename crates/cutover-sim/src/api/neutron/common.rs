@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::api::{ok, reply};
+use crate::api::common::{ok, reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::iso_seconds;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::common::{admin_only_attr, bad_request, creation_tags, no_content, one, owns, standard_attrs};
 use super::common::{Attrs, ListQuery};
 use super::{networks, ports};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4_num, FixedIpRequest, FloatingIp, NetworkStore};

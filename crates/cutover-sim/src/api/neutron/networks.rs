@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::common::{admin_only_attr, creation_tags, denied, no_content, owns, standard_attrs, Attrs, ListQuery};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{Network, NetworkStore, AUTO_DELETE_PORT_OWNERS};

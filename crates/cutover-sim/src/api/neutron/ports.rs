@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::common::{admin_only_attr, bad_request, creation_tags, denied, no_content, one, owns, standard_attrs};
 use super::common::{Attrs, ListQuery};
 use super::{networks, security_groups};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4_num, FixedIpRequest, NetworkStore, Port};

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::common::{bad_request, creation_tags, denied, no_content, one, owns, standard_attrs, Attrs, ListQuery};
 use super::{networks, ports, subnets};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{FixedIpRequest, NetworkStore, Port, Router};

@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::common::{bad_request, creation_tags, missing, no_content, one, owns, standard_attrs, Attrs, ListQuery};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4, parse_cidr, NetworkStore, SecurityGroup, SecurityGroupRule};
@@ -126,7 +126,9 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
     if name == "default" {
         return Err(default_exists());
     }
-    let mut group = SecurityGroup::new(&mut world, &project_id, &name, &attrs.description()?.unwrap_or_default());
+    let description = attrs.description()?.unwrap_or_default();
+    let now = world.now;
+    let mut group = SecurityGroup::new(now, || world.new_uuid(), &project_id, &name, &description);
     group.stateful = attrs.bool("stateful")?.unwrap_or(true);
     if let Some(t) = tags {
         world.network.tags.insert(group.id.clone(), t);

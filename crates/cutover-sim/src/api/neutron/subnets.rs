@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::common::{bad_request, creation_tags, denied, invalid_input, no_content, one, owns, standard_attrs};
 use super::common::{missing, Attrs, ListQuery};
 use super::networks;
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4, ipv4_num, parse_cidr, AllocationPool, NetworkStore, Subnet};

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::common::{bad_request, denied, no_content, owns, Attrs};
 use super::{floatingips, networks, ports, routers, security_groups};
-use crate::api::{ok, JsonBody};
+use crate::api::common::{ok, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::NetworkStore;

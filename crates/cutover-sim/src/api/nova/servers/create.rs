@@ -13,8 +13,9 @@ use serde_json::{json, Map, Value};
 use super::boot::{self, BootPlan, NewVolume};
 use super::networks::{self, NetworksArg};
 use super::view::ViewCtx;
-use crate::api::nova::{region, region_mut, Nova};
-use crate::api::JsonBody;
+use crate::api::common::JsonBody;
+use crate::api::nova::lookup::{region, region_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{BlockDevice, ComputeRegion, Flavor, Networking, Server};
 use crate::model::World;
@@ -107,7 +108,7 @@ pub async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody
     if !groups.is_empty() {
         reply["server"]["security_groups"] = json!(groups.iter().map(|g| json!({"name": g})).collect::<Vec<_>>());
     }
-    let mut resp = crate::api::reply(StatusCode::ACCEPTED, reply);
+    let mut resp = crate::api::common::reply(StatusCode::ACCEPTED, reply);
     if let Ok(v) = header::HeaderValue::from_str(&self_link) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
