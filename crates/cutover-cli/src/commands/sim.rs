@@ -17,7 +17,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     }
     let scenario = scenario(&args)?;
     if args.print_scenario {
-        print!("{}", serde_yaml::to_string(&scenario).context("rendering the scenario")?);
+        print!("{}", yaml_serde::to_string(&scenario).context("rendering the scenario")?);
         return Ok(());
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

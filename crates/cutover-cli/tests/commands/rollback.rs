@@ -117,7 +117,7 @@ fn a_rollback_of_all_after_a_run_puts_every_server_back_as_it_was() {
 /// Runs the plan in this process and stops it dead after `writes` journal
 /// writes, as `kill -9` would.
 fn run_halting(cloud: &SimCloud, writes: u64) {
-    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
     let profile = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), None).unwrap();
     let options = Options {
         halt_after_writes: Some(writes),
