@@ -418,6 +418,13 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// Sets `field` to an update's value for it, when the update gives one.
+pub fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
+}
+
 /// The empty 204 of a successful delete.
 pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
