@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::common::{admin_only_attr, bad_request, creation_tags, denied, no_content, one, owns, set, standard_attrs};
 use super::common::{Attrs, ListQuery};
-use super::{networks, security_groups};
+use super::{networks, security_groups, subnets};
 use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -165,7 +165,7 @@ pub fn parse_fixed_ip_list(store: &NetworkStore, key: &str, raw: &Value) -> ApiR
         }
         if let Some(s) = &req.subnet_id {
             if !store.subnets.contains_key(s) {
-                return Err(ApiError::not_found(format!("Subnet {s} could not be found.")).with_type("SubnetNotFound"));
+                return Err(subnets::not_found(s));
             }
         }
         out.push(req);
