@@ -41,10 +41,6 @@ pub enum Error {
         #[source]
         source: DriverError,
     },
-    /// The run stopped dead after the journal write it was told to stop
-    /// at, as a `kill -9` would (crash tests; see `Options::halt_after_writes`).
-    #[error("halted after journal write {0}")]
-    Halted(u64),
 }
 
 impl Error {

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use cutover_core::machine::host::{step_host, HookEnd, HostAction, HostMove, HostObservation, HostStage, HostState};
 use cutover_core::plan::Plan;
-use cutover_journal::Journal;
-use serde::{Deserialize, Serialize};
+pub use cutover_journal::{HookEndRecord, HookRecord};
+use cutover_journal::{HostEntry, Journal};
 use tokio::task::JoinSet;
 
 use crate::driver::{Driver, DriverError};
@@ -64,79 +64,18 @@ impl std::fmt::Debug for HostOptions {
     }
 }
 
-/// The hook as the journal keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HookRecord {
-    /// When it was started (the run's clock).
-    pub started_at: i64,
-    /// How it ended; `None` while it runs, or if a crash cut it short.
-    pub end: Option<HookEndRecord>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HookEndRecord {
-    pub succeeded: bool,
-    /// Exit status; `None` when it succeeded or was killed at its timeout.
-    pub status: Option<i32>,
-    /// The tail of what it printed.
-    pub output: String,
-    pub secs: u64,
-}
-
-impl HookEndRecord {
-    fn of(report: &HookReport) -> HookEndRecord {
-        let status = match &report.end {
-            HookEnd::Succeeded => None,
-            HookEnd::Failed { status, .. } => *status,
-        };
-        HookEndRecord {
-            succeeded: report.succeeded(),
-            status,
-            output: report.output.clone(),
-            secs: report.duration.as_secs(),
-        }
+/// The hook's end as the journal keeps it.
+fn hook_end(report: &HookReport) -> HookEndRecord {
+    let status = match &report.end {
+        HookEnd::Succeeded => None,
+        HookEnd::Failed { status, .. } => *status,
+    };
+    HookEndRecord {
+        succeeded: report.succeeded(),
+        status,
+        output: report.output.clone(),
+        secs: report.duration.as_secs(),
     }
-
-    /// `succeeded`, `exited 2`, `timed out`, with the last line printed.
-    pub fn describe(&self) -> String {
-        let how = match (self.succeeded, self.status) {
-            (true, _) => "succeeded".to_string(),
-            (false, Some(code)) => format!("exited {code}"),
-            (false, None) => "timed out".to_string(),
-        };
-        match last_line(&self.output) {
-            line if line.is_empty() => how,
-            line => format!("{how}: {line}"),
-        }
-    }
-
-    fn end(&self) -> HookEnd {
-        match self.succeeded {
-            true => HookEnd::Succeeded,
-            false => HookEnd::Failed { status: self.status, output: last_line(&self.output) },
-        }
-    }
-}
-
-fn last_line(output: &str) -> String {
-    output.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_string()
-}
-
-fn state_key(host: &str) -> String {
-    format!("host/{host}/state")
-}
-
-fn hook_key(host: &str) -> String {
-    format!("host/{host}/hook")
-}
-
-fn load<T: for<'de> Deserialize<'de>>(journal: &Journal, key: &str) -> Result<Option<T>> {
-    Ok(journal.value(key)?.and_then(|text| serde_json::from_str(&text).ok()))
-}
-
-fn store<T: Serialize>(journal: &mut Journal, key: &str, value: &T) -> Result<()> {
-    let text = serde_json::to_string(value).unwrap_or_default();
-    Ok(journal.set_value(key, &text)?)
 }
 
 /// One old host as the run tracks it.
@@ -144,8 +83,9 @@ pub(crate) struct TrackedHost {
     pub(crate) plan: HostMove,
     pub(crate) state: HostState,
     pub(crate) hook: Option<HookRecord>,
-    /// Its hook runs now, in this process.
-    running: bool,
+    /// Its hook runs now, in this process: the journal's number of its
+    /// intent, for the outcome written when it ends.
+    running: Option<i64>,
     /// Servers the last observation listed on it (for the report).
     pub(crate) listed: Option<u32>,
 }
@@ -155,31 +95,35 @@ pub(crate) struct Hosts {
     pub(crate) tracked: Vec<TrackedHost>,
     options: HostOptions,
     hooks: JoinSet<(usize, HookReport)>,
+    /// Journal writes so far in this run (the run's progress counts them).
+    pub(crate) writes: u64,
 }
 
 impl Hosts {
     /// The plan's hosts, with what the journal holds of them.
-    pub(crate) fn load(plan: &Plan, journal: &Journal, options: HostOptions, now: i64) -> Result<Hosts> {
+    pub(crate) fn load(plan: &Plan, journaled: &BTreeMap<String, HostEntry>, options: HostOptions, now: i64) -> Hosts {
         let reason = disable_reason(plan);
-        let mut tracked = Vec::new();
-        for host in &plan.hosts {
-            let state = load(journal, &state_key(&host.name))?.unwrap_or_else(|| HostState::new(now));
-            let hook: Option<HookRecord> = load(journal, &hook_key(&host.name))?;
-            tracked.push(TrackedHost {
-                plan: HostMove {
-                    name: host.name.clone(),
-                    disable_reason: reason.clone(),
-                    empty_interval_secs: options.empty_interval.as_secs() as i64,
-                    rejoin_timeout_secs: options.rejoin_timeout.as_secs() as i64,
-                    join_reason: join_reason(plan),
-                },
-                state,
-                hook,
-                running: false,
-                listed: None,
-            });
-        }
-        Ok(Hosts { tracked, options, hooks: JoinSet::new() })
+        let tracked = plan
+            .hosts
+            .iter()
+            .map(|host| {
+                let entry = journaled.get(&host.name);
+                TrackedHost {
+                    plan: HostMove {
+                        name: host.name.clone(),
+                        disable_reason: reason.clone(),
+                        empty_interval_secs: options.empty_interval.as_secs() as i64,
+                        rejoin_timeout_secs: options.rejoin_timeout.as_secs() as i64,
+                        join_reason: join_reason(plan),
+                    },
+                    state: entry.and_then(|e| e.state.clone()).unwrap_or_else(|| HostState::new(now)),
+                    hook: entry.and_then(|e| e.hook.clone()),
+                    running: None,
+                    listed: None,
+                }
+            })
+            .collect();
+        Hosts { tracked, options, hooks: JoinSet::new(), writes: 0 }
     }
 
     /// Takes up the hosts an earlier run stopped (a failed hook, no
@@ -235,7 +179,7 @@ impl Hosts {
         let observed: Vec<&str> = open
             .iter()
             .map(|&i| &self.tracked[i])
-            .filter(|t| !waiting_for_moves(t.state.stage, moves_of(&t.plan.name)) && !t.running)
+            .filter(|t| !waiting_for_moves(t.state.stage, moves_of(&t.plan.name)) && t.running.is_none())
             .map(|t| t.plan.name.as_str())
             .collect();
         let mut seen = match observed.is_empty() {
@@ -258,7 +202,8 @@ impl Hosts {
             obs.hook = t.hook.as_ref().and_then(|h| h.end.as_ref()).map(HookEndRecord::end);
             let step = step_host(&t.plan, &t.state, &obs, now);
             if step.state != t.state {
-                store(journal, &state_key(&t.plan.name), &step.state).map_err(HostRound::Fatal)?;
+                journal.save_host_state(&t.plan.name, &step.state).map_err(fatal)?;
+                self.writes += 1;
                 if step.state.stage != t.state.stage {
                     tracing::info!(host = t.plan.name, stage = ?step.state.stage, "old host");
                 }
@@ -275,6 +220,8 @@ impl Hosts {
         Ok(changed)
     }
 
+    /// Carries out one host action: its intent journaled before, its
+    /// outcome after (a hook's when it ends).
     async fn act(
         &mut self,
         i: usize,
@@ -285,39 +232,29 @@ impl Hosts {
         now: i64,
     ) -> std::result::Result<bool, HostRound> {
         let host = self.tracked[i].plan.name.clone();
-        let done = match action {
-            HostAction::DisableService { reason, .. } => driver.disable_host(plan, &host, &reason).await,
+        if let HostAction::RunHook { .. } = action {
+            return self.start_hook(i, plan, journal, &action, now).map_err(HostRound::Fatal);
+        }
+        if let HostAction::DisableService { reason, .. } = &action {
+            let done =
+                disable(plan, driver, journal, &host, reason, &mut self.writes).await.map_err(HostRound::Fatal)?;
+            return Ok(done.map_err(|e| tracing::warn!(host, "{e}")).is_ok());
+        }
+        let seq = journal.intend_host(&host, &action).map_err(fatal)?;
+        self.writes += 1;
+        let done = match &action {
+            HostAction::DisableService { .. } => unreachable!("disabled above"),
             HostAction::DeleteOldService { .. } => driver.delete_old_service(plan, &host).await,
-            HostAction::DisableNewService { reason, .. } => driver.set_new_host(plan, &host, Some(&reason)).await,
+            HostAction::DisableNewService { reason, .. } => driver.set_new_host(plan, &host, Some(reason)).await,
             HostAction::JoinAggregates { aggregates, .. } => {
                 tracing::info!(host, aggregates = aggregates.join(", "), "putting the host into its old aggregates");
-                driver.join_aggregates(plan, &host, &aggregates).await
+                driver.join_aggregates(plan, &host, aggregates).await
             }
             HostAction::EnableNewService { .. } => driver.set_new_host(plan, &host, None).await,
-            HostAction::RunHook { .. } => {
-                let t = &mut self.tracked[i];
-                let Some(hand_off) = self.options.hand_off_for(&host) else { return Ok(false) };
-                if t.running {
-                    return Ok(false);
-                }
-                if t.hook.as_ref().is_some_and(|h| h.end.is_none()) {
-                    tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
-                }
-                let record = HookRecord { started_at: now, end: None };
-                store(journal, &hook_key(&host), &record).map_err(HostRound::Fatal)?;
-                t.hook = Some(record);
-                t.running = true;
-                let request = HookRequest {
-                    host: host.clone(),
-                    old_region: plan.clouds.old_region.clone(),
-                    new_region: plan.clouds.new_region.clone(),
-                    migration: plan.migration.clone(),
-                };
-                tracing::info!(host, "handing the empty host off");
-                self.hooks.spawn(async move { (i, hand_off.hand_off(&request).await) });
-                return Ok(true);
-            }
+            HostAction::RunHook { .. } => unreachable!("started above"),
         };
+        journal.host_outcome(seq, done.clone().map_err(|e| e.message)).map_err(fatal)?;
+        self.writes += 1;
         match done {
             Ok(()) => Ok(true),
             // The host machine asks again next round; a lasting refusal
@@ -327,6 +264,43 @@ impl Hosts {
                 Ok(false)
             }
         }
+    }
+
+    /// Starts the hand-off hook of host `i` in the background, its intent
+    /// and start journaled first (a hook cut short by a crash runs again:
+    /// hooks are idempotent).
+    fn start_hook(
+        &mut self,
+        i: usize,
+        plan: &Plan,
+        journal: &mut Journal,
+        action: &HostAction,
+        now: i64,
+    ) -> Result<bool> {
+        let host = self.tracked[i].plan.name.clone();
+        let Some(hand_off) = self.options.hand_off_for(&host) else { return Ok(false) };
+        let t = &mut self.tracked[i];
+        if t.running.is_some() {
+            return Ok(false);
+        }
+        if t.hook.as_ref().is_some_and(|h| h.end.is_none()) {
+            tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
+        }
+        let seq = journal.intend_host(&host, action)?;
+        let record = HookRecord { started_at: now, end: None };
+        journal.save_hook(&host, &record)?;
+        self.writes += 2;
+        t.hook = Some(record);
+        t.running = Some(seq);
+        let request = HookRequest {
+            host: host.clone(),
+            old_region: plan.clouds.old_region.clone(),
+            new_region: plan.clouds.new_region.clone(),
+            migration: plan.migration.clone(),
+        };
+        tracing::info!(host, "handing the empty host off");
+        self.hooks.spawn(async move { (i, hand_off.hand_off(&request).await) });
+        Ok(true)
     }
 
     /// Journals the end of every hook that has finished.
@@ -349,10 +323,20 @@ impl Hosts {
             Err(_) => return Ok(false),
         };
         let t = &mut self.tracked[i];
-        t.running = false;
+        let seq = t.running.take();
         let started_at = t.hook.as_ref().map_or(0, |h| h.started_at);
-        let record = HookRecord { started_at, end: Some(HookEndRecord::of(&report)) };
-        store(journal, &hook_key(&t.plan.name), &record)?;
+        let record = HookRecord { started_at, end: Some(hook_end(&report)) };
+        journal.save_hook(&t.plan.name, &record)?;
+        self.writes += 1;
+        if let Some(seq) = seq {
+            let outcome = if report.succeeded() {
+                Ok(())
+            } else {
+                Err(record.end.as_ref().map(HookEndRecord::describe).unwrap_or_default())
+            };
+            journal.host_outcome(seq, outcome)?;
+            self.writes += 1;
+        }
         tracing::info!(host = t.plan.name, "hand-off hook {}: {}", report.outcome(), report.last_line());
         t.hook = Some(record);
         Ok(true)
@@ -413,10 +397,35 @@ pub(crate) struct HostMoves {
     pub(crate) started: u32,
 }
 
+/// Takes old host `host` out of scheduling, the one way a run does it (at
+/// its start, after a rebuild there, and in the host's machine): intent
+/// journaled before the call, outcome after (`writes` counts them). The
+/// outer error is the journal's; the inner one the cloud's.
+pub(crate) async fn disable(
+    plan: &Plan,
+    driver: &dyn Driver,
+    journal: &mut Journal,
+    host: &str,
+    reason: &str,
+    writes: &mut u64,
+) -> Result<std::result::Result<(), DriverError>> {
+    let action = HostAction::DisableService { host: host.to_string(), reason: reason.to_string() };
+    let seq = journal.intend_host(host, &action)?;
+    let done = driver.disable_host(plan, host, reason).await;
+    journal.host_outcome(seq, done.clone().map_err(|e| e.message))?;
+    *writes += 2;
+    Ok(done)
+}
+
 /// Whether a host at `stage` is only waiting for its servers' moves: it is
 /// stepped on them alone, without listings.
 fn waiting_for_moves(stage: HostStage, moves: HostMoves) -> bool {
     matches!(stage, HostStage::Disabled | HostStage::Draining) && moves.in_flight > 0
+}
+
+/// A journal write that failed: the run stops there.
+fn fatal(error: cutover_journal::Error) -> HostRound {
+    HostRound::Fatal(error.into())
 }
 
 /// Why a host round did not complete.
@@ -436,16 +445,8 @@ pub(crate) fn join_reason(plan: &Plan) -> String {
     format!("cutover migration {}: joining its aggregates from {}", plan.migration, plan.clouds.old_region)
 }
 
-/// Every host the journal has a state for, in name order.
-pub fn stepped(journal: &Journal) -> Result<Vec<String>> {
-    Ok(journal
-        .values_with_prefix("host/")?
-        .into_iter()
-        .filter_map(|(key, _)| Some(key.strip_prefix("host/")?.strip_suffix("/state")?.to_string()))
-        .collect())
-}
-
 /// A host's state and hook as the journal keeps them (for the report).
 pub fn journaled(journal: &Journal, host: &str) -> Result<(Option<HostState>, Option<HookRecord>)> {
-    Ok((load(journal, &state_key(host))?, load(journal, &hook_key(host))?))
+    let entry = journal.hosts()?.remove(host).unwrap_or_default();
+    Ok((entry.state, entry.hook))
 }

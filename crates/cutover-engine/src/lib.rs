@@ -20,7 +20,6 @@ Layout:
 - [`report`]: the [`Report`] of a run (or of a journal, for `cutover status`).
 - [`cleanup`]: what the migration kept on purpose, found and deleted
   ([`Cleanup`], `cutover cleanup`).
-- `notes`: the engine's own bookkeeping in the journal.
 - [`Error`]: what stops a run.
 */
 
@@ -32,7 +31,6 @@ mod error;
 pub mod hook;
 pub mod hosts;
 pub mod limits;
-mod notes;
 pub mod open;
 pub mod openstack;
 pub mod phase;

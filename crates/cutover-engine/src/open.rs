@@ -101,6 +101,8 @@ pub fn meta(plan: &Plan, created_at: i64) -> Meta {
 pub struct Opened {
     path: PathBuf,
     journal: Option<Journal>,
+    /// A layer put under the journal's writes ([`Opened::refuse_commits_when`]).
+    refuse: Option<Box<dyn FnMut() -> bool + Send>>,
 }
 
 impl Opened {
@@ -109,7 +111,7 @@ impl Opened {
     pub fn open(plan: &Plan, path: &Path) -> Result<Opened> {
         validate(plan)?;
         if !path.exists() {
-            return Ok(Opened { path: path.to_path_buf(), journal: None });
+            return Ok(Opened { path: path.to_path_buf(), journal: None, refuse: None });
         }
         let journal = Journal::open(path)?;
         let wanted = meta(plan, 0);
@@ -131,7 +133,7 @@ impl Opened {
                 wanted: describe(&wanted),
             });
         }
-        Ok(Opened { path: path.to_path_buf(), journal: Some(journal) })
+        Ok(Opened { path: path.to_path_buf(), journal: Some(journal), refuse: None })
     }
 
     /// True when the journal existed: the run resumes it.
@@ -143,18 +145,32 @@ impl Opened {
         &self.path
     }
 
+    /// Puts `refuse` under the journal's writes once it is open or created
+    /// ([`Journal::refuse_commits_when`]): the crash tests stop a run at
+    /// each of its writes with it, as a `kill -9` right there would.
+    pub fn refuse_commits_when(mut self, refuse: impl FnMut() -> bool + Send + 'static) -> Opened {
+        self.refuse = Some(Box::new(refuse));
+        self
+    }
+
     /// The journal, created now (at `now`) if it did not exist.
     pub fn into_journal(self, plan: &Plan, now: i64) -> Result<Journal> {
-        if let Some(journal) = self.journal {
-            return Ok(journal);
+        let mut journal = match self.journal {
+            Some(journal) => journal,
+            None => {
+                let mut moves = Vec::new();
+                for planned in plan.hosts.iter().flat_map(|h| &h.servers) {
+                    let record = serde_json::to_value(&planned.server)
+                        .map_err(|e| Error::InvalidPlan(format!("server {}: {e}", planned.server.id)))?;
+                    moves.push((plan.server_move(planned), record, ServerState::new(now)));
+                }
+                Journal::create(&self.path, &meta(plan, now), &moves)?
+            }
+        };
+        if let Some(refuse) = self.refuse {
+            journal.refuse_commits_when(refuse)?;
         }
-        let mut moves = Vec::new();
-        for planned in plan.hosts.iter().flat_map(|h| &h.servers) {
-            let record = serde_json::to_value(&planned.server)
-                .map_err(|e| Error::InvalidPlan(format!("server {}: {e}", planned.server.id)))?;
-            moves.push((plan.server_move(planned), record, ServerState::new(now)));
-        }
-        Ok(Journal::create(&self.path, &meta(plan, now), &moves)?)
+        Ok(journal)
     }
 }
 

@@ -6,15 +6,14 @@ phase. `cutover run` prints it at the end, `cutover status` at any time;
 `-f json` gives these types as they are.
 */
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use cutover_core::machine::{End, Strategy};
-use cutover_journal::{Journal, ServerEntry};
+use cutover_journal::{HostEntry, Journal, Notes, ServerEntry};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::notes;
 use crate::openstack::KEY_CLASH_PREFIX;
 use crate::phase::{self, Phase};
 
@@ -129,20 +128,21 @@ impl Report {
         held: &HashMap<String, String>,
         only: Option<&BTreeSet<String>>,
     ) -> Result<Report> {
+        let loaded = journal.load()?;
         let mut actions: HashMap<String, (usize, usize)> = HashMap::new();
-        for action in journal.actions(None)? {
+        for action in loaded.actions {
             let entry = actions.entry(action.source).or_default();
             entry.0 += 1;
             entry.1 += usize::from(action.outcome.is_none());
         }
         let mut servers = Vec::new();
         let mut phases = Vec::new();
-        for entry in journal.servers()? {
+        for entry in loaded.servers {
             if only.is_some_and(|only| !only.contains(&entry.plan.source)) {
                 continue;
             }
             let (sent, interrupted) = actions.get(&entry.plan.source).copied().unwrap_or_default();
-            let notes = notes::load(journal, &entry.plan.source)?;
+            let notes = loaded.notes.get(&entry.plan.source).cloned().unwrap_or_default();
             let started = sent > 0 || entry.state.started();
             let phase = match held.get(&entry.plan.source) {
                 Some(_) if entry.state.end.is_none() => Phase::Held,
@@ -156,12 +156,12 @@ impl Report {
         let meta = journal.meta();
         // A run's own report also has the hosts it stepped with no server
         // of their own (a spare handed off); a rollback's, its servers' hosts.
-        let stepped = match only {
-            None => crate::hosts::stepped(journal)?,
+        let stepped: Vec<&str> = match only {
+            None => loaded.hosts.iter().filter(|(_, h)| h.state.is_some()).map(|(name, _)| name.as_str()).collect(),
             Some(_) => Vec::new(),
         };
-        let names = servers.iter().map(|s| s.host.as_str()).chain(stepped.iter().map(String::as_str));
-        let hosts = host_reports(journal, names)?;
+        let names = servers.iter().map(|s| s.host.as_str()).chain(stepped);
+        let hosts = host_reports(&loaded.hosts, names);
         Ok(Report {
             hosts,
             migration: meta.migration.clone(),
@@ -174,7 +174,12 @@ impl Report {
                 .collect(),
             totals: totals(&servers),
             servers,
-            hosts_enabled_for_rebuild: notes::hosts_enabled(journal)?,
+            hosts_enabled_for_rebuild: loaded
+                .hosts
+                .iter()
+                .filter(|(_, h)| h.enabled_for_rebuild_at.is_some())
+                .map(|(name, _)| name.clone())
+                .collect(),
         })
     }
 
@@ -195,7 +200,7 @@ fn server_report(
     held: &HashMap<String, String>,
     sent: usize,
     interrupted: usize,
-    notes: &notes::Notes,
+    notes: &Notes,
 ) -> ServerReport {
     let field = |name: &str| entry.record.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let state = &entry.state;
@@ -250,20 +255,25 @@ fn round(value: f64) -> f64 {
 }
 
 /// The old hosts of `names` (in order, once each) the journal has a state for.
-fn host_reports<'a>(journal: &Journal, names: impl Iterator<Item = &'a str>) -> Result<Vec<HostReport>> {
+fn host_reports<'a>(journaled: &BTreeMap<String, HostEntry>, names: impl Iterator<Item = &'a str>) -> Vec<HostReport> {
     let mut seen = BTreeSet::new();
     let mut hosts = Vec::new();
     for name in names {
         if !seen.insert(name) {
             continue;
         }
-        let (Some(state), hook) = crate::hosts::journaled(journal, name)? else { continue };
+        let Some(HostEntry { state: Some(state), hook, .. }) = journaled.get(name) else { continue };
         let stage = serde_json::to_value(state.stage).ok().and_then(|v| v.as_str().map(str::to_string));
-        let hook = hook.map(|h| match h.end {
+        let hook = hook.as_ref().map(|h| match &h.end {
             None => "running".to_string(),
             Some(end) => end.describe(),
         });
-        hosts.push(HostReport { host: name.to_string(), stage: stage.unwrap_or_default(), reason: state.failed, hook });
+        hosts.push(HostReport {
+            host: name.to_string(),
+            stage: stage.unwrap_or_default(),
+            reason: state.failed.clone(),
+            hook,
+        });
     }
-    Ok(hosts)
+    hosts
 }

@@ -39,10 +39,10 @@ use crate::driver::{Driver, DriverError};
 use crate::error::{Error, Result};
 use crate::hosts::{HostOptions, Hosts};
 use crate::limits::{Limits, Slots};
-use crate::notes::{self, Notes};
 use crate::open::Opened;
 use crate::phase::{self, Phase};
 use crate::report::Report;
+use cutover_journal::Notes;
 
 pub use rollback::RollbackRequest;
 
@@ -61,9 +61,6 @@ pub struct Options {
     pub hold_after_failures: u32,
     /// Observations failing this many times in a row end the run.
     pub observe_attempts: u32,
-    /// Crash tests: stop dead right after this many journal writes, as a
-    /// `kill -9` would; the run returns [`Error::Halted`].
-    pub halt_after_writes: Option<u64>,
     /// The old hosts once their servers are gone: empty checks, hand-off.
     pub hosts: HostOptions,
     /// When (Unix seconds) `wait` servers still in the old region stop
@@ -80,7 +77,6 @@ impl Default for Options {
             hold_after_refusals: 2,
             hold_after_failures: 8,
             observe_attempts: 30,
-            halt_after_writes: None,
             hosts: HostOptions::default(),
             deadline: None,
         }
@@ -169,8 +165,13 @@ pub struct Engine {
     only: Option<HashSet<usize>>,
     asked: Option<BTreeSet<String>>,
     /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
-    /// in this run (the journal lists those it may have happened to).
+    /// in this run.
     enabled: BTreeSet<String>,
+    /// Old hosts the journal says the run took out of scheduling.
+    disabled: BTreeSet<String>,
+    /// Old hosts the journal says were enabled again for a rebuild (maybe:
+    /// written before the call) and not disabled again since.
+    enabled_journaled: BTreeSet<String>,
     /// The new region's compute hosts taking servers and their room, as
     /// last counted.
     new_region: Option<admission::Counted>,
@@ -202,11 +203,14 @@ impl Engine {
     ) -> Result<Engine> {
         let created = !opened.resumes();
         let journal = opened.into_journal(&plan, clock.now())?;
+        // One read of everything the journal holds; from here on the run
+        // only writes to it.
+        let loaded = journal.load()?;
         let mut sent: HashMap<String, usize> = HashMap::new();
         let mut interrupted = 0;
-        for action in journal.actions(None)? {
+        for action in &loaded.actions {
             interrupted += usize::from(action.outcome.is_none());
-            *sent.entry(action.source).or_default() += 1;
+            *sent.entry(action.source.clone()).or_default() += 1;
         }
         if interrupted > 0 {
             tracing::info!(
@@ -215,7 +219,7 @@ impl Engine {
             );
         }
         let mut entries: HashMap<String, (ServerMove, ServerState)> =
-            journal.servers()?.into_iter().map(|e| (e.plan.source.clone(), (e.plan, e.state))).collect();
+            loaded.servers.into_iter().map(|e| (e.plan.source.clone(), (e.plan, e.state))).collect();
         deadline::apply_conversions(&mut plan, &entries)?;
         let mut servers = Vec::new();
         for (h, host) in plan.hosts.iter().enumerate() {
@@ -241,12 +245,17 @@ impl Engine {
                     retry_at: None,
                     held: None,
                     refused: None,
-                    notes: notes::load(&journal, source)?,
+                    notes: loaded.notes.get(source).cloned().unwrap_or_default(),
                     ended_at: None,
                 });
             }
         }
-        let hosts = Hosts::load(&plan, &journal, options.hosts.clone(), clock.now())?;
+        let hosts = Hosts::load(&plan, &loaded.hosts, options.hosts.clone(), clock.now());
+        let marked = |f: fn(&cutover_journal::HostEntry) -> bool| -> BTreeSet<String> {
+            loaded.hosts.iter().filter(|(_, h)| f(h)).map(|(name, _)| name.clone()).collect()
+        };
+        let disabled = marked(|h| h.disabled_at.is_some());
+        let enabled_journaled = marked(|h| h.enabled_for_rebuild_at.is_some());
         driver.keep_records(journal.ledger()?);
         let mut engine = Engine {
             hosts,
@@ -261,6 +270,8 @@ impl Engine {
             only: None,
             asked: None,
             enabled: BTreeSet::new(),
+            disabled,
+            enabled_journaled,
             new_region: None,
             waiting_for_room: BTreeMap::new(),
             boots_waiting: 0,
@@ -268,7 +279,7 @@ impl Engine {
             offer: None,
         };
         if created {
-            engine.wrote()?;
+            engine.wrote();
         }
         Ok(engine)
     }
@@ -405,12 +416,12 @@ impl Engine {
         let changed = step.state != t.state;
         if changed {
             self.journal.save(&source, &step.state)?;
-            self.wrote()?;
+            self.wrote();
             self.servers[i].state = step.state;
         }
         for action in step.actions {
             let seq = self.journal.intend(&source, &action)?;
-            self.wrote()?;
+            self.wrote();
             calls.push(Call { server: i, seq, action });
         }
         if self.servers[i].state.end.is_some() {
@@ -465,7 +476,7 @@ impl Engine {
             };
             self.servers[call.server].notes.acted += requests as f64;
             self.journal.outcome(call.seq, result.clone().map_err(|e| e.message))?;
-            self.wrote()?;
+            self.wrote();
             match result {
                 Ok(()) => succeeded.push(call.server),
                 Err(error) if error.permanent && matches!(call.action, Action::BootServer { .. }) => {
@@ -512,7 +523,7 @@ impl Engine {
             done_this_run: servers.iter().filter(|t| t.done() && !t.ended_before).count(),
             phases: phase::count(&phases),
             elapsed: self.started.elapsed(),
-            journal_writes: self.writes,
+            journal_writes: self.writes + self.hosts.writes,
         }
     }
 
@@ -523,8 +534,9 @@ impl Engine {
 
     fn save_notes_of(&mut self, i: usize) -> Result<()> {
         let t = &self.servers[i];
-        notes::save(&mut self.journal, &t.plan.source, &t.notes)?;
-        self.wrote()
+        self.journal.save_notes(&t.plan.source, &t.notes)?;
+        self.wrote();
+        Ok(())
     }
 
     /// Writes every unfinished server's notes (its share of observations).
@@ -537,13 +549,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Counts a journal write; the crash tests stop dead after the Nth.
-    fn wrote(&mut self) -> Result<()> {
+    /// Counts a journal write (for the progress).
+    fn wrote(&mut self) {
         self.writes += 1;
-        match self.options.halt_after_writes {
-            Some(n) if self.writes >= n => Err(Error::Halted(self.writes)),
-            _ => Ok(()),
-        }
     }
 }
 

@@ -56,6 +56,9 @@ impl Error {
             crate::schema::SchemaError::TooNew(found) => {
                 Error::TooNew { path: path.to_path_buf(), found, known: crate::schema::VERSION }
             }
+            crate::schema::SchemaError::Unmigratable(what) => {
+                Error::Corrupt { path: path.to_path_buf(), reason: format!("cannot carry over {what}") }
+            }
         }
     }
 }

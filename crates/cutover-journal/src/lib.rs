@@ -9,22 +9,29 @@ Layout:
 - [`Meta`]: what the journal belongs to (migration, plan, clouds).
 - [`Ledger`]: the driver's own records in `meta`, written in the middle of
   an action while the engine holds the journal.
+- `records`: the engine's records beside the servers' states (the old
+  hosts, the hooks, the notes), typed.
 - `schema`: the tables and their migrations.
 - [`Error`]: what can go wrong, naming the file.
 */
 
 mod error;
+mod records;
 mod schema;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use std::collections::BTreeMap;
+
+use cutover_core::machine::host::{HostAction, HostState};
 use cutover_core::machine::{Action, ServerMove, ServerState};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
+pub use records::{last_line, HookEndRecord, HookRecord, HostActionEntry, HostEntry, Notes};
 
 /// What a journal belongs to: a second `cutover run` with another plan or
 /// other clouds is refused rather than mixed in.
@@ -68,6 +75,9 @@ pub struct Journal {
     conn: Connection,
     path: PathBuf,
     meta: Meta,
+    /// The schema version of the file: [`schema::VERSION`] once opened to
+    /// write (it is migrated then), maybe older when opened read-only.
+    version: i64,
     /// `None` for a read-only journal, which takes no lock.
     _lock: Option<File>,
 }
@@ -113,7 +123,7 @@ impl Journal {
         std::fs::rename(&staging, path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
         sync_parent(path)?;
         let conn = connect(path)?;
-        Ok(Journal { conn, path: path.to_path_buf(), meta: meta.clone(), _lock: Some(lock) })
+        Ok(Journal { conn, path: path.to_path_buf(), meta: meta.clone(), version: schema::VERSION, _lock: Some(lock) })
     }
 
     /// Opens an existing journal to resume it.
@@ -122,9 +132,10 @@ impl Journal {
             return Err(Error::Missing { path: path.to_path_buf() });
         }
         let lock = lock(path)?;
-        let conn = connect(path)?;
-        let meta = read_meta(path, &conn)?;
-        Ok(Journal { conn, path: path.to_path_buf(), meta, _lock: Some(lock) })
+        let mut conn = connect(path)?;
+        let (meta, _) = read_meta(path, &conn)?;
+        schema::migrate(&mut conn).map_err(|e| Error::from_schema(path, e))?;
+        Ok(Journal { conn, path: path.to_path_buf(), meta, version: schema::VERSION, _lock: Some(lock) })
     }
 
     /// Opens a journal to read it, without the lock, so that `cutover
@@ -138,8 +149,8 @@ impl Journal {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::sql(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::sql(path, e))?;
-        let meta = read_meta(path, &conn)?;
-        Ok(Journal { conn, path: path.to_path_buf(), meta, _lock: None })
+        let (meta, version) = read_meta(path, &conn)?;
+        Ok(Journal { conn, path: path.to_path_buf(), meta, version, _lock: None })
     }
 
     pub fn meta(&self) -> &Meta {
@@ -151,7 +162,8 @@ impl Journal {
     /// the journal whose lock the run holds.
     pub fn ledger(&self) -> Result<Ledger> {
         let conn = connect(&self.path)?;
-        let journal = Journal { conn, path: self.path.clone(), meta: self.meta.clone(), _lock: None };
+        let journal =
+            Journal { conn, path: self.path.clone(), meta: self.meta.clone(), version: self.version, _lock: None };
         Ok(Ledger { journal: Mutex::new(journal) })
     }
 
@@ -163,18 +175,25 @@ impl Journal {
     pub fn servers(&self) -> Result<Vec<ServerEntry>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT plan, record, state FROM servers ORDER BY rowid")
+            .prepare("SELECT source, plan, record, state FROM servers ORDER BY rowid")
             .map_err(|e| Error::sql(&self.path, e))?;
         let rows = stmt
-            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
             .map_err(|e| Error::sql(&self.path, e))?;
         let mut servers = Vec::new();
         for row in rows {
-            let (plan, record, state) = row.map_err(|e| Error::sql(&self.path, e))?;
+            let (source, plan, record, state) = row.map_err(|e| Error::sql(&self.path, e))?;
             servers.push(ServerEntry {
-                plan: self.parse(&plan)?,
-                record: self.parse(&record)?,
-                state: self.parse(&state)?,
+                plan: self.parse(&format!("server {source}: its move"), &plan)?,
+                record: self.parse(&format!("server {source}: its record"), &record)?,
+                state: self.parse(&format!("server {source}: its state"), &state)?,
             });
         }
         Ok(servers)
@@ -183,22 +202,36 @@ impl Journal {
     /// Writes that `action` is about to be sent for server `source`, durably,
     /// before it is; returns its sequence number for [`Journal::outcome`].
     pub fn intend(&mut self, source: &str, action: &Action) -> Result<i64> {
-        self.conn
-            .execute("INSERT INTO actions (source, action) VALUES (?1, ?2)", params![source, json(action)?])
-            .map_err(|e| Error::sql(&self.path, e))?;
-        Ok(self.conn.last_insert_rowid())
+        self.insert_intent("INSERT INTO actions (source, action) VALUES (?1, ?2)", source, &json(action)?)
     }
 
     /// Writes what came of the action `seq`.
     pub fn outcome(&mut self, seq: i64, outcome: std::result::Result<(), String>) -> Result<()> {
+        self.complete("UPDATE actions SET ok = ?2, error = ?3 WHERE seq = ?1", seq, outcome)
+    }
+
+    /// Writes that `action` is about to be carried out for old host
+    /// `host`, before it is; returns its number for [`Journal::host_outcome`].
+    pub fn intend_host(&mut self, host: &str, action: &HostAction) -> Result<i64> {
+        self.insert_intent("INSERT INTO host_actions (host, action) VALUES (?1, ?2)", host, &json(action)?)
+    }
+
+    /// Writes what came of the host action `seq`.
+    pub fn host_outcome(&mut self, seq: i64, outcome: std::result::Result<(), String>) -> Result<()> {
+        self.complete("UPDATE host_actions SET ok = ?2, error = ?3 WHERE seq = ?1", seq, outcome)
+    }
+
+    fn insert_intent(&mut self, sql: &str, subject: &str, action: &str) -> Result<i64> {
+        self.conn.execute(sql, params![subject, action]).map_err(|e| Error::sql(&self.path, e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn complete(&mut self, sql: &str, seq: i64, outcome: std::result::Result<(), String>) -> Result<()> {
         let (ok, error) = match outcome {
             Ok(()) => (true, None),
             Err(e) => (false, Some(e)),
         };
-        let changed = self
-            .conn
-            .execute("UPDATE actions SET ok = ?2, error = ?3 WHERE seq = ?1", params![seq, ok, error])
-            .map_err(|e| Error::sql(&self.path, e))?;
+        let changed = self.conn.execute(sql, params![seq, ok, error]).map_err(|e| Error::sql(&self.path, e))?;
         if changed != 1 {
             return Err(Error::Corrupt { path: self.path.clone(), reason: format!("no action {seq}") });
         }
@@ -259,14 +292,181 @@ impl Journal {
         let mut actions = Vec::new();
         for row in rows {
             let (seq, source, action, ok, error) = row.map_err(|e| Error::sql(&self.path, e))?;
-            let outcome = match ok {
-                None => None,
-                Some(true) => Some(Ok(())),
-                Some(false) => Some(Err(error.unwrap_or_default())),
-            };
-            actions.push(ActionEntry { seq, source, action: self.parse(&action)?, outcome });
+            let outcome = outcome_of(ok, error);
+            let action = self.parse(&format!("action {seq} of server {source}"), &action)?;
+            actions.push(ActionEntry { seq, source, action, outcome });
         }
         Ok(actions)
+    }
+
+    /// The host actions of `host` (all hosts with `None`), oldest first.
+    pub fn host_actions(&self, host: Option<&str>) -> Result<Vec<HostActionEntry>> {
+        if self.version < 2 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, host, action, ok, error FROM host_actions WHERE ?1 IS NULL OR host = ?1 ORDER BY seq")
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let rows = stmt
+            .query_map(params![host], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    outcome_of(row.get(3)?, row.get(4)?),
+                ))
+            })
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let mut actions = Vec::new();
+        for row in rows {
+            let (seq, host, action, outcome) = row.map_err(|e| Error::sql(&self.path, e))?;
+            let action = self.parse(&format!("action {seq} of host {host}"), &action)?;
+            actions.push(HostActionEntry { seq, host, action, outcome });
+        }
+        Ok(actions)
+    }
+
+    /// Every server's notes, by source.
+    pub fn notes(&self) -> Result<BTreeMap<String, Notes>> {
+        let rows: Vec<(String, String)> = match self.version {
+            1 => self
+                .v1_records()?
+                .into_iter()
+                .filter_map(|r| match r {
+                    schema::V1Record::Notes { source, notes } => Some((source, notes)),
+                    schema::V1Record::Host { .. } => None,
+                })
+                .collect(),
+            _ => self.rows("SELECT source, notes FROM notes ORDER BY source")?,
+        };
+        rows.into_iter()
+            .map(|(source, text)| Ok((source.clone(), self.parse(&format!("server {source}: its notes"), &text)?)))
+            .collect()
+    }
+
+    /// Saves a server's notes.
+    pub fn save_notes(&mut self, source: &str, notes: &Notes) -> Result<()> {
+        self.execute("INSERT OR REPLACE INTO notes (source, notes) VALUES (?1, ?2)", params![source, json(notes)?])
+    }
+
+    /// Every old host the journal has a record of, by name.
+    pub fn hosts(&self) -> Result<BTreeMap<String, HostEntry>> {
+        if self.version == 1 {
+            return self.v1_hosts();
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, state, hook, disabled_at, enabled_for_rebuild_at FROM hosts ORDER BY name")
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .map_err(|e| Error::sql(&self.path, e))?;
+        let mut hosts = BTreeMap::new();
+        for row in rows {
+            let (name, state, hook, disabled_at, enabled_for_rebuild_at) =
+                row.map_err(|e| Error::sql(&self.path, e))?;
+            let entry = HostEntry {
+                state: state.map(|t| self.parse(&format!("host {name}: its state"), &t)).transpose()?,
+                hook: hook.map(|t| self.parse(&format!("host {name}: its hook"), &t)).transpose()?,
+                disabled_at,
+                enabled_for_rebuild_at,
+            };
+            hosts.insert(name, entry);
+        }
+        Ok(hosts)
+    }
+
+    /// Saves an old host's machine state.
+    pub fn save_host_state(&mut self, host: &str, state: &HostState) -> Result<()> {
+        self.set_host_column(host, "state", json(state)?)
+    }
+
+    /// Saves an old host's hand-off hook record.
+    pub fn save_hook(&mut self, host: &str, hook: &HookRecord) -> Result<()> {
+        self.set_host_column(host, "hook", json(hook)?)
+    }
+
+    /// Notes that the run took `host` out of scheduling at `at`.
+    pub fn set_host_disabled(&mut self, host: &str, at: i64) -> Result<()> {
+        self.set_host_column(host, "disabled_at", at)
+    }
+
+    /// Notes that `host` is enabled again for a rebuild there (written
+    /// before the call), or, with `None`, disabled again (after the cloud
+    /// confirmed it).
+    pub fn set_host_enabled_for_rebuild(&mut self, host: &str, at: Option<i64>) -> Result<()> {
+        self.set_host_column(host, "enabled_for_rebuild_at", at)
+    }
+
+    fn set_host_column(&mut self, host: &str, column: &str, value: impl rusqlite::ToSql) -> Result<()> {
+        // One statement, so one commit: the row is made with its value.
+        let sql = format!(
+            "INSERT INTO hosts (name, {column}) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET {column} = excluded.{column}"
+        );
+        self.execute(&sql, params![host, value])
+    }
+
+    /// Everything a resumed run needs, read at once.
+    pub fn load(&self) -> Result<Loaded> {
+        Ok(Loaded {
+            servers: self.servers()?,
+            actions: self.actions(None)?,
+            host_actions: self.host_actions(None)?,
+            hosts: self.hosts()?,
+            notes: self.notes()?,
+        })
+    }
+
+    /// Puts a layer under the journal's writes, as a storage backend is
+    /// put under a database: `refuse` is asked before each write commits,
+    /// and `true` refuses it (the write fails, nothing of it lands), as a
+    /// process killed right before that commit would leave the file. The
+    /// crash tests stop runs at each of their writes with it.
+    pub fn refuse_commits_when(&mut self, refuse: impl FnMut() -> bool + Send + 'static) -> Result<()> {
+        self.conn.commit_hook(Some(refuse)).map_err(|e| Error::sql(&self.path, e))
+    }
+
+    fn execute(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
+        self.conn.execute(sql, params).map(drop).map_err(|e| Error::sql(&self.path, e))
+    }
+
+    fn rows(&self, sql: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| Error::sql(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(|e| Error::sql(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| Error::sql(&self.path, e))
+    }
+
+    fn v1_records(&self) -> Result<Vec<schema::V1Record>> {
+        schema::v1_records(&self.conn).map_err(|e| Error::from_schema(&self.path, e))
+    }
+
+    /// A version 1 journal's hosts, read where it kept them (a read-only
+    /// journal is not migrated).
+    fn v1_hosts(&self) -> Result<BTreeMap<String, HostEntry>> {
+        let mut hosts: BTreeMap<String, HostEntry> = BTreeMap::new();
+        for record in self.v1_records()? {
+            let schema::V1Record::Host { host, column } = record else { continue };
+            let what = |field: &str| format!("host {host}: its {field}");
+            let entry = hosts.entry(host.clone()).or_default();
+            match column {
+                schema::V1Column::State(text) => entry.state = Some(self.parse(&what("state"), &text)?),
+                schema::V1Column::Hook(text) => entry.hook = Some(self.parse(&what("hook"), &text)?),
+                schema::V1Column::DisabledAt(at) => entry.disabled_at = Some(at),
+                schema::V1Column::EnabledForRebuildAt(at) => entry.enabled_for_rebuild_at = Some(at),
+            }
+        }
+        Ok(hosts)
     }
 
     /// Reads one stored value, e.g. for the run's own bookkeeping.
@@ -304,8 +504,30 @@ impl Journal {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| Error::sql(&self.path, e))
     }
 
-    fn parse<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T> {
-        serde_json::from_str(text).map_err(|e| Error::Corrupt { path: self.path.clone(), reason: e.to_string() })
+    /// Parses one stored record; one that does not parse is an error naming
+    /// it (`what`), never a fresh start.
+    fn parse<T: serde::de::DeserializeOwned>(&self, what: &str, text: &str) -> Result<T> {
+        serde_json::from_str(text)
+            .map_err(|e| Error::Corrupt { path: self.path.clone(), reason: format!("{what}: {e}") })
+    }
+}
+
+/// Everything a journal holds for a resumed run ([`Journal::load`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub servers: Vec<ServerEntry>,
+    pub actions: Vec<ActionEntry>,
+    pub host_actions: Vec<HostActionEntry>,
+    pub hosts: BTreeMap<String, HostEntry>,
+    pub notes: BTreeMap<String, Notes>,
+}
+
+/// An action's outcome from its `ok` and `error` columns.
+fn outcome_of(ok: Option<bool>, error: Option<String>) -> Option<std::result::Result<(), String>> {
+    match ok {
+        None => None,
+        Some(true) => Some(Ok(())),
+        Some(false) => Some(Err(error.unwrap_or_default())),
     }
 }
 
@@ -341,13 +563,15 @@ impl Ledger {
     }
 }
 
-/// Checks the schema and reads what the journal belongs to.
-fn read_meta(path: &Path, conn: &Connection) -> Result<Meta> {
-    schema::check(conn).map_err(|e| Error::from_schema(path, e))?;
+/// Checks the schema and reads what the journal belongs to, and its version.
+fn read_meta(path: &Path, conn: &Connection) -> Result<(Meta, i64)> {
+    let version = schema::check(conn).map_err(|e| Error::from_schema(path, e))?;
     let meta: String = conn
         .query_row("SELECT value FROM meta WHERE key = 'meta'", [], |row| row.get(0))
         .map_err(|e| Error::sql(path, e))?;
-    serde_json::from_str(&meta).map_err(|e| Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
+    let meta = serde_json::from_str(&meta)
+        .map_err(|e| Error::Corrupt { path: path.to_path_buf(), reason: format!("meta: {e}") })?;
+    Ok((meta, version))
 }
 
 fn json<T: Serialize>(value: &T) -> Result<String> {

@@ -115,12 +115,12 @@ fn a_rollback_of_all_after_a_run_puts_every_server_back_as_it_was() {
 }
 
 /// Runs the plan in this process and stops it dead after `writes` journal
-/// writes, as `kill -9` would.
+/// writes of this run, as `kill -9` would: the journal's storage refuses
+/// every commit after those.
 fn run_halting(cloud: &SimCloud, writes: u64) {
     let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
     let profile = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), None).unwrap();
     let options = Options {
-        halt_after_writes: Some(writes),
         calls_in_flight: 1,
         poll: PollPolicy { min: std::time::Duration::from_millis(10), max: std::time::Duration::from_millis(50) },
         ..Options::default()
@@ -128,7 +128,11 @@ fn run_halting(cloud: &SimCloud, writes: u64) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let driver =
             OpenStackDriver::connect(&profile, "RegionOne", "RegionTwo", RetryPolicy::default()).await.unwrap();
-        let opened = Opened::open(&plan, &cloud.dir().join("plan.journal")).unwrap();
+        let mut commits = 0;
+        let opened = Opened::open(&plan, &cloud.dir().join("plan.journal")).unwrap().refuse_commits_when(move || {
+            commits += 1;
+            commits > writes
+        });
         let engine = Engine::start(plan, opened, Arc::new(driver), options, Clock::system()).unwrap();
         let _ = engine.run(&mut |_| {}, std::future::pending()).await;
     });

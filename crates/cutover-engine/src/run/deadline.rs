@@ -40,7 +40,7 @@ impl Engine {
                     let mv = self.plan.server_move(&self.plan.hosts[h].servers[s]);
                     let state = ServerState::new(now);
                     self.journal.convert(&mv.source, &mv, &state)?;
-                    self.wrote()?;
+                    self.wrote();
                     tracing::info!(server = mv.source, strategy = ?then, "deadline passed; moving it");
                     let t = &mut self.servers[i];
                     (t.plan, t.state, t.started) = (mv, state, false);

@@ -51,7 +51,7 @@ impl Engine {
                 Requested::Recorded(state) => {
                     if state != t.state {
                         self.journal.save(&source, &state)?;
-                        self.wrote()?;
+                        self.wrote();
                         let t = &mut self.servers[i];
                         t.started |= state.started();
                         t.ended_before = false;

@@ -18,22 +18,23 @@ use super::{Call, Engine};
 use crate::clock::retry_after;
 use crate::driver::DriverError;
 use crate::error::{Error, Result};
-use crate::notes;
+use crate::hosts;
 
 impl Engine {
     /// Takes every old host with a server still to move out of
     /// scheduling, once (journaled), before the first move.
     pub(super) async fn disable_hosts(&mut self) -> Result<()> {
-        let reason = self.disable_reason();
+        let reason = hosts::disable_reason(&self.plan);
         for h in 0..self.plan.hosts.len() {
             let host = self.plan.hosts[h].name.clone();
             let unfinished = self.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
-            if !unfinished || notes::host_disabled(&self.journal, &host)?.is_some() {
+            if !unfinished || self.disabled.contains(&host) {
                 continue;
             }
             let mut failures = 0;
             loop {
-                match self.driver.disable_host(&self.plan, &host, &reason).await {
+                let done = self.disable(&host, &reason).await?;
+                match done {
                     Ok(()) => break,
                     Err(source) => {
                         failures += 1;
@@ -44,28 +45,30 @@ impl Engine {
                     }
                 }
             }
-            notes::set_host_disabled(&mut self.journal, &host, self.clock.now())?;
-            self.wrote()?;
+            self.journal.set_host_disabled(&host, self.clock.now())?;
+            self.wrote();
+            self.disabled.insert(host.clone());
             tracing::info!(host, "old host taken out of scheduling");
         }
         Ok(())
     }
 
-    /// The reason an old host is disabled with: it names the migration.
-    fn disable_reason(&self) -> String {
-        format!("cutover migration {}: moving its servers to {}", self.plan.migration, self.plan.clouds.new_region)
+    /// Disables old host `host` ([`crate::hosts::disable`]).
+    async fn disable(&mut self, host: &str, reason: &str) -> Result<std::result::Result<(), DriverError>> {
+        let (plan, driver) = (self.plan.clone(), self.driver.clone());
+        hosts::disable(&plan, driver.as_ref(), &mut self.journal, host, reason, &mut self.writes).await
     }
 
     /// The old hosts a server is booting on now: its route rebuilds it in
     /// the old region, it is at that boot, and cutover disabled its host.
-    fn hosts_needed(&self) -> Result<BTreeSet<String>> {
+    fn hosts_needed(&self) -> BTreeSet<String> {
         let mut needed = BTreeSet::new();
         for t in self.servers.iter().filter(|t| !t.done()) {
-            if t.state.booting(&t.plan) == Some(Side::Old) && notes::host_disabled(&self.journal, &t.host)?.is_some() {
+            if t.state.booting(&t.plan) == Some(Side::Old) && self.disabled.contains(&t.host) {
                 needed.insert(t.host.clone());
             }
         }
-        Ok(needed)
+        needed
     }
 
     /// Enables the old hosts this round's boots need (each written to the
@@ -75,9 +78,10 @@ impl Engine {
     /// service any more does not hold its boots back.
     pub(super) async fn open_hosts(&mut self, calls: Vec<Call>) -> Result<Vec<Call>> {
         let mut failed: BTreeMap<String, DriverError> = BTreeMap::new();
-        for host in self.hosts_needed()?.difference(&self.enabled.clone()) {
-            notes::set_host_enabled(&mut self.journal, host, self.clock.now())?;
-            self.wrote()?;
+        for host in self.hosts_needed().difference(&self.enabled.clone()) {
+            self.journal.set_host_enabled_for_rebuild(host, Some(self.clock.now()))?;
+            self.enabled_journaled.insert(host.clone());
+            self.wrote();
             match self.driver.enable_host(&self.plan, host).await {
                 Ok(()) => {
                     tracing::info!(host, "old host enabled again for a rebuild there");
@@ -87,8 +91,7 @@ impl Engine {
                 // enabled, and the boot goes where Nova finds room.
                 Err(error) if error.permanent => {
                     tracing::warn!(host, "cannot enable the old host for a rebuild: {}", error.message);
-                    notes::clear_host_enabled(&mut self.journal, host)?;
-                    self.wrote()?;
+                    self.forget_enabled(host)?;
                 }
                 Err(error) => {
                     tracing::warn!(host, "enabling the old host for a rebuild failed: {}", error.message);
@@ -104,7 +107,7 @@ impl Engine {
                     let why = format!("enabling old host {host} for the rebuild failed: {}", error.message);
                     let permanent = error.permanent;
                     self.journal.outcome(call.seq, Err(why.clone()))?;
-                    self.wrote()?;
+                    self.wrote();
                     self.fail(call.server, permanent, why);
                 }
                 _ => kept.push(call),
@@ -117,16 +120,15 @@ impl Engine {
     /// boots on any more, and forgets it once the cloud confirmed. A
     /// failure is retried at the next round (and by the next run).
     pub(super) async fn close_hosts(&mut self) -> Result<()> {
-        let needed = self.hosts_needed()?;
-        let reason = self.disable_reason();
-        for host in notes::hosts_enabled(&self.journal)? {
+        let needed = self.hosts_needed();
+        let reason = hosts::disable_reason(&self.plan);
+        for host in self.enabled_journaled.clone() {
             if needed.contains(&host) {
                 continue;
             }
-            match self.driver.disable_host(&self.plan, &host, &reason).await {
+            match self.disable(&host, &reason).await? {
                 Ok(()) => {
-                    notes::clear_host_enabled(&mut self.journal, &host)?;
-                    self.wrote()?;
+                    self.forget_enabled(&host)?;
                     self.enabled.remove(&host);
                     tracing::info!(host, "old host disabled again after the rebuild there");
                 }
@@ -134,12 +136,19 @@ impl Engine {
                     tracing::warn!(host, "disabling the old host again failed: {}", error.message);
                     if error.permanent {
                         // The service is gone: there is nothing left to disable.
-                        notes::clear_host_enabled(&mut self.journal, &host)?;
-                        self.wrote()?;
+                        self.forget_enabled(&host)?;
                     }
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Journals that `host` is no longer enabled for a rebuild.
+    fn forget_enabled(&mut self, host: &str) -> Result<()> {
+        self.journal.set_host_enabled_for_rebuild(host, None)?;
+        self.enabled_journaled.remove(host);
+        self.wrote();
         Ok(())
     }
 }

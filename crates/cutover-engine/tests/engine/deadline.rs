@@ -4,10 +4,10 @@
 
 use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
-use cutover_engine::{Error, Options, Outcome};
+use cutover_engine::{Options, Outcome};
 
 use crate::model::{Faults, Model};
-use crate::scenario::{clock, plan, run};
+use crate::scenario::{clock, halted, plan, run, run_halting};
 
 /// Two old hosts of two servers; two `wait` servers on old-1, one of
 /// them to be snapshotted if still there at the deadline.
@@ -44,9 +44,10 @@ async fn a_run_stopped_after_the_conversion_resumes_the_move_without_a_deadline(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j");
     // The deadline has passed at the start: the first journal writes of
-    // the run are the disabling of the hosts, then the conversion.
-    let options = Options { halt_after_writes: Some(4), ..deadline_in(&model, -1) };
-    assert!(matches!(run(&model, &plan, &path, options).await, Err(Error::Halted(_))));
+    // the run are its creation, the disabling of the two hosts (intent,
+    // outcome, mark each), then the conversion.
+    let stopped = run_halting(&model, &plan, &path, deadline_in(&model, -1), 8).await;
+    assert!(halted(&stopped), "{stopped:?}");
     let journal = cutover_journal::Journal::open(&path).unwrap();
     let converted = journal.servers().unwrap().into_iter().find(|e| e.plan.source == "s03").unwrap();
     assert_eq!(converted.plan.strategy, Strategy::Snapshot, "the conversion is journaled");

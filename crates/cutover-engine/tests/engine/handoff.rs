@@ -14,7 +14,7 @@ use cutover_core::room::Load;
 use cutover_engine::{HandOff, HookReport, HookRequest, HostOptions, Options, Outcome};
 
 use crate::model::{Faults, Model};
-use crate::scenario::{plan, run};
+use crate::scenario::{halted, plan, run, run_halting, run_with};
 
 /// What each planned server takes of a host.
 const SERVER: Load = Load { vcpus: 2, ram_mib: 4096, disk_gib: 20 };
@@ -113,4 +113,89 @@ async fn a_region_without_room_figures_is_paced_by_the_limits_alone() {
     let mut order: Vec<String> = model.world().calls.iter().map(|c| c.host.clone()).collect();
     order.dedup();
     assert!(order.len() > 2, "both hosts drained at once: {order:?}");
+}
+
+/// How many times each host event (`disable old-1`, `join old-1`, ...)
+/// happened on the model.
+fn events(model: &Model) -> BTreeMap<String, usize> {
+    let mut counted = BTreeMap::new();
+    for event in &model.world().host_events {
+        *counted.entry(event.clone()).or_default() += 1;
+    }
+    counted
+}
+
+/// How many intents the journal holds per host action kind and host
+/// (`delete old-1`, as [`events`] names them).
+fn intents(path: &std::path::Path) -> BTreeMap<String, usize> {
+    let journal = cutover_journal::Journal::open_read_only(path).unwrap();
+    let mut counted = BTreeMap::new();
+    for entry in journal.host_actions(None).unwrap() {
+        let kind = match entry.action {
+            cutover_core::machine::host::HostAction::DisableService { .. } => "disable",
+            cutover_core::machine::host::HostAction::DeleteOldService { .. } => "delete",
+            cutover_core::machine::host::HostAction::RunHook { .. } => "hook",
+            _ => "other",
+        };
+        *counted.entry(format!("{kind} {}", entry.host)).or_default() += 1;
+    }
+    counted
+}
+
+/// A hand-off run stopped dead at each of its journal writes in turn (the
+/// hosts' intents, outcomes, states and hook records among them), then
+/// resumed, ends as the uninterrupted run does: every server moved, each
+/// old host joined to the new region and its old service deleted once,
+/// and no call to a host the journal had no intent for first.
+#[tokio::test(start_paused = true)]
+async fn a_hand_off_run_stopped_at_any_journal_write_resumes_with_each_host_action_once() {
+    // Two old hosts of one server each: every write of the hand-offs, and
+    // few of the moves', whose stops `resume.rs` covers.
+    let mut plan = plan(2, 1, 0);
+    for server in plan.hosts.iter_mut().flat_map(|h| h.servers.iter_mut()) {
+        server.needs = Some(SERVER);
+    }
+    let hand_off = |model: &Arc<Model>| Arc::new(Redeploy { model: model.clone(), calls: Mutex::default() });
+    let writes = {
+        let model = Model::new(&plan, 7, Faults::default(), 1);
+        model.limit_room(HOST);
+        let dir = tempfile::tempdir().unwrap();
+        let mut writes = 0;
+        let options = options(Some(hand_off(&model)));
+        let report =
+            run_with(&model, &plan, &dir.path().join("j"), options, &mut |p| writes = p.journal_writes).await.unwrap();
+        assert!(report.all_moved());
+        let once: BTreeMap<String, usize> = ["delete", "disable", "join"]
+            .iter()
+            .flat_map(|e| (1..=2).map(move |h| (format!("{e} old-{h}"), 1)))
+            .collect();
+        assert_eq!(events(&model), once, "the uninterrupted run");
+        writes
+    };
+    assert!(writes > 30, "{writes} journal writes");
+    for stop in 1..writes {
+        let model = Model::new(&plan, 7, Faults::default(), 1);
+        model.limit_room(HOST);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let stopped = run_halting(&model, &plan, &path, options(Some(hand_off(&model))), stop).await;
+        assert!(halted(&stopped), "stopped at write {stop}: {stopped:?}");
+        let report = run(&model, &plan, &path, options(Some(hand_off(&model)))).await.unwrap();
+
+        assert!(report.all_moved(), "stopped at write {stop}: {:#?}", report.servers);
+        assert!(report.hosts.iter().all(|h| h.stage == "retired-old"), "stopped at write {stop}: {:?}", report.hosts);
+        assert!(model.world().violations.is_empty(), "stopped at write {stop}: {:?}", model.world().violations);
+        let (happened, intended) = (events(&model), intents(&path));
+        for host in ["old-1", "old-2"] {
+            // The effects of the hand-off, once whatever the stop cut.
+            assert_eq!(happened.get(&format!("join {host}")), Some(&1), "stopped at write {stop}: {happened:?}");
+            assert_eq!(happened.get(&format!("delete {host}")), Some(&1), "stopped at write {stop}: {happened:?}");
+            // Every call to the cloud had its intent journaled first.
+            for kind in ["disable", "delete"] {
+                let key = format!("{kind} {host}");
+                assert_eq!(happened.get(&key), intended.get(&key), "stopped at write {stop}: {key}");
+            }
+            assert!(intended.get(&format!("hook {host}")).is_some_and(|&n| n >= 1), "{intended:?}");
+        }
+    }
 }

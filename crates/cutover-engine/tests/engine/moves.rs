@@ -6,7 +6,7 @@ use cutover_core::machine::Strategy;
 use cutover_engine::{Error, Opened, Options, Outcome};
 
 use crate::model::{Faults, Model};
-use crate::scenario::{plan, run};
+use crate::scenario::{plan, run, run_halting};
 
 #[tokio::test(start_paused = true)]
 async fn every_strategy_ends_moved_with_everything_carried_over() {
@@ -71,7 +71,7 @@ async fn another_plan_on_the_journal_is_refused_and_nothing_changes() {
     let model = Model::new(&plan, 3, Faults::default(), 1);
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("plan.journal");
-    run(&model, &plan, &journal, Options { halt_after_writes: Some(5), ..Options::default() }).await.unwrap_err();
+    run_halting(&model, &plan, &journal, Options::default(), 5).await.unwrap_err();
     let before = std::fs::read(&journal).unwrap();
 
     let mut other = plan.clone();

@@ -7,18 +7,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cutover_core::plan::Plan;
-use cutover_engine::{Error, Options, Report};
+use cutover_engine::{Options, Report};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::model::{Faults, Model};
-use crate::scenario::{plan, run, run_with};
+use crate::scenario::{halted, plan, run, run_halting, run_with};
 
 const SEED: u64 = 11;
-
-fn halting(n: u64) -> Options {
-    Options { halt_after_writes: Some(n), ..Options::default() }
-}
 
 /// The uninterrupted run: its end, its journal writes and its calls.
 async fn baseline(plan: &Plan) -> (Report, std::collections::BTreeMap<String, String>, u64, u64) {
@@ -55,13 +51,13 @@ async fn a_crash_anywhere_resumes_to_the_same_end() {
         let path = dir.path().join("j");
         let halt = rng.random_range(1..writes);
         match case % 3 {
-            0 => assert!(matches!(run(&model, &plan, &path, halting(halt)).await, Err(Error::Halted(_)))),
+            0 => assert!(halted(&run_halting(&model, &plan, &path, Options::default(), halt).await)),
             1 => crash_during_call(&model, &plan, &path, rng.random_range(1..calls)).await,
             _ => {
                 // Crashes twice: the resume itself dies, and resumes again.
-                assert!(matches!(run(&model, &plan, &path, halting(halt)).await, Err(Error::Halted(_))));
+                assert!(halted(&run_halting(&model, &plan, &path, Options::default(), halt).await));
                 let again = rng.random_range(1..writes / 2);
-                let _ = run(&model, &plan, &path, halting(again)).await;
+                let _ = run_halting(&model, &plan, &path, Options::default(), again).await;
             }
         }
         interrupted += cutover_journal::Journal::open(&path)
@@ -87,7 +83,7 @@ async fn a_crash_under_faults_still_ends_moved_or_rolled_back() {
         let model = Model::new(&plan, seed, faults.clone(), 2);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
-        let _ = run(&model, &plan, &path, halting(40 + seed * 37)).await;
+        let _ = run_halting(&model, &plan, &path, Options::default(), 40 + seed * 37).await;
         let report = run(&model, &plan, &path, Options::default()).await.unwrap();
         let violations = model.world().violations.clone();
         assert!(violations.is_empty(), "seed {seed}: {violations:?}");

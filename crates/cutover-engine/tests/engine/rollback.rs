@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
-use cutover_engine::{Error, Options, Outcome, Progress, Report};
+use cutover_engine::{Options, Outcome, Progress, Report};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::model::{Faults, Model};
-use crate::scenario::{plan, rollback, rollback_with, run, run_with};
+use crate::scenario::{halted, plan, rollback, rollback_halting, rollback_with, run, run_halting, run_with};
 
 fn ids(plan: &Plan) -> Vec<String> {
     plan.servers().map(|(_, s)| s.server.id.clone()).collect()
@@ -92,8 +92,8 @@ async fn a_rollback_in_the_middle_of_a_run_touches_only_the_server_named() {
     let model = Model::new(&plan, 6, Faults::default(), 2);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j");
-    let stopped = run(&model, &plan, &path, Options { halt_after_writes: Some(40), ..Options::default() }).await;
-    assert!(matches!(stopped, Err(Error::Halted(_))), "{stopped:?}");
+    let stopped = run_halting(&model, &plan, &path, Options::default(), 40).await;
+    assert!(halted(&stopped), "{stopped:?}");
     let status = Report::read(&path).unwrap();
     let s04 = status.servers.iter().find(|s| s.old_id == "s04").unwrap();
     assert!(s04.actions > 0 && s04.result == Outcome::Unfinished, "s04 is on its way: {s04:?}");
@@ -140,9 +140,8 @@ async fn a_rollback_killed_anywhere_resumes_and_disables_every_host_it_enabled()
         let path = dir.path().join("j");
         moved(&model, &plan, &path).await;
         let halt = rng.random_range(1..writes);
-        let halted =
-            rollback(&model, &plan, &path, &all, Options { halt_after_writes: Some(halt), ..Options::default() });
-        assert!(matches!(halted.await, Err(Error::Halted(_))), "case {case}");
+        let stopped = rollback_halting(&model, &plan, &path, &all, halt).await;
+        assert!(halted(&stopped), "case {case}");
         enabled_at_crash += usize::from(model.world().disabled.len() < plan.hosts.len());
         // The requests are in the journal: a plain run carries them out.
         let report = run_with(&model, &plan, &path, Options::default(), &mut |_| {}).await.unwrap();

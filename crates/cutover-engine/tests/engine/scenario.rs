@@ -126,6 +126,37 @@ pub async fn run(model: &Arc<Model>, plan: &Plan, path: &Path, options: Options)
     run_with(model, plan, path, options, &mut |_| {}).await
 }
 
+/// The storage layer of a run stopped dead after `writes` journal writes
+/// (a created journal's first write is its creation): every later commit
+/// is refused, as a `kill -9` right after that write leaves the file.
+pub fn after_writes(writes: u64, created: bool) -> impl FnMut() -> bool + Send + 'static {
+    let landed = writes.saturating_sub(u64::from(created));
+    let mut commits = 0;
+    move || {
+        commits += 1;
+        commits > landed
+    }
+}
+
+/// Whether a run ended as one stopped by [`after_writes`] does: at a
+/// journal write.
+pub fn halted<T: std::fmt::Debug>(result: &Result<T>) -> bool {
+    matches!(result, Err(cutover_engine::Error::Journal(_)))
+}
+
+/// [`run`], stopped dead after `writes` journal writes.
+pub async fn run_halting(
+    model: &Arc<Model>,
+    plan: &Plan,
+    path: &Path,
+    options: Options,
+    writes: u64,
+) -> Result<Report> {
+    let opened = Opened::open(plan, path)?;
+    let created = !opened.resumes();
+    run_opened(model, plan, opened.refuse_commits_when(after_writes(writes, created)), options, &mut |_| {}).await
+}
+
 pub async fn run_with(
     model: &Arc<Model>,
     plan: &Plan,
@@ -133,7 +164,16 @@ pub async fn run_with(
     options: Options,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Report> {
-    let opened = Opened::open(plan, path)?;
+    run_opened(model, plan, Opened::open(plan, path)?, options, progress).await
+}
+
+async fn run_opened(
+    model: &Arc<Model>,
+    plan: &Plan,
+    opened: Opened,
+    options: Options,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Report> {
     let engine = Engine::start(plan.clone(), opened, model.clone(), options, clock(model))?;
     let mut last = None;
     let mut watch = |p: &Progress| {
@@ -156,6 +196,18 @@ pub async fn rollback(
     rollback_with(model, plan, path, sources, options, &mut |_| {}).await
 }
 
+/// [`rollback`], stopped dead after `writes` journal writes.
+pub async fn rollback_halting(
+    model: &Arc<Model>,
+    plan: &Plan,
+    path: &Path,
+    sources: &[&str],
+    writes: u64,
+) -> Result<(Vec<RollbackRequest>, Report)> {
+    let opened = Opened::open(plan, path)?.refuse_commits_when(after_writes(writes, false));
+    rollback_opened(model, plan, opened, sources, Options::default(), &mut |_| {}).await
+}
+
 pub async fn rollback_with(
     model: &Arc<Model>,
     plan: &Plan,
@@ -164,7 +216,17 @@ pub async fn rollback_with(
     options: Options,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(Vec<RollbackRequest>, Report)> {
-    let opened = Opened::open(plan, path)?;
+    rollback_opened(model, plan, Opened::open(plan, path)?, sources, options, progress).await
+}
+
+async fn rollback_opened(
+    model: &Arc<Model>,
+    plan: &Plan,
+    opened: Opened,
+    sources: &[&str],
+    options: Options,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Vec<RollbackRequest>, Report)> {
     let mut engine = Engine::start(plan.clone(), opened, model.clone(), options, clock(model))?;
     let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
     let requests = engine.request_rollback(&sources)?;

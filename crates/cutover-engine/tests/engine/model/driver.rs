@@ -162,6 +162,7 @@ impl Driver for Model {
             return Err(busy("503 Service Unavailable"));
         }
         world.retired.insert(host.to_string());
+        world.host_events.push(format!("delete {host}"));
         Ok(())
     }
 

@@ -240,6 +240,7 @@ impl Model {
         let mut world = self.world();
         if !world.new_hosts.iter().any(|h| h == host) {
             world.new_hosts.push(host.to_string());
+            world.host_events.push(format!("join {host}"));
         }
     }
 
