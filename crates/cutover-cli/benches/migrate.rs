@@ -38,7 +38,7 @@ fn roomy_demo() -> Scenario {
     let mut scenario = Scenario::demo();
     let region = scenario.regions.iter_mut().find(|r| r.name == "RegionTwo").expect("the demo's RegionTwo");
     let host = "{name: new-2, vcpus: 32, memory_mb: 131072, disk_gb: 2000}";
-    region.hosts.push(serde_yaml::from_str(host).expect("a host spec"));
+    region.hosts.push(yaml_serde::from_str(host).expect("a host spec"));
     scenario
 }
 
@@ -75,7 +75,7 @@ fn main() {
     plan_args.extend(&rules);
     cutover(dir.path(), &plan_args);
 
-    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(dir.path().join("plan.yaml")).expect("plan"))
+    let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(dir.path().join("plan.yaml")).expect("plan"))
         .expect("the plan parses");
     let per_new_host = env_or("BENCH_PER_NEW_HOST", Limits::default().per_new_host);
     let limits = Limits { per_new_host, ..Limits::default() };

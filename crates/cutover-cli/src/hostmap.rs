@@ -42,9 +42,9 @@ impl HostMap {
         };
         // Through a YAML mapping first: it refuses a host listed twice,
         // which a `BTreeMap` would silently resolve to the last one.
-        let mapping: Option<serde_yaml::Mapping> = serde_yaml::from_str(text).map_err(|e| expected(&e))?;
+        let mapping: Option<yaml_serde::Mapping> = yaml_serde::from_str(text).map_err(|e| expected(&e))?;
         let hosts: BTreeMap<String, Option<String>> =
-            serde_yaml::from_value(serde_yaml::Value::Mapping(mapping.unwrap_or_default()))
+            yaml_serde::from_value(yaml_serde::Value::Mapping(mapping.unwrap_or_default()))
                 .map_err(|e| expected(&e))?;
         if hosts.is_empty() {
             return Err("no hosts (expected a mapping `old-host: new-host`)".to_string());

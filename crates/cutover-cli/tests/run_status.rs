@@ -118,7 +118,7 @@ fn plan() -> Plan {
 /// 100, verified at 160) and `b` stopping, its stop sent but not answered.
 fn journal_in(dir: &Path) -> (Plan, Journal) {
     let plan = plan();
-    std::fs::write(dir.join("plan.yaml"), serde_yaml::to_string(&plan).unwrap()).unwrap();
+    std::fs::write(dir.join("plan.yaml"), yaml_serde::to_string(&plan).unwrap()).unwrap();
     let mut journal = Opened::open(&plan, &dir.join("plan.journal")).unwrap().into_journal(&plan, 0).unwrap();
     let moved = ServerState {
         end: Some(End::Moved),
@@ -193,13 +193,13 @@ fn a_plan_for_other_clouds_or_another_plans_journal_is_refused() {
 
     let mut other = plan.clone();
     other.hosts[0].servers.pop();
-    std::fs::write(dir.path().join("other.yaml"), serde_yaml::to_string(&other).unwrap()).unwrap();
+    std::fs::write(dir.path().join("other.yaml"), yaml_serde::to_string(&other).unwrap()).unwrap();
     let e = refused(cutover(dir.path(), &["run", "other.yaml", "--journal", "plan.journal"]));
     assert!(e.contains("journal plan.journal belongs to migration m1"), "{e}");
 
     let mut invalid = plan;
     invalid.hosts[0].servers[1].server.image_id = None;
-    std::fs::write(dir.path().join("invalid.yaml"), serde_yaml::to_string(&invalid).unwrap()).unwrap();
+    std::fs::write(dir.path().join("invalid.yaml"), yaml_serde::to_string(&invalid).unwrap()).unwrap();
     let e = refused(cutover(dir.path(), &["run", "invalid.yaml"]));
     assert!(e.contains("server b: strategy redeploy needs the original image"), "{e}");
     assert!(!dir.path().join("invalid.journal").exists());

@@ -40,9 +40,9 @@ pub(crate) fn load(clouds_file: Option<&Path>, secure_file: Option<&Path>) -> Re
 pub(crate) fn check(path: &Path) -> Result<(), ConfigError> {
     let bad = |reason: String| ConfigError::BadFile { path: path.display().to_string(), reason: one_line(&reason) };
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let value: serde_yaml::Value = serde_yaml::from_slice(&bytes).map_err(|e| bad(yaml_reason(&e)))?;
+    let value: yaml_serde::Value = yaml_serde::from_slice(&bytes).map_err(|e| bad(yaml_reason(&e)))?;
     match value {
-        serde_yaml::Value::Mapping(_) | serde_yaml::Value::Null => Ok(()),
+        yaml_serde::Value::Mapping(_) | yaml_serde::Value::Null => Ok(()),
         other => Err(bad(format!("the file holds {}, not a mapping of settings", kind(&other)))),
     }
 }
@@ -72,12 +72,12 @@ fn refused(path: &Path, err: &ConfigFileBuilderError) -> ConfigError {
 /// for the line of a shape error the `config` crate reports without one.
 fn typed_location(path: &Path) -> Option<(usize, usize)> {
     let bytes = std::fs::read(path).ok()?;
-    let err = serde_yaml::from_slice::<ConfigFile>(&bytes).err()?;
+    let err = yaml_serde::from_slice::<ConfigFile>(&bytes).err()?;
     err.location().map(|l| (l.line(), l.column()))
 }
 
-/// serde_yaml's message put as `line L column C: what`, without values.
-fn yaml_reason(err: &serde_yaml::Error) -> String {
+/// yaml_serde's message put as `line L column C: what`, without values.
+fn yaml_reason(err: &yaml_serde::Error) -> String {
     let message = err.to_string();
     match err.location() {
         Some(at) => {
@@ -88,15 +88,15 @@ fn yaml_reason(err: &serde_yaml::Error) -> String {
     }
 }
 
-fn kind(value: &serde_yaml::Value) -> &'static str {
+fn kind(value: &yaml_serde::Value) -> &'static str {
     match value {
-        serde_yaml::Value::Null => "nothing",
-        serde_yaml::Value::Bool(_) => "a boolean",
-        serde_yaml::Value::Number(_) => "a number",
-        serde_yaml::Value::String(_) => "a string",
-        serde_yaml::Value::Sequence(_) => "a list",
-        serde_yaml::Value::Mapping(_) => "a mapping",
-        serde_yaml::Value::Tagged(_) => "a tagged value",
+        yaml_serde::Value::Null => "nothing",
+        yaml_serde::Value::Bool(_) => "a boolean",
+        yaml_serde::Value::Number(_) => "a number",
+        yaml_serde::Value::String(_) => "a string",
+        yaml_serde::Value::Sequence(_) => "a list",
+        yaml_serde::Value::Mapping(_) => "a mapping",
+        yaml_serde::Value::Tagged(_) => "a tagged value",
     }
 }
 

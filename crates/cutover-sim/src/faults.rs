@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_outcomes() {
-        let rule: FaultRule = serde_yaml::from_str("{service: image, rate: 0.5, kind: error, status: 500}").unwrap();
+        let rule: FaultRule = yaml_serde::from_str("{service: image, rate: 0.5, kind: error, status: 500}").unwrap();
         let run = |seed| {
             let mut f = Faults { rules: vec![rule.clone()], snapshot_killed: None };
             let mut rng = StdRng::seed_from_u64(seed);

@@ -10,48 +10,53 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use crate::model::World;
+/// An event: a change to the state `S` (the simulator's `World`), run once
+/// when due. Generic so that the queue does not depend on the world.
+pub type Event<S> = Box<dyn FnOnce(&mut S) + Send + Sync>;
 
-pub type Event = Box<dyn FnOnce(&mut World) + Send + Sync>;
-
-struct Entry {
+struct Entry<S> {
     due: Instant,
     seq: u64,
-    event: Event,
+    event: Event<S>,
 }
 
-impl PartialEq for Entry {
+impl<S> PartialEq for Entry<S> {
     fn eq(&self, other: &Self) -> bool {
         self.due == other.due && self.seq == other.seq
     }
 }
-impl Eq for Entry {}
-impl PartialOrd for Entry {
+impl<S> Eq for Entry<S> {}
+impl<S> PartialOrd for Entry<S> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl<S> Ord for Entry<S> {
     // Reversed so the max-heap pops the earliest (then first-scheduled) event.
     fn cmp(&self, other: &Self) -> Ordering {
         other.due.cmp(&self.due).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
-#[derive(Default)]
-pub struct Timeline {
-    heap: BinaryHeap<Entry>,
+pub struct Timeline<S> {
+    heap: BinaryHeap<Entry<S>>,
     seq: u64,
 }
 
-impl Timeline {
-    pub fn push(&mut self, due: Instant, event: Event) {
+impl<S> Default for Timeline<S> {
+    fn default() -> Self {
+        Timeline { heap: BinaryHeap::new(), seq: 0 }
+    }
+}
+
+impl<S> Timeline<S> {
+    pub fn push(&mut self, due: Instant, event: Event<S>) {
         self.seq += 1;
         self.heap.push(Entry { due, seq: self.seq, event });
     }
 
     /// Removes and returns the earliest event due at or before `until`.
-    pub fn pop_due(&mut self, until: Instant) -> Option<(Instant, Event)> {
+    pub fn pop_due(&mut self, until: Instant) -> Option<(Instant, Event<S>)> {
         if self.heap.peek().is_some_and(|e| e.due <= until) {
             self.heap.pop().map(|e| (e.due, e.event))
         } else {
@@ -80,7 +85,7 @@ mod tests {
 
     #[test]
     fn pops_in_due_then_schedule_order() {
-        let mut t = Timeline::default();
+        let mut t = Timeline::<()>::default();
         let base = Instant::now();
         let order = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
         for (delay, tag) in [(5, 'c'), (1, 'a'), (1, 'b'), (9, 'd')] {

@@ -26,7 +26,7 @@ fn dir() -> std::path::PathBuf {
 fn simulator_matches_the_recorded_real_cloud() {
     let scenario = Scenario::from_yaml(include_str!("scenarios/realcloud.yaml")).expect("scenario parses");
     let cloud = TestCloud::with(scenario, 0.0);
-    let script: Value = serde_yaml::from_str(include_str!("differential/calls.yaml")).expect("calls.yaml parses");
+    let script: Value = yaml_serde::from_str(include_str!("differential/calls.yaml")).expect("calls.yaml parses");
     let mut allow = load_allow(include_str!("differential/allow.yaml"));
 
     let outcomes = Runner::new(&cloud.auth_url(), &script).run(&script);

@@ -18,7 +18,7 @@ pub fn run(args: SimArgs, runtime: &tokio::runtime::Handle) -> anyhow::Result<()
     }
     let scenario = scenario(&args)?;
     if args.print_scenario {
-        print!("{}", serde_yaml::to_string(&scenario).context("rendering the scenario")?);
+        print!("{}", yaml_serde::to_string(&scenario).context("rendering the scenario")?);
         return Ok(());
     }
     runtime.block_on(serve(args, scenario))

@@ -70,7 +70,7 @@ impl Listing {
     /// One row per record, one column per field in declaration order (use
     /// `#[serde(rename = "Old host")]` for a header). An empty slice gives
     /// a listing without columns: nothing in a table, `[]` in JSON.
-    pub fn from_records<T: Serialize>(records: &[T]) -> Result<Self, serde_yaml::Error> {
+    pub fn from_records<T: Serialize>(records: &[T]) -> Result<Self, yaml_serde::Error> {
         let mut listing = Listing::default();
         for record in records {
             let fields = ordered_fields(record)?;
@@ -134,7 +134,7 @@ impl Record {
 
     /// The fields of a struct in declaration order.
     #[allow(dead_code, reason = "records from any Serialize value: no show command uses it yet; tested")]
-    pub fn from_serialize<T: Serialize>(record: &T) -> Result<Self, serde_yaml::Error> {
+    pub fn from_serialize<T: Serialize>(record: &T) -> Result<Self, yaml_serde::Error> {
         Ok(Record { fields: ordered_fields(record)? })
     }
 
@@ -178,24 +178,24 @@ fn pick_columns(columns: &[String], wanted: &[String]) -> Result<Vec<usize>, Inp
 
 /// A serializable struct's fields in declaration order. serde_json's maps
 /// sort their keys (the workspace does not enable `preserve_order`, which
-/// would change the simulator's bodies), serde_yaml's mappings keep the
+/// would change the simulator's bodies), yaml_serde's mappings keep the
 /// order, so the struct goes through a YAML value first.
-fn ordered_fields<T: Serialize>(record: &T) -> Result<Vec<(String, Value)>, serde_yaml::Error> {
-    match serde_yaml::to_value(record)? {
-        serde_yaml::Value::Mapping(map) => Ok(map.into_iter().map(|(k, v)| (key_text(k), yaml_to_json(v))).collect()),
+fn ordered_fields<T: Serialize>(record: &T) -> Result<Vec<(String, Value)>, yaml_serde::Error> {
+    match yaml_serde::to_value(record)? {
+        yaml_serde::Value::Mapping(map) => Ok(map.into_iter().map(|(k, v)| (key_text(k), yaml_to_json(v))).collect()),
         other => Ok(vec![("Value".to_string(), yaml_to_json(other))]),
     }
 }
 
-fn key_text(key: serde_yaml::Value) -> String {
+fn key_text(key: yaml_serde::Value) -> String {
     match key {
-        serde_yaml::Value::String(s) => s,
+        yaml_serde::Value::String(s) => s,
         other => cell_text(&yaml_to_json(other)),
     }
 }
 
-fn yaml_to_json(value: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
+fn yaml_to_json(value: yaml_serde::Value) -> Value {
+    use yaml_serde::Value as Y;
     match value {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),

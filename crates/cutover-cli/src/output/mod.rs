@@ -124,7 +124,7 @@ impl Printer {
     /// of a command whose result is more than one listing (a run's report).
     pub fn print_document<T: Serialize>(&self, document: &T) -> anyhow::Result<()> {
         let text = match self.format {
-            Format::Yaml => serde_yaml::to_string(document).context("rendering YAML")?,
+            Format::Yaml => yaml_serde::to_string(document).context("rendering YAML")?,
             _ => serde_json::to_string_pretty(document).context("rendering JSON")? + "\n",
         };
         let mut stdout = std::io::stdout().lock();
@@ -150,7 +150,7 @@ impl Printer {
                 text.push('\n');
                 text
             }
-            (Format::Yaml, output) => serde_yaml::to_string(&Ordered(output)).context("rendering YAML")?,
+            (Format::Yaml, output) => yaml_serde::to_string(&Ordered(output)).context("rendering YAML")?,
             (Format::Csv, Output::Listing(l)) => csv(&l.columns, l.rows.iter().map(|r| r.as_slice()))?,
             (Format::Csv, Output::Record(r)) => {
                 let (names, values): (Vec<String>, Vec<Value>) = r.fields.iter().cloned().unzip();

@@ -119,7 +119,7 @@ fn a_nova_network_cloud_moves_with_its_fixed_and_floating_addresses() {
     let sync = cloud.run(&["sync"]);
     assert!(matches!(sync.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&sync.stderr));
     ok(&cloud, &["plan", "-o", "plan.yaml", "--migration", "nn", "--strategy", "metadata=role=cache:redeploy"]);
-    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
     let strategies: Vec<Strategy> = plan.servers().map(|(_, s)| s.strategy).collect();
     for wanted in [Strategy::Snapshot, Strategy::Volume, Strategy::Redeploy] {
         assert!(strategies.contains(&wanted), "the plan moves some server by {wanted:?}: {strategies:?}");

@@ -31,11 +31,11 @@ fn make_plan(cloud: &SimCloud, args: &[&str]) -> Plan {
 }
 
 fn read_plan(path: &Path) -> Plan {
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("plan file")).expect("a plan")
+    yaml_serde::from_str(&std::fs::read_to_string(path).expect("plan file")).expect("a plan")
 }
 
 fn write_plan(cloud: &SimCloud, plan: &Plan) {
-    std::fs::write(cloud.dir().join("plan.yaml"), serde_yaml::to_string(plan).unwrap()).unwrap();
+    std::fs::write(cloud.dir().join("plan.yaml"), yaml_serde::to_string(plan).unwrap()).unwrap();
 }
 
 /// What the simulator's model holds of `s`, as a rebuild record, seen at

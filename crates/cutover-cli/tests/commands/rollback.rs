@@ -118,7 +118,7 @@ fn a_rollback_of_all_after_a_run_puts_every_server_back_as_it_was() {
 /// writes of this run, as `kill -9` would: the journal's storage refuses
 /// every commit after those.
 fn run_halting(cloud: &SimCloud, writes: u64) {
-    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
     let profile = Profile::resolve_in(Some("sim"), Some(&cloud.clouds_yaml()), None).unwrap();
     let options = Options {
         calls_in_flight: 1,

@@ -37,9 +37,9 @@ pub fn plan_all(cloud: &SimCloud, extra: &[&str]) {
 /// Changes `plan.yaml` as an operator editing it would.
 pub fn edit_plan(cloud: &SimCloud, edit: impl FnOnce(&mut Plan)) {
     let path = cloud.dir().join("plan.yaml");
-    let mut plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     edit(&mut plan);
-    std::fs::write(&path, serde_yaml::to_string(&plan).unwrap()).unwrap();
+    std::fs::write(&path, yaml_serde::to_string(&plan).unwrap()).unwrap();
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn wait_then_snapshot_servers_still_there_at_the_deadline_move_and_a_later_run_k
         world.compute["RegionOne"].servers.values().find(|s| s.name == "app-1").unwrap().host.clone().unwrap()
     };
     plan_all(&cloud, &["--strategy", &format!("host={host}:wait-then-snapshot")]);
-    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
     let waiting: Vec<&str> = plan.servers().filter(|(h, _)| *h == host).map(|(_, s)| s.server.id.as_str()).collect();
     assert!(!waiting.is_empty());
     for (_, s) in plan.servers().filter(|(h, _)| *h == host) {

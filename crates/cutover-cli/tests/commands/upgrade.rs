@@ -72,7 +72,7 @@ fn a_new_region_with_room_for_part_of_the_cloud_takes_it_host_by_host_as_each_is
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("wait for room in RegionTwo"), "the wait for room is told: {stderr}");
     let report: Value = serde_json::from_slice(&out.stdout).expect("the run's report on stdout");
-    let plan: Plan = serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
+    let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
     endstate::assert_end_state(&plan, &report, &before, &cloud.sim().read(), "a tight new region");
 
     let mut calls = hook_calls(&cloud);

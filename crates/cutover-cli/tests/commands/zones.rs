@@ -23,7 +23,7 @@ fn code(cloud: &SimCloud, args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 fn plan_file(cloud: &SimCloud, name: &str) -> Plan {
-    serde_yaml::from_str(&std::fs::read_to_string(cloud.dir().join(name)).unwrap()).unwrap()
+    yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join(name)).unwrap()).unwrap()
 }
 
 fn zone_row(cloud: &SimCloud) -> Value {

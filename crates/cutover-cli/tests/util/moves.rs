@@ -41,7 +41,7 @@ pub fn demo_with(servers: &[&str]) -> Scenario {
 pub fn roomy(mut scenario: Scenario) -> Scenario {
     let region = scenario.regions.iter_mut().find(|r| r.name == "RegionTwo").expect("the demo's RegionTwo");
     let host = "{name: new-2, vcpus: 32, memory_mb: 131072, disk_gb: 2000}";
-    region.hosts.push(serde_yaml::from_str(host).expect("a host spec"));
+    region.hosts.push(yaml_serde::from_str(host).expect("a host spec"));
     scenario
 }
 
@@ -61,7 +61,7 @@ pub fn sync_and_plan(cloud: &SimCloud, host_map: &str, rules: &[&str], migration
 
 pub fn read_plan(cloud: &SimCloud) -> Plan {
     let text = std::fs::read_to_string(cloud.dir().join("plan.yaml")).expect("plan.yaml read");
-    serde_yaml::from_str(&text).expect("plan.yaml parses")
+    yaml_serde::from_str(&text).expect("plan.yaml parses")
 }
 
 /// `cutover run plan.yaml` with the journal `journal.db`, watching the

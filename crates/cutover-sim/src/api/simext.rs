@@ -15,7 +15,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::{ok, JsonBody};
+use crate::api::common::{ok, JsonBody};
 use crate::auth::Caller;
 use crate::clock::TimeModel;
 use crate::error::{ApiError, ApiResult};

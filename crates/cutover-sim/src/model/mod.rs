@@ -28,7 +28,7 @@ use crate::timeline::Timeline;
 pub use compute::ComputeRegion;
 pub use identity::Identity;
 pub use image::ImageStore;
-pub use network::NetworkStore;
+pub use network::{NetworkStore, SecurityGroup};
 pub use volume::VolumeStore;
 
 /// Everything the simulator knows, behind one lock.
@@ -39,7 +39,7 @@ pub struct World {
     pub instant: Instant,
     pub clock: Clock,
     pub time: TimeModel,
-    pub timeline: Timeline,
+    pub timeline: Timeline<World>,
     pub rng: StdRng,
     pub faults: Faults,
     /// Base URL the simulator serves on, e.g. `http://127.0.0.1:5000`.
@@ -109,6 +109,19 @@ impl World {
 
     pub fn compute_region_mut(&mut self, region: &str) -> Option<&mut ComputeRegion> {
         self.compute.get_mut(region)
+    }
+
+    /// The project's `default` security group, created first if missing, as
+    /// Neutron does on a project's first security-group or port request.
+    pub fn ensure_default_security_group(&mut self, project_id: &str) -> String {
+        if let Some(g) = self.network.default_security_group(project_id) {
+            return g.id.clone();
+        }
+        let now = self.now;
+        let group = SecurityGroup::new(now, || self.new_uuid(), project_id, "default", "Default security group");
+        let id = group.id.clone();
+        self.network.security_groups.insert(id.clone(), group);
+        id
     }
 }
 

@@ -34,11 +34,57 @@ const HOST_VCPUS: u32 = 64;
 const HOST_RAM_MB: u64 = 262_144;
 const HOST_DISK_GB: u64 = 8_000;
 
+/// Floating IPs come from 172.16.0.0/12.
+const PUBLIC_BASE: u32 = 0xac10_0000;
+
 pub fn generate(opts: &GenerateOptions) -> Scenario {
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut s = Scenario { seed: opts.seed, ..Scenario::default() };
     let project_count = (opts.servers / 25).clamp(2, 500);
     let projects: Vec<String> = (1..=project_count).map(|i| format!("project-{i:03}")).collect();
+    add_identity(&mut s, &projects);
+    s.images = vec![
+        image("cirros", BTreeMap::new()),
+        image("ubuntu-24.04", BTreeMap::new()),
+        image("windows-2022", BTreeMap::from([("os_type".into(), "windows".into())])),
+    ];
+    s.regions = regions(opts, &projects);
+    if opts.networking == Networking::Neutron {
+        add_neutron_networks(&mut s, &projects);
+    }
+
+    let host_names: Vec<String> = (1..=opts.hosts.max(1)).map(|i| format!("old-{i:04}")).collect();
+    let mut fleet = Fleet {
+        networking: opts.networking,
+        projects: &projects,
+        used: vec![(0, 0, 0); host_names.len()],
+        volume_no: 0,
+        fip_next: 0,
+        fixed_next: BTreeMap::new(),
+    };
+    for n in 0..opts.servers {
+        let server = fleet.server(&mut rng, &mut s, &host_names, n);
+        s.regions[0].servers.push(server);
+    }
+    let (used, fip_next) = (fleet.used, fleet.fip_next);
+    let total = used.iter().fold((0u64, 0u64, 0u64), |a, u| (a.0 + u.0, a.1 + u.1, a.2 + u.2));
+    for (name, (c, r, d)) in host_names.iter().zip(used) {
+        s.regions[0].hosts.push(host(name, c, r, d));
+    }
+    if opts.networking == Networking::NovaNetwork && fip_next > 0 {
+        let bits = 32 - (fip_next + 16).next_power_of_two().trailing_zeros();
+        s.regions[0].floating_ip_pools.push(FloatingPoolSpec {
+            name: "public".into(),
+            ip_range: format!("{}/{bits}", ipv4(PUBLIC_BASE)),
+            interface: "eth0".into(),
+        });
+    }
+    s.regions[1].hosts = new_hosts(opts, total);
+    s
+}
+
+/// The admin and one member user per project.
+fn add_identity(s: &mut Scenario, projects: &[String]) {
     s.projects = projects
         .iter()
         .map(|p| ProjectSpec { name: p.clone(), id: None, domain: default_domain(), description: String::new() })
@@ -51,7 +97,7 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
         project: Some("admin".into()),
         roles: BTreeMap::from([("admin".into(), vec!["admin".into()])]),
     });
-    for p in &projects {
+    for p in projects {
         s.users.push(UserSpec {
             name: format!("{p}-user"),
             id: None,
@@ -61,14 +107,12 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
             roles: BTreeMap::from([(p.clone(), vec!["member".into()])]),
         });
     }
-    s.images = vec![
-        image("cirros", BTreeMap::new()),
-        image("ubuntu-24.04", BTreeMap::new()),
-        image("windows-2022", BTreeMap::from([("os_type".into(), "windows".into())])),
-    ];
+}
 
-    let old = old_region(opts, &projects);
-    let mut new = RegionSpec { name: "RegionTwo".into(), ..old_region(opts, &projects) };
+/// The old region and an empty new one beside it.
+fn regions(opts: &GenerateOptions, projects: &[String]) -> Vec<RegionSpec> {
+    let old = old_region(opts, projects);
+    let mut new = RegionSpec { name: "RegionTwo".into(), ..old_region(opts, projects) };
     new.hosts.clear();
     new.servers.clear();
     new.keypairs.clear();
@@ -78,56 +122,69 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
     // A new Nova speaks current microversions even where networking is
     // still nova-network; that Nova is the highest release that has it.
     new.max_microversion = if opts.networking == Networking::NovaNetwork { "2.35".into() } else { "2.96".into() };
-    s.regions = vec![old, new];
+    vec![old, new]
+}
 
-    let mut fip_next = 0u32;
-    let public_base = 0xac10_0000; // 172.16.0.0/12 for floating IPs
-    if opts.networking == Networking::Neutron {
+/// The external network, and a network, subnet and router per project.
+fn add_neutron_networks(s: &mut Scenario, projects: &[String]) {
+    s.networks.push(NetworkSpec {
+        name: "public".into(),
+        project: None,
+        shared: false,
+        external: true,
+        physical_network: None,
+        subnets: vec![SubnetSpec { name: "public-subnet".into(), cidr: "172.16.0.0/12".into(), gateway_ip: None }],
+    });
+    for (i, p) in projects.iter().enumerate() {
         s.networks.push(NetworkSpec {
-            name: "public".into(),
-            project: None,
+            name: format!("{p}-net"),
+            project: Some(p.clone()),
             shared: false,
-            external: true,
+            external: false,
             physical_network: None,
-            subnets: vec![SubnetSpec { name: "public-subnet".into(), cidr: "172.16.0.0/12".into(), gateway_ip: None }],
+            subnets: vec![SubnetSpec {
+                name: format!("{p}-subnet"),
+                cidr: format!("10.{}.{}.0/20", i / 16, (i % 16) * 16),
+                gateway_ip: None,
+            }],
         });
-        for (i, p) in projects.iter().enumerate() {
-            s.networks.push(NetworkSpec {
-                name: format!("{p}-net"),
-                project: Some(p.clone()),
-                shared: false,
-                external: false,
-                physical_network: None,
-                subnets: vec![SubnetSpec {
-                    name: format!("{p}-subnet"),
-                    cidr: format!("10.{}.{}.0/20", i / 16, (i % 16) * 16),
-                    gateway_ip: None,
-                }],
-            });
-            // Floating IPs of the project's servers go through this router.
-            s.routers.push(RouterSpec {
-                name: format!("{p}-router"),
-                project: Some(p.clone()),
-                external_network: Some("public".into()),
-                interfaces: vec![format!("{p}-subnet")],
-            });
-        }
+        // Floating IPs of the project's servers go through this router.
+        s.routers.push(RouterSpec {
+            name: format!("{p}-router"),
+            project: Some(p.clone()),
+            external_network: Some("public".into()),
+            interfaces: vec![format!("{p}-subnet")],
+        });
     }
+}
 
-    let host_names: Vec<String> = (1..=opts.hosts.max(1)).map(|i| format!("old-{i:04}")).collect();
-    let mut used = vec![(0u64, 0u64, 0u64); host_names.len()];
-    let mut volume_no = 0usize;
-    let mut fixed_next: BTreeMap<String, u32> = BTreeMap::new();
-    for n in 0..opts.servers {
+/// The old region's servers as they are drawn, with what they use so far.
+/// The draws keep one order (flavor, server, volumes, floating IP, port)
+/// so that a seed always gives the same scenario.
+struct Fleet<'a> {
+    networking: Networking,
+    projects: &'a [String],
+    /// vCPUs, RAM and disk used on each old host.
+    used: Vec<(u64, u64, u64)>,
+    volume_no: usize,
+    fip_next: u32,
+    /// The next fixed address per project (nova-network).
+    fixed_next: BTreeMap<String, u32>,
+}
+
+impl Fleet<'_> {
+    /// Server `n`, on host `n` modulo the hosts, in project `n` modulo the
+    /// projects; its volumes and floating IP are added to `s`.
+    fn server(&mut self, rng: &mut StdRng, s: &mut Scenario, host_names: &[String], n: usize) -> ServerSpec {
         let h = n % host_names.len();
-        let p = &projects[n % projects.len()];
+        let p = &self.projects[n % self.projects.len()];
         let (flavor_id, _, vcpus, ram, disk) = FLAVORS[rng.random_range(0..FLAVORS.len())];
-        used[h] = (used[h].0 + vcpus as u64, used[h].1 + ram, used[h].2 + disk);
-        let user = format!("{p}-user");
+        let used = self.used[h];
+        self.used[h] = (used.0 + vcpus as u64, used.1 + ram, used.2 + disk);
         let mut server = ServerSpec {
             name: format!("vm-{n:06}"),
             project: p.clone(),
-            user: user.clone(),
+            user: format!("{p}-user"),
             host: host_names[h].clone(),
             flavor: flavor_id.into(),
             image: Some(s.images[rng.random_range(0..s.images.len())].name.clone()),
@@ -147,13 +204,22 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
             config_drive: rng.random_bool(0.05),
             personality: Vec::new(),
         };
+        self.add_volumes(rng, &mut s.volumes, &mut server, disk);
+        let nic = self.nic(rng, &mut s.floating_ips, p);
+        server.nics.push(nic);
+        server
+    }
+
+    /// A boot volume for one server in five, a data volume for about one
+    /// in seven.
+    fn add_volumes(&mut self, rng: &mut StdRng, volumes: &mut Vec<VolumeSpec>, server: &mut ServerSpec, disk: u64) {
         if rng.random_bool(0.2) {
-            volume_no += 1;
-            let name = format!("boot-{volume_no:06}");
-            s.volumes.push(VolumeSpec {
+            self.volume_no += 1;
+            let name = format!("boot-{:06}", self.volume_no);
+            volumes.push(VolumeSpec {
                 name: name.clone(),
-                project: p.clone(),
-                user: user.clone(),
+                project: server.project.clone(),
+                user: server.user.clone(),
                 size_gb: disk.max(10),
                 image: server.image.take(),
                 volume_type: None,
@@ -161,29 +227,34 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
             server.boot_volume = Some(name);
         }
         if rng.random_bool(0.15) {
-            volume_no += 1;
-            let name = format!("data-{volume_no:06}");
-            s.volumes.push(VolumeSpec {
+            self.volume_no += 1;
+            let name = format!("data-{:06}", self.volume_no);
+            volumes.push(VolumeSpec {
                 name: name.clone(),
-                project: p.clone(),
-                user: user.clone(),
+                project: server.project.clone(),
+                user: server.user.clone(),
                 size_gb: 50,
                 image: None,
                 volume_type: None,
             });
             server.volumes.push(AttachedVolumeSpec { volume: name, delete_on_termination: false });
         }
+    }
+
+    /// The server's one NIC on its project's network, with a floating IP
+    /// for one server in four.
+    fn nic(&mut self, rng: &mut StdRng, floating_ips: &mut Vec<FloatingIpSpec>, p: &str) -> NicSpec {
         let floating = rng.random_bool(0.25).then(|| {
-            fip_next += 1;
-            ipv4(public_base + 10 + fip_next)
+            self.fip_next += 1;
+            ipv4(PUBLIC_BASE + 10 + self.fip_next)
         });
-        let nic = match opts.networking {
+        match self.networking {
             Networking::Neutron => {
                 if let Some(address) = &floating {
-                    s.floating_ips.push(FloatingIpSpec {
+                    floating_ips.push(FloatingIpSpec {
                         address: address.clone(),
                         network: "public".into(),
-                        project: p.clone(),
+                        project: p.to_string(),
                     });
                 }
                 NicSpec {
@@ -195,8 +266,8 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
                 }
             }
             Networking::NovaNetwork => {
-                let next = fixed_next.entry(p.clone()).or_insert(2);
-                let i = projects.iter().position(|x| x == p).unwrap_or(0) as u32;
+                let next = self.fixed_next.entry(p.to_string()).or_insert(2);
+                let i = self.projects.iter().position(|x| x == p).unwrap_or(0) as u32;
                 let ip = ipv4(0x0a00_0000 + (i << 12) + *next);
                 *next += 1;
                 NicSpec {
@@ -207,22 +278,13 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
                     floating_ip: floating,
                 }
             }
-        };
-        server.nics.push(nic);
-        s.regions[0].servers.push(server);
+        }
     }
-    let total = used.iter().fold((0u64, 0u64, 0u64), |a, u| (a.0 + u.0, a.1 + u.1, a.2 + u.2));
-    for (name, (c, r, d)) in host_names.iter().zip(used) {
-        s.regions[0].hosts.push(host(name, c, r, d));
-    }
-    if opts.networking == Networking::NovaNetwork && fip_next > 0 {
-        let bits = 32 - (fip_next + 16).next_power_of_two().trailing_zeros();
-        s.regions[0].floating_ip_pools.push(FloatingPoolSpec {
-            name: "public".into(),
-            ip_range: format!("{}/{bits}", ipv4(public_base)),
-            interface: "eth0".into(),
-        });
-    }
+}
+
+/// The new region's hosts: as asked, or enough to hold every server (by
+/// its scarcest resource) plus one.
+fn new_hosts(opts: &GenerateOptions, total: (u64, u64, u64)) -> Vec<HostSpec> {
     let needed = [total.0.div_ceil(HOST_VCPUS as u64), total.1.div_ceil(HOST_RAM_MB), total.2.div_ceil(HOST_DISK_GB)]
         .into_iter()
         .max()
@@ -230,7 +292,7 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
         .max(1) as usize
         + 1;
     let new_hosts = opts.new_hosts.unwrap_or(needed);
-    s.regions[1].hosts = (1..=new_hosts)
+    (1..=new_hosts)
         .map(|i| HostSpec {
             name: format!("new-{i:04}"),
             vcpus: HOST_VCPUS,
@@ -240,8 +302,7 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
             disabled_reason: None,
             down: false,
         })
-        .collect();
-    s
+        .collect()
 }
 
 /// An old host, sized to hold what it runs with some room to spare.

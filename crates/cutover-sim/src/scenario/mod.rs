@@ -52,8 +52,8 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    pub fn from_yaml(text: &str) -> Result<Scenario, serde_yaml::Error> {
-        serde_yaml::from_str(text)
+    pub fn from_yaml(text: &str) -> Result<Scenario, yaml_serde::Error> {
+        yaml_serde::from_str(text)
     }
 
     pub fn builtin() -> Scenario {
@@ -573,8 +573,8 @@ mod tests {
     fn generated_scenarios_are_deterministic_and_load() {
         for networking in [Networking::Neutron, Networking::NovaNetwork] {
             let opts = GenerateOptions { hosts: 7, servers: 120, new_hosts: None, networking, seed: 9 };
-            let a = serde_yaml::to_string(&generate(&opts)).unwrap();
-            assert_eq!(a, serde_yaml::to_string(&generate(&opts)).unwrap());
+            let a = yaml_serde::to_string(&generate(&opts)).unwrap();
+            assert_eq!(a, yaml_serde::to_string(&generate(&opts)).unwrap());
             let w = load(&generate(&opts), "http://127.0.0.1:1", None).expect("generated scenario loads");
             let old = &w.compute["RegionOne"];
             assert_eq!(old.servers.len(), 120);

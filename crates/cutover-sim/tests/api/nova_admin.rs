@@ -27,7 +27,7 @@ hosts: [{name: legacy-1}]
 fixed_networks: [{label: private, cidr: 10.9.0.0/24}]
 floating_ip_pools: [{name: public, ip_range: 192.0.2.0/29}]
 "#;
-    s.regions.insert(0, serde_yaml::from_str(yaml).unwrap());
+    s.regions.insert(0, yaml_serde::from_str(yaml).unwrap());
     TestCloud::with(s, 0.0)
 }
 

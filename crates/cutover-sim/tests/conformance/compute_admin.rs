@@ -79,7 +79,7 @@ hosts: [{name: legacy-1}]
 fixed_networks: [{label: private, cidr: 10.9.0.0/24}]
 floating_ip_pools: [{name: public, ip_range: 192.0.2.0/29}]
 "#;
-    scenario.regions.insert(0, serde_yaml::from_str(yaml).unwrap());
+    scenario.regions.insert(0, yaml_serde::from_str(yaml).unwrap());
     let cloud = TestCloud::with(scenario, 0.0);
     // OSC 10.5 only speaks Neutron for floating IPs; openstacksdk's cloud
     // layer still falls back to nova-network when there is no network service.

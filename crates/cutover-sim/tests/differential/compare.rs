@@ -25,7 +25,7 @@ pub struct Allow {
 }
 
 pub fn load_allow(text: &str) -> Vec<Allow> {
-    let entries: Vec<Value> = serde_yaml::from_str(text).expect("allow.yaml parses");
+    let entries: Vec<Value> = yaml_serde::from_str(text).expect("allow.yaml parses");
     entries
         .iter()
         .map(|e| {

@@ -20,7 +20,7 @@ use crate::output::{Format, Listing, Printer};
 pub fn print_reports(printer: &Printer, format: Format, reports: &[&Report]) -> anyhow::Result<()> {
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(reports)?),
-        Format::Yaml => print!("{}", serde_yaml::to_string(reports)?),
+        Format::Yaml => print!("{}", yaml_serde::to_string(reports)?),
         Format::Table | Format::Csv => {
             for report in reports {
                 if format == Format::Table {

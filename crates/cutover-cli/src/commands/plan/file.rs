@@ -23,11 +23,11 @@ pub fn load(path: &Path) -> Result<Plan, InputError> {
 
 /// Parses a plan; the error is one line, `LINE:COLUMN: message`.
 pub fn parse(text: &str) -> Result<Plan, String> {
-    serde_yaml::from_str(text).map_err(|e| {
+    yaml_serde::from_str(text).map_err(|e| {
         let message = e.to_string();
         match e.location() {
             Some(at) => {
-                // serde_yaml appends the position to its message; it goes first here.
+                // yaml_serde appends the position to its message; it goes first here.
                 let suffix = format!(" at line {} column {}", at.line(), at.column());
                 let message = message.replace(&suffix, "");
                 format!("{}:{}: {}", at.line(), at.column(), cutover_core::quote::one_line(&message))
@@ -39,7 +39,7 @@ pub fn parse(text: &str) -> Result<Plan, String> {
 
 /// The file's text: the header, then the plan.
 pub fn render(plan: &Plan) -> anyhow::Result<String> {
-    let body = serde_yaml::to_string(plan).context("rendering the plan as YAML")?;
+    let body = yaml_serde::to_string(plan).context("rendering the plan as YAML")?;
     let c = &plan.clouds;
     let header = format!(
         "\

@@ -50,7 +50,7 @@ pub(super) fn spare_in_its_own_aggregate(scenario: &mut cutover_sim::Scenario) {
         aggregate.hosts.retain(|h| h != SPARE);
     }
     let pool = "{name: spare-pool, hosts: [old-spare], metadata: {pool: spare}}";
-    old.aggregates.push(serde_yaml::from_str(pool).expect("an aggregate spec"));
+    old.aggregates.push(yaml_serde::from_str(pool).expect("an aggregate spec"));
 }
 
 const SPARE: &str = "old-spare";

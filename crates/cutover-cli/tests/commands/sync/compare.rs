@@ -85,7 +85,7 @@ fn aggregates(r: &ComputeRegion, map: Option<&BTreeMap<String, String>>) -> Valu
 
 fn host_map(cloud: &SimCloud) -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(cloud.dir().join(HOST_MAP)).unwrap_or_default();
-    serde_yaml::from_str::<Option<BTreeMap<String, String>>>(&text).expect("host map parses").unwrap_or_default()
+    yaml_serde::from_str::<Option<BTreeMap<String, String>>>(&text).expect("host map parses").unwrap_or_default()
 }
 
 /// Everything sync may change in the new region, for before/after checks.

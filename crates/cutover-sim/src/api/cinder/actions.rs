@@ -10,9 +10,9 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 
+use super::microversion::{Cinder, Id};
 use super::volumes::visible;
-use super::{Cinder, Id};
-use crate::api::JsonBody;
+use crate::api::common::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::sim::Sim;
 

@@ -10,8 +10,8 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Cinder, Id};
-use crate::api::{ok, JsonBody};
+use super::microversion::{Cinder, Id};
+use crate::api::common::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::volume::VolumeType;
 use crate::sim::Sim;

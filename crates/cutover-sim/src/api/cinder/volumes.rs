@@ -15,8 +15,8 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Cinder, Id};
-use crate::api::{ok, page, reply, JsonBody};
+use super::microversion::{Cinder, Id};
+use crate::api::common::{ok, page, reply, JsonBody};
 use crate::clock::TimeModel;
 use crate::error::{ApiError, ApiResult};
 use crate::model::image::ImageStatus;
@@ -335,6 +335,78 @@ fn parse_size(size: Option<&Value>, default: Option<u64>) -> Result<u64, ApiErro
     }
 }
 
+/// The named volume type, or the default one.
+fn volume_type(w: &World, name: Option<&str>) -> ApiResult<String> {
+    let found = match name {
+        Some(t) => w
+            .volume
+            .find_type(t)
+            .ok_or_else(|| ApiError::not_found(format!("Volume type with name {t} could not be found.")))?,
+        None => w
+            .volume
+            .find_type("__DEFAULT__")
+            .ok_or_else(|| ApiError::not_found("Volume type with name __DEFAULT__ could not be found."))?,
+    };
+    Ok(found.name.clone())
+}
+
+/// What a new volume inherits from the volume or image it is made from.
+#[derive(Default)]
+struct Origin {
+    bootable: bool,
+    image_metadata: BTreeMap<String, String>,
+    source_image_id: Option<String>,
+}
+
+/// A clone of volume `src`: its size (the one asked, at least the
+/// source's) and what it inherits.
+fn from_volume(c: &Cinder, w: &World, src: &str, asked: Option<&Value>) -> ApiResult<(u64, Origin)> {
+    let s = visible(c, w, src).map_err(|_| ApiError::not_found(format!("Volume {src} could not be found.")))?;
+    if !matches!(s.status.as_str(), "available" | "in-use") {
+        return Err(ApiError::bad_request(format!(
+            "Invalid volume: Volume {src} status must be available or in-use, but current status is: {}.",
+            s.status
+        )));
+    }
+    let want = parse_size(asked, Some(s.size_gb))?;
+    if want < s.size_gb {
+        return Err(invalid_input(format!("Volume size '{want}'GB cannot be smaller than original volume size {}GB. They must be >= original volume size.", s.size_gb)));
+    }
+    let origin = Origin {
+        bootable: s.bootable,
+        image_metadata: s.image_metadata.clone(),
+        source_image_id: s.source_image_id.clone(),
+    };
+    Ok((parse_size(asked, Some(want))?, origin))
+}
+
+/// A volume made from image `image_id`, which must be active and fit in
+/// `size` GB: bootable, with the image's metadata.
+fn from_image(c: &Cinder, w: &World, image_id: &str, size: u64) -> ApiResult<Origin> {
+    let img = w
+        .image
+        .images
+        .get(image_id)
+        .filter(|i| i.visible_to(c.caller.project_id.as_deref(), c.caller.is_admin()))
+        .ok_or_else(|| ApiError::bad_request("Invalid image identifier or unable to access requested image."))?;
+    if img.status != ImageStatus::Active {
+        return Err(invalid_input(format!("Image {image_id} is not active.")));
+    }
+    let image_gb = img.size.unwrap_or(0).div_ceil(1 << 30);
+    if image_gb > size {
+        return Err(invalid_input(format!(
+            "Size of specified image {image_gb}GB is larger than volume size {size}GB."
+        )));
+    }
+    if img.min_disk > size {
+        return Err(invalid_input(format!(
+            "Volume size {size}GB cannot be smaller than the image minDisk size {}GB.",
+            img.min_disk
+        )));
+    }
+    Ok(Origin { bootable: true, image_metadata: img.volume_image_metadata(), source_image_id: Some(img.id.clone()) })
+}
+
 async fn create(State(sim): State<Sim>, c: Cinder, JsonBody(body): JsonBody<CreateBody>) -> ApiResult {
     let req = body.volume;
     let mut w = sim.world();
@@ -345,74 +417,30 @@ async fn create(State(sim): State<Sim>, c: Cinder, JsonBody(body): JsonBody<Crea
     if zone != "nova" {
         return Err(invalid_input(format!("Availability zone '{zone}' is invalid.")));
     }
-    let vtype = match &req.volume_type {
-        Some(t) => w
-            .volume
-            .find_type(t)
-            .ok_or_else(|| ApiError::not_found(format!("Volume type with name {t} could not be found.")))?,
-        None => w
-            .volume
-            .find_type("__DEFAULT__")
-            .ok_or_else(|| ApiError::not_found("Volume type with name __DEFAULT__ could not be found."))?,
-    }
-    .name
-    .clone();
-    let mut image_metadata = BTreeMap::new();
-    let mut bootable = false;
-    let (mut size, mut source_image_id) = (None, None);
-    if let Some(src) = &req.source_volid {
-        let s = visible(&c, &w, src).map_err(|_| ApiError::not_found(format!("Volume {src} could not be found.")))?;
-        if !matches!(s.status.as_str(), "available" | "in-use") {
-            return Err(ApiError::bad_request(format!(
-                "Invalid volume: Volume {src} status must be available or in-use, but current status is: {}.",
-                s.status
-            )));
+    let vtype = volume_type(&w, req.volume_type.as_deref())?;
+    let (size, from_volume) = match &req.source_volid {
+        Some(src) => {
+            let (size, origin) = from_volume(&c, &w, src, req.size.as_ref())?;
+            (size, Some(origin))
         }
-        let want = parse_size(req.size.as_ref(), Some(s.size_gb))?;
-        if want < s.size_gb {
-            return Err(invalid_input(format!("Volume size '{want}'GB cannot be smaller than original volume size {}GB. They must be >= original volume size.", s.size_gb)));
+        None => (parse_size(req.size.as_ref(), None)?, None),
+    };
+    let (origin, wait) = match &req.image_ref {
+        Some(image_id) => {
+            let origin = from_image(&c, &w, image_id, size)?;
+            (origin, TimeModel::secs(w.time.volume_from_image_secs_per_gb * size as f64))
         }
-        (bootable, image_metadata, source_image_id, size) =
-            (s.bootable, s.image_metadata.clone(), s.source_image_id.clone(), Some(want));
-    }
-    let size = parse_size(req.size.as_ref(), size)?;
-    let mut wait = TimeModel::secs(w.time.volume_create_secs);
-    if let Some(image_id) = &req.image_ref {
-        let img = w
-            .image
-            .images
-            .get(image_id)
-            .filter(|i| i.visible_to(c.caller.project_id.as_deref(), c.caller.is_admin()))
-            .ok_or_else(|| ApiError::bad_request("Invalid image identifier or unable to access requested image."))?;
-        if img.status != ImageStatus::Active {
-            return Err(invalid_input(format!("Image {image_id} is not active.")));
-        }
-        let image_gb = img.size.unwrap_or(0).div_ceil(1 << 30);
-        if image_gb > size {
-            return Err(invalid_input(format!(
-                "Size of specified image {image_gb}GB is larger than volume size {size}GB."
-            )));
-        }
-        if img.min_disk > size {
-            return Err(invalid_input(format!(
-                "Volume size {size}GB cannot be smaller than the image minDisk size {}GB.",
-                img.min_disk
-            )));
-        }
-        image_metadata = img.volume_image_metadata();
-        bootable = true;
-        source_image_id = Some(img.id.clone());
-        wait = TimeModel::secs(w.time.volume_from_image_secs_per_gb * size as f64);
-    }
+        None => (from_volume.unwrap_or_default(), TimeModel::secs(w.time.volume_create_secs)),
+    };
     let id = w.new_uuid();
     let mut v = Volume::new(id.clone(), c.project()?.to_string(), c.caller.user_id.clone(), size, vtype, w.now);
     v.name = req.name;
     v.description = req.description;
     v.metadata = req.metadata.unwrap_or_default();
     v.multiattach = req.multiattach.unwrap_or(false);
-    v.bootable = bootable;
-    v.image_metadata = image_metadata;
-    v.source_image_id = source_image_id;
+    v.bootable = origin.bootable;
+    v.image_metadata = origin.image_metadata;
+    v.source_image_id = origin.source_image_id;
     let mut body = json!({"volume": render(&c, &w, &v, View::Bare)});
     if let Some(src) = &req.source_volid {
         body["volume"]["source_volid"] = json!(src);

@@ -7,11 +7,9 @@ extra properties), and create, show and delete.
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::api::{ok, JsonBody};
+use crate::api::common::{ok, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::image::{Image, ImageStatus};
@@ -42,12 +40,6 @@ pub const READ_ONLY: [&str; 12] = [
 ];
 /// Attributes reserved by Glance that no request may name.
 const RESERVED: [&str; 4] = ["location", "deleted", "deleted_at", "locations"];
-
-pub fn routes() -> Router<Sim> {
-    Router::new()
-        .route("/images", get(crate::api::glance::list::list).post(create))
-        .route("/images/{id}", get(show).patch(crate::api::glance::patch::update).delete(delete))
-}
 
 /// One image as Glance renders it: extra properties at the top level next
 /// to the core attributes, nulls included.
@@ -189,7 +181,7 @@ pub fn owned<'w>(world: &'w mut World, id: &str, caller: &Caller, action: &str) 
     Ok(img)
 }
 
-async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult {
+pub async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult {
     let Value::Object(fields) = body else {
         return Err(ApiError::bad_request("Body expected in request."));
     };
@@ -212,12 +204,12 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], ok(body)).into_response())
 }
 
-async fn show(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+pub async fn show(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult {
     let w = sim.world();
     Ok(ok(render(visible(&w, &id, &caller)?)))
 }
 
-async fn delete(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+pub async fn delete(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult {
     let mut w = sim.world();
     let img = owned(&mut w, &id, &caller, "delete_image")?;
     if img.protected {

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{json, Value};
 
 use super::images::render;
-use crate::api::{ok, page};
+use crate::api::common::{ok, page};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::image::Image;

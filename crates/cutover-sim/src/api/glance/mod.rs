@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::api::{ok, reply};
+use crate::api::common::{ok, reply};
 use crate::sim::Sim;
 
 pub fn routes() -> Router<Sim> {
@@ -24,7 +24,8 @@ pub fn routes() -> Router<Sim> {
         .route("/", get(versions))
         .route("/schemas/image", get(image_schema))
         .route("/schemas/images", get(images_schema))
-        .merge(images::routes())
+        .route("/images", get(list::list).post(images::create))
+        .route("/images/{id}", get(images::show).patch(patch::update).delete(images::delete))
         .merge(data::routes());
     Router::new().route("/", get(versions)).route("/versions", get(versions_ok)).nest("/v2", v2)
 }

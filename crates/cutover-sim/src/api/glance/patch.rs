@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::Value;
 
 use super::images::{owned, render, set_attribute, READ_ONLY};
-use crate::api::ok;
+use crate::api::common::ok;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::image::Image;

@@ -15,8 +15,8 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{collection_links, self_link};
-use crate::api::{ok, reply, JsonBody};
+use super::links::{collection_links, self_link};
+use crate::api::common::{ok, reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::identity::{Endpoint, Region, Service};

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::api::{ok, reply};
+use crate::api::common::{ok, reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::identity::Role;

@@ -8,6 +8,7 @@ Keystone's default policy.
 mod admin;
 mod catalog;
 mod implied;
+mod links;
 mod tokens;
 
 use axum::extract::State;
@@ -17,7 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::reply;
+use super::common::reply;
 use crate::sim::Sim;
 
 pub fn routes() -> Router<Sim> {
@@ -48,13 +49,4 @@ async fn versions(State(sim): State<Sim>) -> Response {
 async fn version(State(sim): State<Sim>) -> Response {
     let base = sim.world().base_url.clone();
     reply(StatusCode::OK, json!({"version": version_doc(&base)}))
-}
-
-/// `links` block of a Keystone collection.
-fn collection_links(base: &str, path: &str) -> Value {
-    json!({"self": format!("{base}/v3/{path}"), "previous": null, "next": null})
-}
-
-fn self_link(base: &str, path: &str, id: &str) -> Value {
-    json!({"self": format!("{base}/v3/{path}/{id}")})
 }

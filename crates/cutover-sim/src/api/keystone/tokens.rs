@@ -12,7 +12,7 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{ok, reply, JsonBody};
+use crate::api::common::{ok, reply, JsonBody};
 use crate::auth::{caller_of, live_token, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::model::identity::{Scope, Token};
@@ -251,7 +251,7 @@ async fn my_projects(State(sim): State<Sim>, caller: Caller) -> Response {
         .filter(|p| !id.roles_on(&caller.user_id, &Scope::Project(p.id.clone())).is_empty())
         .map(|p| super::admin::project_json(&world.base_url, p))
         .collect();
-    ok(json!({"projects": projects, "links": super::collection_links(&world.base_url, "auth/projects")}))
+    ok(json!({"projects": projects, "links": super::links::collection_links(&world.base_url, "auth/projects")}))
 }
 
 async fn my_domains(State(sim): State<Sim>, caller: Caller) -> Response {
@@ -263,7 +263,7 @@ async fn my_domains(State(sim): State<Sim>, caller: Caller) -> Response {
         .filter(|d| !id.roles_on(&caller.user_id, &Scope::Domain(d.id.clone())).is_empty())
         .map(|d| super::admin::domain_json(&world.base_url, d))
         .collect();
-    ok(json!({"domains": domains, "links": super::collection_links(&world.base_url, "auth/domains")}))
+    ok(json!({"domains": domains, "links": super::links::collection_links(&world.base_url, "auth/domains")}))
 }
 
 fn named(world: &World, domain_id: &str) -> Value {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::api::{ok, reply};
+use crate::api::common::{ok, reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::iso_seconds;
@@ -416,6 +416,13 @@ fn encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Sets `field` to an update's value for it, when the update gives one.
+pub fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
 }
 
 /// The empty 204 of a successful delete.

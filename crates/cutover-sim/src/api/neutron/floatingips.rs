@@ -14,10 +14,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::common::{admin_only_attr, bad_request, creation_tags, no_content, one, owns, standard_attrs};
+use super::common::{admin_only_attr, bad_request, creation_tags, no_content, one, owns, set, standard_attrs};
 use super::common::{Attrs, ListQuery};
 use super::{networks, ports};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4_num, FixedIpRequest, FloatingIp, NetworkStore};
@@ -246,9 +246,7 @@ async fn update(
         }
         None => {}
     }
-    if let Some(d) = attrs.description()? {
-        fip.description = d;
-    }
+    set(&mut fip.description, attrs.description()?);
     fip.updated_at = world.now;
     fip.revision_number += 1;
     world.network.insert_floating_ip(fip);

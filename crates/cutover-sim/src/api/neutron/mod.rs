@@ -19,7 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::api::ok;
+use crate::api::common::ok;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::sim::Sim;

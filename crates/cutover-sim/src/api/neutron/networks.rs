@@ -11,8 +11,8 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::common::{admin_only_attr, creation_tags, denied, no_content, owns, standard_attrs, Attrs, ListQuery};
-use crate::api::{reply, JsonBody};
+use super::common::{admin_only_attr, creation_tags, denied, no_content, owns, set, standard_attrs, Attrs, ListQuery};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{Network, NetworkStore, AUTO_DELETE_PORT_OWNERS};
@@ -180,24 +180,12 @@ async fn update(
     }
     let now = world.now;
     let mut n = n.clone();
-    if let Some(v) = attrs.str("name")? {
-        n.name = v;
-    }
-    if let Some(v) = attrs.description()? {
-        n.description = v;
-    }
-    if let Some(v) = attrs.bool("admin_state_up")? {
-        n.admin_state_up = v;
-    }
-    if let Some(v) = attrs.bool("shared")? {
-        n.shared = v;
-    }
-    if let Some(v) = attrs.bool("router:external")? {
-        n.external = v;
-    }
-    if let Some(v) = attrs.u32("mtu")? {
-        n.mtu = v;
-    }
+    set(&mut n.name, attrs.str("name")?);
+    set(&mut n.description, attrs.description()?);
+    set(&mut n.admin_state_up, attrs.bool("admin_state_up")?);
+    set(&mut n.shared, attrs.bool("shared")?);
+    set(&mut n.external, attrs.bool("router:external")?);
+    set(&mut n.mtu, attrs.u32("mtu")?);
     n.updated_at = now;
     n.revision_number += 1;
     let body = render(&world.network, &caller, &n);

@@ -10,15 +10,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Map, Value};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
 
-use super::common::{admin_only_attr, bad_request, creation_tags, denied, no_content, one, owns, standard_attrs};
+use super::common::{admin_only_attr, bad_request, creation_tags, denied, no_content, one, owns, set, standard_attrs};
 use super::common::{Attrs, ListQuery};
-use super::{networks, security_groups};
-use crate::api::{reply, JsonBody};
+use super::{networks, security_groups, subnets};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::network::{ipv4_num, FixedIpRequest, NetworkStore, Port};
+use crate::model::network::{ipv4_num, FixedIp, FixedIpRequest, NetworkStore, Port};
 use crate::model::routing::{ROUTER_GATEWAY, ROUTER_INTERFACE};
 use crate::model::World;
 use crate::sim::Sim;
@@ -164,7 +165,7 @@ pub fn parse_fixed_ip_list(store: &NetworkStore, key: &str, raw: &Value) -> ApiR
         }
         if let Some(s) = &req.subnet_id {
             if !store.subnets.contains_key(s) {
-                return Err(ApiError::not_found(format!("Subnet {s} could not be found.")).with_type("SubnetNotFound"));
+                return Err(subnets::not_found(s));
             }
         }
         out.push(req);
@@ -359,55 +360,59 @@ async fn update(
         Some(ids) => Some(resolve_groups(&mut world, &caller, Some(ids), &port.project_id, &port.device_owner)?),
         None => None,
     };
-    let mut changes = Map::new();
-    for key in ["name", "description", "device_id", "device_owner", "binding:host_id", "binding:vnic_type"] {
-        if let Some(v) = attrs.str(key)? {
-            changes.insert(key.into(), json!(v));
-        }
-    }
-    let admin_state_up = attrs.bool("admin_state_up")?;
+    let change = PortChange {
+        name: attrs.str("name")?,
+        description: attrs.str("description")?,
+        device_id: attrs.str("device_id")?,
+        device_owner: attrs.str("device_owner")?,
+        binding_host_id: attrs.str("binding:host_id")?,
+        binding_vnic_type: attrs.str("binding:vnic_type")?,
+        admin_state_up: attrs.bool("admin_state_up")?,
+        fixed_ips,
+        mac,
+        groups,
+    };
     let now = world.now;
-    let text = |k: &str| changes.get(k).and_then(Value::as_str).map(str::to_string);
-    world.network.update_port(&id, |p| {
-        if let Some(v) = text("name") {
-            p.name = v;
-        }
-        if let Some(v) = text("description") {
-            p.description = v;
-        }
-        if let Some(v) = text("device_id") {
-            p.device_id = v;
-        }
-        if let Some(v) = text("device_owner") {
-            p.device_owner = v;
-        }
-        if let Some(v) = text("binding:vnic_type") {
-            p.binding_vnic_type = v;
-        }
-        if let Some(v) = text("binding:host_id") {
+    world.network.update_port(&id, |p| change.apply(p, now))?;
+    let body = render(&world.network, &caller, &world.network.ports[&id]);
+    Ok(reply(StatusCode::OK, json!({ "port": body })))
+}
+
+/// What a port update changes, checked before anything is.
+struct PortChange {
+    name: Option<String>,
+    description: Option<String>,
+    device_id: Option<String>,
+    device_owner: Option<String>,
+    binding_host_id: Option<String>,
+    binding_vnic_type: Option<String>,
+    admin_state_up: Option<bool>,
+    fixed_ips: Option<Vec<FixedIp>>,
+    mac: Option<String>,
+    groups: Option<Vec<String>>,
+}
+
+impl PortChange {
+    fn apply(self, p: &mut Port, now: DateTime<Utc>) {
+        set(&mut p.name, self.name);
+        set(&mut p.description, self.description);
+        set(&mut p.device_id, self.device_id);
+        set(&mut p.device_owner, self.device_owner);
+        set(&mut p.binding_vnic_type, self.binding_vnic_type);
+        if let Some(v) = self.binding_host_id {
             // ML2 binds the port on the host named (the simulator's every
             // host has an agent), and unbinds it for none.
             p.status = if v.is_empty() { "DOWN" } else { "ACTIVE" }.into();
             p.binding_vif_type = if v.is_empty() { "unbound" } else { "ovs" }.into();
             p.binding_host_id = v;
         }
-        if let Some(v) = admin_state_up {
-            p.admin_state_up = v;
-        }
-        if let Some(v) = fixed_ips {
-            p.fixed_ips = v;
-        }
-        if let Some(v) = mac {
-            p.mac_address = v;
-        }
-        if let Some(v) = groups {
-            p.security_groups = v;
-        }
+        set(&mut p.admin_state_up, self.admin_state_up);
+        set(&mut p.fixed_ips, self.fixed_ips);
+        set(&mut p.mac_address, self.mac);
+        set(&mut p.security_groups, self.groups);
         p.updated_at = now;
         p.revision_number += 1;
-    })?;
-    let body = render(&world.network, &caller, &world.network.ports[&id]);
-    Ok(reply(StatusCode::OK, json!({ "port": body })))
+    }
 }
 
 async fn delete(State(sim): State<Sim>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {

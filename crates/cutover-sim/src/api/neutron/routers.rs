@@ -11,9 +11,9 @@ use axum::routing::{get, put};
 use axum::Router as Routes;
 use serde_json::{json, Map, Value};
 
-use super::common::{bad_request, creation_tags, denied, no_content, one, owns, standard_attrs, Attrs, ListQuery};
+use super::common::{bad_request, creation_tags, denied, no_content, one, owns, set, standard_attrs, Attrs, ListQuery};
 use super::{networks, ports, subnets};
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{FixedIpRequest, NetworkStore, Port, Router};
@@ -231,15 +231,9 @@ async fn update(
     }
     let now = world.now;
     let r = world.network.routers.get_mut(&id).ok_or_else(|| not_found(&id))?;
-    if let Some(v) = attrs.str("name")? {
-        r.name = v;
-    }
-    if let Some(v) = attrs.description()? {
-        r.description = v;
-    }
-    if let Some(v) = attrs.bool("admin_state_up")? {
-        r.admin_state_up = v;
-    }
+    set(&mut r.name, attrs.str("name")?);
+    set(&mut r.description, attrs.description()?);
+    set(&mut r.admin_state_up, attrs.bool("admin_state_up")?);
     r.updated_at = now;
     r.revision_number += 1;
     let body = render(&world.network, &caller, &world.network.routers[&id]);

@@ -11,8 +11,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::common::{bad_request, creation_tags, missing, no_content, one, owns, standard_attrs, Attrs, ListQuery};
-use crate::api::{reply, JsonBody};
+use super::common::{
+    bad_request, creation_tags, missing, no_content, one, owns, set, standard_attrs, Attrs, ListQuery,
+};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4, parse_cidr, NetworkStore, SecurityGroup, SecurityGroupRule};
@@ -126,7 +128,9 @@ async fn create(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody
     if name == "default" {
         return Err(default_exists());
     }
-    let mut group = SecurityGroup::new(&mut world, &project_id, &name, &attrs.description()?.unwrap_or_default());
+    let description = attrs.description()?.unwrap_or_default();
+    let now = world.now;
+    let mut group = SecurityGroup::new(now, || world.new_uuid(), &project_id, &name, &description);
     group.stateful = attrs.bool("stateful")?.unwrap_or(true);
     if let Some(t) = tags {
         world.network.tags.insert(group.id.clone(), t);
@@ -155,12 +159,8 @@ async fn update(
         }
         g.name = name;
     }
-    if let Some(d) = attrs.description()? {
-        g.description = d;
-    }
-    if let Some(s) = attrs.bool("stateful")? {
-        g.stateful = s;
-    }
+    set(&mut g.description, attrs.description()?);
+    set(&mut g.stateful, attrs.bool("stateful")?);
     g.updated_at = world.now;
     g.revision_number += 1;
     let body = render(&world.network, &g);
@@ -264,14 +264,9 @@ fn one_of(attrs: &Attrs, key: &str, allowed: &[&str], default: Option<&str>) -> 
     }
 }
 
-async fn create_rule(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
-    // The creatable attributes: every filter but `id`.
-    let attrs = Attrs::from_body(body, "security_group_rule", &RULE_FILTERS[1..])?;
-    let project_id = attrs.owner(&caller)?;
-    let group_id = attrs.required_str("security_group_id")?;
-    let direction = one_of(&attrs, "direction", &["ingress", "egress"], None)?;
-    let ethertype = one_of(&attrs, "ethertype", &["IPv4", "IPv6"], Some("IPv4"))?;
-    let protocol = parse_protocol(attrs.str("protocol")?)?;
+/// `port_range_min` and `port_range_max`: ports, given only with a
+/// protocol, in order for the protocols that have ports.
+fn port_range(attrs: &Attrs, protocol: Option<&str>) -> ApiResult<(Option<u16>, Option<u16>)> {
     let (min, max) = (attrs.u32("port_range_min")?, attrs.u32("port_range_max")?);
     let to_port =
         |n: Option<u32>| n.map(|n| u16::try_from(n).map_err(|_| bad_request(format!("Invalid port {n}")))).transpose();
@@ -280,11 +275,16 @@ async fn create_rule(State(sim): State<Sim>, caller: Caller, JsonBody(body): Jso
         return Err(bad_request("Must also specify protocol if port range is given.")
             .with_type("SecurityGroupProtocolRequiredWithPorts"));
     }
-    if matches!(protocol.as_deref(), Some("tcp" | "udp" | "sctp" | "dccp")) && min.zip(max).is_some_and(|(a, b)| a > b)
-    {
+    if matches!(protocol, Some("tcp" | "udp" | "sctp" | "dccp")) && min.zip(max).is_some_and(|(a, b)| a > b) {
         return Err(bad_request("For TCP/UDP protocols, port_range_min must be <= port_range_max")
             .with_type("SecurityGroupInvalidPortRange"));
     }
+    Ok((min, max))
+}
+
+/// `remote_ip_prefix` or `remote_group_id`, not both; an IPv4 prefix must
+/// be a subnet or an address.
+fn remote(attrs: &Attrs, ethertype: &str) -> ApiResult<(Option<String>, Option<String>)> {
     let prefix = attrs.str("remote_ip_prefix")?;
     let remote_group = attrs.str("remote_group_id")?;
     if prefix.is_some() && remote_group.is_some() {
@@ -298,6 +298,31 @@ async fn create_rule(State(sim): State<Sim>, caller: Caller, JsonBody(body): Jso
             )));
         }
     }
+    Ok((prefix, remote_group))
+}
+
+/// Whether two rules of a group are the same rule for Neutron (adding it
+/// again is a 409): same direction, ethertype, protocol, ports and remote.
+fn same_rule(a: &SecurityGroupRule, b: &SecurityGroupRule) -> bool {
+    a.direction == b.direction
+        && a.ethertype == b.ethertype
+        && a.protocol == b.protocol
+        && a.port_range_min == b.port_range_min
+        && a.port_range_max == b.port_range_max
+        && a.remote_ip_prefix == b.remote_ip_prefix
+        && a.remote_group_id == b.remote_group_id
+}
+
+async fn create_rule(State(sim): State<Sim>, caller: Caller, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
+    // The creatable attributes: every filter but `id`.
+    let attrs = Attrs::from_body(body, "security_group_rule", &RULE_FILTERS[1..])?;
+    let project_id = attrs.owner(&caller)?;
+    let group_id = attrs.required_str("security_group_id")?;
+    let direction = one_of(&attrs, "direction", &["ingress", "egress"], None)?;
+    let ethertype = one_of(&attrs, "ethertype", &["IPv4", "IPv6"], Some("IPv4"))?;
+    let protocol = parse_protocol(attrs.str("protocol")?)?;
+    let (min, max) = port_range(&attrs, protocol.as_deref())?;
+    let (prefix, remote_group) = remote(&attrs, &ethertype)?;
     let mut world = sim.world();
     find(&world.network, &caller, &group_id)?;
     if let Some(rg) = &remote_group {
@@ -318,26 +343,7 @@ async fn create_rule(State(sim): State<Sim>, caller: Caller, JsonBody(body): Jso
     };
     let now = world.now;
     let group = world.network.security_groups.get_mut(&group_id).ok_or_else(|| not_found(&group_id))?;
-    let same = |r: &SecurityGroupRule| {
-        (
-            &r.direction,
-            &r.ethertype,
-            &r.protocol,
-            r.port_range_min,
-            r.port_range_max,
-            &r.remote_ip_prefix,
-            &r.remote_group_id,
-        ) == (
-            &rule.direction,
-            &rule.ethertype,
-            &rule.protocol,
-            rule.port_range_min,
-            rule.port_range_max,
-            &rule.remote_ip_prefix,
-            &rule.remote_group_id,
-        )
-    };
-    if let Some(existing) = group.rules.iter().find(|r| same(r)) {
+    if let Some(existing) = group.rules.iter().find(|r| same_rule(r, &rule)) {
         return Err(ApiError::conflict(format!("Security group rule already exists. Rule id is {}.", existing.id))
             .with_type("SecurityGroupRuleExists"));
     }

@@ -11,10 +11,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::common::{bad_request, creation_tags, denied, invalid_input, no_content, one, owns, standard_attrs};
+use super::common::{bad_request, creation_tags, denied, invalid_input, no_content, one, owns, set, standard_attrs};
 use super::common::{missing, Attrs, ListQuery};
 use super::networks;
-use crate::api::{reply, JsonBody};
+use crate::api::common::{reply, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::{ipv4, ipv4_num, parse_cidr, AllocationPool, NetworkStore, Subnet};
@@ -268,18 +268,10 @@ async fn update(
             s.allocation_pools.iter().filter_map(|p| Some((ipv4_num(&p.start)?, ipv4_num(&p.end)?))).collect();
         s.allocation_pools = pools_for(Some(requested.unwrap_or(current)), &s.cidr, s.gateway_ip.as_deref())?;
     }
-    if let Some(v) = attrs.str("name")? {
-        s.name = v;
-    }
-    if let Some(v) = attrs.description()? {
-        s.description = v;
-    }
-    if let Some(v) = attrs.bool("enable_dhcp")? {
-        s.enable_dhcp = v;
-    }
-    if let Some(v) = attrs.str_list("dns_nameservers")? {
-        s.dns_nameservers = v;
-    }
+    set(&mut s.name, attrs.str("name")?);
+    set(&mut s.description, attrs.description()?);
+    set(&mut s.enable_dhcp, attrs.bool("enable_dhcp")?);
+    set(&mut s.dns_nameservers, attrs.str_list("dns_nameservers")?);
     s.updated_at = world.now;
     s.revision_number += 1;
     let body = render(&world.network, &s);

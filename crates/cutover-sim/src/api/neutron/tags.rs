@@ -12,8 +12,8 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::common::{bad_request, denied, no_content, owns, Attrs};
-use super::{floatingips, networks, ports, routers, security_groups};
-use crate::api::{ok, JsonBody};
+use super::{floatingips, networks, ports, routers, security_groups, subnets};
+use crate::api::common::{ok, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::network::NetworkStore;
@@ -53,13 +53,7 @@ pub fn routes() -> Router<Sim> {
 fn owner_of(store: &NetworkStore, caller: &Caller, resource: &str, id: &str) -> ApiResult<String> {
     Ok(match resource {
         "network" => networks::find(store, caller, id)?.project_id.clone(),
-        "subnet" => store
-            .subnets
-            .get(id)
-            .filter(|s| owns(caller, &s.project_id) || store.networks.get(&s.network_id).is_some_and(|n| n.shared))
-            .ok_or_else(|| ApiError::not_found(format!("Subnet {id} could not be found.")).with_type("SubnetNotFound"))?
-            .project_id
-            .clone(),
+        "subnet" => subnets::find(store, caller, id)?.project_id.clone(),
         "port" => ports::find(store, caller, id)?.project_id.clone(),
         "floatingip" => floatingips::find(store, caller, id)?.project_id.clone(),
         "router" => routers::find(store, caller, id)?.project_id.clone(),

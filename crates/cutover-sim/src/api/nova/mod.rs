@@ -5,6 +5,7 @@ layer negotiates the version and stamps it on every response.
 */
 
 mod admin;
+mod lookup;
 mod microversion;
 mod server_actions;
 mod servers;
@@ -18,10 +19,9 @@ use serde_json::{json, Value};
 
 pub use microversion::{Nova, RegionPath};
 
-use crate::api::ok;
+use crate::api::common::ok;
 use crate::error::{ApiError, ApiResult};
-use crate::model::compute::{ComputeRegion, Microversion, Server};
-use crate::model::World;
+use crate::model::compute::Microversion;
 use crate::sim::Sim;
 
 pub fn routes(sim: Sim) -> Router<Sim> {
@@ -59,7 +59,7 @@ fn region_versions(sim: &Sim, region: &str) -> ApiResult<(String, Microversion, 
 
 async fn versions(State(sim): State<Sim>, Path(RegionPath { region }): Path<RegionPath>) -> ApiResult<Response> {
     let (base, min, max) = region_versions(&sim, &region)?;
-    Ok(crate::api::reply(
+    Ok(crate::api::common::reply(
         axum::http::StatusCode::MULTIPLE_CHOICES,
         json!({"versions": [version_doc(&base, &region, min, max)]}),
     ))
@@ -70,39 +70,4 @@ async fn versions(State(sim): State<Sim>, Path(RegionPath { region }): Path<Regi
 async fn version(State(sim): State<Sim>, Path(RegionPath { region }): Path<RegionPath>) -> ApiResult<Response> {
     let (base, min, max) = region_versions(&sim, &region)?;
     Ok(ok(json!({"version": version_doc(&base, &region, min, max)})))
-}
-
-/// Nova's answer for a server the caller may not see or that does not exist.
-pub fn server_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("Instance {id} could not be found."))
-}
-
-/// The caller's region; the negotiation layer has already checked it exists.
-pub fn region_mut<'a>(w: &'a mut World, nova: &Nova) -> ApiResult<&'a mut ComputeRegion> {
-    w.compute_region_mut(&nova.region)
-        .ok_or_else(|| ApiError::not_found(format!("No compute service in region {}.", nova.region)))
-}
-
-pub fn region<'a>(w: &'a World, nova: &Nova) -> ApiResult<&'a ComputeRegion> {
-    w.compute_region(&nova.region)
-        .ok_or_else(|| ApiError::not_found(format!("No compute service in region {}.", nova.region)))
-}
-
-/// A server of the caller's region the caller may see: its own project's,
-/// or any for an admin. Others' servers are 404, as Nova hides them.
-pub fn visible_server<'a>(w: &'a World, nova: &Nova, id: &str) -> ApiResult<&'a Server> {
-    region(w, nova)?
-        .servers
-        .get(id)
-        .filter(|s| nova.caller.can_see_project(&s.project_id))
-        .ok_or_else(|| server_not_found(id))
-}
-
-pub fn visible_server_mut<'a>(w: &'a mut World, nova: &Nova, id: &str) -> ApiResult<&'a mut Server> {
-    let caller = nova.caller.clone();
-    region_mut(w, nova)?
-        .servers
-        .get_mut(id)
-        .filter(|s| caller.can_see_project(&s.project_id))
-        .ok_or_else(|| server_not_found(id))
 }

@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::network::{ipv4, parse_cidr};
+
 pub use nova_network::{floating_range, FixedNetwork, NovaFloatingIp};
 pub use placement::{Demand, CPU_ALLOCATION_RATIO, DISK_ALLOCATION_RATIO, RAM_ALLOCATION_RATIO};
 pub use records::{keypair_fingerprint, Aggregate, ComputeService, Flavor, Host, Keypair, QuotaSet, ServerGroup};
@@ -204,5 +206,50 @@ impl ComputeRegion {
     /// A live server or a deleted one's tombstone.
     pub fn server_or_tombstone(&self, id: &str) -> Option<&Server> {
         self.servers.get(id).or_else(|| self.deleted_servers.get(id))
+    }
+
+    // nova-network: fixed addresses and floating IPs.
+
+    /// The first free address of a nova-network fixed network (skipping
+    /// the network address, the gateway and the broadcast address).
+    pub fn free_fixed_ip(&self, network_id: &str) -> Option<String> {
+        let net = self.fixed_networks.get(network_id)?;
+        let (first, last, _) = parse_cidr(&net.cidr)?;
+        (first + 2..last).map(ipv4).find(|ip| !self.fixed_ips_in_use.contains_key(ip))
+    }
+
+    /// Adds unallocated floating IPs for `addresses` to `pool`, as one
+    /// bulk create; fails without change when one already exists.
+    pub fn add_floating_ips(&mut self, addresses: &[String], pool: &str, interface: &str) -> Result<(), String> {
+        let existing: BTreeSet<&str> = self.floating_ips.values().map(|f| f.address.as_str()).collect();
+        if let Some(dup) = addresses.iter().find(|a| existing.contains(a.as_str())) {
+            return Err(dup.clone());
+        }
+        for address in addresses {
+            let id = self.next_int_id();
+            let fip = NovaFloatingIp {
+                id,
+                address: address.clone(),
+                pool: pool.to_string(),
+                interface: interface.to_string(),
+                project_id: None,
+                instance_id: None,
+                fixed_ip: None,
+            };
+            self.floating_ips.insert(id, fip);
+        }
+        Ok(())
+    }
+
+    /// Disassociates a nova-network floating IP from its server, if any.
+    pub fn disassociate_floating_ip(&mut self, id: u64) {
+        let Some(fip) = self.floating_ips.get_mut(&id) else { return };
+        let (address, instance) = (fip.address.clone(), fip.instance_id.take());
+        fip.fixed_ip = None;
+        if let Some(server) = instance.and_then(|i| self.servers.get_mut(&i)) {
+            for nic in &mut server.nics {
+                nic.floating_ips.retain(|a| *a != address);
+            }
+        }
     }
 }

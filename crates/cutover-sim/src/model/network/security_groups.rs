@@ -1,12 +1,10 @@
 /*!
-Neutron's security groups and their rules, and the `default` group Neutron
-creates for a project on first use.
+Neutron's security groups and their rules, as a new group starts with
+them (the `default` group's ingress rule included).
 */
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-
-use crate::model::World;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SecurityGroupRule {
@@ -40,16 +38,23 @@ pub struct SecurityGroup {
 impl SecurityGroup {
     /// A new group with Neutron's default rules: egress to anywhere over
     /// IPv4 and IPv6 and, for a project's `default` group, ingress from
-    /// members of the group itself.
-    pub fn new(w: &mut World, project_id: &str, name: &str, description: &str) -> SecurityGroup {
-        let id = w.new_uuid();
+    /// members of the group itself. Ids come from `new_id` (the world's
+    /// seeded generator), the group's first.
+    pub fn new(
+        now: DateTime<Utc>,
+        mut new_id: impl FnMut() -> String,
+        project_id: &str,
+        name: &str,
+        description: &str,
+    ) -> SecurityGroup {
+        let id = new_id();
         let mut rules = Vec::new();
         let directions: &[&str] = if name == "default" { &["egress", "ingress"] } else { &["egress"] };
         for direction in directions {
             for ethertype in ["IPv4", "IPv6"] {
                 let remote_group_id = (*direction == "ingress").then(|| id.clone());
                 rules.push(SecurityGroupRule {
-                    id: w.new_uuid(),
+                    id: new_id(),
                     security_group_id: id.clone(),
                     project_id: project_id.to_string(),
                     direction: direction.to_string(),
@@ -70,23 +75,9 @@ impl SecurityGroup {
             description: description.into(),
             stateful: true,
             rules,
-            created_at: w.now,
-            updated_at: w.now,
+            created_at: now,
+            updated_at: now,
             revision_number: 1,
         }
-    }
-}
-
-impl World {
-    /// The project's `default` security group, created first if missing, as
-    /// Neutron does on a project's first security-group or port request.
-    pub fn ensure_default_security_group(&mut self, project_id: &str) -> String {
-        if let Some(g) = self.network.default_security_group(project_id) {
-            return g.id.clone();
-        }
-        let group = SecurityGroup::new(self, project_id, "default", "Default security group");
-        let id = group.id.clone();
-        self.network.security_groups.insert(id.clone(), group);
-        id
     }
 }

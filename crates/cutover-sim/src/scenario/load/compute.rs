@@ -16,7 +16,7 @@ use crate::scenario::RegionSpec;
 
 impl Loader {
     pub(super) fn region(&mut self, spec: &RegionSpec) -> Result<(), LoadError> {
-        let ctx = format!("region {}", spec.name);
+        let ctx = context(spec);
         let max = Microversion::parse(&spec.max_microversion)
             .ok_or_else(|| invalid(&ctx, format!("max_microversion '{}' is not like 2.53", spec.max_microversion)))?;
         let mut region = ComputeRegion {
@@ -29,7 +29,20 @@ impl Loader {
             failing_hosts: spec.failing_hosts.iter().cloned().collect(),
             ..ComputeRegion::default()
         };
-        let now = self.w.now;
+        self.services_and_hosts(spec, &mut region)?;
+        self.aggregates(spec, &mut region)?;
+        self.owned_records(spec, &mut region)?;
+        self.nova_network(spec, &mut region)?;
+        if self.w.compute.insert(spec.name.clone(), region).is_some() {
+            return Err(invalid(ctx, "region listed twice"));
+        }
+        Ok(())
+    }
+
+    /// The control services (nova-network's binary where the region runs
+    /// it) and each host with its hypervisor and nova-compute service.
+    fn services_and_hosts(&mut self, spec: &RegionSpec, region: &mut ComputeRegion) -> Result<(), LoadError> {
+        let (ctx, now) = (&context(spec), self.w.now);
         // A nova-network region runs the `nova-network` binary (here on the
         // controller, as without multi_host); clients tell the mode by it.
         let nova_network = (spec.networking == Networking::NovaNetwork
@@ -53,7 +66,7 @@ impl Loader {
         }
         for (i, h) in spec.hosts.iter().enumerate() {
             if region.hosts.contains_key(&h.name) {
-                return Err(invalid(&ctx, format!("host '{}' listed twice", h.name)));
+                return Err(invalid(ctx, format!("host '{}' listed twice", h.name)));
             }
             let id = region.next_int_id();
             let host = Host {
@@ -81,6 +94,12 @@ impl Loader {
             region.hosts.insert(h.name.clone(), host);
             region.services.insert(id, svc);
         }
+        Ok(())
+    }
+
+    /// Host aggregates, then each host's zone as its aggregates give it.
+    fn aggregates(&mut self, spec: &RegionSpec, region: &mut ComputeRegion) -> Result<(), LoadError> {
+        let (ctx, now) = (&context(spec), self.w.now);
         for a in &spec.aggregates {
             if let Some(h) = a.hosts.iter().find(|h| !region.hosts.contains_key(*h)) {
                 return Err(unknown("host", h, format!("{ctx}, aggregate {}", a.name)));
@@ -111,8 +130,15 @@ impl Loader {
                 h.availability_zone = Some(zone);
             }
         }
+        Ok(())
+    }
+
+    /// Flavors, key pairs, quotas and server groups: records naming the
+    /// projects and users loaded before.
+    fn owned_records(&mut self, spec: &RegionSpec, region: &mut ComputeRegion) -> Result<(), LoadError> {
+        let (ctx, now) = (&context(spec), self.w.now);
         for f in &spec.flavors {
-            let access = f.access.iter().map(|p| self.names.project(p, &ctx)).collect::<Result<_, _>>()?;
+            let access = f.access.iter().map(|p| self.names.project(p, ctx)).collect::<Result<_, _>>()?;
             let flavor = Flavor {
                 id: f.id.clone(),
                 name: f.name.clone(),
@@ -131,7 +157,7 @@ impl Loader {
             region.flavors.insert(f.id.clone(), flavor);
         }
         for k in &spec.keypairs {
-            let user_id = self.names.user(&k.user, &ctx)?;
+            let user_id = self.names.user(&k.user, ctx)?;
             let id = region.next_int_id();
             let kp = Keypair {
                 name: k.name.clone(),
@@ -145,46 +171,54 @@ impl Loader {
             region.keypairs.insert((user_id, k.name.clone()), kp);
         }
         for (project, quota) in &spec.quotas {
-            region.quotas.insert(self.names.project(project, &ctx)?, quota.clone());
+            region.quotas.insert(self.names.project(project, ctx)?, quota.clone());
         }
         for g in &spec.server_groups {
             let group = ServerGroup {
                 id: self.w.new_uuid(),
                 name: g.name.clone(),
-                project_id: self.names.project(&g.project, &ctx)?,
-                user_id: self.names.user(&g.user, &ctx)?,
+                project_id: self.names.project(&g.project, ctx)?,
+                user_id: self.names.user(&g.user, ctx)?,
                 policy: g.policy.clone(),
                 rules: BTreeMap::new(),
                 members: Vec::new(),
             };
             region.server_groups.insert(group.id.clone(), group);
         }
+        Ok(())
+    }
+
+    /// nova-network's fixed networks and floating IP pools.
+    fn nova_network(&mut self, spec: &RegionSpec, region: &mut ComputeRegion) -> Result<(), LoadError> {
+        let ctx = &context(spec);
         for n in &spec.fixed_networks {
-            let (first, _, _) = parse_cidr(&n.cidr).ok_or_else(|| invalid(&ctx, format!("bad CIDR '{}'", n.cidr)))?;
+            let (first, _, _) = parse_cidr(&n.cidr).ok_or_else(|| invalid(ctx, format!("bad CIDR '{}'", n.cidr)))?;
             let net = FixedNetwork {
                 id: self.w.new_uuid(),
                 label: n.label.clone(),
                 cidr: n.cidr.clone(),
                 gateway: ipv4(first + 1),
-                project_id: n.project.as_deref().map(|p| self.names.project(p, &ctx)).transpose()?,
+                project_id: n.project.as_deref().map(|p| self.names.project(p, ctx)).transpose()?,
             };
             region.fixed_networks.insert(net.id.clone(), net);
         }
         for pool in &spec.floating_ip_pools {
             let addresses = crate::model::compute::floating_range(&pool.ip_range)
-                .map_err(|e| invalid(&ctx, format!("bad ip_range '{}': {e}", pool.ip_range)))?;
+                .map_err(|e| invalid(ctx, format!("bad ip_range '{}': {e}", pool.ip_range)))?;
             region
                 .add_floating_ips(&addresses, &pool.name, &pool.interface)
-                .map_err(|a| invalid(&ctx, format!("floating IP {a} is in two pools")))?;
+                .map_err(|a| invalid(ctx, format!("floating IP {a} is in two pools")))?;
         }
         for fip in region.floating_ips.values() {
             self.names.nova_floating_ips.insert((spec.name.clone(), fip.address.clone()), fip.id);
         }
-        if self.w.compute.insert(spec.name.clone(), region).is_some() {
-            return Err(invalid(ctx, "region listed twice"));
-        }
         Ok(())
     }
+}
+
+/// How a load error names the region.
+fn context(spec: &RegionSpec) -> String {
+    format!("region {}", spec.name)
 }
 
 /// Nova's fingerprint of a public key; for text that is not a valid

@@ -4,7 +4,7 @@ its Neutron ports or nova-network addresses, and its floating IPs.
 */
 
 use super::{invalid, unknown, LoadError, Loader, Names};
-use crate::model::compute::{BlockDevice, Networking, Nic, PowerState, Server, ServerPort, VmState};
+use crate::model::compute::{BlockDevice, ComputeRegion, Networking, Nic, PowerState, Server, ServerPort, VmState};
 use crate::model::network::FixedIp;
 use crate::model::volume::VolumeAttachment;
 use crate::scenario::{NicSpec, ServerSpec};
@@ -20,32 +20,9 @@ impl Loader {
         if !region.hosts.contains_key(&s.host) {
             return Err(unknown("host", &s.host, &ctx));
         }
-        let flavor = region
-            .flavors
-            .values()
-            .find(|f| f.id == s.flavor || f.name == s.flavor)
-            .ok_or_else(|| unknown("flavor", &s.flavor, &ctx))?
-            .id
-            .clone();
-        let group = match &s.server_group {
-            Some(g) => Some(
-                region
-                    .server_groups
-                    .values()
-                    .find(|sg| &sg.name == g)
-                    .ok_or_else(|| unknown("server group", g, &ctx))?
-                    .id
-                    .clone(),
-            ),
-            None => None,
-        };
-        let key_data = match &s.key_name {
-            Some(k) => match region.keypairs.get(&(user_id.clone(), k.clone())) {
-                Some(pair) => Some(pair.public_key.clone()),
-                None => return Err(unknown("keypair", k, &ctx)),
-            },
-            None => None,
-        };
+        let flavor = flavor_id(region, s, &ctx)?;
+        let group = group_id(region, s, &ctx)?;
+        let key_data = key_data(region, s, &user_id, &ctx)?;
         let networking = region.networking;
         let zone = region.host_zone(&s.host);
         let mut server = Server::new(id.clone(), s.name.clone(), project_id.clone(), user_id.clone(), flavor, now);
@@ -62,29 +39,9 @@ impl Loader {
         server.personality = s.personality.clone();
         server.launched_at = Some(now);
         server.host = Some(s.host.clone());
-        (server.vm_state, server.power_state) = match s.status.as_str() {
-            "ACTIVE" => (VmState::Active, PowerState::Running),
-            "SHUTOFF" => (VmState::Stopped, PowerState::Shutdown),
-            "ERROR" => (VmState::Error, PowerState::NoState),
-            other => return Err(invalid(&ctx, format!("status '{other}' is not ACTIVE, SHUTOFF or ERROR"))),
-        };
+        (server.vm_state, server.power_state) = states(s, &ctx)?;
         server.task_state = None;
-        match (&s.image, &s.boot_volume) {
-            (Some(image), None) => {
-                server.image_id = Some(Names::get(&self.names.images, "image", image, &ctx)?);
-            }
-            (None, Some(volume)) => {
-                let bdm =
-                    self.attach(&id, &s.host, volume, Some(0), "/dev/vda", s.boot_volume_delete_on_termination, &ctx)?;
-                server.block_devices.push(bdm);
-            }
-            _ => return Err(invalid(&ctx, "give exactly one of image and boot_volume")),
-        }
-        for (i, v) in s.volumes.iter().enumerate() {
-            let device = format!("/dev/vd{}", (b'b' + i as u8) as char);
-            let bdm = self.attach(&id, &s.host, &v.volume, None, &device, v.delete_on_termination, &ctx)?;
-            server.block_devices.push(bdm);
-        }
+        self.disks(s, &mut server, &ctx)?;
         for nic in &s.nics {
             let nic = match networking {
                 Networking::Neutron => self.neutron_nic(&zone, &server, nic, &ctx)?,
@@ -97,6 +54,29 @@ impl Loader {
             g.members.push(id.clone());
         }
         region.insert_server(server);
+        Ok(())
+    }
+
+    /// The server's root disk (an image, or a boot volume attached as
+    /// `/dev/vda`) and its data volumes from `/dev/vdb` on.
+    fn disks(&mut self, s: &ServerSpec, server: &mut Server, ctx: &str) -> Result<(), LoadError> {
+        let id = server.id.clone();
+        match (&s.image, &s.boot_volume) {
+            (Some(image), None) => {
+                server.image_id = Some(Names::get(&self.names.images, "image", image, ctx)?);
+            }
+            (None, Some(volume)) => {
+                let bdm =
+                    self.attach(&id, &s.host, volume, Some(0), "/dev/vda", s.boot_volume_delete_on_termination, ctx)?;
+                server.block_devices.push(bdm);
+            }
+            _ => return Err(invalid(ctx, "give exactly one of image and boot_volume")),
+        }
+        for (i, v) in s.volumes.iter().enumerate() {
+            let device = format!("/dev/vd{}", (b'b' + i as u8) as char);
+            let bdm = self.attach(&id, &s.host, &v.volume, None, &device, v.delete_on_termination, ctx)?;
+            server.block_devices.push(bdm);
+        }
         Ok(())
     }
 
@@ -186,31 +166,7 @@ impl Loader {
         let port_id = port.id.clone();
         self.w.network.insert_port(port).map_err(|e| invalid(ctx, e.to_string()))?;
         if let Some(address) = &nic.floating_ip {
-            let fip = self
-                .names
-                .floating_ips
-                .get(address)
-                .and_then(|id| self.w.network.floating_ips.get_mut(id))
-                .ok_or_else(|| unknown("floating IP", address, ctx))?;
-            if fip.port_id.is_some() {
-                return Err(invalid(ctx, format!("floating IP {address} is already associated")));
-            }
-            let (fip_id, network_id) = (fip.id.clone(), fip.floating_network_id.clone());
-            let router_id = self.w.network.fip_router(&network_id, &port_id, &ip).map_err(|_| {
-                invalid(
-                    ctx,
-                    format!(
-                        "floating IP {address}: no router joins network '{}' to the external network (add one under `routers:`)",
-                        nic.network
-                    ),
-                )
-            })?;
-            let fip =
-                self.w.network.floating_ips.get_mut(&fip_id).ok_or_else(|| unknown("floating IP", address, ctx))?;
-            fip.port_id = Some(port_id.clone());
-            fip.fixed_ip_address = Some(ip.clone());
-            fip.router_id = Some(router_id);
-            fip.status = "ACTIVE".into();
+            self.associate_floating_ip(address, &port_id, &ip, &nic.network, ctx)?;
         }
         Ok(Nic {
             port_id: Some(port_id),
@@ -222,6 +178,42 @@ impl Loader {
             preserve_on_delete: nic.user_port,
             tag: None,
         })
+    }
+
+    /// Associates floating IP `address` with the port, through the router
+    /// joining the port's network to the external one, as Neutron does.
+    fn associate_floating_ip(
+        &mut self,
+        address: &str,
+        port_id: &str,
+        ip: &str,
+        network: &str,
+        ctx: &str,
+    ) -> Result<(), LoadError> {
+        let fip = self
+            .names
+            .floating_ips
+            .get(address)
+            .and_then(|id| self.w.network.floating_ips.get_mut(id))
+            .ok_or_else(|| unknown("floating IP", address, ctx))?;
+        if fip.port_id.is_some() {
+            return Err(invalid(ctx, format!("floating IP {address} is already associated")));
+        }
+        let (fip_id, network_id) = (fip.id.clone(), fip.floating_network_id.clone());
+        let router_id = self.w.network.fip_router(&network_id, port_id, ip).map_err(|_| {
+            invalid(
+                ctx,
+                format!(
+                    "floating IP {address}: no router joins network '{network}' to the external network (add one under `routers:`)"
+                ),
+            )
+        })?;
+        let fip = self.w.network.floating_ips.get_mut(&fip_id).ok_or_else(|| unknown("floating IP", address, ctx))?;
+        fip.port_id = Some(port_id.to_string());
+        fip.fixed_ip_address = Some(ip.to_string());
+        fip.router_id = Some(router_id);
+        fip.status = "ACTIVE".into();
+        Ok(())
     }
 
     fn nova_network_nic(
@@ -279,4 +271,52 @@ impl Loader {
 pub(crate) fn base64(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// The server's flavor id, by id or name.
+fn flavor_id(region: &ComputeRegion, s: &ServerSpec, ctx: &str) -> Result<String, LoadError> {
+    Ok(region
+        .flavors
+        .values()
+        .find(|f| f.id == s.flavor || f.name == s.flavor)
+        .ok_or_else(|| unknown("flavor", &s.flavor, ctx))?
+        .id
+        .clone())
+}
+
+/// The id of the server's group, by name.
+fn group_id(region: &ComputeRegion, s: &ServerSpec, ctx: &str) -> Result<Option<String>, LoadError> {
+    match &s.server_group {
+        Some(g) => Ok(Some(
+            region
+                .server_groups
+                .values()
+                .find(|sg| &sg.name == g)
+                .ok_or_else(|| unknown("server group", g, ctx))?
+                .id
+                .clone(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The public key of the server's key pair, among its user's.
+fn key_data(region: &ComputeRegion, s: &ServerSpec, user_id: &str, ctx: &str) -> Result<Option<String>, LoadError> {
+    match &s.key_name {
+        Some(k) => match region.keypairs.get(&(user_id.to_string(), k.clone())) {
+            Some(pair) => Ok(Some(pair.public_key.clone())),
+            None => Err(unknown("keypair", k, ctx)),
+        },
+        None => Ok(None),
+    }
+}
+
+/// The VM and power states of the scenario's `status`.
+fn states(s: &ServerSpec, ctx: &str) -> Result<(VmState, PowerState), LoadError> {
+    match s.status.as_str() {
+        "ACTIVE" => Ok((VmState::Active, PowerState::Running)),
+        "SHUTOFF" => Ok((VmState::Stopped, PowerState::Shutdown)),
+        "ERROR" => Ok((VmState::Error, PowerState::NoState)),
+        other => Err(invalid(ctx, format!("status '{other}' is not ACTIVE, SHUTOFF or ERROR"))),
+    }
 }

@@ -14,9 +14,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{action, admin, empty, region, region_mut, Id};
+use super::common::{action, admin, empty, Id};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::Aggregate;
 use crate::model::{iso_micros, ComputeRegion};

@@ -11,10 +11,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use super::common::{action, admin, empty, Id, IdKey};
 use super::flavors::{find, not_found};
-use super::{action, admin, empty, region, region_mut, Id, IdKey};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::Flavor;
 use crate::sim::Sim;

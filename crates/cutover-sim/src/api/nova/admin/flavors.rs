@@ -14,9 +14,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{admin, empty, parse_bool, region, region_mut, Id};
+use super::common::{admin, empty, parse_bool, Id};
+use crate::api::common::{ok, page, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, page, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::Flavor;
@@ -234,7 +235,7 @@ async fn update(
     Id(id): Id,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
-    super::requires(nova.at_least(55))?;
+    super::common::requires(nova.at_least(55))?;
     admin(&nova, "os_compute_api:os-flavor-manage:update")?;
     let description = match body.get("flavor").and_then(|f| f.get("description")) {
         Some(Value::String(s)) if s.len() <= 65535 => Some(s.clone()),

@@ -14,10 +14,11 @@ use axum::Router;
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
 
+use super::common::{admin, parse_bool, requires, Id};
 use super::services::{service_id, state, status};
-use super::{admin, parse_bool, region, requires, Id};
+use crate::api::common::{ok, page};
+use crate::api::nova::lookup::region;
 use crate::api::nova::Nova;
-use crate::api::{ok, page};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::Host;
 use crate::model::ComputeRegion;

@@ -15,9 +15,10 @@ use base64::Engine as _;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut, Id};
+use super::common::{admin, empty, Id};
+use crate::api::common::{ok, page, reply, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, page, reply, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{keypair_fingerprint, Keypair};
 use crate::model::iso_micros;

@@ -13,9 +13,11 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, neutron_proxy, region, region_mut, requires, Id};
+use super::common::{admin, empty, requires, Id};
+use super::neutron_proxy;
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{floating_range, FixedNetwork, Networking, NovaFloatingIp};
 use crate::model::network::{ipv4, parse_cidr};

@@ -15,9 +15,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{admin, empty, region, region_mut, Id};
+use super::common::{admin, empty, Id};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{Networking, QuotaSet};
 use crate::model::ComputeRegion;
@@ -220,7 +221,7 @@ async fn update(
     let force = match set.get("force") {
         None => false,
         Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => super::parse_bool("force", s)?,
+        Some(Value::String(s)) => super::common::parse_bool("force", s)?,
         Some(_) => return Err(ApiError::bad_request("Invalid input for field/attribute force.")),
     };
     let user = user_of(&params);

@@ -14,9 +14,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{empty, project_member, region, region_mut, Id};
+use super::common::{empty, project_member, Id};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::ServerGroup;
 use crate::model::ComputeRegion;

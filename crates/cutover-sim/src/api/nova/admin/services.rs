@@ -15,9 +15,10 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{admin, empty, region, region_mut, Id};
+use super::common::{admin, empty, Id};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
-use crate::api::{ok, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::ComputeService;
 use crate::model::{iso_micros, ComputeRegion};

@@ -12,9 +12,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::{admin, region};
+use super::common::admin;
+use crate::api::common::ok;
+use crate::api::nova::lookup::region;
 use crate::api::nova::Nova;
-use crate::api::ok;
 use crate::error::ApiResult;
 use crate::model::compute::ComputeService;
 use crate::model::iso_micros;

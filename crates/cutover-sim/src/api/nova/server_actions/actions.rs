@@ -5,13 +5,14 @@ lock, unlock and the admin's `os-resetState` live here too.
 */
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::Value;
 
-use super::{floating_ips, invalid_input, power, snapshot, ServerPath};
-use crate::api::nova::{visible_server_mut, Nova};
-use crate::api::JsonBody;
+use super::common::{accepted, invalid_input, ServerPath};
+use super::{floating_ips, power, snapshot};
+use crate::api::common::JsonBody;
+use crate::api::nova::lookup::visible_server_mut;
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::VmState;
 use crate::sim::Sim;
@@ -45,18 +46,13 @@ pub async fn action(
     }
 }
 
-/// The empty 202 most actions answer with.
-pub fn accepted() -> Response {
-    StatusCode::ACCEPTED.into_response()
-}
-
 fn lock(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Response> {
     let reason = if nova.at_least(73) {
         match args {
             Value::Null => None,
             Value::Object(_) => {
-                super::only_keys("lock", args, &["locked_reason"])?;
-                match super::opt_str(args, "locked_reason")? {
+                super::common::only_keys("lock", args, &["locked_reason"])?;
+                match super::common::opt_str(args, "locked_reason")? {
                     Some(r) if r.is_empty() || r.chars().count() > 255 => {
                         return Err(invalid_input(
                             "locked_reason",
@@ -109,7 +105,7 @@ fn unlock(sim: &Sim, nova: &Nova, id: &str) -> ApiResult<Response> {
 /// clears the task, abandoning whatever operation was running. Like Nova,
 /// it leaves the power state alone.
 fn reset_state(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Response> {
-    super::only_keys("os-resetState", args, &["state"])?;
+    super::common::only_keys("os-resetState", args, &["state"])?;
     let state = match args.get("state") {
         Some(Value::String(s)) if s == "active" => VmState::Active,
         Some(Value::String(s)) if s == "error" => VmState::Error,
@@ -120,7 +116,7 @@ fn reset_state(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Resp
     let now = w.now;
     let server = visible_server_mut(&mut w, nova, id)?;
     nova.caller.require_admin("os_compute_api:os-admin-actions:reset_state")?;
-    super::begin(server, now, None);
+    super::common::begin(server, now, None);
     server.vm_state = state;
     Ok(accepted())
 }

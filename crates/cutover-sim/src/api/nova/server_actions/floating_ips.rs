@@ -8,9 +8,10 @@ moving the floating IP onto the server's port holding the fixed address.
 use axum::response::Response;
 use serde_json::Value;
 
-use super::actions::accepted;
-use super::{invalid_input, only_keys, opt_str};
-use crate::api::nova::{region, region_mut, visible_server, Nova};
+use super::common::accepted;
+use super::common::{invalid_input, only_keys, opt_str};
+use crate::api::nova::lookup::{region, region_mut, visible_server};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::Networking;
 use crate::model::World;

@@ -9,10 +9,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::actions::accepted;
-use super::{check_state, check_unlocked, invalid_input, is_uuid, only_keys, opt_str, ItemPath, ServerPath};
-use crate::api::nova::{region, visible_server, visible_server_mut, Nova};
-use crate::api::{ok, JsonBody};
+use super::common::accepted;
+use super::common::{check_state, check_unlocked, invalid_input, is_uuid, only_keys, opt_str, ItemPath, ServerPath};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, visible_server, visible_server_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{Networking, Nic, Server, VmState};
 use crate::model::network::{FixedIp, Port};

@@ -11,9 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{check_state, check_unlocked, invalid_input, only_keys, ItemPath, ServerPath};
-use crate::api::nova::{region, visible_server, visible_server_mut, Nova};
-use crate::api::{ok, JsonBody};
+use super::common::{check_state, check_unlocked, invalid_input, only_keys, ItemPath, ServerPath};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, visible_server, visible_server_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::sim::Sim;
 
@@ -70,7 +71,7 @@ fn write(
     };
     let server = visible_server_mut(&mut w, nova, id)?;
     check_unlocked(server, nova)?;
-    check_state(server, action, &super::CHANGEABLE, true)?;
+    check_state(server, action, &super::common::CHANGEABLE, true)?;
     let mut next = server.metadata.clone();
     change(&mut next);
     if limit >= 0 && next.len() as i64 > limit {

@@ -7,9 +7,10 @@ task states the compute manager passes through.
 use axum::response::Response;
 use serde_json::Value;
 
-use super::actions::accepted;
-use super::{begin, check_state, check_unlocked, invalid_input, step};
-use crate::api::nova::{visible_server_mut, Nova};
+use super::common::accepted;
+use super::common::{begin, check_state, check_unlocked, invalid_input, step};
+use crate::api::nova::lookup::visible_server_mut;
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{PowerState, Server, VmState};
 use crate::sim::Sim;
@@ -26,7 +27,7 @@ fn check_host(server: &Server) -> ApiResult<()> {
 /// `must_have_launched`: the server booted at least once.
 fn check_launched(server: &Server, action: &str) -> ApiResult<()> {
     if server.launched_at.is_none() {
-        return Err(super::invalid_state(action, &server.id, "launched_at", "None"));
+        return Err(super::common::invalid_state(action, &server.id, "launched_at", "None"));
     }
     Ok(())
 }
@@ -97,7 +98,7 @@ const ALLOW_REBOOT: [&str; 8] = [
 ];
 
 pub fn reboot(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Response> {
-    super::only_keys("reboot", args, &["type"])?;
+    super::common::only_keys("reboot", args, &["type"])?;
     let hard = match args.get("type") {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("soft") => false,
         Some(Value::String(t)) if t.eq_ignore_ascii_case("hard") => true,
@@ -123,7 +124,7 @@ pub fn reboot(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Respo
             false,
         )?;
         if let Some(t) = server.task_state.as_deref().filter(|t| !ALLOW_REBOOT.contains(t)) {
-            return Err(super::invalid_state("reboot", id, "task_state", t));
+            return Err(super::common::invalid_state("reboot", id, "task_state", t));
         }
         "rebooting_hard"
     } else {

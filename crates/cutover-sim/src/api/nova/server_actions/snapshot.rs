@@ -12,8 +12,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{begin, check_state, invalid_input, only_keys};
-use crate::api::nova::{region, visible_server, Nova};
+use super::common::{begin, check_state, invalid_input, only_keys};
+use crate::api::nova::lookup::{region, visible_server};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{Server, VmState};
 use crate::model::identity::Scope;
@@ -106,7 +107,7 @@ pub fn create_image(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult
     let image_id =
         if volume_backed { snapshot_volume_backed(&mut w, nova, id, req)? } else { snapshot(&mut w, nova, id, req)? };
     if nova.at_least(45) {
-        return Ok(crate::api::reply(StatusCode::ACCEPTED, json!({"image_id": image_id})));
+        return Ok(crate::api::common::reply(StatusCode::ACCEPTED, json!({"image_id": image_id})));
     }
     let location = format!("{}/image/v2/images/{image_id}", w.base_url);
     // Nova answers with a bare webob.Response here, whose default type this is.
@@ -177,7 +178,7 @@ fn snapshot(w: &mut World, nova: &Nova, id: &str, req: Request) -> ApiResult<Str
 
     let killed = w.faults.snapshot_fails(&nova.region, &mut w.rng);
     let now = w.now;
-    let server = crate::api::nova::visible_server_mut(w, nova, id)?;
+    let server = crate::api::nova::lookup::visible_server_mut(w, nova, id)?;
     let generation = begin(server, now, Some("image_snapshot_pending"));
     let gb = gb.max(1);
     let virtual_size = gb * 1024 * 1024 * 1024;

@@ -9,9 +9,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{invalid_input, ItemPath, ServerPath};
-use crate::api::nova::{visible_server, visible_server_mut, Nova};
-use crate::api::{ok, JsonBody};
+use super::common::{invalid_input, ItemPath, ServerPath};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{visible_server, visible_server_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::Server;
 use crate::sim::Sim;
@@ -45,8 +46,8 @@ fn tag_error(tag: &str) -> Option<String> {
 fn changeable<'a>(w: &'a mut crate::model::World, nova: &Nova, id: &str, action: &str) -> ApiResult<&'a mut Server> {
     require_version(nova)?;
     let server = visible_server_mut(w, nova, id)?;
-    if !super::CHANGEABLE.contains(&server.vm_state) {
-        return Err(super::invalid_state(action, id, "vm_state", server.vm_state.as_str()));
+    if !super::common::CHANGEABLE.contains(&server.vm_state) {
+        return Err(super::common::invalid_state(action, id, "vm_state", server.vm_state.as_str()));
     }
     Ok(server)
 }
@@ -77,7 +78,7 @@ pub async fn update_all(
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     require_version(&nova)?;
-    super::only_keys("body", &body, &["tags"])?;
+    super::common::only_keys("body", &body, &["tags"])?;
     let list = match body.get("tags") {
         Some(Value::Array(list)) => list,
         Some(other) => return Err(invalid_input("tags", other, format!("{other} is not of type 'array'"))),

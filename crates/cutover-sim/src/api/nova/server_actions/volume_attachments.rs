@@ -11,12 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::actions::accepted;
-use super::{
+use super::common::accepted;
+use super::common::{
     check_state, check_unlocked, invalid_input, is_uuid, only_keys, opt_str, parse_bool, ItemPath, ServerPath,
 };
-use crate::api::nova::{visible_server, visible_server_mut, Nova};
-use crate::api::{ok, JsonBody};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{visible_server, visible_server_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{BlockDevice, Server, VmState};
 use crate::model::volume::Volume;

@@ -8,13 +8,15 @@ server in BUILD and hands it to [`super::boot`].
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::boot::{self, BootPlan, NewVolume};
 use super::networks::{self, NetworksArg};
 use super::view::ViewCtx;
-use crate::api::nova::{region, region_mut, Nova};
-use crate::api::JsonBody;
+use crate::api::common::JsonBody;
+use crate::api::nova::lookup::{region, region_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{BlockDevice, ComputeRegion, Flavor, Networking, Server};
 use crate::model::World;
@@ -107,7 +109,7 @@ pub async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody
     if !groups.is_empty() {
         reply["server"]["security_groups"] = json!(groups.iter().map(|g| json!({"name": g})).collect::<Vec<_>>());
     }
-    let mut resp = crate::api::reply(StatusCode::ACCEPTED, reply);
+    let mut resp = crate::api::common::reply(StatusCode::ACCEPTED, reply);
     if let Ok(v) = header::HeaderValue::from_str(&self_link) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
@@ -139,21 +141,8 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
     let flavor = flavor(r, nova, o)?.clone();
     let root = root_disk(w, nova, project, o, &flavor)?;
     let r = region(w, nova)?;
-    // Among the caller's own key pairs, as Nova looks it up (by the
-    // request's user, not the project's).
-    let key = match string(o, "key_name")? {
-        Some(k) => match r.keypairs.get(&(nova.caller.user_id.clone(), k.to_string())) {
-            Some(pair) => Some((k.to_string(), pair.public_key.clone())),
-            None => return Err(ApiError::bad_request("Invalid key_name provided.")),
-        },
-        None => None,
-    };
-    let user_data = match string(o, "user_data")? {
-        Some(u) if u.len() > 65535 || !is_base64(u) => {
-            return Err(schema("user_data", &json!(u), &format!("'{u}' is not a 'base64'")))
-        }
-        u => u.map(str::to_string),
-    };
+    let key = key_pair(r, nova, o)?;
+    let user_data = user_data(o)?;
     let quota = r.effective_quota(project);
     let metadata = string_map(o.get("metadata"))?;
     if quota.metadata_items >= 0 && metadata.len() as i64 > quota.metadata_items {
@@ -161,11 +150,7 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
     }
     let personality = personality(o, quota.injected_files)?;
     let tags = tags(o)?;
-    let description = match o.get("description") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(d)) if d.chars().count() <= 255 => Some(d.clone()),
-        Some(v) => return Err(schema("description", v, "is not a valid description")),
-    };
+    let description = description(o)?;
     let config_drive = o.get("config_drive").map(|v| boolean("config_drive", v)).transpose()?.unwrap_or(false);
     let (requested_az, forced_host, requested_host) = zone(r, nova, o)?;
     let group = server_group(r, nova, project, body)?;
@@ -195,23 +180,7 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
     server.access_ipv4 = string(o, "accessIPv4")?.unwrap_or_default().to_string();
     server.access_ipv6 = string(o, "accessIPv6")?.unwrap_or_default().to_string();
     server.image_id = root.image_id.clone();
-    // Volumes the user passed are reserved for the server at once, as
-    // Nova's API creates their Cinder attachments before scheduling.
-    for (i, (volume_id, boot_index, delete)) in root.existing.iter().enumerate() {
-        let device = format!("/dev/vd{}", (b'a' + i as u8) as char);
-        let att = w
-            .volume
-            .attach(volume_id, &id, None, &device, now)
-            .map_err(|e| ApiError::bad_request(format!("Invalid volume: {e}")))?;
-        server.block_devices.push(BlockDevice {
-            volume_id: volume_id.clone(),
-            boot_index: *boot_index,
-            device_name: device,
-            delete_on_termination: *delete,
-            tag: None,
-            attachment_id: att.id,
-        });
-    }
+    server.block_devices = reserve_volumes(w, &id, &root.existing, now)?;
     let plan = BootPlan {
         server_id: id,
         generation: server.generation,
@@ -223,6 +192,64 @@ fn validate(w: &mut World, nova: &Nova, project: &str, body: &Value) -> ApiResul
         volume_backed: root.image_id.is_none(),
     };
     Ok((server, plan))
+}
+
+/// The request's key pair among the caller's own, as Nova looks it up (by
+/// the request's user, not the project's): its name and public key.
+fn key_pair(r: &ComputeRegion, nova: &Nova, o: &Map<String, Value>) -> ApiResult<Option<(String, String)>> {
+    match string(o, "key_name")? {
+        Some(k) => match r.keypairs.get(&(nova.caller.user_id.clone(), k.to_string())) {
+            Some(pair) => Ok(Some((k.to_string(), pair.public_key.clone()))),
+            None => Err(ApiError::bad_request("Invalid key_name provided.")),
+        },
+        None => Ok(None),
+    }
+}
+
+/// `user_data`: base64 of at most 64 KiB.
+fn user_data(o: &Map<String, Value>) -> ApiResult<Option<String>> {
+    match string(o, "user_data")? {
+        Some(u) if u.len() > 65535 || !is_base64(u) => {
+            Err(schema("user_data", &json!(u), &format!("'{u}' is not a 'base64'")))
+        }
+        u => Ok(u.map(str::to_string)),
+    }
+}
+
+/// `description`: null or at most 255 characters.
+fn description(o: &Map<String, Value>) -> ApiResult<Option<String>> {
+    match o.get("description") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(d)) if d.chars().count() <= 255 => Ok(Some(d.clone())),
+        Some(v) => Err(schema("description", v, "is not a valid description")),
+    }
+}
+
+/// Volumes the user passed are reserved for the server at once, as Nova's
+/// API creates their Cinder attachments before scheduling.
+fn reserve_volumes(
+    w: &mut World,
+    server_id: &str,
+    existing: &[(String, Option<i32>, bool)],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<BlockDevice>> {
+    let mut devices = Vec::new();
+    for (i, (volume_id, boot_index, delete)) in existing.iter().enumerate() {
+        let device = format!("/dev/vd{}", (b'a' + i as u8) as char);
+        let att = w
+            .volume
+            .attach(volume_id, server_id, None, &device, now)
+            .map_err(|e| ApiError::bad_request(format!("Invalid volume: {e}")))?;
+        devices.push(BlockDevice {
+            volume_id: volume_id.clone(),
+            boot_index: *boot_index,
+            device_name: device,
+            delete_on_termination: *delete,
+            tag: None,
+            attachment_id: att.id,
+        });
+    }
+    Ok(devices)
 }
 
 fn flavor<'r>(r: &'r ComputeRegion, nova: &Nova, o: &Map<String, Value>) -> ApiResult<&'r Flavor> {

@@ -11,7 +11,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::api::nova::{visible_server_mut, Nova};
+use crate::api::nova::lookup::visible_server_mut;
+use crate::api::nova::Nova;
 use crate::clock::TimeModel;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{PowerState, VmState};

@@ -14,8 +14,9 @@ use regex::Regex;
 use serde_json::{json, Value};
 
 use super::view::ViewCtx;
-use crate::api::nova::{region, Nova};
-use crate::api::ok;
+use crate::api::common::ok;
+use crate::api::nova::lookup::region;
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{ComputeRegion, Server};
 use crate::sim::Sim;

@@ -16,8 +16,9 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::api::nova::{region, visible_server, visible_server_mut, Nova};
-use crate::api::{ok, JsonBody};
+use crate::api::common::{ok, JsonBody};
+use crate::api::nova::lookup::{region, visible_server, visible_server_mut};
+use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::sim::Sim;
 use view::{Shape, ViewCtx};

@@ -180,7 +180,7 @@ fn neutron(w: &World, nova: &Nova, project: &str, arg: NetworksArg) -> ApiResult
 }
 
 fn nova_network(w: &World, nova: &Nova, project: &str, arg: NetworksArg) -> ApiResult<Vec<NicRequest>> {
-    let region = crate::api::nova::region(w, nova)?;
+    let region = crate::api::nova::lookup::region(w, nova)?;
     let usable = |n: &&crate::model::compute::FixedNetwork| {
         nova.caller.is_admin() || n.project_id.as_deref().is_none_or(|p| p == project)
     };
