@@ -95,7 +95,7 @@ impl Engine {
         }
         let mut entries: HashMap<String, (ServerMove, ServerState)> =
             loaded.servers.into_iter().map(|e| (e.plan.source.clone(), (e.plan, e.state))).collect();
-        deadline::apply_conversions(&mut plan, &entries)?;
+        crate::decide::apply_conversions(&mut plan, &entries)?;
         let mut servers = Vec::new();
         for (h, host) in plan.hosts.iter().enumerate() {
             for (s, planned) in host.servers.iter().enumerate() {

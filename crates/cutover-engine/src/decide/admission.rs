@@ -21,8 +21,7 @@ use cutover_core::plan::Plan;
 use cutover_core::room::{Load, Need, Room};
 use tokio::time::Instant;
 
-use super::{RunState, Tracked};
-use crate::driver::NewRegion;
+use super::state::{RunState, Tracked};
 use crate::limits::Slots;
 
 /// How often the new region is counted again (hosts join it while the old
@@ -30,14 +29,6 @@ use crate::limits::Slots;
 const RECOUNT: Duration = Duration::from_secs(60);
 /// ...and how often while a host waits for room in it.
 const RECOUNT_WAITING: Duration = Duration::from_secs(10);
-
-/// The new region as last counted.
-pub(crate) struct Counted {
-    pub(crate) region: NewRegion,
-    pub(crate) at: Instant,
-    /// Old hosts that had joined the new region when it was counted.
-    pub(crate) joined: usize,
-}
 
 impl RunState {
     /// Whether the new region is due to be counted again at `now`: every

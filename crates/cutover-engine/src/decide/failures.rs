@@ -10,7 +10,7 @@ use std::time::Duration;
 use cutover_core::machine::Refused;
 use tokio::time::Instant;
 
-use super::RunState;
+use super::state::RunState;
 use crate::clock::retry_after;
 
 impl RunState {

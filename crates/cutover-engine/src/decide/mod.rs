@@ -5,204 +5,21 @@ are held, what a failed call leads to, when to look again. No I/O, no
 clock, no journal: the executor (`crate::run`) observes the clouds,
 carries the decisions out and journals them.
 
-Beside this module: `admission` (slots, room, readiness), `server` (one
-server's step and its boot gate), `failures` (retry, hold, give up to
-the machine).
+- `state`: [`RunState`], what a run decides on; [`Tracked`], one server.
+- `admission`: slots, room, readiness; when to count the new region.
+- `server`: one server's step and its boot gate.
+- `failures`: retry, hold, or give the stage up to the machine.
+- `deadline`: a plan given the moves its journal converted.
 */
 
 mod admission;
+mod deadline;
 mod failures;
 mod server;
+mod state;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::Arc;
-use std::time::Duration;
-
-use cutover_core::machine::{Refused, ServerMove, ServerState, Side, Strategy};
-use cutover_core::plan::{Plan, ServerPlan};
-use cutover_core::readiness::Offer;
-use cutover_core::room::Load;
-use cutover_journal::Notes;
-use tokio::time::Instant;
-
-use crate::hosts::HostMoves;
-use crate::options::{Options, Progress};
-use crate::phase::{self, Phase};
-
-pub(crate) use admission::Counted;
+pub(crate) use deadline::apply_conversions;
 pub(crate) use server::ServerDecision;
-
-/// What a run decides on: the plan, the options, every planned server as
-/// the loop tracks it, and what the last observations of the new region
-/// said. The executor (`crate::run`) changes it only through these
-/// decisions and through what it observed and carried out.
-pub(crate) struct RunState {
-    pub(crate) plan: Arc<Plan>,
-    pub(crate) options: Options,
-    pub(crate) servers: Vec<Tracked>,
-    /// The servers this run works on, when not all (`cutover rollback`),
-    /// and those its report is of.
-    pub(crate) only: Option<HashSet<usize>>,
-    pub(crate) asked: Option<BTreeSet<String>>,
-    /// The new region's compute hosts taking servers and their room, as
-    /// last counted.
-    pub(crate) new_region: Option<Counted>,
-    /// Old hosts whose servers wait for room in the new region, and what
-    /// they need.
-    pub(crate) waiting_for_room: BTreeMap<String, Load>,
-    /// Moves that found no build slot in the last round: while any waits,
-    /// no new move starts (it would only wait too, its server down).
-    pub(crate) boots_waiting: usize,
-    /// An old host that joined the new region and takes servers there
-    /// before it is in its old aggregates: boots wait for it.
-    pub(crate) joining_taking: Option<String>,
-    /// What the new region has that the moves need, read once a run
-    /// (not in a rollback run); each move's quota is taken as it starts.
-    pub(crate) offer: Option<Offer>,
-}
-
-impl RunState {
-    /// Whether server `i` is one this run works on.
-    pub(crate) fn selected(&self, i: usize) -> bool {
-        self.only.as_ref().is_none_or(|only| only.contains(&i))
-    }
-
-    pub(crate) fn planned(&self, i: usize) -> &ServerPlan {
-        let (h, s) = self.servers[i].at;
-        &self.plan.hosts[h].servers[s]
-    }
-
-    /// The picture of the servers this run works on.
-    pub(crate) fn progress(&self, elapsed: Duration, journal_writes: u64) -> Progress {
-        let servers: Vec<&Tracked> =
-            self.servers.iter().enumerate().filter(|(i, _)| self.selected(*i)).map(|(_, t)| t).collect();
-        let phases: Vec<Phase> = servers
-            .iter()
-            .map(|t| match t.phase() {
-                Phase::Pending if self.waiting_for_room.contains_key(&t.host) => Phase::WaitingForRoom,
-                phase => phase,
-            })
-            .collect();
-        Progress {
-            total: servers.len(),
-            done: servers.iter().filter(|t| t.done()).count(),
-            done_this_run: servers.iter().filter(|t| t.done() && !t.ended_before).count(),
-            phases: phase::count(&phases),
-            elapsed,
-            journal_writes,
-        }
-    }
-
-    /// Each old host's planned servers under way. A held server is not: its
-    /// host is watched like one holding a server cutover does not move.
-    pub(crate) fn host_moves(&self) -> BTreeMap<String, HostMoves> {
-        let mut per_host: BTreeMap<String, HostMoves> = BTreeMap::new();
-        for t in &self.servers {
-            let moves = per_host.entry(t.host.clone()).or_default();
-            moves.in_flight += u32::from(!t.done());
-            moves.started += u32::from(t.started || t.plan.strategy == Strategy::Wait);
-        }
-        per_host
-    }
-
-    /// Whether every server this run works on is done (ended or held).
-    pub(crate) fn servers_done(&self) -> bool {
-        (0..self.servers.len()).all(|i| self.servers[i].done() || !self.selected(i))
-    }
-
-    /// The old hosts a server is booting on now: its route rebuilds it in
-    /// the old region, it is at that boot, and the run disabled its host
-    /// (`disabled`).
-    pub(crate) fn hosts_needed(&self, disabled: &BTreeSet<String>) -> BTreeSet<String> {
-        self.servers
-            .iter()
-            .filter(|t| !t.done() && t.state.booting(&t.plan) == Some(Side::Old) && disabled.contains(&t.host))
-            .map(|t| t.host.clone())
-            .collect()
-    }
-}
-
-/// One planned server as the loop tracks it.
-pub(crate) struct Tracked {
-    /// Where its `ServerPlan` is in the plan: (host, server).
-    pub(crate) at: (usize, usize),
-    pub(crate) host: String,
-    pub(crate) project: String,
-    pub(crate) plan: ServerMove,
-    pub(crate) state: ServerState,
-    /// Holds a slot: it has left (or been admitted to leave) its first state.
-    pub(crate) started: bool,
-    pub(crate) ended_before: bool,
-    pub(crate) failures: u32,
-    pub(crate) retry_at: Option<Instant>,
-    pub(crate) held: Option<String>,
-    /// An action given up (a boot the cloud refused for good, or one
-    /// failing round after round while the server is out of service),
-    /// told to the machine on its next step: it turns the move back, or
-    /// tries turning back again later.
-    pub(crate) refused: Option<Refused>,
-    pub(crate) notes: Notes,
-    /// Room in the new region is set aside for it (see `admission`).
-    pub(crate) room: bool,
-    /// When it ended or was held in this run.
-    pub(crate) ended_at: Option<Instant>,
-}
-
-impl Tracked {
-    /// Server `at` (host, server) of the plan, on `host`, as the journal
-    /// has it: its move, its state, whether it has started (an action or
-    /// a stage), its notes.
-    pub(crate) fn new(
-        at: (usize, usize),
-        host: &str,
-        planned: &ServerPlan,
-        plan: ServerMove,
-        state: ServerState,
-        started: bool,
-        notes: Notes,
-    ) -> Tracked {
-        Tracked {
-            at,
-            host: host.to_string(),
-            project: planned.server.project_id.clone(),
-            plan,
-            started,
-            room: started && state.end.is_none(),
-            ended_before: state.end.is_some(),
-            state,
-            failures: 0,
-            retry_at: None,
-            held: None,
-            refused: None,
-            notes,
-            ended_at: None,
-        }
-    }
-
-    pub(crate) fn done(&self) -> bool {
-        self.state.end.is_some() || self.held.is_some()
-    }
-
-    pub(crate) fn holds_slot(&self) -> bool {
-        self.started && !self.done() && self.plan.strategy != Strategy::Wait
-    }
-
-    pub(crate) fn booting(&self) -> bool {
-        is_new_boot(&self.plan, &self.state)
-    }
-
-    pub(crate) fn phase(&self) -> Phase {
-        match &self.held {
-            Some(_) if self.state.end.is_none() => Phase::Held,
-            _ => Phase::of(&self.plan, &self.state, self.started),
-        }
-    }
-}
-
-/// Whether `state` is at a boot in the new region: what the new region's
-/// build limit counts.
-pub(crate) fn is_new_boot(plan: &ServerMove, state: &ServerState) -> bool {
-    state.booting(plan) == Some(Side::New)
-}
+pub(crate) use state::{Counted, RunState, Tracked};

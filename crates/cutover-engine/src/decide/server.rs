@@ -7,7 +7,7 @@ the observation first shows it.
 
 use cutover_core::machine::{step, Direction, Observation, Route, Step};
 
-use super::{is_new_boot, RunState};
+use super::state::{is_new_boot, RunState};
 use crate::limits::Slots;
 
 /// What the decisions make of one observed server.

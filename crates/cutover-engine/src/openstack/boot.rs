@@ -26,10 +26,10 @@ use tracing::warn;
 
 use super::keys::{Held, PublicKey, CLASH_PREFIX};
 
-use super::{
-    failed, permanent, OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM,
-    META_SOURCE,
+use super::driver::{
+    OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM, META_SOURCE,
 };
+use super::errors::{failed, permanent};
 use crate::driver::DriverError;
 
 /// The metadata key that ties a rebuild on `side` to its source.

@@ -11,7 +11,9 @@ use cutover_cloud::{Error as CloudError, RegionClient};
 use cutover_core::machine::{Action, Side};
 use cutover_core::plan::{Plan, ServerPlan};
 
-use super::{boot, failed, permanent, OpenStackDriver, META_MIGRATION, META_SOURCE};
+use super::boot;
+use super::driver::{OpenStackDriver, META_MIGRATION, META_SOURCE};
+use super::errors::{failed, permanent};
 use crate::driver::DriverError;
 
 pub(super) async fn execute(

@@ -17,7 +17,8 @@ use cutover_core::preflight::capacity::free;
 use cutover_core::preflight::AllocationRatios;
 use cutover_core::room::{HostRoom, Room};
 
-use super::{failed, permanent, OpenStackDriver};
+use super::driver::OpenStackDriver;
+use super::errors::{failed, permanent};
 use crate::driver::{DriverError, NewRegion};
 
 /// The new region's enabled, up computes and the room each has free (at

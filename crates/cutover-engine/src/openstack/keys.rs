@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tracing::info;
 
-use super::failed;
+use super::errors::failed;
 use crate::driver::DriverError;
 
 /// The ledger keys of the copies: `key-copy/<region>/<name>`.

@@ -3,6 +3,8 @@ The [`Driver`] on OpenStack, through `cutover-cloud`: one admin connection
 per region, and project-scoped connections for what Nova gives to the
 token's project (a booted server).
 
+- `driver`: [`OpenStackDriver`], both regions' connections; `errors`,
+  what a failed call is to the engine.
 - [`observe`]: the batched observation, one listing per region and kind.
 - [`execute`]: each action, safe to repeat.
 - [`boot`]: the rebuild's boot request, found first by its metadata.
@@ -14,6 +16,8 @@ token's project (a booted server).
 */
 
 mod boot;
+mod driver;
+mod errors;
 mod execute;
 mod grants;
 mod hosts;
@@ -25,85 +29,16 @@ mod tidy;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use cutover_cloud::{Error as CloudError, Profile, RegionClient, RetryPolicy};
+use cutover_cloud::RegionClient;
 use cutover_core::machine::host::HostObservation;
-use cutover_core::machine::{Action, Observation, Side};
+use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
-use cutover_core::preflight::networking_mode;
 use cutover_core::readiness::Offer;
 
 use crate::driver::{Driver, DriverError, NewRegion};
-use grants::Grants;
+pub use driver::{OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM, META_SOURCE};
+use errors::{failed, permanent};
 pub use keys::CLASH_PREFIX as KEY_CLASH_PREFIX;
-
-/// Metadata on every server cutover boots: the run it belongs to.
-pub const META_MIGRATION: &str = "cutover_migration";
-/// On a rebuild in the new region (and on the snapshot): the source's id.
-pub const META_SOURCE: &str = "cutover_source";
-/// On a rebuild in the old region after a failed move: the source's id.
-pub const META_RESTORED_FROM: &str = "cutover_restored_from";
-/// The source's owner, whom the rebuild cannot belong to.
-pub const META_ORIGINAL_USER: &str = "cutover_original_user";
-/// The keypair the source was booted with (the rebuild names it too,
-/// unless cutover's user has another key under that name).
-pub const META_KEY_NAME: &str = "cutover_key_name";
-
-/// The real driver: both regions of one cloud.
-pub struct OpenStackDriver {
-    old: RegionClient,
-    new: RegionClient,
-    grants: Grants,
-    keys: keys::KeyCopies,
-}
-
-impl OpenStackDriver {
-    /// Connects to both regions as the profile's (admin) user.
-    pub async fn connect(
-        profile: &Profile,
-        old_region: &str,
-        new_region: &str,
-        retry: RetryPolicy,
-    ) -> Result<OpenStackDriver, CloudError> {
-        let (old, new) = tokio::try_join!(
-            RegionClient::connect(profile, old_region, retry.clone()),
-            RegionClient::connect(profile, new_region, retry.clone()),
-        )?;
-        Ok(OpenStackDriver::new(old, new, profile, retry))
-    }
-
-    /// A driver over connections already made (admin tokens).
-    pub fn new(old: RegionClient, new: RegionClient, profile: &Profile, retry: RetryPolicy) -> OpenStackDriver {
-        OpenStackDriver { old, new, grants: Grants::new(profile, retry), keys: keys::KeyCopies::default() }
-    }
-
-    /// Why the plan cannot run between these regions, if it cannot: they
-    /// differ in networking mode (nova-network and Neutron), which no
-    /// strategy moves across yet. Asked before anything changes.
-    pub async fn networking_mismatch(&self) -> Option<String> {
-        let (old, new) = tokio::join!(self.old.compute_services(), self.new.compute_services());
-        let mode = |region: &RegionClient,
-                    services: cutover_cloud::Result<Vec<cutover_core::model::ComputeService>>| {
-            let services = services.map_err(|e| e.to_string());
-            networking_mode(&services, region.has_network()).ok()
-        };
-        match (mode(&self.old, old), mode(&self.new, new)) {
-            (Some(old), Some(new)) if old != new => Some(format!(
-                "{} runs {old} and {} runs {new}: cutover cannot move servers between networking modes; \
-                 nothing was changed",
-                self.old.region(),
-                self.new.region()
-            )),
-            _ => None,
-        }
-    }
-
-    fn region(&self, side: Side) -> &RegionClient {
-        match side {
-            Side::Old => &self.old,
-            Side::New => &self.new,
-        }
-    }
-}
 
 #[async_trait]
 impl Driver for OpenStackDriver {
@@ -183,21 +118,4 @@ async fn set_compute(region: &RegionClient, host: &str, disabled_reason: Option<
         None if !service.enabled => region.enable_service(&service.id, host, "nova-compute").await.map_err(failed),
         _ => Ok(()),
     }
-}
-
-/// A failed call as the engine needs it: the cloud's refusal (a 4xx) is
-/// permanent; no answer, 429 and 5xx (after the client's own retries) may
-/// pass, and so may a 409 an action did not expect (the resource is busy
-/// with something else: its state changes by itself).
-pub(crate) fn failed(e: CloudError) -> DriverError {
-    let permanent = match &e {
-        CloudError::Call(call) => call.status.is_some_and(|s| s.is_client_error() && !matches!(s.as_u16(), 409 | 429)),
-        CloudError::Auth { .. } | CloudError::AuthUnavailable { .. } => false,
-        _ => true,
-    };
-    DriverError { message: e.to_string(), permanent }
-}
-
-pub(crate) fn permanent(message: String) -> DriverError {
-    DriverError { message, permanent: true }
 }

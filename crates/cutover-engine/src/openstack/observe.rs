@@ -17,7 +17,8 @@ use cutover_core::model::{PoolAddress, Port, Volume};
 use cutover_core::plan::{Plan, ServerPlan};
 use tracing::warn;
 
-use super::{failed, OpenStackDriver, META_MIGRATION, META_RESTORED_FROM, META_SOURCE};
+use super::driver::{OpenStackDriver, META_MIGRATION, META_RESTORED_FROM, META_SOURCE};
+use super::errors::failed;
 use crate::driver::DriverError;
 
 /// What one round of listings found; `None` for a listing that failed or

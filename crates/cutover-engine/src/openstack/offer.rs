@@ -11,7 +11,7 @@ use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
 use cutover_core::readiness::{FlavorAccess, Headroom, Offer};
 
-use super::OpenStackDriver;
+use super::driver::OpenStackDriver;
 
 pub(super) async fn offer(d: &OpenStackDriver, plan: &Plan) -> Offer {
     let moving: Vec<_> = plan.servers().map(|(_, s)| s).filter(|s| s.strategy != Strategy::Wait).collect();

@@ -11,7 +11,8 @@ use cutover_cloud::scoped;
 use cutover_core::plan::Plan;
 use tracing::info;
 
-use super::{failed, OpenStackDriver};
+use super::driver::OpenStackDriver;
+use super::errors::failed;
 use crate::driver::DriverError;
 
 pub(super) async fn tidy(d: &OpenStackDriver, plan: &Plan) -> Result<(), DriverError> {

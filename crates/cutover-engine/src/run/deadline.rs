@@ -8,14 +8,12 @@ server's move and a fresh state, at once), so a resumed run goes on with
 the move whatever its own `--deadline`.
 */
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use cutover_core::machine::{ServerMove, ServerState, Strategy};
-use cutover_core::plan::Plan;
+use cutover_core::machine::{ServerState, Strategy};
 
 use super::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 impl Engine {
     /// Converts or holds every `wait` server still in the old region once
@@ -56,23 +54,4 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// Gives the plan the moves a run converted at its deadline (the journal
-/// has them); any other difference between the two is refused.
-pub(super) fn apply_conversions(plan: &mut Plan, journaled: &HashMap<String, (ServerMove, ServerState)>) -> Result<()> {
-    for planned in plan.hosts.iter_mut().flat_map(|h| h.servers.iter_mut()) {
-        let Some((mv, _)) = journaled.get(&planned.server.id) else { continue };
-        if mv.strategy == planned.strategy {
-            continue;
-        }
-        if planned.strategy != Strategy::Wait || planned.after_deadline != Some(mv.strategy) {
-            return Err(Error::InvalidPlan(format!(
-                "server {}: the journal moves it by {:?}, the plan says {:?}",
-                planned.server.id, mv.strategy, planned.strategy
-            )));
-        }
-        planned.strategy = mv.strategy;
-    }
-    Ok(())
 }
