@@ -2,18 +2,18 @@
 Our own typed request for what openstack_sdk's builders do not cover well:
 calls it lacks (`os-floating-ips-bulk`, the `/sim/` extension) and writes
 whose body we want to state exactly for the microversion we ask. The body
-is a serde value built by the caller; the microversion is always explicit.
+is a serde value built by the caller; the microversion is always explicit,
+sent in the header [`microversion`] builds (openstack_sdk's builders take it too).
 */
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use openstack_sdk::api::rest_endpoint_prelude::*;
 use openstack_sdk::api::BodyError;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::region::microversion;
 
 /// One API call: method, service, path relative to the service's endpoint,
 /// query, JSON body, microversion, and the key its answer sits under.
@@ -117,3 +117,11 @@ impl RestEndpoint for Call {
 
 /// A listing through [`crate::RegionClient::list`] follows `next` links and markers.
 impl Pageable for Call {}
+
+/// The header that asks a service for a microversion, e.g. `compute 2.61`.
+/// Set it wherever the shape of a response matters: openstack_sdk otherwise
+/// negotiates the lowest version an endpoint accepts.
+pub fn microversion(service: &str, version: impl std::fmt::Display) -> (HeaderName, HeaderValue) {
+    let value = HeaderValue::from_str(&format!("{service} {version}")).unwrap_or(HeaderValue::from_static(""));
+    (HeaderName::from_static("openstack-api-version"), value)
+}

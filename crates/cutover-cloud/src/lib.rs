@@ -8,7 +8,8 @@ Layout:
 - [`config`]: which cloud and credentials (clouds.yaml, secure.yaml, `OS_*`);
   `config_files` reads those files, strictly and without quoting values.
 - [`region`]: [`RegionClient`], one authenticated region; `query`/`list`/`send`.
-- [`call`]: [`Call`], our own typed request with an explicit microversion.
+- [`call`]: [`Call`], our own typed request with an explicit microversion,
+  and [`microversion`], the header that asks for one.
 - [`compute`]: Nova calls, one module per resource.
 - [`scoped`]: acting in another project through a grant of role `cutover`.
 - [`identity`]: Keystone's admin API: catalog, projects, users, roles, grants.
@@ -36,8 +37,8 @@ pub mod scoped;
 mod transport;
 pub mod volume;
 
-pub use call::Call;
+pub use call::{microversion, Call};
 pub use config::Profile;
 pub use error::{Built, CallError, ConfigError, Error, Result};
-pub use region::{microversion, CatalogEntry, RegionClient, Scope};
+pub use region::{CatalogEntry, RegionClient, Scope};
 pub use transport::RetryPolicy;

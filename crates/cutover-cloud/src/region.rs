@@ -7,7 +7,7 @@ that names the region, service and call.
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Response};
+use http::Response;
 use openstack_sdk::api::{self, ApiError, Pageable, Pagination, QueryAsync, RestEndpoint};
 use openstack_sdk::types::ServiceType;
 use openstack_sdk::{AsyncOpenStack, RestError};
@@ -393,14 +393,6 @@ fn chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     one_line(&text)
-}
-
-/// The header that asks a service for a microversion, e.g. `compute 2.61`.
-/// Set it wherever the shape of a response matters: openstack_sdk otherwise
-/// negotiates the lowest version an endpoint accepts.
-pub fn microversion(service: &str, version: impl std::fmt::Display) -> (HeaderName, HeaderValue) {
-    let value = HeaderValue::from_str(&format!("{service} {version}")).unwrap_or(HeaderValue::from_static(""));
-    (HeaderName::from_static("openstack-api-version"), value)
 }
 
 /// A path segment from a cloud-given name, percent-encoded.

@@ -12,9 +12,9 @@ use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::call::Call;
+use crate::call::{microversion, Call};
 use crate::error::{Built, Result};
-use crate::region::{microversion, segment, RegionClient};
+use crate::region::{segment, RegionClient};
 
 /// Extra specs in the flavor body come with 2.61, description with 2.55.
 const FLAVOR_VERSIONS: [Microversion; 3] =

@@ -6,7 +6,7 @@ the source is the rebuild in the new region, and the same rules hold for it.
 */
 
 use super::observation::{Observation, Seen};
-use super::server::{ServerMove, ServerState, Strategy};
+use super::route::{ServerMove, ServerState, Strategy};
 use super::sides::Sides;
 
 /// Whether the source of the current direction may be deleted now; `Err`

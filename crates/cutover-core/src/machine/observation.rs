@@ -6,7 +6,7 @@ from batched queries, so any part may be older than another, or missing.
 
 use std::collections::BTreeMap;
 
-use super::server::Place;
+use super::route::Place;
 
 /// A resource as last observed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -16,8 +16,9 @@ state to journal; what needs the clouds' view is left to the next
 
 use super::action::Action;
 use super::observation::{Observation, Seen};
-use super::server::{position, turn_back, Direction, End, Route, ServerMove, ServerState, Stage, Strategy};
+use super::route::{position, Direction, End, Route, ServerMove, ServerState, Stage, Strategy};
 use super::sides::Sides;
+use super::turning::turn_back;
 
 /// The reason a server rolled back on request carries.
 pub const ON_REQUEST: &str = "rolled back on request";

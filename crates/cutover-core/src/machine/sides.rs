@@ -8,7 +8,7 @@ these parts, so each route is written once for both directions.
 
 use super::action::Side;
 use super::observation::{ImageView, Observation, Seen, ServerView};
-use super::server::{Direction, Route, ServerMove};
+use super::route::{Direction, Route, ServerMove};
 
 pub(crate) struct Sides<'a> {
     /// The region the server leaves, and the server there.

@@ -7,8 +7,28 @@ function serves a move out and a move back alike.
 use super::action::{Action, BootSource, Side};
 use super::invariants::may_delete_source;
 use super::observation::{Observation, Seen, ServerView};
-use super::server::{Direction, ImageCopy, Progress, Route, ServerMove, ServerState, Stage, Strategy};
+use super::route::{Direction, ImageCopy, Route, ServerMove, ServerState, Stage, Strategy};
 use super::sides::Sides;
+
+/// What one stage makes of the observation.
+pub(crate) enum Progress {
+    Done,
+    /// Not done; these actions move it on (none: wait).
+    Pending(Vec<Action>),
+    /// The move cannot go on: turn back (or fail, if already turning back).
+    Broken(String),
+}
+
+impl Progress {
+    /// Done when nothing is left to do, else these actions.
+    pub(crate) fn unless(actions: Vec<Action>) -> Progress {
+        if actions.is_empty() {
+            Progress::Done
+        } else {
+            Progress::Pending(actions)
+        }
+    }
+}
 
 pub(crate) fn progress(
     plan: &ServerMove,

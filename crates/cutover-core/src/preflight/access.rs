@@ -6,7 +6,8 @@ the networking mode and microversions of each Nova, and the services each
 Nova runs (the new one needs a conductor, a scheduler and a compute up).
 */
 
-use super::{Check, Gathered, Networking, Observation, RegionView, Status, NEEDS_ADMIN};
+use super::check::{Check, Status, NEEDS_ADMIN};
+use super::observation::{Gathered, Networking, Observation, RegionView};
 use crate::model::ComputeService;
 
 /// The checks about access and the services of both regions.

@@ -7,8 +7,9 @@ must fit on some new hypervisor; holding everything at once is only nicer.
 
 use std::collections::BTreeMap;
 
+use super::check::{Check, Status, NEEDS_ADMIN};
 use super::inventory::{flavor_sizes, resolve_flavor};
-use super::{Check, Observation, Status, NEEDS_ADMIN};
+use super::observation::Observation;
 use crate::model::{Hypervisor, ServerSummary};
 pub use crate::room::Load;
 

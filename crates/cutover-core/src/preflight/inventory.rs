@@ -7,7 +7,9 @@ server is attached to the same ones).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{networking_mode, summarize, Check, Networking, Observation, Status, NEEDS_ADMIN};
+use super::access::networking_mode;
+use super::check::{summarize, Check, Status, NEEDS_ADMIN};
+use super::observation::{Networking, Observation};
 use crate::model::{Flavor, FlavorSizes, ServerSummary};
 
 /// The old region's flavors, images, networks and volumes checks.

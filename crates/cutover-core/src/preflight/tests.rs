@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::microversion::Microversion;
-use crate::model::{Address, FlavorRef, FlavorSizes, HypervisorResources};
+use crate::microversion::{Microversion, VersionRange};
+use crate::model::{
+    Address, AvailabilityZone, ComputeService, Flavor, FlavorRef, FlavorSizes, Hypervisor, HypervisorResources, Image,
+    Network, Port, Project, ServerSummary,
+};
+use crate::plan::zones::ZoneMap;
 
 fn service(binary: &str, host: &str) -> ComputeService {
     ComputeService {

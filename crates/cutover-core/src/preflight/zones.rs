@@ -9,7 +9,8 @@ refuses a plan that still boots into it.
 
 use std::collections::BTreeMap;
 
-use super::{Check, Observation, Status};
+use super::check::{Check, Status};
+use super::observation::Observation;
 use crate::model::ServerSummary;
 use crate::plan::zones::{zone_problem, ZoneMap};
 
