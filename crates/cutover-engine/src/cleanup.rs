@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::open::Opened;
+use crate::run::single;
 
 /// How long an old server's delete may take before its ports are left
 /// unchecked (and the cleanup says so).
@@ -91,11 +92,7 @@ impl Cleanup {
         if planned.is_empty() {
             return Ok(Vec::new());
         }
-        let observed = self
-            .driver
-            .observe(&self.plan, &planned)
-            .await
-            .map_err(|source| Error::ObserveFailed { attempts: 1, source })?;
+        let observed = single::observe(&*self.driver, &self.plan, &planned).await?;
         let mut found = Vec::new();
         for entry in &moved {
             let source = &entry.plan.source;
@@ -156,10 +153,7 @@ impl Cleanup {
                 continue;
             };
             let action = leftover.action();
-            let seq = self.journal.intend(&leftover.server, &action)?;
-            let result = self.driver.execute(&plan, planned, &action).await.map_err(|e| e.message);
-            self.journal.outcome(seq, result.clone())?;
-            results.push(result);
+            results.push(single::call_journaled(&mut self.journal, &*self.driver, &plan, planned, &action).await?);
         }
         Ok(results)
     }
@@ -176,20 +170,15 @@ impl Cleanup {
         let mut wait = Duration::from_millis(200);
         let mut waited = Duration::ZERO;
         loop {
-            let observed = self
-                .driver
-                .observe(&plan, &[&planned])
-                .await
-                .map_err(|source| Error::ObserveFailed { attempts: 1, source })?;
+            let observed = single::observe(&*self.driver, &plan, &[&planned]).await?;
             let obs = observed.get(source).ok_or_else(|| Error::Unobserved(source.to_string()))?;
             match (&obs.source, &obs.target) {
                 (Seen::Absent, Seen::Present(rebuild)) => {
                     for port in ports.iter().filter(|p| obs.ports.get(*p).is_some_and(|v| v.device_id != rebuild.id)) {
                         let action =
                             Action::ClaimPort { side: Side::New, port: port.clone(), server: rebuild.id.clone() };
-                        let seq = self.journal.intend(source, &action)?;
-                        let result = self.driver.execute(&plan, &planned, &action).await.map_err(|e| e.message);
-                        self.journal.outcome(seq, result.clone())?;
+                        let journal = &mut self.journal;
+                        let result = single::call_journaled(journal, &*self.driver, &plan, &planned, &action).await?;
                         if let Err(why) = result {
                             return Ok(Err(format!("deleted; port {port} not given back to {}: {why}", rebuild.id)));
                         }

@@ -19,9 +19,11 @@ stop being waited for.
 
 mod deadline;
 mod handoff;
+mod hosts;
 mod observe;
 mod rollback;
 mod scheduling;
+pub(crate) mod single;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;

@@ -9,7 +9,7 @@ use cutover_cloud::meter::metered;
 
 use super::{Engine, Round};
 
-use crate::hosts::HostRound;
+use super::hosts::HostRound;
 
 impl Engine {
     /// The old hosts' round; `Ok(true)` when something changed. A rollback

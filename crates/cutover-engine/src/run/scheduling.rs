@@ -15,17 +15,17 @@ use std::collections::BTreeMap;
 use cutover_core::machine::{Action, Side};
 use tokio::time::Instant;
 
+use super::hosts;
 use super::{Call, Engine};
 use crate::clock::retry_after;
 use crate::driver::DriverError;
 use crate::error::{Error, Result};
-use crate::hosts;
 
 impl Engine {
     /// Takes every old host with a server still to move out of
     /// scheduling, once (journaled), before the first move.
     pub(super) async fn disable_hosts(&mut self) -> Result<()> {
-        let reason = hosts::disable_reason(&self.state.plan);
+        let reason = crate::hosts::disable_reason(&self.state.plan);
         for h in 0..self.state.plan.hosts.len() {
             let host = self.state.plan.hosts[h].name.clone();
             let unfinished = self.state.servers.iter().any(|t| t.at.0 == h && t.state.end.is_none());
@@ -110,7 +110,7 @@ impl Engine {
     /// failure is retried at the next round (and by the next run).
     pub(super) async fn close_hosts(&mut self) -> Result<()> {
         let needed = self.state.hosts_needed(&self.disabled);
-        let reason = hosts::disable_reason(&self.state.plan);
+        let reason = crate::hosts::disable_reason(&self.state.plan);
         for host in self.enabled_journaled.clone() {
             if needed.contains(&host) {
                 continue;
