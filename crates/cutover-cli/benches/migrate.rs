@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cutover_core::machine::Strategy;
+use cutover_core::model::ServerStatus;
 use cutover_core::plan::Plan;
 use cutover_engine::{Clock, Engine, Limits, OpenStackDriver, Opened, Options, PollPolicy, Report};
 use cutover_sim::clock::TimeModel;
@@ -175,7 +176,7 @@ fn simulated_secs(plan: &Plan, id: &str, f: &Figures) -> (f64, f64) {
     let t = &f.time;
     let volumes = planned.server.data_volumes().next().is_some();
     let io = if volumes { t.volume_detach_secs + t.volume_attach_secs } else { 0.0 };
-    let stop = if planned.server.status == "SHUTOFF" { 0.0 } else { t.stop_secs };
+    let stop = if planned.server.status == ServerStatus::Shutoff { 0.0 } else { t.stop_secs };
     let copy = match planned.strategy {
         Strategy::Snapshot => (t.snapshot_secs_per_gb + t.image_upload_secs_per_gb) * f.disks[id],
         _ => 0.0,

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use cutover_core::machine::{Action, End, ServerState, Side, Strategy};
+use cutover_core::model::ServerStatus;
 use cutover_core::plan::{CloudsRef, HostPlan, Options, Plan, ServerPlan, ServerRecord, VolumeRecord, PLAN_VERSION};
 use cutover_engine::Opened;
 use cutover_journal::Journal;
@@ -63,7 +64,7 @@ fn server(id: &str, strategy: Strategy) -> ServerPlan {
         user_id: "alice".into(),
         host: "old-1".into(),
         availability_zone: None,
-        status: "ACTIVE".into(),
+        status: ServerStatus::Active,
         flavor_id: "m1.small".into(),
         image_id: Some("img".into()),
         key_name: None,

@@ -5,6 +5,7 @@ line knows which region, service and call failed, and how.
 
 use std::fmt;
 
+use cutover_core::model::UnknownStatus;
 use http::StatusCode;
 
 /// The crate's result type.
@@ -42,6 +43,11 @@ pub enum Error {
     /// Keystone has no role for cutover's own role to imply (see `scoped`).
     #[error("Keystone has neither a member nor a _member_ role for role cutover to imply")]
     NoMemberRole,
+    /// An answer carried a status the API references do not list (a newer
+    /// release's, or a broken service): cutover cannot tell what it means,
+    /// so it stops rather than guess. The whole parse error is kept.
+    #[error("region {region}: {resource} {id}: {status}")]
+    UnknownStatus { region: String, resource: &'static str, id: String, status: UnknownStatus },
     /// An API call failed; see [`CallError`].
     #[error(transparent)]
     Call(#[from] Box<CallError>),

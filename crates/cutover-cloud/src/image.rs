@@ -5,7 +5,7 @@ the images carrying a property (cutover's snapshots, by `cutover_migration`)
 with their size and checksum, and delete.
 */
 
-use cutover_core::model::Image;
+use cutover_core::model::{Image, ImageStatus};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -31,43 +31,50 @@ struct WireImage {
 }
 
 /// An image as a move watches it: whole once `active` with size and checksum.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageState {
     pub id: String,
-    #[serde(default)]
     pub name: Option<String>,
-    pub status: String,
-    #[serde(default)]
+    pub status: ImageStatus,
     pub size: Option<u64>,
-    #[serde(default)]
     pub checksum: Option<String>,
 }
 
-impl From<WireImage> for Image {
-    fn from(i: WireImage) -> Image {
-        Image {
+#[derive(Deserialize)]
+struct WireImageState {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    status: String,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    checksum: Option<String>,
+}
+
+impl RegionClient {
+    fn image_of(&self, i: WireImage) -> Result<Image> {
+        Ok(Image {
+            status: self.parse_status("image", &i.id, &i.status)?,
             id: i.id,
             name: i.name,
-            status: i.status,
             owner: i.owner,
             visibility: i.visibility,
             size: i.size,
             os_type: i.os_type,
-        }
+        })
     }
-}
 
-impl RegionClient {
     /// The images Glance lists to this user (an admin: all of them).
     pub async fn images(&self) -> Result<Vec<Image>> {
         let wire: Vec<WireImage> = self.list(Call::get(ServiceType::Image, "images").key("images")).await?;
-        Ok(wire.into_iter().map(Image::from).collect())
+        wire.into_iter().map(|i| self.image_of(i)).collect()
     }
 
     /// One image; `None` when Glance answers 404.
     pub async fn image(&self, id: &str) -> Result<Option<Image>> {
         match self.query::<WireImage, _>(Call::get(ServiceType::Image, format!("images/{}", segment(id)))).await {
-            Ok(image) => Ok(Some(image.into())),
+            Ok(image) => self.image_of(image).map(Some),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -77,7 +84,18 @@ impl RegionClient {
     /// custom property), every page.
     pub async fn images_with_property(&self, key: &str, value: &str) -> Result<Vec<ImageState>> {
         let call = Call::get(ServiceType::Image, "images").query(key, value).query("limit", 1000).key("images");
-        self.list(call).await
+        let wire: Vec<WireImageState> = self.list(call).await?;
+        wire.into_iter()
+            .map(|i| {
+                Ok(ImageState {
+                    status: self.parse_status("image", &i.id, &i.status)?,
+                    id: i.id,
+                    name: i.name,
+                    size: i.size,
+                    checksum: i.checksum,
+                })
+            })
+            .collect()
     }
 
     /// Deletes an image (404 when already gone).

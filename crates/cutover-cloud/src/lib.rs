@@ -18,6 +18,7 @@ Layout:
 - [`preflight`]: gathering what `cutover preflight` checks.
 - [`plan`]: gathering what `cutover plan` decides on (both regions' inventory).
 - `transport`: the retry rules around openstack_sdk's connection.
+- `status`: each answer's `status` parsed into its enum, once.
 - [`error`]: [`Error`] and [`CallError`].
 */
 
@@ -34,6 +35,7 @@ pub mod plan;
 pub mod preflight;
 pub mod region;
 pub mod scoped;
+mod status;
 mod transport;
 pub mod volume;
 

@@ -43,23 +43,24 @@ impl RegionClient {
     pub async fn volumes(&self) -> Result<Vec<Volume>> {
         let call = Call::get(ServiceType::BlockStorage, "volumes/detail").query("all_tenants", 1).key("volumes");
         let wire: Vec<WireVolume> = self.list(call).await?;
-        Ok(wire
-            .into_iter()
-            .map(|v| Volume {
-                bootable: v.bootable.as_str().map_or(v.bootable.as_bool() == Some(true), |b| b == "true"),
-                id: v.id,
-                name: v.name,
-                project_id: v.project_id,
-                status: v.status,
-                size_gib: v.size,
-                attached_to: v.attachments.iter().filter_map(|a| a.server_id.clone()).collect(),
-                attachments: v
-                    .attachments
-                    .into_iter()
-                    .filter_map(|a| Some(VolumeAttachment { server_id: a.server_id?, device: a.device }))
-                    .collect(),
-                os_type: v.volume_image_metadata.get("os_type").and_then(|t| t.as_str()).map(str::to_string),
+        wire.into_iter()
+            .map(|v| {
+                Ok(Volume {
+                    status: self.parse_status("volume", &v.id, &v.status)?,
+                    bootable: v.bootable.as_str().map_or(v.bootable.as_bool() == Some(true), |b| b == "true"),
+                    id: v.id,
+                    name: v.name,
+                    project_id: v.project_id,
+                    size_gib: v.size,
+                    attached_to: v.attachments.iter().filter_map(|a| a.server_id.clone()).collect(),
+                    attachments: v
+                        .attachments
+                        .into_iter()
+                        .filter_map(|a| Some(VolumeAttachment { server_id: a.server_id?, device: a.device }))
+                        .collect(),
+                    os_type: v.volume_image_metadata.get("os_type").and_then(|t| t.as_str()).map(str::to_string),
+                })
             })
-            .collect())
+            .collect()
     }
 }

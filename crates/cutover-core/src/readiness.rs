@@ -9,6 +9,7 @@ fails a check is held untouched with the reason; the others go on.
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::machine::Strategy;
+use crate::model::ImageStatus;
 use crate::plan::ServerPlan;
 use crate::room::Load;
 
@@ -25,7 +26,7 @@ pub struct Offer {
     /// owner's key name.
     pub keypairs: Option<BTreeSet<(String, String)>>,
     /// Images by id, with their status (Glance is shared by both regions).
-    pub images: Option<BTreeMap<String, String>>,
+    pub images: Option<BTreeMap<String, ImageStatus>>,
     /// What each project may still start there; a project not listed is
     /// not checked.
     pub quotas: BTreeMap<String, Headroom>,
@@ -132,8 +133,8 @@ impl Offer {
             }
         }
         if let (Some(images), Some(image)) = (&self.images, &record.image_id) {
-            match images.get(image).map(String::as_str) {
-                Some("active") => {}
+            match images.get(image) {
+                Some(ImageStatus::Active) => {}
                 Some(status) => return Err(format!("image {image}, which a redeploy boots, is {status}")),
                 None => return Err(format!("image {image}, which a redeploy boots, no longer exists")),
             }
@@ -173,7 +174,7 @@ mod tests {
             flavors: Some(BTreeMap::from([("f1".into(), access)])),
             groups: Some(BTreeSet::from([("p1".into(), "web-ha".into())])),
             keypairs: Some(BTreeSet::from([("u1".into(), "bob-key".into())])),
-            images: Some(BTreeMap::from([("img-1".into(), "active".into())])),
+            images: Some(BTreeMap::from([("img-1".into(), ImageStatus::Active)])),
             quotas: BTreeMap::new(),
         }
     }
@@ -208,7 +209,7 @@ mod tests {
         assert!(why.starts_with("key pair bob-key of user u1 does not exist"), "{why}");
 
         let mut imageless = offer();
-        imageless.images.as_mut().unwrap().insert("img-1".into(), "deactivated".into());
+        imageless.images.as_mut().unwrap().insert("img-1".into(), ImageStatus::Deactivated);
         let why = imageless.lacks(&planned(Strategy::Redeploy)).unwrap_err();
         assert_eq!(why, "image img-1, which a redeploy boots, is deactivated");
     }

@@ -8,7 +8,7 @@ catalog services, never those of a shared service.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Catalog, ComputeService, Endpoint, Hypervisor, Interface, ServerSummary};
+use crate::model::{Catalog, ComputeService, Endpoint, Hypervisor, Interface, ServerStatus, ServerSummary};
 
 /// The catalog service types Nova itself serves: `compute`, and the
 /// `compute_legacy` (v2.0) entry some deployments registered beside it.
@@ -51,7 +51,7 @@ pub struct ServerLeft {
     pub name: String,
     pub project_id: String,
     pub host: Option<String>,
-    pub status: String,
+    pub status: ServerStatus,
 }
 
 /// An old compute host that has not moved, and why cutover thinks so.
@@ -161,7 +161,7 @@ pub fn assess(region: &str, observed: Observed<'_>, endpoints: Option<EndpointsA
             name: s.name.clone(),
             project_id: s.project_id.clone(),
             host: s.host.clone(),
-            status: s.status.clone(),
+            status: s.status,
         })
         .collect();
     servers.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));

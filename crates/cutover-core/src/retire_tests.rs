@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::{CatalogService, FlavorRef, HypervisorResources, Interface};
+use crate::model::{CatalogService, FlavorRef, HypervisorResources, Interface, ServerStatus};
 
 fn service(binary: &str, host: &str, up: bool, enabled: bool) -> ComputeService {
     ComputeService {
@@ -22,7 +22,7 @@ fn server(name: &str, host: Option<&str>) -> ServerSummary {
         project_id: "p".into(),
         user_id: "u".into(),
         host: host.map(String::from),
-        status: "ACTIVE".into(),
+        status: ServerStatus::Active,
         flavor: FlavorRef { id: Some("1".into()), original_name: None, sizes: None, extra_specs: None },
         image_id: None,
         volume_ids: Vec::new(),

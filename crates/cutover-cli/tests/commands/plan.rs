@@ -117,7 +117,7 @@ fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
         user_id: s.user_id.clone(),
         host: s.host.clone().unwrap_or_default(),
         availability_zone: region.server_zone(s),
-        status: s.status().to_string(),
+        status: s.status().parse().expect("the simulator answers Nova's statuses"),
         flavor_id: s.flavor_id.clone(),
         image_id: s.image_id.clone(),
         key_name: s.key_name.clone(),

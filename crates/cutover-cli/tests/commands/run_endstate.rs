@@ -11,6 +11,7 @@ real `openstack` client shows it.
 use std::collections::HashSet;
 
 use cutover_core::machine::Strategy;
+use cutover_core::model::ServerStatus;
 use cutover_sim::Scenario;
 
 use crate::util::endstate::{self, Before};
@@ -24,7 +25,7 @@ fn after_a_run_every_server_is_its_record_in_the_new_region_and_nothing_is_left(
     let strategies: HashSet<Strategy> = plan.servers().map(|(_, s)| s.strategy).collect();
     assert_eq!(strategies, HashSet::from([Strategy::Snapshot, Strategy::Volume, Strategy::Redeploy]));
     let records: Vec<_> = plan.servers().map(|(_, s)| &s.server).collect();
-    assert!(records.iter().any(|r| r.status == "SHUTOFF") && records.iter().any(|r| r.user_data.is_some()));
+    assert!(records.iter().any(|r| r.status == ServerStatus::Shutoff) && records.iter().any(|r| r.user_data.is_some()));
     assert!(records.iter().any(|r| !r.tags.is_empty()) && records.iter().any(|r| r.server_group.is_some()));
     assert!(records.iter().any(|r| !r.floating_ips.is_empty()) && records.iter().any(|r| r.data_volumes().count() > 0));
     let before = Before::take(&cloud.sim().read());

@@ -45,7 +45,7 @@ impl Counted {
             });
             let who = format!("{} ({id}; {said})", planned.server.name);
             let copies = endstate::copies(world, plan, planned);
-            let wanted = planned.server.status.to_uppercase();
+            let wanted = planned.server.status.to_string();
             match copies.as_slice() {
                 [] => {
                     let state = journaled.get(id).map(|(state, _)| state);

@@ -11,7 +11,7 @@ No call per server.
 use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_core::microversion::Microversion;
-use cutover_core::model::{Flavor, FloatingIp, Image, Network, PoolAddress, Port, ServerGroup, Volume};
+use cutover_core::model::{Flavor, FloatingIp, Image, Network, PoolAddress, Port, ServerGroup, ServerStatus, Volume};
 use cutover_core::plan::inventory::ObservedServer;
 use cutover_core::plan::{
     FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, PortRecord, ServerRecord, VolumeRecord,
@@ -59,11 +59,11 @@ impl RegionClient {
     pub async fn server_records(&self, listings: &Listings<'_>) -> Result<Vec<ObservedServer>> {
         let wire = self.server_details(self.records_version()).await?;
         let region = self.region().to_string();
-        Ok(wire.into_iter().map(|s| observed(s, listings, &region)).collect())
+        Ok(wire.into_iter().map(|(status, s)| observed(status, s, listings, &region)).collect())
     }
 }
 
-fn observed(s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
+fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
     let sizes_embedded = s.flavor.sizes();
     let flavor = match (&s.flavor.id, &s.flavor.original_name) {
         (Some(id), _) => l.flavors.iter().find(|f| &f.id == id),
@@ -131,7 +131,7 @@ fn observed(s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
     let record = ServerRecord {
         host: s.host.clone().unwrap_or_default(),
         availability_zone: s.availability_zone.clone().filter(|z| !z.is_empty()),
-        status: s.status.clone(),
+        status,
         flavor_id,
         image_id,
         key_name: s.key_name.clone(),

@@ -9,6 +9,7 @@ where offered (tags need 2.26, `delete_on_termination` 2.3); never at
 use std::collections::BTreeMap;
 
 use cutover_core::microversion::Microversion;
+use cutover_core::model::ServerStatus;
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -18,12 +19,11 @@ use crate::region::{segment, RegionClient};
 
 /// One server as a move watches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerStatus {
+pub struct WatchedServer {
     pub id: String,
     pub name: String,
     pub project_id: String,
-    /// `ACTIVE`, `SHUTOFF`, `BUILD`, `ERROR`, ...
-    pub status: String,
+    pub status: ServerStatus,
     pub task_state: Option<String>,
     /// The compute host it is on (admin only; `None` while unscheduled).
     pub host: Option<String>,
@@ -80,27 +80,25 @@ struct WireVolume {
     delete_on_termination: Option<bool>,
 }
 
-impl From<WireServer> for ServerStatus {
-    fn from(s: WireServer) -> ServerStatus {
-        ServerStatus {
+impl RegionClient {
+    fn watched(&self, s: WireServer) -> Result<WatchedServer> {
+        Ok(WatchedServer {
+            status: self.parse_status("server", &s.id, &s.status)?,
             id: s.id,
             name: s.name,
             project_id: s.tenant_id,
-            status: s.status,
             task_state: s.task_state.filter(|t| !t.is_empty()),
             host: s.host.filter(|h| !h.is_empty()),
             fault: s.fault.and_then(|f| f.message),
             metadata: s.metadata,
             volumes: s.volumes.into_iter().map(|v| (v.id, v.delete_on_termination)).collect(),
             tags: s.tags,
-        }
+        })
     }
-}
 
-impl RegionClient {
     /// Every server of every project, or with `filters` (Nova's own:
     /// `project_id`, `name` as a regex, `host`, `changes-since`, ...).
-    pub async fn server_statuses(&self, filters: &[(&str, &str)]) -> Result<Vec<ServerStatus>> {
+    pub async fn server_statuses(&self, filters: &[(&str, &str)]) -> Result<Vec<WatchedServer>> {
         // 2.26 shows tags, which a region below 2.52 cannot take at boot.
         let wanted = [Microversion::new(2, 47), Microversion::new(2, 26), Microversion::new(2, 3)];
         let version = self.compute_version(&wanted);
@@ -112,7 +110,7 @@ impl RegionClient {
             call = call.query(key, value);
         }
         let wire: Vec<WireServer> = self.list(call).await?;
-        Ok(wire.into_iter().map(ServerStatus::from).collect())
+        wire.into_iter().map(|s| self.watched(s)).collect()
     }
 
     /// Where server `id` runs; `None` when it does not exist (404).

@@ -8,7 +8,7 @@ wire shape is shared with [`super::server_records`], which reads more of it.
 use std::collections::BTreeMap;
 
 use cutover_core::microversion::Microversion;
-use cutover_core::model::{Address, FlavorRef, FlavorSizes, ServerSummary};
+use cutover_core::model::{Address, FlavorRef, FlavorSizes, ServerStatus, ServerSummary};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -139,17 +139,19 @@ impl RegionClient {
         Ok(wire.into_iter().map(summary).collect())
     }
 
-    /// `servers/detail` of every project at `version`, all pages.
-    pub(super) async fn server_details(&self, version: Microversion) -> Result<Vec<WireServer>> {
+    /// `servers/detail` of every project at `version`, all pages, each
+    /// server with its status parsed.
+    pub(super) async fn server_details(&self, version: Microversion) -> Result<Vec<(ServerStatus, WireServer)>> {
         let call = Call::get(ServiceType::Compute, "servers/detail")
             .query("all_tenants", "True")
             .microversion("compute", version)
             .key("servers");
-        self.list(call).await
+        let wire: Vec<WireServer> = self.list(call).await?;
+        wire.into_iter().map(|s| Ok((self.parse_status("server", &s.id, &s.status)?, s))).collect()
     }
 }
 
-fn summary(s: WireServer) -> ServerSummary {
+fn summary((status, s): (ServerStatus, WireServer)) -> ServerSummary {
     let sizes = s.flavor.sizes();
     let f = s.flavor;
     let addresses = s
@@ -169,7 +171,7 @@ fn summary(s: WireServer) -> ServerSummary {
         project_id: s.tenant_id,
         user_id: s.user_id,
         host: s.host.filter(|h| !h.is_empty()),
-        status: s.status,
+        status,
         flavor: FlavorRef { id: f.id, original_name: f.original_name, sizes, extra_specs: f.extra_specs },
         image_id: s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(str::to_string),
         volume_ids: s.volumes.into_iter().map(|v| v.id).collect(),

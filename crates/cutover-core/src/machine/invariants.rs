@@ -8,6 +8,7 @@ the source is the rebuild in the new region, and the same rules hold for it.
 use super::observation::{Observation, Seen};
 use super::route::{ServerMove, ServerState, Strategy};
 use super::sides::Sides;
+use crate::model::ServerStatus;
 
 /// Whether the source of the current direction may be deleted now; `Err`
 /// says what is missing.
@@ -28,7 +29,7 @@ pub fn may_delete_source(plan: &ServerMove, state: &ServerState, obs: &Observati
             }
         }
         Strategy::Redeploy => match sides.rebuild.present() {
-            Some(rebuild) if rebuild.is("ACTIVE") || rebuild.is("SHUTOFF") => {}
+            Some(rebuild) if rebuild.is(ServerStatus::Active) || rebuild.is(ServerStatus::Shutoff) => {}
             _ => return Err("the redeployed server is not verified where it moves to".into()),
         },
         Strategy::Wait => return Err("a server to wait for is never deleted by cutover".into()),

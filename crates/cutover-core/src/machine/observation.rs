@@ -7,6 +7,7 @@ from batched queries, so any part may be older than another, or missing.
 use std::collections::BTreeMap;
 
 use super::route::Place;
+use crate::model::{ImageStatus, ServerStatus, VolumeStatus};
 
 /// A resource as last observed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,12 +33,11 @@ impl<T> Seen<T> {
     }
 }
 
-/// Nova's view of a server: `status` and `task_state` as the API spells them.
+/// Nova's view of a server: its status, and `task_state` as the API spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerView {
     pub id: String,
-    /// `ACTIVE`, `SHUTOFF`, `BUILD`, `ERROR`, ...
-    pub status: String,
+    pub status: ServerStatus,
     /// `OS-EXT-STS:task_state`: `None` when Nova is not busy with it.
     pub task_state: Option<String>,
     /// The fault message of a server in `ERROR`.
@@ -51,8 +51,13 @@ impl ServerView {
         self.task_state.is_none()
     }
 
-    pub fn is(&self, status: &str) -> bool {
-        self.status.eq_ignore_ascii_case(status)
+    pub fn is(&self, status: ServerStatus) -> bool {
+        self.status == status
+    }
+
+    /// Nova is deleting it: it goes away by itself.
+    pub fn is_deleting(&self) -> bool {
+        self.task_state.as_deref() == Some("deleting")
     }
 }
 
@@ -60,8 +65,7 @@ impl ServerView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageView {
     pub id: String,
-    /// `queued`, `saving`, `active`, `killed`, `deleted`, ...
-    pub status: String,
+    pub status: ImageStatus,
     pub size: Option<u64>,
     pub checksum: Option<String>,
 }
@@ -69,8 +73,7 @@ pub struct ImageView {
 /// Cinder's view of a volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeView {
-    /// `available`, `in-use`, `attaching`, `detaching`, `error`, ...
-    pub status: String,
+    pub status: VolumeStatus,
     /// Servers the volume is attached to.
     pub attached_to: Vec<String>,
 }

@@ -90,7 +90,7 @@ pub(crate) fn take(plan: &ServerMove, state: &mut ServerState, obs: &Observation
         // A delete of the source may be on its way: turn back once it is
         // gone (restored from the copy) or plainly still there.
         Seen::Absent if state.stage(plan) == Some(Stage::DeleteSource) => return Taken::Go,
-        Seen::Present(s) if s.task_state.as_deref() == Some("deleting") => return Taken::Wait(Vec::new()),
+        Seen::Present(s) if s.is_deleting() => return Taken::Wait(Vec::new()),
         _ => {}
     }
     state.rollback_requested = false;
@@ -104,7 +104,7 @@ fn go_back(plan: &ServerMove, state: &mut ServerState, obs: &Observation, now: i
         // The old server, kept stopped (or not deleted yet), is the way back.
         match &obs.source {
             Seen::Unknown => return Taken::Wait(Vec::new()),
-            Seen::Present(s) if s.task_state.as_deref() == Some("deleting") => return Taken::Wait(Vec::new()),
+            Seen::Present(s) if s.is_deleting() => return Taken::Wait(Vec::new()),
             Seen::Present(_) => {
                 restart(state, Direction::Out, Route::BackToSource, now);
                 return Taken::Go;

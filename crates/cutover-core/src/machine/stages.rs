@@ -9,6 +9,7 @@ use super::invariants::may_delete_source;
 use super::observation::{Observation, Seen, ServerView};
 use super::route::{Direction, ImageCopy, Route, ServerMove, ServerState, Stage, Strategy};
 use super::sides::Sides;
+use crate::model::{ImageStatus, ServerStatus, VolumeStatus};
 
 /// What one stage makes of the observation.
 pub(crate) enum Progress {
@@ -99,11 +100,11 @@ fn stop(sides: &Sides) -> Progress {
     match sides.source {
         Seen::Unknown => Progress::Pending(Vec::new()),
         Seen::Absent => Progress::Broken(format!("{} no longer exists", sides.what)),
-        Seen::Present(server) if server.is("SHUTOFF") => Progress::Done,
-        Seen::Present(server) if server.is("ERROR") => {
+        Seen::Present(server) if server.is(ServerStatus::Shutoff) => Progress::Done,
+        Seen::Present(server) if server.is(ServerStatus::Error) => {
             Progress::Broken(format!("{} is in ERROR{}", sides.what, fault(server)))
         }
-        Seen::Present(server) if server.is("ACTIVE") && server.is_idle() => {
+        Seen::Present(server) if server.is(ServerStatus::Active) && server.is_idle() => {
             Progress::Pending(vec![Action::StopServer { side: sides.from, server: server.id.clone() }])
         }
         Seen::Present(_) => Progress::Pending(Vec::new()),
@@ -116,7 +117,7 @@ fn snapshot(plan: &ServerMove, state: &mut ServerState, sides: &Sides) -> Progre
     }
     match sides.image {
         Seen::Unknown => Progress::Pending(Vec::new()),
-        Seen::Present(image) if image.status == "active" => match (image.size, &image.checksum) {
+        Seen::Present(image) if image.status == ImageStatus::Active => match (image.size, &image.checksum) {
             (Some(size), Some(checksum)) if size > 0 => {
                 state.image = Some(ImageCopy { id: image.id.clone(), size, checksum: checksum.clone() });
                 Progress::Done
@@ -125,7 +126,7 @@ fn snapshot(plan: &ServerMove, state: &mut ServerState, sides: &Sides) -> Progre
             // them is not a copy to rely on.
             _ => Progress::Pending(Vec::new()),
         },
-        Seen::Present(image) if image.status == "killed" || image.status == "deleted" => {
+        Seen::Present(image) if matches!(image.status, ImageStatus::Killed | ImageStatus::Deleted) => {
             state.failed_snapshots += 1;
             if state.failed_snapshots >= plan.snapshot_attempts {
                 return Progress::Broken(format!(
@@ -174,7 +175,7 @@ fn detach_volumes(plan: &ServerMove, sides: &Sides, obs: &Observation) -> Progre
     for id in &plan.data_volumes {
         let Some(volume) = obs.volumes.get(id) else { return Progress::Pending(Vec::new()) };
         if volume.attached_to.iter().any(|s| s == source) {
-            if volume.status == "in-use" {
+            if volume.status == VolumeStatus::InUse {
                 actions.push(Action::DetachVolume { side: sides.from, server: source.to_string(), volume: id.clone() });
             } else {
                 return Progress::Pending(Vec::new());
@@ -209,7 +210,7 @@ fn delete_source(plan: &ServerMove, state: &ServerState, obs: &Observation, side
     match sides.source {
         Seen::Absent => return Progress::Done,
         Seen::Unknown => return Progress::Pending(Vec::new()),
-        Seen::Present(s) if s.task_state.as_deref() == Some("deleting") => return Progress::Pending(Vec::new()),
+        Seen::Present(s) if s.is_deleting() => return Progress::Pending(Vec::new()),
         Seen::Present(_) => {}
     }
     let unobserved = plan.data_volumes.iter().any(|v| !obs.volumes.contains_key(v))
@@ -233,7 +234,7 @@ fn delete_source(plan: &ServerMove, state: &ServerState, obs: &Observation, side
 fn delete_failed(state: &ServerState, sides: &Sides) -> Progress {
     match delete_server(sides.to, sides.rebuild) {
         Progress::Done if state.route == Route::Restore => match sides.restored {
-            Seen::Present(s) if s.is("ERROR") => delete_server(sides.from, sides.restored),
+            Seen::Present(s) if s.is(ServerStatus::Error) => delete_server(sides.from, sides.restored),
             _ => Progress::Done,
         },
         other => other,
@@ -244,7 +245,7 @@ fn delete_server(side: Side, server: &Seen<ServerView>) -> Progress {
     match server {
         Seen::Absent => Progress::Done,
         Seen::Unknown => Progress::Pending(Vec::new()),
-        Seen::Present(s) if s.task_state.as_deref() == Some("deleting") => Progress::Pending(Vec::new()),
+        Seen::Present(s) if s.is_deleting() => Progress::Pending(Vec::new()),
         Seen::Present(s) => Progress::Pending(vec![Action::DeleteServer { side, server: s.id.clone() }]),
     }
 }
@@ -253,12 +254,18 @@ fn boot(plan: &ServerMove, state: &ServerState, sides: &Sides, now: i64) -> Prog
     let (side, server) = sides.rebuilt(state.route);
     match server {
         Seen::Unknown => Progress::Pending(Vec::new()),
-        Seen::Present(s) if (s.is("ACTIVE") || s.is("SHUTOFF")) && s.is_idle() => match missing_tags(plan, s) {
-            // A region below 2.52 takes no tags at boot: they are set now.
-            true => Progress::Pending(vec![Action::SetTags { side, server: s.id.clone(), tags: plan.tags.clone() }]),
-            false => Progress::Done,
-        },
-        Seen::Present(s) if s.is("ERROR") => Progress::Broken(format!("the rebuild went to ERROR{}", fault(s))),
+        Seen::Present(s) if (s.is(ServerStatus::Active) || s.is(ServerStatus::Shutoff)) && s.is_idle() => {
+            match missing_tags(plan, s) {
+                // A region below 2.52 takes no tags at boot: they are set now.
+                true => {
+                    Progress::Pending(vec![Action::SetTags { side, server: s.id.clone(), tags: plan.tags.clone() }])
+                }
+                false => Progress::Done,
+            }
+        }
+        Seen::Present(s) if s.is(ServerStatus::Error) => {
+            Progress::Broken(format!("the rebuild went to ERROR{}", fault(s)))
+        }
         Seen::Present(_) if now - state.since > plan.boot_timeout_secs => {
             Progress::Broken(format!("the rebuild was not ACTIVE after {} s", plan.boot_timeout_secs))
         }
@@ -295,7 +302,7 @@ fn attach_volumes(plan: &ServerMove, state: &ServerState, obs: &Observation, sid
         if volume.attached_to.contains(&server.id) {
             continue;
         }
-        if volume.status == "available" {
+        if volume.status == VolumeStatus::Available {
             actions.push(Action::AttachVolume { side, server: server.id.clone(), volume: id.clone() });
         } else {
             return Progress::Pending(Vec::new());
@@ -330,16 +337,20 @@ fn power_state(plan: &ServerMove, state: &ServerState, sides: &Sides) -> Progres
     let (side, server) = sides.rebuilt(state.route);
     let Some(server) = server.present() else { return Progress::Pending(Vec::new()) };
     let running = wants_running(plan, state);
-    let wanted = if running { "ACTIVE" } else { "SHUTOFF" };
+    let wanted = if running { ServerStatus::Active } else { ServerStatus::Shutoff };
     if server.is(wanted) && server.is_idle() {
         return Progress::Done;
     }
     if !server.is_idle() {
         return Progress::Pending(Vec::new());
     }
-    match (running, server.status.as_str()) {
-        (false, "ACTIVE") => Progress::Pending(vec![Action::StopServer { side, server: server.id.clone() }]),
-        (true, "SHUTOFF") => Progress::Pending(vec![Action::StartServer { side, server: server.id.clone() }]),
+    match (running, server.status) {
+        (false, ServerStatus::Active) => {
+            Progress::Pending(vec![Action::StopServer { side, server: server.id.clone() }])
+        }
+        (true, ServerStatus::Shutoff) => {
+            Progress::Pending(vec![Action::StartServer { side, server: server.id.clone() }])
+        }
         _ => Progress::Broken(format!("the server is {} where {wanted} was expected", server.status)),
     }
 }

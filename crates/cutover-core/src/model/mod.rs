@@ -15,6 +15,7 @@ pub mod server;
 pub mod server_group;
 pub mod service;
 pub mod shared;
+pub mod status;
 pub mod user;
 
 pub use aggregate::{Aggregate, AvailabilityZone};
@@ -28,4 +29,5 @@ pub use server::{Address, FlavorRef, FlavorSizes, ServerSummary};
 pub use server_group::ServerGroup;
 pub use service::{ComputeService, Hypervisor, HypervisorResources};
 pub use shared::{FloatingIp, Image, Network, Port, Volume, VolumeAttachment};
+pub use status::{ImageStatus, ServerStatus, UnknownStatus, VolumeStatus};
 pub use user::User;

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::status::ServerStatus;
+
 /// One server of a region, from `GET /servers/detail`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerSummary {
@@ -17,8 +19,7 @@ pub struct ServerSummary {
     pub user_id: String,
     /// The compute host (admin only); `None` for a server never scheduled.
     pub host: Option<String>,
-    /// The API status: `ACTIVE`, `SHUTOFF`, `ERROR`, ...
-    pub status: String,
+    pub status: ServerStatus,
     pub flavor: FlavorRef,
     /// `None` for a server booted from a volume.
     pub image_id: Option<String>,

@@ -5,12 +5,14 @@ networks and ports (or nova-network's fixed networks), Cinder volumes.
 
 use serde::{Deserialize, Serialize};
 
+use super::status::{ImageStatus, VolumeStatus};
+
 /// A Glance image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
     pub id: String,
     pub name: Option<String>,
-    pub status: String,
+    pub status: ImageStatus,
     pub owner: Option<String>,
     pub visibility: Option<String>,
     pub size: Option<u64>,
@@ -54,7 +56,7 @@ pub struct Volume {
     pub id: String,
     pub name: Option<String>,
     pub project_id: Option<String>,
-    pub status: String,
+    pub status: VolumeStatus,
     pub size_gib: u64,
     pub bootable: bool,
     /// Ids of the servers it is attached to.

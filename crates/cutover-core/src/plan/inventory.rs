@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CloudsRef, ServerRecord};
 use crate::microversion::Microversion;
-use crate::model::{AvailabilityZone, Flavor, FlavorSizes, Hypervisor, Image, Project};
+use crate::model::{AvailabilityZone, Flavor, FlavorSizes, Hypervisor, Image, ImageStatus, Project, ServerStatus};
 
 /// The old region as a plan sees it, and the new region's hypervisors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct ObservedServer {
 impl Inventory {
     /// Whether Glance has `image` and it is active.
     pub fn image_active(&self, image: &str) -> bool {
-        self.images.iter().any(|i| i.id == image && i.status == "active")
+        self.images.iter().any(|i| i.id == image && i.status == ImageStatus::Active)
     }
 
     /// A project's name, or its id where Keystone did not tell.
@@ -68,7 +68,7 @@ impl ObservedServer {
     /// than `ACTIVE`/`SHUTOFF`, a task in progress, no host, an incomplete record.
     pub fn unplannable(&self) -> Option<String> {
         let r = &self.record;
-        if !matches!(r.status.as_str(), "ACTIVE" | "SHUTOFF") {
+        if !matches!(r.status, ServerStatus::Active | ServerStatus::Shutoff) {
             return Some(format!("status {} (only ACTIVE and SHUTOFF servers are moved)", r.status));
         }
         if let Some(task) = &self.task_state {

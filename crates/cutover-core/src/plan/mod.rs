@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use record::{FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, PortRecord, ServerRecord, VolumeRecord};
 
 use crate::machine::{ServerMove, Strategy};
+use crate::model::ServerStatus;
 use crate::room::Load;
 
 /// The plan file's schema version.
@@ -165,7 +166,7 @@ impl Plan {
             source: record.id.clone(),
             strategy: planned.strategy,
             snapshot_name: self.snapshot_name(&record.id),
-            was_shutoff: record.status.eq_ignore_ascii_case("SHUTOFF"),
+            was_shutoff: record.status == ServerStatus::Shutoff,
             image: record.image_id.clone(),
             root_volume: record.root_volume().map(|v| v.id.clone()),
             data_volumes: record.data_volumes().map(|v| v.id.clone()).collect(),

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::ServerStatus;
+
 /// One server as it was in the old region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRecord {
@@ -21,7 +23,7 @@ pub struct ServerRecord {
     pub host: String,
     pub availability_zone: Option<String>,
     /// `ACTIVE` or `SHUTOFF` (a server in another state is not planned).
-    pub status: String,
+    pub status: ServerStatus,
     pub flavor_id: String,
     /// The image it was booted from; `None` when it boots from a volume.
     pub image_id: Option<String>,

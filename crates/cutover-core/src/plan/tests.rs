@@ -9,7 +9,9 @@ use super::rules::{Matcher, Rule, Rules};
 use super::*;
 use crate::machine::Strategy;
 use crate::microversion::Microversion;
-use crate::model::{AvailabilityZone, Flavor, FlavorSizes, Hypervisor, HypervisorResources, Image, Project};
+use crate::model::{
+    AvailabilityZone, Flavor, FlavorSizes, Hypervisor, HypervisorResources, Image, ImageStatus, Project, ServerStatus,
+};
 use crate::preflight::{AllocationRatios, Status};
 
 fn record(id: &str, host: &str) -> ServerRecord {
@@ -20,7 +22,7 @@ fn record(id: &str, host: &str) -> ServerRecord {
         user_id: "u-alice".into(),
         host: host.into(),
         availability_zone: Some("nova".into()),
-        status: "ACTIVE".into(),
+        status: ServerStatus::Active,
         flavor_id: "2".into(),
         image_id: Some("img-cirros".into()),
         key_name: None,
@@ -114,7 +116,7 @@ fn inventory() -> Inventory {
         images: vec![Image {
             id: "img-cirros".into(),
             name: Some("cirros".into()),
-            status: "active".into(),
+            status: ImageStatus::Active,
             owner: None,
             visibility: Some("public".into()),
             size: Some(1),
@@ -227,7 +229,7 @@ fn wait_then_a_strategy_waits_and_moves_by_it_after_the_deadline_where_it_can() 
 #[test]
 fn redeploy_needs_the_original_image_in_glance() {
     let mut inv = inventory();
-    inv.images[0].status = "deleted".into();
+    inv.images[0].status = ImageStatus::Deleted;
     let planned = plan_of(&inv, &["boot=image:redeploy"]);
     let (_, a) = planned.plan.servers().find(|(_, s)| s.server.id == "a").unwrap();
     assert_eq!(a.strategy, Strategy::Snapshot);
@@ -250,7 +252,7 @@ fn hosts_drain_soonest_empty_first_and_waiting_hosts_last() {
 #[test]
 fn servers_in_flux_are_reported_not_planned_and_their_host_goes_last() {
     let mut inv = inventory();
-    inv.servers[3].record.status = "ERROR".into();
+    inv.servers[3].record.status = ServerStatus::Error;
     inv.servers[0].task_state = Some("image_snapshot".into());
     let planned = plan_of(&inv, &[]);
     let planned_ids: Vec<&str> = planned.plan.servers().map(|(_, s)| s.server.id.as_str()).collect();
@@ -320,7 +322,7 @@ fn a_stale_plan_names_each_server_and_why() {
     let mut now = inv.clone();
     now.servers.retain(|s| s.record.id != "a");
     now.servers.iter_mut().find(|s| s.record.id == "b").unwrap().record.host = "old-3".into();
-    now.servers.iter_mut().find(|s| s.record.id == "d").unwrap().record.status = "ERROR".into();
+    now.servers.iter_mut().find(|s| s.record.id == "d").unwrap().record.status = ServerStatus::Error;
     now.servers.iter_mut().find(|s| s.record.id == "c").unwrap().record.volumes.pop();
     now.servers.push(observed(record("e", "old-4")));
     let problems: Vec<String> = check(&plan, &now, AllocationRatios::default())

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::access::networking_mode;
 use super::check::{summarize, Check, Status, NEEDS_ADMIN};
 use super::observation::{Networking, Observation};
-use crate::model::{Flavor, FlavorSizes, ServerSummary};
+use crate::model::{Flavor, FlavorSizes, ImageStatus, ServerSummary};
 
 /// The old region's flavors, images, networks and volumes checks.
 pub fn checks(obs: &Observation) -> Vec<Check> {
@@ -29,7 +29,7 @@ pub fn checks(obs: &Observation) -> Vec<Check> {
     checks.push(match &inv.images {
         Ok(images) => {
             let active: BTreeSet<&str> =
-                images.iter().filter(|i| i.status == "active").map(|i| i.id.as_str()).collect();
+                images.iter().filter(|i| i.status == ImageStatus::Active).map(|i| i.id.as_str()).collect();
             let problems: Vec<String> = servers
                 .iter()
                 .filter_map(|s| {

@@ -7,7 +7,7 @@ use super::*;
 use crate::microversion::{Microversion, VersionRange};
 use crate::model::{
     Address, AvailabilityZone, ComputeService, Flavor, FlavorRef, FlavorSizes, Hypervisor, HypervisorResources, Image,
-    Network, Port, Project, ServerSummary,
+    ImageStatus, Network, Port, Project, ServerStatus, ServerSummary,
 };
 use crate::plan::zones::ZoneMap;
 
@@ -54,7 +54,7 @@ fn server(name: &str, host: &str, flavor_id: &str) -> ServerSummary {
         project_id: "p-acme".into(),
         user_id: "u-alice".into(),
         host: Some(host.into()),
-        status: "ACTIVE".into(),
+        status: ServerStatus::Active,
         flavor: FlavorRef { id: Some(flavor_id.into()), original_name: None, sizes: None, extra_specs: None },
         image_id: Some("img-cirros".into()),
         volume_ids: vec![],
@@ -116,7 +116,7 @@ pub(super) fn healthy() -> Observation {
             images: Ok(vec![Image {
                 id: "img-cirros".into(),
                 name: Some("cirros".into()),
-                status: "active".into(),
+                status: ImageStatus::Active,
                 owner: None,
                 visibility: Some("public".into()),
                 size: Some(1),

@@ -10,6 +10,7 @@ use cutover_core::machine::server::stages;
 use cutover_core::machine::{
     Direction, ImageCopy, Observation, Refused, Route, Seen, ServerState, ServerView, Side, Stage, Strategy,
 };
+use cutover_core::model::ServerStatus;
 use cutover_core::plan::{CloudsRef, HostPlan, Options as PlanOptions, Plan, ServerPlan, ServerRecord, PLAN_VERSION};
 use cutover_core::readiness::{Headroom, Offer};
 use cutover_core::room::{HostRoom, Load, Room};
@@ -32,7 +33,7 @@ fn record(id: &str, host: &str, project: &str) -> ServerRecord {
         user_id: "u".into(),
         host: host.into(),
         availability_zone: None,
-        status: "ACTIVE".into(),
+        status: ServerStatus::Active,
         flavor_id: "f1".into(),
         image_id: Some("img".into()),
         key_name: None,
@@ -433,7 +434,7 @@ fn source_gone() -> Observation {
 }
 
 fn view(id: &str) -> Seen<ServerView> {
-    Seen::Present(ServerView { id: id.into(), status: "ACTIVE".into(), task_state: None, fault: None, tags: None })
+    Seen::Present(ServerView { id: id.into(), status: ServerStatus::Active, task_state: None, fault: None, tags: None })
 }
 
 #[test]

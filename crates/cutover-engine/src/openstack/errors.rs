@@ -22,3 +22,25 @@ pub(crate) fn failed(e: CloudError) -> DriverError {
 pub(crate) fn permanent(message: String) -> DriverError {
     DriverError { message, permanent: true }
 }
+
+#[cfg(test)]
+mod tests {
+    use cutover_core::model::{ServerStatus, UnknownStatus};
+
+    use super::*;
+
+    #[test]
+    fn an_unknown_status_is_permanent_and_names_the_value() {
+        let status = "FROZEN".parse::<ServerStatus>().unwrap_err();
+        assert_eq!(status, UnknownStatus { what: "Nova server status", value: "FROZEN".into() });
+        let err =
+            CloudError::UnknownStatus { region: "RegionOne".into(), resource: "server", id: "s-1".into(), status };
+        let failed = failed(err);
+        // Waiting would not make it known: the observation fails at once.
+        assert!(failed.permanent);
+        assert_eq!(
+            failed.message,
+            r#"region RegionOne: server s-1: Nova server status "FROZEN" is not one cutover knows"#
+        );
+    }
+}

@@ -79,9 +79,7 @@ async fn create_image(
     name: &str,
 ) -> Result<(), DriverError> {
     let images = d.old.images_with_property(META_MIGRATION, &plan.migration).await.map_err(failed)?;
-    let made = images.iter().any(|i| {
-        i.name.as_deref() == Some(name) && !matches!(i.status.as_str(), "killed" | "deleted" | "pending_delete")
-    });
+    let made = images.iter().any(|i| i.name.as_deref() == Some(name) && !i.status.is_gone());
     if made {
         return Ok(());
     }

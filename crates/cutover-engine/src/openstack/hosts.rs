@@ -9,7 +9,7 @@ their free room, for admission; a rejoined host put into its aggregates.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cutover_cloud::compute::server_states::ServerStatus;
+use cutover_cloud::compute::server_states::WatchedServer;
 use cutover_core::machine::host::{HostObservation, ServiceView};
 use cutover_core::machine::Seen;
 use cutover_core::model::{Aggregate, ComputeService, Hypervisor};
@@ -75,7 +75,7 @@ pub(super) async fn observe_hosts(
             new_aggregates: Seen::Present(holding(&new_aggregates, host)),
             ..HostObservation::default()
         };
-        let on_host: Vec<&ServerStatus> = old_servers.iter().filter(|s| s.host.as_deref() == Some(host)).collect();
+        let on_host: Vec<&WatchedServer> = old_servers.iter().filter(|s| s.host.as_deref() == Some(host)).collect();
         let (mut listed, mut busy) = counts(on_host.iter().copied());
         let running = hypervisor(&old_hypervisors, host).and_then(|h| h.resources).map(|r| r.running_vms as u32);
         if listed == 0 && running == Some(0) {
@@ -92,7 +92,7 @@ pub(super) async fn observe_hosts(
 }
 
 /// Servers listed, and those of them with a task under way.
-fn counts<'a>(servers: impl Iterator<Item = &'a ServerStatus>) -> (u32, u32) {
+fn counts<'a>(servers: impl Iterator<Item = &'a WatchedServer>) -> (u32, u32) {
     servers.fold((0, 0), |(listed, busy), s| (listed + 1, busy + u32::from(s.task_state.is_some())))
 }
 

@@ -10,10 +10,10 @@ not there); one refused for good fails the observation.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cutover_cloud::compute::server_states::ServerStatus;
+use cutover_cloud::compute::server_states::WatchedServer;
 use cutover_cloud::image::ImageState;
 use cutover_core::machine::{ImageView, Observation, PortView, Seen, ServerView, Strategy, VolumeView};
-use cutover_core::model::{PoolAddress, Port, Volume};
+use cutover_core::model::{ImageStatus, PoolAddress, Port, Volume};
 use cutover_core::plan::{Plan, ServerPlan};
 use tracing::warn;
 
@@ -24,8 +24,8 @@ use crate::driver::DriverError;
 /// What one round of listings found; `None` for a listing that failed or
 /// was not needed.
 struct Listings {
-    old_servers: Option<Vec<ServerStatus>>,
-    new_servers: Option<Vec<ServerStatus>>,
+    old_servers: Option<Vec<WatchedServer>>,
+    new_servers: Option<Vec<WatchedServer>>,
     images: Option<Vec<ImageState>>,
     volumes: Option<Vec<Volume>>,
     ports: Option<Vec<Port>>,
@@ -125,10 +125,10 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
     })
 }
 
-fn view(s: &ServerStatus) -> ServerView {
+fn view(s: &WatchedServer) -> ServerView {
     ServerView {
         id: s.id.clone(),
-        status: s.status.clone(),
+        status: s.status,
         task_state: s.task_state.clone(),
         fault: s.fault.clone(),
         tags: s.tags.clone(),
@@ -136,28 +136,28 @@ fn view(s: &ServerStatus) -> ServerView {
 }
 
 /// The first server `matches` picks from a listing, as last seen.
-fn find(listing: &Option<Vec<ServerStatus>>, matches: impl Fn(&ServerStatus) -> bool) -> Seen<ServerView> {
+fn find(listing: &Option<Vec<WatchedServer>>, matches: impl Fn(&WatchedServer) -> bool) -> Seen<ServerView> {
     match listing {
         None => Seen::Unknown,
         Some(servers) => servers.iter().find(|s| matches(s)).map_or(Seen::Absent, |s| Seen::Present(view(s))),
     }
 }
 
-fn tagged(s: &ServerStatus, plan: &Plan, key: &str, source: &str) -> bool {
+fn tagged(s: &WatchedServer, plan: &Plan, key: &str, source: &str) -> bool {
     s.metadata.get(META_MIGRATION) == Some(&plan.migration) && s.metadata.get(key).map(String::as_str) == Some(source)
 }
 
 /// Of several images with the snapshot's name, the one furthest along: an
 /// active one, else one in progress, else a failed one (to be deleted).
 fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
-    let rank = |i: &ImageState| match i.status.as_str() {
-        "active" => 0,
-        "killed" | "deleted" | "pending_delete" => 2,
+    let rank = |i: &ImageState| match i.status {
+        ImageStatus::Active => 0,
+        gone if gone.is_gone() => 2,
         _ => 1,
     };
     images.iter().filter(|i| i.name.as_deref() == Some(name)).min_by_key(|i| rank(i)).map(|i| ImageView {
         id: i.id.clone(),
-        status: i.status.clone(),
+        status: i.status,
         size: i.size,
         checksum: i.checksum.clone(),
     })
@@ -166,9 +166,9 @@ fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
 /// `delete_on_termination` of the root volume on the first server
 /// `matches` picks from a listing (2.3+ shows it).
 fn root_delete_flag(
-    listing: &Option<Vec<ServerStatus>>,
+    listing: &Option<Vec<WatchedServer>>,
     root: Option<&String>,
-    matches: impl Fn(&ServerStatus) -> bool,
+    matches: impl Fn(&WatchedServer) -> bool,
 ) -> Seen<bool> {
     match (listing, root) {
         (Some(servers), Some(root)) => servers
@@ -215,7 +215,7 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
     let m = plan.server_move(planned);
     let id = m.source.as_str();
     let source = find(&l.old_servers, |s| s.id == id);
-    let is_target = |s: &ServerStatus| tagged(s, plan, META_SOURCE, id);
+    let is_target = |s: &WatchedServer| tagged(s, plan, META_SOURCE, id);
     let root_delete_on_termination = root_delete_flag(&l.old_servers, m.root_volume.as_ref(), |s| s.id == id);
     let target_root_delete_on_termination = root_delete_flag(&l.new_servers, m.root_volume.as_ref(), is_target);
     let delete_on_termination = [(&l.old_servers, l.old_changes_deletion), (&l.new_servers, l.new_changes_deletion)]
@@ -237,7 +237,7 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         .iter()
         .flatten()
         .filter(|v| wanted.contains(&v.id))
-        .map(|v| (v.id.clone(), VolumeView { status: v.status.clone(), attached_to: v.attached_to.clone() }))
+        .map(|v| (v.id.clone(), VolumeView { status: v.status, attached_to: v.attached_to.clone() }))
         .collect();
     let ports = l
         .ports

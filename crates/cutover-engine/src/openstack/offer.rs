@@ -8,6 +8,7 @@ unknown (not checked); Nova then decides, and a refusal is turned back.
 use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_core::machine::Strategy;
+use cutover_core::model::ImageStatus;
 use cutover_core::plan::Plan;
 use cutover_core::readiness::{FlavorAccess, Headroom, Offer};
 
@@ -55,7 +56,7 @@ async fn keypairs(d: &OpenStackDriver, users: &BTreeSet<&str>) -> Option<BTreeSe
     Some(found)
 }
 
-async fn images(d: &OpenStackDriver, ids: &BTreeSet<&str>) -> Option<BTreeMap<String, String>> {
+async fn images(d: &OpenStackDriver, ids: &BTreeSet<&str>) -> Option<BTreeMap<String, ImageStatus>> {
     let mut found = BTreeMap::new();
     for id in ids {
         if let Some(image) = known("images", d.new.image(id).await)? {

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cutover_core::machine::Strategy;
+use cutover_core::model::ServerStatus;
 use cutover_core::plan::{
     CloudsRef, FloatingIpRecord, HostPlan, Options as PlanOptions, Plan, PortRecord, ServerPlan, ServerRecord,
     VolumeRecord, PLAN_VERSION,
@@ -80,7 +81,7 @@ fn server(n: usize, host: &str, kind: usize) -> ServerPlan {
         user_id: "user".into(),
         host: host.into(),
         availability_zone: None,
-        status: if nova_network { "SHUTOFF" } else { "ACTIVE" }.into(),
+        status: if nova_network { ServerStatus::Shutoff } else { ServerStatus::Active },
         flavor_id: "m1.small".into(),
         image_id: (strategy != Strategy::Volume).then(|| "img-original".into()),
         key_name: None,

@@ -287,7 +287,7 @@ impl ServerView {
                 .iter()
                 .map(|f| FloatingView { address: f.address.clone(), id: f.id.clone(), port_id: f.port_id.clone() })
                 .collect(),
-            status: r.status.to_uppercase(),
+            status: r.status.to_string(),
             config_drive: r.config_drive,
         }
     }

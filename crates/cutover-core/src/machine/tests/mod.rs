@@ -9,6 +9,7 @@ mod request;
 
 use super::invariants::may_delete_source;
 use super::*;
+use crate::model::{ImageStatus, ServerStatus};
 use model::{server, Clouds, SRC};
 
 pub(super) fn plan(strategy: Strategy) -> ServerMove {
@@ -78,7 +79,7 @@ fn kinds(actions: &[Action]) -> Vec<String> {
 #[test]
 fn a_snapshot_move_step_by_step() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let state = ServerState::new(0);
 
     let first = step(&plan, &state, &clouds.observe(), 10);
@@ -91,23 +92,29 @@ fn a_snapshot_move_step_by_step() {
     let waiting = step(&plan, &first.state, &clouds.observe(), 11);
     assert!(waiting.actions.is_empty());
 
-    clouds.old.insert(SRC.into(), server(SRC, "SHUTOFF"));
+    clouds.old.insert(SRC.into(), server(SRC, ServerStatus::Shutoff));
     let snap = step(&plan, &waiting.state, &clouds.observe(), 12);
     assert_eq!(
         snap.actions,
         [Action::CreateImage { side: Side::Old, server: SRC.into(), name: "cutover-m1-src-1".into() }]
     );
 
-    clouds
-        .images
-        .insert("img-9".into(), ImageView { id: "img-9".into(), status: "saving".into(), size: None, checksum: None });
+    clouds.images.insert(
+        "img-9".into(),
+        ImageView { id: "img-9".into(), status: ImageStatus::Saving, size: None, checksum: None },
+    );
     let saving = step(&plan, &snap.state, &clouds.observe(), 13);
     assert!(saving.actions.is_empty(), "waits for the upload");
     assert_eq!(saving.state.image, None);
 
     clouds.images.insert(
         "img-9".into(),
-        ImageView { id: "img-9".into(), status: "active".into(), size: Some(4096), checksum: Some("c0ffee".into()) },
+        ImageView {
+            id: "img-9".into(),
+            status: ImageStatus::Active,
+            size: Some(4096),
+            checksum: Some("c0ffee".into()),
+        },
     );
     let detach = step(&plan, &saving.state, &clouds.observe(), 14);
     assert_eq!(detach.state.image, Some(ImageCopy { id: "img-9".into(), size: 4096, checksum: "c0ffee".into() }));
@@ -118,7 +125,7 @@ fn a_snapshot_move_step_by_step() {
 #[test]
 fn a_snapshot_move_ends_moved_with_everything_carried_over() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let (state, actions) = run(&plan, &mut clouds);
     assert_eq!(state.end, Some(End::Moved));
     assert_eq!(
@@ -149,7 +156,7 @@ fn a_snapshot_move_ends_moved_with_everything_carried_over() {
 #[test]
 fn a_redeploy_gives_the_port_back_to_the_rebuild_after_deleting_the_source() {
     let plan = plan(Strategy::Redeploy);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let (state, actions) = run(&plan, &mut clouds);
     assert_eq!(state.end, Some(End::Moved));
     let new = clouds.new.keys().next().unwrap().clone();
@@ -168,11 +175,11 @@ fn a_shut_off_server_is_not_stopped_and_stays_off() {
     let mut plan = plan(Strategy::Snapshot);
     plan.was_shutoff = true;
     plan.keep_snapshot = true;
-    let mut clouds = Clouds::with_source("SHUTOFF");
+    let mut clouds = Clouds::with_source(ServerStatus::Shutoff);
     let (state, actions) = run(&plan, &mut clouds);
     assert_eq!(state.end, Some(End::Moved));
     assert_eq!(kinds(&actions).iter().filter(|k| *k == "StopServer").count(), 1, "only the rebuild is stopped");
-    assert!(clouds.new.values().all(|s| s.is("SHUTOFF")));
+    assert!(clouds.new.values().all(|s| s.is(ServerStatus::Shutoff)));
     assert_eq!(clouds.images.len(), 1, "the snapshot is kept");
     assert_eq!(state.stopped_at, None, "cutover caused no downtime");
 }
@@ -180,7 +187,7 @@ fn a_shut_off_server_is_not_stopped_and_stays_off() {
 #[test]
 fn a_failed_boot_restores_the_server_in_the_old_region() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     clouds.new_boot_fails = true;
     let (state, _) = run(&plan, &mut clouds);
     assert!(matches!(&state.end, Some(End::RolledBack { reason }) if reason.contains("ERROR")), "{state:?}");
@@ -195,12 +202,12 @@ fn a_failed_boot_restores_the_server_in_the_old_region() {
 #[test]
 fn snapshots_that_keep_failing_turn_back_to_the_untouched_source() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     clouds.snapshots_fail = true;
     let (state, actions) = run(&plan, &mut clouds);
     assert!(matches!(&state.end, Some(End::RolledBack { reason }) if reason.contains("killed 3 times")), "{state:?}");
     assert_eq!(kinds(&actions).iter().filter(|k| *k == "CreateImage").count(), 3);
-    assert!(clouds.old[SRC].is("ACTIVE"), "started again, as it was");
+    assert!(clouds.old[SRC].is(ServerStatus::Active), "started again, as it was");
     assert_eq!(clouds.volumes["vol-data"].attached_to, [SRC.to_string()]);
     assert!(!kinds(&actions).contains(&"DeleteServer".to_string()));
 }
@@ -208,7 +215,7 @@ fn snapshots_that_keep_failing_turn_back_to_the_untouched_source() {
 #[test]
 fn a_volume_move_keeps_the_root_volume_and_boots_from_it() {
     let plan = plan(Strategy::Volume);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let (state, actions) = run(&plan, &mut clouds);
     assert_eq!(state.end, Some(End::Moved));
     let keep = kinds(&actions).iter().position(|k| k == "KeepRootVolume").expect("root kept");
@@ -223,7 +230,7 @@ fn a_volume_move_keeps_the_root_volume_and_boots_from_it() {
 #[test]
 fn a_redeploy_deletes_the_source_only_after_the_new_server_is_verified() {
     let plan = plan(Strategy::Redeploy);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let (state, actions) = run(&plan, &mut clouds);
     assert_eq!(state.end, Some(End::Moved));
     let boot = kinds(&actions).iter().position(|k| k == "BootServer").unwrap();
@@ -235,15 +242,15 @@ fn a_redeploy_deletes_the_source_only_after_the_new_server_is_verified() {
 
     let mut keep = plan.clone();
     keep.keep_source = true;
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     run(&keep, &mut clouds);
-    assert!(clouds.old[SRC].is("SHUTOFF"), "kept, stopped");
+    assert!(clouds.old[SRC].is(ServerStatus::Shutoff), "kept, stopped");
 }
 
 #[test]
 fn wait_only_watches() {
     let plan = plan(Strategy::Wait);
-    let clouds = Clouds::with_source("ACTIVE");
+    let clouds = Clouds::with_source(ServerStatus::Active);
     let state = ServerState::new(0);
     let watching = step(&plan, &state, &clouds.observe(), 1);
     assert!(watching.actions.is_empty());
@@ -265,7 +272,7 @@ fn the_source_is_never_deleted_without_a_recorded_snapshot() {
     let plan = plan(Strategy::Snapshot);
     let mut state = ServerState::new(0);
     state.at = 4; // DeleteSource, as a corrupted journal might claim
-    let mut clouds = Clouds::with_source("SHUTOFF");
+    let mut clouds = Clouds::with_source(ServerStatus::Shutoff);
     clouds.apply(&Action::DetachVolume { side: Side::Old, server: SRC.into(), volume: "vol-data".into() });
     clouds.apply(&Action::ReleasePort { port: "port-1".into() });
     let step = step(&plan, &state, &clouds.observe(), 1);
@@ -279,9 +286,10 @@ fn a_boot_that_hangs_is_rolled_back_after_the_timeout() {
     let mut state = ServerState::new(0);
     state.at = 5; // Boot
     state.since = 100;
-    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    let mut obs = Clouds::with_source(ServerStatus::Shutoff).observe();
     obs.source = Seen::Absent;
-    obs.target = Seen::Present(ServerView { task_state: Some("spawning".into()), ..server("new-1", "BUILD") });
+    obs.target =
+        Seen::Present(ServerView { task_state: Some("spawning".into()), ..server("new-1", ServerStatus::Build) });
     assert!(step(&plan, &state, &obs, 650).actions.is_empty());
     let late = step(&plan, &state, &obs, 701);
     assert_eq!(late.state.route, Route::Restore);
@@ -294,17 +302,19 @@ fn tags_a_region_could_not_take_at_boot_are_set_once_the_rebuild_runs() {
     plan.tags = vec!["web".into(), "prod".into()];
     let mut state = ServerState::new(0);
     state.at = 5; // Boot
-    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    let mut obs = Clouds::with_source(ServerStatus::Shutoff).observe();
     obs.source = Seen::Absent;
-    obs.target = Seen::Present(ServerView { tags: Some(Vec::new()), ..server("new-1", "ACTIVE") });
+    obs.target = Seen::Present(ServerView { tags: Some(Vec::new()), ..server("new-1", ServerStatus::Active) });
     let step = step(&plan, &state, &obs, 1);
     let set = Action::SetTags { side: Side::New, server: "new-1".into(), tags: plan.tags.clone() };
     assert_eq!((step.state.at, step.actions), (5, vec![set]));
-    obs.target =
-        Seen::Present(ServerView { tags: Some(vec!["prod".into(), "web".into()]), ..server("new-1", "ACTIVE") });
+    obs.target = Seen::Present(ServerView {
+        tags: Some(vec!["prod".into(), "web".into()]),
+        ..server("new-1", ServerStatus::Active)
+    });
     assert_eq!(step_at(&plan, &state, &obs), 6, "tagged: booted");
     // A region that shows no tags (below 2.26) cannot take any.
-    obs.target = Seen::Present(server("new-1", "ACTIVE"));
+    obs.target = Seen::Present(server("new-1", ServerStatus::Active));
     assert_eq!(step_at(&plan, &state, &obs), 6);
 }
 
@@ -317,7 +327,7 @@ fn step_at(plan: &ServerMove, state: &ServerState, obs: &Observation) -> usize {
 fn at_boot_source_gone() -> (ServerMove, ServerState, Observation) {
     let mut state = ServerState::new(0);
     state.at = 5; // Boot
-    let mut obs = Clouds::with_source("SHUTOFF").observe();
+    let mut obs = Clouds::with_source(ServerStatus::Shutoff).observe();
     obs.source = Seen::Absent;
     obs.target = Seen::Absent;
     (plan(Strategy::Volume), state, obs)
@@ -349,7 +359,7 @@ fn a_refusal_met_at_another_stage_breaks_nothing() {
 #[test]
 fn a_restore_the_old_region_refuses_is_tried_again_later_then_fails_saying_what_to_run() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     clouds.new_boot_fails = true;
     clouds.old_boot_fails = true;
     let mut state = ServerState::new(0);
@@ -373,13 +383,13 @@ fn a_restore_the_old_region_refuses_is_tried_again_later_then_fails_saying_what_
     assert!(reason.contains("turning back failed 3 time(s)"), "{reason}");
     assert!(reason.contains("the disk is kept in image"), "{reason}");
     assert!(reason.contains("`cutover rollback PLAN src-1` tries again"), "{reason}");
-    assert!(clouds.old.values().all(|s| s.id == SRC || s.is("ERROR")) && clouds.old.len() <= 1);
+    assert!(clouds.old.values().all(|s| s.id == SRC || s.is(ServerStatus::Error)) && clouds.old.len() <= 1);
 }
 
 #[test]
 fn a_restore_that_passes_on_a_retry_ends_rolled_back() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     clouds.new_boot_fails = true;
     clouds.old_boot_fails = true;
     let mut state = ServerState::new(0);
@@ -397,7 +407,7 @@ fn a_restore_that_passes_on_a_retry_ends_rolled_back() {
     }
     assert!(matches!(state.end, Some(End::RolledBack { .. })), "{state:?}");
     assert_eq!(clouds.old.len(), 1, "one server back, the ERROR one deleted: {:?}", clouds.old);
-    assert!(clouds.old.values().all(|s| s.is("ACTIVE")));
+    assert!(clouds.old.values().all(|s| s.is(ServerStatus::Active)));
 }
 
 #[test]
@@ -439,7 +449,7 @@ fn deleting_volumes(strategy: Strategy) -> ServerMove {
 fn volumes_deleted_with_the_source_are_deleted_with_its_rebuild_once_verified() {
     for strategy in [Strategy::Snapshot, Strategy::Volume, Strategy::Redeploy] {
         let plan = deleting_volumes(strategy);
-        let mut clouds = Clouds::with_source("ACTIVE");
+        let mut clouds = Clouds::with_source(ServerStatus::Active);
         let (state, actions) = run(&plan, &mut clouds);
         assert_eq!(state.end, Some(End::Moved), "{strategy:?}");
         let new = clouds.new.keys().next().unwrap().clone();
@@ -456,7 +466,7 @@ fn volumes_deleted_with_the_source_are_deleted_with_its_rebuild_once_verified() 
 #[test]
 fn a_rollback_sets_delete_on_termination_back_on_the_server_in_the_old_region() {
     let plan = deleting_volumes(Strategy::Volume);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     clouds.new_boot_fails = true;
     let (state, _) = run(&plan, &mut clouds);
     assert!(matches!(state.end, Some(End::RolledBack { .. })), "{state:?}");

@@ -5,14 +5,15 @@
 use std::collections::BTreeMap;
 
 use crate::machine::*;
+use crate::model::{ImageStatus, ServerStatus, VolumeStatus};
 
 pub const SRC: &str = "src-1";
 /// The names the plan of `super::plan` gives the snapshots.
 pub const SNAPSHOT: &str = "cutover-m1-src-1";
 pub const BACK_SNAPSHOT: &str = "cutover-m1-src-1-back";
 
-pub fn server(id: &str, status: &str) -> ServerView {
-    ServerView { id: id.into(), status: status.into(), task_state: None, fault: None, tags: None }
+pub fn server(id: &str, status: ServerStatus) -> ServerView {
+    ServerView { id: id.into(), status, task_state: None, fault: None, tags: None }
 }
 
 /// Both clouds, as far as one server's move touches them.
@@ -47,11 +48,15 @@ pub struct Clouds {
 }
 
 impl Clouds {
-    pub fn with_source(status: &str) -> Clouds {
+    pub fn with_source(status: ServerStatus) -> Clouds {
         let mut clouds = Clouds::default();
         clouds.old.insert(SRC.into(), server(SRC, status));
-        clouds.volumes.insert("vol-data".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
-        clouds.volumes.insert("vol-root".into(), VolumeView { status: "in-use".into(), attached_to: vec![SRC.into()] });
+        clouds
+            .volumes
+            .insert("vol-data".into(), VolumeView { status: VolumeStatus::InUse, attached_to: vec![SRC.into()] });
+        clouds
+            .volumes
+            .insert("vol-root".into(), VolumeView { status: VolumeStatus::InUse, attached_to: vec![SRC.into()] });
         clouds.ports.insert("port-1".into(), PortView { device_id: SRC.into() });
         clouds.given.insert(SRC.into(), vec!["port-1".into()]);
         clouds.floating.insert("172.24.4.10".into(), Some(SRC.into()));
@@ -126,26 +131,26 @@ impl Clouds {
     }
 
     /// A call on a server that is gone fails (404); the machine sees it next time.
-    fn set_status(&mut self, side: Side, server: &str, status: &str) {
+    fn set_status(&mut self, side: Side, server: &str, status: ServerStatus) {
         if let Some(found) = self.side(side).get_mut(server) {
-            found.status = status.into();
+            found.status = status;
         }
     }
 
     pub fn apply(&mut self, action: &Action) {
         match action {
-            Action::StopServer { side, server } => self.set_status(*side, server, "SHUTOFF"),
-            Action::StartServer { side, server } => self.set_status(*side, server, "ACTIVE"),
+            Action::StopServer { side, server } => self.set_status(*side, server, ServerStatus::Shutoff),
+            Action::StartServer { side, server } => self.set_status(*side, server, ServerStatus::Active),
             // The engine looks the snapshot up by name before it creates one.
             Action::CreateImage { name, .. } if self.image(name) != Seen::Absent => {}
             Action::CreateImage { side, server, name } => {
                 assert!(self.side(*side).contains_key(server), "a snapshot of a server that exists");
                 let id = self.id("img");
                 self.image_names.insert(id.clone(), name.clone());
-                let status = if self.snapshots_fail { "killed" } else { "active" };
+                let status = if self.snapshots_fail { ImageStatus::Killed } else { ImageStatus::Active };
                 let (size, checksum) =
                     if self.snapshots_fail { (None, None) } else { (Some(1024), Some("abc".into())) };
-                self.images.insert(id.clone(), ImageView { id, status: status.into(), size, checksum });
+                self.images.insert(id.clone(), ImageView { id, status, size, checksum });
             }
             Action::DeleteImage { image } => {
                 self.images.remove(image);
@@ -157,11 +162,12 @@ impl Clouds {
                 self.set_deletes_with(server, volume, true);
             }
             Action::DetachVolume { server, volume, .. } => {
-                self.volumes.insert(volume.clone(), VolumeView { status: "available".into(), attached_to: vec![] });
+                self.volumes
+                    .insert(volume.clone(), VolumeView { status: VolumeStatus::Available, attached_to: vec![] });
                 self.deleted_with.remove(&(server.clone(), volume.clone()));
             }
             Action::AttachVolume { server, volume, .. } => {
-                let attached = VolumeView { status: "in-use".into(), attached_to: vec![server.clone()] };
+                let attached = VolumeView { status: VolumeStatus::InUse, attached_to: vec![server.clone()] };
                 self.volumes.insert(volume.clone(), attached);
             }
             Action::ReleasePort { port } => self.ports.get_mut(port).unwrap().device_id.clear(),
@@ -191,7 +197,7 @@ impl Clouds {
                     .collect();
                 for volume in self.volumes.values_mut() {
                     if volume.attached_to.contains(server) {
-                        *volume = VolumeView { status: "available".into(), attached_to: vec![] };
+                        *volume = VolumeView { status: VolumeStatus::Available, attached_to: vec![] };
                     }
                 }
                 for volume in gone {
@@ -214,10 +220,10 @@ impl Clouds {
                     }
                     Side::Old => self.old_boot_fails,
                 };
-                let status = if fails { "ERROR" } else { "ACTIVE" };
+                let status = if fails { ServerStatus::Error } else { ServerStatus::Active };
                 self.side(*side).insert(id.clone(), server(&id, status));
                 if let BootSource::Volume { id: root } = source {
-                    let attached = VolumeView { status: "in-use".into(), attached_to: vec![id.clone()] };
+                    let attached = VolumeView { status: VolumeStatus::InUse, attached_to: vec![id.clone()] };
                     self.volumes.insert(root.clone(), attached);
                 }
                 for (port_id, port) in self.ports.iter_mut() {

@@ -16,6 +16,7 @@ use super::{deletes_source, plan};
 use crate::machine::{
     invariants, request, step, Action, End, Refused, Requested, Seen, ServerMove, ServerState, Side, Strategy as Move,
 };
+use crate::model::ServerStatus;
 
 /// What goes wrong at one step.
 #[derive(Debug, Clone)]
@@ -58,7 +59,7 @@ fn data_exists(plan: &ServerMove, state: &ServerState, clouds: &Clouds) -> bool 
 }
 
 fn running(servers: &std::collections::BTreeMap<String, crate::machine::ServerView>) -> bool {
-    servers.values().any(|s| s.is("ACTIVE"))
+    servers.values().any(|s| s.is(ServerStatus::Active))
 }
 
 proptest! {
@@ -86,7 +87,7 @@ proptest! {
         plan.was_shutoff = was_shutoff;
         // As the model's source has them: its volumes go with it.
         plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".to_string()]).collect();
-        let mut clouds = Clouds::with_source(if was_shutoff { "SHUTOFF" } else { "ACTIVE" });
+        let mut clouds = Clouds::with_source(if was_shutoff { ServerStatus::Shutoff } else { ServerStatus::Active });
         clouds.new_boot_fails = boots_fail;
         clouds.snapshots_fail = snapshots_fail;
         clouds.old_boot_fails = old_boots_fail;
@@ -138,9 +139,9 @@ proptest! {
                         continue;
                     }
                     if chaos.lost & (1 << (i % 8)) == 0 {
-                        let errors = clouds.old.values().filter(|s| s.is("ERROR")).count();
+                        let errors = clouds.old.values().filter(|s| s.is(ServerStatus::Error)).count();
                         clouds.apply(action);
-                        old_boots_failed += (clouds.old.values().filter(|s| s.is("ERROR")).count() > errors) as u32;
+                        old_boots_failed += (clouds.old.values().filter(|s| s.is(ServerStatus::Error)).count() > errors) as u32;
                     }
                 }
                 state = step.state;
@@ -160,7 +161,7 @@ proptest! {
                 prop_assert_eq!(&clouds.ports["port-1"].device_id, &target.id);
                 prop_assert_eq!(&clouds.volumes["vol-data"].attached_to, &vec![target.id.clone()]);
                 prop_assert!(clouds.deletes_with(&target.id, "vol-data"), "deleted with the rebuild, as with the source");
-                let wanted = if was_shutoff { "SHUTOFF" } else { "ACTIVE" };
+                let wanted = if was_shutoff { ServerStatus::Shutoff } else { ServerStatus::Active };
                 prop_assert!(target.is(wanted), "the rebuild is {}", target.status);
             }
             Some(End::RolledBack { .. }) => {
@@ -169,7 +170,7 @@ proptest! {
                 let (id, back) = clouds.old.iter().next().expect("a server in the old region");
                 prop_assert_eq!(&clouds.ports["port-1"].device_id, id);
                 prop_assert!(clouds.deletes_with(id, "vol-data"), "deleted with the server back, as with the source");
-                let wanted = if was_shutoff { "SHUTOFF" } else { "ACTIVE" };
+                let wanted = if was_shutoff { ServerStatus::Shutoff } else { ServerStatus::Active };
                 prop_assert!(back.is(wanted), "the server back is {}", back.status);
                 prop_assert_eq!(&clouds.volumes["vol-data"].attached_to, &vec![id.clone()]);
                 prop_assert_eq!(clouds.floating["172.24.4.10"].as_ref(), Some(id));

@@ -5,6 +5,7 @@ use super::model::{Clouds, BACK_SNAPSHOT, SRC};
 use super::{kinds, plan, run, run_from};
 use crate::machine::request::ON_REQUEST;
 use crate::machine::*;
+use crate::model::{ImageStatus, ServerStatus};
 
 fn recorded(requested: Requested) -> ServerState {
     match requested {
@@ -22,13 +23,13 @@ fn back_in_old(clouds: &Clouds, running: bool) -> String {
     assert_eq!(clouds.ports["port-1"].device_id, *id, "the same port");
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(id), "the data volume");
     assert_eq!(clouds.floating["172.24.4.10"].as_ref(), Some(id), "the floating address");
-    assert!(back.is(if running { "ACTIVE" } else { "SHUTOFF" }), "power state: {back:?}");
+    assert!(back.is(if running { ServerStatus::Active } else { ServerStatus::Shutoff }), "power state: {back:?}");
     id.clone()
 }
 
 fn moved(strategy: Strategy) -> (ServerMove, Clouds, ServerState) {
     let plan = plan(strategy);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let (state, _) = run(&plan, &mut clouds);
     assert_eq!(state.end, Some(End::Moved));
     (plan, clouds, state)
@@ -43,7 +44,7 @@ fn a_move_not_started_ends_at_once_and_changes_nothing() {
     let plan = plan(Strategy::Snapshot);
     let state = recorded(request(&plan, &ServerState::new(0), false, 5));
     assert!(rolled_back_on_request(&state), "{state:?}");
-    let clouds = Clouds::with_source("ACTIVE");
+    let clouds = Clouds::with_source(ServerStatus::Active);
     let step = step(&plan, &state, &clouds.observe(), 6);
     assert!(step.actions.is_empty() && step.state == state, "a run leaves it alone");
 
@@ -65,7 +66,7 @@ fn nothing_to_do_for_a_server_left_to_its_owner_or_already_back() {
 #[test]
 fn a_move_under_way_turns_back_to_its_source() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let mut state = ServerState::new(0);
     // Stopped and snapshotted, the volume detached: then the request.
     for now in 1..4 {
@@ -98,7 +99,7 @@ fn a_move_under_way_turns_back_to_its_source() {
 #[test]
 fn a_request_while_the_source_is_being_deleted_waits_then_restores_from_the_copy() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let mut state = ServerState::new(0);
     while state.stage(&plan) != Some(Stage::DeleteSource) || clouds.old[SRC].task_state.is_none() {
         let step = step(&plan, &state, &clouds.observe(), 1);
@@ -185,7 +186,7 @@ fn a_moved_volume_server_boots_from_its_volume_in_the_old_region() {
 fn a_redeployed_server_kept_stopped_is_brought_back() {
     let mut plan = plan(Strategy::Redeploy);
     plan.keep_source = true;
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     let (state, _) = run(&plan, &mut clouds);
     let asked = recorded(request(&plan, &state, true, 100));
     let (end, actions) = run_from(&plan, &mut clouds, asked, 101);
@@ -217,7 +218,7 @@ fn a_stale_snapshot_of_an_earlier_move_back_is_deleted_first() {
     let (plan, mut clouds, state) = moved(Strategy::Snapshot);
     clouds.images.insert(
         "img-old".into(),
-        ImageView { id: "img-old".into(), status: "active".into(), size: Some(1), checksum: Some("stale".into()) },
+        ImageView { id: "img-old".into(), status: ImageStatus::Active, size: Some(1), checksum: Some("stale".into()) },
     );
     clouds.image_names.insert("img-old".into(), BACK_SNAPSHOT.into());
     let asked = recorded(request(&plan, &state, true, 100));
@@ -241,7 +242,7 @@ fn a_move_back_whose_boot_fails_is_restored_in_the_new_region() {
     assert!(end.reason.as_deref().is_some_and(|r| r.contains("moving back to the old region failed")), "{end:?}");
     assert!(clouds.old.is_empty(), "the failed boot in the old region is deleted");
     let (id, server) = clouds.new.iter().next().expect("running in the new region again");
-    assert!(server.is("ACTIVE"));
+    assert!(server.is(ServerStatus::Active));
     assert_eq!(clouds.ports["port-1"].device_id, *id);
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(id));
 
@@ -262,7 +263,7 @@ fn a_move_back_whose_snapshots_fail_leaves_the_rebuild_running_where_it_was() {
     assert_eq!((end.end.clone(), end.route), (Some(End::Moved), Route::BackToSource), "{end:?}");
     assert!(!actions.iter().any(|a| matches!(a, Action::DeleteServer { .. })), "{actions:?}");
     let (id, rebuild) = clouds.new.iter().next().unwrap();
-    assert!(rebuild.is("ACTIVE"), "started again");
+    assert!(rebuild.is(ServerStatus::Active), "started again");
     assert_eq!(clouds.ports["port-1"].device_id, *id);
 }
 
@@ -270,7 +271,7 @@ fn a_move_back_whose_snapshots_fail_leaves_the_rebuild_running_where_it_was() {
 fn a_rebuild_shut_off_in_the_new_region_comes_back_shut_off() {
     let (plan, mut clouds, state) = moved(Strategy::Volume);
     let id = clouds.new.keys().next().unwrap().clone();
-    clouds.new.get_mut(&id).unwrap().status = "SHUTOFF".into();
+    clouds.new.get_mut(&id).unwrap().status = ServerStatus::Shutoff;
     let asked = recorded(request(&plan, &state, true, 100));
     let (end, actions) = run_from(&plan, &mut clouds, asked, 101);
     assert!(rolled_back_on_request(&end));
@@ -282,7 +283,7 @@ fn a_rebuild_shut_off_in_the_new_region_comes_back_shut_off() {
 #[test]
 fn a_failed_rollback_is_tried_again_from_the_start_of_its_route() {
     let plan = plan(Strategy::Snapshot);
-    let mut clouds = Clouds::with_source("ACTIVE");
+    let mut clouds = Clouds::with_source(ServerStatus::Active);
     clouds.new_boot_fails = true;
     clouds.old_boot_fails = true;
     let (failed, _) = run(&plan, &mut clouds);

@@ -14,10 +14,12 @@ fn busy(message: impl Into<String>) -> DriverError {
     DriverError { message: message.into(), permanent: false }
 }
 
+// The model speaks the APIs' spellings, as a cloud does; the views parse them
+// as the cloud client would.
 fn view(server: &Srv) -> ServerView {
     ServerView {
         id: server.id.clone(),
-        status: server.status.clone(),
+        status: server.status.parse().expect("a Nova status"),
         task_state: server.task.clone(),
         fault: server.fault.clone(),
         tags: None,
@@ -203,7 +205,7 @@ impl World {
             self.images.values().find(|i| i.name == name).map_or(Seen::Absent, |i| {
                 Seen::Present(ImageView {
                     id: i.id.clone(),
-                    status: i.status.clone(),
+                    status: i.status.parse().expect("a Glance status"),
                     size: i.size,
                     checksum: i.checksum.clone(),
                 })
@@ -241,7 +243,10 @@ impl World {
                     let v = self.volumes.get(id)?;
                     Some((
                         id.clone(),
-                        VolumeView { status: v.status.clone(), attached_to: v.attached_to.iter().cloned().collect() },
+                        VolumeView {
+                            status: v.status.parse().expect("a Cinder status"),
+                            attached_to: v.attached_to.iter().cloned().collect(),
+                        },
                     ))
                 })
                 .collect(),

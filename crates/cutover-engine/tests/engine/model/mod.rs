@@ -187,7 +187,7 @@ impl Model {
                     id: record.id.clone(),
                     side: Side::Old,
                     host: record.host.clone(),
-                    status: record.status.clone(),
+                    status: record.status.to_string(),
                     task: None,
                     fault: None,
                     source_of: None,
