@@ -83,44 +83,7 @@ impl Engine {
         // One read of everything the journal holds; from here on the run
         // only writes to it.
         let loaded = journal.load()?;
-        let mut sent: HashMap<String, usize> = HashMap::new();
-        let mut interrupted = 0;
-        for action in &loaded.actions {
-            interrupted += usize::from(action.outcome.is_none());
-            *sent.entry(action.source.clone()).or_default() += 1;
-        }
-        if interrupted > 0 {
-            tracing::info!(
-                interrupted,
-                "actions were under way when the last run stopped; observing to see what became of them"
-            );
-        }
-        let mut entries: HashMap<String, (ServerMove, ServerState)> =
-            loaded.servers.into_iter().map(|e| (e.plan.source.clone(), (e.plan, e.state))).collect();
-        crate::decide::apply_conversions(&mut plan, &entries)?;
-        let mut servers = Vec::new();
-        for (h, host) in plan.hosts.iter().enumerate() {
-            for (s, planned) in host.servers.iter().enumerate() {
-                let source = &planned.server.id;
-                let (_, state) = entries.remove(source).ok_or_else(|| {
-                    Error::Journal(cutover_journal::Error::UnknownServer {
-                        path: journal.path().to_path_buf(),
-                        server: source.clone(),
-                    })
-                })?;
-                let started = sent.contains_key(source) || state.started();
-                let notes = loaded.notes.get(source).cloned().unwrap_or_default();
-                servers.push(Tracked::new(
-                    (h, s),
-                    &host.name,
-                    planned,
-                    plan.server_move(planned),
-                    state,
-                    started,
-                    notes,
-                ));
-            }
-        }
+        let servers = track(&mut plan, &loaded, journal.path())?;
         let hosts = Hosts::load(&plan, &loaded.hosts, options.hosts.clone(), clock.now());
         let marked = |f: fn(&cutover_journal::HostEntry) -> bool| -> BTreeSet<String> {
             loaded.hosts.iter().filter(|(_, h)| f(h)).map(|(name, _)| name.clone()).collect()
@@ -364,6 +327,43 @@ impl Engine {
     fn wrote(&mut self) {
         self.writes += 1;
     }
+}
+
+/// Every planned server as the loop tracks it, from what the journal holds
+/// (`plan` given the moves the journal converted at a deadline). A server
+/// of the plan the journal lacks is an error naming it.
+fn track(plan: &mut Plan, loaded: &cutover_journal::Loaded, path: &std::path::Path) -> Result<Vec<Tracked>> {
+    let mut sent: HashMap<&str, usize> = HashMap::new();
+    let mut interrupted = 0;
+    for action in &loaded.actions {
+        interrupted += usize::from(action.outcome.is_none());
+        *sent.entry(action.source.as_str()).or_default() += 1;
+    }
+    if interrupted > 0 {
+        tracing::info!(
+            interrupted,
+            "actions were under way when the last run stopped; observing to see what became of them"
+        );
+    }
+    let mut entries: HashMap<String, (ServerMove, ServerState)> =
+        loaded.servers.iter().map(|e| (e.plan.source.clone(), (e.plan.clone(), e.state.clone()))).collect();
+    crate::decide::apply_conversions(plan, &entries)?;
+    let mut servers = Vec::new();
+    for (h, host) in plan.hosts.iter().enumerate() {
+        for (s, planned) in host.servers.iter().enumerate() {
+            let source = &planned.server.id;
+            let (_, state) = entries.remove(source).ok_or_else(|| {
+                Error::Journal(cutover_journal::Error::UnknownServer {
+                    path: path.to_path_buf(),
+                    server: source.clone(),
+                })
+            })?;
+            let started = sent.contains_key(source.as_str()) || state.started();
+            let notes = loaded.notes.get(source).cloned().unwrap_or_default();
+            servers.push(Tracked::new((h, s), &host.name, planned, plan.server_move(planned), state, started, notes));
+        }
+    }
+    Ok(servers)
 }
 
 /// An action of a round, its intent written.

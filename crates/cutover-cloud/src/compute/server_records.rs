@@ -63,6 +63,8 @@ impl RegionClient {
     }
 }
 
+/// One server's record from Nova's answer and the region's listings. Kept
+/// whole: it is one struct filled field by field, each from its source.
 fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
     let sizes_embedded = s.flavor.sizes();
     let flavor = match (&s.flavor.id, &s.flavor.original_name) {

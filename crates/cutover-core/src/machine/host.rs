@@ -181,6 +181,8 @@ pub fn step_host(plan: &HostMove, state: &HostState, obs: &HostObservation, now:
 }
 
 /// The next stage (if the current one is done) and the actions to take.
+/// One match over the stages, kept whole: each arm is a stage's rule, and
+/// reading them in order is reading the host's life.
 fn decide(
     plan: &HostMove,
     state: &mut HostState,
