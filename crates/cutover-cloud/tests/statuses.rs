@@ -173,3 +173,14 @@ async fn an_unknown_volume_or_image_status_is_an_error_naming_it() {
     let err = region.images().await.expect_err("Nova's spelling is not Glance's");
     assert_named(err, "image", &[r#"Glance image status "ACTIVE" is not one cutover knows"#]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_compute_service_status_is_an_error_naming_it() {
+    // Read as a bool before, an unknown value made the service "disabled".
+    let cloud = SimCloud::start().await;
+    let rewrite = Rewrite { path: "os-services", key: "services", status: "paused" };
+    let _compute = behind_proxy(&cloud, &["compute"], rewrite).await;
+    let region = cloud.region("RegionOne").await;
+    let err = region.compute_services().await.expect_err("an unknown status");
+    assert_named(err, "compute service", &[r#"Nova service status "paused" is not one cutover knows"#]);
+}

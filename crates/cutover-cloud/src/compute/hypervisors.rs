@@ -5,7 +5,7 @@ their use. Asked at 2.53 where offered (UUID ids, paged), never above 2.87:
 */
 
 use cutover_core::microversion::Microversion;
-use cutover_core::model::{Hypervisor, HypervisorResources};
+use cutover_core::model::{Hypervisor, HypervisorResources, ServiceState, ServiceStatus};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -48,9 +48,15 @@ impl RegionClient {
             .microversion("compute", version)
             .key("hypervisors");
         let wire: Vec<WireHypervisor> = self.list(call).await?;
-        Ok(wire
-            .into_iter()
+        wire.into_iter()
             .map(|h| {
+                let id = id_text(&h.id);
+                // Absent (an answer without them) reads as neither up nor
+                // enabled, as before; present, they must be Nova's values.
+                let state =
+                    present(&h.state).map(|t| self.parse_status::<ServiceState>("hypervisor", &id, t)).transpose()?;
+                let status =
+                    present(&h.status).map(|t| self.parse_status::<ServiceStatus>("hypervisor", &id, t)).transpose()?;
                 let resources = (|| {
                     Some(HypervisorResources {
                         vcpus: h.vcpus?,
@@ -62,15 +68,20 @@ impl RegionClient {
                         running_vms: h.running_vms.unwrap_or(0),
                     })
                 })();
-                Hypervisor {
-                    id: id_text(&h.id),
+                Ok(Hypervisor {
+                    id,
                     hostname: h.hypervisor_hostname,
                     service_host: h.service.and_then(|s| s.host),
-                    up: h.state == "up",
-                    enabled: h.status == "enabled",
+                    up: state == Some(ServiceState::Up),
+                    enabled: status == Some(ServiceStatus::Enabled),
                     resources,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
+}
+
+/// A field an answer may leave out (read as empty), when it is there.
+fn present(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
 }

@@ -5,7 +5,7 @@ service is deleted at the same version, by the id it was listed with.
 */
 
 use cutover_core::microversion::Microversion;
-use cutover_core::model::ComputeService;
+use cutover_core::model::{ComputeService, ServiceState, ServiceStatus};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
 
@@ -72,18 +72,22 @@ impl RegionClient {
             call = call.query(key, value);
         }
         let wire: Vec<WireService> = self.query(call).await?;
-        Ok(wire
-            .into_iter()
-            .map(|s| ComputeService {
-                id: id_text(&s.id),
-                up: s.state == "up" && !s.forced_down,
-                enabled: s.status == "enabled",
-                binary: s.binary,
-                host: s.host,
-                zone: s.zone,
-                disabled_reason: s.disabled_reason,
+        wire.into_iter()
+            .map(|s| {
+                let id = id_text(&s.id);
+                let state: ServiceState = self.parse_status("compute service", &id, &s.state)?;
+                let status: ServiceStatus = self.parse_status("compute service", &id, &s.status)?;
+                Ok(ComputeService {
+                    id,
+                    up: state == ServiceState::Up && !s.forced_down,
+                    enabled: status == ServiceStatus::Enabled,
+                    binary: s.binary,
+                    host: s.host,
+                    zone: s.zone,
+                    disabled_reason: s.disabled_reason,
+                })
             })
-            .collect())
+            .collect()
     }
 }
 

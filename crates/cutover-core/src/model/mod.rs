@@ -29,5 +29,5 @@ pub use server::{Address, FlavorRef, FlavorSizes, ServerSummary};
 pub use server_group::ServerGroup;
 pub use service::{ComputeService, Hypervisor, HypervisorResources};
 pub use shared::{FloatingIp, Image, Network, Port, Volume, VolumeAttachment};
-pub use status::{ImageStatus, ServerStatus, UnknownStatus, VolumeStatus};
+pub use status::{ImageStatus, ServerStatus, ServiceState, ServiceStatus, UnknownStatus, VolumeStatus};
 pub use user::User;

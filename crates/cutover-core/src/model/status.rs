@@ -1,6 +1,6 @@
 /*!
-The statuses cutover reads from Nova servers, Cinder volumes and Glance
-images, as enums: the cloud client parses each once, at the edge, and the
+The statuses cutover reads from Nova servers and compute services, Cinder
+volumes and Glance images, as enums: the cloud client parses each once, at the edge, and the
 core decides on them. They parse and print the APIs' exact spellings.
 */
 
@@ -145,6 +145,24 @@ statuses! {
     }
 }
 
+statuses! {
+    /// A Nova compute service's (and its hypervisor's) `status`: whether it
+    /// takes new servers.
+    ServiceStatus, "Nova service status" {
+        Enabled = "enabled",
+        Disabled = "disabled",
+    }
+}
+
+statuses! {
+    /// A Nova compute service's (and its hypervisor's) `state`: whether it
+    /// reported within `service_down_time`.
+    ServiceState, "Nova service state" {
+        Up = "up",
+        Down = "down",
+    }
+}
+
 impl ImageStatus {
     /// Gone or going: Glance will never make it `active` again.
     pub fn is_gone(self) -> bool {
@@ -179,6 +197,8 @@ mod tests {
         round_trips(ServerStatus::ALL);
         round_trips(VolumeStatus::ALL);
         round_trips(ImageStatus::ALL);
+        round_trips(ServiceStatus::ALL);
+        round_trips(ServiceState::ALL);
         assert_eq!((ServerStatus::ALL.len(), VolumeStatus::ALL.len(), ImageStatus::ALL.len()), (20, 22, 9));
     }
 
@@ -200,6 +220,11 @@ mod tests {
         assert!("active".parse::<ServerStatus>().is_err());
         assert!("ACTIVE".parse::<ImageStatus>().is_err());
         assert!("in_use".parse::<VolumeStatus>().is_err());
+        assert!("Enabled".parse::<ServiceStatus>().is_err());
+        assert_eq!(
+            "retired".parse::<ServiceState>().unwrap_err().to_string(),
+            r#"Nova service state "retired" is not one cutover knows"#
+        );
         let json = serde_json::from_str::<VolumeStatus>("\"thawing\"").unwrap_err();
         assert!(json.to_string().contains(r#"Cinder volume status "thawing" is not one cutover knows"#), "{json}");
     }
