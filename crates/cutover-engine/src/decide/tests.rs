@@ -16,7 +16,8 @@ use cutover_core::readiness::{Headroom, Offer};
 use cutover_core::room::{HostRoom, Load, Room};
 use tokio::time::Instant;
 
-use super::{Counted, Lifecycle, RunState, ServerDecision, Tracked};
+use super::server::ServerDecision;
+use super::{Counted, Intent, Lifecycle, RunState, Save, Tracked};
 use crate::driver::NewRegion;
 use crate::limits::{Limits, Slots};
 use crate::options::Options;
@@ -542,4 +543,50 @@ fn room_set_aside_for_a_move_is_counted_free_only_after_it_ends() {
     assert_eq!(t.lifecycle, Lifecycle::Ended { at: Some(later) });
     assert!(!t.counted_in_room(now), "a count made before it ended does not show it");
     assert!(t.counted_in_room(later + Duration::from_secs(1)));
+}
+
+#[test]
+fn a_rounds_decision_journals_each_state_before_any_intent_and_skips_what_waits() {
+    let now = Instant::now();
+    let options = Options { limits: Limits { per_new_host: 1, ..Limits::default() }, ..Options::default() };
+    let mut state = run_state(plan(&[&["p"; 3]]), options, None, now);
+    at_delete_source(&mut state, 0);
+    at_delete_source(&mut state, 1);
+    let observed: BTreeMap<String, Observation> = ["s1", "s2"].iter().map(|s| (s.to_string(), source_gone())).collect();
+    let mut slots = Slots::new(state.options.limits, 1);
+    let decision = state.decide(&[0, 1, 2], &observed, &mut slots, 10);
+    // s1 takes the one build slot; s2's boot waits (nothing of it is
+    // saved); s3 was not observed.
+    assert!(matches!(decision.saves.as_slice(), [Save::State { server: 0, .. }]), "{:?}", decision.saves);
+    assert!(decision.changes_state());
+    assert!(
+        decision.intents.iter().all(|i| matches!(i, Intent::Server { server: 0, .. })) && !decision.intents.is_empty(),
+        "{:?}",
+        decision.intents
+    );
+    assert_eq!(state.servers[0].state.at, state.servers[1].state.at, "the run's state waits for the journal");
+}
+
+#[test]
+fn the_old_hosts_round_disables_a_host_then_saves_it_disabled() {
+    use cutover_core::machine::host::{HostAction, HostObservation, HostStage, ServiceView};
+
+    let now = Instant::now();
+    let state = run_state(plan(&[&["p"], &["p"]]), Options::default(), None, now);
+    let hosts = crate::hosts::Hosts::load(&state.plan, &BTreeMap::new(), Default::default(), 0);
+    let service = |enabled| HostObservation {
+        old_service: Seen::Present(ServiceView { enabled, up: true, disabled_reason: None }),
+        ..HostObservation::default()
+    };
+    let decision = hosts.decide(vec![(0, service(true)), (1, service(false))], &state.host_moves(), 5);
+    assert!(
+        matches!(decision.saves.as_slice(), [Save::Host { host: 1, state }] if state.stage == HostStage::Disabled),
+        "{:?}",
+        decision.saves
+    );
+    assert!(
+        matches!(decision.intents.as_slice(), [Intent::Host { host: 0, action: HostAction::DisableService { .. } }]),
+        "{:?}",
+        decision.intents
+    );
 }
