@@ -18,6 +18,8 @@ carries the decisions out and journals them.
 mod admission;
 mod deadline;
 mod failures;
+#[cfg(test)]
+mod props;
 mod round;
 mod server;
 mod state;

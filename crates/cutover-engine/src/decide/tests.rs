@@ -56,7 +56,7 @@ fn record(id: &str, host: &str, project: &str) -> ServerRecord {
 
 /// Old hosts `old-1`, `old-2`, ... with the servers of `per_host` (their
 /// projects), snapshot moves each needing [`SERVER`].
-fn plan(per_host: &[&[&str]]) -> Plan {
+pub(super) fn plan(per_host: &[&[&str]]) -> Plan {
     let mut n = 0;
     let hosts = per_host
         .iter()
@@ -98,7 +98,7 @@ fn plan(per_host: &[&[&str]]) -> Plan {
 
 /// A fresh run of `plan`: nothing started, the new region counted with
 /// `room` (`None`: no figures) at `at`.
-fn run_state(plan: Plan, options: Options, room: Option<Room>, at: Instant) -> RunState {
+pub(super) fn run_state(plan: Plan, options: Options, room: Option<Room>, at: Instant) -> RunState {
     let mut servers = Vec::new();
     for (h, host) in plan.hosts.iter().enumerate() {
         for (s, planned) in host.servers.iter().enumerate() {
@@ -128,12 +128,12 @@ fn run_state(plan: Plan, options: Options, room: Option<Room>, at: Instant) -> R
     }
 }
 
-fn limits(total: Option<usize>, per_old_host: usize, per_project: Option<usize>) -> Options {
+pub(super) fn limits(total: Option<usize>, per_old_host: usize, per_project: Option<usize>) -> Options {
     Options { limits: Limits { total, per_old_host, per_new_host: 10, per_project }, ..Options::default() }
 }
 
 /// Room for `servers` servers on one new host of zone `nova`.
-fn room_for(servers: u64) -> Room {
+pub(super) fn room_for(servers: u64) -> Room {
     let free =
         Load { vcpus: SERVER.vcpus * servers, ram_mib: SERVER.ram_mib * servers, disk_gib: SERVER.disk_gib * servers };
     Room::new(vec![HostRoom { host: "new-1".into(), zone: "nova".into(), free }])
