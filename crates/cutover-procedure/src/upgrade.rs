@@ -7,6 +7,8 @@ out and renders it; this module only says what follows.
 
 use std::path::Path;
 
+use cutover_core::plan::HostPlan;
+
 /// One step of the upgrade, each the work of one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -159,6 +161,13 @@ impl Stop {
     }
 }
 
+/// Whether the run hands the emptied hosts off, so that the old Nova can
+/// be retired after it: `--on-host-empty` gives a hook for every host, or
+/// the plan (`None`: unreadable) gives each of its hosts its own.
+pub fn hands_off(hook_for_all: bool, plan_hosts: Option<&[HostPlan]>) -> bool {
+    hook_for_all || plan_hosts.is_some_and(|hosts| hosts.iter().all(|h| h.on_empty.is_some()))
+}
+
 /// The note printed when sync ends incomplete (`why`: its one line) and the
 /// upgrade goes on.
 pub fn going_on(why: &str) -> String {
@@ -266,6 +275,22 @@ mod tests {
         let drained = Stop::Drained.text(plan).unwrap();
         assert!(drained.contains("not handed off (no --on-host-empty)") && drained.ends_with("`cutover retire`."));
         assert_eq!(Stop::Finished.text(plan), None);
+    }
+
+    #[test]
+    fn the_hosts_are_handed_off_by_one_hook_for_all_or_one_each() {
+        let host = |on_empty: Option<&str>| HostPlan {
+            name: "old-1".into(),
+            servers: Vec::new(),
+            on_empty: on_empty.map(String::from),
+        };
+        let each = [host(Some("redeploy old-1")), host(Some("redeploy old-2"))];
+        let one_without = [host(Some("redeploy old-1")), host(None)];
+        assert!(hands_off(true, None));
+        assert!(hands_off(true, Some(&one_without)));
+        assert!(hands_off(false, Some(&each)));
+        assert!(!hands_off(false, Some(&one_without)));
+        assert!(!hands_off(false, None), "a plan that cannot be read hands nothing off");
     }
 
     #[test]

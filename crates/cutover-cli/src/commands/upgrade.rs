@@ -10,7 +10,7 @@ then applies that very plan (never a new one) and resumes after a
 `kill -9` like `cutover run`.
 */
 
-use cutover_procedure::upgrade::{going_on, Next, Outcome, Step, Upgrade};
+use cutover_procedure::upgrade::{going_on, hands_off, Next, Outcome, Step, Upgrade};
 
 use super::plan::Recipe;
 use super::run::{apply, host_options, Request};
@@ -68,7 +68,9 @@ fn take(step: Step, args: &UpgradeArgs, ctx: &Ctx, phases: &Ctx) -> anyhow::Resu
         Step::CheckPlan => plan::check_file(&args.plan, phases)?,
         Step::Run => {
             apply(&Request::defaults(&args.plan, &args.hosts), ctx)?;
-            return Ok(if hands_off(args) { Outcome::HandedOff } else { Outcome::Done });
+            let plan = plan::file::load(&args.plan).ok();
+            let handed_off = hands_off(args.hosts.on_host_empty.is_some(), plan.as_ref().map(|p| &p.hosts[..]));
+            return Ok(if handed_off { Outcome::HandedOff } else { Outcome::Done });
         }
         Step::Retire => {
             retire::retire(retire::Options { endpoints: args.retire_endpoints, dry_run: false, yes: true }, phases)?
@@ -96,11 +98,4 @@ fn recipe(args: &UpgradeArgs) -> Recipe {
         migration: args.migration.clone(),
         keep_snapshots: false,
     }
-}
-
-/// Whether the run hands the emptied hosts off (a hook for all, or one
-/// for each host of the plan).
-fn hands_off(args: &UpgradeArgs) -> bool {
-    args.hosts.on_host_empty.is_some()
-        || plan::file::load(&args.plan).is_ok_and(|p| p.hosts.iter().all(|h| h.on_empty.is_some()))
 }
