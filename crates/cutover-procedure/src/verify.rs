@@ -6,7 +6,7 @@ scheduler up, every expected compute host up with a hypervisor).
 
 use std::collections::BTreeSet;
 
-use cutover_cloud::Profile;
+use cutover_cloud::{Profile, RegionClient};
 use cutover_core::newenv::verify::{verify as judge, Row};
 
 use crate::{connect, Result};
@@ -15,16 +15,23 @@ use crate::{connect, Result};
 /// before its services can be checked.
 const REGISTER_HINT: &str = "; register it first with `cutover env register`";
 
-/// The rows of `region`'s services, `expected` naming the compute hosts
-/// that must be there (`None`: any one).
-pub async fn verify(profile: &Profile, region: &str, expected: Option<&BTreeSet<String>>) -> Result<Vec<Row>> {
-    let client = connect(profile, region, REGISTER_HINT).await?;
-    if expected.is_none() {
-        tracing::warn!(
-            "no expected compute hosts (--host, --hosts-file or [sync] host_map): only checking that one nova-compute is up"
-        );
+/// The new region, connected: [`NewRegion::verify`] reads and judges it.
+pub struct NewRegion {
+    client: RegionClient,
+}
+
+impl NewRegion {
+    /// Connects to `region`; an unknown one is [`crate::Error::Input`],
+    /// saying to register it first.
+    pub async fn connect(profile: &Profile, region: &str) -> Result<NewRegion> {
+        Ok(NewRegion { client: connect(profile, region, REGISTER_HINT).await? })
     }
-    let services = client.compute_services().await?;
-    let hypervisors = client.hypervisors().await?;
-    Ok(judge(&services, &hypervisors, expected))
+
+    /// The rows of the region's services, `expected` naming the compute
+    /// hosts that must be there (`None`: any one).
+    pub async fn verify(&self, expected: Option<&BTreeSet<String>>) -> Result<Vec<Row>> {
+        let services = self.client.compute_services().await?;
+        let hypervisors = self.client.hypervisors().await?;
+        Ok(judge(&services, &hypervisors, expected))
+    }
 }

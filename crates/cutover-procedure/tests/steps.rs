@@ -14,7 +14,8 @@ use cutover_core::preflight::{AllocationRatios, Status};
 use cutover_core::sync::{Kind, Outcome, Verdict};
 use cutover_procedure::register::{self, Options};
 use cutover_procedure::sync::Sync;
-use cutover_procedure::{plan, preflight, retire, verify};
+use cutover_procedure::verify::NewRegion;
+use cutover_procedure::{plan, preflight, retire};
 use cutover_sim::{clouds_yaml_entry, RunningSim, Scenario};
 
 /// The built-in scenario on loopback, and a clouds.yaml naming it `sim`.
@@ -154,17 +155,18 @@ async fn preflight_returns_the_checks_and_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn env_verify_returns_a_row_per_service_and_fails_a_host_that_is_not_there() {
     let cloud = Cloud::start().await;
-    let rows = verify::verify(&cloud.profile(), "RegionTwo", None).await.unwrap();
+    let new = NewRegion::connect(&cloud.profile(), "RegionTwo").await.unwrap();
+    let rows = new.verify(None).await.unwrap();
     assert!(rows.iter().all(|r| r.verdict != RowVerdict::Fail), "the new region runs: {rows:?}");
     for binary in ["nova-conductor", "nova-scheduler", "nova-compute"] {
         assert!(rows.iter().any(|r| r.binary == binary), "{binary}: {rows:?}");
     }
     let expected = ["new-9".to_string()].into();
-    let rows = verify::verify(&cloud.profile(), "RegionTwo", Some(&expected)).await.unwrap();
+    let rows = new.verify(Some(&expected)).await.unwrap();
     let missing = rows.iter().find(|r| r.host.as_deref() == Some("new-9")).expect("a row for the expected host");
     assert_eq!(missing.verdict, RowVerdict::Fail, "{missing:?}");
 
-    let err = verify::verify(&cloud.profile(), "RegionNine", None).await.unwrap_err();
+    let err = NewRegion::connect(&cloud.profile(), "RegionNine").await.err().expect("refused");
     assert!(err.is_input() && err.to_string().ends_with("register it first with `cutover env register`"), "{err}");
     assert_read_only(&cloud);
     cloud.stop().await;

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use cutover_core::newenv::verify::Row;
-use cutover_procedure::verify::verify;
+use cutover_procedure::verify::NewRegion;
 use serde_json::{json, Value};
 
 use crate::cli::EnvVerifyArgs;
@@ -34,7 +34,15 @@ pub fn as_configured(ctx: &Ctx) -> anyhow::Result<()> {
 fn verify_hosts(expected: Option<BTreeSet<String>>, ctx: &Ctx) -> anyhow::Result<()> {
     let region = ctx.settings.require_new_region()?;
     let profile = cutover_procedure::profile(ctx.settings.cloud())?;
-    let rows = ctx.block_on(verify(&profile, region, expected.as_ref()))?;
+    let rows = ctx.block_on(async {
+        let new = NewRegion::connect(&profile, region).await?;
+        if expected.is_none() {
+            tracing::warn!(
+                "no expected compute hosts (--host, --hosts-file or [sync] host_map): only checking that one nova-compute is up"
+            );
+        }
+        new.verify(expected.as_ref()).await
+    })?;
     ctx.out.print_checks(listing(&rows))
 }
 
