@@ -77,9 +77,9 @@ impl PollInterval {
 }
 
 /// The wait before retrying after `failures` failures in a row: 2^n
-/// seconds, at most `max`.
+/// seconds, at most `max` and at most 2^16 seconds whatever `max` is.
 pub fn retry_after(failures: u32, max: Duration) -> Duration {
-    Backoff::new(Duration::from_secs(1), max).delay(failures)
+    Backoff::new(Duration::from_secs(1), max).delay(failures.min(16))
 }
 
 #[cfg(test)]
