@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::machine::host::{HostMove, HostStage, HostState};
+use cutover_core::machine::host::{HookEnd, HostMove, HostStage, HostState};
 use cutover_core::plan::Plan;
 pub use cutover_journal::{HookEndRecord, HookRecord};
 use cutover_journal::{HostEntry, Journal};
@@ -62,16 +62,48 @@ impl std::fmt::Debug for HostOptions {
     }
 }
 
-/// One old host as the run tracks it.
+/// One old host as the run tracks it: its machine's state (its stage in
+/// the hand-off) and where its hook is.
 pub(crate) struct TrackedHost {
     pub(crate) plan: HostMove,
     pub(crate) state: HostState,
-    pub(crate) hook: Option<HookRecord>,
-    /// Its hook runs now, in this process: the journal's number of its
-    /// intent, for the outcome written when it ends.
-    pub(crate) running: Option<i64>,
+    pub(crate) hook: HookRun,
     /// Servers the last observation listed on it (for the report).
     pub(crate) listed: Option<u32>,
+}
+
+/// Where an old host's hand-off hook is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HookRun {
+    /// Not run (or to be run again).
+    NotRun,
+    /// Running now, in this process, since `started_at`: `intent` is the
+    /// journal's number of its intent, for the outcome written when it ends.
+    Running { started_at: i64, intent: i64 },
+    /// Started by a run that stopped before it ended: cut short, it runs
+    /// again (hooks are idempotent).
+    CutShort { started_at: i64 },
+    /// Ended, as journaled.
+    Ended(HookRecord),
+}
+
+impl HookRun {
+    /// The hook as the journal has it.
+    fn journaled(record: Option<&HookRecord>) -> HookRun {
+        match record {
+            None => HookRun::NotRun,
+            Some(HookRecord { started_at, end: None }) => HookRun::CutShort { started_at: *started_at },
+            Some(ended) => HookRun::Ended(ended.clone()),
+        }
+    }
+
+    /// How it ended, for the host's machine.
+    pub(crate) fn end(&self) -> Option<HookEnd> {
+        match self {
+            HookRun::Ended(record) => record.end.as_ref().map(HookEndRecord::end),
+            _ => None,
+        }
+    }
 }
 
 /// Every planned old host, and the hooks running.
@@ -79,8 +111,6 @@ pub(crate) struct Hosts {
     pub(crate) tracked: Vec<TrackedHost>,
     pub(crate) options: HostOptions,
     pub(crate) hooks: JoinSet<(usize, HookReport)>,
-    /// Journal writes so far in this run (the run's progress counts them).
-    pub(crate) writes: u64,
 }
 
 impl Hosts {
@@ -101,13 +131,12 @@ impl Hosts {
                         join_reason: join_reason(plan),
                     },
                     state: entry.and_then(|e| e.state.clone()).unwrap_or_else(|| HostState::new(now)),
-                    hook: entry.and_then(|e| e.hook.clone()),
-                    running: None,
+                    hook: HookRun::journaled(entry.and_then(|e| e.hook.as_ref())),
                     listed: None,
                 }
             })
             .collect();
-        Hosts { tracked, options, hooks: JoinSet::new(), writes: 0 }
+        Hosts { tracked, options, hooks: JoinSet::new() }
     }
 
     /// Takes up the hosts an earlier run stopped (a failed hook, no
@@ -118,7 +147,7 @@ impl Hosts {
             let Some(why) = &t.state.failed else { continue };
             tracing::warn!(host = t.plan.name, "stopped in an earlier run ({why}); trying it again");
             if t.state.stage == HostStage::Empty {
-                t.hook = None;
+                t.hook = HookRun::NotRun;
             }
             t.state = t.state.retried(now);
         }
@@ -145,7 +174,7 @@ impl Hosts {
             .iter()
             .filter(|t| match t.state.stage {
                 HostStage::HandedOff => true,
-                HostStage::Empty => t.hook.is_some(),
+                HostStage::Empty => t.hook != HookRun::NotRun,
                 _ => false,
             })
             .filter(|t| t.state.failed.is_none())

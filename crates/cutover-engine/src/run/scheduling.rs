@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use cutover_core::machine::{Action, Side};
 use tokio::time::Instant;
 
-use super::hosts;
 use super::{Call, Engine};
 use crate::clock::retry_after;
 use crate::driver::DriverError;
@@ -52,12 +51,6 @@ impl Engine {
             tracing::info!(host, "old host taken out of scheduling");
         }
         Ok(())
-    }
-
-    /// Disables old host `host` ([`crate::hosts::disable`]).
-    async fn disable(&mut self, host: &str, reason: &str) -> Result<std::result::Result<(), DriverError>> {
-        let (plan, driver) = (self.state.plan.clone(), self.driver.clone());
-        hosts::disable(&plan, driver.as_ref(), &mut self.journal, host, reason, &mut self.writes).await
     }
 
     /// Enables the old hosts this round's boots need (each written to the
