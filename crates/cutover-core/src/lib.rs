@@ -4,6 +4,7 @@ Nothing here performs I/O, reads a clock or draws randomness; the cloud
 client observes, the core decides, the engine acts.
 
 Layout:
+- [`backoff`]: [`Backoff`], the one definition of how long to wait before trying again.
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
@@ -18,6 +19,7 @@ Layout:
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
+pub mod backoff;
 pub mod machine;
 pub mod microversion;
 pub mod model;
@@ -32,4 +34,5 @@ pub mod room;
 pub mod secret;
 pub mod sync;
 
+pub use backoff::Backoff;
 pub use secret::Secret;
