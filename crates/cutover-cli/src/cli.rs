@@ -89,6 +89,21 @@ pub enum Command {
     /// --on-host-empty, rejoin) and retire. Without --approve it stops
     /// once the plan is written, for review.
     Upgrade(UpgradeArgs),
+    /// Print a shell completion script: `cutover completions bash >
+    /// /etc/bash_completion.d/cutover` (zsh: into a directory of $fpath as
+    /// `_cutover`; fish: ~/.config/fish/completions/cutover.fish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or with --dir write one page per command
+    /// there (cutover.1, cutover-run.1, ...).
+    Man {
+        /// Write the pages into DIR (which must exist) instead of printing
+        /// the main one.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `cutover upgrade`: the plan file is written once and then applied as it is.

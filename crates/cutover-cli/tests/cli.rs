@@ -265,3 +265,52 @@ fn a_huge_flag_value_is_quoted_bounded() {
         assert!(stderr.len() < 1000 && !stderr.trim_end().contains(char::is_control), "{flag}: {stderr}");
     }
 }
+
+#[test]
+fn completions_load_in_their_shells_and_know_every_command() {
+    let script = |shell: &str| {
+        let out = cutover().args(["completions", shell]).output().expect("runs");
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("text")
+    };
+    let bash = script("bash");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cutover.bash");
+    std::fs::write(&file, &bash).unwrap();
+    // Sourced by bash itself: the completion function is defined and
+    // registered for `cutover`.
+    let check = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && declare -F _cutover && complete -p cutover", file.display()))
+        .output()
+        .expect("bash runs");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("-F _cutover cutover"), "{check:?}");
+    for command in ["upgrade", "rollback", "retire", "completions", "man"] {
+        assert!(bash.contains(command), "bash completes {command}");
+    }
+    assert!(script("zsh").starts_with("#compdef cutover"));
+    assert!(script("fish").contains("complete -c cutover"));
+    let tcsh = cutover().args(["completions", "tcsh"]).output().expect("runs");
+    assert_eq!(tcsh.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&tcsh.stderr).starts_with("error: invalid value 'tcsh' for '<SHELL>'"));
+}
+
+#[test]
+fn man_prints_the_page_and_writes_one_per_command() {
+    let out = cutover().arg("man").output().expect("runs");
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH cutover 1"), "{page}");
+    assert!(page.contains("parallel compute method"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = cutover().arg("man").arg("--dir").arg(dir.path()).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for page in ["cutover.1", "cutover-run.1", "cutover-env-verify.1", "cutover-upgrade.1"] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.starts_with(".ie") && text.contains(".TH"), "{page}");
+    }
+    let missing = dir.path().join("nowhere");
+    let line = refused(&["man", "--dir", missing.to_str().unwrap()]);
+    assert_eq!(line.trim_end(), format!("cutover: error: --dir {}: not a directory", missing.display()));
+}

@@ -17,6 +17,7 @@ mod config;
 #[cfg(feature = "sim")]
 mod demo;
 mod env;
+mod manual;
 // Its scenario cases go through `cutover sim`'s parser.
 #[cfg(all(test, feature = "sim"))]
 mod fuzz;
@@ -71,6 +72,8 @@ pub fn run(cli: Cli, runtime: tokio::runtime::Handle) -> anyhow::Result<()> {
         Command::Cleanup(args) => cleanup::run(args, &ctx()?),
         Command::Retire(args) => retire::run(args, &ctx()?),
         Command::Upgrade(args) => upgrade::run(args, &ctx()?),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man { dir } => manual::man(dir.as_deref()),
     }
 }
 
