@@ -156,3 +156,31 @@ fn image(cloud: &TestCloud) -> String {
     let w = cloud.sim().world();
     w.image.images.values().find(|i| i.name.as_deref() == Some("cirros")).expect("cirros").id.clone()
 }
+
+#[test]
+fn volume_and_interface_attachments_are_actions_too() {
+    let cloud = TestCloud::start();
+    let admin = cloud.admin_token();
+    let app = server_id(&cloud, "RegionOne", "app-1");
+    let (spare, network) = {
+        let w = cloud.sim().world();
+        let spare = w.volume.volumes.values().find(|v| v.name.as_deref() == Some("spare")).unwrap().id.clone();
+        let server = &w.compute["RegionOne"].servers[&app];
+        (spare, server.nics[0].network_id.clone())
+    };
+    let path = format!("{NOVA}/servers/{app}/os-volume_attachments");
+    let r = cloud.post(&path, &admin, json!({"volumeAttachment": {"volumeId": spare}}));
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = cloud.call(Method::DELETE, &format!("{path}/{spare}"), Some(&admin), &[], None);
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let r = cloud.post(
+        &format!("{NOVA}/servers/{app}/os-interface"),
+        &admin,
+        json!({"interfaceAttachment": {"net_id": network}}),
+    );
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let list = get(&cloud, &admin, &format!("/servers/{app}/os-instance-actions"), "2.1").body;
+    let names: Vec<&str> =
+        list["instanceActions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(&names[..3], ["attach_interface", "detach_volume", "attach_volume"], "{list}");
+}

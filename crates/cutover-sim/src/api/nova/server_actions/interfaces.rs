@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::common::accepted;
 use super::common::{check_state, check_unlocked, invalid_input, is_uuid, only_keys, opt_str, ItemPath, ServerPath};
 use crate::api::common::{ok, JsonBody};
+use crate::api::nova::instance_actions;
 use crate::api::nova::lookup::{region, visible_server, visible_server_mut};
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
@@ -158,6 +159,9 @@ pub async fn create(
         tag: req.tag,
     });
     server.updated = now;
+    // Nova's API waits for the attach: the event ends with the request.
+    instance_actions::record(&mut w, &nova, &p.server_id, "attach_interface", Some("compute_attach_interface"));
+    instance_actions::finish(&mut w, &nova.region, &p.server_id, "compute_attach_interface", None);
     Ok(ok(show_port(&w, &nova, &p.server_id, &port_id)?))
 }
 
@@ -294,5 +298,7 @@ pub async fn delete(State(sim): State<Sim>, nova: Nova, Path(p): Path<ItemPath>)
     let server = visible_server_mut(&mut w, &nova, &p.server_id)?;
     server.nics.retain(|n| n.port_id.as_deref() != Some(p.item.as_str()));
     server.updated = now;
+    instance_actions::record(&mut w, &nova, &p.server_id, "detach_interface", Some("compute_detach_interface"));
+    instance_actions::finish(&mut w, &nova.region, &p.server_id, "compute_detach_interface", None);
     Ok(accepted())
 }

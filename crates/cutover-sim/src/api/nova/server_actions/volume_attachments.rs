@@ -16,6 +16,7 @@ use super::common::{
     check_state, check_unlocked, invalid_input, is_uuid, only_keys, opt_str, parse_bool, ItemPath, ServerPath,
 };
 use crate::api::common::{ok, JsonBody};
+use crate::api::nova::instance_actions;
 use crate::api::nova::lookup::{visible_server, visible_server_mut};
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
@@ -215,6 +216,10 @@ pub async fn create(
     server.block_devices.push(bdm);
     server.updated = now;
     let volume_id = req.volume_id.clone();
+    const ATTACH: &str = "compute_attach_volume";
+    instance_actions::record(&mut w, &nova, &p.server_id, "attach_volume", Some(ATTACH));
+    let attach_secs = w.time.volume_attach_secs;
+    instance_actions::finish_after(&mut w, &nova.region, &p.server_id, ATTACH, attach_secs, None);
     let secs = crate::clock::TimeModel::secs(w.time.volume_attach_secs);
     w.after(secs, move |w| {
         let now = w.now;
@@ -259,6 +264,10 @@ pub async fn delete(State(sim): State<Sim>, nova: Nova, Path(p): Path<ItemPath>)
         v.status = "detaching".into();
         v.updated_at = Some(now);
     }
+    const DETACH: &str = "compute_detach_volume";
+    instance_actions::record(&mut w, &nova, &p.server_id, "detach_volume", Some(DETACH));
+    let detach_secs = w.time.volume_detach_secs;
+    instance_actions::finish_after(&mut w, &nova.region, &p.server_id, DETACH, detach_secs, None);
     let (region, server_id, volume_id) = (nova.region.clone(), p.server_id.clone(), p.item.clone());
     let secs = crate::clock::TimeModel::secs(w.time.volume_detach_secs);
     w.after(secs, move |w| {
