@@ -4,6 +4,7 @@ Nothing here performs I/O, reads a clock or draws randomness; the cloud
 client observes, the core decides, the engine acts.
 
 Layout:
+- [`id`]: the ids and names of servers, ports, hosts, regions, projects, ... one type each.
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
@@ -18,6 +19,7 @@ Layout:
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
+pub mod id;
 pub mod machine;
 pub mod microversion;
 pub mod model;
