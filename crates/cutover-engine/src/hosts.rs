@@ -62,16 +62,48 @@ impl std::fmt::Debug for HostOptions {
     }
 }
 
-/// One old host as the run tracks it.
+/// One old host as the run tracks it: its machine's state (its stage in
+/// the hand-off) and where its hook is.
 pub(crate) struct TrackedHost {
     pub(crate) plan: HostMove,
     pub(crate) state: HostState,
-    pub(crate) hook: Option<HookRecord>,
-    /// Its hook runs now, in this process: the journal's number of its
-    /// intent, for the outcome written when it ends.
-    pub(crate) running: Option<i64>,
+    pub(crate) hook: HookRun,
     /// Servers the last observation listed on it (for the report).
     pub(crate) listed: Option<u32>,
+}
+
+/// Where an old host's hand-off hook is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HookRun {
+    /// Not run (or to be run again).
+    NotRun,
+    /// Running now, in this process, since `started_at`: `intent` is the
+    /// journal's number of its intent, for the outcome written when it ends.
+    Running { started_at: i64, intent: i64 },
+    /// Started by a run that stopped before it ended: cut short, it runs
+    /// again (hooks are idempotent).
+    CutShort { started_at: i64 },
+    /// Ended, as journaled.
+    Ended(HookRecord),
+}
+
+impl HookRun {
+    /// The hook as the journal has it.
+    fn journaled(record: Option<&HookRecord>) -> HookRun {
+        match record {
+            None => HookRun::NotRun,
+            Some(HookRecord { started_at, end: None }) => HookRun::CutShort { started_at: *started_at },
+            Some(ended) => HookRun::Ended(ended.clone()),
+        }
+    }
+
+    /// How it ended, for the host's machine.
+    pub(crate) fn end(&self) -> Option<&HookEndRecord> {
+        match self {
+            HookRun::Ended(record) => record.end.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// Every planned old host, and the hooks running.
@@ -101,8 +133,7 @@ impl Hosts {
                         join_reason: join_reason(plan),
                     },
                     state: entry.and_then(|e| e.state.clone()).unwrap_or_else(|| HostState::new(now)),
-                    hook: entry.and_then(|e| e.hook.clone()),
-                    running: None,
+                    hook: HookRun::journaled(entry.and_then(|e| e.hook.as_ref())),
                     listed: None,
                 }
             })
@@ -118,7 +149,7 @@ impl Hosts {
             let Some(why) = &t.state.failed else { continue };
             tracing::warn!(host = t.plan.name, "stopped in an earlier run ({why}); trying it again");
             if t.state.stage == HostStage::Empty {
-                t.hook = None;
+                t.hook = HookRun::NotRun;
             }
             t.state = t.state.retried(now);
         }
@@ -145,7 +176,7 @@ impl Hosts {
             .iter()
             .filter(|t| match t.state.stage {
                 HostStage::HandedOff => true,
-                HostStage::Empty => t.hook.is_some(),
+                HostStage::Empty => t.hook != HookRun::NotRun,
                 _ => false,
             })
             .filter(|t| t.state.failed.is_none())

@@ -30,7 +30,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use cutover_cloud::meter::metered;
-use cutover_core::machine::{Action, Observation, Refused, ServerMove, ServerState, Strategy};
+use cutover_core::machine::{Action, Observation, Refused, ServerMove, ServerState};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
@@ -171,8 +171,12 @@ impl Engine {
         if let Err(e) = self.driver.tidy(&self.state.plan).await {
             tracing::warn!("tidying up after the run: {e} (the next run tries again)");
         }
-        let held: HashMap<String, String> =
-            self.state.servers.iter().filter_map(|t| Some((t.plan.source.clone(), t.held.clone()?))).collect();
+        let held: HashMap<String, String> = self
+            .state
+            .servers
+            .iter()
+            .filter_map(|t| Some((t.plan.source.clone(), t.lifecycle.held()?.to_string())))
+            .collect();
         Report::of_servers(&self.journal, &held, self.state.asked.as_ref())
     }
 
@@ -183,16 +187,14 @@ impl Engine {
         self.count_new_region().await;
         self.check_joining().await;
         let mut slots = self.state.admit(Instant::now());
-        self.state.hold_without_room(self.hosts.joined(), self.hosts.may_add_room(&self.state.host_moves()));
+        let may_add_room = self.hosts.may_add_room(&self.state.host_moves());
+        self.state.hold_without_room(self.hosts.joined(), may_add_room, Instant::now());
         self.state.boots_waiting = 0;
         let now = Instant::now();
         let batch: Vec<usize> = (0..self.state.servers.len())
             .filter(|&i| {
                 let t = &self.state.servers[i];
-                self.state.selected(i)
-                    && !t.done()
-                    && (t.started || t.plan.strategy == Strategy::Wait)
-                    && t.retry_at.is_none_or(|at| at <= now)
+                self.state.selected(i) && t.watched() && t.retry_at.is_none_or(|at| at <= now)
             })
             .collect();
         if batch.is_empty() {
@@ -238,15 +240,14 @@ impl Engine {
         if changed {
             self.journal.save(&source, &step.state)?;
             self.wrote();
-            self.state.servers[i].state = step.state;
+            self.state.servers[i].saved(step.state, Instant::now());
         }
         for action in step.actions {
             let seq = self.journal.intend(&source, &action)?;
             self.wrote();
             calls.push(Call { server: i, seq, action });
         }
-        if self.state.servers[i].state.end.is_some() {
-            self.state.servers[i].ended_at = Some(Instant::now());
+        if changed && self.state.servers[i].state.end.is_some() {
             self.save_notes_of(i)?;
         }
         Ok(changed)
@@ -316,7 +317,7 @@ impl Engine {
     /// Writes every unfinished server's notes (its share of observations).
     fn save_notes(&mut self) -> Result<()> {
         for i in 0..self.state.servers.len() {
-            if !self.state.servers[i].ended_before {
+            if !self.state.servers[i].ended_before() {
                 self.save_notes_of(i)?;
             }
         }

@@ -16,12 +16,11 @@ servers that do not fit are held and reported, untouched.
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
 use cutover_core::room::{Load, Need, Room};
 use tokio::time::Instant;
 
-use super::state::{RunState, Tracked};
+use super::state::{Lifecycle, RunState, Tracked};
 use crate::limits::Slots;
 
 /// How often the new region is counted again (hosts join it while the old
@@ -73,7 +72,7 @@ impl RunState {
                 }
             }
             let t = &mut self.servers[i];
-            t.started = true;
+            t.lifecycle = Lifecycle::UnderWay;
             slots.take(&t.host, &t.project);
         }
         slots
@@ -97,8 +96,7 @@ impl RunState {
     fn hold(&mut self, i: usize, why: String, now: Instant) {
         let t = &mut self.servers[i];
         tracing::warn!(server = t.plan.source, "held: {why}");
-        t.held = Some(why);
-        t.ended_at = Some(now);
+        t.hold(why, now);
     }
 
     /// Reserves room for the pending servers of each old host that fits
@@ -157,7 +155,7 @@ impl RunState {
     /// any: no move holds a slot, no old host is on its way into the new
     /// region (`joined` have joined it; `may_add_room`: one may still),
     /// and the last count is later than all of that.
-    pub(crate) fn hold_without_room(&mut self, joined: usize, may_add_room: bool) {
+    pub(crate) fn hold_without_room(&mut self, joined: usize, may_add_room: bool, now: Instant) {
         let Some(counted) = &self.new_region else { return };
         if self.waiting_for_room.is_empty()
             || self.servers.iter().any(|t| t.holds_slot() || !t.counted_in_room(counted.at))
@@ -181,13 +179,14 @@ impl RunState {
             for i in waiting {
                 // A zone with no host there is the cause, not the room.
                 let zone = need_of(&self.plan, &self.servers[i]).zone.filter(|z| !room.has_zone(z));
-                self.servers[i].held = Some(match zone {
+                let why = match zone {
                     Some(zone) => format!(
                         "zone {zone} has no compute host taking servers in {region}: map it (plan --zone-map \
                          {zone}=ZONE) or hand a host of that zone off to {region} first"
                     ),
                     None => why.clone(),
-                });
+                };
+                self.servers[i].hold(why, now);
             }
         }
     }
@@ -199,17 +198,4 @@ fn need_of(plan: &Plan, t: &Tracked) -> Need {
     let (h, s) = t.at;
     let planned = &plan.hosts[h].servers[s];
     Need { zone: plan.new_zone(&planned.server), load: planned.needs.unwrap_or_default() }
-}
-
-impl Tracked {
-    /// Not started yet, and a move (not a `wait`).
-    pub(crate) fn pending(&self) -> bool {
-        !self.started && !self.done() && self.plan.strategy != Strategy::Wait
-    }
-
-    /// Whether what this move takes in the new region shows in a count
-    /// made at `at`: it ended before then (or never was admitted).
-    fn counted_in_room(&self, at: Instant) -> bool {
-        !self.room || self.ended_at.is_some_and(|ended| ended <= at)
-    }
 }

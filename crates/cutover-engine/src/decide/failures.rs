@@ -30,8 +30,8 @@ impl RunState {
             t.failures = 0;
         } else if t.failures >= limit {
             tracing::warn!(server = t.plan.source, "held after {} failed rounds: {why}", t.failures);
-            t.held = Some(format!("{why} ({} times in a row)", t.failures));
-            t.ended_at = Some(now);
+            let why = format!("{why} ({} times in a row)", t.failures);
+            t.hold(why, now);
         } else {
             tracing::info!(server = t.plan.source, "{why}; retrying");
             t.retry_at = Some(now + retry_after(t.failures, options.poll.max));

@@ -5,7 +5,8 @@ are held, what a failed call leads to, when to look again. No I/O, no
 clock, no journal: the executor (`crate::run`) observes the clouds,
 carries the decisions out and journals them.
 
-- `state`: [`RunState`], what a run decides on; [`Tracked`], one server.
+- `state`: [`RunState`], what a run decides on; [`Tracked`], one server,
+  and its [`Lifecycle`] in the run.
 - `admission`: slots, room, readiness; when to count the new region.
 - `server`: one server's step and its boot gate.
 - `failures`: retry, hold, or give the stage up to the machine.
@@ -22,4 +23,4 @@ mod tests;
 
 pub(crate) use deadline::apply_conversions;
 pub(crate) use server::ServerDecision;
-pub(crate) use state::{Counted, RunState, Tracked};
+pub(crate) use state::{Counted, Lifecycle, RunState, Tracked};

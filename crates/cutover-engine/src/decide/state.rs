@@ -82,7 +82,7 @@ impl RunState {
         Progress {
             total: servers.len(),
             done: servers.iter().filter(|t| t.done()).count(),
-            done_this_run: servers.iter().filter(|t| t.done() && !t.ended_before).count(),
+            done_this_run: servers.iter().filter(|t| t.done() && !t.ended_before()).count(),
             phases: phase::count(&phases),
             elapsed,
             journal_writes,
@@ -96,7 +96,7 @@ impl RunState {
         for t in &self.servers {
             let moves = per_host.entry(t.host.clone()).or_default();
             moves.in_flight += u32::from(!t.done());
-            moves.started += u32::from(t.started || t.plan.strategy == Strategy::Wait);
+            moves.started += u32::from(t.lifecycle.started() || t.plan.strategy == Strategy::Wait);
         }
         per_host
     }
@@ -118,6 +118,71 @@ impl RunState {
     }
 }
 
+/// Where one planned server is in this run: what admission, the hosts'
+/// machines and the report go by. Its move's own progress is its
+/// [`ServerState`]; this says whether the run has let it start, and how
+/// it left the run's hands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// Not admitted yet. A `wait` server stays here: it is watched, never
+    /// admitted.
+    Pending,
+    /// Admitted (or under way when the run began): it holds a slot from
+    /// its first action until it ends.
+    UnderWay,
+    /// Its move ended (its state has the end): in this run at `at`, or in
+    /// an earlier run (`None`).
+    Ended { at: Option<Instant> },
+    /// Held where it is since `at`, untouched from here on, and why;
+    /// `started` when it was under way before (a move that failed round
+    /// after round while its server was still in service).
+    Held { why: String, at: Instant, started: bool },
+}
+
+impl Lifecycle {
+    /// Where a server is as the journal has it: `started` when it has
+    /// left its first state (an action sent or a stage taken).
+    pub(crate) fn of(state: &ServerState, started: bool) -> Lifecycle {
+        match (state.end.is_some(), started) {
+            (true, _) => Lifecycle::Ended { at: None },
+            (false, true) => Lifecycle::UnderWay,
+            (false, false) => Lifecycle::Pending,
+        }
+    }
+
+    /// Under way, ended, or held after it had been: the host machine counts
+    /// these as its moves started.
+    pub(crate) fn started(&self) -> bool {
+        match self {
+            Lifecycle::Pending => false,
+            Lifecycle::UnderWay | Lifecycle::Ended { .. } => true,
+            Lifecycle::Held { started, .. } => *started,
+        }
+    }
+
+    /// Ended or held: the run has nothing more to do for it.
+    pub(crate) fn done(&self) -> bool {
+        matches!(self, Lifecycle::Ended { .. } | Lifecycle::Held { .. })
+    }
+
+    /// Why it is held, if it is.
+    pub(crate) fn held(&self) -> Option<&str> {
+        match self {
+            Lifecycle::Held { why, .. } => Some(why),
+            _ => None,
+        }
+    }
+
+    /// When it left the run's hands in this run (ended or held).
+    fn left_at(&self) -> Option<Instant> {
+        match self {
+            Lifecycle::Ended { at } => *at,
+            Lifecycle::Held { at, .. } => Some(*at),
+            Lifecycle::Pending | Lifecycle::UnderWay => None,
+        }
+    }
+}
+
 /// One planned server as the loop tracks it.
 pub(crate) struct Tracked {
     /// Where its `ServerPlan` is in the plan: (host, server).
@@ -126,22 +191,19 @@ pub(crate) struct Tracked {
     pub(crate) project: String,
     pub(crate) plan: ServerMove,
     pub(crate) state: ServerState,
-    /// Holds a slot: it has left (or been admitted to leave) its first state.
-    pub(crate) started: bool,
-    pub(crate) ended_before: bool,
+    pub(crate) lifecycle: Lifecycle,
+    /// Room in the new region is set aside for it (see `admission`): from
+    /// when admission reserves it until the count after it ends.
+    pub(crate) room: bool,
+    /// Failed rounds in a row, and when it is tried again after the last.
     pub(crate) failures: u32,
     pub(crate) retry_at: Option<Instant>,
-    pub(crate) held: Option<String>,
     /// An action given up (a boot the cloud refused for good, or one
     /// failing round after round while the server is out of service),
     /// told to the machine on its next step: it turns the move back, or
     /// tries turning back again later.
     pub(crate) refused: Option<Refused>,
     pub(crate) notes: Notes,
-    /// Room in the new region is set aside for it (see `admission`).
-    pub(crate) room: bool,
-    /// When it ended or was held in this run.
-    pub(crate) ended_at: Option<Instant>,
 }
 
 impl Tracked {
@@ -157,40 +219,74 @@ impl Tracked {
         started: bool,
         notes: Notes,
     ) -> Tracked {
+        let lifecycle = Lifecycle::of(&state, started);
         Tracked {
             at,
             host: host.to_string(),
             project: planned.server.project_id.clone(),
             plan,
-            started,
-            room: started && state.end.is_none(),
-            ended_before: state.end.is_some(),
+            room: lifecycle == Lifecycle::UnderWay,
+            lifecycle,
             state,
             failures: 0,
             retry_at: None,
-            held: None,
             refused: None,
             notes,
-            ended_at: None,
         }
     }
 
     pub(crate) fn done(&self) -> bool {
-        self.state.end.is_some() || self.held.is_some()
+        self.lifecycle.done()
+    }
+
+    /// Ended in an earlier run: nothing of it changes in this one.
+    pub(crate) fn ended_before(&self) -> bool {
+        self.lifecycle == Lifecycle::Ended { at: None }
     }
 
     pub(crate) fn holds_slot(&self) -> bool {
-        self.started && !self.done() && self.plan.strategy != Strategy::Wait
+        self.lifecycle == Lifecycle::UnderWay && self.plan.strategy != Strategy::Wait
+    }
+
+    /// Not started yet, and a move (not a `wait`).
+    pub(crate) fn pending(&self) -> bool {
+        self.lifecycle == Lifecycle::Pending && self.plan.strategy != Strategy::Wait
+    }
+
+    /// Observed this round: under way, or a `wait` server watched.
+    pub(crate) fn watched(&self) -> bool {
+        !self.done() && (self.lifecycle.started() || self.plan.strategy == Strategy::Wait)
     }
 
     pub(crate) fn booting(&self) -> bool {
         is_new_boot(&self.plan, &self.state)
     }
 
+    /// Takes the state the run saved for it; its move ends with it if the
+    /// state has an end.
+    pub(crate) fn saved(&mut self, state: ServerState, now: Instant) {
+        if state.end.is_some() && !self.done() {
+            self.lifecycle = Lifecycle::Ended { at: Some(now) };
+        }
+        self.state = state;
+    }
+
+    /// Holds it where it is, untouched from here on.
+    pub(crate) fn hold(&mut self, why: String, now: Instant) {
+        let started = self.lifecycle.started();
+        self.lifecycle = Lifecycle::Held { why, at: now, started };
+    }
+
+    /// Whether what this move takes in the new region shows in a count
+    /// made at `at`: it ended before then (or never was admitted).
+    pub(crate) fn counted_in_room(&self, at: Instant) -> bool {
+        !self.room || self.lifecycle.left_at().is_some_and(|left| left <= at)
+    }
+
     pub(crate) fn phase(&self) -> Phase {
-        match &self.held {
-            Some(_) if self.state.end.is_none() => Phase::Held,
-            _ => Phase::of(&self.plan, &self.state, self.started),
+        match &self.lifecycle {
+            Lifecycle::Held { .. } if self.state.end.is_none() => Phase::Held,
+            lifecycle => Phase::of(&self.plan, &self.state, lifecycle.started()),
         }
     }
 }

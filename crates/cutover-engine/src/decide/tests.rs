@@ -16,7 +16,7 @@ use cutover_core::readiness::{Headroom, Offer};
 use cutover_core::room::{HostRoom, Load, Room};
 use tokio::time::Instant;
 
-use super::{Counted, RunState, ServerDecision, Tracked};
+use super::{Counted, Lifecycle, RunState, ServerDecision, Tracked};
 use crate::driver::NewRegion;
 use crate::limits::{Limits, Slots};
 use crate::options::Options;
@@ -139,11 +139,11 @@ fn room_for(servers: u64) -> Room {
 }
 
 fn started(state: &RunState) -> Vec<&str> {
-    state.servers.iter().filter(|t| t.started).map(|t| t.plan.source.as_str()).collect()
+    state.servers.iter().filter(|t| t.lifecycle.started()).map(|t| t.plan.source.as_str()).collect()
 }
 
 fn held(state: &RunState) -> Vec<(&str, &str)> {
-    state.servers.iter().filter_map(|t| Some((t.plan.source.as_str(), t.held.as_deref()?))).collect()
+    state.servers.iter().filter_map(|t| Some((t.plan.source.as_str(), t.lifecycle.held()?))).collect()
 }
 
 #[test]
@@ -174,7 +174,9 @@ fn a_finished_move_frees_its_slot_for_the_next() {
     let mut state = run_state(plan(&[&["p"; 3]]), limits(Some(1), 5, None), None, now);
     state.admit(now);
     assert_eq!(started(&state), ["s1"]);
-    state.servers[0].state.end = Some(cutover_core::machine::End::Moved);
+    let mut moved = state.servers[0].state.clone();
+    moved.end = Some(cutover_core::machine::End::Moved);
+    state.servers[0].saved(moved, now);
     state.admit(now);
     assert_eq!(started(&state), ["s1", "s2"]);
 }
@@ -249,11 +251,11 @@ fn what_waits_for_room_is_held_once_nothing_can_make_any() {
     let mut state = run_state(plan(&[&["p"; 2]]), Options::default(), Some(room_for(1)), now);
     state.admit(now);
     assert!(started(&state).is_empty());
-    state.hold_without_room(0, true);
+    state.hold_without_room(0, true, now);
     assert!(held(&state).is_empty(), "an old host may still bring room");
-    state.hold_without_room(1, false);
+    state.hold_without_room(1, false, now);
     assert!(held(&state).is_empty(), "a host joined since the last count: count again first");
-    state.hold_without_room(0, false);
+    state.hold_without_room(0, false, now);
     let held = held(&state);
     assert_eq!(held.len(), 2);
     assert!(held[0].1.starts_with("no room in RegionTwo for the servers of old-1"), "{}", held[0].1);
@@ -267,7 +269,7 @@ fn a_zone_without_a_host_in_the_new_region_is_named_as_the_cause() {
     plan.hosts[0].servers[0].server.availability_zone = Some("az-fast".into());
     let mut state = run_state(plan, Options::default(), Some(room_for(4)), now);
     state.admit(now);
-    state.hold_without_room(0, false);
+    state.hold_without_room(0, false, now);
     let why = held(&state)[0].1.to_string();
     assert!(why.starts_with("zone az-fast has no compute host taking servers in RegionTwo"), "{why}");
 }
@@ -282,7 +284,10 @@ fn a_move_whose_flavor_the_new_region_lacks_is_held_untouched() {
     let held = held(&state);
     assert_eq!(held.len(), 2);
     assert!(held[0].1.contains("flavor f1 does not exist in RegionTwo"), "{}", held[0].1);
-    assert!(state.servers.iter().all(|t| t.ended_at == Some(now)));
+    assert!(state
+        .servers
+        .iter()
+        .all(|t| matches!(t.lifecycle, Lifecycle::Held { at, started: false, .. } if at == now)));
 }
 
 #[test]
@@ -318,7 +323,7 @@ fn a_server_still_in_service_is_held_after_its_refusals() {
     assert!(held(&state).is_empty(), "once is not enough");
     state.fail(0, true, "stop failed: 409".into(), now);
     assert_eq!(held(&state), [("s1", "stop failed: 409 (2 times in a row)")]);
-    assert_eq!(state.servers[0].ended_at, Some(now));
+    assert!(matches!(state.servers[0].lifecycle, Lifecycle::Held { at, .. } if at == now));
 }
 
 #[test]
@@ -341,7 +346,7 @@ fn a_server_out_of_service_is_given_back_to_its_machine_never_held_down() {
     state.fail(0, true, "boot failed: 400".into(), now);
     state.fail(0, true, "boot failed: 400".into(), now);
     let t = &state.servers[0];
-    assert!(t.held.is_none(), "a stopped server is never left held");
+    assert!(t.lifecycle.held().is_none(), "a stopped server is never left held");
     let refused = t.refused.as_ref().expect("the stage is given up to the machine");
     assert_eq!(refused.reason, "boot failed: 400 (2 times in a row)");
     assert_eq!(t.failures, 0, "its count starts again for the way back");
@@ -355,7 +360,7 @@ fn the_loop_wakes_for_the_earliest_retry_or_at_the_poll() {
     assert_eq!(state.next_wake(poll, now), poll);
     state.servers[0].retry_at = Some(now + Duration::from_secs(7));
     state.servers[1].retry_at = Some(now + Duration::from_secs(3));
-    state.servers[1].held = Some("held".into());
+    state.servers[1].hold("held".into(), now);
     state.servers[2].retry_at = Some(now - Duration::from_secs(1));
     assert_eq!(state.next_wake(poll, now), Duration::from_secs(7), "not a held server's, nor one already due");
 }
@@ -377,8 +382,8 @@ fn the_new_region_is_counted_again_when_due() {
 fn each_old_host_counts_its_moves_under_way_and_started() {
     let now = Instant::now();
     let mut state = run_state(plan(&[&["p"; 3], &["p"]]), Options::default(), None, now);
-    state.servers[0].started = true;
-    state.servers[1].held = Some("held".into());
+    state.servers[0].lifecycle = Lifecycle::UnderWay;
+    state.servers[1].hold("held".into(), now);
     state.servers[2].plan.strategy = Strategy::Wait;
     let moves = state.host_moves();
     assert_eq!(
@@ -408,9 +413,11 @@ fn progress_counts_what_ended_in_this_run_apart() {
     let now = Instant::now();
     let mut state = run_state(plan(&[&["p"; 4]]), Options::default(), None, now);
     state.servers[0].state.end = Some(cutover_core::machine::End::Moved);
-    state.servers[0].ended_before = true;
-    state.servers[1].state.end = Some(cutover_core::machine::End::Moved);
-    state.servers[2].held = Some("held".into());
+    state.servers[0].lifecycle = Lifecycle::Ended { at: None };
+    let mut moved = state.servers[1].state.clone();
+    moved.end = Some(cutover_core::machine::End::Moved);
+    state.servers[1].saved(moved, now);
+    state.servers[2].hold("held".into(), now);
     let progress = state.progress(Duration::from_secs(5), 9);
     assert_eq!((progress.total, progress.done, progress.done_this_run), (4, 3, 2));
     assert!(progress.phases.contains(&(Phase::Held, 1)), "{:?}", progress.phases);
@@ -425,7 +432,7 @@ fn progress_counts_what_ended_in_this_run_apart() {
 fn at_delete_source(state: &mut RunState, i: usize) {
     let delete = stages(Strategy::Snapshot, Route::Forward).iter().position(|s| *s == Stage::DeleteSource).unwrap();
     let t = &mut state.servers[i];
-    (t.state.at, t.state.stopped_at, t.started) = (delete, Some(1), true);
+    (t.state.at, t.state.stopped_at, t.lifecycle) = (delete, Some(1), Lifecycle::UnderWay);
     t.state.image = Some(ImageCopy { id: format!("snap-{i}"), size: 1, checksum: "c".into() });
 }
 
@@ -491,4 +498,48 @@ fn the_rebuilds_id_is_noted_when_first_seen_and_when_it_changes() {
     assert_eq!(state.rebuild_seen(0, &seen(Seen::Absent)), None, "a rebuild not seen for a while keeps its note");
     state.servers[0].state.route = Route::BackToSource;
     assert_eq!(state.rebuild_seen(0, &seen(view("new-1"))), Some(None), "back to the source: the rebuild is forgotten");
+}
+
+#[test]
+fn a_servers_lifecycle_starts_from_what_the_journal_holds() {
+    let fresh = ServerState::new(0);
+    assert_eq!(Lifecycle::of(&fresh, false), Lifecycle::Pending);
+    assert_eq!(Lifecycle::of(&fresh, true), Lifecycle::UnderWay);
+    let mut ended = fresh.clone();
+    ended.end = Some(cutover_core::machine::End::Moved);
+    assert_eq!(Lifecycle::of(&ended, true), Lifecycle::Ended { at: None }, "ended in an earlier run");
+    let now = Instant::now();
+    let state = run_state(plan(&[&["p"; 2]]), Options::default(), None, now);
+    let t = &state.servers[0];
+    assert!(t.pending() && !t.holds_slot() && !t.watched() && !t.done());
+}
+
+#[test]
+fn a_hold_remembers_whether_the_move_had_started() {
+    let now = Instant::now();
+    let mut state = run_state(plan(&[&["p"; 2]]), Options::default(), None, now);
+    state.servers[0].hold("untouched".into(), now);
+    state.servers[1].lifecycle = Lifecycle::UnderWay;
+    state.servers[1].hold("failing".into(), now);
+    let started: Vec<bool> = state.servers.iter().map(|t| t.lifecycle.started()).collect();
+    assert_eq!(started, [false, true]);
+    assert!(state.servers.iter().all(|t| t.done() && !t.pending() && !t.holds_slot()));
+    assert_eq!(state.host_moves()["old-1"].started, 1, "the host counts the one that had started");
+}
+
+#[test]
+fn room_set_aside_for_a_move_is_counted_free_only_after_it_ends() {
+    let now = Instant::now();
+    let mut state = run_state(plan(&[&["p"]]), Options::default(), Some(room_for(1)), now);
+    state.admit(now);
+    let t = &mut state.servers[0];
+    assert!(t.room && t.holds_slot());
+    assert!(!t.counted_in_room(now), "under way: its room is still taken from a count");
+    let mut moved = t.state.clone();
+    moved.end = Some(cutover_core::machine::End::Moved);
+    let later = now + Duration::from_secs(5);
+    t.saved(moved, later);
+    assert_eq!(t.lifecycle, Lifecycle::Ended { at: Some(later) });
+    assert!(!t.counted_in_room(now), "a count made before it ended does not show it");
+    assert!(t.counted_in_room(later + Duration::from_secs(1)));
 }

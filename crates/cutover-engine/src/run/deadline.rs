@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use cutover_core::machine::{ServerState, Strategy};
 
+use tokio::time::Instant;
+
 use super::Engine;
+use crate::decide::Lifecycle;
 use crate::error::Result;
 
 impl Engine {
@@ -41,14 +44,14 @@ impl Engine {
                     self.wrote();
                     tracing::info!(server = mv.source, strategy = ?then, "deadline passed; moving it");
                     let t = &mut self.state.servers[i];
-                    (t.plan, t.state, t.started) = (mv, state, false);
+                    (t.plan, t.state, t.lifecycle) = (mv, state, Lifecycle::Pending);
                 }
                 None => {
                     let t = &mut self.state.servers[i];
                     tracing::warn!(server = t.plan.source, "deadline passed; still in the old region");
-                    t.held = Some(format!(
-                        "the deadline ({when}) passed with the server still in the old region (strategy wait)"
-                    ));
+                    let why =
+                        format!("the deadline ({when}) passed with the server still in the old region (strategy wait)");
+                    t.hold(why, Instant::now());
                 }
             }
         }

@@ -16,7 +16,7 @@ use cutover_journal::{HookEndRecord, HookRecord, Journal};
 use crate::driver::{Driver, DriverError};
 use crate::error::Result;
 use crate::hook::{HookReport, HookRequest};
-use crate::hosts::{waiting_for_moves, HostMoves, Hosts};
+use crate::hosts::{waiting_for_moves, HookRun, HostMoves, Hosts};
 
 /// The hook's end as the journal keeps it.
 fn hook_end(report: &HookReport) -> HookEndRecord {
@@ -59,7 +59,8 @@ impl Hosts {
         let observed: Vec<&str> = open
             .iter()
             .map(|&i| &self.tracked[i])
-            .filter(|t| !waiting_for_moves(t.state.stage, moves_of(&t.plan.name)) && t.running.is_none())
+            .filter(|t| !waiting_for_moves(t.state.stage, moves_of(&t.plan.name)))
+            .filter(|t| !matches!(t.hook, HookRun::Running { .. }))
             .map(|t| t.plan.name.as_str())
             .collect();
         let mut seen = match observed.is_empty() {
@@ -79,7 +80,7 @@ impl Hosts {
             }
             obs.moves_in_flight = in_flight;
             obs.moves_started = started;
-            obs.hook = t.hook.as_ref().and_then(|h| h.end.as_ref()).map(HookEndRecord::end);
+            obs.hook = t.hook.end().map(HookEndRecord::end);
             let step = step_host(&t.plan, &t.state, &obs, now);
             if step.state != t.state {
                 journal.save_host_state(&t.plan.name, &step.state).map_err(fatal)?;
@@ -160,18 +161,17 @@ impl Hosts {
         let host = self.tracked[i].plan.name.clone();
         let Some(hand_off) = self.options.hand_off_for(&host) else { return Ok(false) };
         let t = &mut self.tracked[i];
-        if t.running.is_some() {
-            return Ok(false);
+        match t.hook {
+            HookRun::Running { .. } => return Ok(false),
+            HookRun::CutShort { .. } => {
+                tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
+            }
+            HookRun::NotRun | HookRun::Ended(_) => {}
         }
-        if t.hook.as_ref().is_some_and(|h| h.end.is_none()) {
-            tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
-        }
-        let seq = journal.intend_host(&host, action)?;
-        let record = HookRecord { started_at: now, end: None };
-        journal.save_hook(&host, &record)?;
+        let intent = journal.intend_host(&host, action)?;
+        journal.save_hook(&host, &HookRecord { started_at: now, end: None })?;
         self.writes += 2;
-        t.hook = Some(record);
-        t.running = Some(seq);
+        t.hook = HookRun::Running { started_at: now, intent };
         let request = HookRequest {
             host: host.clone(),
             old_region: plan.clouds.old_region.clone(),
@@ -203,22 +203,16 @@ impl Hosts {
             Err(_) => return Ok(false),
         };
         let t = &mut self.tracked[i];
-        let seq = t.running.take();
-        let started_at = t.hook.as_ref().map_or(0, |h| h.started_at);
-        let record = HookRecord { started_at, end: Some(hook_end(&report)) };
+        // Only a running hook is spawned, so only one can end here.
+        let HookRun::Running { started_at, intent } = t.hook else { return Ok(false) };
+        let end = hook_end(&report);
+        let outcome = if report.succeeded() { Ok(()) } else { Err(end.describe()) };
+        let record = HookRecord { started_at, end: Some(end) };
         journal.save_hook(&t.plan.name, &record)?;
-        self.writes += 1;
-        if let Some(seq) = seq {
-            let outcome = if report.succeeded() {
-                Ok(())
-            } else {
-                Err(record.end.as_ref().map(HookEndRecord::describe).unwrap_or_default())
-            };
-            journal.host_outcome(seq, outcome)?;
-            self.writes += 1;
-        }
+        journal.host_outcome(intent, outcome)?;
+        self.writes += 2;
         tracing::info!(host = t.plan.name, "hand-off hook {}: {}", report.outcome(), report.last_line());
-        t.hook = Some(record);
+        t.hook = HookRun::Ended(record);
         Ok(true)
     }
 }

@@ -12,7 +12,10 @@ use std::collections::HashSet;
 use cutover_core::machine::{request, Requested};
 use serde::Serialize;
 
+use tokio::time::Instant;
+
 use super::Engine;
+use crate::decide::Lifecycle;
 use crate::error::{Error, Result};
 
 /// What a rollback request made of one server.
@@ -48,15 +51,17 @@ impl Engine {
             let t = &self.state.servers[i];
             let source = t.plan.source.clone();
             // `started` counts the actions the journal holds for it.
-            let nothing_to_do = match request(&t.plan, &t.state, t.started, now) {
+            let nothing_to_do = match request(&t.plan, &t.state, t.lifecycle.started(), now) {
                 Requested::Recorded(state) => {
                     if state != t.state {
                         self.journal.save(&source, &state)?;
                         self.wrote();
                         let t = &mut self.state.servers[i];
-                        t.started |= state.started();
-                        t.ended_before = false;
-                        t.held = None;
+                        let started = t.lifecycle.started() || state.started();
+                        t.lifecycle = match state.end {
+                            Some(_) => Lifecycle::Ended { at: Some(Instant::now()) },
+                            None => Lifecycle::of(&state, started),
+                        };
                         t.state = state;
                     }
                     recorded.insert(i);
