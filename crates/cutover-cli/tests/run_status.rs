@@ -77,7 +77,7 @@ fn server(id: &str, strategy: Strategy) -> ServerPlan {
         ports: vec![],
         fixed_networks: vec![],
         volumes: vec![VolumeRecord {
-            id: format!("{id}-data"),
+            id: format!("{id}-data").into(),
             device: None,
             boot_index: None,
             delete_on_termination: false,

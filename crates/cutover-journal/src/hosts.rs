@@ -6,6 +6,7 @@ notes (`notes`); from a schema 1 journal, read where it kept them.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::HostState;
 use rusqlite::params;
 
@@ -36,13 +37,13 @@ impl Journal {
         for row in rows {
             let (seq, host, action, outcome) = row.map_err(|e| Error::sql(&self.path, e))?;
             let action = self.parse(&format!("action {seq} of host {host}"), &action)?;
-            actions.push(HostActionEntry { seq, host, action, outcome });
+            actions.push(HostActionEntry { seq, host: host.into(), action, outcome });
         }
         Ok(actions)
     }
 
     /// Every server's notes, by source.
-    pub fn notes(&self) -> Result<BTreeMap<String, Notes>> {
+    pub fn notes(&self) -> Result<BTreeMap<ServerId, Notes>> {
         let rows: Vec<(String, String)> = match self.version {
             1 => self
                 .v1_records()?
@@ -55,7 +56,9 @@ impl Journal {
             _ => self.rows("SELECT source, notes FROM notes ORDER BY source")?,
         };
         rows.into_iter()
-            .map(|(source, text)| Ok((source.clone(), self.parse(&format!("server {source}: its notes"), &text)?)))
+            .map(|(source, text)| {
+                Ok((source.clone().into(), self.parse(&format!("server {source}: its notes"), &text)?))
+            })
             .collect()
     }
 
@@ -65,7 +68,7 @@ impl Journal {
     }
 
     /// Every old host the journal has a record of, by name.
-    pub fn hosts(&self) -> Result<BTreeMap<String, HostEntry>> {
+    pub fn hosts(&self) -> Result<BTreeMap<HostName, HostEntry>> {
         if self.version == 1 {
             return self.v1_hosts();
         }
@@ -94,7 +97,7 @@ impl Journal {
                 disabled_at,
                 enabled_for_rebuild_at,
             };
-            hosts.insert(name, entry);
+            hosts.insert(name.into(), entry);
         }
         Ok(hosts)
     }
@@ -135,12 +138,12 @@ impl Journal {
 
     /// A version 1 journal's hosts, read where it kept them (a read-only
     /// journal is not migrated).
-    fn v1_hosts(&self) -> Result<BTreeMap<String, HostEntry>> {
-        let mut hosts: BTreeMap<String, HostEntry> = BTreeMap::new();
+    fn v1_hosts(&self) -> Result<BTreeMap<HostName, HostEntry>> {
+        let mut hosts: BTreeMap<HostName, HostEntry> = BTreeMap::new();
         for record in self.v1_records()? {
             let schema::V1Record::Host { host, column } = record else { continue };
             let what = |field: &str| format!("host {host}: its {field}");
-            let entry = hosts.entry(host.clone()).or_default();
+            let entry = hosts.entry(host.clone().into()).or_default();
             match column {
                 schema::V1Column::State(text) => entry.state = Some(self.parse(&what("state"), &text)?),
                 schema::V1Column::Hook(text) => entry.hook = Some(self.parse(&what("hook"), &text)?),

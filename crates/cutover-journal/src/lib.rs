@@ -27,6 +27,7 @@ use std::sync::Mutex;
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{HostName, RegionName, ServerId};
 use cutover_core::machine::host::HostAction;
 use cutover_core::machine::{Action, ServerMove, ServerState};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -45,8 +46,8 @@ pub struct Meta {
     pub plan_digest: String,
     pub cloud: String,
     pub auth_url: String,
-    pub old_region: String,
-    pub new_region: String,
+    pub old_region: RegionName,
+    pub new_region: RegionName,
     /// When the journal was created (RFC 3339, from the caller's clock).
     pub created_at: String,
 }
@@ -64,7 +65,7 @@ pub struct ServerEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionEntry {
     pub seq: i64,
-    pub source: String,
+    pub source: ServerId,
     pub action: Action,
     /// `None` while no outcome was written: the run stopped in between, and
     /// the action may or may not have reached the cloud.
@@ -105,7 +106,7 @@ impl Journal {
             for (plan, record, state) in moves {
                 tx.execute(
                     "INSERT INTO servers (source, plan, record, state) VALUES (?1, ?2, ?3, ?4)",
-                    params![plan.source, json(plan)?, record.to_string(), json(state)?],
+                    params![plan.source.as_str(), json(plan)?, record.to_string(), json(state)?],
                 )
                 .map_err(|e| Error::sql(&staging, e))?;
             }
@@ -296,7 +297,7 @@ impl Journal {
             let (seq, source, action, ok, error) = row.map_err(|e| Error::sql(&self.path, e))?;
             let outcome = outcome_of(ok, error);
             let action = self.parse(&format!("action {seq} of server {source}"), &action)?;
-            actions.push(ActionEntry { seq, source, action, outcome });
+            actions.push(ActionEntry { seq, source: source.into(), action, outcome });
         }
         Ok(actions)
     }
@@ -382,8 +383,8 @@ pub struct Loaded {
     pub servers: Vec<ServerEntry>,
     pub actions: Vec<ActionEntry>,
     pub host_actions: Vec<HostActionEntry>,
-    pub hosts: BTreeMap<String, HostEntry>,
-    pub notes: BTreeMap<String, Notes>,
+    pub hosts: BTreeMap<HostName, HostEntry>,
+    pub notes: BTreeMap<ServerId, Notes>,
 }
 
 /// An action's outcome from its `ok` and `error` columns.

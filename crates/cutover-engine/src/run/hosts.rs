@@ -9,6 +9,7 @@ scheduling.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::host::{step_host, HookEnd, HostAction, HostObservation};
 use cutover_core::plan::Plan;
 use cutover_journal::{HookEndRecord, HookRecord, Journal};
@@ -41,7 +42,7 @@ impl Hosts {
         plan: &Plan,
         driver: &dyn Driver,
         journal: &mut Journal,
-        moves: &BTreeMap<String, HostMoves>,
+        moves: &BTreeMap<HostName, HostMoves>,
         now: i64,
     ) -> std::result::Result<bool, HostRound> {
         let mut changed = self.collect_hooks(journal).map_err(HostRound::Fatal)?;
@@ -56,12 +57,12 @@ impl Hosts {
             })
             .collect();
         let moves_of = |name: &str| moves.get(name).copied().unwrap_or_default();
-        let observed: Vec<&str> = open
+        let observed: Vec<&HostName> = open
             .iter()
             .map(|&i| &self.tracked[i])
             .filter(|t| !waiting_for_moves(t.state.stage, moves_of(&t.plan.name)))
             .filter(|t| !matches!(t.hook, HookRun::Running { .. }))
-            .map(|t| t.plan.name.as_str())
+            .map(|t| &t.plan.name)
             .collect();
         let mut seen = match observed.is_empty() {
             true => BTreeMap::new(),
@@ -86,10 +87,10 @@ impl Hosts {
                 journal.save_host_state(&t.plan.name, &step.state).map_err(fatal)?;
                 self.writes += 1;
                 if step.state.stage != t.state.stage {
-                    tracing::info!(host = t.plan.name, stage = ?step.state.stage, "old host");
+                    tracing::info!(host = %t.plan.name, stage = ?step.state.stage, "old host");
                 }
                 if let Some(why) = step.state.failed.as_ref().filter(|_| t.state.failed.is_none()) {
-                    tracing::warn!(host = t.plan.name, "old host stopped: {why}");
+                    tracing::warn!(host = %t.plan.name, "old host stopped: {why}");
                 }
                 t.state = step.state;
                 changed = true;
@@ -119,7 +120,7 @@ impl Hosts {
         if let HostAction::DisableService { reason, .. } = &action {
             let done =
                 disable(plan, driver, journal, &host, reason, &mut self.writes).await.map_err(HostRound::Fatal)?;
-            return Ok(done.map_err(|e| tracing::warn!(host, "{e}")).is_ok());
+            return Ok(done.map_err(|e| tracing::warn!(host = %host, "{e}")).is_ok());
         }
         let seq = journal.intend_host(&host, &action).map_err(fatal)?;
         self.writes += 1;
@@ -128,7 +129,7 @@ impl Hosts {
             HostAction::DeleteOldService { .. } => driver.delete_old_service(plan, &host).await,
             HostAction::DisableNewService { reason, .. } => driver.set_new_host(plan, &host, Some(reason)).await,
             HostAction::JoinAggregates { aggregates, .. } => {
-                tracing::info!(host, aggregates = aggregates.join(", "), "putting the host into its old aggregates");
+                tracing::info!(host = %host, aggregates = aggregates.join(", "), "putting the host into its old aggregates");
                 driver.join_aggregates(plan, &host, aggregates).await
             }
             HostAction::EnableNewService { .. } => driver.set_new_host(plan, &host, None).await,
@@ -141,7 +142,7 @@ impl Hosts {
             // The host machine asks again next round; a lasting refusal
             // shows in the host's stage not moving on.
             Err(e) => {
-                tracing::warn!(host, "{e}");
+                tracing::warn!(host = %host, "{e}");
                 Ok(false)
             }
         }
@@ -164,7 +165,7 @@ impl Hosts {
         match t.hook {
             HookRun::Running { .. } => return Ok(false),
             HookRun::CutShort { .. } => {
-                tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
+                tracing::warn!(host = %host, "its hand-off hook was cut short by the last run's end: running it again");
             }
             HookRun::NotRun | HookRun::Ended(_) => {}
         }
@@ -178,7 +179,7 @@ impl Hosts {
             new_region: plan.clouds.new_region.clone(),
             migration: plan.migration.clone(),
         };
-        tracing::info!(host, "handing the empty host off");
+        tracing::info!(host = %host, "handing the empty host off");
         self.hooks.spawn(async move { (i, hand_off.hand_off(&request).await) });
         Ok(true)
     }
@@ -211,7 +212,7 @@ impl Hosts {
         journal.save_hook(&t.plan.name, &record)?;
         journal.host_outcome(intent, outcome)?;
         self.writes += 2;
-        tracing::info!(host = t.plan.name, "hand-off hook {}: {}", report.outcome(), report.last_line());
+        tracing::info!(host = %t.plan.name, "hand-off hook {}: {}", report.outcome(), report.last_line());
         t.hook = HookRun::Ended(record);
         Ok(true)
     }
@@ -225,11 +226,11 @@ pub(crate) async fn disable(
     plan: &Plan,
     driver: &dyn Driver,
     journal: &mut Journal,
-    host: &str,
+    host: &HostName,
     reason: &str,
     writes: &mut u64,
 ) -> Result<std::result::Result<(), DriverError>> {
-    let action = HostAction::DisableService { host: host.to_string(), reason: reason.to_string() };
+    let action = HostAction::DisableService { host: host.clone(), reason: reason.to_string() };
     let seq = journal.intend_host(host, &action)?;
     let done = driver.disable_host(plan, host, reason).await;
     journal.host_outcome(seq, done.clone().map_err(|e| e.message))?;

@@ -12,6 +12,7 @@ first, so a run killed in between disables it on resume.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::{Action, Side};
 use tokio::time::Instant;
 
@@ -40,7 +41,7 @@ impl Engine {
                     Err(source) => {
                         failures += 1;
                         if source.permanent || failures >= self.state.options.observe_attempts {
-                            return Err(Error::DisableHostFailed { host, source });
+                            return Err(Error::DisableHostFailed { host: host.to_string(), source });
                         }
                         tokio::time::sleep(retry_after(failures, self.state.options.poll.max)).await;
                     }
@@ -49,13 +50,13 @@ impl Engine {
             self.journal.set_host_disabled(&host, self.clock.now())?;
             self.wrote();
             self.disabled.insert(host.clone());
-            tracing::info!(host, "old host taken out of scheduling");
+            tracing::info!(host = %host, "old host taken out of scheduling");
         }
         Ok(())
     }
 
     /// Disables old host `host` ([`crate::hosts::disable`]).
-    async fn disable(&mut self, host: &str, reason: &str) -> Result<std::result::Result<(), DriverError>> {
+    async fn disable(&mut self, host: &HostName, reason: &str) -> Result<std::result::Result<(), DriverError>> {
         let (plan, driver) = (self.state.plan.clone(), self.driver.clone());
         hosts::disable(&plan, driver.as_ref(), &mut self.journal, host, reason, &mut self.writes).await
     }
@@ -66,24 +67,24 @@ impl Engine {
     /// outcome saying why, and tried again later; a host that has no
     /// service any more does not hold its boots back.
     pub(super) async fn open_hosts(&mut self, calls: Vec<Call>) -> Result<Vec<Call>> {
-        let mut failed: BTreeMap<String, DriverError> = BTreeMap::new();
+        let mut failed: BTreeMap<HostName, DriverError> = BTreeMap::new();
         for host in self.state.hosts_needed(&self.disabled).difference(&self.enabled.clone()) {
             self.journal.set_host_enabled_for_rebuild(host, Some(self.clock.now()))?;
             self.enabled_journaled.insert(host.clone());
             self.wrote();
             match self.driver.enable_host(&self.state.plan, host).await {
                 Ok(()) => {
-                    tracing::info!(host, "old host enabled again for a rebuild there");
+                    tracing::info!(host = %host, "old host enabled again for a rebuild there");
                     self.enabled.insert(host.clone());
                 }
                 // No such service (the host left the old region): nothing was
                 // enabled, and the boot goes where Nova finds room.
                 Err(error) if error.permanent => {
-                    tracing::warn!(host, "cannot enable the old host for a rebuild: {}", error.message);
+                    tracing::warn!(host = %host, "cannot enable the old host for a rebuild: {}", error.message);
                     self.forget_enabled(host)?;
                 }
                 Err(error) => {
-                    tracing::warn!(host, "enabling the old host for a rebuild failed: {}", error.message);
+                    tracing::warn!(host = %host, "enabling the old host for a rebuild failed: {}", error.message);
                     failed.insert(host.clone(), error);
                 }
             }
@@ -119,10 +120,10 @@ impl Engine {
                 Ok(()) => {
                     self.forget_enabled(&host)?;
                     self.enabled.remove(&host);
-                    tracing::info!(host, "old host disabled again after the rebuild there");
+                    tracing::info!(host = %host, "old host disabled again after the rebuild there");
                 }
                 Err(error) => {
-                    tracing::warn!(host, "disabling the old host again failed: {}", error.message);
+                    tracing::warn!(host = %host, "disabling the old host again failed: {}", error.message);
                     if error.permanent {
                         // The service is gone: there is nothing left to disable.
                         self.forget_enabled(&host)?;

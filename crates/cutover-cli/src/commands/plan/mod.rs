@@ -197,8 +197,8 @@ fn check_plan(plan: &Plan, ctx: &Ctx) -> anyhow::Result<()> {
     let here = cutover_core::plan::CloudsRef {
         cloud: profile.name().to_string(),
         auth_url: profile.auth_url().unwrap_or_default().to_string(),
-        old_region: regions.old.clone(),
-        new_region: regions.new.clone(),
+        old_region: regions.old.clone().into(),
+        new_region: regions.new.clone().into(),
     };
     same_clouds(&plan.clouds, &here).map_err(InputError)?;
     let inventory = read_clouds(ctx)?;
@@ -234,7 +234,7 @@ fn table(plan: &Plan) -> Listing {
         ]);
     }
     for u in &plan.unplanned {
-        let row = [&u.host, &u.id, &u.name, &u.project_id].map(|v| json!(v));
+        let row = [u.host.as_str(), u.id.as_str(), &u.name, u.project_id.as_str()].map(|v| json!(v));
         listing.push(row.into_iter().chain([json!("(not planned)"), json!(u.reason), json!([])]));
     }
     listing
