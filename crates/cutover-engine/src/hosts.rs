@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutover_core::id::HostName;
-use cutover_core::machine::host::{HostMove, HostStage, HostState};
+use cutover_core::machine::host::{HookEnd, HostMove, HostStage, HostState};
 use cutover_core::plan::Plan;
 pub use cutover_journal::{HookEndRecord, HookRecord};
 use cutover_journal::{HostEntry, Journal};
@@ -99,9 +99,9 @@ impl HookRun {
     }
 
     /// How it ended, for the host's machine.
-    pub(crate) fn end(&self) -> Option<&HookEndRecord> {
+    pub(crate) fn end(&self) -> Option<HookEnd> {
         match self {
-            HookRun::Ended(record) => record.end.as_ref(),
+            HookRun::Ended(record) => record.end.as_ref().map(HookEndRecord::end),
             _ => None,
         }
     }
@@ -112,8 +112,6 @@ pub(crate) struct Hosts {
     pub(crate) tracked: Vec<TrackedHost>,
     pub(crate) options: HostOptions,
     pub(crate) hooks: JoinSet<(usize, HookReport)>,
-    /// Journal writes so far in this run (the run's progress counts them).
-    pub(crate) writes: u64,
 }
 
 impl Hosts {
@@ -144,7 +142,7 @@ impl Hosts {
                 }
             })
             .collect();
-        Hosts { tracked, options, hooks: JoinSet::new(), writes: 0 }
+        Hosts { tracked, options, hooks: JoinSet::new() }
     }
 
     /// Takes up the hosts an earlier run stopped (a failed hook, no

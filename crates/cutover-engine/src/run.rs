@@ -2,10 +2,12 @@
 The executor: the reconcile loop and everything in it that touches the
 clouds or the journal. Each round: the new region counted when due
 (`observe`), the moves the decisions admit (`crate::decide`), every
-unfinished server observed in one batched call, each machine stepped, the
-new states and the intents journaled, the actions carried out (bounded,
-concurrently), their outcomes journaled, then a wait (short while things
-change, longer while nothing does). See docs/journal.md for what is
+unfinished server observed in one batched call, the round decided as one
+`Decision` (pure), carried out (`carry_out`: the new states and the
+intents journaled), the actions made (bounded, concurrently, `act`),
+their outcomes journaled; then the old hosts' round the same way
+(`hosts`), then a wait (short while things change, longer while nothing
+does). See docs/journal.md for what is
 written when and why a `kill -9` anywhere in between resumes correctly.
 
 Beside the loop: `scheduling`, the old hosts taken out of scheduling
@@ -31,17 +33,16 @@ use std::sync::Arc;
 
 use cutover_cloud::meter::metered;
 use cutover_core::id::{HostName, ServerId};
-use cutover_core::machine::{Action, Observation, Refused, ServerMove, ServerState};
+use cutover_core::machine::{Action, Refused, ServerMove, ServerState};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
 
 use crate::clock::{retry_after, Backoff, Clock};
-use crate::decide::{RunState, ServerDecision, Tracked};
+use crate::decide::{Decision, Intent, RunState, Save, Tracked};
 use crate::driver::{Driver, DriverError};
 use crate::error::{Error, Result};
 use crate::hosts::Hosts;
-use crate::limits::Slots;
 use crate::open::Opened;
 use crate::report::Report;
 
@@ -135,7 +136,7 @@ impl Engine {
             self.disable_hosts().await?;
             self.hosts.take_up_stopped(self.clock.now());
         }
-        progress(&self.state.progress(self.started.elapsed(), self.writes + self.hosts.writes));
+        progress(&self.state.progress(self.started.elapsed(), self.writes));
         let mut backoff = Backoff::new(self.state.options.poll);
         let mut observe_failures = 0;
         while !self.finished() {
@@ -146,7 +147,7 @@ impl Engine {
             let wait = match outcome {
                 Ok(changed) => {
                     observe_failures = 0;
-                    progress(&self.state.progress(self.started.elapsed(), self.writes + self.hosts.writes));
+                    progress(&self.state.progress(self.started.elapsed(), self.writes));
                     self.state.next_wake(backoff.next(changed), Instant::now())
                 }
                 Err(Round::Observe(source)) => {
@@ -204,54 +205,54 @@ impl Engine {
         let planned: Vec<&ServerPlan> = batch.iter().map(|&i| self.state.planned(i)).collect();
         let (observed, requests) = metered(self.driver.observe(&self.state.plan, &planned)).await;
         let observed = observed.map_err(Round::Observe)?;
-        let mut calls = Vec::new();
-        let mut changed = false;
         for &i in &batch {
             self.state.servers[i].notes.observed += requests as f64 / batch.len() as f64;
-            if let Some(observation) = observed.get(&self.state.servers[i].plan.source) {
-                changed |= self.decide(i, observation, &mut slots, &mut calls).map_err(Round::Fatal)?;
-            }
         }
-        changed |= !calls.is_empty();
+        let decision = self.state.decide(&batch, &observed, &mut slots, self.clock.now());
+        let changed = decision.changes_state();
+        let (calls, _) = self.carry_out(decision).await.map_err(Round::Fatal)?;
+        let changed = changed || !calls.is_empty();
         let calls = self.open_hosts(calls).await.map_err(Round::Fatal)?;
         self.act(calls).await.map_err(Round::Fatal)?;
         Ok(changed)
     }
 
-    /// Steps server `i` on `observation` (`RunState::step_server`);
-    /// journals the rebuild's id when first seen, its new state, then the
-    /// intent of each action it asks for (queued in `calls`).
-    fn decide(
-        &mut self,
-        i: usize,
-        observation: &Observation,
-        slots: &mut Slots,
-        calls: &mut Vec<Call>,
-    ) -> Result<bool> {
-        if let Some(id) = self.state.rebuild_seen(i, observation) {
-            self.state.servers[i].notes.new_id = id;
-            self.save_notes_of(i)?;
+    /// Carries a round's decision out: each save journaled, then taken
+    /// into the run's state (a server that ended has its notes saved with
+    /// it); then each intent: a server's journaled and returned as a call
+    /// (made with the round's others, `act`), a host's carried out at once
+    /// (`act_on_host`: intent, call, outcome). The flag: whether a host
+    /// action was done.
+    async fn carry_out(&mut self, decision: Decision) -> Result<(Vec<Call>, bool)> {
+        for save in decision.saves {
+            match save {
+                Save::RebuildId { server, id } => {
+                    self.state.servers[server].notes.new_id = id;
+                    self.save_notes_of(server)?;
+                }
+                Save::State { server, state } => {
+                    self.journal.save(&self.state.servers[server].plan.source, &state)?;
+                    self.wrote();
+                    self.state.servers[server].saved(state, Instant::now());
+                    if self.state.servers[server].state.end.is_some() {
+                        self.save_notes_of(server)?;
+                    }
+                }
+                Save::Host { host, state } => self.save_host(host, state)?,
+            }
         }
-        let step = match self.state.step_server(i, observation, slots, self.clock.now()) {
-            ServerDecision::WaitsForBuild => return Ok(false),
-            ServerDecision::Step(step) => *step,
-        };
-        let source = self.state.servers[i].plan.source.clone();
-        let changed = step.state != self.state.servers[i].state;
-        if changed {
-            self.journal.save(&source, &step.state)?;
-            self.wrote();
-            self.state.servers[i].saved(step.state, Instant::now());
+        let (mut calls, mut acted) = (Vec::new(), false);
+        for intent in decision.intents {
+            match intent {
+                Intent::Server { server, action } => {
+                    let seq = self.journal.intend(&self.state.servers[server].plan.source, &action)?;
+                    self.wrote();
+                    calls.push(Call { server, seq, action });
+                }
+                Intent::Host { host, action } => acted |= self.act_on_host(host, action, self.clock.now()).await?,
+            }
         }
-        for action in step.actions {
-            let seq = self.journal.intend(&source, &action)?;
-            self.wrote();
-            calls.push(Call { server: i, seq, action });
-        }
-        if changed && self.state.servers[i].state.end.is_some() {
-            self.save_notes_of(i)?;
-        }
-        Ok(changed)
+        Ok((calls, acted))
     }
 
     /// Carries out the round's actions, at most `calls_in_flight` at once,

@@ -1,14 +1,20 @@
 /*!
-The procedure's steps besides the run: [`sync`] (what Nova stores, copied
-into the new region), [`register`] (the new region in Keystone) and
-[`retire`] (the old Nova's leftovers). Each gathers from both regions,
-decides through `cutover_core` and carries out through `cutover_cloud`,
-returning a result value; printing it is the caller's business.
+The procedure's steps besides the run: [`preflight`], [`verify`] (the new
+region's services), [`sync`] (what Nova stores, copied into the new
+region), [`plan`] (made and checked), [`register`] (the new region in
+Keystone) and [`retire`] (the old Nova's leftovers), and [`upgrade`]'s
+sequence of them. Each gathers from the regions, decides through
+`cutover_core` and carries out through `cutover_cloud`, returning a result
+value; printing it is the caller's business.
 */
 
+pub mod plan;
+pub mod preflight;
 pub mod register;
 pub mod retire;
 pub mod sync;
+pub mod upgrade;
+pub mod verify;
 
 use cutover_cloud::{Profile, RegionClient, RetryPolicy};
 
@@ -25,9 +31,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the operator must fix their input (exit status 2 in the CLI).
+    /// Whether the operator must fix their input (exit status 2 in the CLI):
+    /// a flag, the cloud configuration, the credentials, a region's name.
     pub fn is_input(&self) -> bool {
-        matches!(self, Error::Input(_))
+        use cutover_cloud::Error as Cloud;
+        match self {
+            Error::Input(_) => true,
+            Error::Cloud(e) => matches!(e, Cloud::Config(_) | Cloud::Auth { .. } | Cloud::UnknownRegion { .. }),
+        }
     }
 }
 
@@ -57,9 +68,4 @@ pub async fn connect(profile: &Profile, region: &str, hint: &str) -> Result<Regi
         Err(e @ (Cloud::Config(_) | Cloud::Auth { .. })) => Err(Error::Input(e.to_string())),
         Err(e) => Err(Error::Cloud(e)),
     }
-}
-
-/// A connection to `region` of `cloud`: [`profile`] then [`connect`].
-pub async fn connect_cloud(cloud: Option<&str>, region: &str, hint: &str) -> Result<RegionClient> {
-    connect(&profile(cloud)?, region, hint).await
 }

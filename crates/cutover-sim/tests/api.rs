@@ -11,6 +11,7 @@ mod api {
     mod neutron;
     mod nova_actions;
     mod nova_admin;
+    mod nova_instance_actions;
     mod nova_network_fixed_ips;
     mod nova_ownership;
     mod nova_server_resources;

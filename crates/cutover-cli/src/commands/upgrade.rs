@@ -1,12 +1,16 @@
 /*!
-`cutover upgrade`: the whole procedure in one command, each phase through
+`cutover upgrade`: the whole procedure in one command: preflight → env
+verify → sync → plan, then (with `--approve`) drain → hand-off → rejoin →
+retire. Which step comes next, and why it stops, is
+`cutover_procedure::upgrade`'s; this module carries each step out through
 its own command's function (called with plain values, never another
-command's flags): preflight → env verify → sync → plan, then (with
-`--approve`) drain → hand-off → rejoin → retire. Without `--approve` it
-stops once the plan is written, for the operator to read; the same
-command with `--approve` then applies that very plan (never a new one)
-and resumes after a `kill -9` like `cutover run`.
+command's flags) and prints it. Without `--approve` it stops once the plan
+is written, for the operator to read; the same command with `--approve`
+then applies that very plan (never a new one) and resumes after a
+`kill -9` like `cutover run`.
 */
+
+use cutover_procedure::upgrade::{going_on, hands_off, Next, Outcome, Step, Upgrade};
 
 use super::plan::Recipe;
 use super::run::{apply, host_options, Request};
@@ -23,46 +27,56 @@ pub fn run(args: UpgradeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         out: if ctx.out.format() == Format::Table { ctx.out.clone() } else { ctx.out.clone().on_stderr() },
         ..ctx.clone()
     };
-    let plan_exists = args.plan.exists();
-    check_inputs(&args, plan_exists, ctx)?;
-    heading("preflight: both regions, admin rights, services, capacity");
-    preflight::run(&phases)?;
-    heading("env verify: the new region's conductor, scheduler and compute hosts");
-    env::verify::as_configured(&phases)?;
-    if plan_exists {
-        heading(&format!("plan: {} exists; checked against the clouds, applied as it is", args.plan.display()));
-        plan::check_file(&args.plan, &phases)?;
-    } else {
-        heading("sync: flavors, keypairs, quotas, server groups, aggregates into the new region");
-        match sync::sync(sync::Options::all(), &phases) {
-            // What sync cannot make equal is in its report; the plan's
-            // checks say whether the servers can still move.
-            Err(e) if e.downcast_ref::<SyncIncomplete>().is_some() => eprintln!("cutover upgrade: {e}; going on"),
-            other => other?,
+    let upgrade = Upgrade { plan_exists: args.plan.exists(), approve: args.approve };
+    check_inputs(&args, upgrade.plan_exists, ctx)?;
+    let mut step = upgrade.first();
+    loop {
+        if let Some(heading) = upgrade.heading(step, &args.plan) {
+            eprintln!("\n== cutover upgrade: {heading}");
         }
-        heading(&format!("plan: written to {}", args.plan.display()));
-        plan::make(&recipe(&args), Some(&args.plan), false, &phases)?;
-        plan::check_file(&args.plan, &phases)?;
+        let outcome = take(step, &args, ctx, &phases)?;
+        step = match upgrade.after(step, outcome) {
+            Next::Do(next) => next,
+            Next::Stop(stop) => {
+                let text = stop.text(&args.plan);
+                if stop.is_failure() {
+                    anyhow::bail!("{}", text.unwrap_or_default());
+                }
+                if let Some(text) = text {
+                    eprintln!("{text}");
+                }
+                return Ok(());
+            }
+        };
     }
-    if !args.approve {
-        eprintln!(
-            "\ncutover upgrade: nothing has changed yet. Read {plan} (`cutover plan --show {plan}`), edit it if \
-             need be, then run the same command with --approve to apply it.",
-            plan = args.plan.display()
-        );
-        return Ok(());
+}
+
+/// Carries `step` out, printing what it did (`phases`: where the steps
+/// before the run print; the run's report goes where `ctx` says).
+fn take(step: Step, args: &UpgradeArgs, ctx: &Ctx, phases: &Ctx) -> anyhow::Result<Outcome> {
+    match step {
+        Step::Preflight => preflight::run(phases)?,
+        Step::EnvVerify => env::verify::as_configured(phases)?,
+        Step::Sync => match sync::sync(sync::Options::all(), phases) {
+            Err(e) if e.downcast_ref::<SyncIncomplete>().is_some() => {
+                eprintln!("{}", going_on(&e.to_string()));
+                return Ok(Outcome::Incomplete);
+            }
+            other => other?,
+        },
+        Step::MakePlan => plan::make(&recipe(args), Some(&args.plan), false, phases)?,
+        Step::CheckPlan => plan::check_file(&args.plan, phases)?,
+        Step::Run => {
+            apply(&Request::defaults(&args.plan, &args.hosts), ctx)?;
+            let plan = plan::file::load(&args.plan).ok();
+            let handed_off = hands_off(args.hosts.on_host_empty.is_some(), plan.as_ref().map(|p| &p.hosts[..]));
+            return Ok(if handed_off { Outcome::HandedOff } else { Outcome::Done });
+        }
+        Step::Retire => {
+            retire::retire(retire::Options { endpoints: args.retire_endpoints, dry_run: false, yes: true }, phases)?
+        }
     }
-    heading("run: drain the old hosts, move every server, hand each emptied host off");
-    apply(&Request::defaults(&args.plan, &args.hosts), ctx)?;
-    if !hands_off(&args) {
-        eprintln!(
-            "\ncutover upgrade: every server moved; the old hosts are drained but not handed off (no \
-             --on-host-empty): redeploy them, then `cutover retire`."
-        );
-        return Ok(());
-    }
-    heading("retire: the old Nova's remaining services");
-    retire::retire(retire::Options { endpoints: args.retire_endpoints, dry_run: false, yes: true }, &phases)
+    Ok(Outcome::Done)
 }
 
 /// Every input of every phase, checked before the first (sync changes the
@@ -76,10 +90,6 @@ fn check_inputs(args: &UpgradeArgs, plan_exists: bool, ctx: &Ctx) -> anyhow::Res
     Ok(())
 }
 
-fn heading(what: &str) {
-    eprintln!("\n== cutover upgrade: {what}");
-}
-
 /// The plan's rules, zone map and migration id, as upgrade's flags give them.
 fn recipe(args: &UpgradeArgs) -> Recipe {
     Recipe {
@@ -88,11 +98,4 @@ fn recipe(args: &UpgradeArgs) -> Recipe {
         migration: args.migration.clone(),
         keep_snapshots: false,
     }
-}
-
-/// Whether the run hands the emptied hosts off (a hook for all, or one
-/// for each host of the plan).
-fn hands_off(args: &UpgradeArgs) -> bool {
-    args.hosts.on_host_empty.is_some()
-        || plan::file::load(&args.plan).is_ok_and(|p| p.hosts.iter().all(|h| h.on_empty.is_some()))
 }

@@ -19,6 +19,7 @@ use super::zones::{zone_change, zone_problem, ZoneMap};
 use super::{CloudsRef, HostPlan, Options, Plan, ServerPlan, ServerRecord, Unplanned, PLAN_VERSION};
 use crate::machine::Strategy;
 use crate::microversion::Microversion;
+use crate::model::AvailabilityZone;
 use crate::preflight::capacity::{evaluate_demands, Demand, Load};
 use crate::preflight::{AllocationRatios, Check};
 
@@ -192,6 +193,21 @@ SSH host keys are regenerated unless the image turns that off)"
         ));
     }
     out
+}
+
+/// The zones the new region lacks for the servers `plan` moves, each with
+/// how many servers it stops and why (`offered`: the new region's zones).
+/// Each server's plan entry says it too; `plan --check` and the boots
+/// would fail.
+pub fn missing_zones(plan: &Plan, offered: &[AvailabilityZone]) -> Vec<(usize, String)> {
+    let mut missing: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+    for (_, s) in plan.servers().filter(|(_, s)| s.strategy != Strategy::Wait) {
+        let zone = s.server.availability_zone.as_deref();
+        if let Some(problem) = zone_problem(&plan.options.zone_map, zone, offered, &plan.clouds.new_region) {
+            missing.entry(zone.unwrap_or_default()).or_insert((0, problem)).0 += 1;
+        }
+    }
+    missing.into_values().collect()
 }
 
 /// The clouds a plan is for, compared with the clouds at hand; the

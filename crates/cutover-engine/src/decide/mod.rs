@@ -9,6 +9,8 @@ carries the decisions out and journals them.
   and its [`Lifecycle`] in the run.
 - `admission`: slots, room, readiness; when to count the new region.
 - `server`: one server's step and its boot gate.
+- `round`: a round of the servers, or of the old hosts, as one
+  [`Decision`]: what to journal (`Save`), what to carry out (`Intent`).
 - `failures`: retry, hold, or give the stage up to the machine.
 - `deadline`: a plan given the moves its journal converted.
 */
@@ -16,11 +18,14 @@ carries the decisions out and journals them.
 mod admission;
 mod deadline;
 mod failures;
+#[cfg(test)]
+mod props;
+mod round;
 mod server;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use deadline::apply_conversions;
-pub(crate) use server::ServerDecision;
+pub(crate) use round::{Decision, Intent, Save};
 pub(crate) use state::{Counted, Lifecycle, RunState, Tracked};

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cutover_core::id::HostName;
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::server::stages;
 use cutover_core::machine::{
     Direction, ImageCopy, Observation, Refused, Route, Seen, ServerState, ServerView, Side, Stage, Strategy,
@@ -17,7 +17,8 @@ use cutover_core::readiness::{Headroom, Offer};
 use cutover_core::room::{HostRoom, Load, Room};
 use tokio::time::Instant;
 
-use super::{Counted, Lifecycle, RunState, ServerDecision, Tracked};
+use super::server::ServerDecision;
+use super::{Counted, Intent, Lifecycle, RunState, Save, Tracked};
 use crate::driver::NewRegion;
 use crate::limits::{Limits, Slots};
 use crate::options::Options;
@@ -56,7 +57,7 @@ fn record(id: &str, host: &str, project: &str) -> ServerRecord {
 
 /// Old hosts `old-1`, `old-2`, ... with the servers of `per_host` (their
 /// projects), snapshot moves each needing [`SERVER`].
-fn plan(per_host: &[&[&str]]) -> Plan {
+pub(super) fn plan(per_host: &[&[&str]]) -> Plan {
     let mut n = 0;
     let hosts = per_host
         .iter()
@@ -98,7 +99,7 @@ fn plan(per_host: &[&[&str]]) -> Plan {
 
 /// A fresh run of `plan`: nothing started, the new region counted with
 /// `room` (`None`: no figures) at `at`.
-fn run_state(plan: Plan, options: Options, room: Option<Room>, at: Instant) -> RunState {
+pub(super) fn run_state(plan: Plan, options: Options, room: Option<Room>, at: Instant) -> RunState {
     let mut servers = Vec::new();
     for (h, host) in plan.hosts.iter().enumerate() {
         for (s, planned) in host.servers.iter().enumerate() {
@@ -128,12 +129,12 @@ fn run_state(plan: Plan, options: Options, room: Option<Room>, at: Instant) -> R
     }
 }
 
-fn limits(total: Option<usize>, per_old_host: usize, per_project: Option<usize>) -> Options {
+pub(super) fn limits(total: Option<usize>, per_old_host: usize, per_project: Option<usize>) -> Options {
     Options { limits: Limits { total, per_old_host, per_new_host: 10, per_project }, ..Options::default() }
 }
 
 /// Room for `servers` servers on one new host of zone `nova`.
-fn room_for(servers: u64) -> Room {
+pub(super) fn room_for(servers: u64) -> Room {
     let free =
         Load { vcpus: SERVER.vcpus * servers, ram_mib: SERVER.ram_mib * servers, disk_gib: SERVER.disk_gib * servers };
     Room::new(vec![HostRoom { host: "new-1".into(), zone: "nova".into(), free }])
@@ -542,4 +543,50 @@ fn room_set_aside_for_a_move_is_counted_free_only_after_it_ends() {
     assert_eq!(t.lifecycle, Lifecycle::Ended { at: Some(later) });
     assert!(!t.counted_in_room(now), "a count made before it ended does not show it");
     assert!(t.counted_in_room(later + Duration::from_secs(1)));
+}
+
+#[test]
+fn a_rounds_decision_journals_each_state_before_any_intent_and_skips_what_waits() {
+    let now = Instant::now();
+    let options = Options { limits: Limits { per_new_host: 1, ..Limits::default() }, ..Options::default() };
+    let mut state = run_state(plan(&[&["p"; 3]]), options, None, now);
+    at_delete_source(&mut state, 0);
+    at_delete_source(&mut state, 1);
+    let observed: BTreeMap<ServerId, Observation> = ["s1", "s2"].iter().map(|&s| (s.into(), source_gone())).collect();
+    let mut slots = Slots::new(state.options.limits, 1);
+    let decision = state.decide(&[0, 1, 2], &observed, &mut slots, 10);
+    // s1 takes the one build slot; s2's boot waits (nothing of it is
+    // saved); s3 was not observed.
+    assert!(matches!(decision.saves.as_slice(), [Save::State { server: 0, .. }]), "{:?}", decision.saves);
+    assert!(decision.changes_state());
+    assert!(
+        decision.intents.iter().all(|i| matches!(i, Intent::Server { server: 0, .. })) && !decision.intents.is_empty(),
+        "{:?}",
+        decision.intents
+    );
+    assert_eq!(state.servers[0].state.at, state.servers[1].state.at, "the run's state waits for the journal");
+}
+
+#[test]
+fn the_old_hosts_round_disables_a_host_then_saves_it_disabled() {
+    use cutover_core::machine::host::{HostAction, HostObservation, HostStage, ServiceView};
+
+    let now = Instant::now();
+    let state = run_state(plan(&[&["p"], &["p"]]), Options::default(), None, now);
+    let hosts = crate::hosts::Hosts::load(&state.plan, &BTreeMap::new(), Default::default(), 0);
+    let service = |enabled| HostObservation {
+        old_service: Seen::Present(ServiceView { enabled, up: true, disabled_reason: None }),
+        ..HostObservation::default()
+    };
+    let decision = hosts.decide(vec![(0, service(true)), (1, service(false))], &state.host_moves(), 5);
+    assert!(
+        matches!(decision.saves.as_slice(), [Save::Host { host: 1, state }] if state.stage == HostStage::Disabled),
+        "{:?}",
+        decision.saves
+    );
+    assert!(
+        matches!(decision.intents.as_slice(), [Intent::Host { host: 0, action: HostAction::DisableService { .. } }]),
+        "{:?}",
+        decision.intents
+    );
 }

@@ -9,8 +9,6 @@ use cutover_cloud::meter::metered;
 
 use super::{Engine, Round};
 
-use super::hosts::HostRound;
-
 impl Engine {
     /// The old hosts' round; `Ok(true)` when something changed. A rollback
     /// run leaves the hosts alone.
@@ -20,19 +18,14 @@ impl Engine {
         }
         let moves = self.state.host_moves();
         let now = self.clock.now();
-        let round = self.hosts.round(&self.state.plan, self.driver.as_ref(), &mut self.journal, &moves, now);
-        let (result, requests) = metered(round).await;
+        let (result, requests) = metered(self.hosts_round(&moves, now)).await;
         // The hosts are drained for their servers: what watching them
         // costs is shared among the servers of the plan.
         let share = requests as f64 / self.state.servers.len().max(1) as f64;
         for t in &mut self.state.servers {
             t.notes.observed += share;
         }
-        match result {
-            Ok(changed) => Ok(changed),
-            Err(HostRound::Observe(e)) => Err(Round::Observe(e)),
-            Err(HostRound::Fatal(e)) => Err(Round::Fatal(e)),
-        }
+        result
     }
 
     /// Whether the run is over: every server it works on is done (ended or

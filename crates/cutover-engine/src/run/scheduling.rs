@@ -16,7 +16,6 @@ use cutover_core::id::HostName;
 use cutover_core::machine::{Action, Side};
 use tokio::time::Instant;
 
-use super::hosts;
 use super::{Call, Engine};
 use crate::clock::retry_after;
 use crate::driver::DriverError;
@@ -41,7 +40,7 @@ impl Engine {
                     Err(source) => {
                         failures += 1;
                         if source.permanent || failures >= self.state.options.observe_attempts {
-                            return Err(Error::DisableHostFailed { host: host.to_string(), source });
+                            return Err(Error::DisableHostFailed { host: host.into(), source });
                         }
                         tokio::time::sleep(retry_after(failures, self.state.options.poll.max)).await;
                     }
@@ -53,12 +52,6 @@ impl Engine {
             tracing::info!(host = %host, "old host taken out of scheduling");
         }
         Ok(())
-    }
-
-    /// Disables old host `host` ([`crate::hosts::disable`]).
-    async fn disable(&mut self, host: &HostName, reason: &str) -> Result<std::result::Result<(), DriverError>> {
-        let (plan, driver) = (self.state.plan.clone(), self.driver.clone());
-        hosts::disable(&plan, driver.as_ref(), &mut self.journal, host, reason, &mut self.writes).await
     }
 
     /// Enables the old hosts this round's boots need (each written to the

@@ -56,3 +56,8 @@ pub fn page<'a, T>(
     let end = limit.map_or(items.len(), |l| (start + l).min(items.len()));
     Ok(&items[start..end])
 }
+
+/// The request's id, as oslo.middleware gives it (`api::common_headers`):
+/// handlers stamp it on the instance actions they record.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);

@@ -57,9 +57,10 @@ pub fn router(sim: Sim) -> Router {
 /// clients log; Nova repeats it as `x-compute-request-id`. Not a record,
 /// so not from the seeded id generator. Nova also types its bodiless
 /// 202/204 answers as JSON.
-async fn common_headers(kind: ServiceKind, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
+async fn common_headers(kind: ServiceKind, mut req: Request, next: Next) -> Response {
     let id = format!("req-{}", uuid::Uuid::new_v4());
+    req.extensions_mut().insert(common::RequestId(id.clone()));
+    let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         if kind == ServiceKind::Compute {

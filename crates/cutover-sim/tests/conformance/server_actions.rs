@@ -94,3 +94,18 @@ print(json.dumps(server.addresses))
     let fip = w.compute["Legacy"].floating_ips.values().find(|f| f.address == "192.168.50.2").unwrap();
     assert_eq!(fip.instance_id.as_deref(), Some(web.as_str()));
 }
+
+#[test]
+fn server_event_list_and_show_read_the_instance_actions() {
+    let cloud = TestCloud::start();
+    let web = server_id(&cloud, "RegionOne", "web-1");
+    cloud.openstack_ok(&["server", "stop", &web]);
+    let events = cloud.openstack(&["server", "event", "list", &web]);
+    let stop = events.as_array().and_then(|e| e.iter().find(|e| e["Action"] == "stop")).expect("the stop").clone();
+    assert_eq!(stop["Server ID"], web.as_str(), "{events}");
+    let request = stop["Request ID"].as_str().expect("a request id");
+    let shown = cloud.openstack(&["server", "event", "show", &web, request]);
+    assert_eq!(shown["action"], "stop", "{shown}");
+    assert_eq!(shown["events"][0]["event"], "compute_stop_instance", "{shown}");
+    assert_eq!(shown["events"][0]["result"], "Success", "{shown}");
+}

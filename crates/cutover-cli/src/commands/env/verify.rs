@@ -3,24 +3,22 @@
 row, as the guide's `nova service-list` / `host-list` check: a conductor
 and a scheduler up and enabled, and every expected compute host registered
 as an up, enabled `nova-compute` with a hypervisor. Failed checks exit 3.
+The rows come from `cutover_procedure::verify`; this module prints them.
 */
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use cutover_core::id::HostName;
-use cutover_core::newenv::verify::{self, Row};
+use cutover_core::newenv::verify::Row;
+use cutover_procedure::verify::NewRegion;
 use serde_json::{json, Value};
-
-use cutover_procedure::connect_cloud as connect;
 
 use crate::cli::EnvVerifyArgs;
 use crate::ctx::Ctx;
 use crate::errors::InputError;
 use crate::hostmap::HostMap;
 use crate::output::Listing;
-
-const REGISTER_HINT: &str = "; register it first with `cutover env register`";
 
 pub fn run(args: EnvVerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
     verify_hosts(expected_hosts(&args.hosts, args.hosts_file.as_deref(), ctx)?, ctx)
@@ -35,17 +33,16 @@ pub fn as_configured(ctx: &Ctx) -> anyhow::Result<()> {
 /// Checks the new region's services, `expected` naming the compute hosts
 /// that must be there (`None`: any one).
 fn verify_hosts(expected: Option<BTreeSet<HostName>>, ctx: &Ctx) -> anyhow::Result<()> {
-    let region = ctx.settings.require_new_region()?.to_string();
+    let region = ctx.settings.require_new_region()?;
+    let profile = cutover_procedure::profile(ctx.settings.cloud())?;
     let rows = ctx.block_on(async {
-        let client = connect(ctx.settings.cloud(), &region, REGISTER_HINT).await?;
+        let new = NewRegion::connect(&profile, region).await?;
         if expected.is_none() {
             tracing::warn!(
                 "no expected compute hosts (--host, --hosts-file or [sync] host_map): only checking that one nova-compute is up"
             );
         }
-        let services = client.compute_services().await?;
-        let hypervisors = client.hypervisors().await?;
-        anyhow::Ok(verify::verify(&services, &hypervisors, expected.as_ref()))
+        new.verify(expected.as_ref()).await
     })?;
     ctx.out.print_checks(listing(&rows))
 }

@@ -3,7 +3,9 @@
 decides a strategy per old server from the rules, orders the hosts for
 draining, checks the new region's capacity, and writes the plan file
 (`-o FILE`) or prints it. `--show FILE` prints a plan file without any
-cloud; `--check FILE` compares one with the clouds.
+cloud; `--check FILE` compares one with the clouds. The plan and the
+check's problems come from `cutover_procedure::plan`; this module parses
+the flags, writes the file and prints.
 
 A server whose availability zone the new region does not offer (after the
 zone map, `--zone-map OLD=NEW` and `[plan] zone_map`) is planned with a
@@ -20,14 +22,13 @@ pub(super) mod file;
 use std::path::Path;
 
 use anyhow::Context as _;
-use cutover_cloud::{plan as gather, Profile, RetryPolicy};
-use cutover_core::plan::check::check;
-use cutover_core::plan::inventory::Inventory;
-use cutover_core::plan::planner::{build, same_clouds, Meta};
+use cutover_cloud::Profile;
+use cutover_core::plan::planner::Meta;
 use cutover_core::plan::rules::{strategy_name, Rule, Rules};
-use cutover_core::plan::zones::{parse_zone_map, zone_problem, ZoneMap};
+use cutover_core::plan::zones::{parse_zone_map, ZoneMap};
 use cutover_core::plan::{Options, Plan};
 use cutover_core::preflight::{AllocationRatios, Status};
+use cutover_procedure::plan::{check, make as build, Made};
 use serde_json::{json, Value};
 
 use crate::cli::PlanArgs;
@@ -103,7 +104,8 @@ pub fn make(recipe: &Recipe, output: Option<&Path>, force: bool, ctx: &Ctx) -> a
             InputError(format!("{} exists: give --force to overwrite it, or another file", path.display())).into()
         );
     }
-    let inventory = read_clouds(ctx)?;
+    let regions = ctx.settings.regions()?;
+    let profile = profile(ctx)?;
     let options = Options {
         keep_snapshots: recipe.keep_snapshots || ctx.settings.plan.keep_snapshots,
         zone_map,
@@ -115,12 +117,17 @@ pub fn make(recipe: &Recipe, output: Option<&Path>, force: bool, ctx: &Ctx) -> a
         options,
         ratios: AllocationRatios::default(),
     };
-    let planned = build(&inventory, &Rules::new(rules), meta);
+    let Made { planned, missing_zones } =
+        ctx.block_on(build(&profile, &regions.old, &regions.new, &Rules::new(rules), meta))?;
     let plan = &planned.plan;
     for u in &plan.unplanned {
         tracing::warn!("not planned: server {} ({}) on {}: {}", u.name, u.id, u.host, u.reason);
     }
-    warn_missing_zones(plan, &inventory);
+    // One line per zone the new region lacks (each server's plan entry says
+    // it too): the plan is written, `plan --check` and the boots would fail.
+    for (n, problem) in &missing_zones {
+        tracing::warn!("{n} server(s) cannot boot as planned: {problem}");
+    }
     match output {
         Some(path) => {
             file::write(path, plan, force)?;
@@ -151,22 +158,6 @@ pub fn make(recipe: &Recipe, output: Option<&Path>, force: bool, ctx: &Ctx) -> a
     }
 }
 
-/// One line per zone the new region lacks (each server's plan entry says
-/// it too): the plan is written, `plan --check` and the boots would fail.
-fn warn_missing_zones(plan: &Plan, inv: &Inventory) {
-    let Some(offered) = &inv.new_zones else { return };
-    let mut missing: std::collections::BTreeMap<&str, (usize, String)> = std::collections::BTreeMap::new();
-    for (_, s) in plan.servers().filter(|(_, s)| s.strategy != cutover_core::machine::Strategy::Wait) {
-        let zone = s.server.availability_zone.as_deref();
-        if let Some(problem) = zone_problem(&plan.options.zone_map, zone, offered, &plan.clouds.new_region) {
-            missing.entry(zone.unwrap_or_default()).or_insert((0, problem)).0 += 1;
-        }
-    }
-    for (n, problem) in missing.values() {
-        tracing::warn!("{n} server(s) cannot boot as planned: {problem}");
-    }
-}
-
 /// A migration's name goes into image names and metadata: letters,
 /// digits, `-` and `_`, at most 40.
 fn checked_migration(name: String) -> Result<String, InputError> {
@@ -180,29 +171,17 @@ fn checked_migration(name: String) -> Result<String, InputError> {
     }
 }
 
-fn read_clouds(ctx: &Ctx) -> anyhow::Result<Inventory> {
-    let regions = ctx.settings.regions()?;
-    let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
-    ctx.block_on(async {
-        let clouds = gather::connect(&profile, &regions.old, &regions.new, RetryPolicy::default()).await?;
-        Ok(gather::inventory(&clouds).await?)
-    })
+/// The credentials in force; an unusable configuration is bad input.
+fn profile(ctx: &Ctx) -> anyhow::Result<Profile> {
+    Ok(Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?)
 }
 
 /// `--check`: the clouds first (one line when they are others), then
 /// every server; a table of what no longer fits, exit 3.
 fn check_plan(plan: &Plan, ctx: &Ctx) -> anyhow::Result<()> {
     let regions = ctx.settings.regions()?;
-    let profile = Profile::resolve(ctx.settings.cloud()).map_err(cutover_cloud::Error::from)?;
-    let here = cutover_core::plan::CloudsRef {
-        cloud: profile.name().to_string(),
-        auth_url: profile.auth_url().unwrap_or_default().to_string(),
-        old_region: regions.old.clone().into(),
-        new_region: regions.new.clone().into(),
-    };
-    same_clouds(&plan.clouds, &here).map_err(InputError)?;
-    let inventory = read_clouds(ctx)?;
-    let problems = check(plan, &inventory, AllocationRatios::default());
+    let profile = profile(ctx)?;
+    let problems = ctx.block_on(check(&profile, &regions.old, &regions.new, plan))?;
     let mut listing = Listing::new(["Subject", "Status", "Reason"]).status_column("Status");
     if problems.is_empty() {
         let servers = plan.servers().count();

@@ -1,6 +1,7 @@
 /*!
 Finding what a Nova request names: the caller's region and the servers the
-caller may see, with the 404s Nova answers for the rest.
+caller may see, with the 404s Nova answers for the rest; and the paging and
+time query parameters Nova's listings share.
 */
 
 use crate::api::nova::Nova;
@@ -41,4 +42,26 @@ pub fn visible_server_mut<'a>(w: &'a mut World, nova: &Nova, id: &str) -> ApiRes
         .get_mut(id)
         .filter(|s| caller.can_see_project(&s.project_id))
         .ok_or_else(|| server_not_found(id))
+}
+
+/// Nova's `[api] max_limit`.
+pub const MAX_LIMIT: usize = 1000;
+
+/// A listing's `limit`, at most [`MAX_LIMIT`].
+pub fn query_limit(value: &str) -> ApiResult<usize> {
+    let n: i64 = value.parse().map_err(|_| ApiError::bad_request("limit param must be an integer"))?;
+    if n < 0 {
+        return Err(ApiError::bad_request("limit param must be positive"));
+    }
+    Ok((n as usize).min(MAX_LIMIT))
+}
+
+/// A `changes-since`/`changes-before` time, with or without a zone.
+pub fn query_time(key: &str, value: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+    let parsed = chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()));
+    parsed.map_err(|_| {
+        ApiError::bad_request(format!("Invalid input for query parameters {key}. Value: {value}. is not a 'date-time'"))
+    })
 }

@@ -13,10 +13,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::api::common::RequestId;
 use crate::api::microversion::{choose, requested};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::model::compute::Microversion;
+use crate::model::compute::{Microversion, Requested};
 use crate::sim::Sim;
 
 /// The `{region}` path parameter of every Nova route.
@@ -62,19 +63,29 @@ pub async fn negotiate(State(sim): State<Sim>, mut req: Request, next: Next) -> 
     resp
 }
 
-/// What every Nova handler needs: the region, the negotiated microversion
-/// and the authenticated caller.
+/// What every Nova handler needs: the region, the negotiated microversion,
+/// the authenticated caller and the request's id.
 #[derive(Debug, Clone)]
 pub struct Nova {
     pub region: String,
     pub version: Microversion,
     pub caller: Caller,
+    pub request_id: String,
 }
 
 impl Nova {
     /// Whether the request's microversion is at least 2.`minor`.
     pub fn at_least(&self, minor: u32) -> bool {
         self.version.at_least(minor)
+    }
+
+    /// Who asked, as an instance action records it.
+    pub fn requested(&self) -> Requested {
+        Requested {
+            request_id: self.request_id.clone(),
+            user_id: self.caller.user_id.clone(),
+            project_id: self.caller.project_id.clone(),
+        }
     }
 }
 
@@ -85,6 +96,7 @@ impl FromRequestParts<Sim> for Nova {
         let region = region_of(parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |u| &u.0));
         let version = parts.extensions.get::<Negotiated>().map(|n| n.0).unwrap_or(Microversion::new(2, 1));
         let caller = Caller::from_request_parts(parts, sim).await?;
-        Ok(Nova { region, version, caller })
+        let request_id = parts.extensions.get::<RequestId>().map_or_else(String::new, |r| r.0.clone());
+        Ok(Nova { region, version, caller, request_id })
     }
 }

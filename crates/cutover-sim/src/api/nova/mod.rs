@@ -5,6 +5,7 @@ layer negotiates the version and stamps it on every response.
 */
 
 mod admin;
+mod instance_actions;
 mod lookup;
 mod microversion;
 mod server_actions;
@@ -29,7 +30,9 @@ pub fn routes(sim: Sim) -> Router<Sim> {
         .route("/", get(version))
         .merge(servers::routes())
         .merge(server_actions::routes())
-        .merge(admin::routes());
+        .merge(admin::routes())
+        .route("/servers/{server_id}/os-instance-actions", get(instance_actions::list))
+        .route("/servers/{server_id}/os-instance-actions/{request_id}", get(instance_actions::show));
     Router::new().route("/", get(versions)).nest("/v2.1", v21.layer(from_fn_with_state(sim, microversion::negotiate)))
 }
 

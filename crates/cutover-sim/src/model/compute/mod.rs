@@ -4,6 +4,7 @@ its own copy, as each Nova has its own database; the records themselves live
 in the submodules, re-exported here.
 */
 
+mod actions;
 mod nova_network;
 mod placement;
 mod records;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::network::{ipv4, parse_cidr};
 
+pub use actions::{ActionEvent, ActionLog, InstanceAction, Requested};
 pub use nova_network::{floating_range, FixedNetwork, NovaFloatingIp};
 pub use placement::{Demand, CPU_ALLOCATION_RATIO, DISK_ALLOCATION_RATIO, RAM_ALLOCATION_RATIO};
 pub use records::{keypair_fingerprint, Aggregate, ComputeService, Flavor, Host, Keypair, QuotaSet, ServerGroup};
@@ -94,6 +96,9 @@ pub struct ComputeRegion {
     /// Deleted servers (`vm_state` deleted), kept as Nova keeps soft-deleted
     /// rows, for `changes-since` listings.
     pub deleted_servers: BTreeMap<String, Server>,
+    /// Every server's instance actions, the deleted ones' included.
+    #[serde(skip)]
+    pub actions: ActionLog,
     pub fixed_networks: BTreeMap<String, FixedNetwork>,
     pub floating_ips: BTreeMap<u64, NovaFloatingIp>,
     /// nova-network fixed IPs associated with a server: address -> the

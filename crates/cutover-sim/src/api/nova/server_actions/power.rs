@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::common::accepted;
 use super::common::{begin, check_state, check_unlocked, invalid_input, step};
+use crate::api::nova::instance_actions;
 use crate::api::nova::lookup::visible_server_mut;
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
@@ -36,6 +37,8 @@ fn check_launched(server: &Server, action: &str) -> ApiResult<()> {
 /// long it takes and where it ends.
 struct Transition {
     action: &'static str,
+    /// The compute manager's event for it.
+    event: &'static str,
     allowed: &'static [VmState],
     task: &'static str,
     secs: fn(&crate::clock::TimeModel) -> f64,
@@ -44,6 +47,7 @@ struct Transition {
 
 const STOP: Transition = Transition {
     action: "stop",
+    event: "compute_stop_instance",
     allowed: &[VmState::Active, VmState::Error],
     task: "powering-off",
     secs: |t| t.stop_secs,
@@ -52,6 +56,7 @@ const STOP: Transition = Transition {
 
 const START: Transition = Transition {
     action: "start",
+    event: "compute_start_instance",
     allowed: &[VmState::Stopped],
     task: "powering-on",
     secs: |t| t.start_secs,
@@ -74,6 +79,8 @@ fn power(sim: &Sim, nova: &Nova, id: &str, t: &Transition) -> ApiResult<Response
         s.power_state = done.1;
         s.task_state = None;
     });
+    instance_actions::record(&mut w, nova, id, t.action, Some(t.event));
+    instance_actions::finish_after(&mut w, &nova.region, id, t.event, secs, None);
     Ok(accepted())
 }
 
@@ -138,5 +145,7 @@ pub fn reboot(sim: &Sim, nova: &Nova, id: &str, args: &Value) -> ApiResult<Respo
         s.power_state = PowerState::Running;
         s.task_state = None;
     });
+    instance_actions::record(&mut w, nova, id, "reboot", Some("compute_reboot_instance"));
+    instance_actions::finish_after(&mut w, &nova.region, id, "compute_reboot_instance", secs, None);
     Ok(accepted())
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::common::{begin, check_state, invalid_input, only_keys};
+use crate::api::nova::instance_actions;
 use crate::api::nova::lookup::{region, visible_server};
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
@@ -213,6 +214,13 @@ fn snapshot(w: &mut World, nova: &Nova, id: &str, req: Request) -> ApiResult<Str
             server.task_state = None;
         });
     }
+    const EVENT: &str = "compute_snapshot_instance";
+    instance_actions::record(w, nova, id, "createImage", Some(EVENT));
+    let (secs, failed) = match killed {
+        true => (snap_secs, Some(format!("ImageNotFound: Image {image_id} could not be found."))),
+        false => (snap_secs + upload_secs, None),
+    };
+    instance_actions::finish_after(w, &nova.region, id, EVENT, secs, failed);
     Ok(image_id)
 }
 

@@ -50,6 +50,11 @@ const BLOCK_DEVICES: f64 = 0.2;
 const NETWORKING: f64 = 0.2;
 const SPAWNING: f64 = 0.5;
 
+/// The instance action events of a build: the conductor's scheduling,
+/// then the compute host's build.
+pub const SCHEDULE_EVENT: &str = "conductor_schedule_and_build_instances";
+const BUILD_EVENT: &str = "compute__do_build_and_run_instance";
+
 /// Nova's `NoValidHost` fault text.
 pub const NO_VALID_HOST: &str = "No valid host was found. There are not enough hosts available.";
 
@@ -89,6 +94,7 @@ pub fn fail(w: &mut World, region: &str, server_id: &str, code: u16, message: St
     super::delete::release_network(w, region, server_id);
     let Some(r) = w.compute_region_mut(region) else { return };
     r.set_server_host(server_id, None);
+    r.actions.fail_unfinished(server_id, &message, now);
     if let Some(s) = r.servers.get_mut(server_id) {
         s.vm_state = VmState::Error;
         s.task_state = None;
@@ -103,8 +109,11 @@ fn schedule(w: &mut World, region: &str, plan: BootPlan) {
     let Some(r) = w.compute_region(region) else { return };
     match pick_host(r, &server, &plan) {
         Some(host) => {
+            let now = w.now;
             if let Some(r) = w.compute_region_mut(region) {
                 r.set_server_host(&plan.server_id, Some(host.clone()));
+                r.actions.finish(&plan.server_id, SCHEDULE_EVENT, None, now);
+                r.actions.start(&plan.server_id, BUILD_EVENT, Some(&host), now);
             }
             for b in server.block_devices.iter() {
                 if let Some(a) = w
@@ -412,5 +421,8 @@ fn spawned(w: &mut World, region: &str, plan: BootPlan) {
         s.task_state = None;
         s.launched_at = Some(now);
         s.updated = now;
+    }
+    if let Some(r) = w.compute_region_mut(region) {
+        r.actions.finish(&plan.server_id, BUILD_EVENT, None, now);
     }
 }

@@ -15,6 +15,7 @@ use super::boot::{self, BootPlan, NewVolume};
 use super::networks::{self, NetworksArg};
 use super::view::ViewCtx;
 use crate::api::common::JsonBody;
+use crate::api::nova::instance_actions;
 use crate::api::nova::lookup::{region, region_mut};
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
@@ -96,6 +97,7 @@ pub async fn create(State(sim): State<Sim>, nova: Nova, JsonBody(body): JsonBody
     }
     r.insert_server(server);
     boot::start(&mut w, &nova.region, plan);
+    instance_actions::record(&mut w, &nova, &id, "create", Some(boot::SCHEDULE_EVENT));
     let admin_pass = admin_password(&mut w);
     let r = region(&w, &nova)?;
     let ctx = ViewCtx::new(&w, r, &nova);

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::api::nova::instance_actions;
 use crate::api::nova::lookup::visible_server_mut;
 use crate::api::nova::Nova;
 use crate::clock::TimeModel;
@@ -18,6 +19,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{PowerState, VmState};
 use crate::model::World;
 use crate::sim::Sim;
+
+/// The compute manager's event for a delete.
+const TERMINATE: &str = "compute_terminate_instance";
 
 pub async fn delete(State(sim): State<Sim>, nova: Nova, Path((_, id)): Path<(String, String)>) -> ApiResult<Response> {
     let mut w = sim.world();
@@ -38,14 +42,17 @@ pub async fn delete(State(sim): State<Sim>, nova: Nova, Path((_, id)): Path<(Str
     s.updated = now;
     let generation = s.generation;
     if local {
+        instance_actions::record(&mut w, &nova, &id, "delete", None);
         finish(&mut w, &nova.region, &id);
     } else {
+        instance_actions::record(&mut w, &nova, &id, "delete", Some(TERMINATE));
         let region = nova.region.clone();
         let due = TimeModel::secs(w.time.delete_secs);
         w.after(due, move |w| {
             let current = w.compute_region(&region).and_then(|r| r.servers.get(&id)).map(|s| s.generation);
             if current == Some(generation) {
                 finish(w, &region, &id);
+                instance_actions::finish(w, &region, &id, TERMINATE, None);
             }
         });
     }

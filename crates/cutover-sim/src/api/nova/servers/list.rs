@@ -15,14 +15,11 @@ use serde_json::{json, Value};
 
 use super::view::ViewCtx;
 use crate::api::common::ok;
-use crate::api::nova::lookup::region;
+use crate::api::nova::lookup::{query_limit, query_time, region, MAX_LIMIT};
 use crate::api::nova::Nova;
 use crate::error::{ApiError, ApiResult};
 use crate::model::compute::{ComputeRegion, Server};
 use crate::sim::Sim;
-
-/// Nova's `[api] max_limit`.
-const MAX_LIMIT: usize = 1000;
 
 /// Filters a non-admin may use (`_get_server_search_options`); Nova drops
 /// the others silently. 2.83 opens more of them to everybody.
@@ -132,20 +129,14 @@ fn parse(nova: &Nova, query: &[(String, String)], is_detail: bool) -> ApiResult<
     let (mut keys, mut dirs) = (Vec::new(), Vec::new());
     for (k, v) in query {
         match k.as_str() {
-            "limit" => {
-                let n: i64 = v.parse().map_err(|_| ApiError::bad_request("limit param must be an integer"))?;
-                if n < 0 {
-                    return Err(ApiError::bad_request("limit param must be positive"));
-                }
-                listing.limit = (n as usize).min(MAX_LIMIT);
-            }
+            "limit" => listing.limit = query_limit(v)?,
             "marker" => listing.marker = Some(v.clone()),
             "sort_key" => keys.push(v.clone()),
             "sort_dir" => dirs.push(v.clone()),
             "all_tenants" => listing.all_tenants = bool_param(k, v)?,
             _ if !allowed(k) => {}
-            "changes-since" => listing.since = Some(timestamp(k, v)?),
-            "changes-before" => listing.before = Some(timestamp(k, v)?),
+            "changes-since" => listing.since = Some(query_time(k, v)?),
+            "changes-before" => listing.before = Some(query_time(k, v)?),
             "name" => listing.name = Some(regex(v)?),
             "ip" => listing.ip = Some(regex(v)?),
             "deleted" => listing.only_deleted = bool_param(k, v)?,
@@ -192,15 +183,6 @@ fn bool_param(key: &str, value: &str) -> ApiResult<bool> {
         "0" | "f" | "false" | "off" | "n" | "no" => Ok(false),
         _ => Err(ApiError::bad_request(format!("Invalid input for query parameters {key}. Value: {value}."))),
     }
-}
-
-fn timestamp(key: &str, value: &str) -> ApiResult<DateTime<Utc>> {
-    let parsed = DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()));
-    parsed.map_err(|_| {
-        ApiError::bad_request(format!("Invalid input for query parameters {key}. Value: {value}. is not a 'date-time'"))
-    })
 }
 
 /// Nova matches `name` and `ip` as regular expressions, case-insensitively
