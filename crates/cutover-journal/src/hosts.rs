@@ -15,7 +15,7 @@ use crate::{json, outcome_of, schema, Error, Journal, Result};
 
 impl Journal {
     /// The host actions of `host` (all hosts with `None`), oldest first.
-    pub fn host_actions(&self, host: Option<&str>) -> Result<Vec<HostActionEntry>> {
+    pub fn host_actions(&self, host: Option<&HostName>) -> Result<Vec<HostActionEntry>> {
         if self.version < 2 {
             return Ok(Vec::new());
         }
@@ -24,7 +24,7 @@ impl Journal {
             .prepare("SELECT seq, host, action, ok, error FROM host_actions WHERE ?1 IS NULL OR host = ?1 ORDER BY seq")
             .map_err(|e| Error::sql(&self.path, e))?;
         let rows = stmt
-            .query_map(params![host], |row| {
+            .query_map(params![host.map(HostName::as_str)], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
@@ -63,8 +63,11 @@ impl Journal {
     }
 
     /// Saves a server's notes.
-    pub fn save_notes(&mut self, source: &str, notes: &Notes) -> Result<()> {
-        self.execute("INSERT OR REPLACE INTO notes (source, notes) VALUES (?1, ?2)", params![source, json(notes)?])
+    pub fn save_notes(&mut self, source: &ServerId, notes: &Notes) -> Result<()> {
+        self.execute(
+            "INSERT OR REPLACE INTO notes (source, notes) VALUES (?1, ?2)",
+            params![source.as_str(), json(notes)?],
+        )
     }
 
     /// Every old host the journal has a record of, by name.
@@ -103,24 +106,24 @@ impl Journal {
     }
 
     /// Saves an old host's machine state.
-    pub fn save_host_state(&mut self, host: &str, state: &HostState) -> Result<()> {
+    pub fn save_host_state(&mut self, host: &HostName, state: &HostState) -> Result<()> {
         self.set_host_column(host, "state", json(state)?)
     }
 
     /// Saves an old host's hand-off hook record.
-    pub fn save_hook(&mut self, host: &str, hook: &HookRecord) -> Result<()> {
+    pub fn save_hook(&mut self, host: &HostName, hook: &HookRecord) -> Result<()> {
         self.set_host_column(host, "hook", json(hook)?)
     }
 
     /// Notes that the run took `host` out of scheduling at `at`.
-    pub fn set_host_disabled(&mut self, host: &str, at: i64) -> Result<()> {
+    pub fn set_host_disabled(&mut self, host: &HostName, at: i64) -> Result<()> {
         self.set_host_column(host, "disabled_at", at)
     }
 
     /// Notes that `host` is enabled again for a rebuild there (written
     /// before the call), or, with `None`, disabled again (after the cloud
     /// confirmed it).
-    pub fn set_host_enabled_for_rebuild(&mut self, host: &str, at: Option<i64>) -> Result<()> {
+    pub fn set_host_enabled_for_rebuild(&mut self, host: &HostName, at: Option<i64>) -> Result<()> {
         self.set_host_column(host, "enabled_for_rebuild_at", at)
     }
 

@@ -145,7 +145,7 @@ impl Engine {
         Ok(done.map_err(|e| tracing::warn!(host = %host, "{e}")).is_ok())
     }
 
-    fn intend_host(&mut self, host: &str, action: &HostAction) -> Result<i64> {
+    fn intend_host(&mut self, host: &HostName, action: &HostAction) -> Result<i64> {
         let seq = self.journal.intend_host(host, action)?;
         self.wrote();
         Ok(seq)

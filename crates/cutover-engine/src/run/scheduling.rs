@@ -128,7 +128,7 @@ impl Engine {
     }
 
     /// Journals that `host` is no longer enabled for a rebuild.
-    fn forget_enabled(&mut self, host: &str) -> Result<()> {
+    fn forget_enabled(&mut self, host: &HostName) -> Result<()> {
         self.journal.set_host_enabled_for_rebuild(host, None)?;
         self.enabled_journaled.remove(host);
         self.wrote();
