@@ -145,7 +145,7 @@ fn assert_records_match(cloud: &SimCloud, plan: &Plan, minor: u16) {
     let w = cloud.sim().read();
     let servers = &w.compute["RegionOne"].servers;
     let planned: BTreeMap<&str, (&str, &ServerRecord)> =
-        plan.servers().map(|(host, s)| (s.server.id.as_str(), (host, &s.server))).collect();
+        plan.servers().map(|(host, s)| (s.server.id.as_str(), (host.as_str(), &s.server))).collect();
     assert_eq!(planned.len(), servers.len(), "every server planned");
     for s in servers.values() {
         let (host, record) = planned[s.id.as_str()];

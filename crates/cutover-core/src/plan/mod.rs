@@ -144,8 +144,8 @@ pub struct ServerPlan {
 
 impl Plan {
     /// Every planned server with its host's name, in drain order.
-    pub fn servers(&self) -> impl Iterator<Item = (&str, &ServerPlan)> {
-        self.hosts.iter().flat_map(|h| h.servers.iter().map(move |s| (h.name.as_str(), s)))
+    pub fn servers(&self) -> impl Iterator<Item = (&HostName, &ServerPlan)> {
+        self.hosts.iter().flat_map(|h| h.servers.iter().map(move |s| (&h.name, s)))
     }
 
     /// The snapshot image's name for `server`: how a resumed run finds it.

@@ -113,7 +113,7 @@ pub fn capacity(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Check
             let r = &s.server;
             let name = inv.flavors.iter().find(|f| f.id == r.flavor_id).map_or(r.flavor_id.as_str(), |f| &f.name);
             let flavor = if r.root_volume().is_some() { format!("{name} (volume-backed)") } else { name.to_string() };
-            Demand { host: host.into(), flavor, load: load_of(inv, &r.id) }
+            Demand { host: host.clone(), flavor, load: load_of(inv, &r.id) }
         })
         .collect();
     evaluate_demands(&plan.clouds.new_region, &inv.new_hypervisors, &demands, ratios)
