@@ -42,11 +42,11 @@ the defaults. `cutover config show` prints what is in force.";
 
 /// Picks the exit status for an error.
 pub fn of(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| {
+    if telling(err).any(|e| {
         e.downcast_ref::<InputError>().is_some() || is_bad_cloud_input(e) || is_refused_run(e) || is_bad_step_input(e)
     }) {
         USAGE
-    } else if err.chain().any(|e| {
+    } else if telling(err).any(|e| {
         e.downcast_ref::<ChecksFailed>().is_some()
             || e.downcast_ref::<SyncIncomplete>().is_some()
             || e.downcast_ref::<NotAllMoved>().is_some()
@@ -59,6 +59,14 @@ pub fn of(err: &anyhow::Error) -> u8 {
     } else {
         FAILURE
     }
+}
+
+/// The causes that tell the kind of failure: those down to a failed call
+/// of the engine's. The cloud error under it is the run's failure, after
+/// changes were made, even one that would be bad input before a run (a
+/// password changed in the middle of it).
+fn telling(err: &anyhow::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    err.chain().take_while(|e| e.downcast_ref::<cutover_engine::DriverError>().is_none())
 }
 
 /// The cloud client's errors that are the user's input, not the cloud
@@ -81,4 +89,24 @@ fn is_bad_step_input(err: &(dyn std::error::Error + 'static)) -> bool {
 /// apply, a journal of another plan, a journal another run holds.
 fn is_refused_run(err: &(dyn std::error::Error + 'static)) -> bool {
     err.downcast_ref::<cutover_engine::Error>().is_some_and(cutover_engine::Error::is_refusal)
+}
+
+#[cfg(test)]
+mod tests {
+    use cutover_engine::DriverError;
+
+    use super::*;
+
+    #[test]
+    fn a_cloud_refusal_during_a_run_is_a_failure_not_bad_input() {
+        let auth = || cutover_cloud::Error::Auth {
+            cloud: "prod".into(),
+            region: "RegionOne".into(),
+            reason: "401 Unauthorized".into(),
+        };
+        assert_eq!(of(&anyhow::Error::new(auth())), USAGE);
+        let failed = DriverError::temporary(auth().to_string()).caused_by(auth());
+        let err = cutover_engine::Error::ObserveFailed { attempts: 3, source: failed };
+        assert_eq!(of(&anyhow::Error::new(err)), FAILURE);
+    }
 }

@@ -5,7 +5,9 @@ that names the region, service and call.
 */
 
 use std::borrow::Cow;
+use std::time::Duration;
 
+use backon::Retryable;
 use bytes::Bytes;
 use http::Response;
 use openstack_sdk::api::{self, ApiError, Pageable, Pagination, QueryAsync, RestEndpoint};
@@ -15,6 +17,7 @@ use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
 use cutover_core::microversion::{Microversion, VersionRange};
+use cutover_core::Backoff;
 
 use crate::call::Call;
 use crate::config::Profile;
@@ -24,6 +27,19 @@ use crate::transport::{RetryPolicy, Transport};
 /// How many times a region is connected before a service discovered wrong
 /// (its endpoint answers 404) is an error.
 const DISCOVERY_ATTEMPTS: u32 = 3;
+
+/// Connecting again after a service was discovered wrong: at once (the
+/// discovery went wrong, not the cloud), up to [`DISCOVERY_ATTEMPTS`] in all.
+const REDISCOVERY: Backoff = Backoff::new(Duration::ZERO, Duration::ZERO).retries(DISCOVERY_ATTEMPTS - 1);
+
+/// Why one attempt at connecting to a region failed.
+enum Connecting {
+    /// A discovered service's endpoint answers 404 (the answer): another
+    /// discovery may find the right one.
+    Misdiscovered(ServiceType, Error),
+    /// Anything else, which connecting again would not mend.
+    Failed(Error),
+}
 
 /// The services cutover uses besides Keystone, discovered at connect time.
 const SERVICES: [ServiceType; 4] =
@@ -87,24 +103,33 @@ impl RegionClient {
     /// was discovered wrong, and the region is connected again, at most
     /// [`DISCOVERY_ATTEMPTS`] times.
     pub async fn connect(profile: &Profile, region: &str, retry: RetryPolicy) -> Result<RegionClient> {
-        let mut attempt = 1;
-        loop {
-            let mut client = RegionClient::connect_once(profile, region, retry.clone()).await?;
-            let Some((service, error)) = client.misdiscovered().await else {
-                client.compute_versions = client.read_compute_versions().await?;
-                return Ok(client);
-            };
-            if attempt == DISCOVERY_ATTEMPTS {
-                return Err(Error::Discovery {
-                    region: region.to_string(),
-                    service: service.to_string(),
-                    attempts: attempt,
-                    reason: error.to_string(),
-                });
+        let once = || async {
+            let mut client =
+                RegionClient::connect_once(profile, region, retry.clone()).await.map_err(Connecting::Failed)?;
+            if let Some((service, error)) = client.misdiscovered().await {
+                return Err(Connecting::Misdiscovered(service, error));
             }
-            warn!(region, %service, "the discovered endpoint answers 404; discovering again: {error}");
-            attempt += 1;
-        }
+            client.compute_versions = client.read_compute_versions().await.map_err(Connecting::Failed)?;
+            Ok(client)
+        };
+        let connected = once
+            .retry(REDISCOVERY.delays())
+            .when(|e| matches!(e, Connecting::Misdiscovered(..)))
+            .notify(|e, _| {
+                if let Connecting::Misdiscovered(service, error) = e {
+                    warn!(region, %service, "the discovered endpoint answers 404; discovering again: {error}");
+                }
+            })
+            .await;
+        connected.map_err(|e| match e {
+            Connecting::Failed(e) => e,
+            Connecting::Misdiscovered(service, error) => Error::Discovery {
+                region: region.to_string(),
+                service: service.to_string(),
+                attempts: DISCOVERY_ATTEMPTS,
+                reason: error.to_string(),
+            },
+        })
     }
 
     /// The first discovered service whose endpoint answers a listing with

@@ -185,6 +185,21 @@ async fn a_503_on_a_read_is_retried_but_a_failed_create_is_not() {
     assert!(!cloud.sim().read().compute["RegionOne"].flavors.contains_key("retry-test"), "a create is sent once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_failing_every_time_is_sent_once_and_retried_as_the_policy_says() {
+    use cutover_cloud::meter::metered;
+
+    let cloud = SimCloud::start().await;
+    let old = cloud.region("RegionOne").await;
+    add_fault(
+        &cloud,
+        json!({"service": "compute", "path_contains": "/flavors/detail", "kind": "error", "status": 500}),
+    );
+    let (listed, sent) = metered(old.flavors()).await;
+    assert_eq!(listed.expect_err("every attempt fails").status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(sent, 1 + u64::from(quick_retries().backoff.retries));
+}
+
 fn test_flavor() -> cutover_core::model::Flavor {
     cutover_core::model::Flavor::public("retry-test", "retry.test", 1, 512, 1)
 }

@@ -4,6 +4,7 @@ Nothing here performs I/O, reads a clock or draws randomness; the cloud
 client observes, the core decides, the engine acts.
 
 Layout:
+- [`backoff`]: [`Backoff`], the one definition of how long to wait before trying again.
 - [`id`]: the ids and names of servers, ports, hosts, regions, projects, ... one type each.
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
@@ -19,6 +20,7 @@ Layout:
 - [`secret`]: [`Secret`], a password or token that prints and serializes as `***`.
 */
 
+pub mod backoff;
 pub mod id;
 pub mod machine;
 pub mod microversion;
@@ -34,4 +36,5 @@ pub mod room;
 pub mod secret;
 pub mod sync;
 
+pub use backoff::Backoff;
 pub use secret::Secret;

@@ -20,6 +20,7 @@ use std::time::Duration;
 use cutover_core::id::ServerId;
 use cutover_core::machine::{invariants, Action, End, Seen, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
+use cutover_core::Backoff;
 use cutover_journal::Journal;
 use serde::Serialize;
 
@@ -31,6 +32,8 @@ use crate::run::single;
 /// How long an old server's delete may take before its ports are left
 /// unchecked (and the cleanup says so).
 const GONE_WITHIN: Duration = Duration::from_secs(600);
+/// The waits between looks at a server being deleted.
+const LOOK_AGAIN: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
 
 /// What a left-over resource is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,7 +171,7 @@ impl Cleanup {
         if ports.is_empty() {
             return Ok(Ok(()));
         }
-        let mut wait = Duration::from_millis(200);
+        let mut looks = 0;
         let mut waited = Duration::ZERO;
         loop {
             let observed = single::observe(&*self.driver, &plan, &[&planned]).await?;
@@ -195,9 +198,10 @@ impl Cleanup {
                 }
                 _ => {}
             }
+            let wait = LOOK_AGAIN.delay(looks);
             tokio::time::sleep(wait).await;
             waited += wait;
-            wait = (wait * 2).min(Duration::from_secs(5));
+            looks += 1;
         }
     }
 

@@ -5,6 +5,7 @@ never reads one), and the adaptive poll interval between observations.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use cutover_core::Backoff;
 use tokio::time::Instant;
 
 /// Seconds since the Unix epoch: the wall time at `origin`, advanced by
@@ -47,30 +48,38 @@ impl Default for PollPolicy {
     }
 }
 
-/// The current interval of a [`PollPolicy`].
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    policy: PollPolicy,
-    current: Duration,
+impl PollPolicy {
+    /// The waits between observations while nothing changes.
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.min, self.max)
+    }
 }
 
-impl Backoff {
-    pub fn new(policy: PollPolicy) -> Backoff {
-        Backoff { policy, current: policy.min }
+/// The current interval of a [`PollPolicy`].
+#[derive(Debug, Clone, Copy)]
+pub struct PollInterval {
+    policy: PollPolicy,
+    /// Rounds in a row that changed nothing.
+    unchanged: u32,
+}
+
+impl PollInterval {
+    pub fn new(policy: PollPolicy) -> PollInterval {
+        PollInterval { policy, unchanged: 0 }
     }
 
     /// The wait after a round: short again when the round changed
     /// something, else twice the last one (at most `max`).
     pub fn next(&mut self, changed: bool) -> Duration {
-        self.current = if changed { self.policy.min } else { (self.current * 2).min(self.policy.max) };
-        self.current.max(self.policy.min)
+        self.unchanged = if changed { 0 } else { self.unchanged.saturating_add(1) };
+        self.policy.backoff().delay(self.unchanged).max(self.policy.min)
     }
 }
 
 /// The wait before retrying after `failures` failures in a row: 2^n
-/// seconds, at most `max`.
+/// seconds, at most `max` and at most 2^16 seconds whatever `max` is.
 pub fn retry_after(failures: u32, max: Duration) -> Duration {
-    Duration::from_secs(1u64 << failures.min(16)).min(max)
+    Backoff::new(Duration::from_secs(1), max).delay(failures.min(16))
 }
 
 #[cfg(test)]
@@ -80,7 +89,7 @@ mod tests {
     #[test]
     fn the_poll_backs_off_while_nothing_changes_and_is_short_again_after_a_change() {
         let policy = PollPolicy { min: Duration::from_secs(1), max: Duration::from_secs(10) };
-        let mut backoff = Backoff::new(policy);
+        let mut backoff = PollInterval::new(policy);
         let waits: Vec<u64> = [false, false, false, false, false].iter().map(|c| backoff.next(*c).as_secs()).collect();
         assert_eq!(waits, [2, 4, 8, 10, 10]);
         assert_eq!(backoff.next(true).as_secs(), 1);

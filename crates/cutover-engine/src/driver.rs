@@ -7,6 +7,8 @@ drive the engine with another.
 */
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use cutover_core::id::{HostName, ServerId};
@@ -17,14 +19,51 @@ use cutover_core::readiness::Offer;
 use cutover_core::room::Room;
 use cutover_journal::Ledger;
 
-/// Why an action or observation failed, and whether trying again may help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+/// Why an action or observation failed, whether trying again may help, and
+/// the error underneath (a cloud's or the journal's) when there was one:
+/// [`std::error::Error::source`] gives it, typed, to whoever wants more
+/// than the one line an operator reads.
+#[derive(Debug, Clone)]
 pub struct DriverError {
+    /// What an operator reads, in reports and the journal.
     pub message: String,
     /// The cloud refused for good (400, 403, 404 on a create's parent, ...):
     /// repeating the same call will not help.
     pub permanent: bool,
+    /// Shared, so that a failed call's result can be both journaled and
+    /// acted on.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl DriverError {
+    /// A refusal repeating will not cure, with no error underneath: the
+    /// engine's own, or a driver's that found the clouds unfit.
+    pub fn refused(message: impl Into<String>) -> DriverError {
+        DriverError { message: message.into(), permanent: true, source: None }
+    }
+
+    /// A failure that may pass by itself (a busy resource, a record that
+    /// could not be written now).
+    pub fn temporary(message: impl Into<String>) -> DriverError {
+        DriverError { message: message.into(), permanent: false, source: None }
+    }
+
+    /// The same failure, caused by `source`.
+    pub fn caused_by(self, source: impl std::error::Error + Send + Sync + 'static) -> DriverError {
+        DriverError { source: Some(Arc::new(source)), ..self }
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// The new region as admission sees it.

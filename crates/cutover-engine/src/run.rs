@@ -38,7 +38,7 @@ use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
 use tokio::time::Instant;
 
-use crate::clock::{retry_after, Backoff, Clock};
+use crate::clock::{retry_after, Clock, PollInterval};
 use crate::decide::{Decision, Intent, RunState, Save, Tracked};
 use crate::driver::{Driver, DriverError};
 use crate::error::{Error, Result};
@@ -137,7 +137,7 @@ impl Engine {
             self.hosts.take_up_stopped(self.clock.now());
         }
         progress(&self.state.progress(self.started.elapsed(), self.writes));
-        let mut backoff = Backoff::new(self.state.options.poll);
+        let mut backoff = PollInterval::new(self.state.options.poll);
         let mut observe_failures = 0;
         while !self.finished() {
             let outcome = match self.round().await {

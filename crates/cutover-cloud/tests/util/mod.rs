@@ -5,8 +5,10 @@ it in a temporary directory; stopped when dropped.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use cutover_cloud::{Profile, RegionClient, RetryPolicy};
+use cutover_core::Backoff;
 use cutover_sim::{clouds_yaml_entry, RunningSim, Scenario, Sim};
 
 pub struct SimCloud {
@@ -60,9 +62,7 @@ impl SimCloud {
 /// Retries without the production backoff, so tests stay fast.
 pub fn quick_retries() -> RetryPolicy {
     RetryPolicy {
-        retries: 3,
-        backoff: std::time::Duration::from_millis(10),
-        max_backoff: std::time::Duration::from_millis(50),
-        max_retry_after: std::time::Duration::from_secs(2),
+        backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(50)).retries(3),
+        max_retry_after: Duration::from_secs(2),
     }
 }

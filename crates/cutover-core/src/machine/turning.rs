@@ -4,7 +4,17 @@ or the one that restores it from its copy, tried again later, or ended
 failed. A step does it on a failure, a request for rollback on demand.
 */
 
+use std::time::Duration;
+
 use super::route::{position, Direction, End, Route, ServerMove, ServerState, Stage, Strategy};
+use crate::backoff::Backoff;
+
+/// The waits between tries at turning back: the plan's first wait,
+/// doubling up to 2^10 times it (a wait below zero is none).
+fn restore_backoff(plan: &ServerMove) -> Backoff {
+    let first = Duration::from_secs(u64::try_from(plan.restore_retry_secs).unwrap_or(0));
+    Backoff::new(first, first.saturating_mul(1 << 10))
+}
 
 /// A failure going forward turns the move back. One while turning back
 /// walks that route again from its start, later (the old region may take
@@ -19,10 +29,10 @@ pub(crate) fn turn_back(plan: &ServerMove, state: &mut ServerState, reason: Stri
     if state.route != Route::Forward {
         state.turn_back_failures += 1;
         if state.turn_back_failures < plan.restore_attempts {
-            let wait = plan.restore_retry_secs.saturating_mul(1 << (state.turn_back_failures - 1).min(10));
+            let wait = restore_backoff(plan).delay(state.turn_back_failures - 1).as_secs();
             state.at = 0;
             state.since = now;
-            state.retry_at = Some(now.saturating_add(wait));
+            state.retry_at = Some(now.saturating_add(i64::try_from(wait).unwrap_or(i64::MAX)));
             return;
         }
         let copy = match (&state.image, &plan.root_volume) {

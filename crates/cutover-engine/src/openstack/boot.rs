@@ -30,7 +30,7 @@ use super::keys::{Held, PublicKey, CLASH_PREFIX};
 use super::driver::{
     OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM, META_SOURCE,
 };
-use super::errors::{failed, permanent};
+use super::errors::failed;
 use crate::driver::DriverError;
 
 /// The metadata key that ties a rebuild on `side` to its source.
@@ -81,7 +81,7 @@ pub(super) async fn boot(
     let (booted, released) = sent.map_err(failed)?;
     if let Err(e) = booted {
         return Err(match held_by_deleted(region, &e).await {
-            Some(why) => DriverError { message: why, permanent: false },
+            Some(why) => DriverError::temporary(why).caused_by(e),
             None => failed(e),
         });
     }
@@ -162,7 +162,7 @@ async fn fixed_nics(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Re
         .map(|f| {
             let label = old.iter().find(|n| n.id == f.network_id).map(|n| n.name.as_str());
             let network = new.iter().find(|n| Some(n.name.as_str()) == label).ok_or_else(|| {
-                permanent(format!(
+                DriverError::refused(format!(
                     "{}: no nova-network network labelled like {}'s network {} (create it before moving servers)",
                     d.new.region(),
                     d.old.region(),
@@ -213,13 +213,13 @@ async fn group(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Result<
         groups.iter().filter(|g| g.name == group.name && g.project_id.as_deref() == Some(record.project_id.as_str()));
     match (same.next(), same.next()) {
         (Some(found), None) => Ok(Some(found.id.clone())),
-        (None, _) => Err(permanent(format!(
+        (None, _) => Err(DriverError::refused(format!(
             "{}: no server group {} in project {} (cutover sync creates it)",
             d.new.region(),
             group.name,
             record.project_id
         ))),
-        (Some(_), Some(_)) => Err(permanent(format!(
+        (Some(_), Some(_)) => Err(DriverError::refused(format!(
             "{}: server group name {} is used twice in project {}",
             d.new.region(),
             group.name,
@@ -272,7 +272,7 @@ async fn hold_key(
             }
             Held::Clash(why) => {
                 warn!(server = %record.id, "{why}");
-                ledger.set_value(&clash_key, &why).map_err(|e| failed_record(&e))?;
+                ledger.set_value(&clash_key, &why).map_err(failed_record)?;
             }
         }
     }
@@ -285,8 +285,8 @@ async fn hold_key(
     }
 }
 
-fn failed_record(e: &cutover_journal::Error) -> DriverError {
-    DriverError { message: format!("recording a key pair clash: {e}"), permanent: false }
+fn failed_record(e: cutover_journal::Error) -> DriverError {
+    DriverError::temporary(format!("recording a key pair clash: {e}")).caused_by(e)
 }
 
 /// The owner's public key `name`; `None` when it cannot be read, which
@@ -307,7 +307,7 @@ async fn owner_key(region: &RegionClient, planned: &ServerPlan, name: &str) -> R
             record.user_id
         );
         if planned.strategy == Strategy::Redeploy {
-            return Err(permanent(format!("{why}: a redeployed server would boot without its key")));
+            return Err(DriverError::refused(format!("{why}: a redeployed server would boot without its key")));
         }
         warn!(server = %record.id, "{why}: booting without it (the disk keeps its authorized keys)");
         return Ok(None);

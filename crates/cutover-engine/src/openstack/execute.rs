@@ -13,7 +13,7 @@ use cutover_core::plan::{Plan, ServerPlan};
 
 use super::boot;
 use super::driver::{OpenStackDriver, META_MIGRATION, META_SOURCE};
-use super::errors::{failed, permanent};
+use super::errors::failed;
 use crate::driver::DriverError;
 
 pub(super) async fn execute(
@@ -34,7 +34,7 @@ pub(super) async fn execute(
         Action::KeepRootVolume { side, server, volume } => {
             let region = d.region(*side);
             if !region.can_keep_root_volume() {
-                return Err(permanent(format!(
+                return Err(DriverError::refused(format!(
                     "{} offers compute {} : a root volume's delete_on_termination can be changed from 2.85 only, \
                      so strategy volume cannot keep it there (plan snapshot instead)",
                     region.region(),
@@ -96,7 +96,10 @@ async fn create_image(
 async fn claim_port(d: &OpenStackDriver, side: Side, port: &str, server: &str) -> Result<(), DriverError> {
     let region = d.region(side);
     let Some(place) = region.server_place(server).await.map_err(failed)? else {
-        return Err(permanent(format!("{}: server {server} is gone: port {port} not given to it", region.region())));
+        return Err(DriverError::refused(format!(
+            "{}: server {server} is gone: port {port} not given to it",
+            region.region()
+        )));
     };
     let owner = format!("compute:{}", place.zone.as_deref().unwrap_or("nova"));
     d.old.claim_port(port, server, &owner, place.host.as_deref()).await.map_err(failed)

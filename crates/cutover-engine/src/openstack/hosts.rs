@@ -19,7 +19,7 @@ use cutover_core::preflight::AllocationRatios;
 use cutover_core::room::{HostRoom, Room};
 
 use super::driver::OpenStackDriver;
-use super::errors::{failed, permanent};
+use super::errors::failed;
 use crate::driver::{DriverError, NewRegion};
 
 /// The new region's enabled, up computes and the room each has free (at
@@ -119,13 +119,13 @@ pub(super) async fn join_aggregates(d: &OpenStackDriver, host: &str, names: &[St
         let aggregate = match (same.next(), same.next()) {
             (Some(one), None) => one,
             (None, _) => {
-                return Err(permanent(format!(
+                return Err(DriverError::refused(format!(
                     "{}: no aggregate {name} for host {host} to join (cutover sync copies it)",
                     d.new.region()
                 )))
             }
             (Some(_), Some(_)) => {
-                return Err(permanent(format!("{}: aggregate name {name} is used twice", d.new.region())))
+                return Err(DriverError::refused(format!("{}: aggregate name {name} is used twice", d.new.region())))
             }
         };
         if aggregate.hosts.contains(host) {

@@ -74,7 +74,7 @@ fn copy_key(region: &str, name: &str) -> String {
 }
 
 fn journal_failed(e: cutover_journal::Error) -> DriverError {
-    DriverError { message: format!("recording a key pair copy: {e}"), permanent: false }
+    DriverError::temporary(format!("recording a key pair copy: {e}")).caused_by(e)
 }
 
 impl KeyCopies {

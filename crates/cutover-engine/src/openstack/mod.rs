@@ -38,7 +38,7 @@ use cutover_core::readiness::Offer;
 
 use crate::driver::{Driver, DriverError, NewRegion};
 pub use driver::{OpenStackDriver, META_KEY_NAME, META_MIGRATION, META_ORIGINAL_USER, META_RESTORED_FROM, META_SOURCE};
-use errors::{failed, permanent};
+use errors::failed;
 pub use keys::CLASH_PREFIX as KEY_CLASH_PREFIX;
 
 #[async_trait]
@@ -116,7 +116,7 @@ async fn set_compute(region: &RegionClient, host: &str, disabled_reason: Option<
     let service = services
         .into_iter()
         .find(|s| s.host == host && s.binary == "nova-compute")
-        .ok_or_else(|| permanent(format!("{}: no nova-compute service on host {host}", region.region())))?;
+        .ok_or_else(|| DriverError::refused(format!("{}: no nova-compute service on host {host}", region.region())))?;
     match disabled_reason {
         Some(reason) if service.enabled || service.disabled_reason.as_deref() != Some(reason) => {
             region.disable_service(&service.id, host, "nova-compute", reason).await.map_err(failed)

@@ -55,7 +55,10 @@ pub(super) async fn observe(
 fn kept<T>(what: &str, result: Result<T, cutover_cloud::Error>) -> Result<Option<T>, DriverError> {
     match result.map_err(failed) {
         Ok(listed) => Ok(Some(listed)),
-        Err(e) if e.permanent => Err(DriverError { message: format!("observing {what}: {}", e.message), ..e }),
+        Err(mut e) if e.permanent => {
+            e.message = format!("observing {what}: {}", e.message);
+            Err(e)
+        }
         Err(e) => {
             warn!("observing {what}: {}", e.message);
             Ok(None)

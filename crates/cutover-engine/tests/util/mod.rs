@@ -9,6 +9,7 @@ generated nova-network cloud, its floating pools synced
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use cutover_cloud::{Profile, RetryPolicy};
 use cutover_core::machine::Strategy;
@@ -16,6 +17,7 @@ use cutover_core::plan::{
     CloudsRef, FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, HostPlan, Options, Plan, PortRecord,
     ServerPlan, ServerRecord, VolumeRecord, PLAN_VERSION,
 };
+use cutover_core::Backoff;
 use cutover_engine::OpenStackDriver;
 use cutover_sim::model::compute::{NovaFloatingIp, ServerGroup};
 use cutover_sim::{clouds_yaml_entry, generate, GenerateOptions, RunningSim, Scenario, Sim};
@@ -255,9 +257,7 @@ impl SimCloud {
 /// Retries without the production backoff, so tests stay fast.
 pub fn quick_retries() -> RetryPolicy {
     RetryPolicy {
-        retries: 3,
-        backoff: std::time::Duration::from_millis(10),
-        max_backoff: std::time::Duration::from_millis(50),
-        max_retry_after: std::time::Duration::from_secs(2),
+        backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(50)).retries(3),
+        max_retry_after: Duration::from_secs(2),
     }
 }

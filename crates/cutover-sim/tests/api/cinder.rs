@@ -180,3 +180,31 @@ fn list_detail_tenancy_and_paging() {
     let limits = cloud.get(&format!("{base}/limits"), &t).body;
     assert!(limits["limits"]["absolute"]["totalVolumesUsed"].as_u64().unwrap() >= 3);
 }
+
+#[test]
+fn lists_filter_by_time_from_3_60() {
+    let cloud = TestCloud::start();
+    let (t, base) = alice(&cloud);
+    let created = cloud.post(&format!("{base}/volumes"), &t, json!({"volume": {"size": 1, "name": "fresh"}}));
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
+    let at = |version: &str, query: &str| {
+        let header = format!("volume {version}");
+        let path = format!("{base}/volumes?{query}");
+        cloud.call(Method::GET, &path, Some(&t), &[("OpenStack-API-Version", &header)], None)
+    };
+    let names = |reply: &crate::util::Reply| -> Vec<String> {
+        reply.body["volumes"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap_or("").to_string()).collect()
+    };
+    let since = "updated_at=gte:2000-01-01T00:00:00Z";
+    assert!(names(&at("3.60", since)).contains(&"fresh".to_string()), "updated when it became available");
+    let future = "created_at=gt:2999-01-01T00:00:00";
+    assert!(names(&at("3.60", future)).is_empty());
+    assert!(!names(&at("3.59", future)).is_empty(), "before 3.60 Cinder drops the filter");
+    let both = "created_at=gte:2000-01-01T00:00:00Z,lt:2999-01-01T00:00:00Z";
+    assert!(names(&at("3.60", both)).contains(&"fresh".to_string()));
+    let bad = at("3.60", "updated_at=soon:2000-01-01T00:00:00Z");
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["badRequest"]["message"], "Invalid soon operator");
+    let bad = at("3.60", "updated_at=gt:yesterday");
+    assert_eq!(bad.body["badRequest"]["message"], "Invalid yesterday value");
+}

@@ -7,11 +7,11 @@ use std::future::pending;
 use super::*;
 
 fn refused(message: impl Into<String>) -> DriverError {
-    DriverError { message: message.into(), permanent: true }
+    DriverError::refused(message)
 }
 
 fn busy(message: impl Into<String>) -> DriverError {
-    DriverError { message: message.into(), permanent: false }
+    DriverError::temporary(message)
 }
 
 // The model speaks the APIs' spellings, as a cloud does; the views parse them
@@ -152,11 +152,11 @@ impl Driver for Model {
     }
 
     async fn join_aggregates(&self, _plan: &Plan, host: &HostName, aggregates: &[String]) -> Result<(), DriverError> {
-        Err(DriverError { message: format!("the model has no aggregate {aggregates:?} for {host}"), permanent: true })
+        Err(refused(format!("the model has no aggregate {aggregates:?} for {host}")))
     }
 
     async fn set_new_host(&self, _plan: &Plan, host: &HostName, _reason: Option<&str>) -> Result<(), DriverError> {
-        Err(DriverError { message: format!("the model never disables new host {host}"), permanent: true })
+        Err(refused(format!("the model never disables new host {host}")))
     }
 
     async fn delete_old_service(&self, _plan: &Plan, host: &HostName) -> Result<(), DriverError> {

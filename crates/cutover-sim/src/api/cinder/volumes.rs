@@ -7,6 +7,8 @@ update and delete (`deleting → gone`).
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDateTime, Utc};
+
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,8 +30,10 @@ const MAX_LIMIT: usize = 1000;
 const SORT_KEYS: [&str; 8] =
     ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable"];
 /// Query parameters Cinder accepts on volume lists; others are a 400.
-const LIST_PARAMS: [&str; 16] = [
+const LIST_PARAMS: [&str; 18] = [
     "all_tenants",
+    "created_at",
+    "updated_at",
     "project_id",
     "name",
     "status",
@@ -173,6 +177,55 @@ fn matches(v: &Volume, key: &str, want: &str, w: &World) -> bool {
     }
 }
 
+/// A `created_at`/`updated_at` comparison (3.60): `gte:2024-01-01T00:00:00Z`,
+/// several joined by commas.
+struct TimeFilter {
+    updated: bool,
+    op: &'static str,
+    at: DateTime<Utc>,
+}
+
+impl TimeFilter {
+    /// Whether `v` passes; a volume never updated has no `updated_at`
+    /// and passes no comparison with it, as SQL's NULL does.
+    fn admits(&self, v: &Volume) -> bool {
+        let value = if self.updated { v.updated_at } else { Some(v.created_at) };
+        value.is_some_and(|t| match self.op {
+            "gt" => t > self.at,
+            "gte" => t >= self.at,
+            "lt" => t < self.at,
+            "lte" => t <= self.at,
+            "eq" => t == self.at,
+            _ => t != self.at,
+        })
+    }
+}
+
+/// The time comparisons of a list request: from 3.60; before, Cinder drops
+/// the two filters without a word.
+fn time_filters(c: &Cinder, q: &BTreeMap<String, String>) -> ApiResult<Vec<TimeFilter>> {
+    let mut filters = Vec::new();
+    if !c.at_least(60) {
+        return Ok(filters);
+    }
+    for (key, updated) in [("created_at", false), ("updated_at", true)] {
+        let Some(value) = q.get(key) else { continue };
+        for unit in value.split(',') {
+            let (op, time) = unit.split_once(':').unwrap_or((unit, ""));
+            let op = ["gt", "gte", "eq", "neq", "lt", "lte"]
+                .into_iter()
+                .find(|o| *o == op)
+                .ok_or_else(|| ApiError::bad_request(format!("Invalid {op} operator")))?;
+            let at = DateTime::parse_from_rfc3339(time)
+                .map(|t| t.with_timezone(&Utc))
+                .or_else(|_| NaiveDateTime::parse_from_str(time, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()))
+                .map_err(|_| ApiError::bad_request(format!("Invalid {time} value")))?;
+            filters.push(TimeFilter { updated, op, at });
+        }
+    }
+    Ok(filters)
+}
+
 fn sort_key(v: &Volume, key: &str) -> (u64, String) {
     match key {
         "size" => (v.size_gb, String::new()),
@@ -229,6 +282,7 @@ fn list_volumes(sim: &Sim, c: &Cinder, q: &BTreeMap<String, String>, detail: boo
             "Invalid input received: Invalid filters {bad} are found in query options."
         )));
     }
+    let times = time_filters(c, q)?;
     let all = c.caller.is_admin() && q.get("all_tenants").is_some_and(|v| truthy(v));
     let own = c.project()?.to_string();
     let limit = match q.get("limit") {
@@ -246,6 +300,7 @@ fn list_volumes(sim: &Sim, c: &Cinder, q: &BTreeMap<String, String>, detail: boo
         .values()
         .filter(|v| all || v.project_id == own)
         .filter(|v| q.iter().all(|(k, want)| (k == "project_id" && !all) || matches(v, k, want, &w)))
+        .filter(|v| times.iter().all(|t| t.admits(v)))
         .collect();
     vols.sort_by(|a, b| {
         order.iter().fold(std::cmp::Ordering::Equal, |acc, (k, asc)| {
