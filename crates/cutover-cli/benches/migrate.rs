@@ -89,7 +89,7 @@ fn main() {
     let requests: u64 = counts.values().sum();
     let time = sim.read().time.clone();
     let disks = root_disks(&sim, &plan);
-    let new_hosts = sim.read().compute[&plan.clouds.new_region]
+    let new_hosts = sim.read().compute[plan.clouds.new_region.as_str()]
         .services
         .values()
         .filter(|s| s.binary == "nova-compute" && !s.disabled)
@@ -148,11 +148,11 @@ async fn run(plan: &Plan, journal: &Path, dir: &Path, limits: Limits, scale: f64
 /// Each planned server's root disk in GB, as the simulator times snapshots.
 fn root_disks(sim: &cutover_sim::Sim, plan: &Plan) -> BTreeMap<String, f64> {
     let world = sim.read();
-    let flavors = &world.compute[&plan.clouds.old_region].flavors;
+    let flavors = &world.compute[plan.clouds.old_region.as_str()].flavors;
     plan.servers()
         .map(|(_, s)| {
-            let gb = flavors.get(&s.server.flavor_id).map_or(0, |f| f.disk_gb).max(1);
-            (s.server.id.clone(), gb as f64)
+            let gb = flavors.get(s.server.flavor_id.as_str()).map_or(0, |f| f.disk_gb).max(1);
+            (s.server.id.to_string(), gb as f64)
         })
         .collect()
 }

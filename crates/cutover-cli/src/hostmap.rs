@@ -19,12 +19,14 @@ old-4:           # not decided yet
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use cutover_core::id::HostName;
+
 use crate::errors::InputError;
 
 /// Old host -> new host (`None`: not mapped yet); names are never empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HostMap {
-    pub hosts: BTreeMap<String, Option<String>>,
+    pub hosts: BTreeMap<HostName, Option<HostName>>,
 }
 
 impl HostMap {
@@ -43,7 +45,7 @@ impl HostMap {
         // Through a YAML mapping first: it refuses a host listed twice,
         // which a `BTreeMap` would silently resolve to the last one.
         let mapping: Option<yaml_serde::Mapping> = yaml_serde::from_str(text).map_err(|e| expected(&e))?;
-        let hosts: BTreeMap<String, Option<String>> =
+        let hosts: BTreeMap<HostName, Option<HostName>> =
             yaml_serde::from_value(yaml_serde::Value::Mapping(mapping.unwrap_or_default()))
                 .map_err(|e| expected(&e))?;
         if hosts.is_empty() {
@@ -58,7 +60,7 @@ impl HostMap {
 
     /// The new hosts, each once; an old host mapped to itself joins later
     /// and is not one yet.
-    pub fn new_hosts(&self) -> BTreeSet<String> {
+    pub fn new_hosts(&self) -> BTreeSet<HostName> {
         self.hosts.iter().filter_map(|(old, new)| new.clone().filter(|new| new != old)).collect()
     }
 }

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{Action, End, ServerState, Side, Strategy};
 use cutover_core::model::ServerStatus;
 use cutover_core::plan::{CloudsRef, HostPlan, Options, Plan, ServerPlan, ServerRecord, VolumeRecord, PLAN_VERSION};
@@ -77,7 +78,7 @@ fn server(id: &str, strategy: Strategy) -> ServerPlan {
         ports: vec![],
         fixed_networks: vec![],
         volumes: vec![VolumeRecord {
-            id: format!("{id}-data"),
+            id: format!("{id}-data").into(),
             device: None,
             boot_index: None,
             delete_on_termination: false,
@@ -128,10 +129,10 @@ fn journal_in(dir: &Path) -> (Plan, Journal) {
         verified_at: Some(160),
         ..ServerState::new(0)
     };
-    journal.save("a", &moved).unwrap();
+    journal.save(&ServerId::from("a"), &moved).unwrap();
     let stopping = ServerState { stopped_at: Some(120), ..ServerState::new(0) };
-    journal.save("b", &stopping).unwrap();
-    journal.intend("b", &Action::StopServer { side: Side::Old, server: "b".into() }).unwrap();
+    journal.save(&ServerId::from("b"), &stopping).unwrap();
+    journal.intend(&ServerId::from("b"), &Action::StopServer { side: Side::Old, server: "b".into() }).unwrap();
     (plan, journal)
 }
 

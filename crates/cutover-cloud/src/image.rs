@@ -5,6 +5,7 @@ the images carrying a property (cutover's snapshots, by `cutover_migration`)
 with their size and checksum, and delete.
 */
 
+use cutover_core::id::ImageId;
 use cutover_core::model::{Image, ImageStatus};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
@@ -33,7 +34,7 @@ struct WireImage {
 /// An image as a move watches it: whole once `active` with size and checksum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageState {
-    pub id: String,
+    pub id: ImageId,
     pub name: Option<String>,
     pub status: ImageStatus,
     pub size: Option<u64>,
@@ -56,7 +57,7 @@ impl RegionClient {
     fn image_of(&self, i: WireImage) -> Result<Image> {
         Ok(Image {
             status: self.parse_status("image", &i.id, &i.status)?,
-            id: i.id,
+            id: i.id.into(),
             name: i.name,
             owner: i.owner,
             visibility: i.visibility,
@@ -89,7 +90,7 @@ impl RegionClient {
             .map(|i| {
                 Ok(ImageState {
                     status: self.parse_status("image", &i.id, &i.status)?,
-                    id: i.id,
+                    id: i.id.into(),
                     name: i.name,
                     size: i.size,
                     checksum: i.checksum,

@@ -4,6 +4,7 @@ sees them); ports by id in batches, and a port's device (which server owns
 it) changed.
 */
 
+use cutover_core::id::PortId;
 use cutover_core::model::{FloatingIp, Network, Port};
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
@@ -50,13 +51,13 @@ struct WirePort {
 impl WirePort {
     fn into_model(self) -> Port {
         Port {
-            id: self.id,
-            network_id: self.network_id,
-            project_id: self.project_id,
+            id: self.id.into(),
+            network_id: self.network_id.into(),
+            project_id: self.project_id.into(),
             device_id: self.device_id,
             device_owner: self.device_owner,
             mac_address: self.mac_address,
-            subnet_ids: self.fixed_ips.iter().map(|ip| ip.subnet_id.clone()).collect(),
+            subnet_ids: self.fixed_ips.iter().map(|ip| ip.subnet_id.clone().into()).collect(),
             fixed_ips: self.fixed_ips.into_iter().map(|ip| ip.ip_address).collect(),
             security_group_ids: self.security_groups,
         }
@@ -87,9 +88,9 @@ impl RegionClient {
         Ok(wire
             .into_iter()
             .map(|n| Network {
-                id: n.id,
+                id: n.id.into(),
                 name: n.name,
-                project_id: n.project_id,
+                project_id: n.project_id.map(Into::into),
                 external: n.external,
                 shared: n.shared,
             })
@@ -103,10 +104,11 @@ impl RegionClient {
     }
 
     /// The ports with these ids (those that exist), a few listings for many.
-    pub async fn ports_with_ids(&self, ids: &[String]) -> Result<Vec<Port>> {
+    pub async fn ports_with_ids(&self, ids: &[PortId]) -> Result<Vec<Port>> {
         let mut ports = Vec::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let call = chunk.iter().fold(Call::get(ServiceType::Network, "ports"), |call, id| call.query("id", id));
+            let call =
+                chunk.iter().fold(Call::get(ServiceType::Network, "ports"), |call, id| call.query("id", id.as_str()));
             let wire: Vec<WirePort> = self.list(call.key("ports")).await?;
             ports.extend(wire.into_iter().map(WirePort::into_model));
         }
@@ -137,10 +139,10 @@ impl RegionClient {
         Ok(wire
             .into_iter()
             .map(|f| FloatingIp {
-                id: f.id,
+                id: f.id.into(),
                 address: f.floating_ip_address,
-                project_id: f.project_id,
-                port_id: f.port_id,
+                project_id: f.project_id.map(Into::into),
+                port_id: f.port_id.map(Into::into),
             })
             .collect())
     }

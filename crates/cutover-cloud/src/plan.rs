@@ -6,6 +6,7 @@ new region's hypervisors and availability zones. Every listing is read once, con
 failure ends the gathering (a plan from half an inventory would be wrong).
 */
 
+use cutover_core::id::{HostName, ImageId};
 use cutover_core::plan::inventory::Inventory;
 use cutover_core::plan::CloudsRef;
 use cutover_core::preflight::{networking_mode, Networking};
@@ -32,8 +33,8 @@ pub async fn connect(profile: &Profile, old: &str, new: &str, retry: RetryPolicy
     let clouds = CloudsRef {
         cloud: profile.name().to_string(),
         auth_url: profile.auth_url().unwrap_or_default().to_string(),
-        old_region: old.to_string(),
-        new_region: new.to_string(),
+        old_region: old.into(),
+        new_region: new.into(),
     };
     Ok(Regions { old: old_client?, new: new_client?, clouds })
 }
@@ -78,13 +79,14 @@ pub async fn inventory(regions: &Regions) -> Result<Inventory> {
     let mut servers = old.server_records(&listings).await?;
     // Images Glance did not list (private to another project): looked up,
     // for the guest OS and for whether `redeploy` can use them.
-    let used: Vec<String> = servers.iter().filter_map(|s| s.record.image_id.clone()).collect();
-    let images = complete_images(old, images, used.iter().map(String::as_str)).await?;
+    let used: Vec<ImageId> = servers.iter().filter_map(|s| s.record.image_id.clone()).collect();
+    let images = complete_images(old, images, used.iter().map(ImageId::as_str)).await?;
     for server in servers.iter_mut().filter(|s| s.os_type.is_none()) {
         let image = server.record.image_id.as_deref();
         server.os_type = images.iter().find(|i| Some(i.id.as_str()) == image).and_then(|i| i.os_type.clone());
     }
-    let mut hosts: Vec<String> = services.into_iter().filter(|s| s.binary == "nova-compute").map(|s| s.host).collect();
+    let mut hosts: Vec<HostName> =
+        services.into_iter().filter(|s| s.binary == "nova-compute").map(|s| s.host).collect();
     hosts.sort();
     hosts.dedup();
     Ok(Inventory {

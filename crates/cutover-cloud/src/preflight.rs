@@ -9,6 +9,7 @@ unknown old region end the gathering.
 
 use std::collections::BTreeSet;
 
+use cutover_core::id::ImageId;
 use cutover_core::preflight::{networking_mode, Gathered, Inventory, Networking, Observation, RegionView, Scope};
 use openstack_sdk::types::ServiceType;
 
@@ -42,7 +43,7 @@ pub async fn observe(profile: &Profile, old: &str, new: &str, retry: RetryPolicy
         cloud: old_client.cloud().to_string(),
         scope: Scope { user: scope.user_name, project: scope.project_name, roles: scope.roles },
         old: old_view,
-        new_region: new.to_string(),
+        new_region: new.into(),
         new: new_view,
         inventory,
     })
@@ -87,7 +88,7 @@ async fn region_view(client: &RegionClient) -> RegionView {
         probe(compute, client.availability_zones()),
     );
     RegionView {
-        name: client.region().to_string(),
+        name: client.region().into(),
         catalog: catalog.into_iter().collect(),
         compute_versions: compute.then(|| client.compute_versions()),
         image,
@@ -152,7 +153,7 @@ pub(crate) async fn complete_images<'a>(
     mut images: Vec<cutover_core::model::Image>,
     used: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<cutover_core::model::Image>> {
-    let listed: BTreeSet<String> = images.iter().map(|i| i.id.clone()).collect();
+    let listed: BTreeSet<ImageId> = images.iter().map(|i| i.id.clone()).collect();
     let missing: BTreeSet<&str> = used.into_iter().filter(|id| !listed.contains(*id)).collect();
     for id in missing {
         if let Some(image) = client.image(id).await? {

@@ -48,15 +48,15 @@ impl RegionClient {
                 Ok(Volume {
                     status: self.parse_status("volume", &v.id, &v.status)?,
                     bootable: v.bootable.as_str().map_or(v.bootable.as_bool() == Some(true), |b| b == "true"),
-                    id: v.id,
+                    id: v.id.into(),
                     name: v.name,
-                    project_id: v.project_id,
+                    project_id: v.project_id.map(Into::into),
                     size_gib: v.size,
-                    attached_to: v.attachments.iter().filter_map(|a| a.server_id.clone()).collect(),
+                    attached_to: v.attachments.iter().filter_map(|a| a.server_id.clone().map(Into::into)).collect(),
                     attachments: v
                         .attachments
                         .into_iter()
-                        .filter_map(|a| Some(VolumeAttachment { server_id: a.server_id?, device: a.device }))
+                        .filter_map(|a| Some(VolumeAttachment { server_id: a.server_id?.into(), device: a.device }))
                         .collect(),
                     os_type: v.volume_image_metadata.get("os_type").and_then(|t| t.as_str()).map(str::to_string),
                 })

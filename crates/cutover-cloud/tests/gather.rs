@@ -23,16 +23,16 @@ async fn servers_come_with_what_they_depend_on() {
         let region = &w.compute["RegionOne"];
         assert_eq!(servers.len(), region.servers.len());
         for s in &servers {
-            let sim = &region.servers[&s.id];
-            assert_eq!(s.host, sim.host, "{}", s.name);
-            assert_eq!(s.image_id, sim.image_id, "{}", s.name);
+            let sim = &region.servers[s.id.as_str()];
+            assert_eq!(s.host.as_deref(), sim.host.as_deref(), "{}", s.name);
+            assert_eq!(s.image_id.as_deref(), sim.image_id.as_deref(), "{}", s.name);
             assert_eq!(s.project_id, sim.project_id);
             let flavor = &region.flavors[&sim.flavor_id];
             // 2.47+: the flavor by its values and name.
             assert_eq!(s.flavor.original_name.as_deref(), Some(flavor.name.as_str()));
             assert_eq!(s.flavor.sizes.map(|f| f.ram_mib), Some(flavor.ram_mb));
             let volumes: Vec<&str> = sim.block_devices.iter().map(|b| b.volume_id.as_str()).collect();
-            assert_eq!(s.volume_ids.iter().map(String::as_str).collect::<Vec<_>>(), volumes);
+            assert_eq!(s.volume_ids.iter().map(|v| v.as_str()).collect::<Vec<_>>(), volumes);
             assert!(!s.addresses.is_empty(), "{}", s.name);
         }
     }

@@ -5,6 +5,7 @@ client observes, the core decides, the engine acts.
 
 Layout:
 - [`backoff`]: [`Backoff`], the one definition of how long to wait before trying again.
+- [`id`]: the ids and names of servers, ports, hosts, regions, projects, ... one type each.
 - [`model`]: Nova's resources as plain values (flavors, ...).
 - [`machine`]: the per-server state machine (one `step` function) and its safety rules.
 - [`microversion`]: API microversions and the ranges services offer.
@@ -20,6 +21,7 @@ Layout:
 */
 
 pub mod backoff;
+pub mod id;
 pub mod machine;
 pub mod microversion;
 pub mod model;

@@ -8,6 +8,7 @@ fails a check is held untouched with the reason; the others go on.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::id::{FlavorId, ImageId, ProjectId, RegionName, UserId};
 use crate::machine::Strategy;
 use crate::model::ImageStatus;
 use crate::plan::ServerPlan;
@@ -17,25 +18,25 @@ use crate::room::Load;
 /// (`None`) is not checked: Nova decides, and a refusal is turned back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Offer {
-    pub region: String,
+    pub region: RegionName,
     /// Flavors by id: public, or the projects given access.
-    pub flavors: Option<BTreeMap<String, FlavorAccess>>,
+    pub flavors: Option<BTreeMap<FlavorId, FlavorAccess>>,
     /// Server groups by (project, name).
-    pub groups: Option<BTreeSet<(String, String)>>,
+    pub groups: Option<BTreeSet<(ProjectId, String)>>,
     /// Key pairs by (user, name): what a redeploy's boot copies for its
     /// owner's key name.
-    pub keypairs: Option<BTreeSet<(String, String)>>,
+    pub keypairs: Option<BTreeSet<(UserId, String)>>,
     /// Images by id, with their status (Glance is shared by both regions).
-    pub images: Option<BTreeMap<String, ImageStatus>>,
+    pub images: Option<BTreeMap<ImageId, ImageStatus>>,
     /// What each project may still start there; a project not listed is
     /// not checked.
-    pub quotas: BTreeMap<String, Headroom>,
+    pub quotas: BTreeMap<ProjectId, Headroom>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlavorAccess {
     pub public: bool,
-    pub projects: BTreeSet<String>,
+    pub projects: BTreeSet<ProjectId>,
 }
 
 /// A project's quota left in a region: instances, cores and RAM (MiB);

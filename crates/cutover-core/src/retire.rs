@@ -8,6 +8,7 @@ catalog services, never those of a shared service.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::id::{HostName, ProjectId, RegionName, ServerId};
 use crate::model::{Catalog, ComputeService, Endpoint, Hypervisor, Interface, ServerStatus, ServerSummary};
 
 /// The catalog service types Nova itself serves: `compute`, and the
@@ -47,17 +48,17 @@ pub struct ServiceRow {
 /// A server still in the old region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerLeft {
-    pub id: String,
+    pub id: ServerId,
     pub name: String,
-    pub project_id: String,
-    pub host: Option<String>,
+    pub project_id: ProjectId,
+    pub host: Option<HostName>,
     pub status: ServerStatus,
 }
 
 /// An old compute host that has not moved, and why cutover thinks so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostLeft {
-    pub host: String,
+    pub host: HostName,
     /// `up`, `enabled`, `2 servers`, ... joined with ", ".
     pub reasons: String,
 }
@@ -65,7 +66,7 @@ pub struct HostLeft {
 /// The decision: what blocks, what goes, in the order it goes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Retirement {
-    pub region: String,
+    pub region: RegionName,
     /// Servers of any project still in the old region.
     pub servers: Vec<ServerLeft>,
     pub hosts_left: Vec<HostLeft>,
@@ -166,7 +167,7 @@ pub fn assess(region: &str, observed: Observed<'_>, endpoints: Option<EndpointsA
         .collect();
     servers.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     Retirement {
-        region: region.to_string(),
+        region: region.into(),
         servers,
         hosts_left,
         services,

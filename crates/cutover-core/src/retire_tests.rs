@@ -17,11 +17,11 @@ fn service(binary: &str, host: &str, up: bool, enabled: bool) -> ComputeService 
 
 fn server(name: &str, host: Option<&str>) -> ServerSummary {
     ServerSummary {
-        id: format!("id-{name}"),
+        id: format!("id-{name}").into(),
         name: name.into(),
         project_id: "p".into(),
         user_id: "u".into(),
-        host: host.map(String::from),
+        host: host.map(Into::into),
         status: ServerStatus::Active,
         flavor: FlavorRef { id: Some("1".into()), original_name: None, sizes: None, extra_specs: None },
         image_id: None,

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::HostName;
 use crate::model::FlavorSizes;
 
 /// vCPUs, RAM and local disk: what servers use and hosts offer.
@@ -68,7 +69,7 @@ impl fmt::Display for Load {
 /// One compute host of the new region taking servers, and its free room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostRoom {
-    pub host: String,
+    pub host: HostName,
     pub zone: String,
     pub free: Load,
 }

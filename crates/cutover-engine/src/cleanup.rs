@@ -17,6 +17,7 @@ rebuild, bound to its host (journaled too).
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{invariants, Action, End, Seen, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_core::Backoff;
@@ -48,7 +49,7 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Leftover {
     /// The moved server it belongs to (its id in the old region).
-    pub server: String,
+    pub server: ServerId,
     pub name: String,
     pub kind: Kind,
     /// The image's or old server's id.
@@ -60,8 +61,8 @@ pub struct Leftover {
 impl Leftover {
     fn action(&self) -> Action {
         match self.kind {
-            Kind::Snapshot => Action::DeleteImage { image: self.id.clone() },
-            Kind::Server => Action::DeleteServer { side: Side::Old, server: self.id.clone() },
+            Kind::Snapshot => Action::DeleteImage { image: self.id.as_str().into() },
+            Kind::Server => Action::DeleteServer { side: Side::Old, server: self.id.as_str().into() },
         }
     }
 }
@@ -101,7 +102,7 @@ impl Cleanup {
             let source = &entry.plan.source;
             let name = self.planned(source).map(|p| p.server.name.clone()).unwrap_or_default();
             let Some(obs) = observed.get(source) else {
-                return Err(Error::Unobserved(source.clone()));
+                return Err(Error::Unobserved(source.to_string()));
             };
             let leftover = |kind, id: &str, kept| Leftover {
                 server: source.clone(),
@@ -115,7 +116,7 @@ impl Cleanup {
                     Seen::Present(image) => found.push(leftover(Kind::Snapshot, &image.id, None)),
                     Seen::Absent => {}
                     Seen::Unknown if entry.plan.strategy == Strategy::Snapshot => {
-                        return Err(Error::Unobserved(source.clone()))
+                        return Err(Error::Unobserved(source.to_string()))
                     }
                     Seen::Unknown => {}
                 }
@@ -125,7 +126,7 @@ impl Cleanup {
                     let kept = invariants::may_delete_source(&entry.plan, &entry.state, obs).err();
                     found.push(leftover(Kind::Server, &old.id, kept));
                 }
-                Seen::Unknown => return Err(Error::Unobserved(source.clone())),
+                Seen::Unknown => return Err(Error::Unobserved(source.to_string())),
                 _ => {}
             }
         }

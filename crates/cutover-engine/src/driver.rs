@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
@@ -73,7 +74,7 @@ pub struct NewRegion {
     pub hosts: usize,
     /// The hosts of the enabled `nova-compute` services, up or not yet
     /// (a boot sent now may be scheduled once one is up).
-    pub enabled: BTreeSet<String>,
+    pub enabled: BTreeSet<HostName>,
     /// Their free room; `None` when the region shows no resource figures
     /// (Nova 2.88+ only in placement): the moves are then paced by the
     /// limits alone, and a boot with no room is refused and rolled back.
@@ -85,8 +86,11 @@ pub trait Driver: Send + Sync {
     /// One observation per planned server (by source id), from batched
     /// queries: a few calls per region and resource kind, whatever the
     /// number of servers. A server missing from the answer is unobserved.
-    async fn observe(&self, plan: &Plan, servers: &[&ServerPlan])
-        -> Result<BTreeMap<String, Observation>, DriverError>;
+    async fn observe(
+        &self,
+        plan: &Plan,
+        servers: &[&ServerPlan],
+    ) -> Result<BTreeMap<ServerId, Observation>, DriverError>;
 
     /// Carries out `action` for `server`. Safe to repeat: a create first
     /// looks for what an earlier, interrupted attempt made (by name or by
@@ -95,13 +99,13 @@ pub trait Driver: Send + Sync {
 
     /// Disables the old host's `nova-compute` service with `reason`, so
     /// nothing new is scheduled there while it drains. Idempotent.
-    async fn disable_host(&self, plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError>;
+    async fn disable_host(&self, plan: &Plan, host: &HostName, reason: &str) -> Result<(), DriverError>;
 
     /// Enables the old host's `nova-compute` service again, so that Nova's
     /// scheduler may place a server rebuilt in the old region there (it
     /// skips disabled hosts, forced or not). The engine disables the host
     /// again once the rebuild is verified. Idempotent.
-    async fn enable_host(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
+    async fn enable_host(&self, plan: &Plan, host: &HostName) -> Result<(), DriverError>;
 
     /// The new region's compute hosts that take new servers (enabled and
     /// up) and their free room: what admission paces the moves by.
@@ -121,21 +125,26 @@ pub trait Driver: Send + Sync {
     async fn observe_hosts(
         &self,
         plan: &Plan,
-        hosts: &[&str],
-    ) -> Result<BTreeMap<String, HostObservation>, DriverError>;
+        hosts: &[&HostName],
+    ) -> Result<BTreeMap<HostName, HostObservation>, DriverError>;
 
     /// Adds a host that joined the new region to that region's aggregates
     /// of these names (the ones it was in in the old region). Idempotent;
     /// an aggregate the new region lacks is refused for good.
-    async fn join_aggregates(&self, plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError>;
+    async fn join_aggregates(&self, plan: &Plan, host: &HostName, aggregates: &[String]) -> Result<(), DriverError>;
 
     /// Disables (with the reason) or, with `None`, enables the new
     /// region's `nova-compute` of a host that joined it. Idempotent.
-    async fn set_new_host(&self, plan: &Plan, host: &str, disabled_reason: Option<&str>) -> Result<(), DriverError>;
+    async fn set_new_host(
+        &self,
+        plan: &Plan,
+        host: &HostName,
+        disabled_reason: Option<&str>,
+    ) -> Result<(), DriverError>;
 
     /// Deletes the old region's `nova-compute` record of a host that has
     /// joined the new region. Idempotent.
-    async fn delete_old_service(&self, plan: &Plan, host: &str) -> Result<(), DriverError>;
+    async fn delete_old_service(&self, plan: &Plan, host: &HostName) -> Result<(), DriverError>;
 
     /// Removes what a run killed halfway through an action may have left
     /// that no later step would: grants to cutover's own user, key pair

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::host::{HookEnd, HostMove, HostStage, HostState};
 use cutover_core::plan::Plan;
 pub use cutover_journal::{HookEndRecord, HookRecord};
@@ -30,7 +31,7 @@ pub struct HostOptions {
     /// What hands an empty host off; none: hosts stop at `empty`.
     pub hand_off: Option<Arc<dyn HandOff>>,
     /// Hosts handed off by their own (the plan's `on_empty`).
-    pub per_host: BTreeMap<String, Arc<dyn HandOff>>,
+    pub per_host: BTreeMap<HostName, Arc<dyn HandOff>>,
 }
 
 impl HostOptions {
@@ -115,7 +116,12 @@ pub(crate) struct Hosts {
 
 impl Hosts {
     /// The plan's hosts, with what the journal holds of them.
-    pub(crate) fn load(plan: &Plan, journaled: &BTreeMap<String, HostEntry>, options: HostOptions, now: i64) -> Hosts {
+    pub(crate) fn load(
+        plan: &Plan,
+        journaled: &BTreeMap<HostName, HostEntry>,
+        options: HostOptions,
+        now: i64,
+    ) -> Hosts {
         let reason = disable_reason(plan);
         let tracked = plan
             .hosts
@@ -145,7 +151,7 @@ impl Hosts {
     pub(crate) fn take_up_stopped(&mut self, now: i64) {
         for t in self.tracked.iter_mut().filter(|t| self.options.hand_off_for(&t.plan.name).is_some()) {
             let Some(why) = &t.state.failed else { continue };
-            tracing::warn!(host = t.plan.name, "stopped in an earlier run ({why}); trying it again");
+            tracing::warn!(host = %t.plan.name, "stopped in an earlier run ({why}); trying it again");
             if t.state.stage == HostStage::Empty {
                 t.hook = HookRun::NotRun;
             }
@@ -157,7 +163,7 @@ impl Hosts {
     /// no hand-off is left disabled (the run's start did that). One with a
     /// hand-off must be done, or wait for what this run will not give it:
     /// servers cutover does not move (`moves`: each host's planned servers).
-    pub(crate) fn settled(&self, moves: &BTreeMap<String, HostMoves>) -> bool {
+    pub(crate) fn settled(&self, moves: &BTreeMap<HostName, HostMoves>) -> bool {
         self.tracked.iter().all(|t| {
             let moves = moves.get(&t.plan.name).map_or(0, |m| m.in_flight);
             self.options.hand_off_for(&t.plan.name).is_none()
@@ -169,7 +175,7 @@ impl Hosts {
     /// Old hosts that have aggregates to join in the new region and may be
     /// there, not joined yet: handed off, or whose hook has started (the
     /// host may be redeployed already when a run was stopped meanwhile).
-    pub(crate) fn joining(&self) -> Vec<&str> {
+    pub(crate) fn joining(&self) -> Vec<&HostName> {
         self.tracked
             .iter()
             .filter(|t| match t.state.stage {
@@ -179,7 +185,7 @@ impl Hosts {
             })
             .filter(|t| t.state.failed.is_none())
             .filter(|t| t.state.aggregates.as_ref().is_some_and(|a| !a.is_empty()))
-            .map(|t| t.plan.name.as_str())
+            .map(|t| &t.plan.name)
             .collect()
     }
 
@@ -192,7 +198,7 @@ impl Hosts {
     /// bringing room: one with a hand-off, not stopped, that is empty,
     /// handed off, or has no planned server left and was not seen holding
     /// others (`moves`: each host's planned servers).
-    pub(crate) fn may_add_room(&self, moves: &BTreeMap<String, HostMoves>) -> bool {
+    pub(crate) fn may_add_room(&self, moves: &BTreeMap<HostName, HostMoves>) -> bool {
         self.hooks_running()
             || self.tracked.iter().any(|t| {
                 let left = moves.get(&t.plan.name).map_or(0, |m| m.in_flight);

@@ -9,6 +9,7 @@ phase. `cutover run` prints it at the end, `cutover status` at any time;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use cutover_core::id::{HostName, RegionName, ServerId};
 use cutover_core::machine::{End, Strategy};
 use cutover_journal::{HostEntry, Journal, Notes, ServerEntry};
 use serde::Serialize;
@@ -33,16 +34,16 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServerReport {
     /// The server's id in the old region.
-    pub old_id: String,
+    pub old_id: ServerId,
     pub name: String,
-    pub host: String,
+    pub host: HostName,
     pub project: String,
     pub strategy: Strategy,
     /// Where it is: `pending`, a stage, `held`, or how it ended.
     pub phase: String,
     pub result: Outcome,
     /// The rebuilt server (in the old region when it was restored there).
-    pub new_id: Option<String>,
+    pub new_id: Option<ServerId>,
     /// Stop sent → verified in the new region, in seconds.
     pub downtime_secs: Option<i64>,
     /// Actions sent to the clouds.
@@ -87,8 +88,8 @@ pub struct PhaseCount {
 pub struct Report {
     pub migration: String,
     pub journal: String,
-    pub old_region: String,
-    pub new_region: String,
+    pub old_region: RegionName,
+    pub new_region: RegionName,
     /// Servers per phase, in route order.
     pub phases: Vec<PhaseCount>,
     pub servers: Vec<ServerReport>,
@@ -96,7 +97,7 @@ pub struct Report {
     /// Old hosts cutover let take servers again for a rebuild there and has
     /// not disabled again yet (the next `cutover run` or `rollback` does).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hosts_enabled_for_rebuild: Vec<String>,
+    pub hosts_enabled_for_rebuild: Vec<HostName>,
     /// The old hosts' machines, where a run has stepped them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostReport>,
@@ -105,7 +106,7 @@ pub struct Report {
 /// One old host: how far it went, and its hand-off hook.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostReport {
-    pub host: String,
+    pub host: HostName,
     /// `active`, `disabled`, `draining`, `empty`, `handed-off`, `joined-new`, `retired-old`.
     pub stage: String,
     /// Why it stopped short (a failed hook, no rejoin).
@@ -118,18 +119,18 @@ pub struct HostReport {
 impl Report {
     /// The report as the journal has it; `held` names the servers the
     /// current run stopped retrying, with why.
-    pub fn from_journal(journal: &Journal, held: &HashMap<String, String>) -> Result<Report> {
+    pub fn from_journal(journal: &Journal, held: &HashMap<ServerId, String>) -> Result<Report> {
         Report::of_servers(journal, held, None)
     }
 
     /// The same, of the servers `only` names (by old id) when given.
     pub fn of_servers(
         journal: &Journal,
-        held: &HashMap<String, String>,
-        only: Option<&BTreeSet<String>>,
+        held: &HashMap<ServerId, String>,
+        only: Option<&BTreeSet<ServerId>>,
     ) -> Result<Report> {
         let loaded = journal.load()?;
-        let mut actions: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut actions: HashMap<ServerId, (usize, usize)> = HashMap::new();
         for action in loaded.actions {
             let entry = actions.entry(action.source).or_default();
             entry.0 += 1;
@@ -197,7 +198,7 @@ impl Report {
 fn server_report(
     entry: &ServerEntry,
     phase: Phase,
-    held: &HashMap<String, String>,
+    held: &HashMap<ServerId, String>,
     sent: usize,
     interrupted: usize,
     notes: &Notes,
@@ -215,7 +216,7 @@ fn server_report(
     ServerReport {
         old_id: entry.plan.source.clone(),
         name: field("name"),
-        host: field("host"),
+        host: field("host").into(),
         project: field("project_id"),
         strategy: entry.plan.strategy,
         phase: phase.to_string(),
@@ -255,7 +256,10 @@ fn round(value: f64) -> f64 {
 }
 
 /// The old hosts of `names` (in order, once each) the journal has a state for.
-fn host_reports<'a>(journaled: &BTreeMap<String, HostEntry>, names: impl Iterator<Item = &'a str>) -> Vec<HostReport> {
+fn host_reports<'a>(
+    journaled: &BTreeMap<HostName, HostEntry>,
+    names: impl Iterator<Item = &'a str>,
+) -> Vec<HostReport> {
     let mut seen = BTreeSet::new();
     let mut hosts = Vec::new();
     for name in names {
@@ -269,7 +273,7 @@ fn host_reports<'a>(journaled: &BTreeMap<String, HostEntry>, names: impl Iterato
             Some(end) => end.describe(),
         });
         hosts.push(HostReport {
-            host: name.to_string(),
+            host: name.into(),
             stage: stage.unwrap_or_default(),
             reason: state.failed.clone(),
             hook,

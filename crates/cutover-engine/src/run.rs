@@ -32,6 +32,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use cutover_cloud::meter::metered;
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::{Action, Refused, ServerMove, ServerState};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
@@ -59,12 +60,12 @@ pub struct Engine {
     started: Instant,
     /// Old hosts enabled for a rebuild whose enabling the cloud confirmed
     /// in this run.
-    enabled: BTreeSet<String>,
+    enabled: BTreeSet<HostName>,
     /// Old hosts the journal says the run took out of scheduling.
-    disabled: BTreeSet<String>,
+    disabled: BTreeSet<HostName>,
     /// Old hosts the journal says were enabled again for a rebuild (maybe:
     /// written before the call) and not disabled again since.
-    enabled_journaled: BTreeSet<String>,
+    enabled_journaled: BTreeSet<HostName>,
     /// The old hosts' machines (not in a rollback run).
     hosts: Hosts,
 }
@@ -86,7 +87,7 @@ impl Engine {
         let loaded = journal.load()?;
         let servers = track(&mut plan, &loaded, journal.path())?;
         let hosts = Hosts::load(&plan, &loaded.hosts, options.hosts.clone(), clock.now());
-        let marked = |f: fn(&cutover_journal::HostEntry) -> bool| -> BTreeSet<String> {
+        let marked = |f: fn(&cutover_journal::HostEntry) -> bool| -> BTreeSet<HostName> {
             loaded.hosts.iter().filter(|(_, h)| f(h)).map(|(name, _)| name.clone()).collect()
         };
         let disabled = marked(|h| h.disabled_at.is_some());
@@ -172,7 +173,7 @@ impl Engine {
         if let Err(e) = self.driver.tidy(&self.state.plan).await {
             tracing::warn!("tidying up after the run: {e} (the next run tries again)");
         }
-        let held: HashMap<String, String> = self
+        let held: HashMap<ServerId, String> = self
             .state
             .servers
             .iter()
@@ -285,7 +286,7 @@ impl Engine {
                     // A boot refused for good is the move's failure, not a
                     // call to retry: the machine rolls the server back.
                     let t = &mut self.state.servers[call.server];
-                    tracing::warn!(server = t.plan.source, "boot refused: {}", error.message);
+                    tracing::warn!(server = %t.plan.source, "boot refused: {}", error.message);
                     let reason = format!("the boot was refused: {}", error.message);
                     t.refused = Some(Refused { at: t.state.place(), reason });
                 }
@@ -347,7 +348,7 @@ fn track(plan: &mut Plan, loaded: &cutover_journal::Loaded, path: &std::path::Pa
             "actions were under way when the last run stopped; observing to see what became of them"
         );
     }
-    let mut entries: HashMap<String, (ServerMove, ServerState)> =
+    let mut entries: HashMap<ServerId, (ServerMove, ServerState)> =
         loaded.servers.iter().map(|e| (e.plan.source.clone(), (e.plan.clone(), e.state.clone()))).collect();
     crate::decide::apply_conversions(plan, &entries)?;
     let mut servers = Vec::new();
@@ -357,7 +358,7 @@ fn track(plan: &mut Plan, loaded: &cutover_journal::Loaded, path: &std::path::Pa
             let (_, state) = entries.remove(source).ok_or_else(|| {
                 Error::Journal(cutover_journal::Error::UnknownServer {
                     path: path.to_path_buf(),
-                    server: source.clone(),
+                    server: source.to_string(),
                 })
             })?;
             let started = sent.contains_key(source.as_str()) || state.started();

@@ -12,6 +12,7 @@ mod keys;
 #[path = "driver/nova_network.rs"]
 mod nova_network;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::{request, step, Action, BootSource, End, Requested, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_engine::{Driver, OpenStackDriver};
@@ -108,7 +109,7 @@ async fn a_snapshot_move_keeps_port_ip_mac_floating_ip_metadata_and_group() {
     let group = new.server_group.as_ref().expect("in a group");
     assert_eq!(w.compute["RegionTwo"].server_groups[group].name, "web-ha");
     let port = &record.ports[0];
-    let now = &w.network.ports[&port.id];
+    let now = &w.network.ports[port.id.as_str()];
     assert_eq!(now.device_id, new.id, "the same port");
     assert_eq!(now.mac_address, port.mac);
     assert_eq!(now.fixed_ips[0].ip_address, "10.0.0.10");
@@ -143,9 +144,9 @@ async fn a_volume_move_boots_from_the_kept_root_volume_and_reattaches_data() {
     assert!(boot.delete_on_termination, "and so it does with the rebuild, once verified");
     assert!(actions.iter().any(|a| matches!(a, Action::DeleteWithServer { .. })));
     assert!(new.block_devices.iter().any(|b| b.volume_id == data), "the data volume is reattached");
-    assert_eq!(w.volume.volumes[&data].status, "in-use");
+    assert_eq!(w.volume.volumes[data.as_str()].status, "in-use");
     assert_eq!(new.flavor_id, "gold");
-    assert_eq!(w.network.ports[&record.ports[0].id].device_id, new.id);
+    assert_eq!(w.network.ports[record.ports[0].id.as_str()].device_id, new.id);
     drop(w);
     nothing_left(&cloud);
 }
@@ -163,12 +164,12 @@ async fn a_redeploy_boots_the_original_image_with_the_owners_key() {
     let new = target(&cloud, &source);
     let w = cloud.sim().world();
     assert!(!w.compute["RegionOne"].servers.contains_key(&source), "deleted after the rebuild was verified");
-    assert_eq!(new.image_id, record.image_id, "the original image");
+    assert_eq!(new.image_id.as_deref(), record.image_id.as_deref(), "the original image");
     assert_eq!(new.metadata["owner"], "ops");
     assert_eq!(new.key_name.as_deref(), Some(plan.snapshot_name(&source).as_str()), "a copy of bob's key");
     let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.20").expect("fip");
     assert_eq!(fip.port_id.as_deref(), Some(record.ports[0].id.as_str()));
-    assert_eq!(w.network.ports[&record.ports[0].id].device_id, new.id);
+    assert_eq!(w.network.ports[record.ports[0].id.as_str()].device_id, new.id);
     drop(w);
     nothing_left(&cloud);
 }
@@ -207,9 +208,9 @@ async fn each_create_run_twice_makes_one_resource() {
             }
         }
     };
-    twice(Action::StopServer { side: Side::Old, server: source.clone() }).await;
+    twice(Action::StopServer { side: Side::Old, server: source.clone().into() }).await;
     let name = plan.snapshot_name(&source);
-    twice(Action::CreateImage { side: Side::Old, server: source.clone(), name: name.clone() }).await;
+    twice(Action::CreateImage { side: Side::Old, server: source.clone().into(), name: name.clone() }).await;
     let images: Vec<String> = {
         let w = cloud.sim().world();
         w.image.images.values().filter(|i| i.name.as_deref() == Some(&name)).map(|i| i.id.clone()).collect()
@@ -220,12 +221,12 @@ async fn each_create_run_twice_makes_one_resource() {
 
     let port = p.server.ports[0].id.clone();
     twice(Action::ReleasePort { port: port.clone() }).await;
-    twice(Action::DeleteServer { side: Side::Old, server: source.clone() }).await;
+    twice(Action::DeleteServer { side: Side::Old, server: source.clone().into() }).await;
     driver.observe(&plan, &[p]).await.expect("observes");
-    twice(Action::BootServer { side: Side::New, source: BootSource::Image { id: images[0].clone() } }).await;
+    twice(Action::BootServer { side: Side::New, source: BootSource::Image { id: images[0].clone().into() } }).await;
     let new = target(&cloud, &source);
-    assert_eq!(cloud.sim().world().network.ports[&port].device_id, new.id);
-    twice(Action::DeleteImage { image: images[0].clone() }).await;
+    assert_eq!(cloud.sim().world().network.ports[port.as_str()].device_id, new.id);
+    twice(Action::DeleteImage { image: images[0].clone().into() }).await;
     assert!(!cloud.sim().world().image.images.contains_key(&images[0]));
     nothing_left(&cloud);
 }
@@ -238,18 +239,18 @@ async fn volumes_attach_and_detach_once() {
     let plan = cloud.plan(&[("db-1", Strategy::Volume)]);
     let p = planned(&plan, &source);
     let data = p.server.data_volumes().next().expect("data").id.clone();
-    let detach = Action::DetachVolume { side: Side::Old, server: source.clone(), volume: data.clone() };
-    let attach = Action::AttachVolume { side: Side::Old, server: source.clone(), volume: data.clone() };
+    let detach = Action::DetachVolume { side: Side::Old, server: source.clone().into(), volume: data.clone() };
+    let attach = Action::AttachVolume { side: Side::Old, server: source.clone().into(), volume: data.clone() };
     for action in [&detach, &detach] {
         driver.execute(&plan, p, action).await.expect("detaches");
         driver.observe(&plan, &[p]).await.expect("observes");
     }
-    assert!(cloud.sim().world().volume.volumes[&data].attachments.is_empty());
+    assert!(cloud.sim().world().volume.volumes[data.as_str()].attachments.is_empty());
     for action in [&attach, &attach] {
         driver.execute(&plan, p, action).await.expect("attaches");
         driver.observe(&plan, &[p]).await.expect("observes");
     }
-    assert_eq!(cloud.sim().world().volume.volumes[&data].attachments.len(), 1);
+    assert_eq!(cloud.sim().world().volume.volumes[data.as_str()].attachments.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +259,7 @@ async fn disable_host_disables_its_compute_service_with_the_reason() {
     let driver = cloud.driver().await;
     let plan = cloud.plan(&[]);
     for _ in 0..2 {
-        driver.disable_host(&plan, "old-1", "cutover m1: draining").await.expect("disables");
+        driver.disable_host(&plan, &HostName::from("old-1"), "cutover m1: draining").await.expect("disables");
     }
     let (disabled, reason) = {
         let w = cloud.sim().world();
@@ -271,7 +272,7 @@ async fn disable_host_disables_its_compute_service_with_the_reason() {
     };
     assert!(disabled);
     assert_eq!(reason.as_deref(), Some("cutover m1: draining"));
-    let err = driver.disable_host(&plan, "nowhere", "x").await.expect_err("no such host");
+    let err = driver.disable_host(&plan, &HostName::from("nowhere"), "x").await.expect_err("no such host");
     assert!(err.permanent, "{err}");
 }
 
@@ -280,9 +281,9 @@ async fn enable_host_enables_its_compute_service_again() {
     let cloud = SimCloud::start().await;
     let driver = cloud.driver().await;
     let plan = cloud.plan(&[]);
-    driver.disable_host(&plan, "old-2", "cutover m1: draining").await.expect("disables");
+    driver.disable_host(&plan, &HostName::from("old-2"), "cutover m1: draining").await.expect("disables");
     for _ in 0..2 {
-        driver.enable_host(&plan, "old-2").await.expect("enables");
+        driver.enable_host(&plan, &HostName::from("old-2")).await.expect("enables");
     }
     {
         let w = cloud.sim().world();
@@ -290,7 +291,7 @@ async fn enable_host_enables_its_compute_service_again() {
         let service = services.values().find(|s| s.host == "old-2" && s.binary == "nova-compute").unwrap();
         assert!(!service.disabled && service.disabled_reason.is_none(), "{service:?}");
     }
-    assert!(driver.enable_host(&plan, "nowhere").await.expect_err("no such host").permanent);
+    assert!(driver.enable_host(&plan, &HostName::from("nowhere")).await.expect_err("no such host").permanent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,7 +305,10 @@ async fn a_moved_server_goes_back_into_a_drained_old_region_with_its_port_and_fl
     assert_eq!(moved.end, Some(End::Moved));
     let rebuild = target(&cloud, &source).id;
     for host in ["old-1", "old-2", "old-3"] {
-        driver.disable_host(&plan, host, "cutover migration m1: moving its servers to RegionTwo").await.unwrap();
+        driver
+            .disable_host(&plan, &HostName::from(host), "cutover migration m1: moving its servers to RegionTwo")
+            .await
+            .unwrap();
     }
 
     let Requested::Recorded(asked) = request(&plan.server_move(planned), &moved, true, 500) else { panic!() };
@@ -324,7 +328,7 @@ async fn a_moved_server_goes_back_into_a_drained_old_region_with_its_port_and_fl
     assert_eq!((restored.vm_state, restored.name.as_str()), (VmState::Active, "web-1"));
     assert_eq!(restored.host.as_deref(), Some(planned.server.host.as_str()), "on its own host again");
     let port = &planned.server.ports[0];
-    let now = &w.network.ports[&port.id];
+    let now = &w.network.ports[port.id.as_str()];
     assert_eq!((now.device_id.as_str(), now.mac_address.as_str()), (restored.id.as_str(), port.mac.as_str()));
     assert_eq!(now.fixed_ips[0].ip_address, "10.0.0.10");
     let fip = w.network.floating_ips.values().find(|f| f.floating_ip_address == "172.24.4.10").expect("fip");

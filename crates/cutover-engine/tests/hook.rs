@@ -15,7 +15,7 @@ use cutover_engine::hook::{CommandHook, HookEnd, HookError, HookGuard, HookReque
 
 fn request(host: &str) -> HookRequest {
     HookRequest {
-        host: host.to_string(),
+        host: host.to_string().into(),
         old_region: "RegionOne".into(),
         new_region: "RegionTwo".into(),
         migration: "m-1".into(),

@@ -6,6 +6,7 @@ notes (`notes`); from a schema 1 journal, read where it kept them.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::HostState;
 use rusqlite::params;
 
@@ -14,7 +15,7 @@ use crate::{json, outcome_of, schema, Error, Journal, Result};
 
 impl Journal {
     /// The host actions of `host` (all hosts with `None`), oldest first.
-    pub fn host_actions(&self, host: Option<&str>) -> Result<Vec<HostActionEntry>> {
+    pub fn host_actions(&self, host: Option<&HostName>) -> Result<Vec<HostActionEntry>> {
         if self.version < 2 {
             return Ok(Vec::new());
         }
@@ -23,7 +24,7 @@ impl Journal {
             .prepare("SELECT seq, host, action, ok, error FROM host_actions WHERE ?1 IS NULL OR host = ?1 ORDER BY seq")
             .map_err(|e| Error::sql(&self.path, e))?;
         let rows = stmt
-            .query_map(params![host], |row| {
+            .query_map(params![host.map(HostName::as_str)], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
@@ -36,13 +37,13 @@ impl Journal {
         for row in rows {
             let (seq, host, action, outcome) = row.map_err(|e| Error::sql(&self.path, e))?;
             let action = self.parse(&format!("action {seq} of host {host}"), &action)?;
-            actions.push(HostActionEntry { seq, host, action, outcome });
+            actions.push(HostActionEntry { seq, host: host.into(), action, outcome });
         }
         Ok(actions)
     }
 
     /// Every server's notes, by source.
-    pub fn notes(&self) -> Result<BTreeMap<String, Notes>> {
+    pub fn notes(&self) -> Result<BTreeMap<ServerId, Notes>> {
         let rows: Vec<(String, String)> = match self.version {
             1 => self
                 .v1_records()?
@@ -55,17 +56,22 @@ impl Journal {
             _ => self.rows("SELECT source, notes FROM notes ORDER BY source")?,
         };
         rows.into_iter()
-            .map(|(source, text)| Ok((source.clone(), self.parse(&format!("server {source}: its notes"), &text)?)))
+            .map(|(source, text)| {
+                Ok((source.clone().into(), self.parse(&format!("server {source}: its notes"), &text)?))
+            })
             .collect()
     }
 
     /// Saves a server's notes.
-    pub fn save_notes(&mut self, source: &str, notes: &Notes) -> Result<()> {
-        self.execute("INSERT OR REPLACE INTO notes (source, notes) VALUES (?1, ?2)", params![source, json(notes)?])
+    pub fn save_notes(&mut self, source: &ServerId, notes: &Notes) -> Result<()> {
+        self.execute(
+            "INSERT OR REPLACE INTO notes (source, notes) VALUES (?1, ?2)",
+            params![source.as_str(), json(notes)?],
+        )
     }
 
     /// Every old host the journal has a record of, by name.
-    pub fn hosts(&self) -> Result<BTreeMap<String, HostEntry>> {
+    pub fn hosts(&self) -> Result<BTreeMap<HostName, HostEntry>> {
         if self.version == 1 {
             return self.v1_hosts();
         }
@@ -94,30 +100,30 @@ impl Journal {
                 disabled_at,
                 enabled_for_rebuild_at,
             };
-            hosts.insert(name, entry);
+            hosts.insert(name.into(), entry);
         }
         Ok(hosts)
     }
 
     /// Saves an old host's machine state.
-    pub fn save_host_state(&mut self, host: &str, state: &HostState) -> Result<()> {
+    pub fn save_host_state(&mut self, host: &HostName, state: &HostState) -> Result<()> {
         self.set_host_column(host, "state", json(state)?)
     }
 
     /// Saves an old host's hand-off hook record.
-    pub fn save_hook(&mut self, host: &str, hook: &HookRecord) -> Result<()> {
+    pub fn save_hook(&mut self, host: &HostName, hook: &HookRecord) -> Result<()> {
         self.set_host_column(host, "hook", json(hook)?)
     }
 
     /// Notes that the run took `host` out of scheduling at `at`.
-    pub fn set_host_disabled(&mut self, host: &str, at: i64) -> Result<()> {
+    pub fn set_host_disabled(&mut self, host: &HostName, at: i64) -> Result<()> {
         self.set_host_column(host, "disabled_at", at)
     }
 
     /// Notes that `host` is enabled again for a rebuild there (written
     /// before the call), or, with `None`, disabled again (after the cloud
     /// confirmed it).
-    pub fn set_host_enabled_for_rebuild(&mut self, host: &str, at: Option<i64>) -> Result<()> {
+    pub fn set_host_enabled_for_rebuild(&mut self, host: &HostName, at: Option<i64>) -> Result<()> {
         self.set_host_column(host, "enabled_for_rebuild_at", at)
     }
 
@@ -135,12 +141,12 @@ impl Journal {
 
     /// A version 1 journal's hosts, read where it kept them (a read-only
     /// journal is not migrated).
-    fn v1_hosts(&self) -> Result<BTreeMap<String, HostEntry>> {
-        let mut hosts: BTreeMap<String, HostEntry> = BTreeMap::new();
+    fn v1_hosts(&self) -> Result<BTreeMap<HostName, HostEntry>> {
+        let mut hosts: BTreeMap<HostName, HostEntry> = BTreeMap::new();
         for record in self.v1_records()? {
             let schema::V1Record::Host { host, column } = record else { continue };
             let what = |field: &str| format!("host {host}: its {field}");
-            let entry = hosts.entry(host.clone()).or_default();
+            let entry = hosts.entry(host.clone().into()).or_default();
             match column {
                 schema::V1Column::State(text) => entry.state = Some(self.parse(&what("state"), &text)?),
                 schema::V1Column::Hook(text) => entry.hook = Some(self.parse(&what("hook"), &text)?),

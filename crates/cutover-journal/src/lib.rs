@@ -27,6 +27,7 @@ use std::sync::Mutex;
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{HostName, RegionName, ServerId};
 use cutover_core::machine::host::HostAction;
 use cutover_core::machine::{Action, ServerMove, ServerState};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -45,8 +46,8 @@ pub struct Meta {
     pub plan_digest: String,
     pub cloud: String,
     pub auth_url: String,
-    pub old_region: String,
-    pub new_region: String,
+    pub old_region: RegionName,
+    pub new_region: RegionName,
     /// When the journal was created (RFC 3339, from the caller's clock).
     pub created_at: String,
 }
@@ -64,7 +65,7 @@ pub struct ServerEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionEntry {
     pub seq: i64,
-    pub source: String,
+    pub source: ServerId,
     pub action: Action,
     /// `None` while no outcome was written: the run stopped in between, and
     /// the action may or may not have reached the cloud.
@@ -105,7 +106,7 @@ impl Journal {
             for (plan, record, state) in moves {
                 tx.execute(
                     "INSERT INTO servers (source, plan, record, state) VALUES (?1, ?2, ?3, ?4)",
-                    params![plan.source, json(plan)?, record.to_string(), json(state)?],
+                    params![plan.source.as_str(), json(plan)?, record.to_string(), json(state)?],
                 )
                 .map_err(|e| Error::sql(&staging, e))?;
             }
@@ -203,7 +204,7 @@ impl Journal {
 
     /// Writes that `action` is about to be sent for server `source`, durably,
     /// before it is; returns its sequence number for [`Journal::outcome`].
-    pub fn intend(&mut self, source: &str, action: &Action) -> Result<i64> {
+    pub fn intend(&mut self, source: &ServerId, action: &Action) -> Result<i64> {
         self.insert_intent("INSERT INTO actions (source, action) VALUES (?1, ?2)", source, &json(action)?)
     }
 
@@ -214,7 +215,7 @@ impl Journal {
 
     /// Writes that `action` is about to be carried out for old host
     /// `host`, before it is; returns its number for [`Journal::host_outcome`].
-    pub fn intend_host(&mut self, host: &str, action: &HostAction) -> Result<i64> {
+    pub fn intend_host(&mut self, host: &HostName, action: &HostAction) -> Result<i64> {
         self.insert_intent("INSERT INTO host_actions (host, action) VALUES (?1, ?2)", host, &json(action)?)
     }
 
@@ -241,13 +242,13 @@ impl Journal {
     }
 
     /// Saves a server's new state, with what changed, in one transaction.
-    pub fn save(&mut self, source: &str, state: &ServerState) -> Result<()> {
+    pub fn save(&mut self, source: &ServerId, state: &ServerState) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::sql(&self.path, e))?;
         let changed = tx
-            .execute("UPDATE servers SET state = ?2 WHERE source = ?1", params![source, json(state)?])
+            .execute("UPDATE servers SET state = ?2 WHERE source = ?1", params![source.as_str(), json(state)?])
             .map_err(|e| Error::sql(&self.path, e))?;
         if changed != 1 {
             return Err(Error::UnknownServer { path: self.path.clone(), server: source.to_string() });
@@ -257,7 +258,7 @@ impl Journal {
 
     /// Gives `source` another move and state at once: a `wait` server
     /// turned into a move when the deadline passed (see `docs/journal.md`).
-    pub fn convert(&mut self, source: &str, plan: &ServerMove, state: &ServerState) -> Result<()> {
+    pub fn convert(&mut self, source: &ServerId, plan: &ServerMove, state: &ServerState) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -265,7 +266,7 @@ impl Journal {
         let changed = tx
             .execute(
                 "UPDATE servers SET plan = ?2, state = ?3 WHERE source = ?1",
-                params![source, json(plan)?, json(state)?],
+                params![source.as_str(), json(plan)?, json(state)?],
             )
             .map_err(|e| Error::sql(&self.path, e))?;
         if changed != 1 {
@@ -275,13 +276,13 @@ impl Journal {
     }
 
     /// The actions of `source` (all servers with `None`), oldest first.
-    pub fn actions(&self, source: Option<&str>) -> Result<Vec<ActionEntry>> {
+    pub fn actions(&self, source: Option<&ServerId>) -> Result<Vec<ActionEntry>> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, source, action, ok, error FROM actions WHERE ?1 IS NULL OR source = ?1 ORDER BY seq")
             .map_err(|e| Error::sql(&self.path, e))?;
         let rows = stmt
-            .query_map(params![source], |row| {
+            .query_map(params![source.map(ServerId::as_str)], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
@@ -296,7 +297,7 @@ impl Journal {
             let (seq, source, action, ok, error) = row.map_err(|e| Error::sql(&self.path, e))?;
             let outcome = outcome_of(ok, error);
             let action = self.parse(&format!("action {seq} of server {source}"), &action)?;
-            actions.push(ActionEntry { seq, source, action, outcome });
+            actions.push(ActionEntry { seq, source: source.into(), action, outcome });
         }
         Ok(actions)
     }
@@ -382,8 +383,8 @@ pub struct Loaded {
     pub servers: Vec<ServerEntry>,
     pub actions: Vec<ActionEntry>,
     pub host_actions: Vec<HostActionEntry>,
-    pub hosts: BTreeMap<String, HostEntry>,
-    pub notes: BTreeMap<String, Notes>,
+    pub hosts: BTreeMap<HostName, HostEntry>,
+    pub notes: BTreeMap<ServerId, Notes>,
 }
 
 /// An action's outcome from its `ok` and `error` columns.

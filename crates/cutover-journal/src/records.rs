@@ -5,6 +5,7 @@ state, its hand-off hook's [`HookRecord`], when it was taken out of
 scheduling and enabled again for a rebuild).
 */
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::{HookEnd, HostAction, HostState};
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ pub struct Notes {
     /// The server cutover booted for it (in the new region, or in the old
     /// one when it was restored there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_id: Option<String>,
+    pub new_id: Option<ServerId>,
     /// Its share of the observations' HTTP requests so far: each batched
     /// observation's requests split evenly among the servers it covered.
     #[serde(default)]
@@ -90,7 +91,7 @@ pub fn last_line(output: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostActionEntry {
     pub seq: i64,
-    pub host: String,
+    pub host: HostName,
     pub action: HostAction,
     /// `None` while no outcome was written (see [`crate::ActionEntry`]).
     pub outcome: Option<std::result::Result<(), String>>,

@@ -1,6 +1,7 @@
 //! The journal on disk: create, resume, the lock, intents and outcomes,
 //! and refusals of what is not a journal.
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::{HostAction, HostState};
 use cutover_core::machine::{Action, Side, Strategy};
 
@@ -17,12 +18,12 @@ fn a_journal_reopens_with_everything_written() {
     let stop = Action::StopServer { side: Side::Old, server: "a".into() };
     {
         let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
-        let seq = journal.intend("a", &stop).unwrap();
+        let seq = journal.intend(&ServerId::from("a"), &stop).unwrap();
         journal.outcome(seq, Ok(())).unwrap();
-        journal.intend("b", &stop).unwrap(); // the run stops before the outcome
+        journal.intend(&ServerId::from("b"), &stop).unwrap(); // the run stops before the outcome
         let mut state = ServerState::new(0);
         state.stopped_at = Some(5);
-        journal.save("a", &state).unwrap();
+        journal.save(&ServerId::from("a"), &state).unwrap();
     }
     let journal = Journal::open(&path).unwrap();
     assert_eq!(journal.meta(), &meta());
@@ -34,7 +35,7 @@ fn a_journal_reopens_with_everything_written() {
     assert_eq!(actions.len(), 2);
     assert_eq!(actions[0].outcome, Some(Ok(())));
     assert_eq!(actions[1].outcome, None, "an intent without an outcome is kept as such");
-    assert_eq!(journal.actions(Some("b")).unwrap().len(), 1);
+    assert_eq!(journal.actions(Some(&ServerId::from("b"))).unwrap().len(), 1);
 }
 
 #[test]
@@ -76,7 +77,7 @@ fn what_is_not_a_journal_is_refused_by_name() {
 fn unknown_servers_and_actions_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut journal = Journal::create(&dir.path().join("j"), &meta(), &moves()).unwrap();
-    assert!(matches!(journal.save("zzz", &ServerState::new(0)), Err(Error::UnknownServer { .. })));
+    assert!(matches!(journal.save(&ServerId::from("zzz"), &ServerState::new(0)), Err(Error::UnknownServer { .. })));
     assert!(journal.outcome(99, Ok(())).is_err());
     journal.set_value("phase", "drain").unwrap();
     assert_eq!(journal.value("phase").unwrap().as_deref(), Some("drain"));
@@ -89,11 +90,11 @@ fn a_read_only_journal_reads_while_a_run_holds_the_lock_and_writes_nothing() {
     let mut run = Journal::create(&path, &meta(), &moves()).unwrap();
     let mut state = ServerState::new(0);
     state.at = 3;
-    run.save("b", &state).unwrap();
+    run.save(&ServerId::from("b"), &state).unwrap();
     let mut reader = Journal::open_read_only(&path).expect("no lock needed");
     assert_eq!(reader.meta(), &meta());
     assert_eq!(reader.servers().unwrap()[1].state.at, 3, "sees what the run committed");
-    assert!(reader.save("a", &state).is_err(), "read-only");
+    assert!(reader.save(&ServerId::from("a"), &state).is_err(), "read-only");
     assert!(reader.set_value("k", "v").is_err(), "read-only");
     drop(run);
     drop(reader);
@@ -142,8 +143,8 @@ fn a_converted_server_reopens_with_its_new_move_and_state() {
         let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
         let mut plan = journal.servers().unwrap()[1].plan.clone();
         plan.strategy = Strategy::Snapshot;
-        journal.convert("b", &plan, &ServerState::new(42)).unwrap();
-        let missing = journal.convert("nope", &plan, &ServerState::new(42)).unwrap_err();
+        journal.convert(&ServerId::from("b"), &plan, &ServerState::new(42)).unwrap();
+        let missing = journal.convert(&ServerId::from("nope"), &plan, &ServerState::new(42)).unwrap_err();
         assert!(matches!(missing, Error::UnknownServer { .. }), "{missing}");
     }
     let servers = Journal::open(&path).unwrap().servers().unwrap();
@@ -161,7 +162,7 @@ fn a_ledger_writes_beside_the_engine_and_its_records_survive_the_run() {
         ledger.set_value("key-copy/RegionTwo/alice-key", "{}").unwrap();
         ledger.set_value("key-copy/RegionTwo/bob-key", "{}").unwrap();
         // The engine goes on writing on its own connection meanwhile.
-        journal.set_host_disabled("old-1", 5).unwrap();
+        journal.set_host_disabled(&HostName::from("old-1"), 5).unwrap();
         ledger.remove_value("key-copy/RegionTwo/bob-key").unwrap();
         assert_eq!(journal.value("key-copy/RegionTwo/alice-key").unwrap().as_deref(), Some("{}"));
     }
@@ -227,7 +228,7 @@ fn a_version_1_journal_is_read_as_it_is_and_migrated_when_resumed() {
     assert_v1_records(&journal);
     assert_eq!(journal.values_with_prefix("host/").unwrap(), vec![], "moved out of meta");
     assert_eq!(journal.value("key-copy/RegionTwo/k").unwrap().as_deref(), Some("{}"), "the driver's records stay");
-    journal.set_host_enabled_for_rebuild("old-2", None).unwrap();
+    journal.set_host_enabled_for_rebuild(&HostName::from("old-2"), None).unwrap();
     drop(journal);
     let journal = Journal::open(&path).unwrap();
     assert_eq!(journal.hosts().unwrap()["old-2"].enabled_for_rebuild_at, None);
@@ -256,14 +257,14 @@ fn hosts_notes_and_host_actions_reopen_as_written() {
     let delete = HostAction::DeleteOldService { host: "old-1".into() };
     {
         let mut journal = Journal::create(&path, &meta(), &moves()).unwrap();
-        journal.save_host_state("old-1", &HostState::new(3)).unwrap();
-        journal.set_host_disabled("old-1", 4).unwrap();
-        journal.save_hook("old-1", &HookRecord { started_at: 5, end: None }).unwrap();
-        journal.set_host_enabled_for_rebuild("old-2", Some(6)).unwrap();
-        let seq = journal.intend_host("old-1", &disable).unwrap();
+        journal.save_host_state(&HostName::from("old-1"), &HostState::new(3)).unwrap();
+        journal.set_host_disabled(&HostName::from("old-1"), 4).unwrap();
+        journal.save_hook(&HostName::from("old-1"), &HookRecord { started_at: 5, end: None }).unwrap();
+        journal.set_host_enabled_for_rebuild(&HostName::from("old-2"), Some(6)).unwrap();
+        let seq = journal.intend_host(&HostName::from("old-1"), &disable).unwrap();
         journal.host_outcome(seq, Err("503".into())).unwrap();
-        journal.intend_host("old-1", &delete).unwrap(); // the run stops here
-        journal.save_notes("b", &Notes { new_id: None, observed: 0.5, acted: 1.0 }).unwrap();
+        journal.intend_host(&HostName::from("old-1"), &delete).unwrap(); // the run stops here
+        journal.save_notes(&ServerId::from("b"), &Notes { new_id: None, observed: 0.5, acted: 1.0 }).unwrap();
         assert!(journal.host_outcome(99, Ok(())).is_err());
     }
     let journal = Journal::open(&path).unwrap();
@@ -310,10 +311,10 @@ fn a_refused_commit_writes_nothing_and_the_journal_reopens_as_before_it() {
                 commits > 2
             })
             .unwrap();
-        let seq = journal.intend("a", &stop).unwrap();
-        journal.save_host_state("old-1", &HostState::new(1)).unwrap();
+        let seq = journal.intend(&ServerId::from("a"), &stop).unwrap();
+        journal.save_host_state(&HostName::from("old-1"), &HostState::new(1)).unwrap();
         assert!(journal.outcome(seq, Ok(())).is_err(), "the third write is refused");
-        assert!(journal.save_notes("a", &Notes::default()).is_err(), "and every one after it");
+        assert!(journal.save_notes(&ServerId::from("a"), &Notes::default()).is_err(), "and every one after it");
     }
     let journal = Journal::open(&path).unwrap();
     let loaded = journal.load().unwrap();

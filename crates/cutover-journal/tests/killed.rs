@@ -6,6 +6,7 @@ spawning it from the unit tests' process could hand their lock files to
 the child for an instant.
 */
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{Action, ServerMove, ServerState, Side, Strategy};
 use cutover_journal::{Journal, Meta};
 
@@ -33,9 +34,9 @@ fn journal_writer_until_killed() {
     let stop = Action::StopServer { side: Side::Old, server: "a".into() };
     let mut state = ServerState::new(0);
     loop {
-        let seq = journal.intend("a", &stop).unwrap();
+        let seq = journal.intend(&ServerId::from("a"), &stop).unwrap();
         state.since += 1;
-        journal.save("a", &state).unwrap();
+        journal.save(&ServerId::from("a"), &state).unwrap();
         journal.outcome(seq, Ok(())).unwrap();
     }
 }

@@ -42,8 +42,8 @@ pub async fn check(profile: &Profile, old: &str, new: &str, plan: &Plan) -> Resu
     let here = CloudsRef {
         cloud: profile.name().to_string(),
         auth_url: profile.auth_url().unwrap_or_default().to_string(),
-        old_region: old.to_string(),
-        new_region: new.to_string(),
+        old_region: old.to_string().into(),
+        new_region: new.to_string().into(),
     };
     same_clouds(&plan.clouds, &here).map_err(Error::Input)?;
     let inventory = inventory(profile, old, new).await?;

@@ -89,7 +89,7 @@ async fn apply(client: &RegionClient, plan: &Plan, options: &Options<'_>, rows: 
     };
     rows.push(Row {
         resource: "region",
-        name: plan.region.clone(),
+        name: plan.region.to_string(),
         interface: None,
         url: None,
         outcome: region_outcome,

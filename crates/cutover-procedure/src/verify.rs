@@ -7,6 +7,7 @@ scheduler up, every expected compute host up with a hypervisor).
 use std::collections::BTreeSet;
 
 use cutover_cloud::{Profile, RegionClient};
+use cutover_core::id::HostName;
 use cutover_core::newenv::verify::{verify as judge, Row};
 
 use crate::{connect, Result};
@@ -29,7 +30,7 @@ impl NewRegion {
 
     /// The rows of the region's services, `expected` naming the compute
     /// hosts that must be there (`None`: any one).
-    pub async fn verify(&self, expected: Option<&BTreeSet<String>>) -> Result<Vec<Row>> {
+    pub async fn verify(&self, expected: Option<&BTreeSet<HostName>>) -> Result<Vec<Row>> {
         let services = self.client.compute_services().await?;
         let hypervisors = self.client.hypervisors().await?;
         Ok(judge(&services, &hypervisors, expected))

@@ -161,7 +161,7 @@ async fn env_verify_returns_a_row_per_service_and_fails_a_host_that_is_not_there
     for binary in ["nova-conductor", "nova-scheduler", "nova-compute"] {
         assert!(rows.iter().any(|r| r.binary == binary), "{binary}: {rows:?}");
     }
-    let expected = ["new-9".to_string()].into();
+    let expected = [cutover_core::id::HostName::from("new-9")].into();
     let rows = new.verify(Some(&expected)).await.unwrap();
     let missing = rows.iter().find(|r| r.host.as_deref() == Some("new-9")).expect("a row for the expected host");
     assert_eq!(missing.verdict, RowVerdict::Fail, "{missing:?}");

@@ -19,8 +19,8 @@ pub fn clouds_here(plan: &Plan, profile: &Profile, settings: &Settings) -> Cloud
     CloudsRef {
         cloud: profile.name().to_string(),
         auth_url: profile.auth_url().unwrap_or_default().to_string(),
-        old_region: settings.old_region().unwrap_or(&plan.clouds.old_region).to_string(),
-        new_region: settings.new_region().unwrap_or(&plan.clouds.new_region).to_string(),
+        old_region: settings.old_region().unwrap_or(&plan.clouds.old_region).into(),
+        new_region: settings.new_region().unwrap_or(&plan.clouds.new_region).into(),
     }
 }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::id::ServerId;
 use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
 use cutover_engine::{Clock, Engine, OpenStackDriver, Opened, Outcome, Report, RollbackRequest, ServerReport};
@@ -68,7 +69,7 @@ pub fn run(args: RollbackArgs, ctx: &Ctx) -> anyhow::Result<()> {
 }
 
 /// The old ids of the servers asked for, each once, in plan order.
-fn pick(plan: &Plan, args: &RollbackArgs) -> Result<Vec<String>, InputError> {
+fn pick(plan: &Plan, args: &RollbackArgs) -> Result<Vec<ServerId>, InputError> {
     let planned: Vec<_> = plan.servers().map(|(_, s)| &s.server).collect();
     match (args.all, args.servers.is_empty()) {
         (true, true) => return Ok(planned.iter().map(|s| s.id.clone()).collect()),

@@ -37,7 +37,7 @@ fn run_with_hook(cloud: &SimCloud, hook: &Path) -> (Option<i32>, Value) {
 fn old_hosts(cloud: &SimCloud) -> Vec<String> {
     let plan: cutover_core::plan::Plan =
         yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
-    plan.hosts.iter().map(|h| h.name.clone()).collect()
+    plan.hosts.iter().map(|h| h.name.to_string()).collect()
 }
 
 fn stage_of<'a>(report: &'a Value, host: &str) -> &'a Value {

@@ -58,13 +58,13 @@ fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
         .map(|id| {
             let p = &w.network.ports[id];
             PortRecord {
-                id: p.id.clone(),
-                network_id: p.network_id.clone(),
+                id: p.id.clone().into(),
+                network_id: p.network_id.clone().into(),
                 mac: p.mac_address.clone(),
                 fixed_ips: p
                     .fixed_ips
                     .iter()
-                    .map(|ip| FixedIp { subnet_id: ip.subnet_id.clone(), ip: ip.ip_address.clone() })
+                    .map(|ip| FixedIp { subnet_id: ip.subnet_id.clone().into(), ip: ip.ip_address.clone() })
                     .collect(),
                 security_group_ids: p.security_groups.clone(),
             }
@@ -76,7 +76,7 @@ fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
         .filter(|nic| nic.port_id.is_none())
         .flat_map(|nic| {
             nic.fixed_ips.iter().map(|ip| FixedNetworkRecord {
-                network_id: nic.network_id.clone(),
+                network_id: nic.network_id.clone().into(),
                 ip: ip.clone(),
                 mac: Some(nic.mac_address.clone()),
             })
@@ -89,8 +89,8 @@ fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
         .filter(|f| f.port_id.as_ref().is_some_and(|p| ports.iter().any(|own| &own.id == p)))
         .map(|f| FloatingIpRecord {
             address: f.floating_ip_address.clone(),
-            id: Some(f.id.clone()),
-            port_id: f.port_id.clone(),
+            id: Some(f.id.clone().into()),
+            port_id: f.port_id.clone().map(Into::into),
         })
         .collect();
     floating_ips.extend(
@@ -104,22 +104,22 @@ fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
         .block_devices
         .iter()
         .map(|b| VolumeRecord {
-            id: b.volume_id.clone(),
+            id: b.volume_id.clone().into(),
             device: Some(b.device_name.clone()),
             boot_index: (b.boot_index == Some(0)).then_some(0),
             delete_on_termination: minor >= 3 && b.delete_on_termination,
         })
         .collect();
     ServerRecord {
-        id: s.id.clone(),
+        id: s.id.clone().into(),
         name: s.name.clone(),
-        project_id: s.project_id.clone(),
-        user_id: s.user_id.clone(),
-        host: s.host.clone().unwrap_or_default(),
+        project_id: s.project_id.clone().into(),
+        user_id: s.user_id.clone().into(),
+        host: s.host.clone().unwrap_or_default().into(),
         availability_zone: region.server_zone(s),
         status: s.status().parse().expect("the simulator answers Nova's statuses"),
-        flavor_id: s.flavor_id.clone(),
-        image_id: s.image_id.clone(),
+        flavor_id: s.flavor_id.clone().into(),
+        image_id: s.image_id.clone().map(Into::into),
         key_name: s.key_name.clone(),
         user_data: s.user_data.clone().filter(|_| minor >= 3),
         metadata: s.metadata.clone(),
@@ -128,7 +128,7 @@ fn expected(w: &World, s: &Server, minor: u16) -> ServerRecord {
         server_group: s
             .server_group
             .as_ref()
-            .map(|id| GroupRef { id: id.clone(), name: region.server_groups[id].name.clone() }),
+            .map(|id| GroupRef { id: id.clone().into(), name: region.server_groups[id].name.clone() }),
         security_groups,
         ports,
         fixed_networks,
@@ -145,7 +145,7 @@ fn assert_records_match(cloud: &SimCloud, plan: &Plan, minor: u16) {
     let w = cloud.sim().read();
     let servers = &w.compute["RegionOne"].servers;
     let planned: BTreeMap<&str, (&str, &ServerRecord)> =
-        plan.servers().map(|(host, s)| (s.server.id.as_str(), (host, &s.server))).collect();
+        plan.servers().map(|(host, s)| (s.server.id.as_str(), (host.as_str(), &s.server))).collect();
     assert_eq!(planned.len(), servers.len(), "every server planned");
     for s in servers.values() {
         let (host, record) = planned[s.id.as_str()];

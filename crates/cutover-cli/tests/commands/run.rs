@@ -132,9 +132,9 @@ fn wait_then_snapshot_servers_still_there_at_the_deadline_move_and_a_later_run_k
     };
     plan_all(&cloud, &["--strategy", &format!("host={host}:wait-then-snapshot")]);
     let plan: Plan = yaml_serde::from_str(&std::fs::read_to_string(cloud.dir().join("plan.yaml")).unwrap()).unwrap();
-    let waiting: Vec<&str> = plan.servers().filter(|(h, _)| *h == host).map(|(_, s)| s.server.id.as_str()).collect();
+    let waiting: Vec<&str> = plan.servers().filter(|(h, _)| **h == host).map(|(_, s)| s.server.id.as_str()).collect();
     assert!(!waiting.is_empty());
-    for (_, s) in plan.servers().filter(|(h, _)| *h == host) {
+    for (_, s) in plan.servers().filter(|(h, _)| **h == host) {
         assert_eq!((s.strategy, s.after_deadline), (Strategy::Wait, Some(Strategy::Snapshot)), "{s:?}");
     }
 

@@ -6,6 +6,7 @@ the hosts an aggregate can take.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cutover_core::id::HostName;
 use cutover_core::model::Aggregate;
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
@@ -38,7 +39,7 @@ impl From<WireAggregate> for Aggregate {
             id: a.id,
             name: a.name,
             availability_zone: a.availability_zone,
-            hosts: a.hosts.unwrap_or_default().into_iter().collect(),
+            hosts: a.hosts.unwrap_or_default().into_iter().map(Into::into).collect(),
             metadata: a.metadata.unwrap_or_default(),
         }
     }
@@ -75,9 +76,9 @@ impl RegionClient {
     }
 
     /// The hosts of the region's `nova-compute` services, sorted, each once.
-    pub async fn compute_service_hosts(&self) -> Result<BTreeSet<String>> {
+    pub async fn compute_service_hosts(&self) -> Result<BTreeSet<HostName>> {
         let call = Call::get(ServiceType::Compute, "os-services").query("binary", "nova-compute").key("services");
         let services: Vec<WireService> = self.query(call).await?;
-        Ok(services.into_iter().map(|s| s.host).collect())
+        Ok(services.into_iter().map(|s| s.host.into()).collect())
     }
 }

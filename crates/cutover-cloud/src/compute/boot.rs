@@ -7,6 +7,7 @@ cannot take is left out and said so by [`BootRequest::dropped`].
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{FlavorId, ImageId, NetworkId, PortId, ServerGroupId, VolumeId};
 use cutover_core::microversion::Microversion;
 use openstack_sdk::types::ServiceType;
 use serde::Deserialize;
@@ -23,25 +24,25 @@ const NETWORKS_REQUIRED: Microversion = Microversion::new(2, 37);
 /// What the rebuild boots from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BootDisk {
-    Image(String),
+    Image(ImageId),
     /// An existing volume as the root disk, kept when the server is deleted.
-    Volume(String),
+    Volume(VolumeId),
 }
 
 /// One NIC of the rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Nic {
     /// A Neutron port passed by id (kept on delete).
-    Port(String),
+    Port(PortId),
     /// A nova-network network and the fixed address asked for.
-    Fixed { network: String, ip: String },
+    Fixed { network: NetworkId, ip: String },
 }
 
 /// A server to boot, in the token's project.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BootRequest {
     pub name: String,
-    pub flavor_id: String,
+    pub flavor_id: FlavorId,
     pub disk: Option<BootDisk>,
     pub nics: Vec<Nic>,
     pub key_name: Option<String>,
@@ -52,7 +53,7 @@ pub struct BootRequest {
     pub description: Option<String>,
     pub availability_zone: Option<String>,
     /// The booting region's server group id.
-    pub group: Option<String>,
+    pub group: Option<ServerGroupId>,
     /// nova-network only: Neutron ports carry their own.
     pub security_groups: Vec<String>,
     pub config_drive: bool,

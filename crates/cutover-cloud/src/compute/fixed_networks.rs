@@ -30,9 +30,9 @@ impl RegionClient {
         Ok(wire
             .into_iter()
             .map(|n| Network {
-                id: id_text(&n.id),
+                id: id_text(&n.id).into(),
                 name: n.label,
-                project_id: n.project_id,
+                project_id: n.project_id.map(Into::into),
                 external: false,
                 shared: false,
             })

@@ -5,6 +5,7 @@ the same id, and their specs and access brought level.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cutover_core::id::ProjectId;
 use cutover_core::microversion::Microversion;
 use cutover_core::model::Flavor;
 use openstack_sdk::api::compute::v2::flavor::{extra_spec, flavor_access, list_detailed_20};
@@ -75,7 +76,7 @@ impl RegionClient {
             flavors.push(Flavor {
                 swap_mib: flavor.swap.as_u64().unwrap_or(0),
                 description: if version >= Microversion::new(2, 55) { flavor.description } else { None },
-                id: flavor.id,
+                id: flavor.id.into(),
                 name: flavor.name,
                 vcpus: flavor.vcpus,
                 ram_mib: flavor.ram,
@@ -153,9 +154,9 @@ impl RegionClient {
         self.query(endpoint).await
     }
 
-    async fn flavor_access(&self, flavor_id: &str) -> Result<BTreeSet<String>> {
+    async fn flavor_access(&self, flavor_id: &str) -> Result<BTreeSet<ProjectId>> {
         let endpoint = flavor_access::list_21::Request::builder().flavor_id(flavor_id).build().built()?;
         let access: Vec<WireAccess> = self.query(endpoint).await?;
-        Ok(access.into_iter().map(|a| a.tenant_id).collect())
+        Ok(access.into_iter().map(|a| a.tenant_id.into()).collect())
     }
 }

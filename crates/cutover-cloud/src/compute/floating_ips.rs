@@ -66,8 +66,8 @@ impl RegionClient {
                     address: w.address,
                     pool: w.pool,
                     interface: w.interface.unwrap_or_default(),
-                    project_id: w.project_id,
-                    instance_id: w.instance_uuid,
+                    project_id: w.project_id.map(Into::into),
+                    instance_id: w.instance_uuid.map(Into::into),
                 })
                 .collect(),
         ))

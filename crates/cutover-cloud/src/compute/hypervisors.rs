@@ -70,8 +70,8 @@ impl RegionClient {
                 })();
                 Ok(Hypervisor {
                     id,
-                    hostname: h.hypervisor_hostname,
-                    service_host: h.service.and_then(|s| s.host),
+                    hostname: h.hypervisor_hostname.into(),
+                    service_host: h.service.and_then(|s| s.host).map(Into::into),
                     up: state == Some(ServiceState::Up),
                     enabled: status == Some(ServiceStatus::Enabled),
                     resources,

@@ -54,7 +54,7 @@ impl RegionClient {
         Ok(listed
             .into_iter()
             .map(|l| Keypair {
-                user_id: owner.clone(),
+                user_id: owner.clone().into(),
                 name: l.keypair.name,
                 public_key: l.keypair.public_key,
                 kind: l.keypair.kind,

@@ -33,7 +33,7 @@ impl RegionClient {
         let wire: BTreeMap<String, Value> = self.query(call).await?;
         // `id` and anything not a number (a Nova extension's) is no limit.
         let limits = wire.into_iter().filter_map(|(k, v)| v.as_i64().map(|n| (k, n))).collect();
-        Ok(QuotaSet { project_id: project.to_string(), user_id: user.map(String::from), limits })
+        Ok(QuotaSet { project_id: project.into(), user_id: user.map(Into::into), limits })
     }
 
     /// The limit and use of each quota of `project` (`os-quota-sets/{id}/detail`):

@@ -7,6 +7,7 @@ list below.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::ServerId;
 use cutover_core::microversion::Microversion;
 use cutover_core::model::ServerGroup;
 use openstack_sdk::types::ServiceType;
@@ -39,7 +40,7 @@ struct WireGroup {
     #[serde(default)]
     rules: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
-    members: Vec<String>,
+    members: Vec<ServerId>,
 }
 
 impl WireGroup {
@@ -48,10 +49,10 @@ impl WireGroup {
         let max = self.rules.get("max_server_per_host").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
         ServerGroup {
             policy: self.policy.or_else(|| self.policies.into_iter().next()).unwrap_or_default(),
-            id: self.id,
+            id: self.id.into(),
             name: self.name,
-            project_id: self.project_id,
-            user_id: self.user_id,
+            project_id: self.project_id.map(Into::into),
+            user_id: self.user_id.map(Into::into),
             max_server_per_host: max,
             members: self.members,
         }

@@ -85,7 +85,7 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
             swap_mib: f.swap_mib,
         })
     });
-    let flavor_id = flavor.map(|f| f.id.clone()).or_else(|| s.flavor.id.clone()).unwrap_or_default();
+    let flavor_id = flavor.map(|f| f.id.clone()).or_else(|| s.flavor.id.clone().map(Into::into)).unwrap_or_default();
     let image_id = s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(str::to_string);
     let volumes = volumes(&s, image_id.is_none(), l.volumes);
     let (ports, fixed_networks, floating_ips) = match l.network {
@@ -123,7 +123,7 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
     let server_group = l
         .groups
         .iter()
-        .find(|g| g.members.contains(&s.id))
+        .find(|g| g.members.iter().any(|m| *m == s.id))
         .map(|g| GroupRef { id: g.id.clone(), name: g.name.clone() });
     let config_drive = match &s.config_drive {
         serde_json::Value::Bool(b) => *b,
@@ -131,11 +131,11 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
         _ => false,
     };
     let record = ServerRecord {
-        host: s.host.clone().unwrap_or_default(),
+        host: s.host.clone().unwrap_or_default().into(),
         availability_zone: s.availability_zone.clone().filter(|z| !z.is_empty()),
         status,
         flavor_id,
-        image_id,
+        image_id: image_id.map(Into::into),
         key_name: s.key_name.clone(),
         user_data: s.user_data.clone(),
         metadata: s.metadata.clone(),
@@ -150,10 +150,10 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
         config_drive,
         ephemeral_gib: sizes.map_or(0, |z| z.ephemeral_gib),
         swap_mib: sizes.map_or(0, |z| z.swap_mib),
-        id: s.id,
+        id: s.id.into(),
         name: s.name,
-        project_id: s.tenant_id,
-        user_id: s.user_id,
+        project_id: s.tenant_id.into(),
+        user_id: s.user_id.into(),
     };
     ObservedServer { record, task_state: s.task_state, sizes, os_type, problem }
 }
@@ -174,7 +174,7 @@ fn volumes(s: &WireServer, volume_backed: bool, cinder: &[Volume]) -> Vec<Volume
         .volumes
         .iter()
         .map(|v| VolumeRecord {
-            id: v.id.clone(),
+            id: v.id.clone().into(),
             device: device_of(&v.id),
             boot_index: None,
             // Below 2.3 Nova does not say; a volume attached later defaults to false.
@@ -223,7 +223,7 @@ fn fixed_networks(s: &WireServer, networks: &[Network]) -> Vec<FixedNetworkRecor
         .flat_map(|(label, entries)| {
             let network_id = by_label.get(label.as_str()).map_or(label.clone(), |id| id.to_string());
             entries.iter().filter(|a| a.kind.as_deref().is_none_or(|k| k == "fixed")).map(move |a| FixedNetworkRecord {
-                network_id: network_id.clone(),
+                network_id: network_id.clone().into(),
                 ip: a.addr.clone(),
                 mac: a.mac.clone(),
             })

@@ -8,6 +8,7 @@ where offered (tags need 2.26, `delete_on_termination` 2.3); never at
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{HostName, ProjectId, ServerId, VolumeId};
 use cutover_core::microversion::Microversion;
 use cutover_core::model::ServerStatus;
 use openstack_sdk::types::ServiceType;
@@ -20,18 +21,18 @@ use crate::region::{segment, RegionClient};
 /// One server as a move watches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchedServer {
-    pub id: String,
+    pub id: ServerId,
     pub name: String,
-    pub project_id: String,
+    pub project_id: ProjectId,
     pub status: ServerStatus,
     pub task_state: Option<String>,
     /// The compute host it is on (admin only; `None` while unscheduled).
-    pub host: Option<String>,
+    pub host: Option<HostName>,
     /// The fault message of a server in `ERROR`.
     pub fault: Option<String>,
     pub metadata: BTreeMap<String, String>,
     /// Attached volumes and their `delete_on_termination` (`None` below 2.3).
-    pub volumes: Vec<(String, Option<bool>)>,
+    pub volumes: Vec<(VolumeId, Option<bool>)>,
     /// Its tags; `None` where the region shows none (below 2.26).
     pub tags: Option<Vec<String>>,
 }
@@ -84,14 +85,14 @@ impl RegionClient {
     fn watched(&self, s: WireServer) -> Result<WatchedServer> {
         Ok(WatchedServer {
             status: self.parse_status("server", &s.id, &s.status)?,
-            id: s.id,
+            id: s.id.into(),
             name: s.name,
-            project_id: s.tenant_id,
+            project_id: s.tenant_id.into(),
             task_state: s.task_state.filter(|t| !t.is_empty()),
-            host: s.host.filter(|h| !h.is_empty()),
+            host: s.host.filter(|h| !h.is_empty()).map(Into::into),
             fault: s.fault.and_then(|f| f.message),
             metadata: s.metadata,
-            volumes: s.volumes.into_iter().map(|v| (v.id, v.delete_on_termination)).collect(),
+            volumes: s.volumes.into_iter().map(|v| (v.id.into(), v.delete_on_termination)).collect(),
             tags: s.tags,
         })
     }

@@ -166,15 +166,20 @@ fn summary((status, s): (ServerStatus, WireServer)) -> ServerSummary {
         })
         .collect();
     ServerSummary {
-        id: s.id,
+        id: s.id.into(),
         name: s.name,
-        project_id: s.tenant_id,
-        user_id: s.user_id,
-        host: s.host.filter(|h| !h.is_empty()),
+        project_id: s.tenant_id.into(),
+        user_id: s.user_id.into(),
+        host: s.host.filter(|h| !h.is_empty()).map(Into::into),
         status,
-        flavor: FlavorRef { id: f.id, original_name: f.original_name, sizes, extra_specs: f.extra_specs },
-        image_id: s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(str::to_string),
-        volume_ids: s.volumes.into_iter().map(|v| v.id).collect(),
+        flavor: FlavorRef {
+            id: f.id.map(Into::into),
+            original_name: f.original_name,
+            sizes,
+            extra_specs: f.extra_specs,
+        },
+        image_id: s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(Into::into),
+        volume_ids: s.volumes.into_iter().map(|v| v.id.into()).collect(),
         addresses,
         availability_zone: s.availability_zone.filter(|z| !z.is_empty()),
     }

@@ -82,7 +82,7 @@ impl RegionClient {
                     up: state == ServiceState::Up && !s.forced_down,
                     enabled: status == ServiceStatus::Enabled,
                     binary: s.binary,
-                    host: s.host,
+                    host: s.host.into(),
                     zone: s.zone,
                     disabled_reason: s.disabled_reason,
                 })

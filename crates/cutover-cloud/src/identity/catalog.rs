@@ -61,7 +61,7 @@ impl WireEndpoint {
             interface: Interface::parse(&self.interface)?,
             id: self.id,
             service_id: self.service_id,
-            region: self.region_id.or(self.region),
+            region: self.region_id.or(self.region).map(Into::into),
             url: self.url,
             enabled: self.enabled,
         })
@@ -82,7 +82,7 @@ impl RegionClient {
         Ok(Catalog {
             regions: regions
                 .into_iter()
-                .map(|r| Region { id: r.id, description: r.description.unwrap_or_default() })
+                .map(|r| Region { id: r.id.into(), description: r.description.unwrap_or_default() })
                 .collect(),
             services: services
                 .into_iter()

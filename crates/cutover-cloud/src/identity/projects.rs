@@ -62,8 +62,12 @@ impl RegionClient {
         let mut projects: BTreeMap<String, Project> = wire
             .into_iter()
             .map(|p| {
-                let project =
-                    Project { id: p.id.clone(), name: p.name, domain_id: p.domain_id, users: Default::default() };
+                let project = Project {
+                    id: p.id.clone().into(),
+                    name: p.name,
+                    domain_id: p.domain_id,
+                    users: Default::default(),
+                };
                 (p.id, project)
             })
             .collect();

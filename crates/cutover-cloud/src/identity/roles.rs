@@ -52,7 +52,7 @@ impl RegionClient {
     /// Every Keystone user (every domain, for a cloud admin).
     pub async fn users(&self) -> Result<Vec<User>> {
         let wire: Vec<WireUser> = self.query(Call::get(ServiceType::Identity, "users").key("users")).await?;
-        Ok(wire.into_iter().map(|u| User { id: u.id, name: u.name, domain_id: u.domain_id }).collect())
+        Ok(wire.into_iter().map(|u| User { id: u.id.into(), name: u.name, domain_id: u.domain_id }).collect())
     }
 
     /// The global role called `name`, if there is one.

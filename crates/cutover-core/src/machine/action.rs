@@ -6,6 +6,8 @@ carry the migration id) before it creates one.
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::{ImageId, PortId, ServerId, VolumeId};
+
 /// Which region an action is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,9 +29,9 @@ impl Side {
 pub enum BootSource {
     /// The server's snapshot (strategy `snapshot`) or its original image
     /// (strategy `redeploy`).
-    Image { id: String },
+    Image { id: ImageId },
     /// The preserved root volume (strategy `volume`).
-    Volume { id: String },
+    Volume { id: VolumeId },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,54 +40,54 @@ pub enum Action {
     /// `os-stop`.
     StopServer {
         side: Side,
-        server: String,
+        server: ServerId,
     },
     /// `os-start`: a rollback to a source that was running.
     StartServer {
         side: Side,
-        server: String,
+        server: ServerId,
     },
     /// `createImage` named `name`, the name the image is found by later
     /// (of the source, or going back of its rebuild in the new region).
     CreateImage {
         #[serde(default = "Side::old")]
         side: Side,
-        server: String,
+        server: ServerId,
         name: String,
     },
     /// A snapshot that ended `killed` or vanished: delete what is left
     /// before the next attempt.
     DeleteImage {
-        image: String,
+        image: ImageId,
     },
     /// Set the root volume's `delete_on_termination` to false (2.85+).
     KeepRootVolume {
         #[serde(default = "Side::old")]
         side: Side,
-        server: String,
-        volume: String,
+        server: ServerId,
+        volume: VolumeId,
     },
     /// Set an attached volume's `delete_on_termination` to true (2.85+),
     /// as the source had it, once the rebuild is verified.
     DeleteWithServer {
         side: Side,
-        server: String,
-        volume: String,
+        server: ServerId,
+        volume: VolumeId,
     },
     DetachVolume {
         side: Side,
-        server: String,
-        volume: String,
+        server: ServerId,
+        volume: VolumeId,
     },
     AttachVolume {
         side: Side,
-        server: String,
-        volume: String,
+        server: ServerId,
+        volume: VolumeId,
     },
     /// Clear a Neutron port's `device_id`/`device_owner` so that deleting
     /// the server keeps the port (id, MAC, IPs, floating IP association).
     ReleasePort {
-        port: String,
+        port: PortId,
     },
     /// Give a port to `server` of `side` as Nova does at boot: device,
     /// owner, and bound to the server's host. The source's again on a
@@ -95,12 +97,12 @@ pub enum Action {
     ClaimPort {
         #[serde(default = "Side::old")]
         side: Side,
-        port: String,
-        server: String,
+        port: PortId,
+        server: ServerId,
     },
     DeleteServer {
         side: Side,
-        server: String,
+        server: ServerId,
     },
     /// Boot the server's rebuild in `side` from `source` with its ports.
     BootServer {
@@ -111,13 +113,13 @@ pub enum Action {
     /// take at boot (below 2.52).
     SetTags {
         side: Side,
-        server: String,
+        server: ServerId,
         tags: Vec<String>,
     },
     /// nova-network: add the floating address to the rebuilt server.
     AddFloatingIp {
         side: Side,
-        server: String,
+        server: ServerId,
         address: String,
     },
 }

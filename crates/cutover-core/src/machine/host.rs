@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::observation::Seen;
+use crate::id::HostName;
 
 /// Where a host is in the cutover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ pub enum HostStage {
 /// What the host machine needs to know of a planned host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostMove {
-    pub name: String,
+    pub name: HostName,
     /// The `disabled_reason` its old service gets (names the migration).
     pub disable_reason: String,
     /// Seconds between the two empty observations.
@@ -138,18 +139,18 @@ pub struct HostObservation {
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum HostAction {
     /// Disable the old `nova-compute` with the reason.
-    DisableService { host: String, reason: String },
+    DisableService { host: HostName, reason: String },
     /// Run the operator's hand-off hook for the host.
-    RunHook { host: String },
+    RunHook { host: HostName },
     /// Delete the host's `nova-compute` record in the old region.
-    DeleteOldService { host: String },
+    DeleteOldService { host: HostName },
     /// Disable the host's new `nova-compute` with the reason: no server is
     /// scheduled there before it is in its aggregates.
-    DisableNewService { host: String, reason: String },
+    DisableNewService { host: HostName, reason: String },
     /// Add the host to the new region's aggregates of these names.
-    JoinAggregates { host: String, aggregates: Vec<String> },
+    JoinAggregates { host: HostName, aggregates: Vec<String> },
     /// Enable the new `nova-compute` that cutover disabled.
-    EnableNewService { host: String },
+    EnableNewService { host: HostName },
 }
 
 /// A host step's result.

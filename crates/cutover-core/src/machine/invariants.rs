@@ -40,7 +40,7 @@ pub fn may_delete_source(plan: &ServerMove, state: &ServerState, obs: &Observati
         }
     }
     for id in &plan.ports {
-        if obs.ports.get(id).is_none_or(|p| p.device_id == source) {
+        if obs.ports.get(id).is_none_or(|p| p.device_id == *source) {
             return Err(format!("port {id} still belongs to the source and would be deleted with it"));
         }
     }

@@ -7,6 +7,7 @@ from batched queries, so any part may be older than another, or missing.
 use std::collections::BTreeMap;
 
 use super::route::Place;
+use crate::id::{ImageId, PortId, ServerId, VolumeId};
 use crate::model::{ImageStatus, ServerStatus, VolumeStatus};
 
 /// A resource as last observed.
@@ -36,7 +37,7 @@ impl<T> Seen<T> {
 /// Nova's view of a server: its status, and `task_state` as the API spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerView {
-    pub id: String,
+    pub id: ServerId,
     pub status: ServerStatus,
     /// `OS-EXT-STS:task_state`: `None` when Nova is not busy with it.
     pub task_state: Option<String>,
@@ -64,7 +65,7 @@ impl ServerView {
 /// Glance's view of the snapshot image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageView {
-    pub id: String,
+    pub id: ImageId,
     pub status: ImageStatus,
     pub size: Option<u64>,
     pub checksum: Option<String>,
@@ -75,7 +76,7 @@ pub struct ImageView {
 pub struct VolumeView {
     pub status: VolumeStatus,
     /// Servers the volume is attached to.
-    pub attached_to: Vec<String>,
+    pub attached_to: Vec<ServerId>,
 }
 
 /// Neutron's view of a port.
@@ -107,11 +108,11 @@ pub struct Observation {
     /// Per observed server (source, target, restored): the
     /// `delete_on_termination` of each attached volume; `None` where the
     /// region cannot change it (below 2.85). A server not listed is unknown.
-    pub delete_on_termination: BTreeMap<String, BTreeMap<String, Option<bool>>>,
-    pub volumes: BTreeMap<String, VolumeView>,
-    pub ports: BTreeMap<String, PortView>,
+    pub delete_on_termination: BTreeMap<ServerId, BTreeMap<VolumeId, Option<bool>>>,
+    pub volumes: BTreeMap<VolumeId, VolumeView>,
+    pub ports: BTreeMap<PortId, PortView>,
     /// nova-network floating addresses and the server each is on.
-    pub floating_ips: BTreeMap<String, Option<String>>,
+    pub floating_ips: BTreeMap<String, Option<ServerId>>,
     /// The engine gave up an action: the cloud refused it for good (a boot
     /// answered 400 or 403), or it failed round after round while the
     /// server was out of service. The stage it was asked at is broken.

@@ -7,6 +7,7 @@ a move is along them ([`ServerState`], what the journal keeps).
 use serde::{Deserialize, Serialize};
 
 use super::action::Side;
+use crate::id::{ImageId, PortId, ServerId, VolumeId};
 
 /// How a server moves: rebuilt from its original image, from a snapshot,
 /// from its kept root volume, or left to its owner.
@@ -23,20 +24,20 @@ pub enum Strategy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerMove {
     /// The source server's id in the old region.
-    pub source: String,
+    pub source: ServerId,
     pub strategy: Strategy,
     /// The name the snapshot image is created with and found by.
     pub snapshot_name: String,
     /// The source was `SHUTOFF` when planned: the rebuild stays off.
     pub was_shutoff: bool,
     /// The original image (what `redeploy` boots).
-    pub image: Option<String>,
+    pub image: Option<ImageId>,
     /// The root volume of a boot-from-volume server (strategy `volume`).
-    pub root_volume: Option<String>,
+    pub root_volume: Option<VolumeId>,
     /// Attached volumes other than the root one: detached, then reattached.
-    pub data_volumes: Vec<String>,
+    pub data_volumes: Vec<VolumeId>,
     /// Neutron ports kept across the move (same id, MAC, IPs, floating IPs).
-    pub ports: Vec<String>,
+    pub ports: Vec<PortId>,
     /// nova-network floating addresses to add to the rebuilt server.
     pub floating_addresses: Vec<String>,
     /// The source's tags: set on the rebuild after its boot where the
@@ -48,7 +49,7 @@ pub struct ServerMove {
     /// verified (until then cutover keeps them off, so that a rollback
     /// deleting the rebuild never deletes a disk).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deleted_with_server: Vec<String>,
+    pub deleted_with_server: Vec<VolumeId>,
     /// Keep the snapshot after a verified move (else it is deleted).
     pub keep_snapshot: bool,
     /// `redeploy`: keep the old server, stopped, instead of deleting it.
@@ -173,7 +174,7 @@ pub enum End {
 /// The snapshot, once Glance has it whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageCopy {
-    pub id: String,
+    pub id: ImageId,
     pub size: u64,
     pub checksum: String,
 }

@@ -9,13 +9,14 @@ these parts, so each route is written once for both directions.
 use super::action::Side;
 use super::observation::{ImageView, Observation, Seen, ServerView};
 use super::route::{Direction, Route, ServerMove};
+use crate::id::ServerId;
 
 pub(crate) struct Sides<'a> {
     /// The region the server leaves, and the server there.
     pub from: Side,
     pub source: &'a Seen<ServerView>,
     /// The source's id: the plan's going out, the observed rebuild's going back.
-    pub source_id: Option<&'a str>,
+    pub source_id: Option<&'a ServerId>,
     /// How messages name the source.
     pub what: &'static str,
     /// The region the server goes to, and its rebuild there.
@@ -36,7 +37,7 @@ impl<'a> Sides<'a> {
             Direction::Out => Sides {
                 from: Side::Old,
                 source: &obs.source,
-                source_id: Some(plan.source.as_str()),
+                source_id: Some(&plan.source),
                 what: "the source server",
                 to: Side::New,
                 rebuild: &obs.target,
@@ -50,7 +51,7 @@ impl<'a> Sides<'a> {
             Direction::Back => Sides {
                 from: Side::New,
                 source: &obs.target,
-                source_id: obs.target.present().map(|s| s.id.as_str()),
+                source_id: obs.target.present().map(|s| &s.id),
                 what: "the server in the new region",
                 to: Side::Old,
                 rebuild: &obs.restored,

@@ -9,6 +9,7 @@ use super::invariants::may_delete_source;
 use super::observation::{Observation, Seen, ServerView};
 use super::route::{Direction, ImageCopy, Route, ServerMove, ServerState, Stage, Strategy};
 use super::sides::Sides;
+use crate::id::{PortId, ServerId};
 use crate::model::{ImageStatus, ServerStatus, VolumeStatus};
 
 /// What one stage makes of the observation.
@@ -66,18 +67,13 @@ pub(crate) fn progress(
                 Err(wait) => return wait,
             };
             let side = sides.from;
-            ports(
-                plan,
-                obs,
-                |owner| owner == source,
-                |port| Action::ClaimPort { side, port, server: source.to_string() },
-            )
+            ports(plan, obs, |owner| owner == source, |port| Action::ClaimPort { side, port, server: source.clone() })
         }
         Stage::RebindPorts => {
             let (side, rebuild) = sides.rebuilt(state.route);
             let Some(rebuild) = rebuild.present() else { return Progress::Pending(Vec::new()) };
-            let id = rebuild.id.as_str();
-            ports(plan, obs, |owner| owner == id, |port| Action::ClaimPort { side, port, server: id.to_string() })
+            let id = &rebuild.id;
+            ports(plan, obs, |owner| owner == id, |port| Action::ClaimPort { side, port, server: id.clone() })
         }
         Stage::Watch => match &obs.source {
             Seen::Absent => Progress::Done,
@@ -88,7 +84,7 @@ pub(crate) fn progress(
 
 /// The source's id, or what to do without it: wait while it is not
 /// observed, turn back once it is gone.
-fn source_id<'a>(sides: &Sides<'a>) -> Result<&'a str, Progress> {
+fn source_id<'a>(sides: &Sides<'a>) -> Result<&'a ServerId, Progress> {
     match (sides.source_id, sides.source) {
         (Some(id), _) => Ok(id),
         (None, Seen::Absent) => Err(Progress::Broken(format!("{} no longer exists", sides.what))),
@@ -157,7 +153,7 @@ fn keep_root(plan: &ServerMove, sides: &Sides) -> Progress {
         Seen::Present(true) => match source_id(sides) {
             Ok(server) => Progress::Pending(vec![Action::KeepRootVolume {
                 side: sides.from,
-                server: server.to_string(),
+                server: server.clone(),
                 volume: volume.clone(),
             }]),
             Err(wait) => wait,
@@ -176,7 +172,7 @@ fn detach_volumes(plan: &ServerMove, sides: &Sides, obs: &Observation) -> Progre
         let Some(volume) = obs.volumes.get(id) else { return Progress::Pending(Vec::new()) };
         if volume.attached_to.iter().any(|s| s == source) {
             if volume.status == VolumeStatus::InUse {
-                actions.push(Action::DetachVolume { side: sides.from, server: source.to_string(), volume: id.clone() });
+                actions.push(Action::DetachVolume { side: sides.from, server: source.clone(), volume: id.clone() });
             } else {
                 return Progress::Pending(Vec::new());
             }
@@ -190,7 +186,7 @@ fn ports(
     plan: &ServerMove,
     obs: &Observation,
     owned: impl Fn(&str) -> bool,
-    act: impl Fn(String) -> Action,
+    act: impl Fn(PortId) -> Action,
 ) -> Progress {
     let mut actions = Vec::new();
     for id in &plan.ports {

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::HostName;
+
 /// A Nova host aggregate. Its name identifies it across regions (ids are
 /// per database).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,7 +17,7 @@ pub struct Aggregate {
     pub id: u64,
     pub name: String,
     pub availability_zone: Option<String>,
-    pub hosts: BTreeSet<String>,
+    pub hosts: BTreeSet<HostName>,
     /// Every metadata key, `availability_zone` included (as Nova shows it).
     pub metadata: BTreeMap<String, String>,
 }

@@ -8,10 +8,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::RegionName;
+
 /// A Keystone region; its id is its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Region {
-    pub id: String,
+    pub id: RegionName,
     pub description: String,
 }
 
@@ -64,7 +66,7 @@ pub struct Endpoint {
     pub id: String,
     pub service_id: String,
     /// `None` for an endpoint of no region (Keystone allows it).
-    pub region: Option<String>,
+    pub region: Option<RegionName>,
     pub interface: Interface,
     /// As registered, templates unfilled.
     pub url: String,

@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::{FlavorId, ProjectId};
+
 /// A Nova flavor. Servers refer to it by id, so the id is its identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flavor {
-    pub id: String,
+    pub id: FlavorId,
     pub name: String,
     pub vcpus: u32,
     pub ram_mib: u64,
@@ -23,7 +25,7 @@ pub struct Flavor {
     pub description: Option<String>,
     pub extra_specs: BTreeMap<String, String>,
     /// Projects a private flavor is shared with (empty for public ones).
-    pub access: BTreeSet<String>,
+    pub access: BTreeSet<ProjectId>,
 }
 
 impl Flavor {

@@ -5,6 +5,8 @@ address of a pool, free or allocated to a project.
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::{ProjectId, ServerId};
+
 /// One address of a nova-network floating IP pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolAddress {
@@ -13,7 +15,7 @@ pub struct PoolAddress {
     /// The host interface Nova plumbs the address on.
     pub interface: String,
     /// The project holding it; `None` when free.
-    pub project_id: Option<String>,
+    pub project_id: Option<ProjectId>,
     /// The server it is associated with, if any.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<ServerId>,
 }

@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::ProjectId;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
-    pub id: String,
+    pub id: ProjectId,
     pub name: String,
     pub domain_id: String,
     /// Users with any role directly on the project (not through a group):

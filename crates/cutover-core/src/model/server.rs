@@ -9,22 +9,23 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::status::ServerStatus;
+use crate::id::{FlavorId, HostName, ImageId, ProjectId, ServerId, UserId, VolumeId};
 
 /// One server of a region, from `GET /servers/detail`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerSummary {
-    pub id: String,
+    pub id: ServerId,
     pub name: String,
-    pub project_id: String,
-    pub user_id: String,
+    pub project_id: ProjectId,
+    pub user_id: UserId,
     /// The compute host (admin only); `None` for a server never scheduled.
-    pub host: Option<String>,
+    pub host: Option<HostName>,
     pub status: ServerStatus,
     pub flavor: FlavorRef,
     /// `None` for a server booted from a volume.
-    pub image_id: Option<String>,
+    pub image_id: Option<ImageId>,
     /// Ids of the attached volumes, the root volume included.
-    pub volume_ids: Vec<String>,
+    pub volume_ids: Vec<VolumeId>,
     /// Addresses by network label (a Neutron network's name, a nova-network
     /// fixed network's label), as Nova's cache shows them.
     pub addresses: BTreeMap<String, Vec<Address>>,
@@ -44,7 +45,7 @@ impl ServerSummary {
 /// flavor's values (with its name at boot) from 2.47.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlavorRef {
-    pub id: Option<String>,
+    pub id: Option<FlavorId>,
     pub original_name: Option<String>,
     /// The sizes the server was given; from 2.47 only.
     pub sizes: Option<FlavorSizes>,

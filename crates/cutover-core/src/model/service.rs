@@ -5,6 +5,8 @@ A Nova region's services and hypervisors, as `os-services` and
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::HostName;
+
 /// A row of `os-services`: one binary on one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComputeService {
@@ -12,7 +14,7 @@ pub struct ComputeService {
     pub id: String,
     /// `nova-compute`, `nova-scheduler`, `nova-conductor`, `nova-network`, ...
     pub binary: String,
-    pub host: String,
+    pub host: HostName,
     pub zone: String,
     pub enabled: bool,
     /// Reporting in (and not forced down).
@@ -24,10 +26,10 @@ pub struct ComputeService {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hypervisor {
     pub id: String,
-    pub hostname: String,
+    pub hostname: HostName,
     /// The host of its `nova-compute` service (the name `os-services`
     /// uses), which may differ from the hypervisor's own hostname.
-    pub service_host: Option<String>,
+    pub service_host: Option<HostName>,
     /// The `nova-compute` service's state and status.
     pub up: bool,
     pub enabled: bool,

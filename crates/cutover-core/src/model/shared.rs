@@ -6,11 +6,12 @@ networks and ports (or nova-network's fixed networks), Cinder volumes.
 use serde::{Deserialize, Serialize};
 
 use super::status::{ImageStatus, VolumeStatus};
+use crate::id::{FloatingIpId, ImageId, NetworkId, PortId, ProjectId, ServerId, SubnetId, VolumeId};
 
 /// A Glance image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
-    pub id: String,
+    pub id: ImageId,
     pub name: Option<String>,
     pub status: ImageStatus,
     pub owner: Option<String>,
@@ -25,9 +26,9 @@ pub struct Image {
 /// `name` is its label).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
-    pub id: String,
+    pub id: NetworkId,
     pub name: String,
-    pub project_id: Option<String>,
+    pub project_id: Option<ProjectId>,
     pub external: bool,
     pub shared: bool,
 }
@@ -35,9 +36,9 @@ pub struct Network {
 /// A Neutron port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Port {
-    pub id: String,
-    pub network_id: String,
-    pub project_id: String,
+    pub id: PortId,
+    pub network_id: NetworkId,
+    pub project_id: ProjectId,
     /// The server (or router, DHCP agent, ...) the port belongs to.
     pub device_id: String,
     pub device_owner: String,
@@ -45,7 +46,7 @@ pub struct Port {
     pub fixed_ips: Vec<String>,
     /// The subnet of each of `fixed_ips`, in the same order.
     #[serde(default)]
-    pub subnet_ids: Vec<String>,
+    pub subnet_ids: Vec<SubnetId>,
     #[serde(default)]
     pub security_group_ids: Vec<String>,
 }
@@ -53,14 +54,14 @@ pub struct Port {
 /// A Cinder volume.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Volume {
-    pub id: String,
+    pub id: VolumeId,
     pub name: Option<String>,
-    pub project_id: Option<String>,
+    pub project_id: Option<ProjectId>,
     pub status: VolumeStatus,
     pub size_gib: u64,
     pub bootable: bool,
     /// Ids of the servers it is attached to.
-    pub attached_to: Vec<String>,
+    pub attached_to: Vec<ServerId>,
     /// Where each attachment shows it in its server (Cinder's `attachments`).
     #[serde(default)]
     pub attachments: Vec<VolumeAttachment>,
@@ -72,7 +73,7 @@ pub struct Volume {
 /// One attachment of a Cinder volume.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolumeAttachment {
-    pub server_id: String,
+    pub server_id: ServerId,
     /// The device name, e.g. `/dev/vdb`.
     pub device: Option<String>,
 }
@@ -80,9 +81,9 @@ pub struct VolumeAttachment {
 /// A Neutron floating IP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FloatingIp {
-    pub id: String,
+    pub id: FloatingIpId,
     pub address: String,
-    pub project_id: Option<String>,
+    pub project_id: Option<ProjectId>,
     /// The port it is associated with, if any.
-    pub port_id: Option<String>,
+    pub port_id: Option<PortId>,
 }

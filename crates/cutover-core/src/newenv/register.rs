@@ -8,6 +8,7 @@ ids) and, for each, whether it must be created, is there, or differs.
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::id::RegionName;
 use crate::model::{Catalog, Endpoint, Interface};
 
 /// A service both Novas use, whose old-region endpoints are copied into the
@@ -63,8 +64,8 @@ pub struct Shared {
 /// What the operator asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    pub old_region: String,
-    pub new_region: String,
+    pub old_region: RegionName,
+    pub new_region: RegionName,
     /// The new Nova API's URL for each interface (all three).
     pub compute_urls: BTreeMap<Interface, String>,
     pub shared: Vec<Shared>,
@@ -99,9 +100,9 @@ pub enum RegisterError {
     )]
     AmbiguousComputeService { ids: Vec<String>, old_region: String },
     #[error("region {region} has no {service} endpoint to copy ({})", service.catalog_types().join(", "))]
-    NotInOldRegion { service: SharedService, region: String },
+    NotInOldRegion { service: SharedService, region: RegionName },
     #[error("region {0} has no endpoints in Keystone: is it the old region?")]
-    EmptyOldRegion(String),
+    EmptyOldRegion(RegionName),
 }
 
 /// The endpoints `request` asks for: compute with the operator's URLs and
@@ -213,7 +214,7 @@ pub struct EndpointStep {
 /// Everything `register` would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub region: String,
+    pub region: RegionName,
     pub region_action: RegionAction,
     pub endpoints: Vec<EndpointStep>,
 }
@@ -254,7 +255,7 @@ pub fn plan(catalog: &Catalog, new_region: &str, wanted: Vec<Wanted>) -> Plan {
             EndpointStep { wanted, action }
         })
         .collect();
-    Plan { region: new_region.to_string(), region_action, endpoints }
+    Plan { region: new_region.into(), region_action, endpoints }
 }
 
 /// What happened to (or would happen to) one resource, as reported.

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::id::HostName;
 use crate::model::{ComputeService, Hypervisor};
 
 /// The control services the region cannot work without.
@@ -38,12 +39,12 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub binary: String,
-    pub host: Option<String>,
+    pub host: Option<HostName>,
     pub zone: Option<String>,
     pub enabled: Option<bool>,
     pub up: Option<bool>,
     /// The hypervisor of a `nova-compute` row, when there is one.
-    pub hypervisor: Option<String>,
+    pub hypervisor: Option<HostName>,
     pub verdict: Verdict,
     pub detail: String,
 }
@@ -52,7 +53,7 @@ impl Row {
     fn missing(binary: &str, host: Option<&str>, detail: String) -> Row {
         Row {
             binary: binary.to_string(),
-            host: host.map(str::to_string),
+            host: host.map(HostName::from),
             zone: None,
             enabled: None,
             up: None,
@@ -87,7 +88,7 @@ fn trouble(s: &ComputeService) -> Option<String> {
 pub fn verify(
     services: &[ComputeService],
     hypervisors: &[Hypervisor],
-    expected: Option<&BTreeSet<String>>,
+    expected: Option<&BTreeSet<HostName>>,
 ) -> Vec<Row> {
     let mut sorted: Vec<&ComputeService> = services.iter().collect();
     let rank = |b: &str| REQUIRED.iter().position(|r| *r == b).unwrap_or(if b == COMPUTE { 3 } else { 2 });
@@ -141,7 +142,7 @@ fn judge(
     s: &ComputeService,
     all: &[ComputeService],
     has_hypervisor: bool,
-    expected: Option<&BTreeSet<String>>,
+    expected: Option<&BTreeSet<HostName>>,
 ) -> (Verdict, String) {
     if REQUIRED.contains(&s.binary.as_str()) {
         return match trouble(s) {

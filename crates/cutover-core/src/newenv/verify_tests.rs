@@ -15,7 +15,7 @@ fn svc(binary: &str, host: &str, up: bool, enabled: bool) -> ComputeService {
 fn hv(host: &str) -> Hypervisor {
     Hypervisor {
         id: format!("hv-{host}"),
-        hostname: format!("{host}.example.org"),
+        hostname: format!("{host}.example.org").into(),
         service_host: Some(host.into()),
         up: true,
         enabled: true,
@@ -34,8 +34,8 @@ fn healthy() -> (Vec<ComputeService>, Vec<Hypervisor>) {
     (services, vec![hv("new-1"), hv("new-2")])
 }
 
-fn expected(hosts: &[&str]) -> BTreeSet<String> {
-    hosts.iter().map(|h| h.to_string()).collect()
+fn expected(hosts: &[&str]) -> BTreeSet<HostName> {
+    hosts.iter().map(|&h| h.into()).collect()
 }
 
 fn brief(rows: &[Row]) -> Vec<String> {

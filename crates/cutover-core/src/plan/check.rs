@@ -136,12 +136,12 @@ fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory, zone_map: &
     }
 }
 
-fn changed(what: &str, planned: BTreeSet<String>, now: BTreeSet<String>) -> String {
-    let list = |s: BTreeSet<String>| {
+fn changed<T: AsRef<str>>(what: &str, planned: BTreeSet<T>, now: BTreeSet<T>) -> String {
+    let list = |s: BTreeSet<T>| {
         if s.is_empty() {
             "none".to_string()
         } else {
-            s.into_iter().collect::<Vec<_>>().join(", ")
+            s.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
         }
     };
     format!("{what} changed from {} to {}", list(planned), list(now))

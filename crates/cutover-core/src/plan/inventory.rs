@@ -8,6 +8,7 @@ and what the new region has room for.
 use serde::{Deserialize, Serialize};
 
 use super::{CloudsRef, ServerRecord};
+use crate::id::HostName;
 use crate::microversion::Microversion;
 use crate::model::{AvailabilityZone, Flavor, FlavorSizes, Hypervisor, Image, ImageStatus, Project, ServerStatus};
 
@@ -19,7 +20,7 @@ pub struct Inventory {
     /// it cannot tell user data, below 2.19 descriptions, below 2.26 tags.
     pub old_version: Microversion,
     /// The old region's compute hosts (`nova-compute` services), servers or not.
-    pub hosts: Vec<String>,
+    pub hosts: Vec<HostName>,
     pub servers: Vec<ObservedServer>,
     pub flavors: Vec<Flavor>,
     /// Glance's images (a `redeploy` needs the original one, active).

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use record::{FixedIp, FixedNetworkRecord, FloatingIpRecord, GroupRef, PortRecord, ServerRecord, VolumeRecord};
 
+use crate::id::{HostName, ProjectId, RegionName, ServerId};
 use crate::machine::{ServerMove, Strategy};
 use crate::model::ServerStatus;
 use crate::room::Load;
@@ -48,10 +49,10 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unplanned {
-    pub id: String,
+    pub id: ServerId,
     pub name: String,
-    pub host: String,
-    pub project_id: String,
+    pub host: HostName,
+    pub project_id: ProjectId,
     pub reason: String,
 }
 
@@ -61,8 +62,8 @@ pub struct Unplanned {
 pub struct CloudsRef {
     pub cloud: String,
     pub auth_url: String,
-    pub old_region: String,
-    pub new_region: String,
+    pub old_region: RegionName,
+    pub new_region: RegionName,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +113,7 @@ fn default_restore_retry_secs() -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostPlan {
-    pub name: String,
+    pub name: HostName,
     /// This host's own hand-off command, in place of `--on-host-empty`
     /// (the operator writes it into the plan; split like a shell line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,8 +144,8 @@ pub struct ServerPlan {
 
 impl Plan {
     /// Every planned server with its host's name, in drain order.
-    pub fn servers(&self) -> impl Iterator<Item = (&str, &ServerPlan)> {
-        self.hosts.iter().flat_map(|h| h.servers.iter().map(move |s| (h.name.as_str(), s)))
+    pub fn servers(&self) -> impl Iterator<Item = (&HostName, &ServerPlan)> {
+        self.hosts.iter().flat_map(|h| h.servers.iter().map(move |s| (&h.name, s)))
     }
 
     /// The snapshot image's name for `server`: how a resumed run finds it.

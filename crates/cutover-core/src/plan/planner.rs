@@ -78,7 +78,7 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
         .into_iter()
         .map(|(name, mut servers)| {
             servers.sort_by(|a, b| (&a.server.name, &a.server.id).cmp(&(&b.server.name, &b.server.id)));
-            HostPlan { name: name.to_string(), on_empty: None, servers }
+            HostPlan { name: name.into(), on_empty: None, servers }
         })
         .collect();
     hosts.sort_by_cached_key(|h| {
@@ -113,7 +113,7 @@ pub fn capacity(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Check
             let r = &s.server;
             let name = inv.flavors.iter().find(|f| f.id == r.flavor_id).map_or(r.flavor_id.as_str(), |f| &f.name);
             let flavor = if r.root_volume().is_some() { format!("{name} (volume-backed)") } else { name.to_string() };
-            Demand { host: host.to_string(), flavor, load: load_of(inv, &r.id) }
+            Demand { host: host.clone(), flavor, load: load_of(inv, &r.id) }
         })
         .collect();
     evaluate_demands(&plan.clouds.new_region, &inv.new_hypervisors, &demands, ratios)

@@ -9,24 +9,28 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::{
+    FlavorId, FloatingIpId, HostName, ImageId, NetworkId, PortId, ProjectId, ServerGroupId, ServerId, SubnetId, UserId,
+    VolumeId,
+};
 use crate::model::ServerStatus;
 
 /// One server as it was in the old region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRecord {
-    pub id: String,
+    pub id: ServerId,
     pub name: String,
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Cannot be kept: the rebuild belongs to the user cutover acts as; the
     /// original is recorded in the rebuild's metadata.
-    pub user_id: String,
-    pub host: String,
+    pub user_id: UserId,
+    pub host: HostName,
     pub availability_zone: Option<String>,
     /// `ACTIVE` or `SHUTOFF` (a server in another state is not planned).
     pub status: ServerStatus,
-    pub flavor_id: String,
+    pub flavor_id: FlavorId,
     /// The image it was booted from; `None` when it boots from a volume.
-    pub image_id: Option<String>,
+    pub image_id: Option<ImageId>,
     pub key_name: Option<String>,
     /// Base64, as Nova returns it (2.3+); `None` where the region cannot tell.
     pub user_data: Option<String>,
@@ -65,15 +69,15 @@ impl ServerRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRef {
-    pub id: String,
+    pub id: ServerGroupId,
     pub name: String,
 }
 
 /// A Neutron port of the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortRecord {
-    pub id: String,
-    pub network_id: String,
+    pub id: PortId,
+    pub network_id: NetworkId,
     pub mac: String,
     pub fixed_ips: Vec<FixedIp>,
     pub security_group_ids: Vec<String>,
@@ -81,7 +85,7 @@ pub struct PortRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedIp {
-    pub subnet_id: String,
+    pub subnet_id: SubnetId,
     pub ip: String,
 }
 
@@ -89,14 +93,14 @@ pub struct FixedIp {
 /// for the same address; nova-network cannot choose the MAC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedNetworkRecord {
-    pub network_id: String,
+    pub network_id: NetworkId,
     pub ip: String,
     pub mac: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolumeRecord {
-    pub id: String,
+    pub id: VolumeId,
     pub device: Option<String>,
     /// `Some(0)` for the root volume.
     pub boot_index: Option<i64>,
@@ -108,6 +112,6 @@ pub struct FloatingIpRecord {
     pub address: String,
     /// Neutron: the floating IP's id and the port it is on (kept with the
     /// port). `None` in nova-network, where the address is re-added.
-    pub id: Option<String>,
-    pub port_id: Option<String>,
+    pub id: Option<FloatingIpId>,
+    pub port_id: Option<PortId>,
 }

@@ -7,6 +7,7 @@ use super::inventory::{Inventory, ObservedServer};
 use super::planner::{build, guest_warnings, same_clouds, Meta, Planned};
 use super::rules::{Matcher, Rule, Rules};
 use super::*;
+use crate::id::HostName;
 use crate::machine::Strategy;
 use crate::microversion::Microversion;
 use crate::model::{
@@ -33,7 +34,7 @@ fn record(id: &str, host: &str) -> ServerRecord {
         server_group: None,
         security_groups: vec!["default".into()],
         ports: vec![PortRecord {
-            id: format!("port-{id}"),
+            id: format!("port-{id}").into(),
             network_id: "net".into(),
             mac: "fa:16:3e:00:00:01".into(),
             fixed_ips: vec![FixedIp { subnet_id: "sub".into(), ip: "10.0.0.5".into() }],
@@ -57,13 +58,13 @@ fn volume_backed(mut r: ServerRecord) -> ServerRecord {
     r.image_id = None;
     r.volumes = vec![
         VolumeRecord {
-            id: format!("root-{}", r.id),
+            id: format!("root-{}", r.id).into(),
             device: Some("/dev/vda".into()),
             boot_index: Some(0),
             delete_on_termination: true,
         },
         VolumeRecord {
-            id: format!("data-{}", r.id),
+            id: format!("data-{}", r.id).into(),
             device: Some("/dev/vdb".into()),
             boot_index: None,
             delete_on_termination: false,
@@ -105,7 +106,7 @@ fn inventory() -> Inventory {
     Inventory {
         clouds: clouds(),
         old_version: Microversion::new(2, 96),
-        hosts: ["old-1", "old-2", "old-3", "old-4"].map(String::from).to_vec(),
+        hosts: ["old-1", "old-2", "old-3", "old-4"].map(HostName::from).to_vec(),
         servers: vec![
             observed(record("a", "old-1")),
             observed(record("b", "old-1")),
@@ -245,7 +246,7 @@ fn hosts_drain_soonest_empty_first_and_waiting_hosts_last() {
     // With equal counts, the lighter host first.
     let mut inv = inventory();
     inv.servers[3].sizes = Some(FlavorSizes { vcpus: 8, ram_mib: 16384, disk_gib: 20, ephemeral_gib: 0, swap_mib: 0 });
-    let order: Vec<String> = plan_of(&inv, &[]).plan.hosts.into_iter().map(|h| h.name).collect();
+    let order: Vec<HostName> = plan_of(&inv, &[]).plan.hosts.into_iter().map(|h| h.name).collect();
     assert_eq!(order, ["old-4", "old-2", "old-3", "old-1"]);
 }
 

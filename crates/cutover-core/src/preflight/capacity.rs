@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use super::check::{Check, Status, NEEDS_ADMIN};
 use super::inventory::{flavor_sizes, resolve_flavor};
 use super::observation::Observation;
+use crate::id::{FlavorId, HostName};
 use crate::model::{Hypervisor, ServerSummary};
 pub use crate::room::Load;
 
@@ -50,7 +51,7 @@ pub fn demand(server: &ServerSummary, flavors: &[crate::model::Flavor]) -> Optio
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Demand {
     /// The old host it comes from (hosts drain one at a time).
-    pub host: String,
+    pub host: HostName,
     /// Its flavor's name, for a report.
     pub flavor: String,
     /// `None` when its flavor cannot be resolved (counted as unknown).
@@ -190,7 +191,7 @@ fn flavor_label(server: &ServerSummary, flavors: &[crate::model::Flavor]) -> Str
     let name = resolve_flavor(server, flavors)
         .map(|f| f.name.clone())
         .or_else(|| server.flavor.original_name.clone())
-        .or_else(|| server.flavor.id.clone())
+        .or_else(|| server.flavor.id.as_ref().map(FlavorId::to_string))
         .unwrap_or_default();
     if server.volume_backed() {
         format!("{name} (volume-backed)")

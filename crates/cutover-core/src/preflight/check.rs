@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::RegionName;
+
 /// A check's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,14 +33,14 @@ impl fmt::Display for Status {
 pub struct Check {
     pub name: String,
     /// The region it is about; `None` for the cloud as a whole.
-    pub region: Option<String>,
+    pub region: Option<RegionName>,
     pub status: Status,
     pub reason: String,
 }
 
 impl Check {
     pub fn new(name: &str, region: Option<&str>, status: Status, reason: impl Into<String>) -> Check {
-        Check { name: name.into(), region: region.map(str::to_string), status, reason: reason.into() }
+        Check { name: name.into(), region: region.map(RegionName::from), status, reason: reason.into() }
     }
 }
 

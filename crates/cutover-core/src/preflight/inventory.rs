@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::access::networking_mode;
 use super::check::{summarize, Check, Status, NEEDS_ADMIN};
 use super::observation::{Networking, Observation};
+use crate::id::FlavorId;
 use crate::model::{Flavor, FlavorSizes, ImageStatus, ServerSummary};
 
 /// The old region's flavors, images, networks and volumes checks.
@@ -121,8 +122,7 @@ fn flavors_check(region: &str, servers: &[ServerSummary], flavors: &[Flavor], na
     if !missing.is_empty() {
         return result("flavors", region, Status::Fail, &missing, "");
     }
-    let used: BTreeSet<String> =
-        servers.iter().filter_map(|s| resolve_flavor(s, flavors)).map(|f| f.id.clone()).collect();
+    let used: BTreeSet<&FlavorId> = servers.iter().filter_map(|s| resolve_flavor(s, flavors)).map(|f| &f.id).collect();
     let ok = format!("the {} flavor(s) of {} server(s) exist", used.len(), servers.len());
     result("flavors", region, Status::Warn, &changed, &ok)
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::RegionName;
 use crate::microversion::VersionRange;
 use crate::model::{
     AvailabilityZone, ComputeService, Flavor, Hypervisor, Image, Network, Port, Project, ServerSummary, Volume,
@@ -24,7 +25,7 @@ pub struct Observation {
     /// Who the token speaks for.
     pub scope: Scope,
     pub old: RegionView,
-    pub new_region: String,
+    pub new_region: RegionName,
     /// The new region, or why it cannot be reached (not in the catalog).
     pub new: Gathered<RegionView>,
     /// The old region's servers and what they depend on.
@@ -48,7 +49,7 @@ impl Scope {
 /// One region as seen through its own connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionView {
-    pub name: String,
+    pub name: RegionName,
     /// Service types with an endpoint in this region's catalog.
     pub catalog: Vec<String>,
     /// Nova's microversions; `None` without a compute endpoint.

@@ -49,7 +49,7 @@ fn flavor(id: &str, name: &str, vcpus: u32, ram_mib: u64, disk_gib: u64) -> Flav
 /// A server by flavor id (below 2.47), on `host`, image-backed, on `net`.
 fn server(name: &str, host: &str, flavor_id: &str) -> ServerSummary {
     ServerSummary {
-        id: format!("id-{name}"),
+        id: format!("id-{name}").into(),
         name: name.into(),
         project_id: "p-acme".into(),
         user_id: "u-alice".into(),
@@ -93,10 +93,10 @@ pub(super) fn healthy() -> Observation {
     let ports = servers
         .iter()
         .map(|s| Port {
-            id: format!("port-{}", s.name),
+            id: format!("port-{}", s.name).into(),
             network_id: "net-id".into(),
             project_id: "p-acme".into(),
-            device_id: s.id.clone(),
+            device_id: s.id.clone().into(),
             device_owner: "compute:nova".into(),
             mac_address: "fa:16:3e:00:00:01".into(),
             fixed_ips: vec!["10.0.0.5".into()],

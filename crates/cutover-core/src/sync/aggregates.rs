@@ -11,6 +11,7 @@ which puts it into these aggregates): its memberships wait for it.
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{list, Decision};
+use crate::id::HostName;
 use crate::model::Aggregate;
 
 /// The metadata key that makes an aggregate an availability zone.
@@ -18,7 +19,7 @@ pub const ZONE_KEY: &str = "availability_zone";
 
 /// Old host -> new host; an old host mapped to nothing is listed with no
 /// value (`old-3:`) and counts as unmapped.
-pub type HostMap = BTreeMap<String, Option<String>>;
+pub type HostMap = BTreeMap<HostName, Option<HostName>>;
 
 /// An aggregate to create, then fill.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub struct Create {
     pub availability_zone: Option<String>,
     /// Metadata besides the zone, set after the create.
     pub metadata: BTreeMap<String, String>,
-    pub hosts: BTreeSet<String>,
+    pub hosts: BTreeSet<HostName>,
 }
 
 /// What to change on an existing new-region aggregate.
@@ -37,7 +38,7 @@ pub struct Update {
     pub id: u64,
     /// Keys to set (the zone among them, as `set_metadata` takes it).
     pub set_metadata: BTreeMap<String, String>,
-    pub add_hosts: BTreeSet<String>,
+    pub add_hosts: BTreeSet<HostName>,
 }
 
 pub type AggregateDecision = Decision<Create, Update>;
@@ -51,7 +52,7 @@ pub fn diff(
     old: &[Aggregate],
     new: &[Aggregate],
     host_map: &HostMap,
-    new_compute_hosts: &BTreeSet<String>,
+    new_compute_hosts: &BTreeSet<HostName>,
 ) -> Vec<AggregateDecision> {
     let mut decisions = Vec::new();
     for o in old {
@@ -114,7 +115,7 @@ pub fn diff(
 
 /// The hosts mapped to themselves, not in the new region yet: they join it
 /// later (their hand-off puts them into the aggregate).
-fn wait_for(name: &str, waiting: &[String]) -> Option<AggregateDecision> {
+fn wait_for(name: &str, waiting: &[HostName]) -> Option<AggregateDecision> {
     (!waiting.is_empty()).then(|| Decision::Waiting {
         name: name.to_string(),
         reason: format!("waiting for {} to join the new region (mapped to itself: joins later)", list(waiting)),
@@ -124,7 +125,7 @@ fn wait_for(name: &str, waiting: &[String]) -> Option<AggregateDecision> {
 fn update(
     old: &Aggregate,
     existing: &Aggregate,
-    mapped: BTreeSet<String>,
+    mapped: BTreeSet<HostName>,
     unmapped: Option<String>,
 ) -> AggregateDecision {
     let name = old.name.clone();
@@ -137,7 +138,7 @@ fn update(
         .filter(|(k, v)| existing.metadata.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let add_hosts: BTreeSet<String> = mapped.difference(&existing.hosts).cloned().collect();
+    let add_hosts: BTreeSet<HostName> = mapped.difference(&existing.hosts).cloned().collect();
     let mut done = Vec::new();
     if !set_metadata.is_empty() {
         done.push(format!("metadata {}", list(set_metadata.keys())));
@@ -150,7 +151,7 @@ fn update(
     if !extra_keys.is_empty() {
         remains.push(format!("metadata only in new region: {}", list(extra_keys)));
     }
-    let extra_hosts: Vec<&String> = existing.hosts.difference(&mapped).collect();
+    let extra_hosts: Vec<&HostName> = existing.hosts.difference(&mapped).collect();
     if !extra_hosts.is_empty() {
         remains.push(format!("hosts only in new region: {}", list(extra_hosts)));
     }
@@ -169,7 +170,7 @@ fn update(
 
 /// A starting host map: the old hosts in order, each paired with the new
 /// host at the same position, the rest left empty for the operator.
-pub fn host_map_template(old_hosts: &[String], new_hosts: &[String]) -> String {
+pub fn host_map_template(old_hosts: &[HostName], new_hosts: &[HostName]) -> String {
     let mut text = String::from(
         "# cutover host map: old host -> new host, for the aggregates' hosts.\n\
          # Paired in order as a start: check every line. An old host with no\n\
@@ -210,17 +211,17 @@ mod tests {
             id,
             name: name.into(),
             availability_zone: zone.map(String::from),
-            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            hosts: hosts.iter().map(|&h| h.into()).collect(),
             metadata,
         }
     }
 
     fn map(pairs: &[(&str, Option<&str>)]) -> HostMap {
-        pairs.iter().map(|(o, n)| (o.to_string(), n.map(String::from))).collect()
+        pairs.iter().map(|&(o, n)| (o.into(), n.map(HostName::from))).collect()
     }
 
-    fn hosts(names: &[&str]) -> BTreeSet<String> {
-        names.iter().map(|h| h.to_string()).collect()
+    fn hosts(names: &[&str]) -> BTreeSet<HostName> {
+        names.iter().map(|&h| h.into()).collect()
     }
 
     #[test]
@@ -299,8 +300,8 @@ mod tests {
 
     #[test]
     fn the_template_pairs_in_order_and_leaves_the_rest_empty() {
-        let old: Vec<String> = ["old-1", "old-2", "10.0.0.3"].map(String::from).to_vec();
-        let new: Vec<String> = ["new-1", "true"].map(String::from).to_vec();
+        let old: Vec<HostName> = ["old-1", "old-2", "10.0.0.3"].map(HostName::from).to_vec();
+        let new: Vec<HostName> = ["new-1", "true"].map(HostName::from).to_vec();
         let text = host_map_template(&old, &new);
         let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
         assert_eq!(body, vec!["old-1: new-1", "old-2: \"true\"", "\"10.0.0.3\":"]);

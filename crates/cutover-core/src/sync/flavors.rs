@@ -8,6 +8,7 @@ a same-id flavor with other sizes is reported, never replaced.
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{list, Decision};
+use crate::id::{FlavorId, ProjectId};
 use crate::model::Flavor;
 
 /// What each region can say about descriptions (Nova shows them from 2.55).
@@ -29,13 +30,13 @@ pub struct Create {
 /// What to change on an existing new-region flavor.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Update {
-    pub id: String,
+    pub id: FlavorId,
     /// `Some(d)`: set the description to `d` (`None` clears it).
     pub description: Option<Option<String>>,
     /// Keys to set (missing in the new region, or with another value).
     pub set_specs: BTreeMap<String, String>,
     /// Projects to give access to the private flavor.
-    pub add_access: BTreeSet<String>,
+    pub add_access: BTreeSet<ProjectId>,
 }
 
 pub type FlavorDecision = Decision<Create, Update>;
@@ -103,7 +104,7 @@ fn decide(old: &Flavor, new: &[Flavor], descriptions: Descriptions) -> FlavorDec
         if !update.add_access.is_empty() {
             done.push(format!("access for {}", list(&update.add_access)));
         }
-        let extra: Vec<&String> = existing.access.difference(&old.access).collect();
+        let extra: Vec<&ProjectId> = existing.access.difference(&old.access).collect();
         if !extra.is_empty() {
             remains.push(format!("access only in new region: {}", list(extra)));
         }
@@ -162,7 +163,7 @@ mod tests {
     fn private(id: &str, name: &str, access: &[&str], specs: &[(&str, &str)]) -> Flavor {
         let mut f = flavor(id, name);
         f.is_public = false;
-        f.access = access.iter().map(|s| s.to_string()).collect();
+        f.access = access.iter().map(|&s| s.into()).collect();
         f.extra_specs = specs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         f
     }
@@ -213,7 +214,7 @@ mod tests {
         let d = diff(&[old], &[new], BOTH);
         let [Decision::Update { update, detail, remains: Some(rest), .. }] = d.as_slice() else { panic!("{d:?}") };
         assert_eq!(update.set_specs, BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]));
-        assert_eq!(update.add_access, BTreeSet::from(["p1".to_string()]));
+        assert_eq!(update.add_access, BTreeSet::from(["p1".into()]));
         assert_eq!(detail, "set extra specs a, b, access for p1");
         assert_eq!(rest, "extra specs only in new region: c; access only in new region: p3");
     }

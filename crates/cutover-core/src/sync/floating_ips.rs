@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use super::Decision;
+use crate::id::ProjectId;
 use crate::model::PoolAddress;
 
 /// What to do with one address, in the order [`diff`] returns them.
@@ -43,14 +44,14 @@ impl Step {
 
 pub type AddressDecision = Decision<Step, Infallible>;
 
-fn owner(project: Option<&str>, names: &BTreeMap<String, String>) -> String {
+fn owner(project: Option<&str>, names: &BTreeMap<ProjectId, String>) -> String {
     match project {
         Some(p) => format!("project {}", names.get(p).map_or(p, String::as_str)),
         None => "free".to_string(),
     }
 }
 
-fn describe(a: &PoolAddress, names: &BTreeMap<String, String>) -> String {
+fn describe(a: &PoolAddress, names: &BTreeMap<ProjectId, String>) -> String {
     format!("pool {}, interface {}, {}", a.pool, a.interface, owner(a.project_id.as_deref(), names))
 }
 
@@ -58,7 +59,7 @@ fn describe(a: &PoolAddress, names: &BTreeMap<String, String>) -> String {
 /// ones (claims of existing addresses first, then creations), then the free
 /// ones, then the equal and different ones and the new region's extra
 /// addresses.
-pub fn diff(old: &[PoolAddress], new: &[PoolAddress], names: &BTreeMap<String, String>) -> Vec<AddressDecision> {
+pub fn diff(old: &[PoolAddress], new: &[PoolAddress], names: &BTreeMap<ProjectId, String>) -> Vec<AddressDecision> {
     let new_by: BTreeMap<&str, &PoolAddress> = new.iter().map(|a| (a.address.as_str(), a)).collect();
     let (mut claims, mut held, mut free, mut rest) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for o in old {
@@ -108,7 +109,7 @@ mod tests {
             address: address.into(),
             pool: pool.into(),
             interface: "eth0".into(),
-            project_id: project.map(str::to_string),
+            project_id: project.map(Into::into),
             instance_id: None,
         }
     }
@@ -122,7 +123,7 @@ mod tests {
 
     #[test]
     fn held_addresses_come_before_free_ones() {
-        let names = BTreeMap::from([("p1".to_string(), "acme".to_string())]);
+        let names = BTreeMap::from([("p1".into(), "acme".to_string())]);
         let old = [addr("10.0.0.1", "pub", None), addr("10.0.0.2", "pub", Some("p1")), addr("10.0.0.3", "pub", None)];
         let d = diff(&old, &[], &names);
         assert_eq!(step(&d[0]), Some(&Step::CreateHeld(old[1].clone())));

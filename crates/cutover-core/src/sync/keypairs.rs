@@ -8,20 +8,21 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use super::Decision;
+use crate::id::UserId;
 use crate::model::Keypair;
 
 /// The keypair to import (its user, name, public key and type).
 pub type KeypairDecision = Decision<Keypair, Infallible>;
 
 /// How the report names a keypair: `alice/alice-key` (user name, or id).
-pub fn label(keypair: &Keypair, user_names: &BTreeMap<String, String>) -> String {
-    let user = user_names.get(&keypair.user_id).unwrap_or(&keypair.user_id);
+pub fn label(keypair: &Keypair, user_names: &BTreeMap<UserId, String>) -> String {
+    let user = user_names.get(&keypair.user_id).map_or(keypair.user_id.as_str(), String::as_str);
     format!("{user}/{}", keypair.name)
 }
 
 /// Per old keypair: create, equal or different; then the new region's
 /// keypairs of the same users that the old one lacks, as different.
-pub fn diff(old: &[Keypair], new: &[Keypair], user_names: &BTreeMap<String, String>) -> Vec<KeypairDecision> {
+pub fn diff(old: &[Keypair], new: &[Keypair], user_names: &BTreeMap<UserId, String>) -> Vec<KeypairDecision> {
     let same = |a: &Keypair, b: &Keypair| a.user_id == b.user_id && a.name == b.name;
     let mut decisions: Vec<KeypairDecision> = old
         .iter()
@@ -56,7 +57,7 @@ mod tests {
 
     #[test]
     fn keypairs_are_matched_per_user_and_name() {
-        let names = BTreeMap::from([("u1".to_string(), "alice".to_string())]);
+        let names = BTreeMap::from([("u1".into(), "alice".to_string())]);
         let old = [key("u1", "k", "ssh-ed25519 A"), key("u2", "k", "ssh-ed25519 B"), key("u2", "x", "ssh-ed25519 C")];
         let new = [key("u1", "k", "ssh-ed25519 A\n"), key("u2", "x", "ssh-ed25519 D"), key("u2", "y", "ssh-ed25519 E")];
         let d = diff(&old, &new, &names);

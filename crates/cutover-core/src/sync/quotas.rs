@@ -10,6 +10,7 @@ drops the nova-network keys from 2.36 and the injected-file keys from 2.57.
 use std::collections::BTreeMap;
 
 use super::Decision;
+use crate::id::{ProjectId, UserId};
 use crate::model::QuotaSet;
 
 /// Nova keeps these per project even when set with a `user_id`
@@ -19,8 +20,8 @@ pub const PER_PROJECT: [&str; 2] = ["fixed_ips", "floating_ips"];
 /// Limits to set on a project, or on one user in it (`?user_id=`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Update {
-    pub project_id: String,
-    pub user_id: Option<String>,
+    pub project_id: ProjectId,
+    pub user_id: Option<UserId>,
     pub limits: BTreeMap<String, i64>,
 }
 
@@ -96,7 +97,7 @@ mod tests {
     fn set(project: &str, user: Option<&str>, limits: &[(&str, i64)]) -> QuotaSet {
         QuotaSet {
             project_id: project.into(),
-            user_id: user.map(String::from),
+            user_id: user.map(Into::into),
             limits: limits.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         }
     }

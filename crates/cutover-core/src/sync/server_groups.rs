@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use super::{Decision, Entry, Kind, Outcome};
+use crate::id::{ProjectId, ServerGroupId};
 use crate::model::ServerGroup;
 
 /// The old group, to create in its project (the caller's token must be
@@ -28,7 +29,7 @@ pub struct NewRegion {
 }
 
 /// How the report names a group: `acme/web-ha` (project name, or id).
-pub fn label(group: &ServerGroup, project_names: &BTreeMap<String, String>) -> String {
+pub fn label(group: &ServerGroup, project_names: &BTreeMap<ProjectId, String>) -> String {
     let project = group.project_id.as_deref().unwrap_or("?");
     format!("{}/{}", project_names.get(project).map_or(project, String::as_str), group.name)
 }
@@ -50,7 +51,7 @@ fn by_key(groups: &[ServerGroup]) -> BTreeMap<(&str, &str), Vec<&ServerGroup>> {
 
 /// Old group id → new group id, for every group whose (project, name) is
 /// unique in both regions.
-pub fn pairs(old: &[ServerGroup], new: &[ServerGroup]) -> BTreeMap<String, String> {
+pub fn pairs(old: &[ServerGroup], new: &[ServerGroup]) -> BTreeMap<ServerGroupId, ServerGroupId> {
     let (old, new) = (by_key(old), by_key(new));
     old.iter()
         .filter_map(|(k, o)| match (o.as_slice(), new.get(k).map(Vec::as_slice)) {
@@ -81,7 +82,7 @@ pub fn diff(
     old: &[ServerGroup],
     new: &[ServerGroup],
     can: NewRegion,
-    project_names: &BTreeMap<String, String>,
+    project_names: &BTreeMap<ProjectId, String>,
 ) -> Vec<GroupDecision> {
     let (old_keys, new_keys) = (by_key(old), by_key(new));
     let mut decisions = Vec::new();
@@ -162,7 +163,7 @@ mod tests {
 
     #[test]
     fn groups_pair_by_project_and_name() {
-        let names = BTreeMap::from([("p1".to_string(), "acme".to_string())]);
+        let names = BTreeMap::from([("p1".into(), "acme".to_string())]);
         let old = [
             group("o1", "p1", "web", "anti-affinity", Some(2)),
             group("o2", "p2", "web", "affinity", None),

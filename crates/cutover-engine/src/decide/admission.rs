@@ -16,6 +16,7 @@ servers that do not fit are held and reported, untouched.
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use cutover_core::id::HostName;
 use cutover_core::plan::Plan;
 use cutover_core::room::{Load, Need, Room};
 use tokio::time::Instant;
@@ -95,7 +96,7 @@ impl RunState {
 
     fn hold(&mut self, i: usize, why: String, now: Instant) {
         let t = &mut self.servers[i];
-        tracing::warn!(server = t.plan.source, "held: {why}");
+        tracing::warn!(server = %t.plan.source, "held: {why}");
         t.hold(why, now);
     }
 
@@ -123,8 +124,8 @@ impl RunState {
     }
 
     /// The pending servers without room yet, by old host in drain order.
-    fn pending_by_host(&self) -> Vec<(String, Vec<usize>)> {
-        let mut by_host: Vec<(String, Vec<usize>)> = Vec::new();
+    fn pending_by_host(&self) -> Vec<(HostName, Vec<usize>)> {
+        let mut by_host: Vec<(HostName, Vec<usize>)> = Vec::new();
         for (i, t) in self.servers.iter().enumerate() {
             if !(self.selected(i) && t.pending() && !t.room) {
                 continue;
@@ -138,15 +139,15 @@ impl RunState {
     }
 
     /// Logs each host that starts or stops waiting for room.
-    fn note_waiting(&mut self, waiting: BTreeMap<String, Load>, room: &Room) {
+    fn note_waiting(&mut self, waiting: BTreeMap<HostName, Load>, room: &Room) {
         let region = &self.plan.clouds.new_region;
         for (host, load) in &waiting {
             if !self.waiting_for_room.contains_key(host) {
-                tracing::info!(host, "its servers wait for room in {region}: they need {load}; {} free", room.total());
+                tracing::info!(host = %host, "its servers wait for room in {region}: they need {load}; {} free", room.total());
             }
         }
         for host in self.waiting_for_room.keys().filter(|h| !waiting.contains_key(*h)) {
-            tracing::info!(host, "{region} has room for its servers now");
+            tracing::info!(host = %host, "{region} has room for its servers now");
         }
         self.waiting_for_room = waiting;
     }
@@ -172,7 +173,7 @@ impl RunState {
                  allocation ratios) and no old host on its way there to make some",
                 room.total()
             );
-            tracing::warn!(host, "{why}");
+            tracing::warn!(host = %host, "{why}");
             let waiting: Vec<usize> = (0..self.servers.len())
                 .filter(|&i| self.servers[i].host == host && self.servers[i].pending() && !self.servers[i].room)
                 .collect();

@@ -6,6 +6,7 @@ any other difference between the two is refused.
 
 use std::collections::HashMap;
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{ServerMove, ServerState, Strategy};
 use cutover_core::plan::Plan;
 
@@ -13,7 +14,10 @@ use crate::error::{Error, Result};
 
 /// Gives the plan the moves a run converted at its deadline (the journal
 /// has them); any other difference between the two is refused.
-pub(crate) fn apply_conversions(plan: &mut Plan, journaled: &HashMap<String, (ServerMove, ServerState)>) -> Result<()> {
+pub(crate) fn apply_conversions(
+    plan: &mut Plan,
+    journaled: &HashMap<ServerId, (ServerMove, ServerState)>,
+) -> Result<()> {
     for planned in plan.hosts.iter_mut().flat_map(|h| h.servers.iter_mut()) {
         let Some((mv, _)) = journaled.get(&planned.server.id) else { continue };
         if mv.strategy == planned.strategy {

@@ -24,16 +24,16 @@ impl RunState {
         t.failures += 1;
         let limit = if permanent { options.hold_after_refusals } else { options.hold_after_failures };
         if t.failures >= limit && t.state.exposed(&t.plan) {
-            tracing::warn!(server = t.plan.source, "given up after {} failed rounds: {why}", t.failures);
+            tracing::warn!(server = %t.plan.source, "given up after {} failed rounds: {why}", t.failures);
             let reason = format!("{why} ({} times in a row)", t.failures);
             t.refused = Some(Refused { at: t.state.place(), reason });
             t.failures = 0;
         } else if t.failures >= limit {
-            tracing::warn!(server = t.plan.source, "held after {} failed rounds: {why}", t.failures);
+            tracing::warn!(server = %t.plan.source, "held after {} failed rounds: {why}", t.failures);
             let why = format!("{why} ({} times in a row)", t.failures);
             t.hold(why, now);
         } else {
-            tracing::info!(server = t.plan.source, "{why}; retrying");
+            tracing::info!(server = %t.plan.source, "{why}; retrying");
             t.retry_at = Some(now + retry_after(t.failures, options.poll.max));
         }
     }

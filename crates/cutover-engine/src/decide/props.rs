@@ -20,7 +20,7 @@ fn projects() -> impl Strategy<Value = Vec<Vec<&'static str>>> {
     prop::collection::vec(prop::collection::vec(prop::sample::select(vec!["a", "b", "c"]), 0..6), 1..5)
 }
 
-fn in_flight_by(state: &RunState, key: impl Fn(usize) -> String) -> BTreeMap<String, usize> {
+fn in_flight_by<K: Ord>(state: &RunState, key: impl Fn(usize) -> K) -> BTreeMap<K, usize> {
     let mut by = BTreeMap::new();
     for (i, t) in state.servers.iter().enumerate() {
         if t.holds_slot() {

@@ -7,6 +7,7 @@ writes them: a state before its actions' intents.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::{step_host, HostAction, HostObservation, HostState};
 use cutover_core::machine::{Action, Observation, ServerState};
 
@@ -29,7 +30,7 @@ pub(crate) struct Decision {
 pub(crate) enum Save {
     /// The id of the server cutover booted for server `server`, first seen
     /// (`None`: the move went back to its source and forgets it).
-    RebuildId { server: usize, id: Option<String> },
+    RebuildId { server: usize, id: Option<ServerId> },
     /// Server `server`'s new state; its notes are saved with it when the
     /// state is an end.
     State { server: usize, state: ServerState },
@@ -60,7 +61,7 @@ impl RunState {
     pub(crate) fn decide(
         &mut self,
         batch: &[usize],
-        observed: &BTreeMap<String, Observation>,
+        observed: &BTreeMap<ServerId, Observation>,
         slots: &mut Slots,
         now: i64,
     ) -> Decision {
@@ -90,7 +91,7 @@ impl Hosts {
     pub(crate) fn decide(
         &self,
         observed: Vec<(usize, HostObservation)>,
-        moves: &BTreeMap<String, HostMoves>,
+        moves: &BTreeMap<HostName, HostMoves>,
         now: i64,
     ) -> Decision {
         let mut decision = Decision::default();

@@ -5,6 +5,7 @@ slots and by a joining host that would take it; and the rebuild's id, when
 the observation first shows it.
 */
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{step, Direction, Observation, Route, Step};
 
 use super::state::{is_new_boot, RunState};
@@ -51,7 +52,7 @@ impl RunState {
     /// another than the one noted (the rebuild where the server is going,
     /// or where it is restored; `Some(None)` once a move back to the source
     /// forgets it); `None` when the note stands.
-    pub(crate) fn rebuild_seen(&self, i: usize, observation: &Observation) -> Option<Option<String>> {
+    pub(crate) fn rebuild_seen(&self, i: usize, observation: &Observation) -> Option<Option<ServerId>> {
         let t = &self.servers[i];
         let (into_new, into_old) = (observation.target.present(), observation.restored.present());
         let rebuild = match (t.state.direction, t.state.route) {

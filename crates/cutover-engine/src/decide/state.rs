@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover_core::id::{HostName, ProjectId, ServerId};
 use cutover_core::machine::{Refused, ServerMove, ServerState, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_core::readiness::Offer;
@@ -39,19 +40,19 @@ pub(crate) struct RunState {
     /// The servers this run works on, when not all (`cutover rollback`),
     /// and those its report is of.
     pub(crate) only: Option<HashSet<usize>>,
-    pub(crate) asked: Option<BTreeSet<String>>,
+    pub(crate) asked: Option<BTreeSet<ServerId>>,
     /// The new region's compute hosts taking servers and their room, as
     /// last counted.
     pub(crate) new_region: Option<Counted>,
     /// Old hosts whose servers wait for room in the new region, and what
     /// they need.
-    pub(crate) waiting_for_room: BTreeMap<String, Load>,
+    pub(crate) waiting_for_room: BTreeMap<HostName, Load>,
     /// Moves that found no build slot in the last round: while any waits,
     /// no new move starts (it would only wait too, its server down).
     pub(crate) boots_waiting: usize,
     /// An old host that joined the new region and takes servers there
     /// before it is in its old aggregates: boots wait for it.
-    pub(crate) joining_taking: Option<String>,
+    pub(crate) joining_taking: Option<HostName>,
     /// What the new region has that the moves need, read once a run
     /// (not in a rollback run); each move's quota is taken as it starts.
     pub(crate) offer: Option<Offer>,
@@ -91,8 +92,8 @@ impl RunState {
 
     /// Each old host's planned servers under way. A held server is not: its
     /// host is watched like one holding a server cutover does not move.
-    pub(crate) fn host_moves(&self) -> BTreeMap<String, HostMoves> {
-        let mut per_host: BTreeMap<String, HostMoves> = BTreeMap::new();
+    pub(crate) fn host_moves(&self) -> BTreeMap<HostName, HostMoves> {
+        let mut per_host: BTreeMap<HostName, HostMoves> = BTreeMap::new();
         for t in &self.servers {
             let moves = per_host.entry(t.host.clone()).or_default();
             moves.in_flight += u32::from(!t.done());
@@ -109,7 +110,7 @@ impl RunState {
     /// The old hosts a server is booting on now: its route rebuilds it in
     /// the old region, it is at that boot, and the run disabled its host
     /// (`disabled`).
-    pub(crate) fn hosts_needed(&self, disabled: &BTreeSet<String>) -> BTreeSet<String> {
+    pub(crate) fn hosts_needed(&self, disabled: &BTreeSet<HostName>) -> BTreeSet<HostName> {
         self.servers
             .iter()
             .filter(|t| !t.done() && t.state.booting(&t.plan) == Some(Side::Old) && disabled.contains(&t.host))
@@ -187,8 +188,8 @@ impl Lifecycle {
 pub(crate) struct Tracked {
     /// Where its `ServerPlan` is in the plan: (host, server).
     pub(crate) at: (usize, usize),
-    pub(crate) host: String,
-    pub(crate) project: String,
+    pub(crate) host: HostName,
+    pub(crate) project: ProjectId,
     pub(crate) plan: ServerMove,
     pub(crate) state: ServerState,
     pub(crate) lifecycle: Lifecycle,
@@ -212,7 +213,7 @@ impl Tracked {
     /// a stage), its notes.
     pub(crate) fn new(
         at: (usize, usize),
-        host: &str,
+        host: &HostName,
         planned: &ServerPlan,
         plan: ServerMove,
         state: ServerState,
@@ -222,7 +223,7 @@ impl Tracked {
         let lifecycle = Lifecycle::of(&state, started);
         Tracked {
             at,
-            host: host.to_string(),
+            host: host.clone(),
             project: planned.server.project_id.clone(),
             plan,
             room: lifecycle == Lifecycle::UnderWay,

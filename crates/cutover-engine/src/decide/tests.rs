@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::server::stages;
 use cutover_core::machine::{
     Direction, ImageCopy, Observation, Refused, Route, Seen, ServerState, ServerView, Side, Stage, Strategy,
@@ -77,7 +78,7 @@ pub(super) fn plan(per_host: &[&[&str]]) -> Plan {
                     }
                 })
                 .collect();
-            HostPlan { name, on_empty: None, servers }
+            HostPlan { name: name.into(), on_empty: None, servers }
         })
         .collect();
     Plan {
@@ -296,8 +297,7 @@ fn each_move_takes_its_quota_as_it_starts() {
     let now = Instant::now();
     let mut state = run_state(plan(&[&["p"; 3]]), Options::default(), None, now);
     let quota = Headroom { instances: Some(2), cores: None, ram_mib: None };
-    state.offer =
-        Some(Offer { region: "RegionTwo".into(), quotas: [("p".to_string(), quota)].into(), ..Offer::default() });
+    state.offer = Some(Offer { region: "RegionTwo".into(), quotas: [("p".into(), quota)].into(), ..Offer::default() });
     state.admit(now);
     assert_eq!(started(&state), ["s1", "s2"]);
     assert!(held(&state)[0].1.contains("project p's Nova quota in RegionTwo is used up"), "{:?}", held(&state));
@@ -405,8 +405,8 @@ fn an_old_host_is_needed_only_for_a_boot_there_on_a_host_the_run_disabled() {
         t.state.direction = Direction::Back;
     }
     state.servers[2].state.direction = Direction::Out; // booting in the new region
-    let disabled: BTreeSet<String> = ["old-1".to_string(), "old-3".to_string()].into();
-    assert_eq!(state.hosts_needed(&disabled), ["old-1".to_string()].into(), "old-2 was not disabled by the run");
+    let disabled: BTreeSet<HostName> = ["old-1".into(), "old-3".into()].into();
+    assert_eq!(state.hosts_needed(&disabled), ["old-1".into()].into(), "old-2 was not disabled by the run");
 }
 
 #[test]
@@ -434,7 +434,7 @@ fn at_delete_source(state: &mut RunState, i: usize) {
     let delete = stages(Strategy::Snapshot, Route::Forward).iter().position(|s| *s == Stage::DeleteSource).unwrap();
     let t = &mut state.servers[i];
     (t.state.at, t.state.stopped_at, t.lifecycle) = (delete, Some(1), Lifecycle::UnderWay);
-    t.state.image = Some(ImageCopy { id: format!("snap-{i}"), size: 1, checksum: "c".into() });
+    t.state.image = Some(ImageCopy { id: format!("snap-{i}").into(), size: 1, checksum: "c".into() });
 }
 
 fn source_gone() -> Observation {
@@ -552,7 +552,7 @@ fn a_rounds_decision_journals_each_state_before_any_intent_and_skips_what_waits(
     let mut state = run_state(plan(&[&["p"; 3]]), options, None, now);
     at_delete_source(&mut state, 0);
     at_delete_source(&mut state, 1);
-    let observed: BTreeMap<String, Observation> = ["s1", "s2"].iter().map(|s| (s.to_string(), source_gone())).collect();
+    let observed: BTreeMap<ServerId, Observation> = ["s1", "s2"].iter().map(|&s| (s.into(), source_gone())).collect();
     let mut slots = Slots::new(state.options.limits, 1);
     let decision = state.decide(&[0, 1, 2], &observed, &mut slots, 10);
     // s1 takes the one build slot; s2's boot waits (nothing of it is

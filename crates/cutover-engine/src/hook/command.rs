@@ -178,12 +178,17 @@ impl CommandHook {
 
     fn command(&self, request: &HookRequest, stdin: Stdio) -> Command {
         let mut command = Command::new(&self.program);
-        command.args(&self.args).args([&request.host, &request.old_region, &request.new_region, &request.migration]);
+        command.args(&self.args).args([
+            request.host.as_str(),
+            request.old_region.as_str(),
+            request.new_region.as_str(),
+            request.migration.as_str(),
+        ]);
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
         command
-            .env("CUTOVER_HOST", &request.host)
-            .env("CUTOVER_OLD_REGION", &request.old_region)
-            .env("CUTOVER_NEW_REGION", &request.new_region)
+            .env("CUTOVER_HOST", request.host.as_str())
+            .env("CUTOVER_OLD_REGION", request.old_region.as_str())
+            .env("CUTOVER_NEW_REGION", request.new_region.as_str())
             .env("CUTOVER_MIGRATION", &request.migration)
             .stdin(stdin)
             .stdout(Stdio::piped())

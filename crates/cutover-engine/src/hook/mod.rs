@@ -13,6 +13,7 @@ mod tail;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cutover_core::id::{HostName, RegionName};
 pub use cutover_core::machine::host::HookEnd;
 
 pub use command::{CommandHook, HookError, CANNOT_RUN, DEFAULT_GRACE, DEFAULT_TIMEOUT, NOT_FOUND};
@@ -24,9 +25,9 @@ pub use tail::OUTPUT_TAIL_BYTES;
 pub struct HookRequest {
     /// The old `nova-compute` host, as Nova names it: cloud data, passed on
     /// verbatim and never interpreted.
-    pub host: String,
-    pub old_region: String,
-    pub new_region: String,
+    pub host: HostName,
+    pub old_region: RegionName,
+    pub new_region: RegionName,
     /// The plan's migration id.
     pub migration: String,
 }

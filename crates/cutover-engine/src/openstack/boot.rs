@@ -18,6 +18,7 @@ original name is also kept in the metadata (`cutover_key_name`).
 use cutover_cloud::compute::boot::{BootDisk, BootRequest, Nic};
 use cutover_cloud::compute::server_states::exact_name_regex;
 use cutover_cloud::{Error as CloudError, RegionClient};
+use cutover_core::id::ServerGroupId;
 use cutover_core::machine::{BootSource, Side, Strategy};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Ledger;
@@ -112,8 +113,8 @@ async fn request(
     let record = &planned.server;
     let mut metadata = record.metadata.clone();
     metadata.insert(META_MIGRATION.into(), plan.migration.clone());
-    metadata.insert(marker(side).into(), record.id.clone());
-    metadata.insert(META_ORIGINAL_USER.into(), record.user_id.clone());
+    metadata.insert(marker(side).into(), record.id.to_string());
+    metadata.insert(META_ORIGINAL_USER.into(), record.user_id.to_string());
     if let Some(key) = &record.key_name {
         metadata.insert(META_KEY_NAME.into(), key.clone());
     }
@@ -201,7 +202,7 @@ async fn held_by_deleted(region: &RegionClient, e: &CloudError) -> Option<String
 
 /// The booting region's server group: the old one itself, or in the new
 /// region the one sync created with the same name in the same project.
-async fn group(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Result<Option<String>, DriverError> {
+async fn group(d: &OpenStackDriver, planned: &ServerPlan, side: Side) -> Result<Option<ServerGroupId>, DriverError> {
     let record = &planned.server;
     let Some(group) = &record.server_group else { return Ok(None) };
     if side == Side::Old {

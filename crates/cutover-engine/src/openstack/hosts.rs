@@ -10,6 +10,7 @@ their free room, for admission; a rejoined host put into its aggregates.
 use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_cloud::compute::server_states::WatchedServer;
+use cutover_core::id::HostName;
 use cutover_core::machine::host::{HostObservation, ServiceView};
 use cutover_core::machine::Seen;
 use cutover_core::model::{Aggregate, ComputeService, Hypervisor};
@@ -48,8 +49,8 @@ pub(super) async fn new_region(d: &OpenStackDriver) -> Result<NewRegion, DriverE
 
 pub(super) async fn observe_hosts(
     d: &OpenStackDriver,
-    hosts: &[&str],
-) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+    hosts: &[&HostName],
+) -> Result<BTreeMap<HostName, HostObservation>, DriverError> {
     let (old_services, old_servers, old_hypervisors, new_services, new_hypervisors, old_aggregates, new_aggregates) = tokio::join!(
         d.old.compute_services(),
         d.old.server_statuses(&[]),
@@ -75,18 +76,19 @@ pub(super) async fn observe_hosts(
             new_aggregates: Seen::Present(holding(&new_aggregates, host)),
             ..HostObservation::default()
         };
-        let on_host: Vec<&WatchedServer> = old_servers.iter().filter(|s| s.host.as_deref() == Some(host)).collect();
+        let on_host: Vec<&WatchedServer> =
+            old_servers.iter().filter(|s| s.host.as_deref() == Some(host.as_str())).collect();
         let (mut listed, mut busy) = counts(on_host.iter().copied());
         let running = hypervisor(&old_hypervisors, host).and_then(|h| h.resources).map(|r| r.running_vms as u32);
         if listed == 0 && running == Some(0) {
             // The batch says empty: ask Nova about this host alone.
-            let alone = d.old.server_statuses(&[("host", host)]).await.map_err(failed)?;
+            let alone = d.old.server_statuses(&[("host", host.as_str())]).await.map_err(failed)?;
             (listed, busy) = counts(alone.iter());
         }
         obs.listed_servers = Seen::Present(listed);
         obs.busy_servers = Seen::Present(busy);
         obs.running_vms = running.map_or(Seen::Unknown, Seen::Present);
-        seen.insert(host.to_string(), obs);
+        seen.insert(host.clone(), obs);
     }
     Ok(seen)
 }

@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use cutover_cloud::RegionClient;
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::host::HostObservation;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
@@ -46,7 +47,7 @@ impl Driver for OpenStackDriver {
         &self,
         plan: &Plan,
         servers: &[&ServerPlan],
-    ) -> Result<BTreeMap<String, Observation>, DriverError> {
+    ) -> Result<BTreeMap<ServerId, Observation>, DriverError> {
         observe::observe(self, plan, servers).await
     }
 
@@ -54,19 +55,24 @@ impl Driver for OpenStackDriver {
         execute::execute(self, plan, server, action).await
     }
 
-    async fn disable_host(&self, _plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError> {
+    async fn disable_host(&self, _plan: &Plan, host: &HostName, reason: &str) -> Result<(), DriverError> {
         set_compute(&self.old, host, Some(reason)).await
     }
 
-    async fn enable_host(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+    async fn enable_host(&self, _plan: &Plan, host: &HostName) -> Result<(), DriverError> {
         set_compute(&self.old, host, None).await
     }
 
-    async fn join_aggregates(&self, _plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError> {
+    async fn join_aggregates(&self, _plan: &Plan, host: &HostName, aggregates: &[String]) -> Result<(), DriverError> {
         hosts::join_aggregates(self, host, aggregates).await
     }
 
-    async fn set_new_host(&self, _plan: &Plan, host: &str, disabled_reason: Option<&str>) -> Result<(), DriverError> {
+    async fn set_new_host(
+        &self,
+        _plan: &Plan,
+        host: &HostName,
+        disabled_reason: Option<&str>,
+    ) -> Result<(), DriverError> {
         set_compute(&self.new, host, disabled_reason).await
     }
 
@@ -81,14 +87,14 @@ impl Driver for OpenStackDriver {
     async fn observe_hosts(
         &self,
         _plan: &Plan,
-        hosts: &[&str],
-    ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+        hosts: &[&HostName],
+    ) -> Result<BTreeMap<HostName, HostObservation>, DriverError> {
         hosts::observe_hosts(self, hosts).await
     }
 
-    async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+    async fn delete_old_service(&self, _plan: &Plan, host: &HostName) -> Result<(), DriverError> {
         let services = self.old.compute_services().await.map_err(failed)?;
-        for service in services.iter().filter(|s| s.host == host && s.binary == "nova-compute") {
+        for service in services.iter().filter(|s| s.host == *host && s.binary == "nova-compute") {
             self.old.delete_compute_service(&service.id).await.map_err(failed)?;
         }
         Ok(())

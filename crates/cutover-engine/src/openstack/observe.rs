@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_cloud::compute::server_states::WatchedServer;
 use cutover_cloud::image::ImageState;
+use cutover_core::id::{PortId, ServerId, VolumeId};
 use cutover_core::machine::{ImageView, Observation, PortView, Seen, ServerView, Strategy, VolumeView};
 use cutover_core::model::{ImageStatus, PoolAddress, Port, Volume};
 use cutover_core::plan::{Plan, ServerPlan};
@@ -42,7 +43,7 @@ pub(super) async fn observe(
     d: &OpenStackDriver,
     plan: &Plan,
     servers: &[&ServerPlan],
-) -> Result<BTreeMap<String, Observation>, DriverError> {
+) -> Result<BTreeMap<ServerId, Observation>, DriverError> {
     let listings = list(d, plan, servers).await?;
     Ok(servers.iter().map(|s| (s.server.id.clone(), observation(plan, s, &listings))).collect())
 }
@@ -69,7 +70,7 @@ async fn list(d: &OpenStackDriver, plan: &Plan, servers: &[&ServerPlan]) -> Resu
     let moves: Vec<_> = servers.iter().map(|s| plan.server_move(s)).collect();
     let snapshots = moves.iter().any(|m| m.strategy == Strategy::Snapshot);
     let volumes = moves.iter().any(|m| m.root_volume.is_some() || !m.data_volumes.is_empty());
-    let port_ids: Vec<String> =
+    let port_ids: Vec<PortId> =
         moves.iter().flat_map(|m| m.ports.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     let floating = moves.iter().any(|m| !m.floating_addresses.is_empty());
     let (old_servers, new_servers, images, volumes, ports, old_addresses, new_addresses) = tokio::join!(
@@ -170,7 +171,7 @@ fn snapshot(images: &[ImageState], name: &str) -> Option<ImageView> {
 /// `matches` picks from a listing (2.3+ shows it).
 fn root_delete_flag(
     listing: &Option<Vec<WatchedServer>>,
-    root: Option<&String>,
+    root: Option<&VolumeId>,
     matches: impl Fn(&WatchedServer) -> bool,
 ) -> Seen<bool> {
     match (listing, root) {
@@ -197,7 +198,7 @@ fn floating(
     new: &[PoolAddress],
     restored: &Seen<ServerView>,
     target: &Seen<ServerView>,
-) -> BTreeMap<String, Option<String>> {
+) -> BTreeMap<String, Option<ServerId>> {
     let on = |a: &PoolAddress| a.instance_id.clone().filter(|i| !i.is_empty());
     let rebuilds = [(old, restored.present()), (new, target.present())];
     wanted
@@ -234,7 +235,7 @@ fn observation(plan: &Plan, planned: &ServerPlan, l: &Listings) -> Observation {
         Some(images) => snapshot(images, name).map_or(Seen::Absent, Seen::Present),
         None => Seen::Unknown,
     };
-    let wanted: BTreeSet<&String> = m.root_volume.iter().chain(&m.data_volumes).collect();
+    let wanted: BTreeSet<&VolumeId> = m.root_volume.iter().chain(&m.data_volumes).collect();
     let volumes = l
         .volumes
         .iter()

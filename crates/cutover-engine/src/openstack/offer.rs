@@ -7,6 +7,7 @@ unknown (not checked); Nova then decides, and a refusal is turned back.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cutover_core::id::{FlavorId, ImageId, ProjectId, UserId};
 use cutover_core::machine::Strategy;
 use cutover_core::model::ImageStatus;
 use cutover_core::plan::Plan;
@@ -30,19 +31,19 @@ fn known<T>(what: &str, read: cutover_cloud::Result<T>) -> Option<T> {
     read.map_err(|e| tracing::warn!("reading the new region's {what} failed, not checked before each move: {e}")).ok()
 }
 
-async fn flavors(d: &OpenStackDriver) -> Option<BTreeMap<String, FlavorAccess>> {
+async fn flavors(d: &OpenStackDriver) -> Option<BTreeMap<FlavorId, FlavorAccess>> {
     let flavors = known("flavors", d.new.flavors().await)?;
     Some(flavors.into_iter().map(|f| (f.id, FlavorAccess { public: f.is_public, projects: f.access })).collect())
 }
 
-async fn groups(d: &OpenStackDriver) -> Option<BTreeSet<(String, String)>> {
+async fn groups(d: &OpenStackDriver) -> Option<BTreeSet<(ProjectId, String)>> {
     let groups = known("server groups", d.new.server_groups().await)?;
     // Below 2.13 a group shows no owner: nothing to check it by.
-    let owned: Option<Vec<(String, String)>> = groups.into_iter().map(|g| Some((g.project_id?, g.name))).collect();
+    let owned: Option<Vec<(ProjectId, String)>> = groups.into_iter().map(|g| Some((g.project_id?, g.name))).collect();
     Some(owned?.into_iter().collect())
 }
 
-async fn keypairs(d: &OpenStackDriver, users: &BTreeSet<&str>) -> Option<BTreeSet<(String, String)>> {
+async fn keypairs(d: &OpenStackDriver, users: &BTreeSet<&str>) -> Option<BTreeSet<(UserId, String)>> {
     if users.is_empty() || !d.new.keypairs_for_users() {
         return None;
     }
@@ -56,7 +57,7 @@ async fn keypairs(d: &OpenStackDriver, users: &BTreeSet<&str>) -> Option<BTreeSe
     Some(found)
 }
 
-async fn images(d: &OpenStackDriver, ids: &BTreeSet<&str>) -> Option<BTreeMap<String, ImageStatus>> {
+async fn images(d: &OpenStackDriver, ids: &BTreeSet<&str>) -> Option<BTreeMap<ImageId, ImageStatus>> {
     let mut found = BTreeMap::new();
     for id in ids {
         if let Some(image) = known("images", d.new.image(id).await)? {
@@ -66,13 +67,13 @@ async fn images(d: &OpenStackDriver, ids: &BTreeSet<&str>) -> Option<BTreeMap<St
     Some(found)
 }
 
-async fn quotas(d: &OpenStackDriver, projects: &BTreeSet<&str>) -> BTreeMap<String, Headroom> {
+async fn quotas(d: &OpenStackDriver, projects: &BTreeSet<&str>) -> BTreeMap<ProjectId, Headroom> {
     let mut found = BTreeMap::new();
     for project in projects {
         let Some(usage) = known("quotas", d.new.quota_usage(project).await) else { continue };
         let left = |key: &str| usage.get(key).and_then(|(limit, used)| Headroom::left(*limit, *used));
         let headroom = Headroom { instances: left("instances"), cores: left("cores"), ram_mib: left("ram") };
-        found.insert(project.to_string(), headroom);
+        found.insert((*project).into(), headroom);
     }
     found
 }

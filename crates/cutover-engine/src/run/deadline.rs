@@ -42,13 +42,13 @@ impl Engine {
                     let state = ServerState::new(now);
                     self.journal.convert(&mv.source, &mv, &state)?;
                     self.wrote();
-                    tracing::info!(server = mv.source, strategy = ?then, "deadline passed; moving it");
+                    tracing::info!(server = %mv.source, strategy = ?then, "deadline passed; moving it");
                     let t = &mut self.state.servers[i];
                     (t.plan, t.state, t.lifecycle) = (mv, state, Lifecycle::Pending);
                 }
                 None => {
                     let t = &mut self.state.servers[i];
-                    tracing::warn!(server = t.plan.source, "deadline passed; still in the old region");
+                    tracing::warn!(server = %t.plan.source, "deadline passed; still in the old region");
                     let why =
                         format!("the deadline ({when}) passed with the server still in the old region (strategy wait)");
                     t.hold(why, Instant::now());

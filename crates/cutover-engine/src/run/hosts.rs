@@ -9,6 +9,7 @@ a run takes an old host out of scheduling.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::host::{HookEnd, HostAction, HostObservation, HostState};
 use cutover_journal::{HookEndRecord, HookRecord};
 
@@ -38,7 +39,7 @@ impl Engine {
     /// state journaled, then its actions carried out one by one. `moves`:
     /// each host's planned servers under way. `Ok(true)` when something
     /// changed.
-    pub(super) async fn hosts_round(&mut self, moves: &BTreeMap<String, HostMoves>, now: i64) -> Result<bool, Round> {
+    pub(super) async fn hosts_round(&mut self, moves: &BTreeMap<HostName, HostMoves>, now: i64) -> Result<bool, Round> {
         let mut changed = self.collect_hooks().map_err(Round::Fatal)?;
         let observed = self.observe_hosts(moves).await?;
         let decision = self.hosts.decide(observed, moves, now);
@@ -53,7 +54,7 @@ impl Engine {
     /// nor one whose hook runs (waiting for its end).
     async fn observe_hosts(
         &mut self,
-        moves: &BTreeMap<String, HostMoves>,
+        moves: &BTreeMap<HostName, HostMoves>,
     ) -> Result<Vec<(usize, HostObservation)>, Round> {
         let hosts = &self.hosts;
         let open: Vec<usize> = (0..hosts.tracked.len())
@@ -66,10 +67,10 @@ impl Engine {
             let t = &hosts.tracked[i];
             waiting_for_moves(t.state.stage, moves.get(&t.plan.name).copied().unwrap_or_default())
         };
-        let listed: Vec<&str> = open
+        let listed: Vec<&HostName> = open
             .iter()
             .filter(|&&i| !only_moves(i) && !matches!(hosts.tracked[i].hook, HookRun::Running { .. }))
-            .map(|&i| hosts.tracked[i].plan.name.as_str())
+            .map(|&i| &hosts.tracked[i].plan.name)
             .collect();
         let mut seen = match listed.is_empty() {
             true => BTreeMap::new(),
@@ -97,10 +98,10 @@ impl Engine {
         self.wrote();
         let t = &self.hosts.tracked[i];
         if state.stage != t.state.stage {
-            tracing::info!(host = t.plan.name, stage = ?state.stage, "old host");
+            tracing::info!(host = %t.plan.name, stage = ?state.stage, "old host");
         }
         if let Some(why) = state.failed.as_ref().filter(|_| t.state.failed.is_none()) {
-            tracing::warn!(host = t.plan.name, "old host stopped: {why}");
+            tracing::warn!(host = %t.plan.name, "old host stopped: {why}");
         }
         self.hosts.tracked[i].state = state;
         Ok(())
@@ -116,7 +117,7 @@ impl Engine {
             HostAction::RunHook { .. } => return self.start_hook(i, &action, now),
             HostAction::DisableService { reason, .. } => {
                 let done = self.disable(&host, reason).await?;
-                return Ok(done.map_err(|e| tracing::warn!(host, "{e}")).is_ok());
+                return Ok(done.map_err(|e| tracing::warn!(host = %host, "{e}")).is_ok());
             }
             HostAction::DeleteOldService { .. } => {
                 let seq = self.intend_host(&host, &action)?;
@@ -128,7 +129,7 @@ impl Engine {
             }
             HostAction::JoinAggregates { aggregates, .. } => {
                 let seq = self.intend_host(&host, &action)?;
-                tracing::info!(host, aggregates = aggregates.join(", "), "putting the host into its old aggregates");
+                tracing::info!(host = %host, aggregates = aggregates.join(", "), "putting the host into its old aggregates");
                 (seq, self.driver.join_aggregates(&plan, &host, aggregates).await)
             }
             HostAction::EnableNewService { .. } => {
@@ -141,10 +142,10 @@ impl Engine {
         self.wrote();
         // The host machine asks again next round; a lasting refusal shows
         // in the host's stage not moving on.
-        Ok(done.map_err(|e| tracing::warn!(host, "{e}")).is_ok())
+        Ok(done.map_err(|e| tracing::warn!(host = %host, "{e}")).is_ok())
     }
 
-    fn intend_host(&mut self, host: &str, action: &HostAction) -> Result<i64> {
+    fn intend_host(&mut self, host: &HostName, action: &HostAction) -> Result<i64> {
         let seq = self.journal.intend_host(host, action)?;
         self.wrote();
         Ok(seq)
@@ -154,8 +155,12 @@ impl Engine {
     /// (at its start, after a rebuild there, and in the host's machine):
     /// intent journaled before the call, outcome after. The outer error
     /// is the journal's; the inner one the cloud's, logged here.
-    pub(super) async fn disable(&mut self, host: &str, reason: &str) -> Result<std::result::Result<(), DriverError>> {
-        let action = HostAction::DisableService { host: host.to_string(), reason: reason.to_string() };
+    pub(super) async fn disable(
+        &mut self,
+        host: &HostName,
+        reason: &str,
+    ) -> Result<std::result::Result<(), DriverError>> {
+        let action = HostAction::DisableService { host: host.clone(), reason: reason.to_string() };
         let seq = self.intend_host(host, &action)?;
         let done = self.driver.disable_host(&self.state.plan, host, reason).await;
         self.journal.host_outcome(seq, done.clone().map_err(|e| e.message))?;
@@ -172,7 +177,7 @@ impl Engine {
         match self.hosts.tracked[i].hook {
             HookRun::Running { .. } => return Ok(false),
             HookRun::CutShort { .. } => {
-                tracing::warn!(host, "its hand-off hook was cut short by the last run's end: running it again");
+                tracing::warn!(host = %host, "its hand-off hook was cut short by the last run's end: running it again");
             }
             HookRun::NotRun | HookRun::Ended(_) => {}
         }
@@ -187,7 +192,7 @@ impl Engine {
             new_region: plan.clouds.new_region.clone(),
             migration: plan.migration.clone(),
         };
-        tracing::info!(host, "handing the empty host off");
+        tracing::info!(host = %host, "handing the empty host off");
         self.hosts.hooks.spawn(async move { (i, hand_off.hand_off(&request).await) });
         Ok(true)
     }
@@ -218,7 +223,7 @@ impl Engine {
         self.wrote();
         self.journal.host_outcome(intent, outcome)?;
         self.wrote();
-        tracing::info!(host, "hand-off hook {}: {}", report.outcome(), report.last_line());
+        tracing::info!(host = %host, "hand-off hook {}: {}", report.outcome(), report.last_line());
         self.hosts.tracked[i].hook = HookRun::Ended(record);
         Ok(true)
     }

@@ -37,12 +37,12 @@ impl Engine {
         self.state.joining_taking = match joining.is_empty() {
             true => None,
             false => match self.driver.new_region(&self.state.plan).await {
-                Ok(region) => joining.into_iter().find(|h| region.enabled.contains(*h)).map(str::to_string),
-                Err(_) => joining.first().map(|h| h.to_string()),
+                Ok(region) => joining.into_iter().find(|h| region.enabled.contains(*h)).cloned(),
+                Err(_) => joining.first().map(|&h| h.clone()),
             },
         };
         if let Some(host) = &self.state.joining_taking {
-            tracing::info!(host, "boots wait: the host joins the new region's aggregates first");
+            tracing::info!(host = %host, "boots wait: the host joins the new region's aggregates first");
         }
     }
 }

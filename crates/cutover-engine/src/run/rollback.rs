@@ -9,6 +9,7 @@ run killed meanwhile leaves the requests in the journal: the next run
 
 use std::collections::HashSet;
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{request, Requested};
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RollbackRequest {
     /// The server's id in the old region.
-    pub server: String,
+    pub server: ServerId,
     /// Why there is nothing to do (a server left to its owner, one back
     /// in the old region already); `None` when the rollback was recorded.
     pub nothing_to_do: Option<String>,
@@ -33,7 +34,7 @@ impl Engine {
     /// plan) and limits this engine to them (its report covers them all, its
     /// run those with something to do). Refuses, recording nothing, when
     /// one is not in the plan.
-    pub fn request_rollback(&mut self, sources: &[String]) -> Result<Vec<RollbackRequest>> {
+    pub fn request_rollback(&mut self, sources: &[ServerId]) -> Result<Vec<RollbackRequest>> {
         let mut picked = Vec::new();
         for source in sources {
             let i = self
@@ -41,7 +42,7 @@ impl Engine {
                 .servers
                 .iter()
                 .position(|t| t.plan.source == *source)
-                .ok_or_else(|| Error::NotPlanned(source.clone()))?;
+                .ok_or_else(|| Error::NotPlanned(source.to_string()))?;
             picked.push(i);
         }
         let now = self.clock.now();

@@ -12,6 +12,7 @@ first, so a run killed in between disables it on resume.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::{Action, Side};
 use tokio::time::Instant;
 
@@ -39,7 +40,7 @@ impl Engine {
                     Err(source) => {
                         failures += 1;
                         if source.permanent || failures >= self.state.options.observe_attempts {
-                            return Err(Error::DisableHostFailed { host, source });
+                            return Err(Error::DisableHostFailed { host: host.into(), source });
                         }
                         tokio::time::sleep(retry_after(failures, self.state.options.poll.max)).await;
                     }
@@ -48,7 +49,7 @@ impl Engine {
             self.journal.set_host_disabled(&host, self.clock.now())?;
             self.wrote();
             self.disabled.insert(host.clone());
-            tracing::info!(host, "old host taken out of scheduling");
+            tracing::info!(host = %host, "old host taken out of scheduling");
         }
         Ok(())
     }
@@ -59,24 +60,24 @@ impl Engine {
     /// outcome saying why, and tried again later; a host that has no
     /// service any more does not hold its boots back.
     pub(super) async fn open_hosts(&mut self, calls: Vec<Call>) -> Result<Vec<Call>> {
-        let mut failed: BTreeMap<String, DriverError> = BTreeMap::new();
+        let mut failed: BTreeMap<HostName, DriverError> = BTreeMap::new();
         for host in self.state.hosts_needed(&self.disabled).difference(&self.enabled.clone()) {
             self.journal.set_host_enabled_for_rebuild(host, Some(self.clock.now()))?;
             self.enabled_journaled.insert(host.clone());
             self.wrote();
             match self.driver.enable_host(&self.state.plan, host).await {
                 Ok(()) => {
-                    tracing::info!(host, "old host enabled again for a rebuild there");
+                    tracing::info!(host = %host, "old host enabled again for a rebuild there");
                     self.enabled.insert(host.clone());
                 }
                 // No such service (the host left the old region): nothing was
                 // enabled, and the boot goes where Nova finds room.
                 Err(error) if error.permanent => {
-                    tracing::warn!(host, "cannot enable the old host for a rebuild: {}", error.message);
+                    tracing::warn!(host = %host, "cannot enable the old host for a rebuild: {}", error.message);
                     self.forget_enabled(host)?;
                 }
                 Err(error) => {
-                    tracing::warn!(host, "enabling the old host for a rebuild failed: {}", error.message);
+                    tracing::warn!(host = %host, "enabling the old host for a rebuild failed: {}", error.message);
                     failed.insert(host.clone(), error);
                 }
             }
@@ -112,10 +113,10 @@ impl Engine {
                 Ok(()) => {
                     self.forget_enabled(&host)?;
                     self.enabled.remove(&host);
-                    tracing::info!(host, "old host disabled again after the rebuild there");
+                    tracing::info!(host = %host, "old host disabled again after the rebuild there");
                 }
                 Err(error) => {
-                    tracing::warn!(host, "disabling the old host again failed: {}", error.message);
+                    tracing::warn!(host = %host, "disabling the old host again failed: {}", error.message);
                     if error.permanent {
                         // The service is gone: there is nothing left to disable.
                         self.forget_enabled(&host)?;
@@ -127,7 +128,7 @@ impl Engine {
     }
 
     /// Journals that `host` is no longer enabled for a rebuild.
-    fn forget_enabled(&mut self, host: &str) -> Result<()> {
+    fn forget_enabled(&mut self, host: &HostName) -> Result<()> {
         self.journal.set_host_enabled_for_rebuild(host, None)?;
         self.enabled_journaled.remove(host);
         self.wrote();

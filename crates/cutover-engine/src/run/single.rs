@@ -6,6 +6,7 @@ outcome after, and an observation failing once is the command's error.
 
 use std::collections::BTreeMap;
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::{Action, Observation};
 use cutover_core::plan::{Plan, ServerPlan};
 use cutover_journal::Journal;
@@ -33,6 +34,6 @@ pub(crate) async fn observe(
     driver: &dyn Driver,
     plan: &Plan,
     servers: &[&ServerPlan],
-) -> Result<BTreeMap<String, Observation>> {
+) -> Result<BTreeMap<ServerId, Observation>> {
     driver.observe(plan, servers).await.map_err(|source| Error::ObserveFailed { attempts: 1, source })
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cutover_core::id::HostName;
 use cutover_core::machine::host::HookEnd;
 use cutover_core::plan::Plan;
 use cutover_core::room::Load;
@@ -40,7 +41,7 @@ struct Redeploy {
 #[async_trait]
 impl HandOff for Redeploy {
     async fn hand_off(&self, request: &HookRequest) -> HookReport {
-        *self.calls.lock().unwrap().entry(request.host.clone()).or_default() += 1;
+        *self.calls.lock().unwrap().entry(request.host.clone().into()).or_default() += 1;
         tokio::time::sleep(Duration::from_secs(300)).await;
         self.model.join_new(&request.host);
         HookReport { end: HookEnd::Succeeded, output: format!("{} redeployed", request.host), duration: Duration::ZERO }
@@ -93,7 +94,7 @@ async fn without_a_hand_off_what_finds_no_room_is_held_untouched_and_the_run_end
     for held in rest {
         assert_eq!(held.result, Outcome::Held, "{held:?}");
         let why = held.reason.as_deref().unwrap_or_default();
-        assert!(why.contains("no room in RegionTwo") && why.contains(&held.host), "{why}");
+        assert!(why.contains("no room in RegionTwo") && why.contains(held.host.as_str()), "{why}");
         assert_eq!(held.actions, 0, "untouched: {held:?}");
     }
     let world = model.world();
@@ -110,7 +111,7 @@ async fn a_region_without_room_figures_is_paced_by_the_limits_alone() {
     let dir = tempfile::tempdir().unwrap();
     let report = run(&model, &plan, &dir.path().join("j"), options(None)).await.unwrap();
     assert!(report.all_moved(), "{:#?}", report.servers);
-    let mut order: Vec<String> = model.world().calls.iter().map(|c| c.host.clone()).collect();
+    let mut order: Vec<HostName> = model.world().calls.iter().map(|c| c.host.clone()).collect();
     order.dedup();
     assert!(order.len() > 2, "both hosts drained at once: {order:?}");
 }

@@ -42,8 +42,8 @@ async fn no_limit_is_ever_exceeded_and_each_is_reached() {
     let world = model.world();
     assert!(world.violations.is_empty(), "{:?}", world.violations);
     let total = peak(&world.calls, |_| String::new());
-    let host = peak(&world.calls, |c| c.host.clone());
-    let project = peak(&world.calls, |c| c.project.clone());
+    let host = peak(&world.calls, |c| c.host.clone().into());
+    let project = peak(&world.calls, |c| c.project.clone().into());
     assert!(total <= 5 && host <= 2 && project <= 2, "total {total}, per host {host}, per project {project}");
     assert_eq!((host, project), (2, 2), "the limits are used, not just kept");
     assert!(total >= 4, "several hosts and projects move at once: {total}");

@@ -17,7 +17,7 @@ use crate::scenario::{halted, plan, run, run_halting, run_with};
 const SEED: u64 = 11;
 
 /// The uninterrupted run: its end, its journal writes and its calls.
-async fn baseline(plan: &Plan) -> (Report, std::collections::BTreeMap<String, String>, u64, u64) {
+async fn baseline(plan: &Plan) -> (Report, std::collections::BTreeMap<cutover_core::id::ServerId, String>, u64, u64) {
     let model = Model::new(plan, SEED, Faults::default(), 2);
     let dir = tempfile::tempdir().unwrap();
     let mut writes = 0;

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cutover_core::id::{HostName, ServerId};
 use cutover_core::machine::Strategy;
 use cutover_core::plan::Plan;
 use cutover_engine::{Options, Outcome, Progress, Report};
@@ -16,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use crate::model::{Faults, Model};
 use crate::scenario::{halted, plan, rollback, rollback_halting, rollback_with, run, run_halting, run_with};
 
-fn ids(plan: &Plan) -> Vec<String> {
+fn ids(plan: &Plan) -> Vec<ServerId> {
     plan.servers().map(|(_, s)| s.server.id.clone()).collect()
 }
 
@@ -43,7 +44,7 @@ fn all_back(model: &Model, plan: &Plan, report: &Report) {
     let world = model.world();
     assert!(world.violations.is_empty(), "{:?}", world.violations);
     let hosts: Vec<&str> = plan.hosts.iter().map(|h| h.name.as_str()).collect();
-    assert_eq!(world.disabled.iter().map(String::as_str).collect::<Vec<_>>(), hosts, "every old host disabled again");
+    assert_eq!(world.disabled.iter().map(HostName::as_str).collect::<Vec<_>>(), hosts, "every old host disabled again");
     assert!(report.hosts_enabled_for_rebuild.is_empty(), "{:?}", report.hosts_enabled_for_rebuild);
 }
 
@@ -61,9 +62,9 @@ async fn after_a_run_every_server_goes_back_into_the_drained_old_region() {
     moved(&model, &plan, &path).await;
 
     let all = ids(&plan);
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let all: Vec<&str> = all.iter().map(ServerId::as_str).collect();
     let (requests, report) = rollback(&model, &plan, &path, &all, Options::default()).await.unwrap();
-    let waits: Vec<&String> =
+    let waits: Vec<&ServerId> =
         plan.servers().filter(|(_, s)| s.strategy == Strategy::Wait).map(|(_, s)| &s.server.id).collect();
     for request in &requests {
         match waits.contains(&&request.server) {
@@ -102,7 +103,7 @@ async fn a_rollback_in_the_middle_of_a_run_touches_only_the_server_named() {
     let (_, report) = rollback(&model, &plan, &path, &["s04"], Options::default()).await.unwrap();
     assert_eq!(report.servers.len(), 1, "the report is of the server named");
     assert_eq!(report.servers[0].result, Outcome::RolledBack, "{:?}", report.servers[0]);
-    let others: Vec<String> =
+    let others: Vec<ServerId> =
         model.world().calls[before..].iter().filter(|c| c.source != "s04").map(|c| c.source.clone()).collect();
     assert!(others.is_empty(), "calls for other servers: {others:?}");
 
@@ -119,7 +120,7 @@ async fn a_rollback_in_the_middle_of_a_run_touches_only_the_server_named() {
 async fn a_rollback_killed_anywhere_resumes_and_disables_every_host_it_enabled() {
     let plan = plan(2, 3, 0);
     let all = ids(&plan);
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let all: Vec<&str> = all.iter().map(ServerId::as_str).collect();
     let (writes, placed) = {
         let model = Model::new(&plan, 7, Faults::default(), 2);
         let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cutover_core::id::ServerId;
 use cutover_core::machine::Strategy;
 use cutover_core::model::ServerStatus;
 use cutover_core::plan::{
@@ -34,7 +35,7 @@ pub fn plan(hosts: usize, per_host: usize, waits: usize) -> Plan {
                 servers.push(wait);
             }
         }
-        host_plans.push(HostPlan { name, on_empty: None, servers });
+        host_plans.push(HostPlan { name: name.into(), on_empty: None, servers });
     }
     Plan {
         version: PLAN_VERSION,
@@ -60,14 +61,14 @@ fn server(n: usize, host: &str, kind: usize) -> ServerPlan {
         _ => Strategy::Snapshot,
     };
     let mut volumes = vec![VolumeRecord {
-        id: format!("{id}-data"),
+        id: format!("{id}-data").into(),
         device: Some("/dev/vdb".into()),
         boot_index: None,
         delete_on_termination: false,
     }];
     if strategy == Strategy::Volume {
         volumes.push(VolumeRecord {
-            id: format!("{id}-root"),
+            id: format!("{id}-root").into(),
             device: Some("/dev/vda".into()),
             boot_index: Some(0),
             delete_on_termination: true,
@@ -75,9 +76,9 @@ fn server(n: usize, host: &str, kind: usize) -> ServerPlan {
     }
     let nova_network = kind == 3;
     let record = ServerRecord {
-        id: id.clone(),
+        id: id.clone().into(),
         name: format!("server {n}"),
-        project_id: format!("project-{}", n % 3),
+        project_id: format!("project-{}", n % 3).into(),
         user_id: "user".into(),
         host: host.into(),
         availability_zone: None,
@@ -95,7 +96,7 @@ fn server(n: usize, host: &str, kind: usize) -> ServerPlan {
             vec![]
         } else {
             vec![PortRecord {
-                id: format!("{id}-port"),
+                id: format!("{id}-port").into(),
                 network_id: "net".into(),
                 mac: "fa:16:3e:00:00:01".into(),
                 fixed_ips: vec![],
@@ -229,7 +230,7 @@ async fn rollback_opened(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(Vec<RollbackRequest>, Report)> {
     let mut engine = Engine::start(plan.clone(), opened, model.clone(), options, clock(model))?;
-    let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    let sources: Vec<ServerId> = sources.iter().map(|&s| s.into()).collect();
     let requests = engine.request_rollback(&sources)?;
     let bounded = tokio::time::timeout(CLOUD_TIME_BOUND, engine.run(progress, std::future::pending())).await;
     let report = bounded.unwrap_or_else(|_| panic!("the rollback did not end within {CLOUD_TIME_BOUND:?}"))?;

@@ -169,13 +169,13 @@ impl SimCloud {
             .map(|id| {
                 let p = &w.network.ports[id];
                 PortRecord {
-                    id: p.id.clone(),
-                    network_id: p.network_id.clone(),
+                    id: p.id.clone().into(),
+                    network_id: p.network_id.clone().into(),
                     mac: p.mac_address.clone(),
                     fixed_ips: p
                         .fixed_ips
                         .iter()
-                        .map(|f| FixedIp { subnet_id: f.subnet_id.clone(), ip: f.ip_address.clone() })
+                        .map(|f| FixedIp { subnet_id: f.subnet_id.clone().into(), ip: f.ip_address.clone() })
                         .collect(),
                     security_group_ids: p.security_groups.clone(),
                 }
@@ -188,8 +188,8 @@ impl SimCloud {
             .filter(|f| f.port_id.as_ref().is_some_and(|p| ports.iter().any(|r| &r.id == p)))
             .map(|f| FloatingIpRecord {
                 address: f.floating_ip_address.clone(),
-                id: Some(f.id.clone()),
-                port_id: f.port_id.clone(),
+                id: Some(f.id.clone().into()),
+                port_id: f.port_id.clone().map(Into::into),
             });
         let nova_floating = region
             .floating_ips
@@ -203,22 +203,22 @@ impl SimCloud {
             .filter(|n| n.port_id.is_none())
             .flat_map(|n| {
                 n.fixed_ips.iter().map(|ip| FixedNetworkRecord {
-                    network_id: n.network_id.clone(),
+                    network_id: n.network_id.clone().into(),
                     ip: ip.clone(),
                     mac: Some(n.mac_address.clone()),
                 })
             })
             .collect();
         ServerRecord {
-            id: s.id.clone(),
+            id: s.id.clone().into(),
             name: s.name.clone(),
-            project_id: s.project_id.clone(),
-            user_id: s.user_id.clone(),
-            host: s.host.clone().unwrap_or_default(),
+            project_id: s.project_id.clone().into(),
+            user_id: s.user_id.clone().into(),
+            host: s.host.clone().unwrap_or_default().into(),
             availability_zone: s.requested_az.clone(),
             status: s.status().parse().expect("the simulator answers Nova's statuses"),
-            flavor_id: s.flavor_id.clone(),
-            image_id: s.image_id.clone(),
+            flavor_id: s.flavor_id.clone().into(),
+            image_id: s.image_id.clone().map(Into::into),
             key_name: s.key_name.clone(),
             user_data: s.user_data.clone(),
             metadata: s.metadata.clone(),
@@ -227,7 +227,7 @@ impl SimCloud {
             server_group: s
                 .server_group
                 .as_ref()
-                .map(|g| GroupRef { id: g.clone(), name: region.server_groups[g].name.clone() }),
+                .map(|g| GroupRef { id: g.clone().into(), name: region.server_groups[g].name.clone() }),
             security_groups: s.security_groups.clone(),
             ports,
             fixed_networks,
@@ -235,7 +235,7 @@ impl SimCloud {
                 .block_devices
                 .iter()
                 .map(|b| VolumeRecord {
-                    id: b.volume_id.clone(),
+                    id: b.volume_id.clone().into(),
                     device: Some(b.device_name.clone()),
                     boot_index: b.boot_index.map(i64::from),
                     delete_on_termination: b.delete_on_termination,

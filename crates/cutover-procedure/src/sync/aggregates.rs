@@ -6,6 +6,7 @@ template for `--print-host-map`.
 */
 
 use cutover_cloud::{Error, RegionClient};
+use cutover_core::id::HostName;
 use cutover_core::sync::aggregates::{self, AggregateDecision, Create};
 use cutover_core::sync::{Decision, Entry, Kind};
 
@@ -66,6 +67,6 @@ async fn create_whole(new: &RegionClient, create: &Create) -> Result<(), Error> 
 /// in order with the new region's.
 pub async fn host_map_template(cx: &SyncCtx) -> Result<String, Error> {
     let (old, new) = tokio::join!(cx.old.compute_service_hosts(), cx.new.compute_service_hosts());
-    let (old, new): (Vec<String>, Vec<String>) = (old?.into_iter().collect(), new?.into_iter().collect());
+    let (old, new): (Vec<HostName>, Vec<HostName>) = (old?.into_iter().collect(), new?.into_iter().collect());
     Ok(aggregates::host_map_template(&old, &new))
 }

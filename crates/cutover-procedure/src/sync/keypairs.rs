@@ -7,6 +7,7 @@ only its own: the other users' are reported skipped, to be re-imported.
 use std::collections::BTreeMap;
 
 use cutover_cloud::Error as CloudError;
+use cutover_core::id::UserId;
 use cutover_core::model::{Keypair, User};
 use cutover_core::sync::keypairs::diff;
 use cutover_core::sync::{Decision, Entry, Kind, Outcome};
@@ -26,7 +27,7 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
         );
         return vec![Entry::new(Kind::Keypair, "(keypairs)", Outcome::Failed, reason)];
     }
-    let names: BTreeMap<String, String> = users.iter().map(|u| (u.id.clone(), u.name.clone())).collect();
+    let names: BTreeMap<UserId, String> = users.iter().map(|u| (u.id.clone(), u.name.clone())).collect();
     let (old, skipped) = match read_old(cx, &users).await {
         Ok(read) => read,
         Err(e) => return vec![Entry::unreadable(Kind::Keypair, e)],

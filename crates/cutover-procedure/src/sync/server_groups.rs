@@ -9,6 +9,7 @@ which, and later steps pair them again by project and name
 use std::collections::BTreeMap;
 
 use cutover_cloud::compute::server_groups::{GROUP_OWNERS, GROUP_RULES, GROUP_SOFT_POLICIES};
+use cutover_core::id::ProjectId;
 use cutover_core::sync::server_groups::{diff, pairs, unowned, NewRegion};
 use cutover_core::sync::{Decision, Entry, Kind, Outcome};
 
@@ -30,7 +31,7 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
         Ok(read) => read,
         Err(e) => return vec![Entry::unreadable(KIND, e)],
     };
-    let names: BTreeMap<String, String> = projects.into_iter().map(|p| (p.id, p.name)).collect();
+    let names: BTreeMap<ProjectId, String> = projects.into_iter().map(|p| (p.id, p.name)).collect();
     let versions = cx.new.compute_versions();
     let can = NewRegion { rules: versions.offers(GROUP_RULES), soft_policies: versions.offers(GROUP_SOFT_POLICIES) };
     let paired = pairs(&old, &new);
@@ -66,6 +67,6 @@ pub async fn sync(cx: &SyncCtx) -> Vec<Entry> {
     entries
 }
 
-fn label_of(group: &cutover_core::model::ServerGroup, names: &BTreeMap<String, String>) -> String {
+fn label_of(group: &cutover_core::model::ServerGroup, names: &BTreeMap<ProjectId, String>) -> String {
     cutover_core::sync::server_groups::label(group, names)
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cutover_core::id::HostName;
 use cutover_core::machine::host::HostStage;
 use cutover_journal::Journal;
 
@@ -30,14 +31,14 @@ pub struct HostWatch {
     old_region: String,
     new_region: String,
     /// The hosts handed off, in drain order.
-    hosts: Vec<String>,
+    hosts: Vec<HostName>,
     /// Of those, the ones kept until every server has moved.
-    spares: BTreeSet<String>,
-    times: BTreeMap<String, HostTimes>,
+    spares: BTreeSet<HostName>,
+    times: BTreeMap<HostName, HostTimes>,
 }
 
 impl HostWatch {
-    pub fn new(path: PathBuf, regions: (&str, &str), hosts: Vec<String>, spares: BTreeSet<String>) -> HostWatch {
+    pub fn new(path: PathBuf, regions: (&str, &str), hosts: Vec<HostName>, spares: BTreeSet<HostName>) -> HostWatch {
         HostWatch {
             path,
             journal: None,
@@ -99,7 +100,7 @@ impl HostWatch {
     }
 
     /// When each host handed off got where it did.
-    pub fn times(&self) -> &BTreeMap<String, HostTimes> {
+    pub fn times(&self) -> &BTreeMap<HostName, HostTimes> {
         &self.times
     }
 }

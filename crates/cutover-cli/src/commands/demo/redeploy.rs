@@ -52,7 +52,7 @@ impl Redeploy {
             .map_err(|e| format!("moving {} from {} to {} failed: {e}", r.host, r.old_region, r.new_region))?;
         let capacity = self.capacity_in(&r.new_region, &r.host).await?.ok_or("the host is not in the new region")?;
         if let Ok(mut moved) = self.moved.lock() {
-            moved.insert(r.host.clone(), capacity);
+            moved.insert(r.host.to_string(), capacity);
         }
         Ok(format!("{} redeployed into {}: {capacity}", r.host, r.new_region))
     }

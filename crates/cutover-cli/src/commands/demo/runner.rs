@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cutover_cloud::{Profile, RetryPolicy};
+use cutover_core::id::HostName;
 use cutover_core::plan::Plan;
 use cutover_engine::{Clock, Engine, HandOff, HostOptions, OpenStackDriver, Opened, Phase, PollPolicy, Progress};
 use tokio::sync::watch;
@@ -117,8 +118,8 @@ fn hand_offs(
     redeploy: &Arc<Redeploy>,
     last: bool,
     moves: watch::Receiver<Option<bool>>,
-) -> (HostOptions, BTreeSet<String>) {
-    let mut per_host: BTreeMap<String, Arc<dyn HandOff>> = BTreeMap::new();
+) -> (HostOptions, BTreeSet<HostName>) {
+    let mut per_host: BTreeMap<HostName, Arc<dyn HandOff>> = BTreeMap::new();
     let mut spares = BTreeSet::new();
     for host in &plan.hosts {
         if !host.servers.is_empty() {

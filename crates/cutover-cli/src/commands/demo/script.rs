@@ -8,6 +8,7 @@ reads.
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use cutover_core::id::HostName;
 use cutover_core::plan::Plan;
 use cutover_engine::Report;
 
@@ -72,8 +73,8 @@ pub(super) struct Ran {
     pub(super) report: Report,
     pub(super) plan: Plan,
     pub(super) makespan: Duration,
-    pub(super) hosts: BTreeMap<String, HostTimes>,
-    pub(super) spares: BTreeSet<String>,
+    pub(super) hosts: BTreeMap<HostName, HostTimes>,
+    pub(super) spares: BTreeSet<HostName>,
     /// The most servers that waited for room in the new region at once,
     /// and when (into the run) the last of them got it.
     pub(super) waited_for_room: Option<(usize, Duration)>,

@@ -252,9 +252,10 @@ fn hosts_handed_off(text: &mut String, done: &PartDone, scale: Scale) {
         let run = run_name(done, i);
         for host in ran.report.hosts.iter().filter(|h| last.get(h.host.as_str()) == Some(&i)) {
             let name = &host.host;
-            let spare = if ran.spares.contains(name) { " (the spare, kept until every server had moved)" } else { "" };
-            let joined = ran.hosts.get(name).and_then(|t| t.joined);
-            let line = match (joined, done.joined.get(name)) {
+            let spare =
+                if ran.spares.contains(name.as_str()) { " (the spare, kept until every server had moved)" } else { "" };
+            let joined = ran.hosts.get(name.as_str()).and_then(|t| t.joined);
+            let line = match (joined, done.joined.get(name.as_str())) {
                 (Some(at), Some(capacity)) => {
                     let secs = at.as_secs_f64();
                     let into = format!("{secs:.1} s into {run}{}", scale.real(secs));

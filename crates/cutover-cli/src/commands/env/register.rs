@@ -24,8 +24,8 @@ const DEFAULT_SHARED: [SharedService; 3] = [SharedService::Identity, SharedServi
 pub fn run(args: EnvRegisterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let regions = ctx.settings.regions()?;
     let request = Request {
-        old_region: regions.old.clone(),
-        new_region: regions.new.clone(),
+        old_region: regions.old.clone().into(),
+        new_region: regions.new.clone().into(),
         compute_urls: compute_urls(&args)?,
         shared: shared(&args),
     };

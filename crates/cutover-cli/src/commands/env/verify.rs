@@ -9,6 +9,7 @@ The rows come from `cutover_procedure::verify`; this module prints them.
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use cutover_core::id::HostName;
 use cutover_core::newenv::verify::Row;
 use cutover_procedure::verify::NewRegion;
 use serde_json::{json, Value};
@@ -31,7 +32,7 @@ pub fn as_configured(ctx: &Ctx) -> anyhow::Result<()> {
 
 /// Checks the new region's services, `expected` naming the compute hosts
 /// that must be there (`None`: any one).
-fn verify_hosts(expected: Option<BTreeSet<String>>, ctx: &Ctx) -> anyhow::Result<()> {
+fn verify_hosts(expected: Option<BTreeSet<HostName>>, ctx: &Ctx) -> anyhow::Result<()> {
     let region = ctx.settings.require_new_region()?;
     let profile = cutover_procedure::profile(ctx.settings.cloud())?;
     let rows = ctx.block_on(async {
@@ -51,8 +52,8 @@ fn expected_hosts(
     flags: &[String],
     hosts_file: Option<&Path>,
     ctx: &Ctx,
-) -> Result<Option<BTreeSet<String>>, InputError> {
-    let mut hosts: BTreeSet<String> = flags.iter().map(|h| h.trim().to_string()).collect();
+) -> Result<Option<BTreeSet<HostName>>, InputError> {
+    let mut hosts: BTreeSet<HostName> = flags.iter().map(|h| h.trim().into()).collect();
     if hosts.contains("") {
         return Err(InputError("--host needs a host name".into()));
     }
@@ -69,13 +70,14 @@ fn expected_hosts(
 }
 
 /// One host per line; blank lines and `#` comments are skipped.
-fn read_host_list(path: &Path) -> Result<BTreeSet<String>, InputError> {
+fn read_host_list(path: &Path) -> Result<BTreeSet<HostName>, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError(format!("cannot read hosts file {}: {e}", path.display())))?;
-    let hosts: BTreeSet<String> = text
+    let hosts: BTreeSet<HostName> = text
         .lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
         .filter(|l| !l.is_empty())
+        .map(HostName::from)
         .collect();
     if let Some(bad) = hosts.iter().find(|h| h.contains(char::is_whitespace)) {
         return Err(InputError(format!("hosts file {}: '{bad}' is not a host name (one per line)", path.display())));

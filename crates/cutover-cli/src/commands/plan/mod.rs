@@ -213,7 +213,7 @@ fn table(plan: &Plan) -> Listing {
         ]);
     }
     for u in &plan.unplanned {
-        let row = [&u.host, &u.id, &u.name, &u.project_id].map(|v| json!(v));
+        let row = [u.host.as_str(), u.id.as_str(), &u.name, u.project_id.as_str()].map(|v| json!(v));
         listing.push(row.into_iter().chain([json!("(not planned)"), json!(u.reason), json!([])]));
     }
     listing

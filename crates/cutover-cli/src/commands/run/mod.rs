@@ -103,7 +103,7 @@ pub fn apply(request: &Request, ctx: &Ctx) -> anyhow::Result<()> {
     if !report.all_moved() {
         return Err(NotAllMoved { not_moved: totals.servers - totals.moved, total: totals.servers }.into());
     }
-    let stopped: Vec<String> = report.hosts.iter().filter(|h| h.reason.is_some()).map(|h| h.host.clone()).collect();
+    let stopped: Vec<String> = report.hosts.iter().filter(|h| h.reason.is_some()).map(|h| h.host.to_string()).collect();
     if !stopped.is_empty() {
         return Err(HostsStopped(stopped).into());
     }

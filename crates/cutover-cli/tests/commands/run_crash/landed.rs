@@ -78,7 +78,7 @@ impl Landed {
             return;
         };
         for (_, planned) in t.plan.servers() {
-            let (state, _) = &journaled[&planned.server.id];
+            let (state, _) = &journaled[planned.server.id.as_str()];
             let stage = state.stage(&t.plan.server_move(planned));
             if let Some(stage) = stage.filter(|_| state.at > 0 || state.stopped_at.is_some()) {
                 self.stages.insert(format!("{:?} {stage:?}", state.route));

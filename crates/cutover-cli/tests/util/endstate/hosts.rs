@@ -29,7 +29,7 @@ fn computes<'r>(region: &'r ComputeRegion, host: &str) -> Vec<&'r ComputeService
 /// every problem found.
 pub fn check(plan: &Plan, journal: &Path, world: &World, calls: &[String]) -> Result<Value, Vec<String>> {
     let journal = Journal::open_read_only(journal).map_err(|e| vec![format!("the journal opens: {e}")])?;
-    let (old, new) = (&world.compute[&plan.clouds.old_region], &world.compute[&plan.clouds.new_region]);
+    let (old, new) = (&world.compute[plan.clouds.old_region.as_str()], &world.compute[plan.clouds.new_region.as_str()]);
     let mut problems = Vec::new();
     let mut canonical = BTreeMap::new();
     for host in plan.hosts.iter().map(|h| h.name.as_str()) {

@@ -72,13 +72,14 @@ impl Canonical {
 pub fn copies<'w>(world: &'w World, plan: &Plan, planned: &ServerPlan) -> Vec<(Copy, &'w Server)> {
     let id = &planned.server.id;
     let tagged = |s: &Server, key: &str| {
-        s.metadata.get(META_MIGRATION) == Some(&plan.migration) && s.metadata.get(key) == Some(id)
+        s.metadata.get(META_MIGRATION) == Some(&plan.migration)
+            && s.metadata.get(key).map(String::as_str) == Some(id.as_str())
     };
     let live = |s: &&Server| s.vm_state != VmState::Deleted;
-    let old = &world.compute[&plan.clouds.old_region];
-    let new = &world.compute[&plan.clouds.new_region];
+    let old = &world.compute[plan.clouds.old_region.as_str()];
+    let new = &world.compute[plan.clouds.new_region.as_str()];
     let mut found: Vec<(Copy, &Server)> =
-        old.servers.get(id).filter(live).map(|s| (Copy::Source, s)).into_iter().collect();
+        old.servers.get(id.as_str()).filter(live).map(|s| (Copy::Source, s)).into_iter().collect();
     found.extend(new.servers.values().filter(live).filter(|s| tagged(s, META_SOURCE)).map(|s| (Copy::Rebuild, s)));
     found.extend(
         old.servers.values().filter(live).filter(|s| tagged(s, META_RESTORED_FROM)).map(|s| (Copy::Restored, s)),
@@ -168,7 +169,7 @@ fn drained_hosts(plan: &Plan, report: &Value, world: &World) -> Vec<String> {
         .filter(|(copy, _)| *copy != Copy::Rebuild)
         .map(|(_, s)| s.id.as_str())
         .collect();
-    let old = &world.compute[&plan.clouds.old_region];
+    let old = &world.compute[plan.clouds.old_region.as_str()];
     plan.hosts
         .iter()
         .filter(|h| !h.servers.is_empty())
@@ -208,7 +209,7 @@ pub fn leftovers(plan: &Plan, before: &Before, world: &World) -> Vec<String> {
     let old = &plan.clouds.old_region;
     for (region, user, name) in keypairs(world) {
         let made = !before.keypairs.contains(&(region.clone(), user.clone(), name.clone()));
-        let synced = region != *old && before.keypairs.contains(&(old.clone(), user.clone(), name.clone()));
+        let synced = region != *old && before.keypairs.contains(&(old.clone().into(), user.clone(), name.clone()));
         if name.starts_with("cutover-") || (made && !synced) {
             left.push(format!("keypair {name} of user {user} in {region}"));
         }

@@ -35,7 +35,7 @@ pub fn journaled(path: &Path) -> Option<BTreeMap<String, (ServerState, ServerRec
             .map(|e| {
                 let record: ServerRecord = serde_json::from_value(e.record)
                     .unwrap_or_else(|err| panic!("{}: the journaled record parses: {err}", e.plan.source));
-                (e.plan.source, (e.state, record))
+                (e.plan.source.into(), (e.state, record))
             })
             .collect(),
     )
@@ -47,7 +47,7 @@ pub fn check(plan: &Plan, journal: &Path, world: &World) -> Vec<String> {
     let mut problems = Vec::new();
     for (_, planned) in plan.servers() {
         let who = format!("{} ({})", planned.server.name, planned.server.id);
-        let entry = journaled.as_ref().map(|j| j.get(&planned.server.id));
+        let entry = journaled.as_ref().map(|j| j.get(planned.server.id.as_str()));
         problems.extend(server(plan, planned, entry, world).into_iter().map(|p| format!("{who}: {p}")));
     }
     problems
@@ -97,11 +97,11 @@ fn server(
 /// or the root volume exists.
 pub fn disk_kept(planned: &ServerPlan, state: &ServerState, world: &World) -> bool {
     let snapshot = state.image.as_ref().is_some_and(|copy| {
-        world.image.images.get(&copy.id).is_some_and(|i| {
+        world.image.images.get(copy.id.as_str()).is_some_and(|i| {
             i.status == ImageStatus::Active && i.size == Some(copy.size) && i.checksum.as_ref() == Some(&copy.checksum)
         })
     });
-    let volume = planned.server.root_volume().is_some_and(|v| world.volume.volumes.contains_key(&v.id));
+    let volume = planned.server.root_volume().is_some_and(|v| world.volume.volumes.contains_key(v.id.as_str()));
     snapshot || volume
 }
 
@@ -111,7 +111,7 @@ fn resources(r: &ServerRecord, world: &World) -> Vec<String> {
     let mut problems = Vec::new();
     for p in &r.ports {
         let ips: Vec<(&str, &str)> = p.fixed_ips.iter().map(|f| (f.subnet_id.as_str(), f.ip.as_str())).collect();
-        match world.network.ports.get(&p.id) {
+        match world.network.ports.get(p.id.as_str()) {
             None => problems.push(format!("port {} is gone", p.id)),
             Some(port) => {
                 let has: Vec<(&str, &str)> =
@@ -123,13 +123,15 @@ fn resources(r: &ServerRecord, world: &World) -> Vec<String> {
         }
     }
     for f in r.floating_ips.iter().filter(|f| f.id.is_some()) {
-        let found = f.id.as_ref().and_then(|id| world.network.floating_ips.get(id));
-        if found.is_none_or(|fip| fip.floating_ip_address != f.address || fip.port_id != f.port_id) {
+        let found = f.id.as_ref().and_then(|id| world.network.floating_ips.get(id.as_str()));
+        if found
+            .is_none_or(|fip| fip.floating_ip_address != f.address || fip.port_id.as_deref() != f.port_id.as_deref())
+        {
             problems.push(format!("floating IP {} is not on port {:?} any more", f.address, f.port_id));
         }
     }
     for v in &r.volumes {
-        if !world.volume.volumes.contains_key(&v.id) {
+        if !world.volume.volumes.contains_key(v.id.as_str()) {
             problems.push(format!("volume {} is gone", v.id));
         }
     }

@@ -217,8 +217,8 @@ impl ServerView {
         };
         if let Some(marker) = marker {
             metadata.insert(META_MIGRATION.into(), plan.migration.clone());
-            metadata.insert(marker.into(), r.id.clone());
-            metadata.insert(META_ORIGINAL_USER.into(), r.user_id.clone());
+            metadata.insert(marker.into(), r.id.clone().into());
+            metadata.insert(META_ORIGINAL_USER.into(), r.user_id.clone().into());
             if let Some(key) = &r.key_name {
                 metadata.insert(META_KEY_NAME.into(), key.clone());
             }
@@ -229,8 +229,10 @@ impl ServerView {
             (strategy, _) => strategy,
         };
         let boot = match (copy, strategy, &r.image_id, r.root_volume()) {
-            (_, _, _, Some(root)) => Boot::Volume(root.id.clone()),
-            (Copy::Source, _, Some(image), _) | (_, Strategy::Redeploy, Some(image), _) => Boot::Image(image.clone()),
+            (_, _, _, Some(root)) => Boot::Volume(root.id.clone().into()),
+            (Copy::Source, _, Some(image), _) | (_, Strategy::Redeploy, Some(image), _) => {
+                Boot::Image(image.clone().into())
+            }
             (_, Strategy::Snapshot, _, _) => Boot::Snapshot,
             (_, _, image, _) => Boot::Other(format!("{image:?}")),
         };
@@ -242,7 +244,7 @@ impl ServerView {
             .volumes
             .iter()
             .map(|v| VolumeView {
-                id: v.id.clone(),
+                id: v.id.clone().into(),
                 boot_index: v.boot_index,
                 delete_on_termination: v.delete_on_termination,
                 attached: true,
@@ -251,10 +253,10 @@ impl ServerView {
         volumes.sort_by(|a, b| a.id.cmp(&b.id));
         ServerView {
             copy,
-            region: region.clone(),
+            region: region.clone().into(),
             name: r.name.clone(),
-            project: r.project_id.clone(),
-            flavor: r.flavor_id.clone(),
+            project: r.project_id.clone().into(),
+            flavor: r.flavor_id.clone().into(),
             boot,
             key_name: r.key_name.clone(),
             user_data: r.user_data.clone(),
@@ -273,9 +275,9 @@ impl ServerView {
                 .ports
                 .iter()
                 .map(|p| PortView {
-                    id: p.id.clone(),
+                    id: p.id.to_string(),
                     mac: p.mac.clone(),
-                    fixed_ips: p.fixed_ips.iter().map(|f| (f.subnet_id.clone(), f.ip.clone())).collect(),
+                    fixed_ips: p.fixed_ips.iter().map(|f| (f.subnet_id.to_string(), f.ip.clone())).collect(),
                     security_groups: p.security_group_ids.iter().cloned().collect(),
                     bound: true,
                 })
@@ -285,7 +287,11 @@ impl ServerView {
             floating_ips: r
                 .floating_ips
                 .iter()
-                .map(|f| FloatingView { address: f.address.clone(), id: f.id.clone(), port_id: f.port_id.clone() })
+                .map(|f| FloatingView {
+                    address: f.address.clone(),
+                    id: f.id.clone().map(Into::into),
+                    port_id: f.port_id.clone().map(Into::into),
+                })
                 .collect(),
             status: r.status.to_string(),
             config_drive: r.config_drive,

@@ -191,15 +191,15 @@ fn a_rejoined_host_is_in_its_old_aggregates_before_it_takes_servers() {
     assert_eq!(
         step.actions,
         [
-            HostAction::DisableNewService { host: host(), reason: plan().join_reason },
-            HostAction::JoinAggregates { host: host(), aggregates: vec!["fast".into(), "ssd".into()] },
+            HostAction::DisableNewService { host: host().into(), reason: plan().join_reason },
+            HostAction::JoinAggregates { host: host().into(), aggregates: vec!["fast".into(), "ssd".into()] },
         ]
     );
     let ours = Some(plan().join_reason);
     let step = step_host(&plan(), &state, &up(false, ours.as_deref(), &["fast"]), 11);
-    assert_eq!(step.actions, [HostAction::JoinAggregates { host: host(), aggregates: vec!["ssd".into()] }]);
+    assert_eq!(step.actions, [HostAction::JoinAggregates { host: host().into(), aggregates: vec!["ssd".into()] }]);
     let step = step_host(&plan(), &state, &up(false, ours.as_deref(), &["fast", "ssd"]), 12);
-    assert_eq!(step.actions, [HostAction::EnableNewService { host: host() }]);
+    assert_eq!(step.actions, [HostAction::EnableNewService { host: host().into() }]);
     let step = step_host(&plan(), &state, &up(true, None, &["fast", "ssd", "other"]), 13);
     assert_eq!(step.state.stage, HostStage::JoinedNew);
     // Disabled by someone else: not cutover's to enable.

@@ -441,7 +441,7 @@ fn a_state_an_older_cutover_journaled_still_reads() {
 /// volume when it boots from one.
 fn deleting_volumes(strategy: Strategy) -> ServerMove {
     let mut plan = plan(strategy);
-    plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".to_string()]).collect();
+    plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".into()]).collect();
     plan
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::id::{ImageId, PortId, ServerId, VolumeId};
 use crate::machine::*;
 use crate::model::{ImageStatus, ServerStatus, VolumeStatus};
 
@@ -19,22 +20,22 @@ pub fn server(id: &str, status: ServerStatus) -> ServerView {
 /// Both clouds, as far as one server's move touches them.
 #[derive(Default)]
 pub struct Clouds {
-    pub old: BTreeMap<String, ServerView>,
-    pub new: BTreeMap<String, ServerView>,
-    pub images: BTreeMap<String, ImageView>,
+    pub old: BTreeMap<ServerId, ServerView>,
+    pub new: BTreeMap<ServerId, ServerView>,
+    pub images: BTreeMap<ImageId, ImageView>,
     /// Image id → name; an image without one is the move's snapshot.
-    pub image_names: BTreeMap<String, String>,
-    pub volumes: BTreeMap<String, VolumeView>,
-    pub ports: BTreeMap<String, PortView>,
+    pub image_names: BTreeMap<ImageId, String>,
+    pub volumes: BTreeMap<VolumeId, VolumeView>,
+    pub ports: BTreeMap<PortId, PortView>,
     /// The ports each server was given by id (Nova's cache of them): its
     /// delete unbinds them, whoever holds them by then. The source's port
     /// is its user's.
-    pub given: BTreeMap<String, Vec<String>>,
-    pub floating: BTreeMap<String, Option<String>>,
+    pub given: BTreeMap<ServerId, Vec<PortId>>,
+    pub floating: BTreeMap<String, Option<ServerId>>,
     pub root_delete_on_termination: bool,
     /// `delete_on_termination` of (server, volume) attachments other than
     /// the source's root (false unless set).
-    pub deleted_with: BTreeMap<(String, String), bool>,
+    pub deleted_with: BTreeMap<(ServerId, VolumeId), bool>,
     /// Boots in the new region end in ERROR.
     pub new_boot_fails: bool,
     /// Boots in the old region end in ERROR (no host takes them).
@@ -69,7 +70,7 @@ impl Clouds {
         match (server, volume) {
             (SRC, "vol-root") => self.root_delete_on_termination = delete,
             _ => {
-                self.deleted_with.insert((server.to_string(), volume.to_string()), delete);
+                self.deleted_with.insert((server.into(), volume.into()), delete);
             }
         }
     }
@@ -78,7 +79,7 @@ impl Clouds {
     pub fn deletes_with(&self, server: &str, volume: &str) -> bool {
         match (server, volume) {
             (SRC, "vol-root") => self.root_delete_on_termination,
-            _ => self.deleted_with.get(&(server.to_string(), volume.to_string())).copied().unwrap_or(false),
+            _ => self.deleted_with.get(&(server.into(), volume.into())).copied().unwrap_or(false),
         }
     }
 
@@ -114,7 +115,7 @@ impl Clouds {
 
     /// The image named `name`, as Glance lists it.
     pub fn image(&self, name: &str) -> Seen<ImageView> {
-        let named = |id: &String| self.image_names.get(id).map_or(SNAPSHOT, String::as_str) == name;
+        let named = |id: &ImageId| self.image_names.get(id).map_or(SNAPSHOT, String::as_str) == name;
         self.images.iter().find(|(id, _)| named(id)).map_or(Seen::Absent, |(_, i)| Seen::Present(i.clone()))
     }
 
@@ -123,7 +124,7 @@ impl Clouds {
         format!("{prefix}-{}", self.next_id)
     }
 
-    fn side(&mut self, side: Side) -> &mut BTreeMap<String, ServerView> {
+    fn side(&mut self, side: Side) -> &mut BTreeMap<ServerId, ServerView> {
         match side {
             Side::Old => &mut self.old,
             Side::New => &mut self.new,
@@ -145,7 +146,7 @@ impl Clouds {
             Action::CreateImage { name, .. } if self.image(name) != Seen::Absent => {}
             Action::CreateImage { side, server, name } => {
                 assert!(self.side(*side).contains_key(server), "a snapshot of a server that exists");
-                let id = self.id("img");
+                let id = ImageId::from(self.id("img"));
                 self.image_names.insert(id.clone(), name.clone());
                 let status = if self.snapshots_fail { ImageStatus::Killed } else { ImageStatus::Active };
                 let (size, checksum) =
@@ -171,7 +172,7 @@ impl Clouds {
                 self.volumes.insert(volume.clone(), attached);
             }
             Action::ReleasePort { port } => self.ports.get_mut(port).unwrap().device_id.clear(),
-            Action::ClaimPort { port, server, .. } => self.ports.get_mut(port).unwrap().device_id = server.clone(),
+            Action::ClaimPort { port, server, .. } => self.ports.get_mut(port).unwrap().device_id = server.to_string(),
             Action::DeleteServer { side, server } => {
                 self.side(*side).remove(server);
                 // Ports passed by id at boot are unbound and kept, as Nova
@@ -189,7 +190,7 @@ impl Clouds {
                 }
                 // Nova detaches the server's volumes, and deletes those
                 // marked delete_on_termination.
-                let gone: Vec<String> = self
+                let gone: Vec<VolumeId> = self
                     .volumes
                     .iter()
                     .filter(|(id, v)| v.attached_to.contains(server) && self.deletes_with(server, id))
@@ -211,7 +212,7 @@ impl Clouds {
                 if let BootSource::Image { id } = source {
                     assert!(self.images.contains_key(id) || id == "img-original", "boots from an existing image");
                 }
-                let id = self.id("srv");
+                let id = ServerId::from(self.id("srv"));
                 let fails = match side {
                     Side::New => self.new_boot_fails,
                     Side::Old if self.old_boots_to_fail > 0 => {
@@ -228,7 +229,7 @@ impl Clouds {
                 }
                 for (port_id, port) in self.ports.iter_mut() {
                     if port.device_id.is_empty() {
-                        port.device_id = id.clone();
+                        port.device_id = id.to_string();
                         self.given.entry(id.clone()).or_default().push(port_id.clone());
                     }
                 }

@@ -58,7 +58,7 @@ fn data_exists(plan: &ServerMove, state: &ServerState, clouds: &Clouds) -> bool 
     (source || rebuilt || image || root) && data
 }
 
-fn running(servers: &std::collections::BTreeMap<String, crate::machine::ServerView>) -> bool {
+fn running(servers: &std::collections::BTreeMap<crate::id::ServerId, crate::machine::ServerView>) -> bool {
     servers.values().any(|s| s.is(ServerStatus::Active))
 }
 
@@ -86,7 +86,7 @@ proptest! {
         let mut plan = plan(strategy);
         plan.was_shutoff = was_shutoff;
         // As the model's source has them: its volumes go with it.
-        plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".to_string()]).collect();
+        plan.deleted_with_server = plan.root_volume.iter().cloned().chain(["vol-data".into()]).collect();
         let mut clouds = Clouds::with_source(if was_shutoff { ServerStatus::Shutoff } else { ServerStatus::Active });
         clouds.new_boot_fails = boots_fail;
         clouds.snapshots_fail = snapshots_fail;

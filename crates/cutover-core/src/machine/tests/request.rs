@@ -24,7 +24,7 @@ fn back_in_old(clouds: &Clouds, running: bool) -> String {
     assert_eq!(clouds.volumes["vol-data"].attached_to, std::slice::from_ref(id), "the data volume");
     assert_eq!(clouds.floating["172.24.4.10"].as_ref(), Some(id), "the floating address");
     assert!(back.is(if running { ServerStatus::Active } else { ServerStatus::Shutoff }), "power state: {back:?}");
-    id.clone()
+    id.to_string()
 }
 
 fn moved(strategy: Strategy) -> (ServerMove, Clouds, ServerState) {

@@ -32,7 +32,7 @@ impl Driver for Model {
         &self,
         plan: &Plan,
         servers: &[&ServerPlan],
-    ) -> Result<BTreeMap<String, Observation>, DriverError> {
+    ) -> Result<BTreeMap<ServerId, Observation>, DriverError> {
         let mut world = self.world();
         world.run_due();
         world.counters.observes += 1;
@@ -86,18 +86,18 @@ impl Driver for Model {
         result
     }
 
-    async fn disable_host(&self, _plan: &Plan, host: &str, reason: &str) -> Result<(), DriverError> {
+    async fn disable_host(&self, _plan: &Plan, host: &HostName, reason: &str) -> Result<(), DriverError> {
         let mut world = self.world();
         if world.fault(|f| f.call_fails) {
             return Err(busy("503 Service Unavailable"));
         }
         assert!(reason.contains("cutover migration"), "the reason names the migration: {reason}");
-        world.disabled.insert(host.to_string());
+        world.disabled.insert(host.to_string().into());
         world.host_events.push(format!("disable {host}"));
         Ok(())
     }
 
-    async fn enable_host(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+    async fn enable_host(&self, _plan: &Plan, host: &HostName) -> Result<(), DriverError> {
         let mut world = self.world();
         if world.fault(|f| f.call_fails) {
             return Err(busy("503 Service Unavailable"));
@@ -110,8 +110,8 @@ impl Driver for Model {
     async fn observe_hosts(
         &self,
         _plan: &Plan,
-        hosts: &[&str],
-    ) -> Result<BTreeMap<String, HostObservation>, DriverError> {
+        hosts: &[&HostName],
+    ) -> Result<BTreeMap<HostName, HostObservation>, DriverError> {
         let mut world = self.world();
         world.run_due();
         if world.fault(|f| f.observe_fails) {
@@ -119,7 +119,8 @@ impl Driver for Model {
         }
         let mut seen = BTreeMap::new();
         for &host in hosts {
-            let on_host: Vec<&Srv> = world.servers.values().filter(|s| s.side == Side::Old && s.host == host).collect();
+            let on_host: Vec<&Srv> =
+                world.servers.values().filter(|s| s.side == Side::Old && s.host == *host).collect();
             let listed = on_host.len() as u32;
             let busy = on_host.iter().filter(|s| s.task.is_some()).count() as u32;
             let joined = world.new_hosts.iter().any(|h| h == host);
@@ -145,25 +146,25 @@ impl Driver for Model {
                 new_aggregates: Seen::Present(Default::default()),
                 ..HostObservation::default()
             };
-            seen.insert(host.to_string(), obs);
+            seen.insert(host.clone(), obs);
         }
         Ok(seen)
     }
 
-    async fn join_aggregates(&self, _plan: &Plan, host: &str, aggregates: &[String]) -> Result<(), DriverError> {
+    async fn join_aggregates(&self, _plan: &Plan, host: &HostName, aggregates: &[String]) -> Result<(), DriverError> {
         Err(refused(format!("the model has no aggregate {aggregates:?} for {host}")))
     }
 
-    async fn set_new_host(&self, _plan: &Plan, host: &str, _reason: Option<&str>) -> Result<(), DriverError> {
+    async fn set_new_host(&self, _plan: &Plan, host: &HostName, _reason: Option<&str>) -> Result<(), DriverError> {
         Err(refused(format!("the model never disables new host {host}")))
     }
 
-    async fn delete_old_service(&self, _plan: &Plan, host: &str) -> Result<(), DriverError> {
+    async fn delete_old_service(&self, _plan: &Plan, host: &HostName) -> Result<(), DriverError> {
         let mut world = self.world();
         if world.fault(|f| f.call_fails) {
             return Err(busy("503 Service Unavailable"));
         }
-        world.retired.insert(host.to_string());
+        world.retired.insert(host.to_string().into());
         world.host_events.push(format!("delete {host}"));
         Ok(())
     }
@@ -297,7 +298,7 @@ impl World {
                 let host = s.host.clone();
                 let id = self.id("img");
                 let image = Img {
-                    id: id.clone(),
+                    id: id.clone().into(),
                     name: name.clone(),
                     status: "saving".into(),
                     size: None,
@@ -305,10 +306,10 @@ impl World {
                     server: server.clone(),
                     host: host.clone(),
                 };
-                self.images.insert(id.clone(), image);
+                self.images.insert(id.clone().into(), image);
                 let saving = self.images.values().filter(|i| i.host == host && i.status == "saving").count();
                 self.counters.max_snapshots_per_host = self.counters.max_snapshots_per_host.max(saving);
-                self.after(SNAPSHOT, Event::Snapshot { image: id });
+                self.after(SNAPSHOT, Event::Snapshot { image: id.into() });
             }
             Action::DeleteImage { image } => {
                 self.images.remove(image);
@@ -346,7 +347,7 @@ impl World {
                 self.after(VOLUME, Event::Volume { id: volume.clone(), status: "in-use", attached_to });
             }
             Action::ReleasePort { port } => self.port(port)?.device_id.clear(),
-            Action::ClaimPort { port, server, .. } => self.port(port)?.device_id = server.clone(),
+            Action::ClaimPort { port, server, .. } => self.port(port)?.device_id = server.clone().into(),
             Action::DeleteServer { side, server } => {
                 if *side == Side::Old && *server == mv.source {
                     self.check_copy(plan, planned);
@@ -415,7 +416,7 @@ impl World {
                     Some((host, _)) => host,
                     None => {
                         self.counters.no_valid_host += 1;
-                        String::new()
+                        HostName::default()
                     }
                 }
             }
@@ -430,15 +431,15 @@ impl World {
             self.ports.insert(port.id.clone(), Port { device_id: id.clone(), nova_owned: false });
         }
         if let Some(volume) = &root {
-            self.volumes.insert(volume.clone(), Vol { status: "in-use".into(), attached_to: Some(id.clone()) });
+            self.volumes.insert(volume.clone(), Vol { status: "in-use".into(), attached_to: Some(id.clone().into()) });
         }
         // Nova's scheduler takes no disabled host, even a forced one.
         let no_host = side == Side::Old && self.disabled.contains(&host) || host.is_empty();
         let fails = no_host || side == Side::New && self.faults.bad_new_host.as_deref() == Some(host.as_str());
         self.servers.insert(
-            id.clone(),
+            id.clone().into(),
             Srv {
-                id: id.clone(),
+                id: id.clone().into(),
                 side,
                 host,
                 status: "BUILD".into(),
@@ -453,7 +454,7 @@ impl World {
         );
         let builds = self.servers.values().filter(|s| s.side == Side::New && s.status == "BUILD").count();
         self.counters.max_new_builds = self.counters.max_new_builds.max(builds);
-        self.after(BOOT, Event::Status { id, status: if fails { "ERROR" } else { "ACTIVE" } });
+        self.after(BOOT, Event::Status { id: id.into(), status: if fails { "ERROR" } else { "ACTIVE" } });
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cutover_core::id::{HostName, ImageId, PortId, ProjectId, ServerId, VolumeId};
 use cutover_core::machine::host::{HostObservation, ServiceView};
 use cutover_core::machine::{
     Action, BootSource, ImageView, Observation, PortView, Seen, ServerView, Side, Strategy, VolumeView,
@@ -42,39 +43,39 @@ pub struct Faults {
 
 #[derive(Debug, Clone)]
 struct Srv {
-    id: String,
+    id: ServerId,
     side: Side,
-    host: String,
+    host: HostName,
     status: String,
     task: Option<String>,
     fault: Option<String>,
     /// `cutover_source` metadata of a rebuild.
-    source_of: Option<String>,
-    root: Option<String>,
+    source_of: Option<ServerId>,
+    root: Option<VolumeId>,
     root_delete_on_termination: bool,
     /// What it takes of its host (the plan's `needs`).
     load: Load,
     /// Ports passed by id at boot: Nova unbinds them when the server is
     /// deleted, by these ids, whoever holds them by then.
-    given_ports: Vec<String>,
+    given_ports: Vec<PortId>,
 }
 
 #[derive(Debug, Clone)]
 struct Img {
-    id: String,
+    id: ImageId,
     name: String,
     status: String,
     size: Option<u64>,
     checksum: Option<String>,
     /// The server it is a snapshot of, and that server's host.
-    server: String,
-    host: String,
+    server: ServerId,
+    host: HostName,
 }
 
 #[derive(Debug, Clone)]
 struct Vol {
     status: String,
-    attached_to: Option<String>,
+    attached_to: Option<ServerId>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,19 +88,19 @@ struct Port {
 
 #[derive(Debug)]
 enum Event {
-    Status { id: String, status: &'static str },
-    Snapshot { image: String },
-    Volume { id: String, status: &'static str, attached_to: Option<String> },
-    Gone { id: String },
-    OwnerDeletes { id: String },
+    Status { id: ServerId, status: &'static str },
+    Snapshot { image: ImageId },
+    Volume { id: VolumeId, status: &'static str, attached_to: Option<ServerId> },
+    Gone { id: ServerId },
+    OwnerDeletes { id: ServerId },
 }
 
 /// One execute call, as recorded for the concurrency checks.
 #[derive(Debug, Clone)]
 pub struct CallRecord {
-    pub source: String,
-    pub host: String,
-    pub project: String,
+    pub source: ServerId,
+    pub host: HostName,
+    pub project: ProjectId,
 }
 
 #[derive(Default)]
@@ -118,20 +119,20 @@ pub struct World {
     faults: Faults,
     rng: StdRng,
     next: u64,
-    servers: BTreeMap<String, Srv>,
-    images: BTreeMap<String, Img>,
-    volumes: BTreeMap<String, Vol>,
-    ports: BTreeMap<String, Port>,
-    floating: BTreeMap<String, Option<String>>,
+    servers: BTreeMap<ServerId, Srv>,
+    images: BTreeMap<ImageId, Img>,
+    volumes: BTreeMap<VolumeId, Vol>,
+    ports: BTreeMap<PortId, Port>,
+    floating: BTreeMap<String, Option<ServerId>>,
     events: Vec<(Instant, Event)>,
-    new_hosts: Vec<String>,
+    new_hosts: Vec<HostName>,
     placed: usize,
     /// What each new host offers, when the model counts room (then a boot
     /// that fits nowhere ends in ERROR, as Nova's NoValidHost).
     capacity: Option<Load>,
-    pub disabled: BTreeSet<String>,
+    pub disabled: BTreeSet<HostName>,
     /// Old hosts whose `nova-compute` record was deleted.
-    pub retired: BTreeSet<String>,
+    pub retired: BTreeSet<HostName>,
     /// Every `enable HOST` / `disable HOST` call, in order.
     pub host_events: Vec<String>,
     pub calls: Vec<CallRecord>,
@@ -166,7 +167,7 @@ impl Model {
             ports: BTreeMap::new(),
             floating: BTreeMap::new(),
             events: Vec::new(),
-            new_hosts: (1..=new_hosts).map(|n| format!("new-{n}")).collect(),
+            new_hosts: (1..=new_hosts).map(|n| format!("new-{n}").into()).collect(),
             placed: 0,
             capacity: None,
             disabled: BTreeSet::new(),
@@ -203,7 +204,7 @@ impl Model {
                     .insert(volume.id.clone(), Vol { status: "in-use".into(), attached_to: Some(record.id.clone()) });
             }
             for port in &record.ports {
-                world.ports.insert(port.id.clone(), Port { device_id: record.id.clone(), nova_owned: true });
+                world.ports.insert(port.id.clone(), Port { device_id: record.id.clone().into(), nova_owned: true });
             }
             for floating in &record.floating_ips {
                 world.floating.insert(floating.address.clone(), Some(record.id.clone()));
@@ -239,7 +240,7 @@ impl Model {
     pub fn join_new(&self, host: &str) {
         let mut world = self.world();
         if !world.new_hosts.iter().any(|h| h == host) {
-            world.new_hosts.push(host.to_string());
+            world.new_hosts.push(host.to_string().into());
             world.host_events.push(format!("join {host}"));
         }
     }
@@ -251,7 +252,7 @@ impl Model {
 
     /// Per planned server, where it ended up, without ids (which depend on
     /// the order things were created in).
-    pub fn summary(&self, plan: &Plan) -> BTreeMap<String, String> {
+    pub fn summary(&self, plan: &Plan) -> BTreeMap<ServerId, String> {
         let mut world = self.world();
         world.run_due();
         let mut summary = BTreeMap::new();
@@ -279,7 +280,7 @@ impl Model {
 
 impl World {
     /// Free room on each new host, when the model counts it.
-    fn room(&self) -> Option<Vec<(String, Load)>> {
+    fn room(&self) -> Option<Vec<(HostName, Load)>> {
         let capacity = self.capacity?;
         let rooms = self.new_hosts.iter().map(|host| {
             let used = Load::sum(
@@ -385,7 +386,7 @@ impl World {
     /// No duplicates: of a source and its rebuilds, one at most runs.
     fn check_single_running(&mut self, id: &str) {
         let Some(server) = self.servers.get(id) else { return };
-        let source = server.source_of.clone().unwrap_or_else(|| id.to_string());
+        let source = server.source_of.clone().unwrap_or_else(|| id.to_string().into());
         let running = self
             .servers
             .values()
