@@ -5,10 +5,11 @@ with listings read once each — flavors (a flavor is named, not given by id,
 from 2.47), Cinder volumes (device of each attachment), server groups
 (members), and either Neutron's ports (`device_owner` `compute:*`) and
 floating IPs, or nova-network's fixed networks and floating addresses.
-No call per server.
+No call per server, and no scan of a listing per server: the listings are
+keyed once ([`Index`]), so the join grows linearly with the region.
 */
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use cutover_core::microversion::Microversion;
 use cutover_core::model::{Flavor, FloatingIp, Image, Network, PoolAddress, Port, ServerGroup, ServerStatus, Volume};
@@ -59,17 +60,89 @@ impl RegionClient {
     pub async fn server_records(&self, listings: &Listings<'_>) -> Result<Vec<ObservedServer>> {
         let wire = self.server_details(self.records_version()).await?;
         let region = self.region().to_string();
-        Ok(wire.into_iter().map(|(status, s)| observed(status, s, listings, &region)).collect())
+        let index = Index::new(listings);
+        Ok(wire.into_iter().map(|(status, s)| observed(status, s, &index, &region)).collect())
+    }
+}
+
+/// The listings keyed by what each server's record looks up: built once,
+/// so a record costs the same whatever the region's size.
+struct Index<'a> {
+    flavor_by_id: HashMap<&'a str, &'a Flavor>,
+    flavor_by_name: HashMap<&'a str, &'a Flavor>,
+    image: HashMap<&'a str, &'a Image>,
+    volume: HashMap<&'a str, &'a Volume>,
+    /// A server's group: the first listed that has it as a member.
+    group_of: HashMap<&'a str, &'a ServerGroup>,
+    network: NetworkIndex<'a>,
+}
+
+enum NetworkIndex<'a> {
+    Neutron {
+        /// Ports by device (`compute:*` owners only), in listing order.
+        ports_of: HashMap<&'a str, Vec<&'a Port>>,
+        /// Floating IPs by port, with their place in the listing.
+        floating_of: HashMap<&'a str, Vec<(usize, &'a FloatingIp)>>,
+    },
+    NovaNetwork {
+        network_by_label: HashMap<&'a str, &'a str>,
+        floating_of: HashMap<&'a str, Vec<&'a PoolAddress>>,
+    },
+}
+
+impl<'a> Index<'a> {
+    fn new(l: &Listings<'a>) -> Index<'a> {
+        // Collected back to front: where a listing has two entries for one
+        // key, the first listed wins, as a search from the front found it.
+        Index {
+            flavor_by_id: l.flavors.iter().rev().map(|f| (f.id.as_str(), f)).collect(),
+            flavor_by_name: l.flavors.iter().rev().map(|f| (f.name.as_str(), f)).collect(),
+            image: l.images.iter().rev().map(|i| (i.id.as_str(), i)).collect(),
+            volume: l.volumes.iter().rev().map(|v| (v.id.as_str(), v)).collect(),
+            group_of: l.groups.iter().rev().flat_map(|g| g.members.iter().map(move |m| (m.as_str(), g))).collect(),
+            network: NetworkIndex::new(l.network),
+        }
+    }
+}
+
+impl<'a> NetworkIndex<'a> {
+    fn new(listings: &'a NetworkListings) -> NetworkIndex<'a> {
+        match listings {
+            NetworkListings::Neutron { ports, floating_ips } => {
+                let mut ports_of: HashMap<&str, Vec<&Port>> = HashMap::new();
+                for p in ports.iter().filter(|p| p.device_owner.starts_with("compute:")) {
+                    ports_of.entry(p.device_id.as_str()).or_default().push(p);
+                }
+                let mut floating_of: HashMap<&str, Vec<(usize, &FloatingIp)>> = HashMap::new();
+                for (i, f) in floating_ips.iter().enumerate() {
+                    if let Some(port) = &f.port_id {
+                        floating_of.entry(port.as_str()).or_default().push((i, f));
+                    }
+                }
+                NetworkIndex::Neutron { ports_of, floating_of }
+            }
+            NetworkListings::NovaNetwork { networks, floating } => {
+                // Where two networks share a label, the last listed wins, as it always did.
+                let network_by_label = networks.iter().map(|n| (n.name.as_str(), n.id.as_str())).collect();
+                let mut floating_of: HashMap<&str, Vec<&PoolAddress>> = HashMap::new();
+                for a in floating {
+                    if let Some(server) = &a.instance_id {
+                        floating_of.entry(server.as_str()).or_default().push(a);
+                    }
+                }
+                NetworkIndex::NovaNetwork { network_by_label, floating_of }
+            }
+        }
     }
 }
 
 /// One server's record from Nova's answer and the region's listings. Kept
 /// whole: it is one struct filled field by field, each from its source.
-fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str) -> ObservedServer {
+fn observed(status: ServerStatus, s: WireServer, l: &Index<'_>, region: &str) -> ObservedServer {
     let sizes_embedded = s.flavor.sizes();
     let flavor = match (&s.flavor.id, &s.flavor.original_name) {
-        (Some(id), _) => l.flavors.iter().find(|f| &f.id == id),
-        (None, Some(name)) => l.flavors.iter().find(|f| &f.name == name),
+        (Some(id), _) => l.flavor_by_id.get(id.as_str()).copied(),
+        (None, Some(name)) => l.flavor_by_name.get(name.as_str()).copied(),
         (None, None) => None,
     };
     let problem = flavor.is_none().then(|| {
@@ -87,14 +160,16 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
     });
     let flavor_id = flavor.map(|f| f.id.clone()).or_else(|| s.flavor.id.clone().map(Into::into)).unwrap_or_default();
     let image_id = s.image.get("id").and_then(|id| id.as_str()).filter(|id| !id.is_empty()).map(str::to_string);
-    let volumes = volumes(&s, image_id.is_none(), l.volumes);
-    let (ports, fixed_networks, floating_ips) = match l.network {
-        NetworkListings::Neutron { ports, floating_ips } => {
-            let ports = neutron_ports(&s, ports);
-            let floating = floating_ips
-                .iter()
-                .filter(|f| f.port_id.as_ref().is_some_and(|p| ports.iter().any(|own| &own.id == p)))
-                .map(|f| FloatingIpRecord {
+    let volumes = volumes(&s, image_id.is_none(), &l.volume);
+    let (ports, fixed_networks, floating_ips) = match &l.network {
+        NetworkIndex::Neutron { ports_of, floating_of } => {
+            let ports = neutron_ports(&s, ports_of.get(s.id.as_str()).map_or(&[], Vec::as_slice));
+            let mut floating: Vec<&(usize, &FloatingIp)> =
+                ports.iter().flat_map(|own| floating_of.get(own.id.as_str()).into_iter().flatten()).collect();
+            floating.sort_by_key(|(i, _)| *i);
+            let floating = floating
+                .into_iter()
+                .map(|(_, f)| FloatingIpRecord {
                     address: f.address.clone(),
                     id: Some(f.id.clone()),
                     port_id: f.port_id.clone(),
@@ -102,16 +177,17 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
                 .collect();
             (ports, Vec::new(), floating)
         }
-        NetworkListings::NovaNetwork { networks, floating } => {
-            (Vec::new(), fixed_networks(&s, networks), nova_floating(&s, floating))
+        NetworkIndex::NovaNetwork { network_by_label, floating_of } => {
+            let pool = floating_of.get(s.id.as_str()).map_or(&[][..], Vec::as_slice);
+            (Vec::new(), fixed_networks(&s, network_by_label), nova_floating(&s, pool))
         }
     };
     let os_type = match &image_id {
-        Some(image) => l.images.iter().find(|i| &i.id == image).and_then(|i| i.os_type.clone()),
+        Some(image) => l.image.get(image.as_str()).and_then(|i| i.os_type.clone()),
         None => volumes
             .iter()
             .find(|v| v.boot_index == Some(0))
-            .and_then(|root| l.volumes.iter().find(|v| v.id == root.id))
+            .and_then(|root| l.volume.get(root.id.as_str()))
             .and_then(|v| v.os_type.clone()),
     };
     let mut security_groups: Vec<String> = Vec::new();
@@ -120,11 +196,7 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
             security_groups.push(g.name.clone());
         }
     }
-    let server_group = l
-        .groups
-        .iter()
-        .find(|g| g.members.iter().any(|m| *m == s.id))
-        .map(|g| GroupRef { id: g.id.clone(), name: g.name.clone() });
+    let server_group = l.group_of.get(s.id.as_str()).map(|g| GroupRef { id: g.id.clone(), name: g.name.clone() });
     let config_drive = match &s.config_drive {
         serde_json::Value::Bool(b) => *b,
         serde_json::Value::String(text) => matches!(text.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
@@ -162,13 +234,9 @@ fn observed(status: ServerStatus, s: WireServer, l: &Listings<'_>, region: &str)
 /// Nova's API shows no boot index: the root of a boot-from-volume server
 /// (boot index 0) is the volume at its root device name (2.3+), or, below
 /// 2.3, at the first device name.
-fn volumes(s: &WireServer, volume_backed: bool, cinder: &[Volume]) -> Vec<VolumeRecord> {
+fn volumes(s: &WireServer, volume_backed: bool, cinder: &HashMap<&str, &Volume>) -> Vec<VolumeRecord> {
     let device_of = |id: &str| {
-        cinder
-            .iter()
-            .find(|v| v.id == id)
-            .and_then(|v| v.attachments.iter().find(|a| a.server_id == s.id))
-            .and_then(|a| a.device.clone())
+        cinder.get(id).and_then(|v| v.attachments.iter().find(|a| a.server_id == s.id)).and_then(|a| a.device.clone())
     };
     let mut records: Vec<VolumeRecord> = s
         .volumes
@@ -190,11 +258,11 @@ fn volumes(s: &WireServer, volume_backed: bool, cinder: &[Volume]) -> Vec<Volume
     records
 }
 
-/// The server's ports, in the order its addresses show their MACs.
-fn neutron_ports(s: &WireServer, ports: &[Port]) -> Vec<PortRecord> {
+/// The server's ports (`own`: its `compute:*` ports), in the order its
+/// addresses show their MACs.
+fn neutron_ports(s: &WireServer, own: &[&Port]) -> Vec<PortRecord> {
     let macs: Vec<&str> = s.addresses.iter().flat_map(|(_, a)| a.iter().filter_map(|a| a.mac.as_deref())).collect();
-    let mut own: Vec<&Port> =
-        ports.iter().filter(|p| p.device_id == s.id && p.device_owner.starts_with("compute:")).collect();
+    let mut own = own.to_vec();
     own.sort_by_key(|p| {
         (macs.iter().position(|m| m.eq_ignore_ascii_case(&p.mac_address)).unwrap_or(usize::MAX), p.id.clone())
     });
@@ -216,8 +284,7 @@ fn neutron_ports(s: &WireServer, ports: &[Port]) -> Vec<PortRecord> {
 
 /// nova-network: the fixed addresses in the server's order, each with the
 /// id of the network its label names.
-fn fixed_networks(s: &WireServer, networks: &[Network]) -> Vec<FixedNetworkRecord> {
-    let by_label: BTreeMap<&str, &str> = networks.iter().map(|n| (n.name.as_str(), n.id.as_str())).collect();
+fn fixed_networks(s: &WireServer, by_label: &HashMap<&str, &str>) -> Vec<FixedNetworkRecord> {
     s.addresses
         .iter()
         .flat_map(|(label, entries)| {
@@ -232,9 +299,10 @@ fn fixed_networks(s: &WireServer, networks: &[Network]) -> Vec<FixedNetworkRecor
 }
 
 /// nova-network: the floating addresses associated with the server, from
-/// the bulk listing and from its addresses (Nova's cache).
-fn nova_floating(s: &WireServer, pool: &[PoolAddress]) -> Vec<FloatingIpRecord> {
-    let bulk = pool.iter().filter(|a| a.instance_id.as_deref() == Some(s.id.as_str())).map(|a| a.address.clone());
+/// the bulk listing (`pool`: those it lists for the server) and from its
+/// addresses (Nova's cache).
+fn nova_floating(s: &WireServer, pool: &[&PoolAddress]) -> Vec<FloatingIpRecord> {
+    let bulk = pool.iter().map(|a| a.address.clone());
     let cached = s
         .addresses
         .iter()

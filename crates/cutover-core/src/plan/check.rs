@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::inventory::Inventory;
+use super::inventory::{Index, Inventory};
 use super::planner::capacity;
 use super::rules::{feasible, strategy_name};
 use super::zones::{zone_problem, ZoneMap};
@@ -33,6 +33,7 @@ impl Problem {
 
 /// Every problem of `plan` against `inv`; empty when it can be applied.
 pub fn check(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Vec<Problem> {
+    let index = inv.index();
     let mut problems = Vec::new();
     if plan.version != PLAN_VERSION {
         let reason = format!("plan version {} is not {PLAN_VERSION}, the one this cutover reads", plan.version);
@@ -45,7 +46,7 @@ pub fn check(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Vec<Prob
         if !seen_hosts.insert(host.name.as_str()) {
             problems.push(Problem::new(format!("host {}", host.name), "listed twice"));
         }
-        if !inv.hosts.contains(&host.name) && !host.servers.is_empty() {
+        if !index.has_host(&host.name) && !host.servers.is_empty() {
             problems.push(Problem::new(format!("host {}", host.name), format!("no longer a compute host of {region}")));
         }
         for planned in &host.servers {
@@ -54,7 +55,7 @@ pub fn check(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Vec<Prob
                 problems.push(Problem::new(subject(planned), format!("planned twice (on {first} and {})", host.name)));
                 continue;
             }
-            if let Some(reason) = server_problem(&host.name, planned, inv, &plan.options.zone_map) {
+            if let Some(reason) = server_problem(&host.name, planned, &index, &plan.options.zone_map) {
                 problems.push(Problem::new(subject(planned), reason));
             }
         }
@@ -73,7 +74,7 @@ pub fn check(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Vec<Prob
             ));
         }
     }
-    let capacity = capacity(plan, inv, ratios);
+    let capacity = capacity(plan, &index, ratios);
     if capacity.status == Status::Fail {
         problems.push(Problem::new("capacity", capacity.reason));
     }
@@ -85,13 +86,14 @@ fn subject(planned: &ServerPlan) -> String {
 }
 
 /// Why one planned server cannot be moved as planned, if it cannot.
-fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory, zone_map: &ZoneMap) -> Option<String> {
+fn server_problem(host: &str, planned: &ServerPlan, index: &Index<'_>, zone_map: &ZoneMap) -> Option<String> {
     let r = &planned.server;
+    let inv = index.inv;
     let region = &inv.clouds.old_region;
     if r.host != host {
         return Some(format!("listed under host {host}, but its record says host {}", r.host));
     }
-    let Some(live) = inv.server(&r.id) else {
+    let Some(live) = index.server(&r.id) else {
         return Some(format!("no longer exists in {region}"));
     };
     let now = &live.record;
@@ -116,7 +118,7 @@ fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory, zone_map: &
     if ports(now) != ports(r) {
         return Some(changed("ports", ports(r), ports(now)));
     }
-    if let Err(why) = feasible(planned.strategy, now, inv) {
+    if let Err(why) = feasible(planned.strategy, now, index) {
         return Some(format!("strategy {} is not possible: {why}", strategy_name(planned.strategy)));
     }
     match planned.after_deadline {
@@ -124,7 +126,7 @@ fn server_problem(host: &str, planned: &ServerPlan, inv: &Inventory, zone_map: &
             return Some("after_deadline is only for a server whose strategy is wait".into());
         }
         Some(then) => {
-            if let Err(why) = feasible(then, now, inv) {
+            if let Err(why) = feasible(then, now, index) {
                 return Some(format!("after_deadline {} is not possible: {why}", strategy_name(then)));
             }
         }

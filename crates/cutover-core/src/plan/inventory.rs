@@ -5,6 +5,8 @@ not keep (task state, sizes, guest OS), the old region's compute hosts,
 and what the new region has room for.
 */
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::{CloudsRef, ServerRecord};
@@ -49,18 +51,62 @@ pub struct ObservedServer {
 }
 
 impl Inventory {
+    /// The inventory keyed for the lookups planning and checking make.
+    pub fn index(&self) -> Index<'_> {
+        Index {
+            inv: self,
+            servers: self.servers.iter().map(|s| (s.record.id.as_str(), s)).collect(),
+            flavor_names: self.flavors.iter().map(|f| (f.id.as_str(), f.name.as_str())).collect(),
+            projects: self.projects.iter().map(|p| (p.id.as_str(), p.name.as_str())).collect(),
+            active_images: self
+                .images
+                .iter()
+                .filter(|i| i.status == ImageStatus::Active)
+                .map(|i| i.id.as_str())
+                .collect(),
+            hosts: self.hosts.iter().map(|h| h.as_str()).collect(),
+        }
+    }
+}
+
+/// An [`Inventory`] keyed by id, built once per plan or check: both look
+/// a server, flavor or project up for every server, and a cloud of
+/// 100,000 servers must not be searched 100,000 times.
+pub struct Index<'a> {
+    pub inv: &'a Inventory,
+    servers: HashMap<&'a str, &'a ObservedServer>,
+    flavor_names: HashMap<&'a str, &'a str>,
+    projects: HashMap<&'a str, &'a str>,
+    active_images: HashSet<&'a str>,
+    hosts: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    pub fn server(&self, id: &str) -> Option<&'a ObservedServer> {
+        self.servers.get(id).copied()
+    }
+
     /// Whether Glance has `image` and it is active.
     pub fn image_active(&self, image: &str) -> bool {
-        self.images.iter().any(|i| i.id == image && i.status == ImageStatus::Active)
+        self.active_images.contains(image)
     }
 
     /// A project's name, or its id where Keystone did not tell.
-    pub fn project_name<'a>(&'a self, id: &'a str) -> &'a str {
-        self.projects.iter().find(|p| p.id == id).map_or(id, |p| p.name.as_str())
+    pub fn project_name<'s>(&self, id: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        self.projects.get(id).copied().unwrap_or(id)
     }
 
-    pub fn server(&self, id: &str) -> Option<&ObservedServer> {
-        self.servers.iter().find(|s| s.record.id == id)
+    /// A flavor's name, when the old region lists it.
+    pub fn flavor_name(&self, id: &str) -> Option<&'a str> {
+        self.flavor_names.get(id).copied()
+    }
+
+    /// Whether `host` is a compute host of the old region.
+    pub fn has_host(&self, host: &str) -> bool {
+        self.hosts.contains(host)
     }
 }
 

@@ -11,9 +11,9 @@ when the owner acts); among the others, fewest servers to move first, then
 least load, then by name.
 */
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::inventory::{Inventory, ObservedServer};
+use super::inventory::{Index, Inventory, ObservedServer};
 use super::rules::Rules;
 use super::zones::{zone_change, zone_problem, ZoneMap};
 use super::{CloudsRef, HostPlan, Options, Plan, ServerPlan, ServerRecord, Unplanned, PLAN_VERSION};
@@ -44,6 +44,7 @@ pub const DRAIN_ORDER: &str = "hosts that can empty soonest first (fewest server
 hosts holding a `wait` server or a server that could not be planned last";
 
 pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
+    let index = inv.index();
     let mut by_host: BTreeMap<&str, Vec<ServerPlan>> = inv.hosts.iter().map(|h| (h.as_str(), Vec::new())).collect();
     let mut unplanned = Vec::new();
     for server in &inv.servers {
@@ -58,7 +59,7 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
             });
             continue;
         }
-        let choice = rules.choose(server, inv);
+        let choice = rules.choose(server, &index);
         let mut warnings = choice.skipped;
         warnings.extend(guest_warnings(choice.strategy, server, inv.old_version));
         if choice.strategy != Strategy::Wait {
@@ -69,11 +70,11 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
             why: choice.why,
             warnings,
             server: r.clone(),
-            needs: load_of(inv, &r.id),
+            needs: load_of(server),
             after_deadline: choice.after_deadline,
         });
     }
-    let blocked: Vec<&str> = unplanned.iter().map(|u| u.host.as_str()).collect();
+    let blocked: BTreeSet<&str> = unplanned.iter().map(|u| u.host.as_str()).collect();
     let mut hosts: Vec<HostPlan> = by_host
         .into_iter()
         .map(|(name, mut servers)| {
@@ -84,7 +85,7 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
     hosts.sort_by_cached_key(|h| {
         let moving: Vec<&ServerPlan> = h.servers.iter().filter(|s| s.strategy != Strategy::Wait).collect();
         let waits = moving.len() < h.servers.len() || blocked.contains(&h.name.as_str());
-        let load = moving.iter().filter_map(|s| load_of(inv, &s.server.id)).fold(Load::default(), |mut all, l| {
+        let load = moving.iter().filter_map(|s| s.needs).fold(Load::default(), |mut all, l| {
             all.add(l);
             all
         });
@@ -100,27 +101,27 @@ pub fn build(inv: &Inventory, rules: &Rules, meta: Meta) -> Planned {
         hosts,
         unplanned,
     };
-    let capacity = capacity(&plan, inv, meta.ratios);
+    let capacity = capacity(&plan, &index, meta.ratios);
     Planned { plan, capacity }
 }
 
 /// The new region's capacity for the plan's moves (`wait` servers stay).
-pub fn capacity(plan: &Plan, inv: &Inventory, ratios: AllocationRatios) -> Check {
+pub fn capacity(plan: &Plan, index: &Index<'_>, ratios: AllocationRatios) -> Check {
     let demands: Vec<Demand> = plan
         .servers()
         .filter(|(_, s)| s.strategy != Strategy::Wait)
         .map(|(host, s)| {
             let r = &s.server;
-            let name = inv.flavors.iter().find(|f| f.id == r.flavor_id).map_or(r.flavor_id.as_str(), |f| &f.name);
+            let name = index.flavor_name(&r.flavor_id).unwrap_or(r.flavor_id.as_str());
             let flavor = if r.root_volume().is_some() { format!("{name} (volume-backed)") } else { name.to_string() };
-            Demand { host: host.clone(), flavor, load: load_of(inv, &r.id) }
+            Demand { host: host.clone(), flavor, load: index.server(&r.id).and_then(load_of) }
         })
         .collect();
-    evaluate_demands(&plan.clouds.new_region, &inv.new_hypervisors, &demands, ratios)
+    evaluate_demands(&plan.clouds.new_region, &index.inv.new_hypervisors, &demands, ratios)
 }
 
-fn load_of(inv: &Inventory, id: &str) -> Option<Load> {
-    let s = inv.server(id)?;
+/// What server `s` takes of a new host, when its sizes are known.
+fn load_of(s: &ObservedServer) -> Option<Load> {
     Some(Load::of(s.sizes?, s.record.root_volume().is_some()))
 }
 

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::inventory::{Inventory, ObservedServer};
+use super::inventory::{Index, ObservedServer};
 use super::{ServerRecord, VolumeRecord};
 use crate::machine::Strategy;
 use crate::microversion::Microversion;
@@ -144,15 +144,15 @@ impl Rule {
     }
 }
 
-/// Whether `strategy` can move `server`, read from `inv`; the reason
-/// when it cannot.
-pub fn feasible(strategy: Strategy, server: &ServerRecord, inv: &Inventory) -> Result<(), String> {
+/// Whether `strategy` can move `server`, read from the inventory; the
+/// reason when it cannot.
+pub fn feasible(strategy: Strategy, server: &ServerRecord, index: &Index<'_>) -> Result<(), String> {
     let root = server.root_volume();
     match strategy {
         Strategy::Wait => Ok(()),
         Strategy::Volume => match root {
             None => Err("volume needs a boot-from-volume server (it has no root volume)".into()),
-            Some(root) => keeps_root_volume(root, inv.old_version),
+            Some(root) => keeps_root_volume(root, index.inv.old_version),
         },
         Strategy::Snapshot if root.is_some() => {
             Err("snapshot is not for a boot-from-volume server (its image would hold no disk); use volume".into())
@@ -160,7 +160,7 @@ pub fn feasible(strategy: Strategy, server: &ServerRecord, inv: &Inventory) -> R
         Strategy::Snapshot => Ok(()),
         Strategy::Redeploy => match server.image_id.as_deref() {
             None => Err("redeploy needs the original image; the server boots from a volume".into()),
-            Some(image) if !inv.image_active(image) => {
+            Some(image) if !index.image_active(image) => {
                 Err(format!("redeploy needs the original image {image}, which is not an active image in Glance"))
             }
             Some(_) => Ok(()),
@@ -216,13 +216,13 @@ impl Rules {
     /// The first matching, possible rule; else the default by boot source:
     /// `snapshot` for an image-backed server, `volume` for a boot-from-volume
     /// one, or `wait` where its root volume cannot be kept.
-    pub fn choose(&self, server: &ObservedServer, inv: &Inventory) -> Choice {
+    pub fn choose(&self, server: &ObservedServer, index: &Index<'_>) -> Choice {
         let record = &server.record;
-        let project_name = inv.project_name(&record.project_id);
+        let project_name = index.project_name(&record.project_id);
         let mut skipped = Vec::new();
         for rule in self.rules.iter().filter(|r| r.matches(record, project_name)) {
-            let then_feasible = rule.then.map_or(Ok(()), |then| feasible(then, record, inv));
-            match feasible(rule.strategy, record, inv).and(then_feasible) {
+            let then_feasible = rule.then.map_or(Ok(()), |then| feasible(then, record, index));
+            match feasible(rule.strategy, record, index).and(then_feasible) {
                 Ok(()) => {
                     let why = format!("rule {rule}");
                     return Choice { strategy: rule.strategy, why, skipped, after_deadline: rule.then };
@@ -232,7 +232,7 @@ impl Rules {
         }
         let (strategy, why) = match record.root_volume() {
             None => (Strategy::Snapshot, "default for an image-backed server".to_string()),
-            Some(_) => match feasible(Strategy::Volume, record, inv) {
+            Some(_) => match feasible(Strategy::Volume, record, index) {
                 Ok(()) => (Strategy::Volume, "default for a boot-from-volume server".to_string()),
                 Err(why) => (
                     Strategy::Wait,
