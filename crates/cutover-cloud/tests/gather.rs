@@ -87,3 +87,26 @@ async fn a_nova_network_cloud_is_read_at_2_1_and_passes_preflight() {
     }
     assert!(checks.iter().all(|c| c.status == Status::Ok), "{checks:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plans_inventory_reads_every_page_of_servers() {
+    // More than two of Nova's pages (1,000 servers each).
+    let scenario = generate(&GenerateOptions {
+        hosts: 25,
+        servers: 2_345,
+        new_hosts: None,
+        networking: Networking::Neutron,
+        seed: 3,
+    });
+    let cloud = SimCloud::with(scenario).await;
+    let regions = cutover_cloud::plan::connect(&cloud.profile("sim"), "RegionOne", "RegionTwo", quick_retries())
+        .await
+        .expect("both regions");
+    let inventory = cutover_cloud::plan::inventory(&regions).await.expect("the inventory");
+    let ids: std::collections::BTreeSet<&str> = inventory.servers.iter().map(|s| s.record.id.as_str()).collect();
+    assert_eq!(inventory.servers.len(), 2_345);
+    assert_eq!(ids.len(), 2_345, "no server read twice");
+    let w = cloud.sim().read();
+    assert!(w.compute["RegionOne"].servers.keys().all(|id| ids.contains(id.as_str())), "every server read");
+    assert!(inventory.servers.iter().all(|s| !s.record.ports.is_empty()), "each joined with its ports");
+}

@@ -16,6 +16,19 @@ use crate::call::Call;
 use crate::error::Result;
 use crate::region::RegionClient;
 
+/// One page of `servers/detail`.
+#[derive(Deserialize)]
+struct ServersPage {
+    servers: Vec<WireServer>,
+    #[serde(default)]
+    servers_links: Vec<PageLink>,
+}
+
+#[derive(Deserialize)]
+struct PageLink {
+    rel: String,
+}
+
 #[derive(Deserialize)]
 pub(super) struct WireServer {
     pub id: String,
@@ -144,10 +157,19 @@ impl RegionClient {
     pub(super) async fn server_details(&self, version: Microversion) -> Result<Vec<(ServerStatus, WireServer)>> {
         let call = Call::get(ServiceType::Compute, "servers/detail")
             .query("all_tenants", "True")
-            .microversion("compute", version)
-            .key("servers");
-        let wire: Vec<WireServer> = self.list(call).await?;
-        wire.into_iter().map(|s| Ok((self.parse_status("server", &s.id, &s.status)?, s))).collect()
+            .microversion("compute", version);
+        let mut servers = Vec::new();
+        self.nova_pages(call, |page: ServersPage| {
+            // Nova links a next page while a page is full.
+            let next = page.servers_links.iter().any(|l| l.rel == "next");
+            let last = page.servers.last().map(|s| s.id.clone());
+            for s in page.servers {
+                servers.push((self.parse_status("server", &s.id, &s.status)?, s));
+            }
+            Ok(last.filter(|_| next))
+        })
+        .await?;
+        Ok(servers)
     }
 }
 
