@@ -353,6 +353,15 @@ fn bad_plan_files_and_existing_files_are_one_line_and_change_nothing() {
     assert!(e.contains("plan.yaml exists: give --force"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     make_plan(&cloud, &["--force"]);
+    // Written beside it through a temporary file that took its name.
+    let leftovers: Vec<_> = std::fs::read_dir(cloud.dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(".cutover-plan-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o644);
 
     let text = std::fs::read_to_string(&path).unwrap();
     let unknown = text.replacen("strategy: snapshot", "strategy: teleport", 1);

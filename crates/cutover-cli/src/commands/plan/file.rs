@@ -37,11 +37,10 @@ pub fn parse(text: &str) -> Result<Plan, String> {
     })
 }
 
-/// The file's text: the header, then the plan.
-pub fn render(plan: &Plan) -> anyhow::Result<String> {
-    let body = yaml_serde::to_string(plan).context("rendering the plan as YAML")?;
+/// The comment the file opens with.
+fn header(plan: &Plan) -> String {
     let c = &plan.clouds;
-    let header = format!(
+    format!(
         "\
 # cutover plan {migration}, made {created} for cloud {cloud} ({url}): {old} -> {new}.
 #
@@ -66,28 +65,39 @@ pub fn render(plan: &Plan) -> anyhow::Result<String> {
         url = c.auth_url,
         old = c.old_region,
         new = c.new_region,
-    );
-    Ok(header + &body)
+    )
 }
 
-/// Writes the plan to `path`; an existing file only with `force`.
+/// Writes the plan to `path`: an existing file only with `force`. The
+/// YAML is streamed (a plan of 100,000 servers is some 150 MB of it) into
+/// a temporary file beside `path`, which takes its name only once whole:
+/// a failed write leaves nothing behind.
 pub fn write(path: &Path, plan: &Plan, force: bool) -> anyhow::Result<()> {
-    let text = render(plan)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => anyhow::Error::new(InputError(format!(
+    let exists = || {
+        anyhow::Error::new(InputError(format!(
             "{} exists: give --force to overwrite it, or another file",
             path.display()
-        ))),
-        _ => anyhow::Error::new(e).context(format!("cannot write plan file {}", path.display())),
-    })?;
-    file.write_all(text.as_bytes()).with_context(|| format!("writing plan file {}", path.display()))
+        )))
+    };
+    if !force && path.exists() {
+        return Err(exists());
+    }
+    let cannot =
+        |e: std::io::Error| anyhow::Error::new(e).context(format!("cannot write plan file {}", path.display()));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new().prefix(".cutover-plan-").tempfile_in(dir).map_err(cannot)?;
+    // As a file made the usual way would be (tempfile makes them private).
+    std::fs::set_permissions(file.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(cannot)?;
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    out.write_all(header(plan).as_bytes()).map_err(cannot)?;
+    yaml_serde::to_writer(&mut out, plan).context("rendering the plan as YAML")?;
+    out.flush().map_err(cannot)?;
+    drop(out);
+    let kept = if force { file.persist(path) } else { file.persist_noclobber(path) };
+    kept.map(drop).map_err(|e| match e.error.kind() {
+        std::io::ErrorKind::AlreadyExists => exists(),
+        _ => cannot(e.error),
+    })
 }
 
 #[cfg(test)]
