@@ -70,17 +70,7 @@ fn each_action_is_recorded_with_its_request_id_and_its_event_timed_by_the_operat
 fn a_deleted_servers_actions_are_listed_from_2_21_with_its_build_and_delete() {
     let cloud = TestCloud::start();
     let alice = cloud.token("alice", "alice-secret", "acme");
-    let body = json!({"server": {"name": "t", "flavorRef": "2", "imageRef": image(&cloud), "networks": "none"}});
-    let r = cloud.call(
-        Method::POST,
-        &format!("{NOVA}/servers"),
-        Some(&alice),
-        &[("OpenStack-API-Version", "compute 2.37")],
-        Some(body),
-    );
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-    let id = r.body["server"]["id"].as_str().unwrap().to_string();
-    let create_id = r.headers["x-openstack-request-id"].to_str().unwrap().to_string();
+    let (id, create_id) = boot(&cloud, &alice, "t");
     let built = get(&cloud, &alice, &format!("/servers/{id}"), "2.1");
     assert_eq!(built.body["server"]["status"], "ACTIVE");
     let r = cloud.call(Method::DELETE, &format!("{NOVA}/servers/{id}"), Some(&alice), &[], None);
@@ -127,17 +117,7 @@ fn a_build_that_fails_on_its_host_ends_its_action_in_error() {
         region.failing_hosts = region.hosts.keys().cloned().collect();
     }
     let alice = cloud.token("alice", "alice-secret", "acme");
-    let body = json!({"server": {"name": "doomed", "flavorRef": "2", "imageRef": image(&cloud), "networks": "none"}});
-    let r = cloud.call(
-        Method::POST,
-        &format!("{NOVA}/servers"),
-        Some(&alice),
-        &[("OpenStack-API-Version", "compute 2.37")],
-        Some(body),
-    );
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-    let id = r.body["server"]["id"].as_str().unwrap().to_string();
-    let request_id = r.headers["x-openstack-request-id"].to_str().unwrap().to_string();
+    let (id, request_id) = boot(&cloud, &alice, "doomed");
     assert_eq!(get(&cloud, &alice, &format!("/servers/{id}"), "2.1").body["server"]["status"], "ERROR");
     let admin = cloud.admin_token();
     let shown = get(&cloud, &admin, &format!("/servers/{id}/os-instance-actions/{request_id}"), "2.84").body;
@@ -149,6 +129,17 @@ fn a_build_that_fails_on_its_host_ends_its_action_in_error() {
     assert!(action["events"][1]["details"].as_str().unwrap().contains("Exceeded maximum number of retries"), "{shown}");
     let owners = get(&cloud, &alice, &format!("/servers/{id}/os-instance-actions/{request_id}"), "2.84").body;
     assert!(owners["instanceAction"]["events"][1].get("details").is_none(), "details are the admin's: {owners}");
+}
+
+/// Boots server `name` with no network as `token`'s project: its id and
+/// the create request's id.
+fn boot(cloud: &TestCloud, token: &str, name: &str) -> (String, String) {
+    let body = json!({"server": {"name": name, "flavorRef": "2", "imageRef": image(cloud), "networks": "none"}});
+    let header = [("OpenStack-API-Version", "compute 2.37")];
+    let r = cloud.call(Method::POST, &format!("{NOVA}/servers"), Some(token), &header, Some(body));
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    (id, r.headers["x-openstack-request-id"].to_str().unwrap().to_string())
 }
 
 /// An image alice may boot.
